@@ -1,0 +1,162 @@
+"""The AWS boundary: the only module that imports boto3. Retries, error translation, paging and read concurrency."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from reconciler.errors import AwsError, RetryableAwsError
+from reconciler.settings import Settings
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalError",
+    }
+)
+"""Error codes that mean "try again later" whatever the HTTP status."""
+
+CONNECTION_ERRORS = (
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectionClosedError,
+    botocore.exceptions.ReadTimeoutError,
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ProxyConnectionError,
+)
+
+CallListener = Callable[[str, str, "AwsError | None"], None]
+"""Called after every AWS call attempt with (service, operation, error or None): metrics hook."""
+
+
+def translate(exc: Exception, operation: str, resource: str) -> AwsError:
+    """One botocore exception as the tool's own error type (the only place botocore errors are caught)."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        message = str(error.get("Message", exc))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        if code in THROTTLING_CODES or status >= 500:
+            return RetryableAwsError(operation, resource, code, message)
+        return AwsError(operation, resource, code, message)
+    if isinstance(exc, CONNECTION_ERRORS):
+        return RetryableAwsError(operation, resource, type(exc).__name__, str(exc))
+    if isinstance(exc, botocore.exceptions.NoRegionError):
+        return AwsError(operation, resource, "NoRegion", "no AWS region configured: set AWS_REGION or use a profile")
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return AwsError(operation, resource, "NoCredentials", "no AWS credentials found in the standard chain")
+    return AwsError(operation, resource, type(exc).__name__, str(exc))
+
+
+class Aws:
+    """AWS clients with the tool's retry rules. Thread-safe: reads run concurrently through ``map``."""
+
+    def __init__(self, settings: Settings, *, session: boto3.Session | None = None) -> None:
+        self.settings = settings
+        if session is None and settings.embedded:
+            session = boto3.Session(
+                aws_access_key_id="embedded",
+                aws_secret_access_key="embedded",
+                region_name=settings.region or "us-east-1",
+            )
+        self._session = session or boto3.Session(region_name=settings.region)
+        self._config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=settings.retry.connect_timeout,
+            read_timeout=settings.retry.read_timeout,
+            max_pool_connections=max(10, settings.read.concurrency * 2),
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        """Attempts made, by operation name."""
+        self.listeners: list[CallListener] = []
+
+    @property
+    def region(self) -> str:
+        return str(self.client("ecs").meta.region_name)
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                try:
+                    self._clients[service] = self._session.client(
+                        service, config=self._config, endpoint_url=self.settings.endpoint_url
+                    )
+                except botocore.exceptions.BotoCoreError as exc:
+                    raise translate(exc, "CreateClient", service) from exc
+            return self._clients[service]
+
+    def _attempt(self, service: str, operation: str, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+        method = getattr(self.client(service), botocore.xform_name(operation))
+        with self._lock:
+            self.calls[operation] += 1
+        try:
+            result: dict[str, Any] = method(**params)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            error = translate(exc, operation, resource)
+            for listener in self.listeners:
+                listener(service, operation, error)
+            raise error from exc
+        for listener in self.listeners:
+            listener(service, operation, None)
+        result.pop("ResponseMetadata", None)
+        return result
+
+    def call(self, service: str, operation: str, resource: str = "", /, **params: Any) -> dict[str, Any]:
+        """One API call (operation in the API's PascalCase), retried with backoff on retryable errors."""
+        rules = self.settings.retry
+        retrying = Retrying(
+            retry=retry_if_exception_type(RetryableAwsError),
+            wait=wait_exponential_jitter(
+                multiplier=rules.initial_delay, jitter=rules.initial_delay, max=rules.max_delay
+            ),
+            stop=stop_after_attempt(rules.attempts),
+            reraise=True,
+        )
+        return retrying(self._attempt, service, operation, resource, params)
+
+    def pages(self, service: str, operation: str, key: str, resource: str = "", /, **params: Any) -> list[Any]:
+        """All items under ``key`` across every page (``nextToken`` paging)."""
+        items: list[Any] = []
+        token: str | None = None
+        while True:
+            page = self.call(service, operation, resource, **params, **({"nextToken": token} if token else {}))
+            items.extend(page.get(key, []))
+            token = page.get("nextToken")
+            if not token:
+                return items
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``fn`` over items with bounded concurrency, results in input order; the first error is raised."""
+        items = list(items)
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=self.settings.read.concurrency) as pool:
+            return list(pool.map(fn, items))
+
+
+def batches(items: list[T], size: int) -> list[list[T]]:
+    """Split a list into chunks of at most ``size`` (DescribeServices takes 10, DescribeClusters 100)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

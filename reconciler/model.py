@@ -1,0 +1,63 @@
+"""The nouns every module shares: a resource's address, a desired resource from a manifest, a live one from AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KIND_ORDER = ("Cluster", "TaskDefinition", "Service")
+"""Dependency order: each kind may refer to the kinds before it. Deletes run in reverse."""
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """A resource's identity: kind, name and (for services) the cluster it lives in."""
+
+    kind: str
+    name: str
+    cluster: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.cluster}/{self.name}" if self.cluster else f"{self.kind} {self.name}"
+
+    @property
+    def rank(self) -> int:
+        """Position of the kind in dependency order."""
+        return KIND_ORDER.index(self.kind) if self.kind in KIND_ORDER else len(KIND_ORDER)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A desired resource, as a manifest declares it. ``spec`` is API input (camelCase), already checked."""
+
+    address: Address
+    spec: Mapping[str, Any]
+    file: str
+    line: int
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    """Field path (``spec.x.y``) to line, for error messages."""
+
+    def line_of(self, path: str) -> int:
+        """Line of a field path, else of its nearest ancestor, else of the document."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return self.line
+
+
+@dataclass(frozen=True)
+class Live:
+    """A resource as AWS describes it. ``body`` is the describe output, tags included."""
+
+    address: Address
+    body: Mapping[str, Any]
+    managed: bool
+    """It carries the managed-by tag."""
+
+
+Observed = Mapping[Address, Live]
+"""Live state: what exists, keyed by address. Absent addresses do not exist (or are INACTIVE)."""
