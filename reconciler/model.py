@@ -32,9 +32,10 @@ class Resource:
     """A desired resource, as a manifest declares it. ``spec`` is API input (camelCase), already checked."""
 
     address: Address
-    spec: Mapping[str, Any]
-    file: str
-    line: int
+    spec: Mapping[str, Any] = field(repr=False)
+    """Kept out of repr: it may hold plaintext environment values."""
+    file: str = ""
+    line: int = 0
     annotations: Mapping[str, str] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     """Field path (``spec.x.y``) to line, for error messages."""
@@ -54,8 +55,8 @@ class Live:
     """A resource as AWS describes it. ``body`` is the describe output, tags included."""
 
     address: Address
-    body: Mapping[str, Any]
-    managed: bool
+    body: Mapping[str, Any] = field(repr=False)
+    managed: bool = False
     """It carries the managed-by tag."""
 
 

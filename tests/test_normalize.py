@@ -1,0 +1,233 @@
+"""Diff without noise against real AWS answers: each fixture is a response published in AWS's SDK examples or CLI
+documentation (its source is named inside). A manifest that says what the resource was created with must show no
+diff against it; a real change must show exactly that field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.diff import ABSENT
+from reconciler.kinds import cluster, service, task_definition
+from reconciler.model import Address, Live, Resource
+
+FIXTURES = Path(__file__).parent / "fixtures" / "aws"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def resource(kind: str, name: str, spec_yaml: str, cluster_name: str | None = None) -> Resource:
+    return Resource(Address(kind, name, cluster_name), yaml.safe_load(spec_yaml), "test.yaml", 1)
+
+
+def live_service(body: dict[str, Any]) -> Live:
+    return Live(Address("Service", body["serviceName"], "c"), body, managed=True)
+
+
+def live_task(body: dict[str, Any]) -> Live:
+    return Live(Address("TaskDefinition", body["family"]), body, managed=True)
+
+
+HELLO_WORLD = """
+containerDefinitions:
+  - name: wordpress
+    image: wordpress
+    cpu: 10
+    memory: 500
+    links: [mysql]
+    portMappings: [{containerPort: 80, hostPort: 80}]
+  - name: mysql
+    image: mysql
+    cpu: 10
+    memory: 500
+    environment: [{name: MYSQL_ROOT_PASSWORD, value: password}]
+"""
+
+
+def test_task_definition_as_aws_returns_it_matches_its_manifest():
+    live = live_task(fixture("describe-task-definition-hello-world.json")["taskDefinition"])
+    assert task_definition.diff(resource("TaskDefinition", "hello_world", HELLO_WORLD), live) == []
+
+
+def test_task_definition_container_order_and_defaults_do_not_matter():
+    reordered = yaml.safe_load(HELLO_WORLD)
+    reordered["containerDefinitions"].reverse()
+    reordered["containerDefinitions"][0]["essential"] = True
+    live = live_task(fixture("describe-task-definition-hello-world.json")["taskDefinition"])
+    spec = Resource(Address("TaskDefinition", "hello_world"), reordered, "t.yaml", 1)
+    assert task_definition.diff(spec, live) == []
+
+
+def test_task_definition_real_change_and_removal_are_both_seen():
+    live = live_task(fixture("describe-task-definition-hello-world.json")["taskDefinition"])
+    changed = HELLO_WORLD.replace("image: mysql", "image: mysql:8.4").replace("    links: [mysql]\n", "")
+    changes = {
+        c.path: (c.before, c.after) for c in task_definition.diff(resource("TaskDefinition", "h", changed), live)
+    }
+    assert changes == {
+        "containerDefinitions.mysql.image": ("mysql", "mysql:8.4"),
+        "containerDefinitions.wordpress.links": (["mysql"], ABSENT),
+    }
+
+
+def test_registered_revision_matches_the_cli_input_it_came_from():
+    live = live_task(fixture("register-task-definition-sleep360.json")["taskDefinition"])
+    spec = """
+containerDefinitions:
+  - {name: sleep, image: busybox, cpu: 10, command: ["sleep", "360"], memory: 10, essential: true}
+"""
+    assert task_definition.diff(resource("TaskDefinition", "sleep360", spec), live) == []
+
+
+def test_awsvpc_port_mapping_defaults():
+    live = {
+        "family": "web",
+        "networkMode": "awsvpc",
+        "containerDefinitions": [
+            {
+                "name": "app",
+                "image": "nginx",
+                "cpu": 0,
+                "essential": True,
+                "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}],
+                "environment": [],
+                "mountPoints": [],
+                "volumesFrom": [],
+                "systemControls": [],
+            }
+        ],
+        "volumes": [],
+        "placementConstraints": [],
+        "compatibilities": ["EC2", "FARGATE"],
+        "requiresAttributes": [{"name": "ecs.capability.task-eni"}],
+        "registeredBy": "arn:aws:sts::1:assumed-role/x",
+    }
+    spec = "networkMode: awsvpc\ncontainerDefinitions: [{name: app, image: nginx, portMappings: [{containerPort: 80}]}]"
+    assert task_definition.diff(resource("TaskDefinition", "web", spec), live_task(live)) == []
+
+
+def test_fargate_sizes_in_units_compare_equal_to_aws_numbers():
+    live = {"family": "w", "cpu": "1024", "memory": "2048", "containerDefinitions": [{"name": "a", "image": "x"}]}
+    spec = "cpu: 1 vCPU\nmemory: 2 GB\ncontainerDefinitions: [{name: a, image: x}]"
+    assert task_definition.diff(resource("TaskDefinition", "w", spec), live_task(live)) == []
+
+
+SIMPLE_SERVICE = """
+cluster: default
+taskDefinition: hello_world:6
+desiredCount: 1
+"""
+
+
+def test_service_with_aws_defaults_filled_matches_a_minimal_manifest():
+    body = fixture("describe-services-ecs-simple-service.json")["services"][0]
+    changes = service.diff(
+        resource("Service", "ecs-simple-service", SIMPLE_SERVICE, "default"),
+        live_service(body),
+        task_definition="hello_world:6",
+    )
+    assert changes == []
+
+
+def test_fargate_service_from_the_cli_docs_matches_its_create_input():
+    body = fixture("create-service-fargate.json")["service"]
+    spec = """
+cluster: MyCluster
+taskDefinition: sample-fargate:1
+desiredCount: 2
+launchType: FARGATE
+platformVersion: LATEST
+networkConfiguration:
+  awsvpcConfiguration: {subnets: [subnet-12344321], securityGroups: [sg-12344321], assignPublicIp: ENABLED}
+tags: [{key: key1, value: value1}, {key: key3, value: value3}, {key: key2, value: value2}]
+"""
+    # AWS filled in the service-linked role, deploymentConfiguration 200/100 and the empty placement lists.
+    assert (
+        service.diff(
+            resource("Service", "MyService", spec, "MyCluster"), live_service(body), task_definition="sample-fargate:1"
+        )
+        == []
+    )
+
+
+def test_role_name_and_role_arn_are_the_same_thing():
+    body = fixture("create-service-elb.json")["service"]
+    spec = """
+cluster: MyCluster
+taskDefinition: ecs-demo
+loadBalancers: [{loadBalancerName: EC2Contai-EcsElast-123456789012, containerName: ecs-demo, containerPort: 80}]
+desiredCount: 10
+role: ecsServiceRole
+"""
+    assert (
+        service.diff(
+            resource("Service", "ecs-simple-service-elb", spec, "MyCluster"),
+            live_service(body),
+            task_definition="ecs-demo:1",
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "path"),
+    [
+        ("desiredCount: 1", "desiredCount"),
+        ("assignPublicIp: DISABLED", "networkConfiguration.awsvpcConfiguration.assignPublicIp"),
+        ("placementStrategy: [{type: spread, field: attribute:ecs.availability-zone}]", "placementStrategy"),
+        (
+            "deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: false}}",
+            "deploymentConfiguration.deploymentCircuitBreaker.enable",
+        ),
+    ],
+)
+def test_real_service_changes_are_seen(edit, path):
+    body = fixture("create-service-fargate.json")["service"]
+    spec = yaml.safe_load("""
+cluster: MyCluster
+taskDefinition: sample-fargate:1
+desiredCount: 2
+launchType: FARGATE
+networkConfiguration:
+  awsvpcConfiguration: {subnets: [subnet-12344321], securityGroups: [sg-12344321], assignPublicIp: ENABLED}
+""")
+    key, _, value = edit.partition(": ")
+    if key == "assignPublicIp":
+        spec["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] = value
+    else:
+        spec[key] = yaml.safe_load(value)
+    res = Resource(Address("Service", "MyService", "MyCluster"), spec, "s.yaml", 1)
+    changes = service.diff(res, live_service(body), task_definition="sample-fargate:1")
+    assert [c.path for c in changes] == [path]
+
+
+def test_cluster_from_the_sdk_example_matches_an_empty_manifest():
+    body = {
+        "clusterArn": "arn:aws:ecs:us-east-1:aws_account_id:cluster/default",
+        "clusterName": "default",
+        "status": "ACTIVE",
+    }
+    live = Live(Address("Cluster", "default"), body, managed=True)
+    assert cluster.diff(resource("Cluster", "default", "{}"), live) == []
+
+
+def test_cluster_settings_are_compared_by_name():
+    body = {
+        "clusterName": "c",
+        "settings": [{"name": "containerInsights", "value": "enhanced"}],
+        "capacityProviders": ["FARGATE_SPOT", "FARGATE"],
+        "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
+    }
+    spec = """
+settings: [{name: containerInsights, value: enabled}]
+capacityProviders: [FARGATE, FARGATE_SPOT]
+defaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]
+"""
+    changes = cluster.diff(resource("Cluster", "c", spec), Live(Address("Cluster", "c"), body, managed=True))
+    assert [(c.path, c.before, c.after) for c in changes] == [("settings.containerInsights", "enhanced", "enabled")]

@@ -1,0 +1,100 @@
+"""The pure plan: ordering, ownership, prune guards and redaction, from (desired, observed) alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import PlanError
+from reconciler.model import Address, Live, Resource
+from reconciler.plan import make_plan
+from reconciler.settings import MANAGED_TAG_KEY, ApplySettings
+
+MANAGED = [{"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"}]
+
+
+def res(kind: str, name: str, spec: dict, cluster: str | None = None) -> Resource:
+    return Resource(Address(kind, name, cluster), spec, f"{name}.yaml", 1)
+
+
+def live(kind: str, name: str, body: dict, cluster: str | None = None, managed: bool = True) -> Live:
+    return Live(Address(kind, name, cluster), body, managed)
+
+
+DESIRED = [
+    res("Service", "web", {"cluster": "c", "taskDefinition": "web", "desiredCount": 1}, "c"),
+    res(
+        "TaskDefinition",
+        "web",
+        {
+            "containerDefinitions": [
+                {"name": "a", "image": "x:1", "environment": [{"name": "API_TOKEN", "value": "s3cr3t"}]}
+            ]
+        },
+    ),
+    res("Cluster", "c", {}),
+]
+
+
+def test_creates_follow_dependency_order_and_services_wait_for_the_new_revision():
+    plan = make_plan(DESIRED, {}, ApplySettings())
+    assert [(a.action, a.address.kind) for a in plan.actions] == [
+        ("create", "Cluster"),
+        ("create", "TaskDefinition"),
+        ("create", "Service"),
+    ]
+    assert plan.actions[2].task_definition == "web:(new revision)"
+
+
+def test_what_a_plan_shows_never_holds_secret_values():
+    plan = make_plan(DESIRED, {}, ApplySettings())
+    assert "s3cr3t" not in repr(plan)  # the desired specs (which apply needs) stay out of repr too
+    assert "(sensitive value)" in repr(plan.actions[1].changes)
+
+
+def test_deletes_come_last_in_reverse_dependency_order():
+    candidates = {
+        Address("Cluster", "old"): live("Cluster", "old", {"activeServicesCount": 1}),
+        Address("TaskDefinition", "old"): live("TaskDefinition", "old", {}),
+        Address("Service", "old", "old"): live("Service", "old", {}, "old"),
+    }
+    plan = make_plan(DESIRED, {}, ApplySettings(prune=True), prune_candidates=candidates)
+    assert [(a.action, a.address.kind) for a in plan.actions][-3:] == [
+        ("delete", "Service"),
+        ("delete", "TaskDefinition"),
+        ("delete", "Cluster"),
+    ]
+
+
+def test_prune_never_touches_unmanaged_resources_and_keeps_clusters_with_foreign_services():
+    candidates = {
+        Address("Cluster", "busy"): live("Cluster", "busy", {"activeServicesCount": 2}),
+        Address("Service", "s", "busy"): live("Service", "s", {}, "busy"),
+        Address("Cluster", "theirs"): live("Cluster", "theirs", {}, managed=False),
+    }
+    plan = make_plan(DESIRED, {}, ApplySettings(prune=True), prune_candidates=candidates)
+    deletes = [str(a.address) for a in plan.actions if a.action == "delete"]
+    assert deletes == ["Service busy/s"]
+    assert any("Cluster busy" in n.message and "kept" in n.message for n in plan.notes)
+
+
+def test_prune_beyond_the_guard_is_refused():
+    candidates = {Address("Cluster", f"c{i}"): live("Cluster", f"c{i}", {}) for i in range(3)}
+    with pytest.raises(PlanError, match="more than the limit of 2"):
+        make_plan(DESIRED, {}, ApplySettings(prune=True, max_deletions=2), prune_candidates=candidates)
+
+
+def test_prune_of_an_empty_manifest_set_is_skipped():
+    candidates = {Address("Cluster", "c"): live("Cluster", "c", {})}
+    plan = make_plan([], {}, ApplySettings(prune=True), prune_candidates=candidates)
+    assert plan.actions == ()
+    assert [n.message for n in plan.notes] == ["prune skipped: the manifest set is empty"]
+
+
+def test_unmanaged_resource_is_a_blocking_note_unless_adopted():
+    observed = {Address("Cluster", "c"): live("Cluster", "c", {"clusterName": "c"}, managed=False)}
+    plan = make_plan([DESIRED[2]], observed, ApplySettings())
+    assert plan.actions == () and plan.pending and plan.notes[0].blocking
+    adopted = make_plan([DESIRED[2]], observed, ApplySettings(adopt=True))
+    assert [(a.action, [c.path for c in a.changes]) for a in adopted.actions] == [
+        ("update", [f"tags.{MANAGED_TAG_KEY}"])
+    ]
