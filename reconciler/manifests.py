@@ -80,12 +80,10 @@ def _cross_check(resources: list[Resource], errors: list[ManifestError]) -> None
         td = families.get(service.family_of(str(r.spec.get("taskDefinition", ""))))
         if td and "FARGATE" not in (td.spec.get("requiresCompatibilities") or []):
             errors.append(
-                ManifestError(
-                    r.file,
+                r.error(
+                    "spec.launchType",
                     f"launchType FARGATE needs task definition {td.address.name!r} to list FARGATE in "
                     f"requiresCompatibilities ({td.file})",
-                    line=r.line_of("spec.launchType"),
-                    field="spec.launchType",
                 )
             )
 
@@ -137,22 +135,15 @@ def check_references(resources: list[Resource], observed: Observed) -> list[Mani
         cluster_addr = Address("Cluster", str(r.address.cluster))
         if cluster_addr not in declared and cluster_addr not in observed:
             errors.append(
-                ManifestError(
-                    r.file,
-                    f"cluster {r.address.cluster!r} is neither declared in the manifests nor live",
-                    line=r.line_of("spec.cluster"),
-                    field="spec.cluster",
-                )
+                r.error("spec.cluster", f"cluster {r.address.cluster!r} is neither declared in the manifests nor live")
             )
         family = service.family_of(str(r.spec.get("taskDefinition", "")))
         td_addr = Address(task_definition.KIND, family)
         if family and td_addr not in declared and td_addr not in observed:
             errors.append(
-                ManifestError(
-                    r.file,
+                r.error(
+                    "spec.taskDefinition",
                     f"task definition family {family!r} is neither declared in the manifests nor live",
-                    line=r.line_of("spec.taskDefinition"),
-                    field="spec.taskDefinition",
                 )
             )
     return errors

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.errors import ManifestError
+
 KIND_ORDER = ("Cluster", "TaskDefinition", "Service")
 """Dependency order: each kind may refer to the kinds before it. Deletes run in reverse."""
 
@@ -39,6 +41,10 @@ class Resource:
     annotations: Mapping[str, str] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     """Field path (``spec.x.y``) to line, for error messages."""
+
+    def error(self, path: str, message: str) -> ManifestError:
+        """A problem with one field of this resource, located by file, line and field path."""
+        return ManifestError(self.file, message, line=self.line_of(path), field=path)
 
     def line_of(self, path: str) -> int:
         """Line of a field path, else of its nearest ancestor, else of the document."""

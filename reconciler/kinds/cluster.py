@@ -31,14 +31,7 @@ def check(resource: Resource) -> list[ManifestError]:
         name = item.get("capacityProvider")
         if providers and name not in providers:
             path = f"spec.defaultCapacityProviderStrategy[{i}].capacityProvider"
-            errors.append(
-                ManifestError(
-                    resource.file,
-                    f"{name!r} is not in spec.capacityProviders",
-                    line=resource.line_of(path),
-                    field=path,
-                )
-            )
+            errors.append(resource.error(path, f"{name!r} is not in spec.capacityProviders"))
     return errors
 
 

@@ -50,7 +50,7 @@ def check(resource: Resource) -> list[ManifestError]:
     spec, errors = resource.spec, []
 
     def error(path: str, message: str) -> None:
-        errors.append(ManifestError(resource.file, message, line=resource.line_of(path), field=path))
+        errors.append(resource.error(path, message))
 
     if "cluster" not in spec:
         error("spec.cluster", "missing required field 'cluster' (a cluster name)")

@@ -55,7 +55,7 @@ def check(resource: Resource) -> list[ManifestError]:
     spec, errors = resource.spec, []
 
     def error(path: str, message: str) -> None:
-        errors.append(ManifestError(resource.file, message, line=resource.line_of(path), field=path))
+        errors.append(resource.error(path, message))
 
     seen: set[str] = set()
     for i, container in enumerate(spec.get("containerDefinitions") or []):
