@@ -43,10 +43,6 @@ class Estimate:
     reason: str | None = None
     """Set when there is no figure: 'not estimated: ...' or 'no price: ...'."""
 
-    @property
-    def known(self) -> bool:
-        return self.low is not None and self.high is not None
-
 
 ABSENT = Estimate(0.0, 0.0)
 """A service that does not exist costs nothing."""
@@ -58,6 +54,13 @@ class ServiceCost:
     before: Estimate
     after: Estimate
 
+    @property
+    def delta(self) -> tuple[float, float] | None:
+        """Monthly change (low, high); None without a figure on both sides."""
+        if self.before.low is None or self.before.high is None or self.after.low is None or self.after.high is None:
+            return None
+        return self.after.low - self.before.high, self.after.high - self.before.low
+
 
 @dataclass(frozen=True)
 class CostReport:
@@ -68,14 +71,13 @@ class CostReport:
     @property
     def priced(self) -> tuple[ServiceCost, ...]:
         """The services with a figure on both sides (the ones the delta adds up)."""
-        return tuple(s for s in self.services if s.before.known and s.after.known)
+        return tuple(s for s in self.services if s.delta is not None)
 
     @property
     def delta(self) -> tuple[float, float]:
         """Total monthly change (low, high) over the priced services."""
-        low = sum((s.after.low or 0.0) - (s.before.high or 0.0) for s in self.priced)
-        high = sum((s.after.high or 0.0) - (s.before.low or 0.0) for s in self.priced)
-        return low, high
+        deltas = [s.delta for s in self.services if s.delta is not None]
+        return sum(d[0] for d in deltas), sum(d[1] for d in deltas)
 
 
 def load_prices() -> Prices:

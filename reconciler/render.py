@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from reconciler.cost import CostReport, Estimate
+from reconciler.cost import CostReport, Estimate, ServiceCost
 from reconciler.diff import ABSENT, FieldChange
 from reconciler.plan import Action, Plan
 from reconciler.security import Finding
@@ -112,7 +112,9 @@ def render_text(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostRepor
         lines.append("")
         lines.append(cost_heading(cost) + ":")
         for line in cost.services:
-            lines.append(f"  {line.address}: {estimate_text(line.before)} -> {estimate_text(line.after)}")
+            lines.append(
+                f"  {line.address}: {estimate_text(line.before)} -> {estimate_text(line.after)} ({_change(line)})"
+            )
         lines.append(f"  {cost_total(cost)}")
     return "\n".join(lines) + "\n"
 
@@ -171,11 +173,18 @@ _FINDINGS_TABLE = (
 )
 
 
+def _change(line: ServiceCost) -> str:
+    return delta_text(*line.delta) if line.delta is not None else "—"
+
+
 def _md_cost(cost: CostReport | None) -> str:
     if not cost or not cost.services:
         return ""
-    rows = "".join(f"| `{c.address}` | {estimate_text(c.before)} | {estimate_text(c.after)} |\n" for c in cost.services)
-    table = "| service | before | after |\n| --- | --- | --- |\n"
+    rows = "".join(
+        f"| `{c.address}` | {estimate_text(c.before)} | {estimate_text(c.after)} | {_change(c)} |\n"
+        for c in cost.services
+    )
+    table = "| service | before | after | change |\n| --- | --- | --- | --- |\n"
     return f"#### {cost_heading(cost)}\n{table}{rows}\n**{cost_total(cost)}**\n"
 
 
