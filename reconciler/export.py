@@ -96,6 +96,8 @@ def service_manifest(body: Mapping[str, Any], *, cluster_name: str, task_definit
             del spec[field]
     if spec.get("platformVersion") == "LATEST":
         del spec["platformVersion"]
+    if spec.get("availabilityZoneRebalancing") == "ENABLED":  # AWS's default for a new REPLICA service
+        del spec["availabilityZoneRebalancing"]
     vpc = dict((spec.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {})
     if vpc.get("assignPublicIp") == "DISABLED":
         del vpc["assignPublicIp"]

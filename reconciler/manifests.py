@@ -134,8 +134,8 @@ def load_resources(
     docs, problems = substitute(loaded, variables or {})
     resources, invalid = parse_documents(docs) if not problems else ([], [])
     errors = errors + problems + invalid
-    if not errors and ssm is not None and (names := ssm_paths(docs)):
-        docs, errors = substitute(docs, {}, ssm=ssm(names))
+    if not errors and ssm is not None and (names := ssm_paths(loaded)):
+        docs, errors = substitute(loaded, variables or {}, ssm=ssm(names))
         if not errors:
             resources, errors = parse_documents(docs)
     if errors:
