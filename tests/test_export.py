@@ -12,7 +12,7 @@ ROLE = "arn:aws:iam::123456789012:role/"
 
 
 def make_rich_service(ecs) -> None:
-    """A cluster, task definition and service as a team might have built them by hand, every field a diff could trip on."""
+    """A cluster, task definition and service as a team might have built them by hand: many fields to trip on."""
     ecs.create_cluster(
         clusterName="legacy",
         settings=[{"name": "containerInsights", "value": "enabled"}],

@@ -106,12 +106,16 @@ def test_bundled_example_is_silent(aws, cli, example):
 def test_a_suppression_needs_a_reason(aws, cli, manifests, bad):
     reasoned = BAD_SERVICE.replace(
         "metadata: {name: risky}",
-        'metadata:\n  name: risky\n  annotations:\n    ecs-reconciler/suppress.public-ip: "demo behind an allow-list, see SEC-12"',
+        "metadata:\n  name: risky\n  annotations:\n"
+        '    ecs-reconciler/suppress.public-ip: "demo behind an allow-list, see SEC-12"',
     )
     root = manifests({"service.yaml": reasoned})
     result = cli("validate", root)
-    assert "service.yaml:15: spec.networkConfiguration.awsvpcConfiguration.assignPublicIp: suppressed [public-ip] "
-    "(demo behind an allow-list, see SEC-12)" in result.out
+    assert result.code == 0
+    assert (
+        "service.yaml:15: spec.networkConfiguration.awsvpcConfiguration.assignPublicIp: suppressed [public-ip] "
+        "(demo behind an allow-list, see SEC-12)"
+    ) in result.out
     assert "1 suppressed" in result.out
 
     root = manifests({"service.yaml": reasoned.replace('"demo behind an allow-list, see SEC-12"', '""')})
