@@ -1,4 +1,4 @@
-"""The command line: validate, plan and apply. Exit codes follow Terraform's -detailed-exitcode convention."""
+"""The command line: validate, plan, apply and export. Exit codes follow Terraform's -detailed-exitcode convention."""
 
 from __future__ import annotations
 
@@ -11,15 +11,61 @@ from dataclasses import replace
 
 import structlog
 
-from reconciler import engine, log
+from reconciler import cost, engine, export, log, security
 from reconciler.aws import Aws
-from reconciler.errors import InvalidManifests, ReconcilerError
-from reconciler.manifests import load_resources
+from reconciler.errors import InvalidManifests, ReconcilerError, UsageError
+from reconciler.manifests import SsmReader, load_resources, load_var_file
+from reconciler.model import Resource
 from reconciler.plan import Plan
-from reconciler.render import RENDERERS, render_text, summary_line
-from reconciler.settings import ApplySettings, Settings
+from reconciler.render import RENDERERS, finding_text, findings_heading, render_text, summary_line
+from reconciler.settings import ApplySettings, SecuritySettings, Settings
+from reconciler.variables import VARIABLE, merge_sources
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def _manifest_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path")
+    p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set ${KEY} (wins over --var-file)")
+    p.add_argument(
+        "--var-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="YAML mapping of variables (wins over the environment; a later file wins over an earlier one)",
+    )
+    p.add_argument(
+        "--severity",
+        action="append",
+        default=[],
+        metavar="RULE=LEVEL",
+        help=f"set a security rule's severity: {', '.join(security.SEVERITIES)} (repeatable)",
+    )
+
+
+def _aws_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", default=None, help="AWS region (default: the standard chain)")
+    p.add_argument(
+        "--embedded-aws",
+        action="store_true",
+        help="run against an in-process AWS emulator on 127.0.0.1 (no AWS account needed)",
+    )
+
+
+def _plan_options(p: argparse.ArgumentParser) -> None:
+    _manifest_options(p)
+    _aws_options(p)
+    p.add_argument("--prune", action="store_true", help="delete managed resources no longer in the manifests")
+    p.add_argument("--adopt", action="store_true", help="take ownership of same-named unmanaged resources")
+    p.add_argument(
+        "--allow-replace", action="store_true", help="allow changes that need a service deleted and re-created"
+    )
+    p.add_argument(
+        "--max-deletions",
+        type=int,
+        default=ApplySettings.max_deletions,
+        help="refuse a prune that would delete more than this (default: %(default)s)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,54 +78,53 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="check manifests offline (no AWS calls); exit 0 valid, 1 invalid")
-    validate.add_argument("path")
-
-    def aws_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("path")
-        p.add_argument("--prune", action="store_true", help="delete managed resources no longer in the manifests")
-        p.add_argument("--adopt", action="store_true", help="take ownership of same-named unmanaged resources")
-        p.add_argument(
-            "--allow-replace", action="store_true", help="allow changes that need a service deleted and re-created"
-        )
-        p.add_argument(
-            "--max-deletions",
-            type=int,
-            default=ApplySettings.max_deletions,
-            help="refuse a prune that would delete more than this (default: %(default)s)",
-        )
-        p.add_argument("--region", default=None, help="AWS region (default: the standard chain)")
-        p.add_argument(
-            "--embedded-aws",
-            action="store_true",
-            help="run against an in-process AWS emulator on 127.0.0.1 (no AWS account needed)",
-        )
+    _manifest_options(validate)
+    validate.add_argument("--strict", action="store_true", help="also fail on any unsuppressed security warning")
 
     plan = commands.add_parser("plan", help="show what apply would change; exit 0 none, 2 changes, 1 error")
-    aws_options(plan)
+    _plan_options(plan)
     plan.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    plan.add_argument("--output", metavar="FILE", help="write the plan to FILE instead of standard output")
 
     apply = commands.add_parser("apply", help="make live ECS match the manifests; exit 0 converged, 1 error")
-    aws_options(apply)
+    _plan_options(apply)
     apply.add_argument(
         "--keep-revisions",
         type=int,
         default=ApplySettings.keep_revisions,
         help="ACTIVE revisions kept per managed task definition family (default: %(default)s)",
     )
+
+    exporter = commands.add_parser(
+        "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"
+    )
+    exporter.add_argument("--cluster", required=True, help="the live cluster to export")
+    exporter.add_argument(
+        "--service", action="append", default=[], metavar="NAME", help="export only this service (repeatable)"
+    )
+    exporter.add_argument("--output", required=True, metavar="DIR", help="directory to write (new or empty)")
+    _aws_options(exporter)
     return parser
+
+
+def _security(args: argparse.Namespace) -> SecuritySettings:
+    try:
+        return SecuritySettings(security.parse_severities(getattr(args, "severity", [])))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 @contextlib.contextmanager
 def _aws(args: argparse.Namespace) -> Iterator[Aws]:
     """The AWS boundary for a command; with --embedded-aws, backed by a fresh emulator for its lifetime."""
     options = ApplySettings(
-        prune=args.prune,
-        adopt=args.adopt,
-        allow_replace=args.allow_replace,
-        max_deletions=args.max_deletions,
+        prune=getattr(args, "prune", False),
+        adopt=getattr(args, "adopt", False),
+        allow_replace=getattr(args, "allow_replace", False),
+        max_deletions=getattr(args, "max_deletions", ApplySettings.max_deletions),
         keep_revisions=getattr(args, "keep_revisions", ApplySettings.keep_revisions),
     )
-    settings = Settings(region=args.region, apply=options)
+    settings = Settings(region=args.region, apply=options, security=_security(args))
     if not args.embedded_aws:
         yield Aws(settings)
         return
@@ -97,17 +142,59 @@ def _print_errors(exc: InvalidManifests) -> None:
         print(f"  {error}", file=sys.stderr)
 
 
+def _variables(args: argparse.Namespace) -> dict[str, str]:
+    """--var over --var-file over the process environment."""
+    given = {}
+    for pair in args.var:
+        key, sep, value = pair.partition("=")
+        if not sep or not VARIABLE.match(key) or ":" in key:
+            raise UsageError(f"--var {pair!r}: expected KEY=VALUE with KEY a variable name")
+        given[key] = value
+    files = [load_var_file(path) for path in args.var_file]
+    return merge_sources(cli=given, files=files, environment=os.environ)
+
+
+def _load(args: argparse.Namespace, *, ssm: SsmReader | None = None) -> tuple[list[Resource], list[security.Finding]]:
+    """The checked resources and their security findings; raises InvalidManifests (a malformed suppression too)."""
+    resources = load_resources(args.path, variables=_variables(args), ssm=ssm)
+    findings, errors = security.find_issues(resources, _security(args))
+    if errors:
+        raise InvalidManifests(errors)
+    return resources, findings
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
+    print(f"Plan written to {output}", file=sys.stderr)
+
+
 def _validate(args: argparse.Namespace) -> int:
-    resources = load_resources(args.path)
+    resources, findings = _load(args)
     print(f"{len(resources)} resources valid in {args.path}")
+    if findings:
+        print(findings_heading(findings) + ":")
+        for finding in findings:
+            print(f"  {finding_text(finding)}")
+    failing = security.blocking(findings, strict=args.strict)
+    if failing:
+        print(f"{len(failing)} security finding{'s' if len(failing) != 1 else ''} fail validation", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
 def _plan(args: argparse.Namespace) -> int:
-    resources = load_resources(args.path)
     with _aws(args) as aws:
-        the_plan, _ = engine.plan(aws, resources, aws.settings.apply)
-    sys.stdout.write(RENDERERS[args.format](the_plan))
+        resources, findings = _load(args, ssm=lambda names: engine.read_parameters(aws, names))
+        the_plan, state = engine.plan(aws, resources, aws.settings.apply)
+        costs = cost.estimate(the_plan, resources, state.live, prices=cost.load_prices(), region=aws.region)
+    _write(RENDERERS[args.format](the_plan, findings=findings, cost=costs), args.output)
     return EXIT_CHANGES if the_plan.pending else EXIT_OK
 
 
@@ -125,8 +212,8 @@ def _report_outcomes(outcomes: list[engine.Outcome]) -> bool:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    resources = load_resources(args.path)
     with _aws(args) as aws:
+        resources, _ = _load(args, ssm=lambda names: engine.read_parameters(aws, names))
         options = aws.settings.apply
         the_plan, state = engine.plan(aws, resources, options)
         sys.stdout.write(render_text(the_plan))
@@ -142,7 +229,15 @@ def _apply(args: argparse.Namespace) -> int:
     return EXIT_ERROR if after.pending else EXIT_OK
 
 
-COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply}
+def _export(args: argparse.Namespace) -> int:
+    with _aws(args) as aws:
+        files = export.export_manifests(aws, args.cluster, args.service)
+    for path in export.write_files(args.output, files):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply, "export": _export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.aws import Aws
+from reconciler.aws import Aws, batches
 from reconciler.errors import InvalidManifests
 from reconciler.executor import Outcome, execute
 from reconciler.kinds import cluster, service, task_definition
@@ -12,6 +12,7 @@ from reconciler.manifests import check_references
 from reconciler.model import Address, Live, Resource
 from reconciler.plan import Plan, make_plan, service_revisions_in_use
 from reconciler.settings import ApplySettings
+from reconciler.variables import Parameter
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class State:
 
     def revisions_in_use(self) -> set[str]:
         return service_revisions_in_use([*self.observed.values(), *self.prune_candidates.values()])
+
+    @property
+    def live(self) -> dict[Address, Live]:
+        """Everything read, by address."""
+        return {**self.prune_candidates, **self.observed}
 
 
 def observe(aws: Aws, resources: list[Resource], *, prune: bool) -> State:
@@ -67,3 +73,15 @@ def apply(
     aws: Aws, the_plan: Plan, state: State, options: ApplySettings, *, revision: str | None = None
 ) -> list[Outcome]:
     return execute(aws, the_plan, options, in_use=state.revisions_in_use(), revision=revision)
+
+
+def read_parameters(aws: Aws, names: list[str]) -> dict[str, Parameter]:
+    """SSM parameters by name, 10 per GetParameters call, never decrypted (a SecureString's value is not read).
+    Names that do not exist are left out."""
+    found: dict[str, Parameter] = {}
+    for chunk in batches(sorted(set(names)), 10):
+        answer = aws.call("ssm", "GetParameters", ",".join(chunk), Names=chunk, WithDecryption=False)
+        for item in answer.get("Parameters", []):
+            value = "" if item.get("Type") == "SecureString" else str(item.get("Value", ""))
+            found[str(item["Name"])] = Parameter(str(item.get("Type", "String")), value)
+    return found

@@ -3,6 +3,7 @@
     ReconcilerError                 base of everything the tool raises on purpose
     ├── ManifestError               one problem in one manifest: file, line, field path, message
     ├── InvalidManifests            a load/validate pass found ManifestErrors (all of them, in .errors)
+    ├── UsageError                  a bad command-line value (--var without "=", an unknown --severity rule)
     ├── PlanError                   the plan cannot be made safely (e.g. a replace without --allow-replace,
     │                               a prune beyond the deletion guard, a reference that is not live)
     └── AwsError                    an AWS call failed: operation, resource, error code, message
@@ -39,6 +40,10 @@ class InvalidManifests(ReconcilerError):
     def __init__(self, errors: list[ManifestError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+
+class UsageError(ReconcilerError):
+    """A command-line value the tool cannot use."""
 
 
 class PlanError(ReconcilerError):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.errors import InvalidManifests, ManifestError
 from reconciler.kinds import KINDS, service, task_definition
-from reconciler.loader import Document, load_tree
+from reconciler.loader import Document, load_text, load_tree
 from reconciler.model import Address, Observed, Resource
 from reconciler.names import check_ecs_name
 from reconciler.schema import check_input, coerce_scalars
+from reconciler.variables import Parameter, ssm_paths, substitute
+
+SsmReader = Callable[[list[str]], Mapping[str, Parameter]]
+"""Reads SSM parameters by name (the shell's, it calls AWS); names it cannot find are left out of the answer."""
 
 API_VERSION = "ecs-reconciler/v1"
 ENVELOPE = frozenset({"apiVersion", "kind", "metadata", "spec"})
@@ -113,16 +117,52 @@ def parse_documents(docs: list[Document]) -> tuple[list[Resource], list[Manifest
     return resources, errors
 
 
-def load_resources(path: str | os.PathLike[str]) -> list[Resource]:
-    """Load and check a manifest tree; raises InvalidManifests listing every problem."""
+def load_resources(
+    path: str | os.PathLike[str], *, variables: Mapping[str, str] | None = None, ssm: SsmReader | None = None
+) -> list[Resource]:
+    """Load and check a manifest tree; raises InvalidManifests listing every problem.
+
+    ``variables`` fill ``${VAR}`` placeholders. The tree is checked offline first, ``${ssm:...}`` placeholders left
+    as written; only when that passes, and ``ssm`` is given, are the parameters read and the tree checked again
+    with their values (so a bad manifest never costs an AWS call).
+    """
     if not os.path.isdir(path):
         raise InvalidManifests([ManifestError(str(path), "not a directory")])
-    docs, errors = load_tree(path)
-    resources, problems = parse_documents(docs)
-    errors = errors + problems
+    loaded, errors = load_tree(path)
+    docs, problems = substitute(loaded, variables or {})
+    resources, invalid = parse_documents(docs) if not problems else ([], [])
+    errors = errors + problems + invalid
+    if not errors and ssm is not None and (names := ssm_paths(loaded)):
+        docs, errors = substitute(loaded, variables or {}, ssm=ssm(names))
+        if not errors:
+            resources, errors = parse_documents(docs)
+    if errors:
+        raise InvalidManifests(sorted(errors, key=lambda e: (e.file, e.line or 0)))
+    return resources
+
+
+def load_var_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """A ``--var-file``: one YAML mapping of names to scalar values, read as safely as a manifest."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InvalidManifests([ManifestError(name, f"cannot read var file: {exc.strerror}")]) from exc
+    docs, errors = load_text(data, file=name)
+    if len(docs) > 1:
+        errors.append(ManifestError(name, "a var file holds one YAML mapping", line=docs[1].line))
+    values: dict[str, str] = {}
+    for key, value in (docs[0].body if docs else {}).items():
+        if isinstance(value, bool):
+            values[key] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            values[key] = str(value)
+        else:
+            errors.append(ManifestError(name, "must be a string or number", line=docs[0].line_of(key), field=key))
     if errors:
         raise InvalidManifests(errors)
-    return resources
+    return values
 
 
 def check_references(resources: list[Resource], observed: Observed) -> list[ManifestError]:

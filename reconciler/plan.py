@@ -121,16 +121,20 @@ def _desired_actions(
             if addr.kind == task_definition.KIND:
                 registering.add(addr.name)
             continue
+        changes = _diff(resource, live, ref)
         if not live.managed and not options.adopt:
+            # An unmanaged resource that already matches its manifest is converged: nothing stands in the way
+            # (this is where `export` leaves existing services). One that differs cannot converge without --adopt.
+            state = "differs from its manifest" if changes else "matches its manifest"
             notes.append(
                 Note(
-                    f"{addr} exists but is not managed by ecs-reconciler; left alone (apply --adopt takes ownership)",
+                    f"{addr} exists but is not managed by ecs-reconciler ({state}); left alone "
+                    "(apply --adopt takes ownership)",
                     addr,
-                    blocking=True,
+                    blocking=bool(changes),
                 )
             )
             continue
-        changes = _diff(resource, live, ref)
         if not live.managed:
             changes.append(_adopt_change())
         if not changes:

@@ -1,14 +1,32 @@
-"""Plan renderers: Terraform-like text and machine-readable JSON, both reading the same Plan object."""
+"""Plan renderers: Terraform-like text, a markdown pull-request comment and machine-readable JSON, all reading the
+same Plan object, with the same security findings and cost delta beside it."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from reconciler.diff import ABSENT
-from reconciler.plan import Plan
+from reconciler.cost import CostReport, Estimate, ServiceCost
+from reconciler.diff import ABSENT, FieldChange
+from reconciler.plan import Action, Plan
+from reconciler.security import Finding
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
+NO_CHANGES = "No changes. Live ECS matches the manifests."
+COMMENT_MARKER = "<!-- ecs-reconciler-plan -->"
+"""First line of the markdown plan: how a CI job finds its own earlier comment to update it in place."""
+COMMENT_LIMIT = 65_536
+"""GitHub's limit on the length of an issue or pull-request comment, in characters."""
+DETAILS_AFTER = 15
+"""Diffs longer than this many lines are folded into a collapsible <details> section."""
+_TRUNCATION_RESERVE = 2_000
+"""Characters kept free for the note that says what was cut."""
+
+
+class Renderer(Protocol):
+    def __call__(self, plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> str: ...
 
 
 def _value(value: Any) -> str:
@@ -22,11 +40,55 @@ def summary_line(plan: Plan) -> str:
     return f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, {s['delete']} to delete"
 
 
-def render_text(plan: Plan) -> str:
-    """Terraform-like: one block per action with ``+ ~ -`` field lines, then notes."""
+def money(amount: float, *, signed: bool = False) -> str:
+    sign = ("+" if amount >= 0 else "-") if signed else ("-" if amount < 0 else "")
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def estimate_text(estimate: Estimate) -> str:
+    """``$18.02``, ``$9.01 to $36.04``, or why there is no figure."""
+    if estimate.low is None or estimate.high is None:
+        return str(estimate.reason)
+    if round(estimate.low, 2) == round(estimate.high, 2):
+        return money(estimate.low)
+    return f"{money(estimate.low)} to {money(estimate.high)}"
+
+
+def delta_text(low: float, high: float) -> str:
+    if round(low, 2) == round(high, 2):
+        return money(low, signed=True)
+    return f"{money(low, signed=True)} to {money(high, signed=True)}"
+
+
+def cost_heading(cost: CostReport) -> str:
+    return f"Monthly cost (Fargate prices for {cost.region} as of {cost.prices_date}; 730 hours a month)"
+
+
+def cost_total(cost: CostReport) -> str:
+    unpriced = len(cost.services) - len(cost.priced)
+    total = f"Total change: {delta_text(*cost.delta)} a month"
+    if unpriced:
+        total += f" ({unpriced} service{'s' if unpriced != 1 else ''} without a figure left out)"
+    return total
+
+
+def _change_lines(change: FieldChange) -> list[str]:
+    """Unified-diff lines for one field."""
+    if change.before is ABSENT:
+        return [f"+ {change.path}: {_value(change.after)}"]
+    if change.after is ABSENT:
+        return [f"- {change.path}: {_value(change.before)}"]
+    return [f"- {change.path}: {_value(change.before)}", f"+ {change.path}: {_value(change.after)}"]
+
+
+# --- text ---------------------------------------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> str:
+    """Terraform-like: one block per action with ``+ ~ -`` field lines, then notes, findings and cost."""
     lines: list[str] = []
     if not plan.actions:
-        lines.append("No changes. Live ECS matches the manifests.")
+        lines.append(NO_CHANGES)
     else:
         lines.append(f"Plan: {summary_line(plan)}.")
     for action in plan.actions:
@@ -42,14 +104,144 @@ def render_text(plan: Plan) -> str:
     if plan.notes:
         lines.append("")
         lines.extend(f"! {note.message}" for note in plan.notes)
+    if findings:
+        lines.append("")
+        lines.append(findings_heading(findings) + ":")
+        lines.extend(f"  {finding_text(f)}" for f in findings)
+    if cost and cost.services:
+        lines.append("")
+        lines.append(cost_heading(cost) + ":")
+        for line in cost.services:
+            lines.append(
+                f"  {line.address}: {estimate_text(line.before)} -> {estimate_text(line.after)} ({_change(line)})"
+            )
+        lines.append(f"  {cost_total(cost)}")
     return "\n".join(lines) + "\n"
+
+
+def findings_heading(findings: Sequence[Finding]) -> str:
+    suppressed = sum(1 for f in findings if f.suppressed is not None)
+    return f"Security findings: {len(findings) - suppressed} open, {suppressed} suppressed"
+
+
+def finding_text(finding: Finding) -> str:
+    """One line: where, severity, rule, what, and the fix (or the suppression's reason)."""
+    if finding.suppressed is not None:
+        return f"{finding.file}:{finding.line}: {finding.field}: suppressed [{finding.rule}] ({finding.suppressed})"
+    return str(finding)
+
+
+# --- markdown -----------------------------------------------------------------------------------------------------
+
+
+def _fence(body: str, info: str = "") -> str:
+    """A fenced code block whose fence is longer than any run of backticks inside."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{body}\n{fence}\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _md_action(action: Action) -> str:
+    title = f"#### `{SYMBOLS[action.action]}` {action.action} `{action.address}`\n{_cell(action.reason)}\n\n"
+    lines = [line for change in action.changes for line in _change_lines(change)]
+    if action.action == "delete":
+        lines = [f"- {action.address}"]
+    block = _fence("\n".join(lines), "diff")
+    if len(lines) > DETAILS_AFTER:
+        block = f"<details><summary>{len(action.changes)} fields</summary>\n\n{block}\n</details>\n"
+    return title + block + "\n"
+
+
+def _md_notes(plan: Plan) -> str:
+    if not plan.notes:
+        return ""
+    return "#### Notes\n" + "".join(f"- {_cell(n.message)}\n" for n in plan.notes) + "\n"
+
+
+def _md_finding_row(f: Finding) -> str:
+    where = f"`{f.file}:{f.line}` `{f.field}`"
+    severity, advice = ("suppressed", f.suppressed) if f.suppressed is not None else (f.severity, f.fix)
+    return f"| {severity} | `{f.rule}` | {_cell(str(f.address))} | {where} | {_cell(f.message)} | {_cell(advice)} |\n"
+
+
+_FINDINGS_TABLE = (
+    "| severity | rule | resource | where | finding | fix (or reason) |\n| --- | --- | --- | --- | --- | --- |\n"
+)
+
+
+def _change(line: ServiceCost) -> str:
+    return delta_text(*line.delta) if line.delta is not None else "—"
+
+
+def _md_cost(cost: CostReport | None) -> str:
+    if not cost or not cost.services:
+        return ""
+    rows = "".join(
+        f"| `{c.address}` | {estimate_text(c.before)} | {estimate_text(c.after)} | {_change(c)} |\n"
+        for c in cost.services
+    )
+    table = "| service | before | after | change |\n| --- | --- | --- | --- |\n"
+    return f"#### {cost_heading(cost)}\n{table}{rows}\n**{cost_total(cost)}**\n"
+
+
+def _fit(parts: Sequence[str], budget: int) -> int:
+    """How many of ``parts``, in order, fit in ``budget`` characters."""
+    used = 0
+    for count, part in enumerate(parts):
+        used += len(part)
+        if used > budget:
+            return count
+    return len(parts)
+
+
+def render_markdown(
+    plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None, limit: int = COMMENT_LIMIT
+) -> str:
+    """A pull-request comment: summary, one section per changed resource with its diff, notes, findings, cost.
+    Never longer than ``limit``: diffs that do not fit are cut (last first) and the comment says which."""
+    summary = f"**Plan: {summary_line(plan)}.**" if plan.actions else NO_CHANGES
+    head = f"{COMMENT_MARKER}\n### ecs-reconciler plan\n\n{summary}\n\n"
+    sections = [_md_action(a) for a in plan.actions]
+    rows = [_md_finding_row(f) for f in findings]
+    security_head = f"#### {findings_heading(findings)}\n{_FINDINGS_TABLE}" if findings else ""
+    tail = _md_notes(plan) + _md_cost(cost)
+    whole = head + "".join(sections) + security_head + "".join(rows) + ("\n" if rows else "") + tail
+    if len(whole) <= limit:
+        return whole
+    budget = limit - len(head) - len(tail) - len(security_head) - _TRUNCATION_RESERVE
+    kept_rows = _fit(rows, budget // 2)
+    security = security_head + "".join(rows[:kept_rows])
+    if kept_rows < len(rows):
+        security += f"\n_{len(rows) - kept_rows} more findings not shown; run `ecs-reconciler validate` for all._\n"
+    budget -= len(security) - len(security_head)
+    kept = _fit(sections, budget)
+    cut = [f"`{a.address}`" for a in plan.actions[kept:]]
+    named = cut[: _fit([c + ", " for c in cut], _TRUNCATION_RESERVE // 2)]
+    more = f" and {len(cut) - len(named)} more" if len(named) < len(cut) else ""
+    note = (
+        f"> **Truncated** to stay under GitHub's {limit:,}-character comment limit: the diffs of {len(cut)} of "
+        f"{len(sections)} resources are not shown ({', '.join(named)}{more}). "
+        "Run `ecs-reconciler plan` for the full plan.\n\n"
+    )
+    return head + "".join(sections[:kept]) + note + security + ("\n" if rows else "") + tail
+
+
+# --- JSON ---------------------------------------------------------------------------------------------------------
 
 
 def _json_value(value: Any) -> Any:
     return None if value is ABSENT else value
 
 
-def plan_as_dict(plan: Plan) -> dict[str, Any]:
+def _estimate_dict(estimate: Estimate) -> dict[str, Any]:
+    return {"low": estimate.low, "high": estimate.high, "reason": estimate.reason}
+
+
+def plan_as_dict(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> dict[str, Any]:
     return {
         "changes": [
             {
@@ -66,11 +258,49 @@ def plan_as_dict(plan: Plan) -> dict[str, Any]:
         ],
         "summary": plan.summary,
         "notes": [{"message": n.message, "blocking": n.blocking} for n in plan.notes],
+        "security": [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "kind": f.address.kind,
+                "name": f.address.name,
+                "cluster": f.address.cluster,
+                "file": f.file,
+                "line": f.line,
+                "field": f.field,
+                "message": f.message,
+                "fix": f.fix,
+                "suppressed": f.suppressed,
+            }
+            for f in findings
+        ],
+        "cost": None
+        if cost is None
+        else {
+            "region": cost.region,
+            "pricesDate": cost.prices_date,
+            "currency": "USD",
+            "period": "month",
+            "services": [
+                {
+                    "name": c.address.name,
+                    "cluster": c.address.cluster,
+                    "before": _estimate_dict(c.before),
+                    "after": _estimate_dict(c.after),
+                }
+                for c in cost.services
+            ],
+            "delta": {
+                "low": cost.delta[0],
+                "high": cost.delta[1],
+                "servicesLeftOut": len(cost.services) - len(cost.priced),
+            },
+        },
     }
 
 
-def render_json(plan: Plan) -> str:
-    return json.dumps(plan_as_dict(plan), indent=2, sort_keys=False, default=str) + "\n"
+def render_json(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> str:
+    return json.dumps(plan_as_dict(plan, findings=findings, cost=cost), indent=2, sort_keys=False, default=str) + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json}
+RENDERERS: dict[str, Renderer] = {"text": render_text, "markdown": render_markdown, "json": render_json}

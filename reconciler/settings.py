@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 MANAGED_TAG_KEY = "ecs-reconciler/managed-by"
@@ -55,6 +56,14 @@ class ApplySettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """How security findings are weighed."""
+
+    severities: Mapping[str, str] = field(default_factory=dict)
+    """Rule id to severity (error, warning, notice, off), overriding the rule's default (``--severity``)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the engine needs to know that is not in the manifests."""
 
@@ -70,3 +79,5 @@ class Settings:
     """Read concurrency."""
     apply: ApplySettings = field(default_factory=ApplySettings)
     """Plan and apply options."""
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    """Security rule severities."""

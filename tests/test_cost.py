@@ -1,0 +1,153 @@
+"""Cost delta against the emulator: Fargate desiredCount and size changes, Spot strategies, ARM, unknown regions,
+EC2; and the ScalingPolicy range (a plain resource of that kind, the kind itself being another issue's)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reconciler.cost import estimate, load_prices, split_tasks
+from reconciler.model import Address, Resource
+from reconciler.plan import make_plan
+from reconciler.settings import ApplySettings
+
+# us-east-1, Linux x86: 0.25 vCPU x $0.04048 + 0.5 GB x $0.004445 = $0.0123425 an hour, x 730 hours.
+TASK_256 = 9.010025
+# 0.5 vCPU x $0.04048 + 1 GB x $0.004445 = $0.024685 an hour.
+TASK_512 = 18.02005
+# Fargate Spot x86: 0.25 x $0.01334053 + 0.5 x $0.00146489 = $0.0040675775 an hour.
+SPOT_256 = 2.969331575
+# ARM: 0.25 x $0.03238 + 0.5 x $0.00356 = $0.009875 an hour.
+ARM_256 = 7.20875
+
+CLUSTER = """\
+apiVersion: ecs-reconciler/v1
+kind: Cluster
+metadata: {name: prod}
+spec:
+  capacityProviders: [FARGATE, FARGATE_SPOT]
+"""
+TASK = """\
+apiVersion: ecs-reconciler/v1
+kind: TaskDefinition
+metadata: {name: api}
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  containerDefinitions:
+    - {name: app, image: "example/api:1.0"}
+"""
+SERVICE = """\
+apiVersion: ecs-reconciler/v1
+kind: Service
+metadata: {name: api}
+spec:
+  cluster: prod
+  taskDefinition: api
+  desiredCount: 2
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-0a1b2c3d4e5f60001]
+      securityGroups: [sg-0a1b2c3d4e5f60001]
+"""
+
+
+def cost_of(cli, root, *args):
+    result = cli("plan", root, "--format", "json", *args)
+    assert result.code in (0, 2), result.err
+    return json.loads(result.out)["cost"]
+
+
+@pytest.fixture
+def running(cli, manifests):
+    """The api service applied: 2 tasks of 0.25 vCPU / 0.5 GB on Fargate."""
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    assert cli("apply", root).code == 0
+    return root
+
+
+def test_desired_count_change(aws, cli, manifests, running):
+    (running / "api.yaml").write_text(TASK + "---\n" + SERVICE.replace("desiredCount: 2", "desiredCount: 5"))
+    cost = cost_of(cli, running)
+    [line] = cost["services"]
+    assert line["before"]["low"] == pytest.approx(2 * TASK_256)
+    assert line["after"]["low"] == pytest.approx(5 * TASK_256)
+    assert cost["delta"]["low"] == pytest.approx(3 * TASK_256)
+    assert cost["region"] == "us-east-1" and cost["pricesDate"] == "2024-09-01"
+    text = cli("plan", running).out
+    assert "Service prod/api: $18.02 -> $45.05 (+$27.03)" in text
+    assert "Total change: +$27.03 a month" in text
+    assert "| `Service prod/api` | $18.02 | $45.05 | +$27.03 |" in cli("plan", running, "--format", "markdown").out
+
+
+def test_cpu_and_memory_change(aws, cli, running):
+    bigger = TASK.replace('cpu: "256"', 'cpu: "512"').replace('memory: "512"', 'memory: "1024"')
+    (running / "api.yaml").write_text(bigger + "---\n" + SERVICE)
+    cost = cost_of(cli, running)
+    assert cost["services"][0]["after"]["low"] == pytest.approx(2 * TASK_512)
+    assert cost["delta"]["low"] == pytest.approx(2 * TASK_512 - 2 * TASK_256)
+
+
+def test_spot_strategy_and_arm(aws, cli, running):
+    spot = SERVICE.replace(
+        "launchType: FARGATE",
+        "capacityProviderStrategy:\n"
+        "    - {capacityProvider: FARGATE, base: 1, weight: 1}\n"
+        "    - {capacityProvider: FARGATE_SPOT, weight: 3}",
+    ).replace("desiredCount: 2", "desiredCount: 5")
+    (running / "api.yaml").write_text(TASK + "---\n" + spot)
+    cost = cost_of(cli, running, "--allow-replace")
+    # base 1 on FARGATE, the other 4 split 1:3 -> 2 on FARGATE, 3 on FARGATE_SPOT
+    assert cost["services"][0]["after"]["low"] == pytest.approx(2 * TASK_256 + 3 * SPOT_256)
+
+    arm = TASK.replace("networkMode: awsvpc", "networkMode: awsvpc\n  runtimePlatform: {cpuArchitecture: ARM64}")
+    (running / "api.yaml").write_text(arm + "---\n" + SERVICE)
+    assert cost_of(cli, running)["services"][0]["after"]["low"] == pytest.approx(2 * ARM_256)
+    (running / "api.yaml").write_text(arm + "---\n" + spot)
+    after = cost_of(cli, running)["services"][0]["after"]
+    assert after["low"] is None and after["reason"].startswith("no price: FARGATE/FARGATE_SPOT arm64 in us-east-1")
+
+
+def test_unknown_region_says_no_price(aws, cli, manifests):
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    cost = cost_of(cli, root, "--region", "af-south-1")
+    after = cost["services"][0]["after"]
+    assert after == {"low": None, "high": None, "reason": "no price: region af-south-1 is not in the price table"}
+    assert cost["delta"] == {"low": 0, "high": 0, "servicesLeftOut": 1}
+    assert "no price: region af-south-1" in cli("plan", root, "--region", "af-south-1").out
+
+
+def test_ec2_launch_type_is_not_estimated(aws, cli, manifests):
+    ec2 = SERVICE.replace("launchType: FARGATE", "launchType: EC2")
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + ec2})
+    assert cost_of(cli, root)["services"][0]["after"]["reason"] == "not estimated: EC2 launch type"
+
+
+def resource(kind, name, spec, cluster=None):
+    return Resource(Address(kind, name, cluster), spec, "x.yaml", 1)
+
+
+def test_scaling_policy_gives_a_range():
+    td = resource("TaskDefinition", "api", {"cpu": "256", "memory": "512", "requiresCompatibilities": ["FARGATE"]})
+    svc = resource("Service", "api", {"cluster": "prod", "taskDefinition": "api", "launchType": "FARGATE"}, "prod")
+    policy = resource(
+        "ScalingPolicy", "api-cpu", {"cluster": "prod", "service": "api", "minCapacity": 2, "maxCapacity": 10}
+    )
+    plan = make_plan([td, svc], {}, ApplySettings())
+    report = estimate(plan, [td, svc, policy], {}, prices=load_prices(), region="us-east-1")
+    [line] = report.services
+    assert (line.after.low, line.after.high) == pytest.approx((2 * TASK_256, 10 * TASK_256))
+    assert report.delta == pytest.approx((2 * TASK_256, 10 * TASK_256))
+
+
+def test_split_tasks_places_base_first_then_by_weight():
+    strategy = [
+        {"capacityProvider": "FARGATE", "base": 2, "weight": 1},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 1},
+    ]
+    assert split_tasks(6, strategy) == {"FARGATE": 4.0, "FARGATE_SPOT": 2.0}
+    assert split_tasks(1, strategy) == {"FARGATE": 1.0, "FARGATE_SPOT": 0.0}

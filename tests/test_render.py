@@ -1,0 +1,134 @@
+"""The markdown plan (a PR comment): snapshot of a multi-resource change, truncation under GitHub's limit,
+the one-line empty plan, and --output for every format."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from reconciler.diff import ABSENT, FieldChange
+from reconciler.model import Address
+from reconciler.plan import Action, Plan
+from reconciler.render import COMMENT_LIMIT, COMMENT_MARKER, render_markdown
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "plan.md"
+
+CLUSTER = """\
+apiVersion: ecs-reconciler/v1
+kind: Cluster
+metadata: {name: prod}
+spec:
+  capacityProviders: [FARGATE, FARGATE_SPOT]
+"""
+TASK = """\
+apiVersion: ecs-reconciler/v1
+kind: TaskDefinition
+metadata: {name: api}
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  taskRoleArn: arn:aws:iam::123456789012:role/api
+  containerDefinitions:
+    - name: app
+      image: example/api:1.0
+      user: "1000"
+      readonlyRootFilesystem: true
+      environment:
+        - {name: MODE, value: prod}
+"""
+SERVICE = """\
+apiVersion: ecs-reconciler/v1
+kind: Service
+metadata: {name: api}
+spec:
+  cluster: prod
+  taskDefinition: api
+  desiredCount: 2
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-0a1b2c3d4e5f60001]
+      securityGroups: [sg-0a1b2c3d4e5f60001]
+"""
+
+
+def test_markdown_plan_of_a_multi_resource_change(aws, cli, manifests, tmp_path):
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    assert cli("apply", root).code == 0
+    changed_task = TASK.replace("example/api:1.0", "example/api:1.1").replace("value: prod", "value: production")
+    changed_service = SERVICE.replace("desiredCount: 2", "desiredCount: 3")
+    worker = (
+        SERVICE.replace("name: api}", "name: worker}")
+        .replace("desiredCount: 2", "desiredCount: 1")
+        .replace(
+            "subnets: [subnet-0a1b2c3d4e5f60001]", "subnets: [subnet-0a1b2c3d4e5f60001]\n      assignPublicIp: ENABLED"
+        )
+    )
+    manifests({"api.yaml": changed_task + "---\n" + changed_service, "worker.yaml": worker})
+    out = tmp_path / "plan.md"
+
+    result = cli("plan", root, "--format", "markdown", "--output", out)
+    assert result.code == 2
+    assert result.out == ""
+    assert f"Plan written to {out}" in result.err
+    text = out.read_text()
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(text)
+    assert text == SNAPSHOT.read_text()
+
+
+def test_no_changes_is_one_line(aws, cli, manifests):
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    cli("apply", root)
+    result = cli("plan", root, "--format", "markdown")
+    assert result.code == 0
+    assert result.out == f"{COMMENT_MARKER}\n### ecs-reconciler plan\n\nNo changes. Live ECS matches the manifests.\n\n"
+
+
+def test_output_writes_any_format_and_keeps_the_exit_code(aws, cli, manifests, tmp_path):
+    root = manifests({"prod.yaml": CLUSTER})
+    for fmt in ("text", "json", "markdown"):
+        out = tmp_path / f"plan.{fmt}"
+        result = cli("plan", root, "--format", fmt, "--output", out)
+        assert (result.code, result.out) == (2, "")
+        assert "1 to create" in out.read_text() or json.loads(out.read_text())["summary"]["create"] == 1
+    unwritable = cli("plan", root, "--output", tmp_path / "no" / "such" / "dir" / "plan.txt")
+    assert unwritable.code == 1
+    assert "cannot write" in unwritable.err
+
+
+def big_plan(count: int) -> Plan:
+    actions = []
+    for i in range(count):
+        env = [{"name": f"VAR_{j}", "value": "x" * 40} for j in range(20)]
+        changes = tuple(FieldChange(f"containerDefinitions.app.environment.VAR_{j}", "old", "new") for j in range(20))
+        changes += (FieldChange("containerDefinitions", ABSENT, [{"name": "app", "environment": env}]),)
+        actions.append(Action("update", Address("TaskDefinition", f"family-{i:03d}"), changes, "content differs"))
+    return Plan(tuple(actions))
+
+
+def test_a_comment_over_the_limit_is_truncated_and_says_what_was_cut():
+    plan = big_plan(120)
+    whole = render_markdown(plan, limit=10**9)
+    assert len(whole) > COMMENT_LIMIT
+
+    comment = render_markdown(plan)
+    assert len(comment) <= COMMENT_LIMIT
+    assert comment.startswith(COMMENT_MARKER)
+    assert "**Plan: 0 to create, 120 to update, 0 to replace, 0 to delete.**" in comment
+    shown = [i for i in range(120) if f"`TaskDefinition family-{i:03d}`\ncontent differs" in comment]
+    assert shown == list(range(len(shown))) and 0 < len(shown) < 120  # the first ones, whole
+    assert (
+        f"the diffs of {120 - len(shown)} of 120 resources are not shown (`TaskDefinition family-{len(shown):03d}`"
+        in (comment)
+    )
+    assert comment.count("<details>") == comment.count("</details>") == len(shown)  # long diffs fold
+    assert comment.count("```") % 2 == 0  # every fence that opens, closes
+
+
+def test_a_small_plan_fits_whole():
+    plan = big_plan(2)
+    assert "Truncated" not in render_markdown(plan)

@@ -1,0 +1,163 @@
+"""Security findings: each rule fires on a bad example (with file, line, field and fix), is silent on the bundled
+example, can be suppressed only with a reason, and its severity is configurable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+BAD_TASK = """\
+apiVersion: ecs-reconciler/v1
+kind: TaskDefinition
+metadata: {name: risky}
+spec:
+  networkMode: bridge
+  containerDefinitions:
+    - name: app
+      image: example/app
+      memory: 512
+      privileged: true
+      user: root
+      environment:
+        - {name: DB_PASSWORD, value: hunter2}
+        - {name: ORDERS_QUEUE_URL, value: "https://sqs.us-east-1.amazonaws.com/123456789012/orders"}
+    - name: tail
+      image: example/tail:latest
+      memory: 128
+      user: "1000"
+      readonlyRootFilesystem: true
+"""
+BAD_CLUSTER = """\
+apiVersion: ecs-reconciler/v1
+kind: Cluster
+metadata: {name: prod}
+spec:
+  configuration: {executeCommandConfiguration: {logging: NONE}}
+"""
+BAD_SERVICE = """\
+apiVersion: ecs-reconciler/v1
+kind: Service
+metadata: {name: risky}
+spec:
+  cluster: prod
+  taskDefinition: risky
+  desiredCount: 1
+  enableExecuteCommand: true
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-0a1b2c3d4e5f60001]
+      assignPublicIp: ENABLED
+"""
+
+EXPECTED = [
+    ("risky.yaml", 5, "spec.networkMode", "network-mode"),
+    ("risky.yaml", 10, "spec.containerDefinitions[0].privileged", "privileged"),
+    ("risky.yaml", 11, "spec.containerDefinitions[0].user", "root-user"),
+    ("risky.yaml", 13, "spec.containerDefinitions[0].environment[0]", "plaintext-secret"),
+    ("risky.yaml", 7, "spec.containerDefinitions[0].readonlyRootFilesystem", "writable-root-filesystem"),
+    ("risky.yaml", 8, "spec.containerDefinitions[0].image", "image-tag"),
+    ("risky.yaml", 16, "spec.containerDefinitions[1].image", "image-tag"),
+    ("service.yaml", 12, "spec.networkConfiguration.awsvpcConfiguration.assignPublicIp", "public-ip"),
+    ("service.yaml", 6, "spec.taskDefinition", "task-role"),
+    ("service.yaml", 8, "spec.enableExecuteCommand", "exec-logging"),
+]
+
+
+@pytest.fixture
+def bad(manifests):
+    return manifests({"risky.yaml": BAD_TASK, "cluster.yaml": BAD_CLUSTER, "service.yaml": BAD_SERVICE})
+
+
+def test_each_rule_fires_with_file_line_field_and_fix(aws, cli, bad):
+    result = cli("validate", bad)
+    assert result.code == 0  # warnings do not fail a plain validate
+    for file, line, field, rule in EXPECTED:
+        assert f"{file}:{line}: {field}: warning [{rule}]" in result.out, rule
+    assert "fix: move the value to secrets" in result.out
+    assert "hunter2" not in result.out + result.err
+    assert "Security findings: 10 open, 0 suppressed" in result.out
+
+    strict = cli("validate", bad, "--strict")
+    assert strict.code == 1
+    assert "10 security findings fail validation" in strict.err
+    assert aws.calls == []
+
+
+def test_findings_appear_in_every_plan_format(aws, cli, bad):
+    as_json = json.loads(cli("plan", bad, "--format", "json").out)
+    assert sorted((f["file"], f["line"], f["field"], f["rule"]) for f in as_json["security"]) == sorted(EXPECTED)
+    assert {f["severity"] for f in as_json["security"]} == {"warning"}
+    text = cli("plan", bad).out
+    assert "risky.yaml:10: spec.containerDefinitions[0].privileged: warning [privileged]" in text
+    markdown = cli("plan", bad, "--format", "markdown").out
+    assert "| warning | `privileged` | TaskDefinition risky | `risky.yaml:10`" in markdown
+    for output in (text, markdown, json.dumps(as_json)):
+        assert "hunter2" not in output
+
+
+def test_bundled_example_is_silent(aws, cli, example):
+    result = cli("validate", example, "--strict")
+    assert result.code == 0, result.out + result.err
+    assert "Security findings" not in result.out
+    assert json.loads(cli("plan", example, "--format", "json").out)["security"] == []
+
+
+def test_a_suppression_needs_a_reason(aws, cli, manifests, bad):
+    reasoned = BAD_SERVICE.replace(
+        "metadata: {name: risky}",
+        "metadata:\n  name: risky\n  annotations:\n"
+        '    ecs-reconciler/suppress.public-ip: "demo behind an allow-list, see SEC-12"',
+    )
+    root = manifests({"service.yaml": reasoned})
+    result = cli("validate", root)
+    assert result.code == 0
+    assert (
+        "service.yaml:15: spec.networkConfiguration.awsvpcConfiguration.assignPublicIp: suppressed [public-ip] "
+        "(demo behind an allow-list, see SEC-12)"
+    ) in result.out
+    assert "1 suppressed" in result.out
+
+    root = manifests({"service.yaml": reasoned.replace('"demo behind an allow-list, see SEC-12"', '""')})
+    empty = cli("validate", root)
+    assert empty.code == 1
+    assert (
+        "service.yaml:6: metadata.annotations.ecs-reconciler/suppress.public-ip: a suppression must say why"
+        in empty.err
+    )
+    root = manifests({"service.yaml": reasoned.replace("suppress.public-ip", "suppress.public-ipp")})
+    typo = cli("validate", root)
+    assert typo.code == 1
+    assert "no security rule 'public-ipp'" in typo.err
+
+
+def test_suppressed_findings_do_not_fail_strict(aws, cli, manifests, example):
+    web = (example / "web.yaml").read_text()
+    (example / "web.yaml").write_text(
+        web.replace("readonlyRootFilesystem: true", "readonlyRootFilesystem: false").replace(
+            "metadata:\n  name: web\nspec:\n  requiresCompatibilities",
+            "metadata:\n  name: web\n  annotations:\n    ecs-reconciler/suppress.writable-root-filesystem: legacy app "
+            "writes its cache in place\nspec:\n  requiresCompatibilities",
+        )
+    )
+    result = cli("validate", example, "--strict")
+    assert result.code == 0, result.out + result.err
+    assert "suppressed [writable-root-filesystem] (legacy app writes its cache in place)" in result.out
+
+
+def test_severities_are_configurable(aws, cli, bad):
+    as_error = cli("validate", bad, "--severity", "privileged=error")
+    assert as_error.code == 1
+    assert "error [privileged]" in as_error.out
+    assert "1 security finding fail validation" in as_error.err
+
+    off = cli("validate", bad, "--severity", "image-tag=off", "--severity", "network-mode=notice")
+    assert "[image-tag]" not in off.out
+    assert "notice [network-mode]" in off.out
+
+    unknown = cli("validate", bad, "--severity", "nope=error")
+    assert unknown.code == 1
+    assert "no rule 'nope'" in unknown.err
+    level = cli("validate", bad, "--severity", "privileged=fatal")
+    assert level.code == 1
+    assert "level must be one of error, warning, notice, off" in level.err
