@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from reconciler.kinds import cluster, service, task_definition
@@ -82,7 +82,7 @@ class CostReport:
 
 def load_prices() -> Prices:
     """The bundled price table (reconciler/data/fargate-prices.json)."""
-    data = json.loads(resources.files("reconciler").joinpath("data/fargate-prices.json").read_text("utf-8"))
+    data = json.loads((Path(__file__).parent / "data" / "fargate-prices.json").read_text("utf-8"))
     return Prices(data["date"], data["source"], int(data["hoursPerMonth"]), data["regions"])
 
 

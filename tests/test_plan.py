@@ -90,11 +90,16 @@ def test_prune_of_an_empty_manifest_set_is_skipped():
     assert [n.message for n in plan.notes] == ["prune skipped: the manifest set is empty"]
 
 
-def test_unmanaged_resource_is_a_blocking_note_unless_adopted():
+def test_unmanaged_resource_is_left_alone_blocking_only_when_it_differs_unless_adopted():
     observed = {Address("Cluster", "c"): live("Cluster", "c", {"clusterName": "c"}, managed=False)}
-    plan = make_plan([DESIRED[2]], observed, ApplySettings())
+    matching = make_plan([DESIRED[2]], observed, ApplySettings())
+    assert matching.actions == () and not matching.pending
+    assert "not managed" in matching.notes[0].message and not matching.notes[0].blocking
+
+    differing = res("Cluster", "c", {"settings": [{"name": "containerInsights", "value": "enabled"}]})
+    plan = make_plan([differing], observed, ApplySettings())
     assert plan.actions == () and plan.pending and plan.notes[0].blocking
-    adopted = make_plan([DESIRED[2]], observed, ApplySettings(adopt=True))
+    adopted = make_plan([differing], observed, ApplySettings(adopt=True))
     assert [(a.action, [c.path for c in a.changes]) for a in adopted.actions] == [
-        ("update", [f"tags.{MANAGED_TAG_KEY}"])
+        ("update", ["settings", f"tags.{MANAGED_TAG_KEY}"])
     ]
