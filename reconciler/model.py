@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-KIND_ORDER = ("Cluster", "TaskDefinition", "Service")
+KIND_ORDER = ("LogGroup", "Cluster", "TaskDefinition", "Service", "ScalingPolicy")
 """Dependency order: each kind may refer to the kinds before it. Deletes run in reverse."""
 
 

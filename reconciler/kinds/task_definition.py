@@ -11,7 +11,7 @@ from reconciler.diff import FieldChange, compare, drop_empty, key_values, keyed,
 from reconciler.errors import AwsError, ManifestError
 from reconciler.model import Address, Live, Resource
 from reconciler.names import check_ecs_name
-from reconciler.schema import input_members
+from reconciler.schema import ShapeProblem, check_spec, input_members
 from reconciler.tags import is_managed, managed_tags, sync_tags
 
 KIND = "TaskDefinition"
@@ -31,6 +31,13 @@ FARGATE_MEMORY = {
 }
 """Fargate task sizes: vCPU units to the memory (MiB) values allowed with them (ECS developer guide)."""
 _UNITS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.I)
+
+
+check_name = check_ecs_name
+
+
+def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+    return check_spec("ecs", OPERATION, spec, provided=[NAME_FIELD])
 
 
 def address(name: str, spec: Mapping[str, Any]) -> Address:
