@@ -78,7 +78,9 @@ def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProb
             coerced, found = check_spec(AAS, operation, body, provided=_IDENTITY, user_case=True)
             problems += _prefixed(f"{field}[{i}]", found)
             if "alarm" in item:
-                alarm, found = check_spec("cloudwatch", "PutMetricAlarm", item["alarm"], provided=["AlarmName"])
+                alarm, found = check_spec(
+                    "cloudwatch", "PutMetricAlarm", item["alarm"], provided=["AlarmName"], user_case=True
+                )
                 problems += _prefixed(f"{field}[{i}].alarm", found)
                 coerced["alarm"] = alarm
             out[field].append(coerced)
