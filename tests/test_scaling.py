@@ -7,11 +7,10 @@ import json
 
 import boto3
 import pytest
-
-from reconciler.settings import MANAGED_TAG_KEY
-
 from conftest import REGION
 from test_cli import CLUSTER, SERVICE, TASK
+
+from reconciler.settings import MANAGED_TAG_KEY
 
 RESOURCE_ID = "service/prod/api"
 WHERE = {"ServiceNamespace": "ecs", "ResourceId": RESOURCE_ID, "ScalableDimension": "ecs:service:DesiredCount"}
@@ -124,9 +123,11 @@ def test_changed_target_value_updates_only_that_policy(aws, cli, scaled, manifes
 def test_removing_a_policy_deletes_it_and_its_alarm(aws, cli, scaled, manifests, autoscaling, cloudwatch):
     cli("apply", scaled)
     step_arn = policies(autoscaling)["queue-depth"]["PolicyARN"]
-    without_step = SCALING.split("    - policyName: queue-depth")[0] + "  scheduledActions:" + SCALING.split(
-        "  scheduledActions:"
-    )[1]
+    without_step = (
+        SCALING.split("    - policyName: queue-depth")[0]
+        + "  scheduledActions:"
+        + SCALING.split("  scheduledActions:")[1]
+    )
     manifests({"scaling.yaml": without_step})
 
     plan = cli("plan", scaled)

@@ -57,6 +57,19 @@ def _is_fargate(spec: Mapping[str, Any]) -> bool:
     return "FARGATE" in (spec.get("requiresCompatibilities") or [])
 
 
+def _needs_execution_role(spec: Mapping[str, Any]) -> str | None:
+    """Why ECS needs an execution role to start this task (ECS developer guide, "Task execution IAM role")."""
+    for container in spec.get("containerDefinitions") or []:
+        name = container.get("name")
+        if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
+            return f"container {name!r} logs with awslogs"
+        if container.get("secrets"):
+            return f"container {name!r} uses secrets"
+        if container.get("repositoryCredentials") or ".dkr.ecr." in str(container.get("image", "")):
+            return f"container {name!r} pulls from a private registry"
+    return None
+
+
 def check(resource: Resource) -> list[ManifestError]:
     """Fargate rules (awsvpc, task-level size, valid cpu/memory pair) and container names."""
     spec, errors = resource.spec, []
@@ -75,6 +88,8 @@ def check(resource: Resource) -> list[ManifestError]:
         seen.add(str(name))
     if not _is_fargate(spec):
         return errors
+    if not spec.get("executionRoleArn") and (why := _needs_execution_role(spec)):
+        error("spec.executionRoleArn", f"a Fargate task needs an execution role when {why}")
     if spec.get("networkMode") != "awsvpc":
         error("spec.networkMode", f"Fargate requires networkMode 'awsvpc', got {spec.get('networkMode')!r}")
     cpu, memory = task_size(spec.get("cpu")), task_size(spec.get("memory"))
