@@ -5,7 +5,8 @@
 * a WSGI middleware around moto's app that records each operation name (and is the seam for later fault
   injection: ``Emulator.hooks`` are called with the operation name before moto sees the request);
 * ``patch_moto()``: idempotent, process-wide monkeypatches of moto's ECS backend and responses, each making the
-  emulator do what the ECS API reference says AWS does where moto differs in a way a diff engine would notice.
+  emulator do what the ECS API reference says AWS does where moto differs in a way a diff engine would notice;
+  they also model service rollouts (``ROLLOUT_ENV`` chooses how they end) and Application Auto Scaling tags.
 
 moto's state is process-global: every Emulator in a process shares it, and ``Emulator.reset()`` empties it all.
 Nothing else global is set here; callers point their clients at ``Emulator.endpoint_url`` themselves.
