@@ -115,7 +115,7 @@ def test_changed_target_value_updates_only_that_policy(aws, cli, scaled, manifes
 
     aws.reset_calls()
     assert cli("apply", scaled).code == 0
-    assert [w for w in aws.writes() if w not in ("TagResource",)] == ["PutScalingPolicy"]
+    assert aws.writes() == ["PutScalingPolicy"]
     assert policies(autoscaling)["cpu50"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 70
     assert cli("plan", scaled).code == 0
 
@@ -155,6 +155,19 @@ def test_desired_count_inside_the_range_is_not_drift_outside_is(aws, cli, ecs, s
     ]
     assert cli("apply", scaled).code == 0
     assert ecs.describe_services(cluster="prod", services=["api"])["services"][0]["desiredCount"] == 10
+
+
+def test_bounds_a_declared_scheduled_action_set_are_not_drift(aws, cli, scaled, autoscaling):
+    cli("apply", scaled)
+    # What night-floor does at 22:00 Berlin time.
+    autoscaling.register_scalable_target(**WHERE, MinCapacity=1, MaxCapacity=2)
+    assert cli("plan", scaled).code == 0
+    autoscaling.register_scalable_target(**WHERE, MinCapacity=3, MaxCapacity=4)  # nobody declared this
+    drift = json.loads(cli("plan", scaled, "--format", "json").out)
+    assert {(d["path"], d["before"], d["after"]) for d in drift["changes"][0]["diff"]} == {
+        ("maxCapacity", 4, 10),
+        ("minCapacity", 3, 2),
+    }
 
 
 def test_desired_count_at_create_is_clamped_to_the_range(aws, cli, ecs, manifests):

@@ -361,8 +361,10 @@ def update(aws: Aws, resource: Resource, live: Live, changes: list[FieldChange],
     changed = {c.path.split(".", 1)[0] for c in changes}
     if changed & set(TARGET_FIELDS):
         _register(aws, resource, tags=None)
-    arn = str(live.body["target"]["scalableTargetARN"])
-    aws.call(AAS, "TagResource", str(addr), ResourceARN=arn, Tags=_tags(revision))
+    tags = _tags(revision)
+    if any(live.body.get("tags", {}).get(k) != v for k, v in tags.items()):
+        arn = str(live.body["target"]["scalableTargetARN"])
+        aws.call(AAS, "TagResource", str(addr), ResourceARN=arn, Tags=tags)
     desired, current = normalize_spec(spec), _projected(normalize_live(live.body), normalize_spec(spec))
     for part, put, items in (
         ("policies", _put_policy, spec.get("policies", [])),
