@@ -137,15 +137,18 @@ class Aws:
         )
         return retrying(self._attempt, service, operation, resource, params)
 
-    def pages(self, service: str, operation: str, key: str, resource: str = "", /, **params: Any) -> list[Any]:
-        """All items under ``key`` across every page (``nextToken`` paging)."""
+    def pages(
+        self, service: str, operation: str, key: str, resource: str = "", /, *, token: str = "nextToken", **params: Any
+    ) -> list[Any]:
+        """All items under ``key`` across every page. ``token`` names the paging member, the same in the request and
+        the answer: ``nextToken`` (ECS, Logs) or ``NextToken`` (Application Auto Scaling, CloudWatch)."""
         items: list[Any] = []
-        token: str | None = None
+        value: str | None = None
         while True:
-            page = self.call(service, operation, resource, **params, **({"nextToken": token} if token else {}))
+            page = self.call(service, operation, resource, **params, **({token: value} if value else {}))
             items.extend(page.get(key, []))
-            token = page.get("nextToken")
-            if not token:
+            value = page.get(token)
+            if not value:
                 return items
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:

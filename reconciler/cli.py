@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import structlog
 
-from reconciler import cost, engine, export, log, security
+from reconciler import cost, engine, export, log, rollout, security
 from reconciler.aws import Aws
 from reconciler.errors import InvalidManifests, ReconcilerError, UsageError
 from reconciler.manifests import SsmReader, load_resources, load_var_file
@@ -94,6 +94,19 @@ def _parser() -> argparse.ArgumentParser:
         default=ApplySettings.keep_revisions,
         help="ACTIVE revisions kept per managed task definition family (default: %(default)s)",
     )
+    apply.add_argument(
+        "--wait",
+        action=argparse.BooleanOptionalAction,
+        default=ApplySettings.wait,
+        help="wait until every changed service has rolled out (default: wait; --no-wait to skip)",
+    )
+    apply.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=ApplySettings.wait_timeout,
+        metavar="SECONDS",
+        help="fail the apply when rollouts take longer (default: %(default)g)",
+    )
 
     exporter = commands.add_parser(
         "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"
@@ -123,6 +136,8 @@ def _aws(args: argparse.Namespace) -> Iterator[Aws]:
         allow_replace=getattr(args, "allow_replace", False),
         max_deletions=getattr(args, "max_deletions", ApplySettings.max_deletions),
         keep_revisions=getattr(args, "keep_revisions", ApplySettings.keep_revisions),
+        wait=getattr(args, "wait", ApplySettings.wait),
+        wait_timeout=getattr(args, "wait_timeout", ApplySettings.wait_timeout),
     )
     settings = Settings(region=args.region, apply=options, security=_security(args))
     if not args.embedded_aws:
@@ -223,10 +238,36 @@ def _apply(args: argparse.Namespace) -> int:
         if not _report_outcomes(outcomes):
             return EXIT_ERROR
         print(f"\nApplied: {summary_line(the_plan)}.")
+        if options.wait and not _wait_for_rollouts(aws, outcomes, options):
+            return EXIT_ERROR
         after: Plan = engine.plan(aws, resources, options)[0]
     print("\nPlan after apply:")
     sys.stdout.write(render_text(after))
     return EXIT_ERROR if after.pending else EXIT_OK
+
+
+def _wait_for_rollouts(aws: Aws, outcomes: list[engine.Outcome], options: ApplySettings) -> bool:
+    """Wait for every service this apply created, updated or replaced; print why a rollout did not finish."""
+    services = [
+        o.action.address
+        for o in outcomes
+        if o.status == "done" and o.action.address.kind == "Service" and o.action.action != "delete"
+    ]
+    if not services:
+        return True
+    print(f"Waiting for {len(services)} service rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)
+    display = rollout.Display(services)
+    results = rollout.wait_for(aws, services, timeout=options.wait_timeout, poll=options.wait_poll, report=display)
+    failed = [p for p in results if p.state != "completed"]
+    for progress in failed:
+        print(f"Rollout {progress.state}: {progress.address}: {progress.detail}", file=sys.stderr)
+        if progress.events:
+            print("  Recent events:", file=sys.stderr)
+            for event in progress.events:
+                print(f"    {event}", file=sys.stderr)
+    if not failed:
+        print(f"Rolled out: {', '.join(str(a) for a in services)}.")
+    return not failed
 
 
 def _export(args: argparse.Namespace) -> int:

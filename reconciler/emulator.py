@@ -5,7 +5,8 @@
 * a WSGI middleware around moto's app that records each operation name (and is the seam for later fault
   injection: ``Emulator.hooks`` are called with the operation name before moto sees the request);
 * ``patch_moto()``: idempotent, process-wide monkeypatches of moto's ECS backend and responses, each making the
-  emulator do what the ECS API reference says AWS does where moto differs in a way a diff engine would notice.
+  emulator do what the ECS API reference says AWS does where moto differs in a way a diff engine would notice;
+  they also model service rollouts (``ROLLOUT_ENV`` chooses how they end) and Application Auto Scaling tags.
 
 moto's state is process-global: every Emulator in a process shares it, and ``Emulator.reset()`` empties it all.
 Nothing else global is set here; callers point their clients at ``Emulator.endpoint_url`` themselves.
@@ -17,12 +18,16 @@ import copy
 import functools
 import io
 import json
+import os
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ecs.exceptions import ECSException, InvalidParameterException
@@ -31,7 +36,15 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-__all__ = ["Emulator", "Fault", "OperationHook", "patch_moto", "seed_demo_network", "start_emulator"]
+__all__ = [
+    "ROLLOUT_ENV",
+    "Emulator",
+    "Fault",
+    "OperationHook",
+    "patch_moto",
+    "seed_demo_network",
+    "start_emulator",
+]
 
 READ_PREFIXES = ("Describe", "List", "Get")
 """Operation names starting with one of these are reads; every other call is a write."""
@@ -69,12 +82,27 @@ def read_operation_name(environ: dict[str, Any], body: bytes) -> str | None:
     return action[0] if action else None
 
 
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+"""Signing names whose IAM action prefix differs (CloudWatch signs as ``monitoring``)."""
+
+
+def read_iam_action(environ: dict[str, Any], operation: str) -> str:
+    """``service:Operation`` as IAM names it, from the request's SigV4 credential scope."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in auth else []
+    service = scope[3] if len(scope) >= 5 else "unknown"
+    return f"{IAM_PREFIXES.get(service, service)}:{operation}"
+
+
 class _RecordingApp:
     """WSGI middleware: records the operation name, runs the hooks, hands moto the request body intact."""
 
-    def __init__(self, app: Any, *, calls: list[str], hooks: list[OperationHook], lock: threading.Lock) -> None:
+    def __init__(
+        self, app: Any, *, calls: list[str], actions: list[str], hooks: list[OperationHook], lock: threading.Lock
+    ) -> None:
         self._app = app
         self._calls = calls
+        self._actions = actions
         self._hooks = hooks
         self._lock = lock
 
@@ -86,6 +114,7 @@ class _RecordingApp:
         if operation is not None:
             with self._lock:
                 self._calls.append(operation)
+                self._actions.append(read_iam_action(environ, operation))
             for hook in list(self._hooks):
                 fault = hook(operation)
                 if fault is not None:
@@ -133,6 +162,7 @@ class Emulator:
         *,
         thread: threading.Thread,
         calls: list[str],
+        actions: list[str],
         hooks: list[OperationHook],
         lock: threading.Lock,
     ) -> None:
@@ -143,6 +173,8 @@ class Emulator:
         """Where to point boto3 (``endpoint_url=``)."""
         self.calls: list[str] = calls
         """Operation names seen, in order, across all services (e.g. ``["DescribeClusters", "CreateCluster"]``)."""
+        self.actions: list[str] = actions
+        """The same calls as IAM actions, service-qualified (e.g. ``["ecs:DescribeClusters", "iam:GetRole"]``)."""
         self.hooks: list[OperationHook] = hooks
         """Called with each operation name before dispatch: the seam for fault injection."""
 
@@ -155,6 +187,7 @@ class Emulator:
         """Forget the recorded calls."""
         with self._lock:
             self.calls.clear()
+            self.actions.clear()
 
     def reset(self) -> None:
         """Empty all emulated AWS state (moto's, process-wide) and the recorded calls."""
@@ -182,11 +215,14 @@ def start_emulator(*, port: int = 0) -> Emulator:
     calls: list[str] = []
     hooks: list[OperationHook] = []
     lock = threading.Lock()
-    app = _RecordingApp(DomainDispatcherApplication(create_backend_app), calls=calls, hooks=hooks, lock=lock)
+    actions: list[str] = []
+    app = _RecordingApp(
+        DomainDispatcherApplication(create_backend_app), calls=calls, actions=actions, hooks=hooks, lock=lock
+    )
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="ecs-reconciler-emulator", daemon=True)
     thread.start()
-    return Emulator(server, thread=thread, calls=calls, hooks=hooks, lock=lock)
+    return Emulator(server, thread=thread, calls=calls, actions=actions, hooks=hooks, lock=lock)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -227,6 +263,13 @@ def patch_moto() -> None:
         _patch(EC2ContainerServiceBackend, "delete_cluster", _delete_cluster)
         _patch(EC2ContainerServiceBackend, "register_task_definition", _register_task_definition)
         _patch(EC2ContainerServiceBackend, "list_tags_for_resource", _list_tags_for_resource)
+        _patch(EC2ContainerServiceBackend, "describe_services", _describe_services)
+        _patch(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target)
+        _patch(ApplicationAutoscalingBackend, "deregister_scalable_target", _deregister_scalable_target)
+        ApplicationAutoScalingResponse.register_scalable_target = _register_scalable_target_response  # type: ignore[method-assign]
+        ApplicationAutoScalingResponse.tag_resource = _scaling_tag_resource  # type: ignore[attr-defined]
+        ApplicationAutoScalingResponse.untag_resource = _scaling_untag_resource  # type: ignore[attr-defined]
+        ApplicationAutoScalingResponse.list_tags_for_resource = _scaling_list_tags  # type: ignore[attr-defined]
         _patched = True
 
 
@@ -371,6 +414,7 @@ def _create_service(original: Callable[..., Any], self: EC2ContainerServiceRespo
         # used"; platformFamily is set for Fargate services only.
         service.platform_version = "LATEST"
     _sync_deployment(backend, service)
+    _start_rollout(service, previous_running=0)
     for param in _CREATE_SERVICE_DEPLOYMENT_ECHOED:
         value = self._get_param(param)
         if value is not None:
@@ -389,6 +433,7 @@ def _update_service(
         # deleted services).
         raise _error("ServiceNotActiveException", "Service was not ACTIVE.")
     previous_deployment_configuration = getattr(service, "deployment_configuration", None)
+    previous_running = service.running_count
     service = original(self, service_properties)
     task_definition = properties.get("task_definition")
     if task_definition:
@@ -414,6 +459,7 @@ def _update_service(
     if _is_fargate(service) and not service.platform_version:
         service.platform_version = "LATEST"
     _sync_deployment(self, service)
+    _start_rollout(service, previous_running=previous_running)
     return service
 
 
@@ -515,6 +561,172 @@ def _describe_clusters(original: Callable[..., Any], self: EC2ContainerServiceRe
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Rollouts
+# --------------------------------------------------------------------------------------------------------------
+
+ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
+"""How emulated deployments end (read when a service is described, so a test can set it with monkeypatch.setenv):
+
+* ``complete`` (the default): the tasks start and pass their health checks, as on AWS when the image runs; the
+  PRIMARY deployment reaches rolloutState COMPLETED with runningCount == desiredCount ``ROLLOUT_SECONDS`` after
+  CreateService/UpdateService, and the service logs "has reached a steady state".
+* ``fail``: the tasks stop before becoming healthy (a bad image, a crashing container); the deployment circuit
+  breaker marks the PRIMARY deployment FAILED and the service logs why.
+* ``stuck``: the tasks never become healthy and no circuit breaker fires (AWS's default deployment settings): the
+  deployment stays IN_PROGRESS with fewer tasks running than desired, for ever.
+"""
+ROLLOUT_SECONDS = 0.2
+"""How long an emulated deployment takes to settle (AWS takes minutes; tests and the demo should not)."""
+
+
+def _event(service: Any, message: str) -> None:
+    service.events.insert(0, {"id": f"{time.time_ns():x}", "createdAt": utcnow(), "message": message})
+
+
+def _start_rollout(service: Any, *, previous_running: int) -> None:
+    # ECS developer guide, "Deployment types": CreateService and UpdateService start a rolling deployment; until
+    # the new tasks are running and healthy the PRIMARY deployment is IN_PROGRESS with fewer running than desired.
+    # moto fixed the state at creation from MOTO_ECS_SERVICE_RUNNING and never moved it.
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+    if primary is None:
+        return
+    service.rollout_started = time.monotonic()
+    running = min(previous_running, service.desired_count)
+    service.running_count = running
+    service.pending_count = service.desired_count - running
+    primary.update(
+        rolloutState="IN_PROGRESS",
+        rolloutStateReason=f"ECS deployment {primary['id']} in progress.",
+        runningCount=running,
+        pendingCount=service.desired_count - running,
+        failedTasks=0,
+        updatedAt=utcnow(),
+    )
+    _event(service, f"(service {service.name}) has started {service.desired_count - running} tasks.")
+
+
+def _advance_rollout(service: Any) -> None:
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+    started = getattr(service, "rollout_started", None)
+    if primary is None or started is None or primary.get("rolloutState") != "IN_PROGRESS":
+        return
+    mode = os.environ.get(ROLLOUT_ENV, "complete")
+    if mode == "stuck" or time.monotonic() - started < ROLLOUT_SECONDS:
+        return
+    if mode == "fail":
+        failed = max(service.desired_count, 1)
+        primary.update(
+            rolloutState="FAILED",
+            rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+            failedTasks=failed,
+            runningCount=0,
+            pendingCount=0,
+            updatedAt=utcnow(),
+        )
+        service.running_count, service.pending_count = 0, 0
+        _event(
+            service,
+            f"(service {service.name}) (deployment {primary['id']}) deployment failed: tasks failed to start.",
+        )
+        return
+    primary.update(
+        rolloutState="COMPLETED",
+        rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+        runningCount=service.desired_count,
+        pendingCount=0,
+        updatedAt=utcnow(),
+    )
+    service.running_count, service.pending_count = service.desired_count, 0
+    _event(service, f"(service {service.name}) has reached a steady state.")
+
+
+def _describe_services(
+    original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any
+) -> Any:
+    services, failures = original(self, *args, **kwargs)
+    for service in services:
+        _advance_rollout(service)
+    return services, failures
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Application Auto Scaling tags
+# --------------------------------------------------------------------------------------------------------------
+# Application Auto Scaling API reference: scalable targets take Tags on RegisterScalableTarget (applied when the
+# target is created) and through TagResource / UntagResource / ListTagsForResource. moto had none of these.
+
+
+def _target_tags(backend: Any) -> dict[str, dict[str, str]]:
+    if not hasattr(backend, "target_tags"):
+        backend.target_tags = {}
+    tags: dict[str, dict[str, str]] = backend.target_tags
+    return tags
+
+
+def _register_scalable_target(
+    original: Callable[..., Any], self: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any
+) -> Any:
+    target = original(self, *args, **kwargs)
+    _target_tags(self).setdefault(target.arn, {})
+    return target
+
+
+def _deregister_scalable_target(
+    original: Callable[..., Any], self: ApplicationAutoscalingBackend, namespace: str, r_id: str, dimension: str
+) -> Any:
+    target = self.targets.get(dimension, {}).get(r_id)
+    result = original(self, namespace, r_id, dimension)
+    if target is not None:
+        _target_tags(self).pop(target.arn, None)
+    return result
+
+
+def _register_scalable_target_response(self: ApplicationAutoScalingResponse) -> str:
+    backend = self.applicationautoscaling_backend
+    dimension, r_id = self._get_param("ScalableDimension"), self._get_param("ResourceId")
+    existed = r_id in backend.targets.get(dimension, {})
+    self._validate_params()
+    target = backend.register_scalable_target(
+        self._get_param("ServiceNamespace"),
+        r_id,
+        dimension,
+        min_capacity=self._get_int_param("MinCapacity"),
+        max_capacity=self._get_int_param("MaxCapacity"),
+        role_arn=self._get_param("RoleARN"),
+        suspended_state=self._get_param("SuspendedState"),
+    )
+    if not existed:
+        _target_tags(backend)[target.arn] = dict(self._get_param("Tags") or {})
+    return json.dumps({"ScalableTargetARN": target.arn})
+
+
+def _tagged_target(self: ApplicationAutoScalingResponse) -> dict[str, str]:
+    from moto.applicationautoscaling.exceptions import AWSValidationException
+
+    arn = self._get_param("ResourceARN")
+    tags = _target_tags(self.applicationautoscaling_backend)
+    if arn not in tags:
+        raise AWSValidationException(f"No scalable target found for resource ARN {arn}")
+    return tags[arn]
+
+
+def _scaling_tag_resource(self: ApplicationAutoScalingResponse) -> str:
+    _tagged_target(self).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def _scaling_untag_resource(self: ApplicationAutoScalingResponse) -> str:
+    tags = _tagged_target(self)
+    for key in self._get_param("TagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _scaling_list_tags(self: ApplicationAutoScalingResponse) -> str:
+    return json.dumps({"Tags": _tagged_target(self)})
+
+
+# --------------------------------------------------------------------------------------------------------------
 # The demo network
 # --------------------------------------------------------------------------------------------------------------
 
@@ -545,3 +757,30 @@ def seed_demo_network(*, region: str = "us-east-1") -> None:
             backend.create_subnet(vpc.id, f"10.42.{i}.0/24", availability_zone=f"{region}{'abc'[i % 3]}")
     with mock.patch("moto.ec2.models.security_groups.random_security_group_id", return_value=DEMO_SECURITY_GROUP):
         backend.create_security_group("ecs-reconciler-demo", "Demo tasks", vpc_id=vpc.id)
+    seed_execution_role()
+
+
+DEMO_EXECUTION_ROLE = "ecsTaskExecutionRole"
+"""The role ECS's console creates in every account that runs Fargate tasks; the bundled task definition uses it."""
+ECS_TASKS_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+"""The trust policy that lets ECS tasks assume a role."""
+
+
+def seed_execution_role() -> None:
+    """Create ``ecsTaskExecutionRole`` with the ecs-tasks trust policy in the emulator (idempotent), as a real
+    account that runs Fargate tasks has it."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[DEMO_ACCOUNT]["global"]
+    if any(role.name == DEMO_EXECUTION_ROLE for role in backend.roles.values()):
+        return
+    backend.create_role(
+        DEMO_EXECUTION_ROLE, ECS_TASKS_TRUST, "/", None, "ECS task execution (pull images, write logs)", [], None
+    )

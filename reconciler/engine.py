@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.errors import InvalidManifests
+from reconciler.errors import AwsError, InvalidManifests
 from reconciler.executor import Outcome, execute
-from reconciler.kinds import cluster, service, task_definition
-from reconciler.manifests import check_references
+from reconciler.kinds import cluster, log_group, scaling, service, task_definition
+from reconciler.manifests import awslogs_groups, check_references, check_roles, role_refs
 from reconciler.model import Address, Live, Resource
 from reconciler.plan import Plan, make_plan, service_revisions_in_use
 from reconciler.settings import ApplySettings
@@ -23,6 +25,8 @@ class State:
     """Live resources at the addresses the manifests name (and the families and clusters they refer to)."""
     prune_candidates: dict[Address, Live]
     """Every managed resource found live (read only with --prune)."""
+    roles: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    """IAM roles the task definitions name: role name -> GetRole's Role, or None when it does not exist."""
 
     def revisions_in_use(self) -> set[str]:
         return service_revisions_in_use([*self.observed.values(), *self.prune_candidates.values()])
@@ -43,27 +47,55 @@ def observe(aws: Aws, resources: list[Resource], *, prune: bool) -> State:
     families = [r.address.name for r in by_kind.get(task_definition.KIND, [])] + [
         service.family_of(str(r.spec["taskDefinition"])) for r in services if r.spec.get("taskDefinition")
     ]
+    groups = [r.address.name for r in by_kind.get(log_group.KIND, [])] + [
+        group for r in by_kind.get(task_definition.KIND, []) for _, group in awslogs_groups(r, aws.region)
+    ]
     observed: dict[Address, Live] = {}
+    observed.update(log_group.observe(aws, groups))
     observed.update(cluster.observe(aws, cluster_names))
     observed.update(task_definition.observe(aws, families))
     names_by_cluster: dict[str, list[str]] = {}
     for r in services:
         if Address(cluster.KIND, str(r.address.cluster)) in observed:
             names_by_cluster.setdefault(str(r.address.cluster), []).append(r.address.name)
+    for r in by_kind.get(scaling.KIND, []):
+        target = scaling.service_address(r.address)
+        if Address(cluster.KIND, str(target.cluster)) in observed:
+            names_by_cluster.setdefault(str(target.cluster), []).append(target.name)
     observed.update(service.observe(aws, names_by_cluster))
+    observed.update(scaling.observe(aws, [r.address for r in by_kind.get(scaling.KIND, [])]))
+    roles = read_roles(aws, sorted({name for r in resources for _, name in role_refs(r)}))
     candidates: dict[Address, Live] = {}
     if prune:
+        candidates.update(log_group.list_managed(aws))
+        candidates.update(scaling.list_managed(aws))
         candidates.update(cluster.list_managed(aws))
         candidates.update(task_definition.list_managed(aws))
         live_clusters = {a.name for a in [*observed, *candidates] if a.kind == cluster.KIND}
         candidates.update(service.list_managed(aws, sorted(live_clusters)))
-    return State(observed, candidates)
+    return State(observed, candidates, roles)
+
+
+def read_roles(aws: Aws, names: list[str]) -> dict[str, Mapping[str, Any] | None]:
+    """IAM GetRole for each name, concurrently; None for a role that does not exist."""
+
+    def get(name: str) -> Mapping[str, Any] | None:
+        try:
+            role: Mapping[str, Any] = aws.call("iam", "GetRole", name, RoleName=name)["Role"]
+        except AwsError as exc:
+            if exc.code == "NoSuchEntity":
+                return None
+            raise
+        return role
+
+    return dict(zip(names, aws.map(get, names), strict=True))
 
 
 def plan(aws: Aws, resources: list[Resource], options: ApplySettings) -> tuple[Plan, State]:
-    """Read live state and compute the plan; raises InvalidManifests for references that resolve nowhere."""
+    """Read live state and compute the plan; raises InvalidManifests for references that resolve nowhere and for
+    roles that do not exist or do not trust ECS tasks (before any write)."""
     state = observe(aws, resources, prune=options.prune)
-    errors = check_references(resources, state.observed)
+    errors = check_references(resources, state.observed, region=aws.region) + check_roles(resources, state.roles)
     if errors:
         raise InvalidManifests(errors)
     return make_plan(resources, state.observed, options, prune_candidates=state.prune_candidates), state

@@ -11,7 +11,7 @@ import structlog
 
 from reconciler.aws import Aws
 from reconciler.errors import PlanError, ReconcilerError
-from reconciler.kinds import cluster, service, task_definition
+from reconciler.kinds import KINDS, service, task_definition
 from reconciler.plan import NEW_REVISION, Action, Plan
 from reconciler.settings import KEEP_REVISIONS_ANNOTATION, ApplySettings
 
@@ -67,19 +67,17 @@ def _run(
     kind, resource, live = action.address.kind, action.resource, action.live
     if action.action == "delete":
         assert live is not None
-        if kind == service.KIND:
-            service.delete(aws, live)
-        elif kind == task_definition.KIND:
+        if kind == task_definition.KIND:
             task_definition.delete(aws, live, in_use=in_use)
         else:
-            cluster.delete(aws, live)
+            KINDS[kind].delete(aws, live)
         return
     assert resource is not None
-    if kind == cluster.KIND:
+    if kind not in (task_definition.KIND, service.KIND):
         if live is None:
-            cluster.create(aws, resource, revision=revision)
+            KINDS[kind].create(aws, resource, revision=revision)
         else:
-            cluster.update(aws, resource, live, list(action.changes), revision=revision)
+            KINDS[kind].update(aws, resource, live, list(action.changes), revision=revision)
     elif kind == task_definition.KIND:
         if live is not None and task_definition.only_tags_changed(list(action.changes)):
             task_definition.retag(aws, resource, live, revision=revision)

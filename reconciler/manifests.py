@@ -7,11 +7,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.errors import InvalidManifests, ManifestError
-from reconciler.kinds import KINDS, service, task_definition
+from reconciler.kinds import KINDS, log_group, scaling, service, task_definition
 from reconciler.loader import Document, load_text, load_tree
 from reconciler.model import Address, Observed, Resource
 from reconciler.names import check_ecs_name
-from reconciler.schema import check_input, coerce_scalars
 from reconciler.variables import Parameter, ssm_paths, substitute
 
 SsmReader = Callable[[list[str]], Mapping[str, Parameter]]
@@ -44,7 +43,7 @@ def _resource(doc: Document, errors: list[ManifestError]) -> Resource | None:
     for key in sorted(set(metadata) - METADATA):
         error(f"metadata.{key}", f"unknown field {key!r}; metadata has name and annotations")
     name = metadata.get("name")
-    if problem := check_ecs_name(name):
+    if problem := (module.check_name if module else check_ecs_name)(name):
         error("metadata.name", problem)
     annotations = metadata.get("annotations") or {}
     if not isinstance(annotations, Mapping) or not all(isinstance(v, str) for v in annotations.values()):
@@ -56,11 +55,11 @@ def _resource(doc: Document, errors: list[ManifestError]) -> Resource | None:
         return None
     if module is None or len(errors) > start:
         return None
-    if module.NAME_FIELD in spec:
+    if module.NAME_FIELD and module.NAME_FIELD in spec:
         error(f"spec.{module.NAME_FIELD}", f"the name comes from metadata.name; remove spec.{module.NAME_FIELD}")
         return None
-    spec = coerce_scalars("ecs", module.OPERATION, dict(spec))
-    for shape_problem in check_input("ecs", module.OPERATION, spec, provided=[module.NAME_FIELD]):
+    spec, shape_problems = module.check_shape(spec)
+    for shape_problem in shape_problems:
         error(f"spec.{shape_problem.path}" if shape_problem.path else "spec", shape_problem.message)
     if len(errors) > start:
         return None
@@ -165,11 +164,97 @@ def load_var_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return values
 
 
-def check_references(resources: list[Resource], observed: Observed) -> list[ManifestError]:
-    """Plan-time rule: a service's cluster and task definition family are declared or live."""
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+ROLE_FIELDS = ("taskRoleArn", "executionRoleArn")
+
+
+def awslogs_groups(resource: Resource, region: str) -> list[tuple[str, str]]:
+    """(field path, group) for each container of a task definition that logs with awslogs to a group it does not
+    create itself (``awslogs-create-group: "true"``) in ``region`` (a group in another region is not ours to see)."""
+    found = []
+    for i, container in enumerate(resource.spec.get("containerDefinitions") or []):
+        config = container.get("logConfiguration") or {}
+        options = config.get("options") or {}
+        if config.get("logDriver") != "awslogs" or str(options.get("awslogs-create-group", "")).lower() == "true":
+            continue
+        if "awslogs-group" in options and options.get("awslogs-region", region) == region:
+            path = f"spec.containerDefinitions[{i}].logConfiguration.options.awslogs-group"
+            found.append((path, str(options["awslogs-group"])))
+    return found
+
+
+def role_name(ref: str) -> str:
+    """The role name in a role ARN (``arn:aws:iam::1:role/path/name`` -> ``name``) or a bare name."""
+    return ref.rsplit("/", 1)[-1]
+
+
+def role_refs(resource: Resource) -> list[tuple[str, str]]:
+    """(field path, role name) for the roles a task definition names."""
+    if resource.address.kind != task_definition.KIND:
+        return []
+    return [(f"spec.{f}", role_name(str(resource.spec[f]))) for f in ROLE_FIELDS if resource.spec.get(f)]
+
+
+def _trusts_ecs_tasks(role: Mapping[str, Any]) -> bool:
+    document = role.get("AssumeRolePolicyDocument") or {}
+    for statement in document.get("Statement") or []:
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else actions
+        principal = (statement.get("Principal") or {}) if isinstance(statement.get("Principal"), Mapping) else {}
+        services = principal.get("Service") or []
+        services = [services] if isinstance(services, str) else services
+        assumes = {"sts:AssumeRole", "sts:*", "*"} & set(actions)
+        if statement.get("Effect") == "Allow" and ECS_TASKS in services and assumes:
+            return True
+    return False
+
+
+def check_roles(resources: list[Resource], roles: Mapping[str, Mapping[str, Any] | None]) -> list[ManifestError]:
+    """Plan-time rule: each role a task definition names exists (``roles``: name -> GetRole's Role, or None when
+    IAM has none) and trusts ecs-tasks.amazonaws.com."""
+    errors = []
+    for r in resources:
+        for path, name in role_refs(r):
+            role = roles.get(name)
+            if role is None:
+                message = f"IAM role {name!r} does not exist"
+            elif not _trusts_ecs_tasks(role):
+                message = f"IAM role {name!r} does not trust {ECS_TASKS} (its trust policy must allow sts:AssumeRole)"
+            else:
+                continue
+            errors.append(ManifestError(r.file, message, line=r.line_of(path), field=path))
+    return errors
+
+
+def check_references(resources: list[Resource], observed: Observed, *, region: str) -> list[ManifestError]:
+    """Plan-time rules: a service's cluster and task definition family, a scaling policy's service and an awslogs
+    log group are declared or live."""
     declared = {r.address for r in resources}
     errors = []
     for r in resources:
+        if r.address.kind == scaling.KIND:
+            target = scaling.service_address(r.address)
+            if target not in declared and target not in observed:
+                errors.append(
+                    ManifestError(
+                        r.file,
+                        f"service {target.cluster}/{target.name} is neither declared in the manifests nor live",
+                        line=r.line_of("spec.service"),
+                        field="spec.service",
+                    )
+                )
+        for path, group in awslogs_groups(r, region) if r.address.kind == task_definition.KIND else []:
+            addr = Address(log_group.KIND, group)
+            if addr not in declared and addr not in observed:
+                errors.append(
+                    ManifestError(
+                        r.file,
+                        f"log group {group!r} is neither declared (kind LogGroup) nor live, and "
+                        'awslogs-create-group is not "true": the task would fail to start',
+                        line=r.line_of(path),
+                        field=path,
+                    )
+                )
         if r.address.kind != service.KIND:
             continue
         cluster_addr = Address("Cluster", str(r.address.cluster))

@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.errors import ManifestError
 
-KIND_ORDER = ("Cluster", "TaskDefinition", "Service")
+KIND_ORDER = ("LogGroup", "Cluster", "TaskDefinition", "Service", "ScalingPolicy")
 """Dependency order: each kind may refer to the kinds before it. Deletes run in reverse."""
 
 

@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from reconciler.diff import ABSENT, FieldChange
 from reconciler.errors import PlanError
-from reconciler.kinds import cluster, service, task_definition
+from reconciler.kinds import KINDS, cluster, scaling, service, task_definition
 from reconciler.model import Address, Live, Observed, Resource
 from reconciler.redact import redact_at
 from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ApplySettings
@@ -84,12 +84,39 @@ def _adopt_change() -> FieldChange:
 
 
 def _diff(resource: Resource, live: Live, revision: str | None) -> list[FieldChange]:
-    kind = resource.address.kind
-    if kind == cluster.KIND:
-        return cluster.diff(resource, live)
-    if kind == task_definition.KIND:
-        return task_definition.diff(resource, live)
-    return service.diff(resource, live, task_definition=revision)
+    if resource.address.kind == service.KIND:
+        return service.diff(resource, live, task_definition=revision)
+    diff: list[FieldChange] = KINDS[resource.address.kind].diff(resource, live)
+    return diff
+
+
+def _scaled_services(desired: list[Resource]) -> dict[Address, tuple[int, int]]:
+    """Service address -> the [min, max] desiredCount range its ScalingPolicy owns."""
+    return {scaling.service_address(r.address): scaling.bounds(r) for r in desired if r.address.kind == scaling.KIND}
+
+
+def _owned_desired_count(
+    resource: Resource, live: Live | None, scaled: Mapping[Address, tuple[int, int]]
+) -> tuple[Resource, Note | None]:
+    """While a ScalingPolicy targets the service, desiredCount is the autoscaler's: the manifest's value is used at
+    create (clamped to [min, max]); a live value inside [min, max] stands, one outside goes to the nearest bound."""
+    if resource.address not in scaled:
+        return resource, None
+    low, high = scaled[resource.address]
+    wanted = int(resource.spec.get("desiredCount", low))
+    note = None
+    if live is None:
+        count = min(max(wanted, low), high)
+    else:
+        current = int(live.body.get("desiredCount", 0))
+        count = min(max(current, low), high)
+        if count == current and current != wanted:
+            note = Note(
+                f"{resource.address}: desiredCount {current} is set by its ScalingPolicy (within [{low}, {high}]); "
+                "not drift",
+                resource.address,
+            )
+    return replace(resource, spec={**resource.spec, "desiredCount": count}), note
 
 
 def _task_definition_ref(resource: Resource, observed: Observed, registering: set[str]) -> str | None:
@@ -110,10 +137,15 @@ def _desired_actions(
     actions: list[Action] = []
     notes: list[Note] = []
     registering: set[str] = set()
+    scaled = _scaled_services(desired)
     for resource in sorted(desired, key=lambda r: (r.address.rank, r.address)):
         addr = resource.address
         live = observed.get(addr)
-        ref = _task_definition_ref(resource, observed, registering) if addr.kind == service.KIND else None
+        ref = None
+        if addr.kind == service.KIND:
+            ref = _task_definition_ref(resource, observed, registering)
+            resource, note = _owned_desired_count(resource, live, scaled)
+            notes += [note] if note else []
         if live is None:
             actions.append(
                 Action("create", addr, _creation(resource, ref), f"{addr} does not exist", resource, None, ref)

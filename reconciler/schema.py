@@ -39,6 +39,7 @@ __all__ = [
     "ShapeProblem",
     "camel_to_pascal",
     "check_input",
+    "check_spec",
     "coerce_scalars",
     "from_api_case",
     "input_members",
@@ -275,6 +276,15 @@ def check_input(
         api_params = _rename(root, params, to_api=True) if user_case else params
         problems.extend(_botocore_problems(service, operation, api_params, provided))
     return problems
+
+
+def check_spec(
+    service: str, operation: str, spec: Mapping[str, Any], *, provided: Iterable[str] = (), user_case: bool = False
+) -> tuple[dict[str, Any], list[ShapeProblem]]:
+    """A manifest ``spec`` as the input of ``operation``: scalars coerced (:func:`coerce_scalars`), then checked
+    (:func:`check_input`). Returns the coerced spec and its problems."""
+    coerced = coerce_scalars(service, operation, dict(spec))
+    return coerced, check_input(service, operation, coerced, provided=provided, user_case=user_case)
 
 
 def _botocore_problems(service: str, operation: str, params: Any, provided: frozenset[str]) -> list[ShapeProblem]:

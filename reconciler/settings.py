@@ -53,6 +53,12 @@ class ApplySettings:
     """ACTIVE revisions kept per managed task definition family; older unused ones are deregistered."""
     drain_timeout: float = 600.0
     """Seconds to wait for a deleted service to become INACTIVE before re-creating it (replace)."""
+    wait: bool = True
+    """After apply, wait until every changed service's PRIMARY deployment has rolled out."""
+    wait_timeout: float = 600.0
+    """Seconds to wait for rollouts before the apply fails."""
+    wait_poll: float = 5.0
+    """Longest pause between two rollout checks, in seconds (the first checks come sooner)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from reconciler.cli import main
-from reconciler.emulator import Emulator, seed_demo_network, start_emulator
+from reconciler.emulator import ECS_TASKS_TRUST, Emulator, seed_demo_network, start_emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -51,6 +51,18 @@ def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
 def ecs(aws: Emulator) -> Any:
     """A plain boto3 ECS client, for making changes out of band and reading state back."""
     return boto3.client("ecs", endpoint_url=aws.endpoint_url, region_name=REGION)
+
+
+@pytest.fixture
+def roles(aws: Emulator) -> Any:
+    """roles("a", "b") creates IAM roles that trust ecs-tasks.amazonaws.com, as task and execution roles must."""
+    iam = boto3.client("iam", endpoint_url=aws.endpoint_url, region_name=REGION)
+
+    def make(*names: str) -> None:
+        for name in names:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=ECS_TASKS_TRUST)
+
+    return make
 
 
 @dataclass

@@ -58,7 +58,7 @@ def service(ecs, name: str = "api", cluster: str = "prod") -> dict:
 def test_bundled_example_plans_applies_and_converges(aws, cli, example):
     first = cli("plan", example)
     assert first.code == 2
-    assert "3 to create" in first.out
+    assert "5 to create" in first.out
 
     applied = cli("apply", example)
     assert applied.code == 0, applied.err
@@ -330,7 +330,7 @@ def test_retryable_errors_are_retried_and_others_fail_fast(aws, cli, manifests):
 def test_validate_is_offline(aws, cli, example):
     result = cli("validate", example)
     assert result.code == 0
-    assert "3 resources valid" in result.out
+    assert "5 resources valid" in result.out
     assert aws.calls == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import yaml
 
 from reconciler.settings import MANAGED_TAG_KEY
@@ -89,7 +90,9 @@ def make_rich_service(ecs) -> None:
     )
 
 
-def test_export_then_plan_is_empty_and_adopt_takes_ownership(aws, cli, ecs, tmp_path):
+def test_export_then_plan_is_empty_and_adopt_takes_ownership(aws, cli, ecs, roles, tmp_path):
+    roles("billing-task")
+    boto3.client("logs").create_log_group(logGroupName="/ecs/billing")
     make_rich_service(ecs)
     out = tmp_path / "exported"
     aws.reset_calls()

@@ -55,7 +55,8 @@ spec:
 """
 
 
-def test_markdown_plan_of_a_multi_resource_change(aws, cli, manifests, tmp_path):
+def test_markdown_plan_of_a_multi_resource_change(aws, cli, manifests, roles, tmp_path):
+    roles("api")
     root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
     assert cli("apply", root).code == 0
     changed_task = TASK.replace("example/api:1.0", "example/api:1.1").replace("value: prod", "value: production")
@@ -80,7 +81,8 @@ def test_markdown_plan_of_a_multi_resource_change(aws, cli, manifests, tmp_path)
     assert text == SNAPSHOT.read_text()
 
 
-def test_no_changes_is_one_line(aws, cli, manifests):
+def test_no_changes_is_one_line(aws, cli, manifests, roles):
+    roles("api")
     root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
     cli("apply", root)
     result = cli("plan", root, "--format", "markdown")

@@ -9,6 +9,8 @@ from reconciler.aws import Aws, batches
 from reconciler.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.errors import ManifestError
 from reconciler.model import Address, Live, Resource
+from reconciler.names import check_ecs_name
+from reconciler.schema import ShapeProblem, check_spec
 from reconciler.tags import is_managed, managed_tags, sync_tags
 
 KIND = "Cluster"
@@ -16,6 +18,13 @@ NAME_FIELD = "clusterName"
 OPERATION = "CreateCluster"
 CAPACITY_FIELDS = ("capacityProviders", "defaultCapacityProviderStrategy")
 UPDATE_FIELDS = ("settings", "configuration", "serviceConnectDefaults")
+
+
+check_name = check_ecs_name
+
+
+def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+    return check_spec("ecs", OPERATION, spec, provided=[NAME_FIELD])
 
 
 def address(name: str, spec: Mapping[str, Any]) -> Address:

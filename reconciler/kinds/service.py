@@ -12,7 +12,7 @@ from reconciler.diff import FieldChange, compare, drop_empty, keyed, project, sh
 from reconciler.errors import ManifestError, PlanError
 from reconciler.model import Address, Live, Resource
 from reconciler.names import check_ecs_name
-from reconciler.schema import input_members
+from reconciler.schema import ShapeProblem, check_spec, input_members
 from reconciler.tags import is_managed, managed_tags, sync_tags
 
 KIND = "Service"
@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
     "deploymentController": {"type": "ECS"},
 }
 """What AWS assumes when CreateService leaves a field out; these are compared even when a manifest omits them."""
+
+
+check_name = check_ecs_name
+
+
+def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+    return check_spec("ecs", OPERATION, spec, provided=[NAME_FIELD])
 
 
 def address(name: str, spec: Mapping[str, Any]) -> Address:

@@ -11,7 +11,7 @@ from reconciler.diff import FieldChange, compare, drop_empty, key_values, keyed,
 from reconciler.errors import AwsError, ManifestError
 from reconciler.model import Address, Live, Resource
 from reconciler.names import check_ecs_name
-from reconciler.schema import input_members
+from reconciler.schema import ShapeProblem, check_spec, input_members
 from reconciler.tags import is_managed, managed_tags, sync_tags
 
 KIND = "TaskDefinition"
@@ -33,6 +33,13 @@ FARGATE_MEMORY = {
 _UNITS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.I)
 
 
+check_name = check_ecs_name
+
+
+def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+    return check_spec("ecs", OPERATION, spec, provided=[NAME_FIELD])
+
+
 def address(name: str, spec: Mapping[str, Any]) -> Address:
     return Address(KIND, name)
 
@@ -48,6 +55,19 @@ def task_size(value: Any) -> int | None:
 
 def _is_fargate(spec: Mapping[str, Any]) -> bool:
     return "FARGATE" in (spec.get("requiresCompatibilities") or [])
+
+
+def _needs_execution_role(spec: Mapping[str, Any]) -> str | None:
+    """Why ECS needs an execution role to start this task (ECS developer guide, "Task execution IAM role")."""
+    for container in spec.get("containerDefinitions") or []:
+        name = container.get("name")
+        if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
+            return f"container {name!r} logs with awslogs"
+        if container.get("secrets"):
+            return f"container {name!r} uses secrets"
+        if container.get("repositoryCredentials") or ".dkr.ecr." in str(container.get("image", "")):
+            return f"container {name!r} pulls from a private registry"
+    return None
 
 
 def check(resource: Resource) -> list[ManifestError]:
@@ -68,6 +88,8 @@ def check(resource: Resource) -> list[ManifestError]:
         seen.add(str(name))
     if not _is_fargate(spec):
         return errors
+    if not spec.get("executionRoleArn") and (why := _needs_execution_role(spec)):
+        error("spec.executionRoleArn", f"a Fargate task needs an execution role when {why}")
     if spec.get("networkMode") != "awsvpc":
         error("spec.networkMode", f"Fargate requires networkMode 'awsvpc', got {spec.get('networkMode')!r}")
     cpu, memory = task_size(spec.get("cpu")), task_size(spec.get("memory"))

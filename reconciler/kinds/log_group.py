@@ -1,0 +1,142 @@
+"""The LogGroup kind: a CloudWatch Logs group (CreateLogGroup input plus ``retentionInDays``), reconciled in place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.aws import Aws
+from reconciler.diff import FieldChange, compare, project
+from reconciler.errors import ManifestError
+from reconciler.model import Address, Live, Resource
+from reconciler.schema import ShapeProblem, check_spec
+from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
+from reconciler.tags import REVISION_TAG_KEY
+
+KIND = "LogGroup"
+NAME_FIELD = "logGroupName"
+OPERATION = "CreateLogGroup"
+_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+
+
+def check_name(name: object) -> str | None:
+    """Why ``name`` is not a valid log group name (CloudWatch Logs API reference), or None when it is."""
+    if not isinstance(name, str) or not name:
+        return "must be a non-empty string"
+    if not _NAME.match(name):
+        return f"{name!r} is not a valid log group name: up to 512 letters, digits and . - _ / #"
+    return None
+
+
+def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+    """CreateLogGroup input, with ``retentionInDays`` checked against PutRetentionPolicy."""
+    create = {k: v for k, v in spec.items() if k != "retentionInDays"}
+    coerced, problems = check_spec("logs", OPERATION, create, provided=[NAME_FIELD])
+    if "retentionInDays" in spec:
+        retention, more = check_spec(
+            "logs", "PutRetentionPolicy", {"retentionInDays": spec["retentionInDays"]}, provided=["logGroupName"]
+        )
+        coerced.update(retention)
+        problems += more
+    return coerced, problems
+
+
+def address(name: str, spec: Mapping[str, Any]) -> Address:
+    return Address(KIND, name)
+
+
+def check(resource: Resource) -> list[ManifestError]:
+    return []
+
+
+def _user_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (tags or {}).items() if not k.startswith(("ecs-reconciler/", "aws:"))}
+
+
+def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Comparable form of a spec or a DescribeLogGroups entry (with its tags). No retention means never expire."""
+    return {
+        "retentionInDays": doc.get("retentionInDays"),
+        "kmsKeyId": doc.get("kmsKeyId"),
+        "tags": _user_tags(doc.get("tags")),
+    }
+
+
+def diff(resource: Resource, live: Live) -> list[FieldChange]:
+    """Only the fields the manifest sets are compared (a group without them keeps whatever it has)."""
+    desired = {k: v for k, v in normalize(resource.spec).items() if k in resource.spec}
+    return compare(project(normalize(live.body), desired), desired)
+
+
+def _describe(aws: Aws, name: str) -> Live | None:
+    groups = aws.pages("logs", "DescribeLogGroups", "logGroups", name, logGroupNamePrefix=name)
+    body = next((g for g in groups if g.get("logGroupName") == name), None)
+    if body is None:
+        return None
+    return _live(aws, body)
+
+
+def _arn(body: Mapping[str, Any]) -> str:
+    return str(body.get("logGroupArn") or str(body["arn"]).removesuffix(":*"))
+
+
+def _live(aws: Aws, body: Mapping[str, Any]) -> Live:
+    tags = aws.call("logs", "ListTagsForResource", body["logGroupName"], resourceArn=_arn(body)).get("tags", {})
+    body = {**body, "tags": tags}
+    return Live(Address(KIND, str(body["logGroupName"])), body, managed=tags.get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE)
+
+
+def observe(aws: Aws, names: list[str]) -> dict[Address, Live]:
+    """DescribeLogGroups by name prefix (exact match kept), one per group, concurrently; tags read alongside."""
+    found = aws.map(lambda name: _describe(aws, name), sorted(set(names)))
+    return {live.address: live for live in found if live is not None}
+
+
+def list_managed(aws: Aws) -> dict[Address, Live]:
+    """Every log group that carries the managed-by tag (for prune)."""
+    groups = aws.pages("logs", "DescribeLogGroups", "logGroups")
+    lives = aws.map(lambda body: _live(aws, body), groups)
+    return {live.address: live for live in lives if live.managed}
+
+
+def _tags(spec: Mapping[str, Any], revision: str | None) -> dict[str, str]:
+    tags = {**_user_tags(spec.get("tags")), MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
+    if revision:
+        tags[REVISION_TAG_KEY] = revision
+    return tags
+
+
+def create(aws: Aws, resource: Resource, *, revision: str | None) -> None:
+    name, spec = resource.address.name, resource.spec
+    args = {k: v for k, v in spec.items() if k != "retentionInDays"}
+    aws.call("logs", "CreateLogGroup", name, logGroupName=name, **{**args, "tags": _tags(spec, revision)})
+    if spec.get("retentionInDays") is not None:
+        aws.call("logs", "PutRetentionPolicy", name, logGroupName=name, retentionInDays=spec["retentionInDays"])
+
+
+def update(aws: Aws, resource: Resource, live: Live, changes: list[FieldChange], *, revision: str | None) -> None:
+    name, spec = resource.address.name, resource.spec
+    changed = {c.path.split(".", 1)[0] for c in changes}
+    if "retentionInDays" in changed:
+        if spec.get("retentionInDays") is None:
+            aws.call("logs", "DeleteRetentionPolicy", name, logGroupName=name)
+        else:
+            aws.call("logs", "PutRetentionPolicy", name, logGroupName=name, retentionInDays=spec["retentionInDays"])
+    if "kmsKeyId" in changed:
+        if spec.get("kmsKeyId"):
+            aws.call("logs", "AssociateKmsKey", name, logGroupName=name, kmsKeyId=spec["kmsKeyId"])
+        else:
+            aws.call("logs", "DisassociateKmsKey", name, logGroupName=name)
+    arn, live_tags = _arn(live.body), dict(live.body.get("tags") or {})
+    wanted = _tags(spec, revision)
+    to_add = {k: v for k, v in wanted.items() if live_tags.get(k) != v}
+    to_remove = sorted(set(_user_tags(live_tags)) - set(wanted)) if "tags" in spec else []
+    if to_add:
+        aws.call("logs", "TagResource", name, resourceArn=arn, tags=to_add)
+    if to_remove:
+        aws.call("logs", "UntagResource", name, resourceArn=arn, tagKeys=to_remove)
+
+
+def delete(aws: Aws, live: Live) -> None:
+    aws.call("logs", "DeleteLogGroup", live.address.name, logGroupName=live.address.name)

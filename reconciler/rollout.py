@@ -1,0 +1,132 @@
+"""Rollout waiting: after an apply, until each changed service's PRIMARY deployment has rolled out (COMPLETED with
+runningCount == desiredCount), has failed (the deployment circuit breaker), or the timeout has passed.
+
+``assess`` is pure (one DescribeServices entry in, a Progress out); ``wait_for`` polls, several services at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO
+
+import structlog
+
+from reconciler.aws import Aws
+from reconciler.model import Address
+
+log = structlog.get_logger("reconciler.rollout")
+
+State = Literal["waiting", "completed", "failed", "timed out"]
+FIRST_POLL = 0.25
+"""Seconds before the second check; the pause doubles up to ApplySettings.wait_poll."""
+EVENTS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where one service's rollout stands."""
+
+    address: Address
+    state: State
+    detail: str
+    """e.g. ``IN_PROGRESS: 1/2 running, 1 pending``."""
+    events: tuple[str, ...] = ()
+    """The service's most recent events, newest first."""
+
+    @property
+    def finished(self) -> bool:
+        return self.state != "waiting"
+
+
+def assess(address: Address, body: Mapping[str, Any] | None) -> Progress:
+    """The rollout state of one service from its DescribeServices entry (None: the service is gone)."""
+    if body is None or body.get("status") != "ACTIVE":
+        return Progress(address, "failed", "the service is not ACTIVE")
+    events = tuple(str(e.get("message", "")) for e in (body.get("events") or [])[:EVENTS_SHOWN])
+    primary = next((d for d in body.get("deployments") or [] if d.get("status") == "PRIMARY"), None)
+    if primary is None:  # CODE_DEPLOY / EXTERNAL controllers: ECS reports no PRIMARY deployment to follow
+        return Progress(address, "completed", "no ECS deployment to follow", events)
+    state = str(primary.get("rolloutState", "COMPLETED"))
+    running, desired = int(primary.get("runningCount", 0)), int(primary.get("desiredCount", 0))
+    detail = f"{state}: {running}/{desired} running, {int(primary.get('pendingCount', 0))} pending"
+    if primary.get("failedTasks"):
+        detail += f", {primary['failedTasks']} failed"
+    if state == "FAILED":
+        return Progress(address, "failed", f"{detail} ({primary.get('rolloutStateReason', 'rollout failed')})", events)
+    if state == "COMPLETED" and running == desired:
+        return Progress(address, "completed", detail, events)
+    return Progress(address, "waiting", detail, events)
+
+
+def _describe(aws: Aws, address: Address) -> Mapping[str, Any] | None:
+    where = f"{address.cluster}/{address.name}"
+    answer = aws.call("ecs", "DescribeServices", where, cluster=address.cluster, services=[address.name])
+    services: list[Mapping[str, Any]] = answer.get("services", [])
+    return services[0] if services else None
+
+
+def wait_for(
+    aws: Aws,
+    services: list[Address],
+    *,
+    timeout: float,
+    poll: float,
+    report: Callable[[Progress], None],
+) -> list[Progress]:
+    """Poll every service until its rollout finishes or ``timeout`` seconds have passed (one deadline for all);
+    ``report`` sees each new state. Returns the final Progress of each service, in order."""
+    deadline = time.monotonic() + timeout
+
+    def follow(address: Address) -> Progress:
+        pause = FIRST_POLL
+        while True:
+            progress = assess(address, _describe(aws, address))
+            report(progress)
+            if progress.finished:
+                return progress
+            left = deadline - time.monotonic()
+            if left <= 0:
+                final = Progress(address, "timed out", f"{progress.detail} after {timeout:g}s", progress.events)
+                report(final)
+                return final
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, poll)
+
+    if len(services) <= 1:
+        return [follow(a) for a in services]
+    # One thread per service: waiting is mostly sleeping, so a slow rollout never holds another one's checks up.
+    with ThreadPoolExecutor(max_workers=len(services)) as pool:
+        return list(pool.map(follow, services))
+
+
+class Display:
+    """Shows rollout progress: one line per service, redrawn in place on a terminal; otherwise a structlog line
+    each time a service's state changes."""
+
+    def __init__(self, services: list[Address], *, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+        self._tty = self._stream.isatty()
+        self._lines = {a: "waiting" for a in services}
+        self._lock = threading.Lock()
+        self._drawn = 0
+
+    def __call__(self, progress: Progress) -> None:
+        text = f"{progress.state}: {progress.detail}" if progress.state != "waiting" else progress.detail
+        with self._lock:
+            if self._lines.get(progress.address) == text:
+                return
+            self._lines[progress.address] = text
+            if not self._tty:
+                log.info("rollout", service=str(progress.address), state=progress.state, detail=progress.detail)
+                return
+            if self._drawn:
+                self._stream.write(f"\x1b[{self._drawn}F")
+            for address, line in self._lines.items():
+                self._stream.write(f"\x1b[2K  {address}: {line}\n")
+            self._drawn = len(self._lines)
+            self._stream.flush()

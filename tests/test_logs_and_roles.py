@@ -1,0 +1,114 @@
+"""LogGroup kind and the plan-time checks on what a task definition needs to start: its log group and its roles."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from conftest import REGION
+from test_cli import CLUSTER, SERVICE, TASK
+
+from reconciler.emulator import ECS_TASKS_TRUST
+from reconciler.settings import MANAGED_TAG_KEY
+
+LOG_GROUP = """\
+apiVersion: ecs-reconciler/v1
+kind: LogGroup
+metadata: {name: /ecs/api}
+spec:
+  retentionInDays: 7
+  tags: {team: api}
+"""
+LOGGING = """\
+  executionRoleArn: arn:aws:iam::123456789012:role/api-execution
+  taskRoleArn: api-task
+"""
+AWSLOGS = """\
+      logConfiguration:
+        logDriver: awslogs
+        options: {awslogs-group: /ecs/api, awslogs-stream-prefix: api}
+"""
+
+
+def task_with_logs() -> str:
+    return TASK.replace('  memory: "512"\n', '  memory: "512"\n' + LOGGING) + AWSLOGS
+
+
+@pytest.fixture
+def logs(aws):
+    return boto3.client("logs", endpoint_url=aws.endpoint_url, region_name=REGION)
+
+
+@pytest.fixture
+def iam(aws):
+    client = boto3.client("iam", endpoint_url=aws.endpoint_url, region_name=REGION)
+    for name in ("api-execution", "api-task"):
+        client.create_role(RoleName=name, AssumeRolePolicyDocument=ECS_TASKS_TRUST)
+    return client
+
+
+def test_log_group_is_created_with_retention_and_tags_then_converges(aws, cli, logs, manifests):
+    root = manifests({"logs.yaml": LOG_GROUP})
+    assert cli("apply", root).code == 0
+    (group,) = logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"]
+    assert group["retentionInDays"] == 7
+    tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
+    assert tags == {"team": "api", MANAGED_TAG_KEY: "ecs-reconciler"}
+    assert cli("plan", root).code == 0
+
+    manifests({"logs.yaml": LOG_GROUP.replace("retentionInDays: 7", "retentionInDays: 30")})
+    changed = json.loads(cli("plan", root, "--format", "json").out)
+    assert changed["changes"][0]["diff"] == [{"path": "retentionInDays", "before": 7, "after": 30}]
+    assert cli("apply", root).code == 0
+    assert logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"][0]["retentionInDays"] == 30
+
+
+def test_task_logging_to_a_declared_group_with_existing_roles_applies(aws, cli, iam, manifests):
+    root = manifests({"logs.yaml": LOG_GROUP, "api.yaml": task_with_logs() + "---\n" + SERVICE, "prod.yaml": CLUSTER})
+    plan = json.loads(cli("plan", root, "--format", "json").out)
+    assert [c["kind"] for c in plan["changes"]] == ["LogGroup", "Cluster", "TaskDefinition", "Service"]
+    result = cli("apply", root)
+    assert result.code == 0, result.err
+    assert cli("plan", root).code == 0
+
+
+def test_undeclared_log_group_fails_plan_with_no_writes(aws, cli, iam, manifests):
+    root = manifests({"api.yaml": task_with_logs() + "---\n" + SERVICE, "prod.yaml": CLUSTER})
+    aws.reset_calls()
+    result = cli("apply", root)
+    assert result.code == 1
+    assert "api.yaml" in result.err
+    assert "containerDefinitions[0].logConfiguration.options.awslogs-group" in result.err
+    assert "log group '/ecs/api' is neither declared (kind LogGroup) nor live" in result.err
+    assert aws.writes() == []
+
+    creates_itself = task_with_logs().replace(
+        "awslogs-stream-prefix: api}", 'awslogs-stream-prefix: api, awslogs-create-group: "true"}'
+    )
+    manifests({"api.yaml": creates_itself + "---\n" + SERVICE})
+    assert cli("plan", root).code == 2
+
+
+def test_missing_role_or_untrusted_role_fails_plan_with_no_writes(aws, cli, manifests):
+    iam = boto3.client("iam", endpoint_url=aws.endpoint_url, region_name=REGION)
+    lambda_trust = ECS_TASKS_TRUST.replace("ecs-tasks.amazonaws.com", "lambda.amazonaws.com")
+    iam.create_role(RoleName="api-task", AssumeRolePolicyDocument=lambda_trust)
+    root = manifests({"logs.yaml": LOG_GROUP, "api.yaml": task_with_logs() + "---\n" + SERVICE, "prod.yaml": CLUSTER})
+    aws.reset_calls()
+    result = cli("plan", root)
+    assert result.code == 1
+    assert "spec.executionRoleArn: IAM role 'api-execution' does not exist" in result.err
+    assert "spec.taskRoleArn: IAM role 'api-task' does not trust ecs-tasks.amazonaws.com" in result.err
+    assert "api.yaml" in result.err
+    assert aws.writes() == []
+
+
+def test_fargate_awslogs_without_an_execution_role_is_invalid_offline(aws, cli, manifests):
+    root = manifests({"api.yaml": TASK + AWSLOGS})
+    result = cli("validate", root)
+    assert result.code == 1
+    assert "spec.executionRoleArn: a Fargate task needs an execution role when container 'app' logs with awslogs" in (
+        result.err
+    )
+    assert aws.calls == []

@@ -1,0 +1,227 @@
+"""ScalingPolicy end to end through the command line against the emulator: what Application Auto Scaling holds
+after apply, what the plan says about drift, and desiredCount ownership."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from conftest import REGION
+from test_cli import CLUSTER, SERVICE, TASK
+
+from reconciler.settings import MANAGED_TAG_KEY
+
+RESOURCE_ID = "service/prod/api"
+WHERE = {"ServiceNamespace": "ecs", "ResourceId": RESOURCE_ID, "ScalableDimension": "ecs:service:DesiredCount"}
+SCALING = """\
+apiVersion: ecs-reconciler/v1
+kind: ScalingPolicy
+metadata: {name: api-scaling}
+spec:
+  cluster: prod
+  service: api
+  minCapacity: 2
+  maxCapacity: 10
+  policies:
+    - policyName: cpu50
+      policyType: TargetTrackingScaling
+      targetTrackingScalingPolicyConfiguration:
+        targetValue: 50
+        predefinedMetricSpecification: {predefinedMetricType: ECSServiceAverageCPUUtilization}
+        scaleInCooldown: 60
+        scaleOutCooldown: 60
+    - policyName: queue-depth
+      policyType: StepScaling
+      stepScalingPolicyConfiguration:
+        adjustmentType: ChangeInCapacity
+        cooldown: 60
+        stepAdjustments: [{metricIntervalLowerBound: 0, scalingAdjustment: 2}]
+      alarm:
+        metricName: ApproximateNumberOfMessagesVisible
+        namespace: AWS/SQS
+        dimensions: [{name: QueueName, value: jobs}]
+        statistic: Average
+        period: 60
+        evaluationPeriods: 2
+        threshold: 100
+        comparisonOperator: GreaterThanThreshold
+  scheduledActions:
+    - scheduledActionName: night-floor
+      schedule: cron(0 22 * * ? *)
+      timezone: Europe/Berlin
+      scalableTargetAction: {minCapacity: 1, maxCapacity: 2}
+"""
+
+
+@pytest.fixture
+def autoscaling(aws):
+    return boto3.client("application-autoscaling", endpoint_url=aws.endpoint_url, region_name=REGION)
+
+
+@pytest.fixture
+def cloudwatch(aws):
+    return boto3.client("cloudwatch", endpoint_url=aws.endpoint_url, region_name=REGION)
+
+
+@pytest.fixture
+def scaled(manifests):
+    return manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING})
+
+
+def policies(autoscaling) -> dict[str, dict]:
+    return {p["PolicyName"]: p for p in autoscaling.describe_scaling_policies(**WHERE)["ScalingPolicies"]}
+
+
+def test_scaling_is_created_in_order_and_then_the_plan_is_empty(aws, cli, scaled, autoscaling, cloudwatch):
+    applied = cli("apply", scaled)
+    assert applied.code == 0, applied.out + applied.err
+
+    target = autoscaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[RESOURCE_ID])
+    (only,) = target["ScalableTargets"]
+    assert (only["MinCapacity"], only["MaxCapacity"]) == (2, 10)
+    tags = autoscaling.list_tags_for_resource(ResourceARN=only["ScalableTargetARN"])["Tags"]
+    assert tags[MANAGED_TAG_KEY] == "ecs-reconciler"
+    live = policies(autoscaling)
+    assert live["cpu50"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 50
+    alarm = cloudwatch.describe_alarms(ActionPrefix=live["queue-depth"]["PolicyARN"])["MetricAlarms"]
+    assert [a["MetricName"] for a in alarm] == ["ApproximateNumberOfMessagesVisible"]
+    assert alarm[0]["AlarmActions"] == [live["queue-depth"]["PolicyARN"]]
+    actions = autoscaling.describe_scheduled_actions(**WHERE)["ScheduledActions"]
+    assert [(a["ScheduledActionName"], a["Timezone"]) for a in actions] == [("night-floor", "Europe/Berlin")]
+
+    writes = aws.writes()
+    order = [w for w in writes if w in ("CreateService", "RegisterScalableTarget", "PutScalingPolicy")]
+    assert order[:2] == ["CreateService", "RegisterScalableTarget"]
+    assert writes.index("PutMetricAlarm") > writes.index("PutScalingPolicy")
+    assert writes.index("PutScheduledAction") > writes.index("PutMetricAlarm")
+    assert "Plan after apply:\nNo changes." in applied.out
+
+    aws.reset_calls()
+    again = cli("plan", scaled)
+    assert again.code == 0, again.out
+    assert aws.writes() == []
+
+
+def test_changed_target_value_updates_only_that_policy(aws, cli, scaled, manifests, autoscaling):
+    cli("apply", scaled)
+    manifests({"scaling.yaml": SCALING.replace("targetValue: 50", "targetValue: 70")})
+
+    plan = json.loads(cli("plan", scaled, "--format", "json").out)
+    assert [(c["action"], c["kind"]) for c in plan["changes"]] == [("update", "ScalingPolicy")]
+    assert plan["changes"][0]["diff"] == [
+        {"path": "policies.cpu50.targetTrackingScalingPolicyConfiguration.targetValue", "before": 50, "after": 70}
+    ]
+
+    aws.reset_calls()
+    assert cli("apply", scaled).code == 0
+    assert aws.writes() == ["PutScalingPolicy"]
+    assert policies(autoscaling)["cpu50"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 70
+    assert cli("plan", scaled).code == 0
+
+
+def test_removing_a_policy_deletes_it_and_its_alarm(aws, cli, scaled, manifests, autoscaling, cloudwatch):
+    cli("apply", scaled)
+    step_arn = policies(autoscaling)["queue-depth"]["PolicyARN"]
+    without_step = (
+        SCALING.split("    - policyName: queue-depth")[0]
+        + "  scheduledActions:"
+        + SCALING.split("  scheduledActions:")[1]
+    )
+    manifests({"scaling.yaml": without_step})
+
+    plan = cli("plan", scaled)
+    assert plan.code == 2
+    assert "- policies.queue-depth:" in plan.out
+
+    assert cli("apply", scaled).code == 0
+    assert set(policies(autoscaling)) == {"cpu50"}
+    assert cloudwatch.describe_alarms(ActionPrefix=step_arn)["MetricAlarms"] == []
+    assert cli("plan", scaled).code == 0
+
+
+def test_desired_count_inside_the_range_is_not_drift_outside_is(aws, cli, ecs, scaled):
+    assert cli("apply", scaled).code == 0
+    ecs.update_service(cluster="prod", service="api", desiredCount=7)  # what the autoscaler does
+
+    inside = cli("plan", scaled)
+    assert inside.code == 0, inside.out
+    assert "Service prod/api: desiredCount 7 is set by its ScalingPolicy (within [1, 10]); not drift" in inside.out
+
+    ecs.update_service(cluster="prod", service="api", desiredCount=25)
+    outside = json.loads(cli("plan", scaled, "--format", "json").out)
+    assert [(c["kind"], c["diff"]) for c in outside["changes"]] == [
+        ("Service", [{"path": "desiredCount", "before": 25, "after": 10}])
+    ]
+    assert cli("apply", scaled).code == 0
+    assert ecs.describe_services(cluster="prod", services=["api"])["services"][0]["desiredCount"] == 10
+
+
+def test_bounds_a_declared_scheduled_action_set_are_not_drift(aws, cli, scaled, autoscaling):
+    cli("apply", scaled)
+    # What night-floor does at 22:00 Berlin time.
+    autoscaling.register_scalable_target(**WHERE, MinCapacity=1, MaxCapacity=2)
+    assert cli("plan", scaled).code == 0
+    autoscaling.register_scalable_target(**WHERE, MinCapacity=3, MaxCapacity=4)  # nobody declared this
+    drift = json.loads(cli("plan", scaled, "--format", "json").out)
+    assert {(d["path"], d["before"], d["after"]) for d in drift["changes"][0]["diff"]} == {
+        ("maxCapacity", 4, 10),
+        ("minCapacity", 3, 2),
+    }
+
+
+def test_desired_count_at_create_is_clamped_to_the_range(aws, cli, ecs, manifests):
+    root = manifests(
+        {
+            "prod.yaml": CLUSTER,
+            "api.yaml": TASK + "---\n" + SERVICE.replace("desiredCount: 2", "desiredCount: 40"),
+            "scaling.yaml": SCALING,
+        }
+    )
+    assert cli("apply", root).code == 0
+    assert ecs.describe_services(cluster="prod", services=["api"])["services"][0]["desiredCount"] == 10
+
+
+def test_prune_removes_the_scaling_of_a_service_that_stays(aws, cli, scaled, manifests, autoscaling):
+    cli("apply", scaled)
+    manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE}, fresh=True)
+    assert cli("plan", scaled).code == 0  # not without --prune
+    pruned = json.loads(cli("plan", scaled, "--prune", "--format", "json").out)
+    assert [(c["action"], c["kind"]) for c in pruned["changes"]] == [("delete", "ScalingPolicy")]
+    assert cli("apply", scaled, "--prune").code == 0
+    assert autoscaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+    assert autoscaling.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("minCapacity: 2", "minCapacity: 20"),
+        ("service: api", "service: nowhere"),
+    ],
+)
+def test_invalid_scaling_fails_with_file_and_field_and_no_writes(aws, cli, manifests, change, message):
+    root = manifests(
+        {"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING.replace(change, message)}
+    )
+    aws.reset_calls()
+    result = cli("apply", root)
+    assert result.code == 1
+    assert "scaling.yaml" in result.err
+    expected = "greater than maxCapacity" if "minCapacity" in change else "service prod/nowhere is neither declared"
+    assert expected in result.err
+    assert aws.writes() == []
+
+
+def test_two_policies_for_one_service_and_unknown_fields_are_validation_errors(cli, manifests):
+    root = manifests(
+        {
+            "a.yaml": SCALING,
+            "b.yaml": SCALING.replace("api-scaling", "other").replace("targetValue: 50", "targetValu: 50"),
+            "c.yaml": SCALING.replace("api-scaling", "third"),
+        }
+    )
+    result = cli("validate", root)
+    assert result.code == 1
+    assert "c.yaml" in result.err and "duplicate ScalingPolicy prod/api: already declared in" in result.err
+    assert "b.yaml" in result.err and "targetValu" in result.err and "did you mean 'targetValue'" in result.err
