@@ -17,7 +17,7 @@ from reconciler.errors import InvalidManifests, ReconcilerError
 from reconciler.manifests import load_resources
 from reconciler.plan import Plan
 from reconciler.render import RENDERERS, render_text, summary_line
-from reconciler.settings import ApplySettings, Settings
+from reconciler.settings import ApplySettings, DaemonSettings, LeaseSettings, Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -58,15 +58,83 @@ def _parser() -> argparse.ArgumentParser:
     aws_options(plan)
     plan.add_argument("--format", choices=sorted(RENDERERS), default="text")
 
+    def keep_revisions(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--keep-revisions",
+            type=int,
+            default=ApplySettings.keep_revisions,
+            help="ACTIVE revisions kept per managed task definition family (default: %(default)s)",
+        )
+
     apply = commands.add_parser("apply", help="make live ECS match the manifests; exit 0 converged, 1 error")
     aws_options(apply)
-    apply.add_argument(
-        "--keep-revisions",
+    keep_revisions(apply)
+
+    run = commands.add_parser(
+        "run", help="the operator: keep live ECS equal to PATH (a directory or git-sync's link) until SIGTERM"
+    )
+    aws_options(run)
+    keep_revisions(run)
+    daemon, lease = DaemonSettings(), LeaseSettings()
+    run.add_argument(
+        "--mode",
+        choices=["enforce", "detect"],
+        default=daemon.mode,
+        help="enforce applies, detect only plans and alerts (default: %(default)s)",
+    )
+    run.add_argument(
+        "--resync-interval",
+        type=float,
+        default=daemon.resync_interval,
+        metavar="SECONDS",
+        help="full pass at least this often, to catch drift (default: %(default)s)",
+    )
+    run.add_argument(
+        "--metrics-port",
         type=int,
-        default=ApplySettings.keep_revisions,
-        help="ACTIVE revisions kept per managed task definition family (default: %(default)s)",
+        default=daemon.metrics_port,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on this port (0: any free port; default: off)",
+    )
+    run.add_argument("--alert-sns-topic", default=None, metavar="ARN", help="publish alerts to this SNS topic")
+    run.add_argument("--alert-webhook", default=None, metavar="URL", help="POST alerts as Slack-compatible JSON")
+    run.add_argument(
+        "--lease-table",
+        default=None,
+        metavar="NAME",
+        help="elect a leader through this DynamoDB table (partition key 'name', a string)",
+    )
+    run.add_argument("--lease-name", default=lease.name, help="the lease's key in the table (default: %(default)s)")
+    run.add_argument(
+        "--lease-duration",
+        type=float,
+        default=lease.duration,
+        metavar="SECONDS",
+        help="a dead leader is replaced within about this long (default: %(default)s)",
+    )
+    run.add_argument(
+        "--lease-renew",
+        type=float,
+        default=lease.renew_period,
+        metavar="SECONDS",
+        help="renewal period of the lease (default: %(default)s)",
     )
     return parser
+
+
+def _daemon_settings(args: argparse.Namespace) -> DaemonSettings:
+    if args.command != "run":
+        return DaemonSettings()
+    return DaemonSettings(
+        mode=args.mode,
+        resync_interval=args.resync_interval,
+        metrics_port=args.metrics_port,
+        alert_sns_topic=args.alert_sns_topic,
+        alert_webhook=args.alert_webhook,
+        lease=LeaseSettings(
+            table=args.lease_table, name=args.lease_name, duration=args.lease_duration, renew_period=args.lease_renew
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -79,14 +147,16 @@ def _aws(args: argparse.Namespace) -> Iterator[Aws]:
         max_deletions=args.max_deletions,
         keep_revisions=getattr(args, "keep_revisions", ApplySettings.keep_revisions),
     )
-    settings = Settings(region=args.region, apply=options)
+    settings = Settings(region=args.region, apply=options, daemon=_daemon_settings(args))
     if not args.embedded_aws:
         yield Aws(settings)
         return
-    from reconciler.emulator import seed_demo_network, start_emulator
+    from reconciler.emulator import seed_demo_network, seed_lease_table, start_emulator
 
     with start_emulator() as emulator:
         seed_demo_network(region=args.region or "us-east-1")
+        if settings.daemon.lease.table:
+            seed_lease_table(emulator, settings.daemon.lease.table, region=args.region or "us-east-1")
         print(f"Embedded AWS emulator on {emulator.endpoint_url} (no AWS account is used).", file=sys.stderr)
         yield Aws(replace(settings, endpoint_url=emulator.endpoint_url, embedded=True))
 
@@ -142,7 +212,14 @@ def _apply(args: argparse.Namespace) -> int:
     return EXIT_ERROR if after.pending else EXIT_OK
 
 
-COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply}
+def _run(args: argparse.Namespace) -> int:
+    from reconciler.daemon.run import run
+
+    with _aws(args) as aws:
+        return run(args.path, aws, aws.settings)
+
+
+COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply, "run": _run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

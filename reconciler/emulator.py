@@ -31,7 +31,15 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-__all__ = ["Emulator", "Fault", "OperationHook", "patch_moto", "seed_demo_network", "start_emulator"]
+__all__ = [
+    "Emulator",
+    "Fault",
+    "OperationHook",
+    "patch_moto",
+    "seed_demo_network",
+    "seed_lease_table",
+    "start_emulator",
+]
 
 READ_PREFIXES = ("Describe", "List", "Get")
 """Operation names starting with one of these are reads; every other call is a write."""
@@ -545,3 +553,24 @@ def seed_demo_network(*, region: str = "us-east-1") -> None:
             backend.create_subnet(vpc.id, f"10.42.{i}.0/24", availability_zone=f"{region}{'abc'[i % 3]}")
     with mock.patch("moto.ec2.models.security_groups.random_security_group_id", return_value=DEMO_SECURITY_GROUP):
         backend.create_security_group("ecs-reconciler-demo", "Demo tasks", vpc_id=vpc.id)
+
+
+def seed_lease_table(emulator: Emulator, table: str, *, region: str = "us-east-1") -> None:
+    """Create the DynamoDB lease table (partition key ``name``) in the emulator, as an operator would in an account."""
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=emulator.endpoint_url,
+        region_name=region,
+        aws_access_key_id="embedded",
+        aws_secret_access_key="embedded",
+    )
+    if table in dynamodb.list_tables()["TableNames"]:
+        return
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )

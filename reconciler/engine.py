@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.aws import Aws
@@ -64,6 +65,12 @@ def plan(aws: Aws, resources: list[Resource], options: ApplySettings) -> tuple[P
 
 
 def apply(
-    aws: Aws, the_plan: Plan, state: State, options: ApplySettings, *, revision: str | None = None
+    aws: Aws,
+    the_plan: Plan,
+    state: State,
+    options: ApplySettings,
+    *,
+    revision: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
-    return execute(aws, the_plan, options, in_use=state.revisions_in_use(), revision=revision)
+    return execute(aws, the_plan, options, in_use=state.revisions_in_use(), revision=revision, stop=stop)

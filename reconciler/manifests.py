@@ -120,8 +120,13 @@ def load_resources(path: str | os.PathLike[str]) -> list[Resource]:
     if not os.path.isdir(path):
         raise InvalidManifests([ManifestError(str(path), "not a directory")])
     docs, errors = load_tree(path)
+    return resources_from(docs, errors)
+
+
+def resources_from(docs: list[Document], load_errors: list[ManifestError]) -> list[Resource]:
+    """Check documents already read into memory (with the loader's errors); raises InvalidManifests."""
     resources, problems = parse_documents(docs)
-    errors = errors + problems
+    errors = load_errors + problems
     if errors:
         raise InvalidManifests(errors)
     return resources
