@@ -17,6 +17,7 @@ import copy
 import functools
 import io
 import json
+import re
 import threading
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -41,6 +42,8 @@ __all__ = [
     "start_emulator",
 ]
 
+TOOL_USER_AGENT = "ecs-reconciler"
+"""The User-Agent part ecs-reconciler's own clients send (``reconciler.aws.USER_AGENT``)."""
 READ_PREFIXES = ("Describe", "List", "Get")
 """Operation names starting with one of these are reads; every other call is a write."""
 
@@ -77,12 +80,27 @@ def read_operation_name(environ: dict[str, Any], body: bytes) -> str | None:
     return action[0] if action else None
 
 
+def signing_service(environ: dict[str, Any]) -> str:
+    """The service a SigV4-signed request is for (``ecs``, ``sns``, ``dynamodb``): the IAM action prefix."""
+    match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else "unknown"
+
+
 class _RecordingApp:
     """WSGI middleware: records the operation name, runs the hooks, hands moto the request body intact."""
 
-    def __init__(self, app: Any, *, calls: list[str], hooks: list[OperationHook], lock: threading.Lock) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        calls: list[str],
+        tool_calls: list[str],
+        hooks: list[OperationHook],
+        lock: threading.Lock,
+    ) -> None:
         self._app = app
         self._calls = calls
+        self._tool_calls = tool_calls
         self._hooks = hooks
         self._lock = lock
 
@@ -94,6 +112,8 @@ class _RecordingApp:
         if operation is not None:
             with self._lock:
                 self._calls.append(operation)
+                if TOOL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
+                    self._tool_calls.append(f"{signing_service(environ)}:{operation}")
             for hook in list(self._hooks):
                 fault = hook(operation)
                 if fault is not None:
@@ -141,6 +161,7 @@ class Emulator:
         *,
         thread: threading.Thread,
         calls: list[str],
+        tool_calls: list[str],
         hooks: list[OperationHook],
         lock: threading.Lock,
     ) -> None:
@@ -151,6 +172,9 @@ class Emulator:
         """Where to point boto3 (``endpoint_url=``)."""
         self.calls: list[str] = calls
         """Operation names seen, in order, across all services (e.g. ``["DescribeClusters", "CreateCluster"]``)."""
+        self.tool_calls: list[str] = tool_calls
+        """IAM action names (``ecs:CreateService``) of the calls ecs-reconciler itself made (by its User-Agent),
+        across the emulator's life: ``reset_calls`` does not clear them."""
         self.hooks: list[OperationHook] = hooks
         """Called with each operation name before dispatch: the seam for fault injection."""
 
@@ -188,13 +212,16 @@ def start_emulator(*, port: int = 0) -> Emulator:
     """Patch moto (once per process) and serve it on 127.0.0.1:``port`` (0 = a free port) in a daemon thread."""
     patch_moto()
     calls: list[str] = []
+    tool_calls: list[str] = []
     hooks: list[OperationHook] = []
     lock = threading.Lock()
-    app = _RecordingApp(DomainDispatcherApplication(create_backend_app), calls=calls, hooks=hooks, lock=lock)
+    app = _RecordingApp(
+        DomainDispatcherApplication(create_backend_app), calls=calls, tool_calls=tool_calls, hooks=hooks, lock=lock
+    )
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="ecs-reconciler-emulator", daemon=True)
     thread.start()
-    return Emulator(server, thread=thread, calls=calls, hooks=hooks, lock=lock)
+    return Emulator(server, thread=thread, calls=calls, tool_calls=tool_calls, hooks=hooks, lock=lock)
 
 
 # --------------------------------------------------------------------------------------------------------------
