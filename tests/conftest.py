@@ -129,6 +129,7 @@ class GitSync:
         worktree = self.root / ".worktrees" / revision
         worktree.mkdir()
         for name, text in files.items():
+            (worktree / name).parent.mkdir(parents=True, exist_ok=True)
             (worktree / name).write_text(textwrap.dedent(text))
         old = os.path.realpath(self.link) if self.link.is_symlink() else None
         tmp = self.root / f".tmp-link-{revision[:8]}"

@@ -39,6 +39,22 @@ class Snapshot:
     """Hash of the content read: equal fingerprints mean equal manifests."""
 
 
+def find_link(path: str) -> tuple[str, str] | None:
+    """git-sync's link behind ``path`` and the path below it: ``path`` itself when it is a symlink or does not exist
+    yet (git-sync has not published), else the nearest ancestor symlink that points at a revision (the manifests
+    live in a folder of the repository, ``--link``/manifests). None for a plain directory."""
+    path = os.path.abspath(path)
+    if os.path.islink(path) or not os.path.exists(path):
+        return path, ""
+    below: list[str] = []
+    while (parent := os.path.dirname(path)) != path:
+        below.insert(0, os.path.basename(path))
+        path = parent
+        if os.path.islink(path) and revision_of(os.path.realpath(path)):
+            return path, os.path.join(*below)
+    return None
+
+
 def resolve(path: str) -> str | None:
     """The directory ``path`` stands for now (following the link), or None when there is none."""
     target = os.path.realpath(path)
@@ -58,15 +74,17 @@ def fingerprint(documents: list[Document], errors: list[ManifestError]) -> str:
 
 
 def read_snapshot(path: str, *, retries: int) -> Snapshot:
-    """Resolve ``path`` and read the whole tree behind it; raises SourceMissing."""
+    """Resolve ``path`` once and read the whole tree behind it; raises SourceMissing."""
+    link = find_link(path)
     for _ in range(retries + 1):
-        target = resolve(path)
+        root = os.path.realpath(link[0]) if link else None
+        target = resolve(os.path.join(root, link[1]) if root and link else path)
         if target is None:
             raise SourceMissing(f"{path}: no such directory (waiting for the first sync?)")
         try:
             documents, errors = load_tree(target)
         except FileVanished:
             continue
-        revision = revision_of(target) if os.path.islink(path) else None
+        revision = revision_of(root) if root else None
         return Snapshot(target, revision, documents, errors, fingerprint(documents, errors))
     raise SourceMissing(f"{path}: the tree changed under every one of {retries + 1} reads")

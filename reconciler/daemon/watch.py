@@ -14,14 +14,10 @@ from collections.abc import Callable, Iterator
 import structlog
 import watchfiles
 
+from reconciler.daemon.source import find_link
 from reconciler.settings import WatchSettings
 
 log = structlog.get_logger("reconciler.watch")
-
-
-def is_link_source(path: str) -> bool:
-    """A symlink, or nothing yet (git-sync has not published its first revision): watch it as a link."""
-    return os.path.islink(path) or not os.path.exists(path)
 
 
 def watch_source(path: str, settings: WatchSettings, *, on_change: Callable[[], None], stop: threading.Event) -> None:
@@ -37,10 +33,11 @@ def watch_source(path: str, settings: WatchSettings, *, on_change: Callable[[], 
 
 
 def _changes(path: str, settings: WatchSettings, stop: threading.Event) -> Iterator[set[tuple[watchfiles.Change, str]]]:
-    if is_link_source(path):
-        name = os.path.basename(path)
+    link = find_link(path)
+    if link is not None:
+        name = os.path.basename(link[0])
         return watchfiles.watch(
-            os.path.dirname(path),
+            os.path.dirname(link[0]),
             watch_filter=lambda _change, changed: os.path.basename(changed) == name,
             recursive=False,
             debounce=settings.link_debounce_ms,
