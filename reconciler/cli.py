@@ -119,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="renewal period of the lease (default: %(default)s)",
     )
+    demo = commands.add_parser(
+        "demo",
+        help="the daemon on the embedded emulator: apply, a drift made out of band, its alert and heal; then exit",
+    )
+    demo.add_argument("path", nargs="?", default="manifests", help="manifests to use (default: %(default)s)")
+    demo.set_defaults(
+        embedded_aws=True,
+        prune=False,
+        adopt=False,
+        allow_replace=False,
+        region=None,
+        max_deletions=ApplySettings.max_deletions,
+    )
     return parser
 
 
@@ -219,7 +232,15 @@ def _run(args: argparse.Namespace) -> int:
         return run(args.path, aws, aws.settings)
 
 
-COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply, "run": _run}
+def _demo(args: argparse.Namespace) -> int:
+    from reconciler.daemon.demo import run_demo
+
+    load_resources(args.path)
+    with _aws(args) as aws:
+        return run_demo(args.path, aws)
+
+
+COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply, "run": _run, "demo": _demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import log
 from reconciler.aws import Aws
 from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.drift import Drift, FieldDrift, track
@@ -19,6 +20,14 @@ from reconciler.model import Address
 from reconciler.settings import DaemonSettings, Settings
 
 WEB = Address("Service", "web", "prod")
+
+
+@pytest.fixture(autouse=True)
+def _logs_to_this_tests_stderr() -> None:
+    """structlog keeps the stderr it was configured with; an earlier test's captured stream may be closed."""
+    log.configure(level="info", json_output=True)
+
+
 DB = Address("Service", "db", "prod")
 
 
@@ -96,3 +105,11 @@ def test_detect_mode_alerts_drift_and_leaves_it(aws, cli, ecs, detect):
     ecs.update_service(cluster="demo", service="web", desiredCount=2)
     assert daemon.run_pass() == "in_sync"
     assert [a.kind for a in sent] == ["drift", "resolved"]
+
+
+def test_demo_applies_then_shows_a_drift_alerted_healed_and_resolved(aws, cli, example):
+    result = cli("demo", example)
+    assert result.code == 0, result.err
+    assert "drift on Service demo/web" in result.out and "healed" in result.out
+    assert "desiredCount: desired 2, live 5" in result.out
+    assert "drift resolved: Service demo/web" in result.out

@@ -88,3 +88,15 @@ def test_cluster_changes_and_prune_use_the_write_calls_the_policy_grants(aws, cl
         """
     assert cli("apply", manifests({"k.yaml": keep, "c.yaml": ""}, fresh=True), "--prune").code == 0
     assert [c["status"] for c in ecs.describe_clusters(clusters=["tools"])["clusters"]] in ([], ["INACTIVE"])
+
+
+def test_policy_check_reports_calls_not_allowed_and_actions_never_called():
+    from conftest import check_policy
+
+    assert check_policy({"ecs:DescribeClusters"}, complete=False) == []
+    assert check_policy({"ecs:DescribeClusters", "ecs:RunTask"}, complete=False) == [
+        "called but not allowed: ecs:RunTask"
+    ]
+    unused = check_policy({"ecs:DescribeClusters"}, complete=True)
+    assert "allowed but never called: ecs:CreateService" in unused
+    assert not [p for p in unused if "iam:PassRole" in p], "PassRole is checked by AWS inside other calls"
