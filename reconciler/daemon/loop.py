@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
@@ -42,12 +42,12 @@ class LoopState:
     baseline: str | None = None
     """Fingerprint of the manifests live state was last brought to (enforce) or compared with (detect): a
     difference found while the manifests still have this fingerprint is drift."""
-    open_drifts: dict[Address, Drift] | None = None
+    open_drifts: dict[Address, Drift] = field(default_factory=dict)
+    """Drifts alerted and not yet found gone."""
     problem: tuple[str, ...] | None = None
     """The last problem alerted (a broken revision, a refused plan), so it is alerted once."""
     last_success: float | None = None
     """Monotonic time of the last successful pass."""
-    applied_revision: str | None = None
 
 
 class Daemon:
@@ -69,7 +69,7 @@ class Daemon:
         self.metrics = metrics
         self.lease = lease
         self.clock = clock
-        self.state = LoopState(open_drifts={})
+        self.state = LoopState()
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self._last_target: str | None = None
@@ -214,7 +214,6 @@ class Daemon:
                 "revision rolled out" if enforce else "changes pending (detect mode)", changes=len(the_plan.actions)
             )
         if snapshot.revision and (enforce or not the_plan.actions):
-            self.state.applied_revision = snapshot.revision
             self.metrics.revision.info({"revision": snapshot.revision})
         if not the_plan.actions:
             return "in_sync"
@@ -223,7 +222,7 @@ class Daemon:
         return "applied" if enforce else "pending"
 
     def _alert_drift(self, found: dict[Address, Drift], revision: str | None, *, healed: bool) -> None:
-        self.state.open_drifts, events = track(self.state.open_drifts or {}, found)
+        self.state.open_drifts, events = track(self.state.open_drifts, found)
         for event in events:
             self.alerter.send(drift_alert(event, revision=revision, healed=healed))
         self.metrics.drifted.set(0 if healed else len(found))

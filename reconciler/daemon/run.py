@@ -51,6 +51,8 @@ class Operator:
         if not finished:
             log.warning("a pass was still running at the shutdown deadline; the next start heals it")
         if self.daemon.lease is not None:
+            for thread in self.threads[1:]:
+                thread.join(1.0)  # the lease thread must not renew after the release
             self.daemon.lease.release()
             self.daemon.metrics.leader.set(0)
         if self.server is not None:

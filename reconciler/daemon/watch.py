@@ -27,7 +27,7 @@ def watch_source(path: str, settings: WatchSettings, *, on_change: Callable[[], 
         try:
             for _ in _changes(path, settings, stop):
                 on_change()
-        except (FileNotFoundError, OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError) as exc:
             log.warning("watch failed; retrying (the resync timer still runs)", path=path, error=str(exc))
             stop.wait(settings.heartbeat)
 
