@@ -250,7 +250,8 @@ def test_two_daemons_sharing_a_lease_never_both_apply_and_the_follower_takes_ove
     assert not follower.find("apply"), "the follower never applies"
     assert {p["result"] for p in follower.find("pass")} == {"standby"}
     port = follower.wait_for_event("serving metrics")["port"]
-    assert get(f"http://127.0.0.1:{port}/readyz")[0] == 200, "a follower is ready to take over"
+    ready = lambda: get(f"http://127.0.0.1:{port}/readyz")[0] == 200  # noqa: E731
+    eventually(ready, timeout=10, what="the follower ready to take over")
 
     leader.process.kill()  # dies without releasing the lease
     leader.process.wait(10)
