@@ -46,6 +46,9 @@ CONNECTION_ERRORS = (
     botocore.exceptions.ProxyConnectionError,
 )
 
+USER_AGENT = "ecs-reconciler"
+"""Appended to every request's User-Agent: tells the tool's own calls apart (the emulator records them)."""
+
 CallListener = Callable[[str, str, "AwsError | None"], None]
 """Called after every AWS call attempt with (service, operation, error or None): metrics hook."""
 
@@ -86,6 +89,7 @@ class Aws:
             connect_timeout=settings.retry.connect_timeout,
             read_timeout=settings.retry.read_timeout,
             max_pool_connections=max(10, settings.read.concurrency * 2),
+            user_agent_extra=USER_AGENT,
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()

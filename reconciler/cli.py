@@ -18,7 +18,7 @@ from reconciler.manifests import SsmReader, load_resources, load_var_file
 from reconciler.model import Resource
 from reconciler.plan import Plan
 from reconciler.render import RENDERERS, finding_text, findings_heading, render_text, summary_line
-from reconciler.settings import ApplySettings, SecuritySettings, Settings
+from reconciler.settings import ApplySettings, DaemonSettings, LeaseSettings, SecuritySettings, Settings
 from reconciler.variables import VARIABLE, merge_sources
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -68,6 +68,62 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _keep_revisions(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--keep-revisions",
+        type=int,
+        default=ApplySettings.keep_revisions,
+        help="ACTIVE revisions kept per managed task definition family (default: %(default)s)",
+    )
+
+
+def _run_options(run: argparse.ArgumentParser) -> None:
+    daemon, lease = DaemonSettings(), LeaseSettings()
+    run.add_argument(
+        "--mode",
+        choices=["enforce", "detect"],
+        default=daemon.mode,
+        help="enforce applies, detect only plans and alerts (default: %(default)s)",
+    )
+    run.add_argument(
+        "--resync-interval",
+        type=float,
+        default=daemon.resync_interval,
+        metavar="SECONDS",
+        help="full pass at least this often, to catch drift (default: %(default)s)",
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=daemon.metrics_port,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on this port (0: any free port; default: off)",
+    )
+    run.add_argument("--alert-sns-topic", default=None, metavar="ARN", help="publish alerts to this SNS topic")
+    run.add_argument("--alert-webhook", default=None, metavar="URL", help="POST alerts as Slack-compatible JSON")
+    run.add_argument(
+        "--lease-table",
+        default=None,
+        metavar="NAME",
+        help="elect a leader through this DynamoDB table (partition key 'name', a string)",
+    )
+    run.add_argument("--lease-name", default=lease.name, help="the lease's key in the table (default: %(default)s)")
+    run.add_argument(
+        "--lease-duration",
+        type=float,
+        default=lease.duration,
+        metavar="SECONDS",
+        help="a dead leader is replaced within about this long (default: %(default)s)",
+    )
+    run.add_argument(
+        "--lease-renew",
+        type=float,
+        default=lease.renew_period,
+        metavar="SECONDS",
+        help="renewal period of the lease (default: %(default)s)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
     parser.add_argument(
@@ -88,12 +144,7 @@ def _parser() -> argparse.ArgumentParser:
 
     apply = commands.add_parser("apply", help="make live ECS match the manifests; exit 0 converged, 1 error")
     _plan_options(apply)
-    apply.add_argument(
-        "--keep-revisions",
-        type=int,
-        default=ApplySettings.keep_revisions,
-        help="ACTIVE revisions kept per managed task definition family (default: %(default)s)",
-    )
+    _keep_revisions(apply)
     apply.add_argument(
         "--wait",
         action=argparse.BooleanOptionalAction,
@@ -117,7 +168,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     exporter.add_argument("--output", required=True, metavar="DIR", help="directory to write (new or empty)")
     _aws_options(exporter)
+
+    run = commands.add_parser(
+        "run", help="the operator: keep live ECS equal to PATH (a directory or git-sync's link) until SIGTERM"
+    )
+    _plan_options(run)
+    _keep_revisions(run)
+    _run_options(run)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the daemon on the embedded emulator: apply, a drift made out of band, its alert and heal; then exit",
+    )
+    demo.add_argument("path", nargs="?", default="manifests", help="manifests to use (default: %(default)s)")
+    demo.set_defaults(embedded_aws=True, region=None)
     return parser
+
+
+def _daemon_settings(args: argparse.Namespace) -> DaemonSettings:
+    if args.command != "run":
+        return DaemonSettings()
+    return DaemonSettings(
+        mode=args.mode,
+        resync_interval=args.resync_interval,
+        metrics_port=args.metrics_port,
+        alert_sns_topic=args.alert_sns_topic,
+        alert_webhook=args.alert_webhook,
+        lease=LeaseSettings(
+            table=args.lease_table, name=args.lease_name, duration=args.lease_duration, renew_period=args.lease_renew
+        ),
+        variables=_variables(args),
+    )
 
 
 def _security(args: argparse.Namespace) -> SecuritySettings:
@@ -139,14 +220,16 @@ def _aws(args: argparse.Namespace) -> Iterator[Aws]:
         wait=getattr(args, "wait", ApplySettings.wait),
         wait_timeout=getattr(args, "wait_timeout", ApplySettings.wait_timeout),
     )
-    settings = Settings(region=args.region, apply=options, security=_security(args))
+    settings = Settings(region=args.region, apply=options, security=_security(args), daemon=_daemon_settings(args))
     if not args.embedded_aws:
         yield Aws(settings)
         return
-    from reconciler.emulator import seed_demo_network, start_emulator
+    from reconciler.emulator import seed_demo_network, seed_lease_table, start_emulator
 
     with start_emulator() as emulator:
         seed_demo_network(region=args.region or "us-east-1")
+        if settings.daemon.lease.table:
+            seed_lease_table(emulator, settings.daemon.lease.table, region=args.region or "us-east-1")
         print(f"Embedded AWS emulator on {emulator.endpoint_url} (no AWS account is used).", file=sys.stderr)
         yield Aws(replace(settings, endpoint_url=emulator.endpoint_url, embedded=True))
 
@@ -278,7 +361,22 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply, "export": _export}
+def _run(args: argparse.Namespace) -> int:
+    from reconciler.daemon.run import run
+
+    with _aws(args) as aws:
+        return run(args.path, aws, aws.settings)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from reconciler.daemon.demo import run_demo
+
+    load_resources(args.path)
+    with _aws(args) as aws:
+        return run_demo(args.path, aws)
+
+
+COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply, "export": _export, "run": _run, "demo": _demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

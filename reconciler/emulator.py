@@ -19,6 +19,7 @@ import functools
 import io
 import json
 import os
+import re
 import threading
 import time
 import urllib.request
@@ -33,6 +34,7 @@ from moto.core.utils import utcnow
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Service, TaskDefinition
 from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.logs.responses import LogsResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -43,9 +45,12 @@ __all__ = [
     "OperationHook",
     "patch_moto",
     "seed_demo_network",
+    "seed_lease_table",
     "start_emulator",
 ]
 
+TOOL_USER_AGENT = "ecs-reconciler"
+"""The User-Agent part ecs-reconciler's own clients send (``reconciler.aws.USER_AGENT``)."""
 READ_PREFIXES = ("Describe", "List", "Get")
 """Operation names starting with one of these are reads; every other call is a write."""
 
@@ -86,23 +91,28 @@ IAM_PREFIXES = {"monitoring": "cloudwatch"}
 """Signing names whose IAM action prefix differs (CloudWatch signs as ``monitoring``)."""
 
 
-def read_iam_action(environ: dict[str, Any], operation: str) -> str:
-    """``service:Operation`` as IAM names it, from the request's SigV4 credential scope."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in auth else []
-    service = scope[3] if len(scope) >= 5 else "unknown"
-    return f"{IAM_PREFIXES.get(service, service)}:{operation}"
+def signing_service(environ: dict[str, Any]) -> str:
+    """The IAM action prefix of a SigV4-signed request's service (``ecs``, ``sns``, ``cloudwatch``)."""
+    match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request", environ.get("HTTP_AUTHORIZATION", ""))
+    service = match.group(1) if match else "unknown"
+    return IAM_PREFIXES.get(service, service)
 
 
 class _RecordingApp:
     """WSGI middleware: records the operation name, runs the hooks, hands moto the request body intact."""
 
     def __init__(
-        self, app: Any, *, calls: list[str], actions: list[str], hooks: list[OperationHook], lock: threading.Lock
+        self,
+        app: Any,
+        *,
+        calls: list[str],
+        tool_calls: list[str],
+        hooks: list[OperationHook],
+        lock: threading.Lock,
     ) -> None:
         self._app = app
         self._calls = calls
-        self._actions = actions
+        self._tool_calls = tool_calls
         self._hooks = hooks
         self._lock = lock
 
@@ -114,7 +124,8 @@ class _RecordingApp:
         if operation is not None:
             with self._lock:
                 self._calls.append(operation)
-                self._actions.append(read_iam_action(environ, operation))
+                if TOOL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
+                    self._tool_calls.append(f"{signing_service(environ)}:{operation}")
             for hook in list(self._hooks):
                 fault = hook(operation)
                 if fault is not None:
@@ -162,7 +173,7 @@ class Emulator:
         *,
         thread: threading.Thread,
         calls: list[str],
-        actions: list[str],
+        tool_calls: list[str],
         hooks: list[OperationHook],
         lock: threading.Lock,
     ) -> None:
@@ -173,8 +184,9 @@ class Emulator:
         """Where to point boto3 (``endpoint_url=``)."""
         self.calls: list[str] = calls
         """Operation names seen, in order, across all services (e.g. ``["DescribeClusters", "CreateCluster"]``)."""
-        self.actions: list[str] = actions
-        """The same calls as IAM actions, service-qualified (e.g. ``["ecs:DescribeClusters", "iam:GetRole"]``)."""
+        self.tool_calls: list[str] = tool_calls
+        """IAM action names (``ecs:CreateService``) of the calls ecs-reconciler itself made (by its User-Agent),
+        across the emulator's life: ``reset_calls`` does not clear them."""
         self.hooks: list[OperationHook] = hooks
         """Called with each operation name before dispatch: the seam for fault injection."""
 
@@ -187,7 +199,6 @@ class Emulator:
         """Forget the recorded calls."""
         with self._lock:
             self.calls.clear()
-            self.actions.clear()
 
     def reset(self) -> None:
         """Empty all emulated AWS state (moto's, process-wide) and the recorded calls."""
@@ -213,16 +224,16 @@ def start_emulator(*, port: int = 0) -> Emulator:
     """Patch moto (once per process) and serve it on 127.0.0.1:``port`` (0 = a free port) in a daemon thread."""
     patch_moto()
     calls: list[str] = []
+    tool_calls: list[str] = []
     hooks: list[OperationHook] = []
     lock = threading.Lock()
-    actions: list[str] = []
     app = _RecordingApp(
-        DomainDispatcherApplication(create_backend_app), calls=calls, actions=actions, hooks=hooks, lock=lock
+        DomainDispatcherApplication(create_backend_app), calls=calls, tool_calls=tool_calls, hooks=hooks, lock=lock
     )
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="ecs-reconciler-emulator", daemon=True)
     thread.start()
-    return Emulator(server, thread=thread, calls=calls, actions=actions, hooks=hooks, lock=lock)
+    return Emulator(server, thread=thread, calls=calls, tool_calls=tool_calls, hooks=hooks, lock=lock)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -270,7 +281,22 @@ def patch_moto() -> None:
         ApplicationAutoScalingResponse.tag_resource = _scaling_tag_resource  # type: ignore[attr-defined]
         ApplicationAutoScalingResponse.untag_resource = _scaling_untag_resource  # type: ignore[attr-defined]
         ApplicationAutoScalingResponse.list_tags_for_resource = _scaling_list_tags  # type: ignore[attr-defined]
+        LogsResponse.associate_kms_key = _associate_kms_key  # type: ignore[attr-defined]
+        LogsResponse.disassociate_kms_key = _disassociate_kms_key  # type: ignore[attr-defined]
         _patched = True
+
+
+def _associate_kms_key(self: Any) -> str:
+    # CloudWatch Logs API reference, AssociateKmsKey: encrypts the log group with the key; DescribeLogGroups then
+    # shows it as kmsKeyId. moto has no such call.
+    self.logs_backend.groups[self._get_param("logGroupName")].kms_key_id = self._get_param("kmsKeyId")
+    return ""
+
+
+def _disassociate_kms_key(self: Any) -> str:
+    # CloudWatch Logs API reference, DisassociateKmsKey: the group is no longer encrypted with the key.
+    self.logs_backend.groups[self._get_param("logGroupName")].kms_key_id = None
+    return ""
 
 
 def _patch(cls: type, name: str, replacement: Callable[..., Any]) -> None:
@@ -783,4 +809,25 @@ def seed_execution_role() -> None:
         return
     backend.create_role(
         DEMO_EXECUTION_ROLE, ECS_TASKS_TRUST, "/", None, "ECS task execution (pull images, write logs)", [], None
+    )
+
+
+def seed_lease_table(emulator: Emulator, table: str, *, region: str = "us-east-1") -> None:
+    """Create the DynamoDB lease table (partition key ``name``) in the emulator, as an operator would in an account."""
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=emulator.endpoint_url,
+        region_name=region,
+        aws_access_key_id="embedded",
+        aws_secret_access_key="embedded",
+    )
+    if table in dynamodb.list_tables()["TableNames"]:
+        return
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,9 +102,15 @@ def plan(aws: Aws, resources: list[Resource], options: ApplySettings) -> tuple[P
 
 
 def apply(
-    aws: Aws, the_plan: Plan, state: State, options: ApplySettings, *, revision: str | None = None
+    aws: Aws,
+    the_plan: Plan,
+    state: State,
+    options: ApplySettings,
+    *,
+    revision: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
-    return execute(aws, the_plan, options, in_use=state.revisions_in_use(), revision=revision)
+    return execute(aws, the_plan, options, in_use=state.revisions_in_use(), revision=revision, stop=stop)
 
 
 def read_parameters(aws: Aws, names: list[str]) -> dict[str, Parameter]:

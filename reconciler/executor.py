@@ -106,9 +106,12 @@ def execute(
     in_use: set[str],
     revision: str | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
     """Run every action in order. ``in_use``: ``family:revision`` strings live services run (never deregistered).
-    ``revision``: the git revision being applied, tagged onto what changes."""
+    ``revision``: the git revision being applied, tagged onto what changes. ``stop``: asked before each action;
+    once it answers True (the daemon is shutting down) the remaining actions are skipped, to be redone by a later
+    pass."""
     refuse_unsafe(plan, options)
     ctx = _Context()
     outcomes: list[Outcome] = []
@@ -116,6 +119,8 @@ def execute(
     for action in plan.actions:
         if failed:
             outcome = Outcome(action, "skipped", "an earlier action failed")
+        elif stop is not None and stop():
+            outcome = Outcome(action, "skipped", "shutting down")
         else:
             log.info("apply", action=action.action, resource=str(action.address))
             try:

@@ -119,18 +119,29 @@ def parse_documents(docs: list[Document]) -> tuple[list[Resource], list[Manifest
 def load_resources(
     path: str | os.PathLike[str], *, variables: Mapping[str, str] | None = None, ssm: SsmReader | None = None
 ) -> list[Resource]:
-    """Load and check a manifest tree; raises InvalidManifests listing every problem.
-
-    ``variables`` fill ``${VAR}`` placeholders. The tree is checked offline first, ``${ssm:...}`` placeholders left
-    as written; only when that passes, and ``ssm`` is given, are the parameters read and the tree checked again
-    with their values (so a bad manifest never costs an AWS call).
-    """
+    """Load and check a manifest tree; raises InvalidManifests listing every problem (see ``resources_from``)."""
     if not os.path.isdir(path):
         raise InvalidManifests([ManifestError(str(path), "not a directory")])
-    loaded, errors = load_tree(path)
+    docs, errors = load_tree(path)
+    return resources_from(docs, errors, variables=variables, ssm=ssm)
+
+
+def resources_from(
+    loaded: list[Document],
+    load_errors: list[ManifestError],
+    *,
+    variables: Mapping[str, str] | None = None,
+    ssm: SsmReader | None = None,
+) -> list[Resource]:
+    """Check documents already read into memory (with the loader's errors); raises InvalidManifests.
+
+    ``variables`` fill ``${VAR}`` placeholders. The documents are checked offline first, ``${ssm:...}`` placeholders
+    left as written; only when that passes, and ``ssm`` is given, are the parameters read and the documents checked
+    again with their values (so a bad manifest never costs an AWS call).
+    """
     docs, problems = substitute(loaded, variables or {})
     resources, invalid = parse_documents(docs) if not problems else ([], [])
-    errors = errors + problems + invalid
+    errors = load_errors + problems + invalid
     if not errors and ssm is not None and (names := ssm_paths(loaded)):
         docs, errors = substitute(loaded, variables or {}, ssm=ssm(names))
         if not errors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 MANAGED_TAG_KEY = "ecs-reconciler/managed-by"
 """Tag key that marks a resource as created and owned by ecs-reconciler."""
@@ -70,6 +71,78 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class WatchSettings:
+    """How the manifest source is watched (watchfiles) and polled."""
+
+    step_ms: int = 20
+    """watchfiles' polling step of its Rust notifier, in milliseconds."""
+    link_debounce_ms: int = 50
+    """Debounce for git-sync's link: one rename is one event, so this only needs to be short."""
+    tree_debounce_ms: int = 200
+    """Debounce for a plain directory watched recursively: an editor or a copy writes several files."""
+    heartbeat: float = 1.0
+    """Seconds between checks of the link's target, in case an event was missed."""
+    vanished_retries: int = 20
+    """Times a read that lost a file to a concurrent publish is retried (resolving the link again) per pass."""
+
+
+@dataclass(frozen=True)
+class BackoffSettings:
+    """Backoff of a failing pass (tenacity); a successful pass resets it."""
+
+    initial: float = 1.0
+    """Seconds before the first retry of a failed pass."""
+    max: float = 300.0
+    """Upper bound of one wait, in seconds."""
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """Leader election through a DynamoDB lease (conditional writes)."""
+
+    table: str | None = None
+    """DynamoDB table (partition key ``name``, a string); None means a single replica, always the leader."""
+    name: str = "ecs-reconciler"
+    """The lease's key in the table: replicas sharing it elect one leader."""
+    duration: float = 15.0
+    """Seconds a lease is valid after its last renewal; a follower takes over within this after the leader dies."""
+    renew_period: float = 5.0
+    """Seconds between renewals (and between a follower's attempts to acquire)."""
+    holder: str = ""
+    """This replica's identity in the lease (default: hostname and process id)."""
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """The long-running `run` loop."""
+
+    mode: Literal["enforce", "detect"] = "enforce"
+    """enforce applies what differs; detect only plans and alerts."""
+    resync_interval: float = 60.0
+    """Seconds between full passes when nothing changes (catches drift made outside git)."""
+    metrics_port: int | None = None
+    """Port of /metrics, /healthz and /readyz (0 = any free port); None serves nothing."""
+    metrics_address: str = "0.0.0.0"
+    """Address the metrics server binds (all interfaces, so Prometheus and container health checks reach it)."""
+    alert_sns_topic: str | None = None
+    """SNS topic ARN that receives alerts."""
+    alert_webhook: str | None = None
+    """URL that receives alerts as Slack-compatible JSON."""
+    webhook_timeout: float = 5.0
+    """Seconds to wait for the webhook to answer."""
+    shutdown_grace: float = 8.0
+    """Seconds SIGTERM waits for the action in flight before the process exits anyway."""
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    """Watching the manifest source."""
+    backoff: BackoffSettings = field(default_factory=BackoffSettings)
+    """Backoff of failing passes."""
+    lease: LeaseSettings = field(default_factory=LeaseSettings)
+    """Leader election."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Values for ``${VAR}`` placeholders (from --var, --var-file and the environment, already merged)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the engine needs to know that is not in the manifests."""
 
@@ -87,3 +160,5 @@ class Settings:
     """Plan and apply options."""
     security: SecuritySettings = field(default_factory=SecuritySettings)
     """Security rule severities."""
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    """The `run` loop's options."""

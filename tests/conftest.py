@@ -3,8 +3,17 @@ emptied before each test; the CLI run in-process with AWS_ENDPOINT_URL pointing 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +27,14 @@ from reconciler.emulator import ECS_TASKS_TRUST, Emulator, seed_demo_network, st
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
+TOOL_CALLS = pytest.StashKey[list[str]]()
+"""IAM action names of the AWS calls ecs-reconciler made during the session (recorded by the emulator)."""
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     with start_emulator() as server:
+        request.config.stash[TOOL_CALLS] = server.tool_calls  # checked against the IAM policy at the end
         yield server
 
 
@@ -109,3 +121,159 @@ def example(tmp_path: Path) -> Path:
     target = tmp_path / "example"
     shutil.copytree(ROOT / "manifests", target)
     return target
+
+
+# ------------------------------------------------------------------------------------------------ the daemon
+
+
+class GitSync:
+    """Publishes revisions the way git-sync v4 does: write ``.worktrees/<hash>``, atomically rename a new symlink
+    over the link, then delete the old worktree at once (git-sync's default)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.link = root / "current"
+        self.published: list[str] = []
+        (root / ".worktrees").mkdir(parents=True, exist_ok=True)
+
+    def publish(self, files: dict[str, str]) -> str:
+        revision = hashlib.sha1(f"{len(self.published)}-{files}".encode()).hexdigest()
+        worktree = self.root / ".worktrees" / revision
+        worktree.mkdir()
+        for name, text in files.items():
+            (worktree / name).parent.mkdir(parents=True, exist_ok=True)
+            (worktree / name).write_text(textwrap.dedent(text))
+        old = os.path.realpath(self.link) if self.link.is_symlink() else None
+        tmp = self.root / f".tmp-link-{revision[:8]}"
+        tmp.symlink_to(f".worktrees/{revision}")
+        os.replace(tmp, self.link)
+        if old:
+            shutil.rmtree(old)
+        self.published.append(revision)
+        return revision
+
+
+@pytest.fixture
+def gitsync(tmp_path: Path) -> GitSync:
+    return GitSync(tmp_path / "git")
+
+
+class DaemonProcess:
+    """``python -m reconciler run ...`` as a subprocess; its JSON log events are collected as they arrive."""
+
+    def __init__(self, *args: str | Path, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "--log-level", "info", "run", *map(str, args)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.events: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+            with contextlib.suppress(ValueError):
+                self.events.append(json.loads(line))
+
+    def find(self, event: str, **fields: Any) -> list[dict[str, Any]]:
+        return [
+            e for e in list(self.events) if e.get("event") == event and all(e.get(k) == v for k, v in fields.items())
+        ]
+
+    def wait_for_event(self, event: str, *, timeout: float = 30, **fields: Any) -> dict[str, Any]:
+        found = eventually(lambda: self.find(event, **fields), timeout=timeout, what=f"log event {event} {fields}")
+        return found[-1]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout)
+        self._reader.join(5)
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def eventually(check: Any, *, timeout: float = 30, interval: float = 0.1, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds (generous: correctness, not
+    speed, is tested here; timings are measured in bench/)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def daemon(aws: Emulator) -> Iterator[Any]:
+    """Start daemons: daemon(path, "--resync-interval", "1", ...) -> DaemonProcess; all are killed at the end."""
+    started: list[DaemonProcess] = []
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def start(*args: str | Path) -> DaemonProcess:
+        process = DaemonProcess(*args, env=env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.kill()
+
+
+# ------------------------------------------------------------------------- the IAM policy against real calls
+
+POLICY = ROOT / "deploy" / "iam-policy.json"
+IMPLICIT_ACTIONS = {"iam:PassRole"}
+"""Allowed by the policy but never seen as a call: AWS checks iam:PassRole inside RegisterTaskDefinition when a
+task definition names a task or execution role."""
+DESELECTED = pytest.StashKey[bool]()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[DESELECTED] = True
+
+
+def allowed_actions(policy: dict[str, Any]) -> set[str]:
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow", "the policy only allows"
+        listed = statement["Action"]
+        actions |= {listed} if isinstance(listed, str) else set(listed)
+    return actions
+
+
+def check_policy(calls: set[str], *, complete: bool) -> list[str]:
+    """Every call is allowed; with ``complete`` (the whole suite ran), every allowed action was called."""
+    allowed = allowed_actions(json.loads(POLICY.read_text()))
+    problems = [f"called but not allowed: {c}" for c in sorted(calls - allowed)]
+    if complete:
+        problems += [f"allowed but never called: {a}" for a in sorted(allowed - calls - IMPLICIT_ACTIONS)]
+    return problems
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """deploy/iam-policy.json allows every call the tool made in this run and, after a full passing run, no more.
+
+    The emulator tells the tool's calls from the tests' own setup calls by the User-Agent the tool sends."""
+    calls = session.config.stash.get(TOOL_CALLS, None)
+    if calls is None or exitstatus != 0:
+        return
+    ran = {Path(str(item.path)).name for item in session.items}
+    every_file = {p.name for p in (ROOT / "tests").glob("test_*.py")}
+    complete = ran == every_file and not session.config.stash.get(DESELECTED, False)
+    problems = check_policy(set(calls), complete=complete)
+    if problems:
+        print("\ndeploy/iam-policy.json does not match the AWS calls ecs-reconciler made:\n  " + "\n  ".join(problems))
+        session.exitstatus = 1

@@ -112,3 +112,30 @@ def test_fargate_awslogs_without_an_execution_role_is_invalid_offline(aws, cli, 
         result.err
     )
     assert aws.calls == []
+
+
+def test_log_group_retention_key_tags_and_prune_follow_the_manifest(aws, cli, logs, manifests):
+    key = boto3.client("kms", endpoint_url=aws.endpoint_url, region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    keep = CLUSTER  # another resource, so the prune below does not meet an empty manifest set
+    root = manifests({"logs.yaml": LOG_GROUP, "prod.yaml": keep})
+    assert cli("apply", root).code == 0
+
+    changed = LOG_GROUP.replace("  retentionInDays: 7\n", f"  kmsKeyId: {key}\n").replace(
+        "tags: {team: api}", "tags: {owner: web}"
+    )
+    manifests({"logs.yaml": changed})
+    assert cli("apply", root).code == 0, "retention dropped, key associated, tags swapped"
+    (group,) = logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"]
+    assert "retentionInDays" not in group and group["kmsKeyId"] == key
+    tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
+    assert tags == {"owner": "web", MANAGED_TAG_KEY: "ecs-reconciler"}
+
+    manifests({"logs.yaml": changed.replace(f"  kmsKeyId: {key}\n", "")})
+    assert cli("apply", root).code == 0
+    assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"][0]
+    assert cli("plan", root).code == 0
+
+    (root / "logs.yaml").unlink()
+    assert cli("plan", root).code == 0, "without --prune a managed group no longer declared is left alone"
+    assert cli("apply", root, "--prune").code == 0
+    assert logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"] == []

@@ -225,3 +225,16 @@ def test_two_policies_for_one_service_and_unknown_fields_are_validation_errors(c
     assert result.code == 1
     assert "c.yaml" in result.err and "duplicate ScalingPolicy prod/api: already declared in" in result.err
     assert "b.yaml" in result.err and "targetValu" in result.err and "did you mean 'targetValue'" in result.err
+
+
+def test_an_unmanaged_scalable_target_is_adopted_by_tagging_it(aws, cli, scaled, autoscaling):
+    assert cli("apply", scaled).code == 0
+    [target] = autoscaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    arn = target["ScalableTargetARN"]
+    autoscaling.untag_resource(ResourceARN=arn, TagKeys=[MANAGED_TAG_KEY])
+
+    left = cli("plan", scaled)
+    assert "not managed by ecs-reconciler" in left.out
+    assert cli("apply", scaled, "--adopt").code == 0
+    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"][MANAGED_TAG_KEY] == "ecs-reconciler"
+    assert cli("plan", scaled).code == 0

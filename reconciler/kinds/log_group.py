@@ -64,8 +64,9 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def diff(resource: Resource, live: Live) -> list[FieldChange]:
-    """Only the fields the manifest sets are compared (a group without them keeps whatever it has)."""
-    desired = {k: v for k, v in normalize(resource.spec).items() if k in resource.spec}
+    """Retention and key are always compared (a manifest without them means never expire, no key: the group is
+    the manifest's whole); tags only when the manifest lists them, as for every kind."""
+    desired = {k: v for k, v in normalize(resource.spec).items() if k != "tags" or "tags" in resource.spec}
     return compare(project(normalize(live.body), desired), desired)
 
 

@@ -1,0 +1,25 @@
+# ecs-reconciler: the operator daemon. Runs beside a git-sync sidecar that publishes the manifests on a shared
+# volume (see deploy/). Build: docker build -t ecs-reconciler .
+ARG PYTHON=python:3.12-slim-bookworm
+
+FROM ${PYTHON} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY reconciler ./reconciler
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-compile .
+
+FROM ${PYTHON}
+LABEL org.opencontainers.image.title="ecs-reconciler" \
+      org.opencontainers.image.description="GitOps operator for Amazon ECS"
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+RUN groupadd --system --gid 10001 reconciler \
+    && useradd --system --uid 10001 --gid reconciler --no-create-home --shell /usr/sbin/nologin reconciler
+COPY --from=build /opt/venv /opt/venv
+USER 10001:10001
+EXPOSE 9100
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:9100/healthz', timeout=2); sys.exit(0)"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["ecs-reconciler", "--log-level", "info", "run"]
+CMD ["/git/manifests", "--metrics-port", "9100"]

@@ -1,0 +1,136 @@
+"""Alerts: what a drift or a broken revision looks like to a human, and the sinks that carry it.
+
+Every alert is a structured log event; configured sinks also get it: SNS (the JSON document as the message) and a
+webhook (Slack-compatible JSON: ``text`` for humans, ``ecs_reconciler`` for machines). Values come from plans,
+which hold redacted values only; a sink that fails is logged and never fails the pass. The webhook URL is never
+logged (a Slack URL is a credential).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Protocol
+
+import structlog
+from tenacity import Retrying, stop_after_attempt, wait_exponential
+
+from reconciler.aws import Aws
+from reconciler.daemon.drift import DriftEvent, FieldDrift
+from reconciler.errors import ReconcilerError
+
+log = structlog.get_logger("reconciler.alerts")
+
+AlertKind = Literal["drift", "resolved", "invalid", "refused"]
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    """drift (new or changed), resolved (a drift is gone), invalid (a revision failed to load), refused (a plan
+    the safety rules refuse)."""
+    summary: str
+    revision: str | None
+    resource: str | None = None
+    action: str | None = None
+    fields: tuple[FieldDrift, ...] = ()
+    healed: bool | None = None
+    """Drift only: True when this pass applied the manifest over it (enforce), False when it was left (detect)."""
+    errors: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def drift_alert(event: DriftEvent, *, revision: str | None, healed: bool) -> Alert:
+    drift = event.drift
+    if event.status == "resolved":
+        return Alert(
+            "resolved",
+            f"drift resolved: {drift.address} matches the manifests again",
+            revision,
+            resource=str(drift.address),
+        )
+    outcome = "healed" if healed else "left in place (detect mode)"
+    return Alert(
+        "drift",
+        f"drift on {drift.address}: {drift.reason}; {outcome}",
+        revision,
+        resource=str(drift.address),
+        action=drift.action,
+        fields=drift.fields,
+        healed=healed,
+    )
+
+
+def text_of(alert: Alert) -> str:
+    """The alert for humans (Slack's ``text``)."""
+    lines = [f"[ecs-reconciler] {alert.summary}" + (f" (revision {alert.revision})" if alert.revision else "")]
+    lines += [
+        f"• {f.path}: desired {json.dumps(f.desired, default=str)}, live {json.dumps(f.live, default=str)}"
+        for f in alert.fields
+    ]
+    lines += [f"• {e}" for e in alert.errors]
+    return "\n".join(lines)
+
+
+class Sink(Protocol):
+    name: str
+
+    def send(self, alert: Alert) -> None: ...
+
+
+class SnsSink:
+    name = "sns"
+
+    def __init__(self, aws: Aws, topic_arn: str) -> None:
+        self._aws = aws
+        self._topic = topic_arn
+
+    def send(self, alert: Alert) -> None:
+        subject = f"ecs-reconciler {alert.kind}: {alert.resource or alert.revision or ''}"
+        self._aws.call(
+            "sns",
+            "Publish",
+            self._topic,
+            TopicArn=self._topic,
+            Subject=subject.encode("ascii", "replace").decode()[:100],
+            Message=json.dumps(alert.as_dict(), default=str),
+        )
+
+
+class WebhookSink:
+    name = "webhook"
+
+    def __init__(self, url: str, *, timeout: float, attempts: int = 3) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._attempts = attempts
+
+    def send(self, alert: Alert) -> None:
+        body = json.dumps({"text": text_of(alert), "ecs_reconciler": alert.as_dict()}, default=str).encode()
+        request = urllib.request.Request(
+            self._url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+
+        def post() -> None:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310 (the user's URL)
+                response.read()
+
+        Retrying(stop=stop_after_attempt(self._attempts), wait=wait_exponential(multiplier=0.5), reraise=True)(post)
+
+
+class Alerter:
+    """Logs every alert and hands it to each sink."""
+
+    def __init__(self, sinks: list[Sink]) -> None:
+        self.sinks = sinks
+
+    def send(self, alert: Alert) -> None:
+        log.warning("alert", **alert.as_dict())
+        for sink in self.sinks:
+            try:
+                sink.send(alert)
+            except (OSError, ReconcilerError) as exc:
+                log.error("alert not delivered", sink=sink.name, kind=alert.kind, error=str(exc))

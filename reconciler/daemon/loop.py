@@ -1,0 +1,244 @@
+"""The level-triggered loop: events and timers only ask for a pass; each pass recomputes everything from the
+manifests and live state. At most one pass runs at a time; requests during a pass coalesce into one more.
+
+A pass that raises (an AWS error, a failed apply) is retried with exponential backoff (tenacity); a terminal
+problem (a revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to
+change, keeping live state as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
+
+from reconciler import engine
+from reconciler.aws import Aws
+from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
+from reconciler.daemon.drift import Drift, drifts_in, track
+from reconciler.daemon.lease import Lease
+from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.source import Snapshot, SourceMissing, read_snapshot, resolve
+from reconciler.errors import InvalidManifests, PlanError
+from reconciler.manifests import resources_from
+from reconciler.model import Address
+from reconciler.settings import Settings
+
+log = structlog.get_logger("reconciler.loop")
+
+
+class PassFailed(Exception):
+    """An apply stopped at a failed action; the pass is retried with backoff."""
+
+
+@dataclass
+class LoopState:
+    """What passes remember between each other."""
+
+    baseline: str | None = None
+    """Fingerprint of the manifests live state was last brought to (enforce) or compared with (detect): a
+    difference found while the manifests still have this fingerprint is drift."""
+    open_drifts: dict[Address, Drift] = field(default_factory=dict)
+    """Drifts alerted and not yet found gone."""
+    problem: tuple[str, ...] | None = None
+    """The last problem alerted (a broken revision, a refused plan), so it is alerted once."""
+    last_success: float | None = None
+    """Monotonic time of the last successful pass."""
+
+
+class Daemon:
+    def __init__(
+        self,
+        path: str,
+        aws: Aws,
+        settings: Settings,
+        *,
+        alerter: Alerter,
+        metrics: Metrics,
+        lease: Lease | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self.aws = aws
+        self.settings = settings
+        self.alerter = alerter
+        self.metrics = metrics
+        self.lease = lease
+        self.clock = clock
+        self.state = LoopState()
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self._last_target: str | None = None
+
+    # ------------------------------------------------------------------ control, from any thread
+
+    def request_pass(self) -> None:
+        self.wake.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def readiness(self) -> tuple[bool, str]:
+        """Ready: a successful pass within 3 x the resync interval and, with a lease, a lease decision made."""
+        if self.lease is not None and not self.lease.decided:
+            return False, "no lease decision yet"
+        last = self.state.last_success
+        if last is None:
+            return False, "no successful pass yet"
+        if self.clock() - last > 3 * self.settings.daemon.resync_interval:
+            return False, "no successful pass within 3 resync intervals"
+        return True, "ready"
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> None:
+        """Run passes until ``stop``: on request, when the link's target moves, and every resync interval."""
+        options = self.settings.daemon
+        while not self.stopping.is_set():
+            self.wake.clear()
+            self._pass_with_backoff()
+            next_resync = self.clock() + options.resync_interval
+            while not self.stopping.is_set():
+                timeout = min(options.watch.heartbeat, next_resync - self.clock())
+                if timeout <= 0 or self.wake.wait(timeout) or self._target_moved():
+                    break
+
+    def _target_moved(self) -> bool:
+        """The heartbeat's check: the link points somewhere else than the last pass read."""
+        target = resolve(self.path)
+        return target is not None and target != self._last_target
+
+    def _pass_with_backoff(self) -> None:
+        backoff = self.settings.daemon.backoff
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0
+            log.error(
+                "pass failed; backing off", error=str(error), retry_in=round(wait, 2), attempt=state.attempt_number
+            )
+
+        def sleep(seconds: float) -> None:
+            self.stopping.wait(seconds)
+
+        retrying = Retrying(
+            retry=retry_if_exception(lambda _exc: not self.stopping.is_set()),
+            wait=wait_exponential_jitter(initial=backoff.initial, max=backoff.max, jitter=backoff.initial),
+            sleep=sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            retrying(self._timed_pass)
+        except Exception as exc:  # only while stopping: the retry rule retries everything else
+            log.warning("pass abandoned at shutdown", error=str(exc))
+
+    def _timed_pass(self) -> None:
+        if self.stopping.is_set():
+            return
+        started = self.clock()
+        try:
+            result = self.run_pass()
+        except Exception:
+            self.metrics.passes.labels("error").inc()
+            raise
+        finally:
+            self.metrics.pass_duration.observe(self.clock() - started)
+        self.metrics.passes.labels(result).inc()
+        if result not in ("invalid", "refused", "no_source"):
+            self.state.last_success = self.clock()
+            self.metrics.last_success.set(time.time())
+
+    # ------------------------------------------------------------------ one pass
+
+    def run_pass(self) -> str:
+        """One pass; returns its result (a metrics label). Raises on errors worth a retry."""
+        try:
+            snapshot = read_snapshot(self.path, retries=self.settings.daemon.watch.vanished_retries)
+        except SourceMissing as exc:
+            log.warning("no manifests to read; live state kept as it is", error=str(exc))
+            return "no_source"
+        self._last_target = snapshot.target
+        with structlog.contextvars.bound_contextvars(revision=snapshot.revision):
+            result = self._reconcile(snapshot)
+            log.info("pass", result=result, fingerprint=snapshot.fingerprint[:12])
+            return result
+
+    def _reconcile(self, snapshot: Snapshot) -> str:
+        leading = self.lease is None or self.lease.is_leader()
+        options = self.settings.apply
+        try:
+            resources = resources_from(
+                snapshot.documents,
+                snapshot.errors,
+                variables=self.settings.daemon.variables,
+                ssm=lambda names: engine.read_parameters(self.aws, names),
+            )
+            if not leading:
+                return "standby"
+            the_plan, state = engine.plan(self.aws, resources, options)
+        except InvalidManifests as exc:
+            return self._problem(
+                snapshot,
+                "invalid",
+                "the manifests failed to load; live state kept as it is",
+                [str(e) for e in exc.errors],
+                alert=leading,
+            )
+        except PlanError as exc:
+            return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
+        for note in the_plan.notes:
+            log.warning("plan note", message=note.message)
+        enforce = self.settings.daemon.mode == "enforce"
+        is_drift = snapshot.fingerprint == self.state.baseline
+        if enforce and the_plan.actions:
+            if self.lease is not None and not self.lease.is_leader():
+                return "standby"
+            try:
+                outcomes = engine.apply(
+                    self.aws, the_plan, state, options, revision=snapshot.revision, stop=self.stopping.is_set
+                )
+            except PlanError as exc:
+                return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
+            failed = [o for o in outcomes if o.status != "done"]
+            if failed and not self.stopping.is_set():
+                raise PassFailed(f"{failed[0].action.action} {failed[0].action.address}: {failed[0].error}")
+            if failed:
+                return "interrupted"
+        self.state.problem = None
+        self.state.baseline = snapshot.fingerprint
+        if is_drift:
+            self._alert_drift(drifts_in(the_plan), snapshot.revision, healed=enforce)
+        elif the_plan.actions:
+            log.info(
+                "revision rolled out" if enforce else "changes pending (detect mode)", changes=len(the_plan.actions)
+            )
+        if snapshot.revision and (enforce or not the_plan.actions):
+            self.metrics.revision.info({"revision": snapshot.revision})
+        if not the_plan.actions:
+            return "in_sync"
+        if is_drift:
+            return "healed" if enforce else "drift"
+        return "applied" if enforce else "pending"
+
+    def _alert_drift(self, found: dict[Address, Drift], revision: str | None, *, healed: bool) -> None:
+        self.state.open_drifts, events = track(self.state.open_drifts, found)
+        for event in events:
+            self.alerter.send(drift_alert(event, revision=revision, healed=healed))
+        self.metrics.drifted.set(0 if healed else len(found))
+
+    def _problem(
+        self, snapshot: Snapshot, kind: AlertKind, summary: str, errors: list[str], *, alert: bool = True
+    ) -> str:
+        key = (kind, snapshot.fingerprint, *errors)
+        if alert and key != self.state.problem:
+            self.state.problem = key
+            self.alerter.send(Alert(kind, summary, snapshot.revision, errors=tuple(errors)))
+        elif not alert:
+            log.warning(summary, errors=errors)
+        return kind

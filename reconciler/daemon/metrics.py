@@ -1,0 +1,94 @@
+"""Prometheus metrics, and the small HTTP server for /metrics, /healthz and /readyz."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, make_wsgi_app
+
+from reconciler.errors import AwsError
+
+Readiness = Callable[[], tuple[bool, str]]
+"""Answers (ready, why)."""
+
+
+class Metrics:
+    """The daemon's metrics, in a registry of their own (no process-global state)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.passes = Counter("ecs_reconciler_passes", "Passes by result.", ["result"], registry=r)
+        self.pass_duration = Histogram(
+            "ecs_reconciler_pass_duration_seconds",
+            "Time a pass takes, reading the manifests to the last write.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+            registry=r,
+        )
+        self.drifted = Gauge("ecs_reconciler_drifted_resources", "Resources found drifted and not healed.", registry=r)
+        self.revision = Info("ecs_reconciler_applied_revision", "The revision live state last matched.", registry=r)
+        self.last_success = Gauge(
+            "ecs_reconciler_last_success_timestamp_seconds", "Unix time of the last successful pass.", registry=r
+        )
+        self.aws_calls = Counter(
+            "ecs_reconciler_aws_calls", "AWS call attempts by operation.", ["service", "operation"], registry=r
+        )
+        self.aws_errors = Counter(
+            "ecs_reconciler_aws_errors", "Failed AWS call attempts.", ["service", "operation", "code"], registry=r
+        )
+        self.leader = Gauge("ecs_reconciler_leader", "1 while this replica holds the lease.", registry=r)
+
+    def observe_call(self, service: str, operation: str, error: AwsError | None) -> None:
+        """An ``Aws.listeners`` hook."""
+        self.aws_calls.labels(service, operation).inc()
+        if error is not None:
+            self.aws_errors.labels(service, operation, error.code).inc()
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+        return None
+
+
+def _app(metrics: Metrics, readiness: Readiness) -> Callable[..., Iterable[bytes]]:
+    prometheus = make_wsgi_app(metrics.registry)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            return prometheus(environ, start_response)  # type: ignore[no-any-return]
+        if path == "/healthz":
+            ok, why = True, "alive"
+        elif path == "/readyz":
+            ok, why = readiness()
+        else:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [f"{why}\n".encode()]
+
+    return app
+
+
+class MetricsServer:
+    """Serves the metrics app in a daemon thread until ``stop``."""
+
+    def __init__(self, metrics: Metrics, readiness: Readiness, *, address: str, port: int) -> None:
+        self._server = make_server(
+            address, port, _app(metrics, readiness), server_class=_Server, handler_class=_QuietHandler
+        )
+        self.port: int = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,139 @@
+"""Wiring for the `run` command: the loop, the watcher, the lease renewer and the metrics server, each in its
+thread, and SIGTERM/SIGINT handling (finish the action in flight, release the lease, exit 0)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+
+import structlog
+
+from reconciler.aws import Aws
+from reconciler.daemon.alerts import Alerter, Sink, SnsSink, WebhookSink
+from reconciler.daemon.lease import Lease
+from reconciler.daemon.loop import Daemon
+from reconciler.daemon.metrics import Metrics, MetricsServer
+from reconciler.daemon.watch import watch_source
+from reconciler.settings import Settings
+
+log = structlog.get_logger("reconciler.run")
+
+
+def sinks_for(aws: Aws, settings: Settings) -> list[Sink]:
+    options = settings.daemon
+    sinks: list[Sink] = []
+    if options.alert_sns_topic:
+        sinks.append(SnsSink(aws, options.alert_sns_topic))
+    if options.alert_webhook:
+        sinks.append(WebhookSink(options.alert_webhook, timeout=options.webhook_timeout))
+    return sinks
+
+
+@dataclass
+class Operator:
+    """A started daemon and its helper threads."""
+
+    daemon: Daemon
+    server: MetricsServer | None
+    threads: list[threading.Thread] = field(default_factory=list)
+    watch_stop: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self, *, grace: float) -> bool:
+        """Stop everything; True when the loop finished within ``grace`` seconds."""
+        self.daemon.stop()
+        self.watch_stop.set()
+        loop = self.threads[0]
+        loop.join(grace)
+        finished = not loop.is_alive()
+        if not finished:
+            log.warning("a pass was still running at the shutdown deadline; the next start heals it")
+        if self.daemon.lease is not None:
+            for thread in self.threads[1:]:
+                thread.join(1.0)  # the lease thread must not renew after the release
+            self.daemon.lease.release()
+            self.daemon.metrics.leader.set(0)
+        if self.server is not None:
+            self.server.stop()
+        return finished
+
+
+def start(path: str, aws: Aws, settings: Settings, *, sinks: list[Sink] | None = None) -> Operator:
+    """Start the loop and its helpers in threads; returns at once."""
+    options = settings.daemon
+    metrics = Metrics()
+    aws.listeners.append(metrics.observe_call)
+    lease = Lease(aws, options.lease) if options.lease.table else None
+    daemon = Daemon(
+        path,
+        aws,
+        settings,
+        alerter=Alerter(sinks if sinks is not None else sinks_for(aws, settings)),
+        metrics=metrics,
+        lease=lease,
+    )
+    server = None
+    if options.metrics_port is not None:
+        server = MetricsServer(metrics, daemon.readiness, address=options.metrics_address, port=options.metrics_port)
+        log.info("serving metrics", port=server.port, paths=["/metrics", "/healthz", "/readyz"])
+    operator = Operator(daemon, server)
+    operator.threads.append(threading.Thread(target=daemon.run, name="loop", daemon=True))
+    operator.threads.append(
+        threading.Thread(
+            target=watch_source,
+            args=(path, options.watch),
+            kwargs={"on_change": daemon.request_pass, "stop": operator.watch_stop},
+            name="watch",
+            daemon=True,
+        )
+    )
+    if lease is not None:
+        operator.threads.append(threading.Thread(target=_keep_lease, args=(daemon, lease), name="lease", daemon=True))
+    log.info(
+        "daemon started",
+        path=path,
+        mode=options.mode,
+        resync_interval=options.resync_interval,
+        lease_table=options.lease.table,
+        sinks=[s.name for s in daemon.alerter.sinks],
+    )
+    for thread in operator.threads:
+        thread.start()
+    return operator
+
+
+def _keep_lease(daemon: Daemon, lease: Lease) -> None:
+    """Take or renew the lease every renew period; a new leader asks for a pass at once."""
+    leading = False
+    while not daemon.stopping.is_set():
+        now_leading = lease.try_acquire()
+        daemon.metrics.leader.set(1 if now_leading else 0)
+        if now_leading != leading:
+            log.info("leader" if now_leading else "follower", holder=lease.holder)
+            if now_leading:
+                daemon.request_pass()
+            leading = now_leading
+        daemon.stopping.wait(lease.renew_period)
+
+
+def run(path: str, aws: Aws, settings: Settings) -> int:
+    """Run until SIGTERM or SIGINT; exit code 0 after a clean shutdown."""
+    operator = start(path, aws, settings)
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)  # no locks in a signal handler: the main thread polls this list
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not received:
+            time.sleep(0.1)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    log.info("shutting down", signal=signal.Signals(received[0]).name)
+    operator.stop(grace=settings.daemon.shutdown_grace)
+    log.info("stopped")
+    return 0

@@ -1,0 +1,90 @@
+"""The manifest source: a plain directory or git-sync's ``--link`` symlink, read whole into memory per pass.
+
+Only the link and the basename of its target are git-sync's contract. Each read resolves the link once and reads
+the whole tree through the resolved path, so one pass never mixes two revisions; a file vanishing mid-read (the
+old worktree deleted under us) means: resolve again and retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+
+from reconciler.errors import ManifestError
+from reconciler.loader import Document, FileVanished, load_tree
+
+REVISION = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+"""A git commit hash (SHA-1 or SHA-256): the basename of the directory git-sync's link points to."""
+
+
+class SourceMissing(Exception):
+    """The link or directory does not exist (yet), or kept changing while read: keep the last state."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One revision of the manifests, entirely in memory."""
+
+    target: str
+    """The directory that was read (the link's resolved target)."""
+    revision: str | None
+    """The git revision (basename of the link target), or None for a plain directory."""
+    documents: list[Document]
+    errors: list[ManifestError]
+    """What the loader refused (the documents are then incomplete)."""
+    fingerprint: str
+    """Hash of the content read: equal fingerprints mean equal manifests."""
+
+
+def find_link(path: str) -> tuple[str, str] | None:
+    """git-sync's link behind ``path`` and the path below it: ``path`` itself when it is a symlink or does not exist
+    yet (git-sync has not published), else the nearest ancestor symlink that points at a revision (the manifests
+    live in a folder of the repository, ``--link``/manifests). None for a plain directory."""
+    path = os.path.abspath(path)
+    if os.path.islink(path) or not os.path.exists(path):
+        return path, ""
+    below: list[str] = []
+    while (parent := os.path.dirname(path)) != path:
+        below.insert(0, os.path.basename(path))
+        path = parent
+        if os.path.islink(path) and revision_of(os.path.realpath(path)):
+            return path, os.path.join(*below)
+    return None
+
+
+def resolve(path: str) -> str | None:
+    """The directory ``path`` stands for now (following the link), or None when there is none."""
+    target = os.path.realpath(path)
+    return target if os.path.isdir(target) else None
+
+
+def revision_of(target: str) -> str | None:
+    name = os.path.basename(target)
+    return name if REVISION.fullmatch(name) else None
+
+
+def fingerprint(documents: list[Document], errors: list[ManifestError]) -> str:
+    content = json.dumps(
+        [[d.file, d.index, d.body] for d in documents] + [str(e) for e in errors], sort_keys=True, default=str
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def read_snapshot(path: str, *, retries: int) -> Snapshot:
+    """Resolve ``path`` once and read the whole tree behind it; raises SourceMissing."""
+    link = find_link(path)
+    for _ in range(retries + 1):
+        root = os.path.realpath(link[0]) if link else None
+        target = resolve(os.path.join(root, link[1]) if root and link else path)
+        if target is None:
+            raise SourceMissing(f"{path}: no such directory (waiting for the first sync?)")
+        try:
+            documents, errors = load_tree(target)
+        except FileVanished:
+            continue
+        revision = revision_of(root) if root else None
+        return Snapshot(target, revision, documents, errors, fingerprint(documents, errors))
+    raise SourceMissing(f"{path}: the tree changed under every one of {retries + 1} reads")
