@@ -31,6 +31,7 @@ def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
     """A clean emulator with the demo network, and the standard AWS environment variables pointing at it."""
     emulator.reset()
     emulator.hooks.clear()
+    emulator.after_hooks.clear()
     seed_demo_network(region=REGION)
     for name, value in {
         "AWS_ENDPOINT_URL": emulator.endpoint_url,
@@ -45,6 +46,7 @@ def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
     emulator.reset_calls()
     yield emulator
     emulator.hooks.clear()
+    emulator.after_hooks.clear()
 
 
 @pytest.fixture
