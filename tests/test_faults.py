@@ -135,3 +135,25 @@ def test_a_retried_create_service_whose_answer_was_lost_creates_one_service(aws,
     assert aws.calls.count("CreateService") == SERVICES + 3
     assert converged(aws, fleet)
     assert_exactly_the_fleet(ecs)
+
+
+def test_prune_converges_through_lost_delete_answers(aws, ecs, fleet):
+    assert apply_once(aws, fleet)
+    for name in service_names(SERVICES)[:3]:
+        (fleet / "services" / f"{name}.yaml").unlink()
+    (fleet / "clusters" / "cluster-002.yaml").unlink()
+    for name in service_names(SERVICES)[2::CLUSTERS]:
+        (fleet / "services" / f"{name}.yaml").unlink(missing_ok=True)
+    aws.after_hooks.append(lose_first({"DeleteService": 1, "DeleteCluster": 1, "DeregisterTaskDefinition": 1}))
+
+    assert apply_once(aws, fleet, retry=RetrySettings(attempts=2, initial_delay=0.001), prune=True)
+
+    assert converged(aws, fleet)
+    remaining = {name for name in service_names(SERVICES) if (fleet / "services" / f"{name}.yaml").exists()}
+    live = {
+        a.rsplit("/", 1)[-1]
+        for c in ("cluster-000", "cluster-001")
+        for a in ecs.list_services(cluster=c)["serviceArns"]
+    }
+    assert live == remaining
+    assert [a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]] == ["cluster-000", "cluster-001"]

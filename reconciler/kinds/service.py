@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler.aws import Aws, batches
 from reconciler.diff import FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
-from reconciler.errors import ManifestError, PlanError
+from reconciler.errors import AwsError, ManifestError, PlanError
 from reconciler.model import Address, Live, Resource
 from reconciler.names import check_ecs_name
 from reconciler.schema import input_members
@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "deploymentController": {"type": "ECS"},
 }
 """What AWS assumes when CreateService leaves a field out; these are compared even when a manifest omits them."""
+GONE_CODES = frozenset({"ServiceNotActiveException", "ServiceNotFoundException"})
+"""DeleteService errors meaning the service is already deleted: a retried delete whose first answer was lost."""
 
 
 def address(name: str, spec: Mapping[str, Any]) -> Address:
@@ -215,7 +217,11 @@ def delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
     where = f"{addr.cluster}/{addr.name}"
     if live.body.get("schedulingStrategy", "REPLICA") == "REPLICA" and live.body.get("desiredCount", 0):
         aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, desiredCount=0)
-    aws.call("ecs", "DeleteService", where, cluster=addr.cluster, service=addr.name)
+    try:
+        aws.call("ecs", "DeleteService", where, cluster=addr.cluster, service=addr.name)
+    except AwsError as exc:
+        if exc.code not in GONE_CODES:
+            raise
     deadline = time.monotonic() + wait_seconds
     while wait_seconds:
         answer = aws.call("ecs", "DescribeServices", where, cluster=addr.cluster, services=[addr.name])
