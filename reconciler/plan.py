@@ -146,12 +146,26 @@ def _desired_actions(
     return actions, notes
 
 
+def _referenced(desired: list[Resource]) -> set[Address]:
+    """The clusters and task definition families that declared services live in or run."""
+    refs = set()
+    for r in desired:
+        if r.address.kind == service.KIND:
+            refs.add(Address(cluster.KIND, str(r.address.cluster)))
+            if r.spec.get("taskDefinition"):
+                refs.add(Address(task_definition.KIND, service.family_of(str(r.spec["taskDefinition"]))))
+    return refs
+
+
 def _prune_actions(
     desired: list[Resource], candidates: Observed, options: ApplySettings
 ) -> tuple[list[Action], list[Note]]:
     wanted = {r.address for r in desired}
-    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted]
     actions, notes = [], []
+    referenced = _referenced(desired)
+    for addr in sorted(set(candidates) & referenced - wanted):
+        notes.append(Note(f"{addr} is not in the manifests but a declared service uses it; kept", addr))
+    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted | referenced]
     services_going = Counter(live.address.cluster for live in doomed if live.address.kind == service.KIND)
     for live in doomed:
         addr = live.address
