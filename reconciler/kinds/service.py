@@ -61,8 +61,17 @@ def check(resource: Resource) -> list[ManifestError]:
     ref = spec.get("taskDefinition")
     if ref is None and spec.get("deploymentController", {}).get("type", "ECS") == "ECS":
         error("spec.taskDefinition", "missing required field 'taskDefinition' (a family, or family:revision)")
-    elif ref is not None and (problem := check_ecs_name(str(ref).split(":", 1)[0])):
-        error("spec.taskDefinition", problem)
+    elif ref is not None:
+        family, _, number = str(ref).rsplit("/", 1)[-1].partition(":")
+        if problem := check_ecs_name(family):
+            error("spec.taskDefinition", problem)
+        elif number and not (number.isdigit() and int(number) > 0):
+            error(
+                "spec.taskDefinition", f"revision {number!r} is not a positive integer (use family or family:revision)"
+            )
+    count = spec.get("desiredCount")
+    if isinstance(count, int) and count < 0:
+        error("spec.desiredCount", f"must be 0 or more, got {count}")
     if "launchType" in spec and "capacityProviderStrategy" in spec:
         error("spec.capacityProviderStrategy", "set either launchType or capacityProviderStrategy, not both")
     if spec.get("launchType") == "FARGATE" and "networkConfiguration" not in spec:
