@@ -20,6 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 
 
+def aws_environment(emulator: Emulator) -> dict[str, str]:
+    """The standard AWS environment variables, pointing at the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": emulator.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     with start_emulator() as server:
@@ -33,13 +44,7 @@ def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
     emulator.hooks.clear()
     emulator.after_hooks.clear()
     seed_demo_network(region=REGION)
-    for name, value in {
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
+    for name, value in aws_environment(emulator).items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
