@@ -1,5 +1,6 @@
 """The bad-input corpus: every malformed manifest set gets a clear error naming the file (and line and field where
-there is one), exit 1, zero AWS writes, and nothing pruned — even with --prune against a live, managed example.
+there is one), exit 1, zero AWS writes, and nothing pruned — even with --prune against a live, managed example (applied
+once per module: each case must leave it untouched, which its own zero-write check proves).
 
 Each folder under tests/bad_inputs/ is one case: its manifests, and expect.yaml with `file` (the file the error
 names), `error` (text the message contains) and optionally `stage: plan` (an error only live state can reveal, so
