@@ -13,11 +13,19 @@ from typing import Any
 import boto3
 import pytest
 
+from reconciler import log
 from reconciler.cli import main
 from reconciler.emulator import Emulator, seed_demo_network, start_emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def logs_to_this_tests_stderr() -> None:
+    """structlog keeps the stream it was configured with; a test that runs the engine without the CLI would
+    otherwise write to the stderr an earlier test's capture has already closed."""
+    log.configure(level="warning")
 
 
 def aws_environment(emulator: Emulator) -> dict[str, str]:
