@@ -87,8 +87,21 @@ def _lookup(doc: Any, parts: list[Any]) -> Any:
     return doc
 
 
+def identical(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (``==`` alone takes 1 for True and 1.0 for 1; DeepDiff does not)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Mapping):
+        return a.keys() == b.keys() and all(identical(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
 def compare(live: Any, desired: Any) -> list[FieldChange]:
     """Field-level changes that turn ``live`` into ``desired``; a change inside a list reports the whole list."""
+    if identical(live, desired):  # the common case of a no-op plan, without DeepDiff's cost
+        return []
     found = DeepDiff(live, desired, view="tree", ignore_order=False, verbose_level=2)
     paths: set[tuple[Any, ...]] = set()
     for level in (lvl for group in found.values() for lvl in group):

@@ -2,8 +2,9 @@
 
 ``--embedded-aws`` and the test suite both use it over real HTTP. Two parts:
 
-* a WSGI middleware around moto's app that records each operation name (and is the seam for later fault
-  injection: ``Emulator.hooks`` are called with the operation name before moto sees the request);
+* a WSGI middleware around moto's app that records each operation name and is the seam for fault injection:
+  ``Emulator.hooks`` are called with the operation name before moto sees the request, ``Emulator.after_hooks``
+  after moto has executed it (its answer held back); either may answer with an AWS error or drop the connection;
 * ``patch_moto()``: idempotent, process-wide monkeypatches of moto's ECS backend and responses, each making the
   emulator do what the ECS API reference says AWS does where moto differs in a way a diff engine would notice;
   they also model service rollouts (``ROLLOUT_ENV`` chooses how they end) and Application Auto Scaling tags.
@@ -20,11 +21,12 @@ import io
 import json
 import os
 import re
+import socket
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
@@ -39,6 +41,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 __all__ = [
+    "DROP",
     "ROLLOUT_ENV",
     "Emulator",
     "Fault",
@@ -56,8 +59,11 @@ READ_PREFIXES = ("Describe", "List", "Get")
 
 Fault = tuple[int, str, str]
 """An error answer instead of moto's: (HTTP status, AWS error code, message), sent as an AWS JSON-protocol error."""
-OperationHook = Callable[[str], "Fault | None"]
-"""Called with the operation name before moto dispatches the request; returning a Fault answers with it instead."""
+DROP: Literal["drop"] = "drop"
+"""Returned by a hook instead of a Fault: close the connection without answering (the client sees it reset)."""
+OperationHook = Callable[[str], "Fault | Literal['drop'] | None"]
+"""Called with an operation name; returning a Fault answers with it instead of moto's answer, DROP closes the
+connection, None lets the request through. A hook may also sleep (a slow answer) or block."""
 
 _ACTIVE_STATUSES = ("ACTIVE", "DRAINING")
 _FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
@@ -108,12 +114,14 @@ class _RecordingApp:
         calls: list[str],
         tool_calls: list[str],
         hooks: list[OperationHook],
+        after_hooks: list[OperationHook],
         lock: threading.Lock,
     ) -> None:
         self._app = app
         self._calls = calls
         self._tool_calls = tool_calls
         self._hooks = hooks
+        self._after_hooks = after_hooks
         self._lock = lock
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -121,16 +129,33 @@ class _RecordingApp:
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         operation = read_operation_name(environ, body)
-        if operation is not None:
-            with self._lock:
-                self._calls.append(operation)
-                if TOOL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
-                    self._tool_calls.append(f"{signing_service(environ)}:{operation}")
-            for hook in list(self._hooks):
-                fault = hook(operation)
-                if fault is not None:
-                    return self._answer_fault(fault, start_response)
-        return self._app(environ, start_response)
+        if operation is None:
+            return self._app(environ, start_response)
+        with self._lock:
+            self._calls.append(operation)
+            if TOOL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
+                self._tool_calls.append(f"{signing_service(environ)}:{operation}")
+        for hook in list(self._hooks):
+            if (answer := hook(operation)) is not None:
+                return self._answer(answer, environ, start_response)
+        after_hooks = list(self._after_hooks)
+        if not after_hooks:
+            return self._app(environ, start_response)
+        held: list[Any] = []
+        chunks = b"".join(self._app(environ, lambda *args: held.append(args)))
+        for hook in after_hooks:
+            if (answer := hook(operation)) is not None:
+                return self._answer(answer, environ, start_response)
+        start_response(*held[-1])
+        return [chunks]
+
+    def _answer(self, answer: Fault | Literal["drop"], environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if answer == DROP:
+            # werkzeug's server hands us its socket; shutting it down is what a dropped connection looks like to
+            # the client, and the ConnectionError tells werkzeug not to answer (it logs nothing for those).
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError("connection dropped by a fault-injection hook")
+        return self._answer_fault(answer, start_response)
 
     @staticmethod
     def _answer_fault(fault: Fault, start_response: Any) -> Iterable[bytes]:
@@ -175,6 +200,7 @@ class Emulator:
         calls: list[str],
         tool_calls: list[str],
         hooks: list[OperationHook],
+        after_hooks: list[OperationHook],
         lock: threading.Lock,
     ) -> None:
         self._server = server
@@ -188,7 +214,11 @@ class Emulator:
         """IAM action names (``ecs:CreateService``) of the calls ecs-reconciler itself made (by its User-Agent),
         across the emulator's life: ``reset_calls`` does not clear them."""
         self.hooks: list[OperationHook] = hooks
-        """Called with each operation name before dispatch: the seam for fault injection."""
+        """Called with each operation name before dispatch: the seam for fault injection (errors, slow answers,
+        dropped connections)."""
+        self.after_hooks: list[OperationHook] = after_hooks
+        """Called with each operation name after moto has executed it, its answer held back: a Fault or DROP here
+        is a lost response (the call took effect, the client sees an error); blocking here holds the answer."""
 
     def writes(self) -> list[str]:
         """The recorded calls that are not reads (names not starting with Describe/List/Get)."""
@@ -226,14 +256,22 @@ def start_emulator(*, port: int = 0) -> Emulator:
     calls: list[str] = []
     tool_calls: list[str] = []
     hooks: list[OperationHook] = []
+    after_hooks: list[OperationHook] = []
     lock = threading.Lock()
     app = _RecordingApp(
-        DomainDispatcherApplication(create_backend_app), calls=calls, tool_calls=tool_calls, hooks=hooks, lock=lock
+        DomainDispatcherApplication(create_backend_app),
+        calls=calls,
+        tool_calls=tool_calls,
+        hooks=hooks,
+        after_hooks=after_hooks,
+        lock=lock,
     )
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="ecs-reconciler-emulator", daemon=True)
     thread.start()
-    return Emulator(server, thread=thread, calls=calls, tool_calls=tool_calls, hooks=hooks, lock=lock)
+    return Emulator(
+        server, thread=thread, calls=calls, tool_calls=tool_calls, hooks=hooks, after_hooks=after_hooks, lock=lock
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------

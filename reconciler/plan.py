@@ -182,12 +182,34 @@ def _desired_actions(
     return actions, notes
 
 
+def _referenced(desired: list[Resource], live: Observed) -> set[Address]:
+    """What declared resources depend on: the clusters and families declared services live in or run, and the log
+    groups their task definitions (declared, or the live revision of a family a service runs) write to."""
+    refs = set()
+    documents = []
+    for r in desired:
+        if r.address.kind == task_definition.KIND:
+            documents.append(r.spec)
+        if r.address.kind == service.KIND:
+            refs.add(Address(cluster.KIND, str(r.address.cluster)))
+            if r.spec.get("taskDefinition"):
+                family = Address(task_definition.KIND, service.family_of(str(r.spec["taskDefinition"])))
+                refs.add(family)
+                if family in live:
+                    documents.append(live[family].body)
+    refs |= {Address("LogGroup", group) for doc in documents for group in task_definition.log_groups(doc)}
+    return refs
+
+
 def _prune_actions(
-    desired: list[Resource], candidates: Observed, options: ApplySettings
+    desired: list[Resource], observed: Observed, candidates: Observed, options: ApplySettings
 ) -> tuple[list[Action], list[Note]]:
     wanted = {r.address for r in desired}
-    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted]
     actions, notes = [], []
+    referenced = _referenced(desired, {**candidates, **observed})
+    for addr in sorted(set(candidates) & referenced - wanted):
+        notes.append(Note(f"{addr} is not in the manifests but a declared resource uses it; kept", addr))
+    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted | referenced]
     services_going = Counter(live.address.cluster for live in doomed if live.address.kind == service.KIND)
     for live in doomed:
         addr = live.address
@@ -221,7 +243,7 @@ def make_plan(
         if not desired:
             notes.append(Note("prune skipped: the manifest set is empty"))
         else:
-            deletes, prune_notes = _prune_actions(desired, prune_candidates or {}, options)
+            deletes, prune_notes = _prune_actions(desired, observed, prune_candidates or {}, options)
             actions += sorted(deletes, key=lambda a: (-a.address.rank, a.address))
             notes += prune_notes
     for action in actions:

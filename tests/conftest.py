@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 
+from reconciler import log
 from reconciler.cli import main
 from reconciler.emulator import ECS_TASKS_TRUST, Emulator, seed_demo_network, start_emulator
 
@@ -29,6 +30,24 @@ ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 TOOL_CALLS = pytest.StashKey[list[str]]()
 """IAM action names of the AWS calls ecs-reconciler made during the session (recorded by the emulator)."""
+
+
+@pytest.fixture(autouse=True)
+def logs_to_this_tests_stderr() -> None:
+    """structlog keeps the stream it was configured with; a test that runs the engine without the CLI would
+    otherwise write to the stderr an earlier test's capture has already closed."""
+    log.configure(level="warning")
+
+
+def aws_environment(emulator: Emulator) -> dict[str, str]:
+    """The standard AWS environment variables, pointing at the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": emulator.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -43,20 +62,16 @@ def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
     """A clean emulator with the demo network, and the standard AWS environment variables pointing at it."""
     emulator.reset()
     emulator.hooks.clear()
+    emulator.after_hooks.clear()
     seed_demo_network(region=REGION)
-    for name, value in {
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
+    for name, value in aws_environment(emulator).items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     emulator.reset_calls()
     yield emulator
     emulator.hooks.clear()
+    emulator.after_hooks.clear()
 
 
 @pytest.fixture

@@ -343,3 +343,29 @@ def test_embedded_aws_needs_no_account(cli, example, monkeypatch):
     assert result.code == 0, result.err
     assert "Embedded AWS emulator" in result.err
     assert "Plan after apply:\nNo changes." in result.out
+
+
+def test_prune_keeps_the_cluster_and_family_a_declared_service_uses(aws, cli, ecs, example, manifests):
+    assert cli("apply", example).code == 0
+    root = manifests(
+        {
+            "api.yaml": """\
+            apiVersion: ecs-reconciler/v1
+            kind: Service
+            metadata: {name: api}
+            spec: {cluster: demo, taskDefinition: web, desiredCount: 1, launchType: EC2}
+            """
+        }
+    )
+
+    planned = cli("plan", root, "--prune", "--format", "json")
+
+    changes = {(c["action"], c["kind"], c["name"]) for c in json.loads(planned.out)["changes"]}
+    # web's scaling goes with web; the cluster, the family api runs and the log group it writes to stay.
+    assert changes == {("create", "Service", "api"), ("delete", "Service", "web"), ("delete", "ScalingPolicy", "web")}
+    assert "Cluster demo is not in the manifests but a declared resource uses it; kept" in planned.out
+    assert "LogGroup /ecs/demo/web is not in the manifests but a declared resource uses it; kept" in planned.out
+    assert cli("apply", root, "--prune").code == 0
+    assert ecs.describe_clusters(clusters=["demo"])["clusters"][0]["status"] == "ACTIVE"
+    assert ecs.list_task_definitions(familyPrefix="web", status="ACTIVE")["taskDefinitionArns"]
+    assert service(ecs, "api", cluster="demo")["status"] == "ACTIVE"

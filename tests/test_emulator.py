@@ -7,9 +7,10 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError
 
-from reconciler.emulator import Emulator, patch_moto, read_operation_name, start_emulator
+from reconciler.emulator import DROP, Emulator, patch_moto, read_operation_name, start_emulator
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def client(emu: Emulator, service: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}),
     )
 
 
@@ -110,6 +112,55 @@ def test_hooks_see_each_operation_before_dispatch(aws: Emulator) -> None:
     finally:
         aws.hooks.remove(seen.append)
     assert seen == ["ListClusters"]
+
+
+def test_a_before_hook_fault_answers_instead_of_moto(aws: Emulator) -> None:
+    ecs = client(aws, "ecs")
+    aws.hooks.append(lambda op: (503, "ServiceUnavailableException", "try later") if op == "CreateCluster" else None)
+    try:
+        with pytest.raises(ClientError) as caught:
+            ecs.create_cluster(clusterName="never")
+    finally:
+        aws.hooks.clear()
+    assert caught.value.response["Error"]["Code"] == "ServiceUnavailableException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert ecs.list_clusters()["clusterArns"] == []
+
+
+def test_an_after_hook_fault_is_a_lost_response(aws: Emulator) -> None:
+    ecs = client(aws, "ecs")
+    aws.after_hooks.append(lambda op: (500, "InternalFailure", "lost") if op == "CreateCluster" else None)
+    try:
+        with pytest.raises(ClientError) as caught:
+            ecs.create_cluster(clusterName="made-anyway")
+    finally:
+        aws.after_hooks.clear()
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    assert [a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]] == ["made-anyway"]
+
+
+@pytest.mark.parametrize("stage", ["hooks", "after_hooks"])
+def test_drop_closes_the_connection_before_or_after_moto_runs(aws: Emulator, stage: str) -> None:
+    ecs = client(aws, "ecs")
+    getattr(aws, stage).append(lambda op: DROP if op == "CreateCluster" else None)
+    try:
+        with pytest.raises(ConnectionClosedError):
+            ecs.create_cluster(clusterName="dropped")
+    finally:
+        getattr(aws, stage).clear()
+    created = [a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]]
+    assert created == ([] if stage == "hooks" else ["dropped"])
+
+
+def test_after_hooks_that_pass_leave_the_answer_intact(aws: Emulator) -> None:
+    seen: list[str] = []
+    aws.after_hooks.append(seen.append)
+    try:
+        answer = client(aws, "ecs").create_cluster(clusterName="fine")
+    finally:
+        aws.after_hooks.clear()
+    assert answer["cluster"]["clusterName"] == "fine"
+    assert seen == ["CreateCluster"]
 
 
 def test_read_operation_name_ignores_moto_api() -> None:

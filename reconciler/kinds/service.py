@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler.aws import Aws, batches
 from reconciler.diff import FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
-from reconciler.errors import ManifestError, PlanError
+from reconciler.errors import AwsError, ManifestError, PlanError
 from reconciler.model import Address, Live, Resource
 from reconciler.names import check_ecs_name
 from reconciler.schema import ShapeProblem, check_spec, input_members
@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "deploymentController": {"type": "ECS"},
 }
 """What AWS assumes when CreateService leaves a field out; these are compared even when a manifest omits them."""
+GONE_CODES = frozenset({"ServiceNotActiveException", "ServiceNotFoundException"})
+"""DeleteService errors meaning the service is already deleted: a retried delete whose first answer was lost."""
 
 
 check_name = check_ecs_name
@@ -66,8 +68,17 @@ def check(resource: Resource) -> list[ManifestError]:
     ref = spec.get("taskDefinition")
     if ref is None and spec.get("deploymentController", {}).get("type", "ECS") == "ECS":
         error("spec.taskDefinition", "missing required field 'taskDefinition' (a family, or family:revision)")
-    elif ref is not None and (problem := check_ecs_name(str(ref).split(":", 1)[0])):
-        error("spec.taskDefinition", problem)
+    elif ref is not None:
+        family, _, number = str(ref).rsplit("/", 1)[-1].partition(":")
+        if problem := check_ecs_name(family):
+            error("spec.taskDefinition", problem)
+        elif number and not (number.isdigit() and int(number) > 0):
+            error(
+                "spec.taskDefinition", f"revision {number!r} is not a positive integer (use family or family:revision)"
+            )
+    count = spec.get("desiredCount")
+    if isinstance(count, int) and count < 0:
+        error("spec.desiredCount", f"must be 0 or more, got {count}")
     if "launchType" in spec and "capacityProviderStrategy" in spec:
         error("spec.capacityProviderStrategy", "set either launchType or capacityProviderStrategy, not both")
     if spec.get("launchType") == "FARGATE" and "networkConfiguration" not in spec:
@@ -222,7 +233,11 @@ def delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
     where = f"{addr.cluster}/{addr.name}"
     if live.body.get("schedulingStrategy", "REPLICA") == "REPLICA" and live.body.get("desiredCount", 0):
         aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, desiredCount=0)
-    aws.call("ecs", "DeleteService", where, cluster=addr.cluster, service=addr.name)
+    try:
+        aws.call("ecs", "DeleteService", where, cluster=addr.cluster, service=addr.name)
+    except AwsError as exc:
+        if exc.code not in GONE_CODES:
+            raise
     deadline = time.monotonic() + wait_seconds
     while wait_seconds:
         answer = aws.call("ecs", "DescribeServices", where, cluster=addr.cluster, services=[addr.name])

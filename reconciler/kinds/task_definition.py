@@ -173,6 +173,16 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
     return compare(normalize(live.body), normalize(resource.spec))
 
 
+def log_groups(doc: Mapping[str, Any]) -> set[str]:
+    """Every awslogs group the containers of a task definition (spec or describe output) write to."""
+    return {
+        str(c["logConfiguration"]["options"]["awslogs-group"])
+        for c in doc.get("containerDefinitions") or []
+        if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"
+        and "awslogs-group" in (c["logConfiguration"].get("options") or {})
+    }
+
+
 def only_tags_changed(changes: list[FieldChange]) -> bool:
     return bool(changes) and all(c.path == "tags" or c.path.startswith("tags.") for c in changes)
 

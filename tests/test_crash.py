@@ -1,0 +1,94 @@
+"""Crash recovery: `ecs-reconciler apply` is SIGKILLed right after its k-th AWS write took effect (k = 1..20 of a
+multi-resource apply), then run again; every second run converges, with no duplicates and no orphans.
+
+No test-only hook in the product: the emulator's after-hook lets moto execute the k-th write and then holds its
+answer while the test kills the process, so the write is done but the process never learns it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.fleet import cluster_names, service_names, write_fleet
+from reconciler.emulator import READ_PREFIXES
+from reconciler.settings import MANAGED_TAG_KEY
+
+SERVICES, CLUSTERS = 10, 3
+"""3 CreateCluster + 10 RegisterTaskDefinition + 10 CreateService: 23 writes, so 20 kill points are all inside."""
+KILL_POINTS = range(1, 21)
+
+
+class HoldAt:
+    """An after-hook that holds the answer of the k-th write until released, and says when it got there."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.writes = 0
+        self.reached = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, operation: str) -> None:
+        if operation.startswith(READ_PREFIXES):
+            return None
+        self.writes += 1
+        if self.writes == self.k:
+            self.reached.set()
+            self.release.wait(timeout=60)
+        return None
+
+
+def names(arns: list[str]) -> set[str]:
+    return {arn.rsplit("/", 1)[-1] for arn in arns}
+
+
+def assert_exactly_the_fleet(ecs: Any) -> None:
+    clusters = names(ecs.list_clusters()["clusterArns"])
+    assert clusters == set(cluster_names(CLUSTERS))
+    services: list[str] = []
+    for cluster in clusters:
+        arns = ecs.list_services(cluster=cluster, maxResults=100)["serviceArns"]
+        services += sorted(names(arns))
+        for service in ecs.describe_services(cluster=cluster, services=arns, include=["TAGS"])["services"]:
+            assert MANAGED_TAG_KEY in {t["key"] for t in service.get("tags", [])}
+    assert sorted(services) == service_names(SERVICES)
+    assert set(ecs.list_task_definition_families(status="ACTIVE")["families"]) == set(service_names(SERVICES))
+    for family in service_names(SERVICES):
+        revisions = names(ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"])
+        assert revisions == {f"{family}:1"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k", KILL_POINTS)
+def test_apply_killed_after_the_kth_write_converges_on_the_next_run(aws, cli, ecs, tmp_path: Path, k: int):
+    root = write_fleet(tmp_path / "fleet", services=SERVICES, clusters=CLUSTERS)
+    hold = HoldAt(k)
+    aws.after_hooks.append(hold)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", str(root)],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert hold.reached.wait(timeout=60), f"apply ended after {hold.writes} writes, before write {k}"
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        hold.release.set()
+        process.kill()
+    aws.after_hooks.clear()
+    assert len(aws.writes()) == k
+
+    rerun = cli("apply", root)
+
+    assert rerun.code == 0, rerun.out + rerun.err
+    assert "Plan after apply:\nNo changes." in rerun.out
+    assert_exactly_the_fleet(ecs)
