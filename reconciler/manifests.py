@@ -233,7 +233,7 @@ def check_roles(resources: list[Resource], roles: Mapping[str, Mapping[str, Any]
                 message = f"IAM role {name!r} does not trust {ECS_TASKS} (its trust policy must allow sts:AssumeRole)"
             else:
                 continue
-            errors.append(ManifestError(r.file, message, line=r.line_of(path), field=path))
+            errors.append(r.error(path, message))
     return errors
 
 
@@ -247,23 +247,19 @@ def check_references(resources: list[Resource], observed: Observed, *, region: s
             target = scaling.service_address(r.address)
             if target not in declared and target not in observed:
                 errors.append(
-                    ManifestError(
-                        r.file,
+                    r.error(
+                        "spec.service",
                         f"service {target.cluster}/{target.name} is neither declared in the manifests nor live",
-                        line=r.line_of("spec.service"),
-                        field="spec.service",
                     )
                 )
         for path, group in awslogs_groups(r, region) if r.address.kind == task_definition.KIND else []:
             addr = Address(log_group.KIND, group)
             if addr not in declared and addr not in observed:
                 errors.append(
-                    ManifestError(
-                        r.file,
+                    r.error(
+                        path,
                         f"log group {group!r} is neither declared (kind LogGroup) nor live, and "
                         'awslogs-create-group is not "true": the task would fail to start',
-                        line=r.line_of(path),
-                        field=path,
                     )
                 )
         if r.address.kind != service.KIND:

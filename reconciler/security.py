@@ -194,23 +194,9 @@ def _suppressions(resource: Resource, errors: list[ManifestError]) -> dict[str, 
         rule = key[len(SUPPRESS_PREFIX) :]
         path = f"metadata.annotations.{key}"
         if rule not in RULES:
-            errors.append(
-                ManifestError(
-                    resource.file,
-                    f"no security rule {rule!r}; rules are {', '.join(RULES)}",
-                    line=resource.line_of(path),
-                    field=path,
-                )
-            )
+            errors.append(resource.error(path, f"no security rule {rule!r}; rules are {', '.join(RULES)}"))
         elif not str(reason).strip():
-            errors.append(
-                ManifestError(
-                    resource.file,
-                    "a suppression must say why: give the reason as the annotation's value",
-                    line=resource.line_of(path),
-                    field=path,
-                )
-            )
+            errors.append(resource.error(path, "a suppression must say why: give the reason as the annotation's value"))
         else:
             found[rule] = str(reason).strip()
     return found

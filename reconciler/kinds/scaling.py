@@ -92,7 +92,7 @@ def check(resource: Resource) -> list[ManifestError]:
     spec, errors = resource.spec, []
 
     def error(path: str, message: str) -> None:
-        errors.append(ManifestError(resource.file, message, line=resource.line_of(path), field=path))
+        errors.append(resource.error(path, message))
 
     for key in ("cluster", "service"):
         if problem := check_ecs_name(spec[key]):
