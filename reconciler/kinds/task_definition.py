@@ -181,7 +181,7 @@ def log_groups(doc: Mapping[str, Any], *, region: str | None = None) -> set[str]
         for c in doc.get("containerDefinitions") or []
         if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"
         and "awslogs-group" in (c["logConfiguration"].get("options") or {})
-        and c["logConfiguration"]["options"].get("awslogs-region", region) == region
+        and (region is None or c["logConfiguration"]["options"].get("awslogs-region", region) == region)
     }
 
 
