@@ -311,10 +311,10 @@ def _report_outcomes(outcomes: list[engine.Outcome]) -> bool:
 
 def _apply(args: argparse.Namespace) -> int:
     with _aws(args) as aws:
-        resources, _ = _load(args, ssm=lambda names: engine.read_parameters(aws, names))
+        resources, findings = _load(args, ssm=lambda names: engine.read_parameters(aws, names))
         options = aws.settings.apply
         the_plan, state = engine.plan(aws, resources, options)
-        sys.stdout.write(render_text(the_plan))
+        sys.stdout.write(render_text(the_plan, findings=findings))  # findings inform; they never stop an apply
         if not the_plan.actions:
             return EXIT_ERROR if the_plan.pending else EXIT_OK
         outcomes = engine.apply(aws, the_plan, state, options)

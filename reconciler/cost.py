@@ -3,8 +3,11 @@
 Pure: ``estimate`` reads the plan, the desired resources, live state and a price table (bundled data, read by
 ``load_prices``). A task costs (vCPU x price per vCPU-hour + GB x price per GB-hour) x hours per month; a service
 costs desiredCount tasks, split between FARGATE and FARGATE_SPOT as its capacity provider strategy places them
-(``base`` first, the rest by ``weight``), ARM64 priced separately. With a ScalingPolicy the "after" is a range from
-minCapacity to maxCapacity. EC2 capacity is "not estimated"; a price missing from the table is "no price".
+(``base`` first, the rest by ``weight``), ARM64 priced separately. With a ScalingPolicy the cost is a range from
+minCapacity to maxCapacity tasks: "after" from the manifests' policy, "before" from the live scalable target when the
+plan read it (it does for every service the manifests give a ScalingPolicy). A change to a service's ScalingPolicy
+alone is a cost change of that service too. EC2 capacity is "not estimated"; a price missing from the table is
+"no price".
 """
 
 from __future__ import annotations
@@ -15,12 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.kinds import cluster, service, task_definition
+from reconciler.kinds import cluster, scaling, service, task_definition
 from reconciler.model import Address, Live, Resource
 from reconciler.plan import Plan
 
-SCALING_POLICY_KIND = "ScalingPolicy"
-"""The kind whose spec (cluster, service, minCapacity, maxCapacity) bounds a service's task count."""
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 
@@ -159,29 +160,33 @@ def _strategy(doc: Mapping[str, Any], cluster_doc: Mapping[str, Any] | None) -> 
     return list(strategy) if strategy else None
 
 
-def _live_shape(live: Live, state: Mapping[Address, Live]) -> _Shape:
+def _task_range(count: int, bounds: Mapping[str, Any] | None) -> tuple[int, int]:
+    """[minCapacity, maxCapacity] of a ScalingPolicy spec or a live scalable target; without one, the fixed count."""
+    if bounds is None:
+        return count, count
+    return int(bounds.get("minCapacity", count)), int(bounds.get("maxCapacity", count))
+
+
+def _live_shape(live: Live, state: Mapping[Address, Live], bounds: Mapping[str, Any] | None) -> _Shape:
     body = live.body
-    count = int(body.get("desiredCount", 0) or 0)
+    low, high = _task_range(int(body.get("desiredCount", 0) or 0), bounds)
     td = state.get(Address(task_definition.KIND, service.family_of(str(body.get("taskDefinition", "")))))
     runs = task_definition.revision_of(str(body.get("taskDefinition", "")))
     task = td.body if td and task_definition.revision_of(str(td.body.get("taskDefinitionArn"))) == runs else None
     home = state.get(Address(cluster.KIND, str(live.address.cluster)))
-    return _Shape(count, count, _strategy(body, home.body if home else None), task)
+    return _Shape(low, high, _strategy(body, home.body if home else None), task)
 
 
 def _desired_shape(
-    resource: Resource, live: Live | None, desired: Mapping[Address, Resource], state: Mapping[Address, Live]
+    resource: Resource,
+    live: Live | None,
+    bounds: Mapping[str, Any] | None,
+    desired: Mapping[Address, Resource],
+    state: Mapping[Address, Live],
 ) -> _Shape:
     spec = resource.spec
     count = int(spec.get("desiredCount", (live.body.get("desiredCount", 0) if live else 0)) or 0)
-    low = high = count
-    for r in desired.values():
-        if (
-            r.address.kind == SCALING_POLICY_KIND
-            and r.spec.get("cluster") == resource.address.cluster
-            and r.spec.get("service") == resource.address.name
-        ):
-            low, high = int(r.spec.get("minCapacity", count)), int(r.spec.get("maxCapacity", count))
+    low, high = _task_range(count, bounds)
     family = service.family_of(str(spec.get("taskDefinition", "")))
     declared_td = desired.get(Address(task_definition.KIND, family))
     live_td = state.get(Address(task_definition.KIND, family))
@@ -192,20 +197,36 @@ def _desired_shape(
     return _Shape(low, high, _strategy(spec, home), task)
 
 
+def _service_of(action_address: Address) -> Address | None:
+    """The service whose cost an action on this address changes."""
+    if action_address.kind == service.KIND:
+        return action_address
+    if action_address.kind == scaling.KIND:
+        return scaling.service_address(action_address)
+    return None
+
+
 def estimate(
     plan: Plan, desired: list[Resource], live: Mapping[Address, Live], *, prices: Prices, region: str
 ) -> CostReport:
-    """Before and after for every service the plan creates, changes or deletes."""
+    """Before and after for every service the plan creates, changes or deletes, or whose ScalingPolicy it does."""
     by_address = {r.address: r for r in desired}
+    deleted = {a.address for a in plan.actions if a.action == "delete"}
+    touched = dict.fromkeys(addr for a in plan.actions if (addr := _service_of(a.address)) is not None)
     lines = []
-    for action in plan.actions:
-        if action.address.kind != service.KIND:
-            continue
-        before = _monthly(_live_shape(action.live, live), prices, region) if action.live else ABSENT
-        after = (
-            _monthly(_desired_shape(action.resource, action.live, by_address, live), prices, region)
-            if action.resource
-            else ABSENT
-        )
-        lines.append(ServiceCost(action.address, before, after))
+    for addr in touched:
+        policy_addr = Address(scaling.KIND, addr.name, addr.cluster)
+        current, live_policy, policy = live.get(addr), live.get(policy_addr), by_address.get(policy_addr)
+        live_bounds = live_policy.body["target"] if live_policy else None
+        wanted_bounds = policy.spec if policy else None
+        before = _monthly(_live_shape(current, live, live_bounds), prices, region) if current else ABSENT
+        if addr in deleted:
+            after = ABSENT
+        elif addr in by_address:
+            after = _monthly(_desired_shape(by_address[addr], current, wanted_bounds, by_address, live), prices, region)
+        elif current:  # a service the manifests do not declare, whose ScalingPolicy they do
+            after = _monthly(_live_shape(current, live, wanted_bounds), prices, region)
+        else:
+            after = ABSENT
+        lines.append(ServiceCost(addr, before, after))
     return CostReport(region, prices.date, tuple(lines))

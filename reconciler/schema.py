@@ -19,6 +19,7 @@ The module is pure: it reads botocore's bundled model files and calls no AWS.
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import difflib
 import functools
@@ -45,6 +46,7 @@ __all__ = [
     "input_members",
     "pascal_to_camel",
     "to_api_case",
+    "utc_timestamp",
 ]
 
 _MAX_VALUE_CHARS = 40
@@ -236,9 +238,11 @@ def _named_node(service: str, shape_name: str) -> _Node:
         return _node_for(service, shape)
 
 
-def input_members(service: str, operation: str) -> frozenset[str]:
-    """The top-level member names (exact API case) of the input shape of ``operation``."""
-    return frozenset(_operation_node(service, operation, "input").members)
+def input_members(service: str, operation: str, *, user_case: bool = False) -> frozenset[str]:
+    """The top-level member names of the input shape of ``operation``: exact API case, or with ``user_case=True``
+    as a manifest writes them (camelCase: ``PolicyName`` -> ``policyName``, ``OKActions`` -> ``okActions``)."""
+    node = _operation_node(service, operation, "input")
+    return frozenset(node.camel_of.values() if user_case else node.members)
 
 
 # --- checking ----------------------------------------------------------------------------------------------------
@@ -454,6 +458,12 @@ def _is_timestamp(value: Any) -> bool:
     except (TypeError, ValueError, AttributeError, OverflowError):
         return False
     return True
+
+
+def utc_timestamp(value: Any) -> str:
+    """A timestamp as botocore takes it (a datetime, epoch seconds or ISO 8601 text, as a manifest holds it) in one
+    spelling, UTC ISO 8601: ``2030-11-01T00:00:00+00:00``, so a manifest's text and AWS's answer compare equal."""
+    return str(parse_to_aware_datetime(value).astimezone(datetime.UTC).isoformat())
 
 
 def _join(path: str, key: Any) -> str:

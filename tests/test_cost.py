@@ -1,5 +1,5 @@
 """Cost delta against the emulator: Fargate desiredCount and size changes, Spot strategies, ARM, unknown regions,
-EC2; and the ScalingPolicy range (a plain resource of that kind, the kind itself being another issue's)."""
+EC2; and ScalingPolicy ranges, live before and declared after."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ import json
 
 import pytest
 
-from reconciler.cost import estimate, load_prices, split_tasks
-from reconciler.model import Address, Resource
-from reconciler.plan import make_plan
-from reconciler.settings import ApplySettings
+from reconciler.cost import split_tasks
 
 # us-east-1, Linux x86: 0.25 vCPU x $0.04048 + 0.5 GB x $0.004445 = $0.0123425 an hour, x 730 hours.
 TASK_256 = 9.010025
@@ -127,21 +124,55 @@ def test_ec2_launch_type_is_not_estimated(aws, cli, manifests):
     assert cost_of(cli, root)["services"][0]["after"]["reason"] == "not estimated: EC2 launch type"
 
 
-def resource(kind, name, spec, cluster=None):
-    return Resource(Address(kind, name, cluster), spec, "x.yaml", 1)
+SCALING = """\
+apiVersion: ecs-reconciler/v1
+kind: ScalingPolicy
+metadata: {name: api-scaling}
+spec:
+  cluster: prod
+  service: api
+  minCapacity: 2
+  maxCapacity: 10
+"""
 
 
-def test_scaling_policy_gives_a_range():
-    td = resource("TaskDefinition", "api", {"cpu": "256", "memory": "512", "requiresCompatibilities": ["FARGATE"]})
-    svc = resource("Service", "api", {"cluster": "prod", "taskDefinition": "api", "launchType": "FARGATE"}, "prod")
-    policy = resource(
-        "ScalingPolicy", "api-cpu", {"cluster": "prod", "service": "api", "minCapacity": 2, "maxCapacity": 10}
+def test_scaling_policy_ranges_before_from_live_and_after_from_the_manifest(aws, cli, manifests):
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING})
+    assert cli("apply", root).code == 0
+    bigger = TASK.replace('cpu: "256"', 'cpu: "512"').replace('memory: "512"', 'memory: "1024"')
+    manifests(
+        {
+            "api.yaml": bigger + "---\n" + SERVICE,
+            "scaling.yaml": SCALING.replace("minCapacity: 2", "minCapacity: 3").replace(
+                "maxCapacity: 10", "maxCapacity: 6"
+            ),
+        }
     )
-    plan = make_plan([td, svc], {}, ApplySettings())
-    report = estimate(plan, [td, svc, policy], {}, prices=load_prices(), region="us-east-1")
-    [line] = report.services
-    assert (line.after.low, line.after.high) == pytest.approx((2 * TASK_256, 10 * TASK_256))
-    assert report.delta == pytest.approx((2 * TASK_256, 10 * TASK_256))
+
+    cost = cost_of(cli, root)
+    [line] = cost["services"]
+    assert (line["before"]["low"], line["before"]["high"]) == pytest.approx((2 * TASK_256, 10 * TASK_256))
+    assert (line["after"]["low"], line["after"]["high"]) == pytest.approx((3 * TASK_512, 6 * TASK_512))
+    assert (cost["delta"]["low"], cost["delta"]["high"]) == pytest.approx(
+        (3 * TASK_512 - 10 * TASK_256, 6 * TASK_512 - 2 * TASK_256)
+    )
+    text = cli("plan", root).out
+    assert "Service prod/api: $18.02 to $90.10 -> $54.06 to $108.12 (-$36.04 to +$90.10)" in text
+    assert "Total change: -$36.04 to +$90.10 a month" in text
+    markdown = cli("plan", root, "--format", "markdown").out
+    assert "| `Service prod/api` | $18.02 to $90.10 | $54.06 to $108.12 | -$36.04 to +$90.10 |" in markdown
+
+    # A change to the ScalingPolicy alone changes what the service may cost.
+    manifests(
+        {"api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING.replace("maxCapacity: 10", "maxCapacity: 20")}
+    )
+    plan = json.loads(cli("plan", root, "--format", "json").out)
+    assert [(c["kind"], c["action"]) for c in plan["changes"]] == [("ScalingPolicy", "update")]
+    [line] = plan["cost"]["services"]
+    assert (line["name"], line["cluster"]) == ("api", "prod")
+    assert (line["before"]["low"], line["before"]["high"]) == pytest.approx((2 * TASK_256, 10 * TASK_256))
+    assert (line["after"]["low"], line["after"]["high"]) == pytest.approx((2 * TASK_256, 20 * TASK_256))
+    assert "Service prod/api: $18.02 to $90.10 -> $18.02 to $180.20 (-$72.08 to +$162.18)" in cli("plan", root).out
 
 
 def test_split_tasks_places_base_first_then_by_weight():

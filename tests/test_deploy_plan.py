@@ -28,12 +28,22 @@ def test_plan_and_export_only_read_and_the_policy_allows_every_read(aws, cli, ec
 
     plan = cli("plan", example, "--prune", "--format", "markdown")
     assert plan.code == 2, plan.err
+    planned = len(aws.tool_calls)
     exported = cli("export", "--cluster", "demo", "--output", tmp_path / "exported")
     assert exported.code == 0, exported.err
 
     assert aws.writes() == []
     used = set(aws.tool_calls[before:])
     assert {"ecs:DescribeServices", "ecs:ListServices", "ssm:GetParameters"} <= used
+    # export reads the example's log group and its auto scaling too
+    assert {
+        "logs:DescribeLogGroups",
+        "logs:ListTagsForResource",
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
+        "application-autoscaling:DescribeScheduledActions",
+        "application-autoscaling:ListTagsForResource",
+    } <= set(aws.tool_calls[planned:])
     assert used <= allowed_actions(POLICY), used - allowed_actions(POLICY)
     assert not any(
         a.split(":")[1].startswith(("Create", "Update", "Delete", "Put", "Register")) for a in allowed_actions(POLICY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -90,10 +91,81 @@ def make_rich_service(ecs) -> None:
     )
 
 
+def make_rich_logs_and_scaling(aws) -> str:
+    """The billing service's log group (retention, a KMS key, tags) and its auto scaling as built by hand: a target
+    tracking policy, a step-scaling policy with its own CloudWatch alarm, and a scheduled action. Returns the key."""
+    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/ecs/billing", kmsKeyId=key, tags={"team": "payments"})
+    logs.put_retention_policy(logGroupName="/ecs/billing", retentionInDays=30)
+    autoscaling = boto3.client("application-autoscaling")
+    where = {
+        "ServiceNamespace": "ecs",
+        "ResourceId": "service/legacy/billing-api",
+        "ScalableDimension": "ecs:service:DesiredCount",
+    }
+    autoscaling.register_scalable_target(**where, MinCapacity=2, MaxCapacity=12)
+    autoscaling.put_scaling_policy(
+        **where,
+        PolicyName="cpu60",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 60.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+            "ScaleInCooldown": 120,
+            "ScaleOutCooldown": 30,
+            "DisableScaleIn": False,
+        },
+    )
+    step = autoscaling.put_scaling_policy(
+        **where,
+        PolicyName="queue-depth",
+        PolicyType="StepScaling",
+        StepScalingPolicyConfiguration={
+            "AdjustmentType": "ChangeInCapacity",
+            "Cooldown": 60,
+            "MetricAggregationType": "Average",
+            "StepAdjustments": [
+                {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 100, "ScalingAdjustment": 1},
+                {"MetricIntervalLowerBound": 100, "ScalingAdjustment": 3},
+            ],
+        },
+    )
+    boto3.client("cloudwatch").put_metric_alarm(
+        AlarmName="billing-jobs-backlog",
+        AlarmActions=[step["PolicyARN"]],
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Namespace="AWS/SQS",
+        Dimensions=[{"Name": "QueueName", "Value": "billing-jobs"}],
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=3,
+        Threshold=50,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    autoscaling.put_scheduled_action(
+        **where,
+        ScheduledActionName="month-end",
+        Schedule="cron(0 6 28 * ? *)",
+        Timezone="Europe/Dublin",
+        ScalableTargetAction={"MinCapacity": 6, "MaxCapacity": 20},
+    )
+    autoscaling.put_scheduled_action(
+        **where,
+        ScheduledActionName="black-friday",
+        Schedule="at(2030-11-29T06:00:00)",
+        StartTime=datetime(2030, 11, 1, tzinfo=UTC),
+        EndTime=datetime(2030, 12, 2, 12, 30, tzinfo=UTC),
+        ScalableTargetAction={"MinCapacity": 8},
+    )
+    return key
+
+
 def test_export_then_plan_is_empty_and_adopt_takes_ownership(aws, cli, ecs, roles, tmp_path):
     roles("billing-task")
-    boto3.client("logs").create_log_group(logGroupName="/ecs/billing")
     make_rich_service(ecs)
+    key = make_rich_logs_and_scaling(aws)
     out = tmp_path / "exported"
     aws.reset_calls()
 
@@ -105,12 +177,75 @@ def test_export_then_plan_is_empty_and_adopt_takes_ownership(aws, cli, ecs, role
     plan = cli("plan", out)
     assert plan.code == 0, plan.out + plan.err
     assert plan.out.startswith("No changes.")
-    assert "Service legacy/billing-api exists but is not managed by ecs-reconciler (matches its manifest)" in plan.out
+    for resource in ("Service legacy/billing-api", "ScalingPolicy legacy/billing-api", "LogGroup /ecs/billing"):
+        assert f"{resource} exists but is not managed by ecs-reconciler (matches its manifest)" in plan.out
     assert aws.writes() == []
 
     # What was written is what a person would write: no read-only fields, no server-filled defaults.
     docs = list(yaml.safe_load_all((out / "service-billing-api.yaml").read_text()))
-    td, svc = docs[0]["spec"], docs[1]["spec"]
+    assert [d["kind"] for d in docs] == ["LogGroup", "TaskDefinition", "Service", "ScalingPolicy"]
+    group, td, svc, scaling = docs[0], docs[1]["spec"], docs[2]["spec"], docs[3]
+    assert group["metadata"]["name"] == "/ecs/billing"
+    assert group["spec"] == {"kmsKeyId": key, "retentionInDays": 30, "tags": {"team": "payments"}}
+    assert scaling["metadata"]["name"] == "billing-api"
+    assert scaling["spec"] == {
+        "cluster": "legacy",
+        "service": "billing-api",
+        "minCapacity": 2,
+        "maxCapacity": 12,
+        "policies": [
+            {
+                "policyName": "cpu60",
+                "policyType": "TargetTrackingScaling",
+                "targetTrackingScalingPolicyConfiguration": {
+                    "targetValue": 60,
+                    "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
+                    "scaleInCooldown": 120,
+                    "scaleOutCooldown": 30,
+                },
+            },
+            {
+                "policyName": "queue-depth",
+                "policyType": "StepScaling",
+                "stepScalingPolicyConfiguration": {
+                    "adjustmentType": "ChangeInCapacity",
+                    "cooldown": 60,
+                    "metricAggregationType": "Average",
+                    "stepAdjustments": [
+                        {"metricIntervalLowerBound": 0, "metricIntervalUpperBound": 100, "scalingAdjustment": 1},
+                        {"metricIntervalLowerBound": 100, "scalingAdjustment": 3},
+                    ],
+                },
+                "alarm": {
+                    "alarmName": "billing-jobs-backlog",
+                    "metricName": "ApproximateNumberOfMessagesVisible",
+                    "namespace": "AWS/SQS",
+                    "statistic": "Average",
+                    "dimensions": [{"name": "QueueName", "value": "billing-jobs"}],
+                    "period": 60,
+                    "evaluationPeriods": 3,
+                    "threshold": 50,
+                    "comparisonOperator": "GreaterThanThreshold",
+                    "treatMissingData": "notBreaching",
+                },
+            },
+        ],
+        "scheduledActions": [
+            {
+                "scheduledActionName": "black-friday",
+                "schedule": "at(2030-11-29T06:00:00)",
+                "startTime": "2030-11-01T00:00:00+00:00",
+                "endTime": "2030-12-02T12:30:00+00:00",
+                "scalableTargetAction": {"minCapacity": 8},
+            },
+            {
+                "scheduledActionName": "month-end",
+                "schedule": "cron(0 6 28 * ? *)",
+                "timezone": "Europe/Dublin",
+                "scalableTargetAction": {"minCapacity": 6, "maxCapacity": 20},
+            },
+        ],
+    }
     for read_only in (
         "taskDefinitionArn",
         "revision",
@@ -129,12 +264,23 @@ def test_export_then_plan_is_empty_and_adopt_takes_ownership(aws, cli, ecs, role
     assert "platformVersion" not in svc and "schedulingStrategy" not in svc
     assert {"key": "cost-centre", "value": "42"} in svc["tags"]
 
+    adopting = len(aws.tool_calls)
     adopted = cli("apply", out, "--adopt")
     assert adopted.code == 0, adopted.out + adopted.err
     live = ecs.describe_services(cluster="legacy", services=["billing-api"], include=["TAGS"])["services"][0]
     assert {"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"} in live["tags"]
     assert live["taskDefinition"].endswith(":1")  # adopting re-registered nothing
-    assert cli("plan", out).code == 0
+    # Adopting tagged the log group and the scalable target, and re-put no policy, alarm or action.
+    writes = {c for c in aws.tool_calls[adopting:] if not c.split(":")[1].startswith(("Describe", "List", "Get"))}
+    assert writes == {"ecs:TagResource", "logs:TagResource", "application-autoscaling:TagResource"}
+    assert boto3.client("logs").list_tags_log_group(logGroupName="/ecs/billing")["tags"][MANAGED_TAG_KEY]
+    target_arn = boto3.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")[
+        "ScalableTargets"
+    ][0]["ScalableTargetARN"]
+    tags = boto3.client("application-autoscaling").list_tags_for_resource(ResourceARN=target_arn)["Tags"]
+    assert tags[MANAGED_TAG_KEY] == "ecs-reconciler"
+    after = cli("plan", out)
+    assert after.code == 0 and "not managed" not in after.out, after.out
 
 
 def test_export_of_chosen_services_and_refusals(aws, cli, ecs, tmp_path):
@@ -156,3 +302,20 @@ def test_export_of_chosen_services_and_refusals(aws, cli, ecs, tmp_path):
     assert gone.code == 1
     assert "no ACTIVE service ghost" in gone.err
     assert not Path(tmp_path / "three").exists()
+
+
+def test_export_of_the_applied_example_plans_empty(aws, cli, example, tmp_path):
+    """Every kind of the bundled example round-trips, its log group and scaling included."""
+    assert cli("apply", example, "--no-wait").code == 0
+    out = tmp_path / "exported"
+    assert cli("export", "--cluster", "demo", "--output", out).code == 0
+    docs = list(yaml.safe_load_all((out / "service-web.yaml").read_text()))
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [
+        ("LogGroup", "/ecs/demo/web"),
+        ("TaskDefinition", "web"),
+        ("Service", "web"),
+        ("ScalingPolicy", "web"),
+    ]
+    assert docs[3]["spec"] == yaml.safe_load((example / "scaling.yaml").read_text())["spec"]
+    plan = cli("plan", out)
+    assert (plan.code, plan.out) == (0, "No changes. Live ECS matches the manifests.\n"), plan.out + plan.err

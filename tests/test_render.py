@@ -81,6 +81,13 @@ def test_markdown_plan_of_a_multi_resource_change(aws, cli, manifests, roles, tm
     assert text == SNAPSHOT.read_text()
 
 
+def test_the_readme_shows_the_snapshot():
+    """The README's example PR comment is the snapshot above, so it stays what the tool really prints."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    shown = readme.split("````markdown\n", 1)[1].split("\n````\n", 1)[0] + "\n"
+    assert shown == SNAPSHOT.read_text()
+
+
 def test_no_changes_is_one_line(aws, cli, manifests, roles):
     roles("api")
     root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})

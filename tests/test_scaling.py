@@ -4,6 +4,7 @@ after apply, what the plan says about drift, and desiredCount ownership."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -168,6 +169,32 @@ def test_bounds_a_declared_scheduled_action_set_are_not_drift(aws, cli, scaled, 
         ("maxCapacity", 4, 10),
         ("minCapacity", 3, 2),
     }
+
+
+def test_start_and_end_times_written_as_text_are_not_drift(aws, cli, scaled, manifests, autoscaling):
+    """A manifest holds times as text, AWS answers with datetimes (in any zone): the same instant is no change."""
+    sale = (
+        "    - scheduledActionName: sale\n"
+        "      schedule: at(2030-11-29T06:00:00)\n"
+        "      startTime: 2030-11-01T01:00:00+01:00\n"
+        '      endTime: "2030-12-02 12:30:00"\n'
+        "      scalableTargetAction: {minCapacity: 8}\n"
+    )
+    manifests({"scaling.yaml": SCALING + sale})
+    assert cli("apply", scaled).code == 0
+    (action,) = [
+        a
+        for a in autoscaling.describe_scheduled_actions(**WHERE)["ScheduledActions"]
+        if a["Schedule"].startswith("at(")
+    ]
+    assert action["StartTime"].timestamp() == datetime(2030, 11, 1, tzinfo=UTC).timestamp()
+    assert cli("plan", scaled).code == 0
+
+    manifests({"scaling.yaml": SCALING + sale.replace("12:30:00", "13:30:00")})
+    moved = json.loads(cli("plan", scaled, "--format", "json").out)["changes"][0]["diff"]
+    assert [(d["path"], d["before"], d["after"]) for d in moved] == [
+        ("scheduledActions.sale.endTime", "2030-12-02T12:30:00+00:00", "2030-12-02T13:30:00+00:00")
+    ]
 
 
 def test_desired_count_at_create_is_clamped_to_the_range(aws, cli, ecs, manifests):

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
+
+from reconciler.kinds import KINDS
 
 BAD_TASK = """\
 apiVersion: ecs-reconciler/v1
@@ -97,10 +100,29 @@ def test_findings_appear_in_every_plan_format(aws, cli, bad):
 
 
 def test_bundled_example_is_silent(aws, cli, example):
+    documents = [d for f in sorted(example.glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+    assert {d["kind"] for d in documents} == set(KINDS)  # the example holds every kind, so every rule saw one
     result = cli("validate", example, "--strict")
     assert result.code == 0, result.out + result.err
+    assert f"{len(documents)} resources valid" in result.out
     assert "Security findings" not in result.out
     assert json.loads(cli("plan", example, "--format", "json").out)["security"] == []
+
+
+def test_apply_prints_the_findings_before_applying_and_keeps_its_exit_code(aws, cli, example):
+    web = (example / "web.yaml").read_text()
+    (example / "web.yaml").write_text(web.replace("nginx-unprivileged:1.27", "nginx-unprivileged:latest"))
+    planned = cli("plan", example).out
+    heading = "Security findings: 1 open, 0 suppressed:"
+    finding = "web.yaml:18: spec.containerDefinitions[0].image: warning [image-tag]"
+    assert f"{heading}\n  {finding}" in planned
+
+    applied = cli("apply", example)
+    assert applied.code == 0, applied.out + applied.err
+    block = planned[planned.index(heading) :].split("\n\n")[0]
+    assert block in applied.out
+    assert applied.out.index(block) < applied.out.index("Applied:")
+    assert applied.out.count(heading) == 1  # not repeated with the plan after apply
 
 
 def test_a_suppression_needs_a_reason(aws, cli, manifests, bad):

@@ -15,7 +15,7 @@ from reconciler.diff import ABSENT, FieldChange, compare, drop_empty, project
 from reconciler.errors import ManifestError
 from reconciler.model import Address, Live, Resource
 from reconciler.names import check_ecs_name
-from reconciler.schema import ShapeProblem, check_spec, from_api_case, to_api_case
+from reconciler.schema import ShapeProblem, check_spec, from_api_case, to_api_case, utc_timestamp
 from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from reconciler.tags import REVISION_TAG_KEY
 
@@ -26,9 +26,11 @@ NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
 TARGET_FIELDS = ("minCapacity", "maxCapacity", "suspendedState")
 SPEC_FIELDS = frozenset({"cluster", "service", *TARGET_FIELDS, "policies", "scheduledActions"})
-_IDENTITY = ["ServiceNamespace", "ResourceId", "ScalableDimension"]
+IDENTITY = ("ServiceNamespace", "ResourceId", "ScalableDimension")
+"""The members that name the scalable target in every Application Auto Scaling call: the tool fills them in."""
 _POLICY_KEYS = ("policyType", "stepScalingPolicyConfiguration", "targetTrackingScalingPolicyConfiguration")
 _ACTION_KEYS = ("schedule", "timezone", "startTime", "endTime", "scalableTargetAction")
+_ACTION_TIMES = ("startTime", "endTime")
 
 check_name = check_ecs_name
 
@@ -64,7 +66,7 @@ def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProb
         if key not in spec:
             problems.append(ShapeProblem(key, f"missing required field {key!r}"))
     target = {k: spec[k] for k in TARGET_FIELDS if k in spec}
-    out, found = check_spec(AAS, "RegisterScalableTarget", target, provided=_IDENTITY, user_case=True)
+    out, found = check_spec(AAS, "RegisterScalableTarget", target, provided=IDENTITY, user_case=True)
     problems += [p for p in found if p.path]
     out.update({k: spec[k] for k in ("cluster", "service") if k in spec})
     for field, operation in (("policies", "PutScalingPolicy"), ("scheduledActions", "PutScheduledAction")):
@@ -75,7 +77,7 @@ def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProb
         out[field] = []
         for i, item in enumerate(items):
             body = {k: v for k, v in item.items() if k != "alarm"}
-            coerced, found = check_spec(AAS, operation, body, provided=_IDENTITY, user_case=True)
+            coerced, found = check_spec(AAS, operation, body, provided=IDENTITY, user_case=True)
             problems += _prefixed(f"{field}[{i}]", found)
             if "alarm" in item:
                 alarm, found = check_spec(
@@ -132,12 +134,12 @@ def bounds(resource: Resource) -> tuple[int, int]:
 # --- normalising and diffing -------------------------------------------------------------------------------------
 
 
-def _numbers(value: Any) -> Any:
+def whole_numbers(value: Any) -> Any:
     """Integral floats as ints (a targetValue of 50 comes back as 50.0), recursively."""
     if isinstance(value, Mapping):
-        return {k: _numbers(v) for k, v in value.items()}
+        return {k: whole_numbers(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_numbers(v) for v in value]
+        return [whole_numbers(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -155,6 +157,12 @@ def _alarm(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def action_times(action: Mapping[str, Any]) -> dict[str, Any]:
+    """A scheduled action with its start and end times in one spelling (a manifest holds text, AWS answers with
+    datetimes)."""
+    return {k: utc_timestamp(v) if k in _ACTION_TIMES and v is not None else v for k, v in action.items()}
+
+
 def normalize_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Comparable form of a ScalingPolicy spec."""
     out: dict[str, Any] = {k: spec[k] for k in TARGET_FIELDS if k in spec}
@@ -168,8 +176,8 @@ def normalize_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     actions = {}
     for action in spec.get("scheduledActions", []):
         body = _canonical(AAS, "PutScheduledAction", "PutScheduledActionRequest", action)
-        actions[str(action["scheduledActionName"])] = {k: v for k, v in body.items() if k in _ACTION_KEYS}
-    return _numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions}))
+        actions[str(action["scheduledActionName"])] = action_times({k: v for k, v in body.items() if k in _ACTION_KEYS})
+    return whole_numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions}))
 
 
 def normalize_live(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,10 +191,10 @@ def normalize_live(body: Mapping[str, Any]) -> dict[str, Any]:
             item["alarm"] = _alarm(policy["alarm"])
         policies[str(policy["policyName"])] = item
     actions = {
-        str(a["scheduledActionName"]): {k: v for k, v in a.items() if k in _ACTION_KEYS}
+        str(a["scheduledActionName"]): action_times({k: v for k, v in a.items() if k in _ACTION_KEYS})
         for a in body.get("scheduledActions", [])
     }
-    return _numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions}))
+    return whole_numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions}))
 
 
 def _projected(live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:

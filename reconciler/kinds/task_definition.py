@@ -173,13 +173,15 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
     return compare(normalize(live.body), normalize(resource.spec))
 
 
-def log_groups(doc: Mapping[str, Any]) -> set[str]:
-    """Every awslogs group the containers of a task definition (spec or describe output) write to."""
+def log_groups(doc: Mapping[str, Any], *, region: str | None = None) -> set[str]:
+    """Every awslogs group the containers of a task definition (spec or describe output) write to; with
+    ``region``, only those in that region (``awslogs-region``, when set, names another)."""
     return {
         str(c["logConfiguration"]["options"]["awslogs-group"])
         for c in doc.get("containerDefinitions") or []
         if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"
         and "awslogs-group" in (c["logConfiguration"].get("options") or {})
+        and (region is None or c["logConfiguration"]["options"].get("awslogs-region", region) == region)
     }
 
 
