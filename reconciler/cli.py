@@ -314,7 +314,15 @@ def _apply(args: argparse.Namespace) -> int:
         resources, findings = _load(args, ssm=lambda names: engine.read_parameters(aws, names))
         options = aws.settings.apply
         the_plan, state = engine.plan(aws, resources, options)
-        sys.stdout.write(render_text(the_plan, findings=findings))  # findings inform; they never stop an apply
+        sys.stdout.write(render_text(the_plan, findings=findings))
+        failing = security.blocking(findings, strict=False)
+        if failing and the_plan.actions:
+            print(
+                f"{len(failing)} security finding{'s' if len(failing) != 1 else ''} at severity error: "
+                "apply refused, nothing was changed (fix them, suppress them with a reason, or lower --severity)",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         if not the_plan.actions:
             return EXIT_ERROR if the_plan.pending else EXIT_OK
         outcomes = engine.apply(aws, the_plan, state, options)

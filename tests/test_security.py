@@ -125,6 +125,17 @@ def test_apply_prints_the_findings_before_applying_and_keeps_its_exit_code(aws, 
     assert applied.out.count(heading) == 1  # not repeated with the plan after apply
 
 
+def test_an_error_severity_finding_refuses_the_apply_with_no_writes(aws, cli, example):
+    web = (example / "web.yaml").read_text()
+    (example / "web.yaml").write_text(web.replace("nginx-unprivileged:1.27", "nginx-unprivileged:latest"))
+    aws.reset_calls()
+    refused = cli("apply", example, "--severity", "image-tag=error")
+    assert refused.code == 1
+    assert "1 security finding at severity error: apply refused, nothing was changed" in refused.err
+    assert aws.writes() == []
+    assert cli("apply", example).code == 0, "at its default severity the same finding only informs"
+
+
 def test_a_suppression_needs_a_reason(aws, cli, manifests, bad):
     reasoned = BAD_SERVICE.replace(
         "metadata: {name: risky}",
