@@ -1,8 +1,8 @@
 """The level-triggered loop: events and timers only ask for a pass; each pass recomputes everything from the
 manifests and live state. At most one pass runs at a time; requests during a pass coalesce into one more.
 
-A pass that raises (an AWS error, a failed apply) is retried with exponential backoff (tenacity); a terminal
-problem (a revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to
+A pass that raises (an AWS error, a failed apply) is retried with exponential backoff (tenacity), each wait capped
+by the resync interval and cut short by a pass request (a new revision is tried at once); a terminal problem (a revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to
 change, keeping live state as it is.
 """
 
@@ -114,7 +114,10 @@ class Daemon:
         return target is not None and target != self._last_target
 
     def _pass_with_backoff(self) -> None:
-        backoff = self.settings.daemon.backoff
+        """Run a pass until it succeeds. A failing daemon retries at least as often as a healthy one resyncs, so it
+        converges within one resync interval of an outage's end; a pass request (a publish) ends a wait early."""
+        options = self.settings.daemon
+        longest = min(options.backoff.max, options.resync_interval)
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -124,11 +127,12 @@ class Daemon:
             )
 
         def sleep(seconds: float) -> None:
-            self.stopping.wait(seconds)
+            if self.wake.wait(seconds):  # a request (or stop) during the pass or the wait: retry now
+                self.wake.clear()
 
         retrying = Retrying(
             retry=retry_if_exception(lambda _exc: not self.stopping.is_set()),
-            wait=wait_exponential_jitter(initial=backoff.initial, max=backoff.max, jitter=backoff.initial),
+            wait=wait_exponential_jitter(multiplier=options.backoff.initial, max=longest, jitter=options.backoff.initial),
             sleep=sleep,
             before_sleep=before_sleep,
             reraise=True,
