@@ -88,7 +88,7 @@ class WatchSettings:
 
 @dataclass(frozen=True)
 class BackoffSettings:
-    """Backoff of a failing pass (tenacity); a successful pass resets it, a pass request (a publish) cuts a wait short."""
+    """Backoff of a failing pass (tenacity); a successful pass resets it; a pass request (a publish) ends a wait."""
 
     initial: float = 1.0
     """Seconds before the first retry of a failed pass."""

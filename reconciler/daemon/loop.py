@@ -2,8 +2,9 @@
 manifests and live state. At most one pass runs at a time; requests during a pass coalesce into one more.
 
 A pass that raises (an AWS error, a failed apply) is retried with exponential backoff (tenacity), each wait capped
-by the resync interval and cut short by a pass request (a new revision is tried at once); a terminal problem (a revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to
-change, keeping live state as it is.
+by the resync interval and cut short by a pass request (a new revision is tried at once); a terminal problem (a
+revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to change,
+keeping live state as it is.
 """
 
 from __future__ import annotations
@@ -132,7 +133,9 @@ class Daemon:
 
         retrying = Retrying(
             retry=retry_if_exception(lambda _exc: not self.stopping.is_set()),
-            wait=wait_exponential_jitter(multiplier=options.backoff.initial, max=longest, jitter=options.backoff.initial),
+            wait=wait_exponential_jitter(
+                multiplier=options.backoff.initial, max=longest, jitter=options.backoff.initial
+            ),
             sleep=sleep,
             before_sleep=before_sleep,
             reraise=True,
