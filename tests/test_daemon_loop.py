@@ -172,3 +172,20 @@ def test_a_pass_request_during_a_backoff_is_served_at_once(aws, ecs, looping):
     failing[0] = False
     daemon.request_pass()  # what a publish's file event does
     eventually(lambda: web_service(ecs), timeout=20, what="the pass the request asked for")
+
+
+def test_a_link_event_after_the_pass_already_read_the_new_revision_asks_for_no_second_pass(aws, gitsync, manifests):
+    gitsync.publish({"c.yaml": "apiVersion: ecs-reconciler/v1\nkind: Cluster\nmetadata: {name: prod}\n"})
+    daemon = Daemon(str(gitsync.link), Aws(Settings()), Settings(), alerter=Alerter([]), metrics=Metrics())
+    daemon.run_pass()  # the heartbeat saw the swap first and the pass read the new revision
+    daemon.source_changed()  # then the watcher's event for that same swap arrives
+    assert not daemon.wake.is_set()
+    gitsync.publish({"c.yaml": "apiVersion: ecs-reconciler/v1\nkind: Cluster\nmetadata: {name: prod2}\n"})
+    daemon.source_changed()
+    assert daemon.wake.is_set(), "a publish the last pass has not read asks for a pass"
+
+    plain = Daemon(str(manifests({"c.yaml": "x: 1\n"})), Aws(Settings()), Settings(), alerter=Alerter([]),
+                   metrics=Metrics())  # fmt: skip
+    plain.run_pass()
+    plain.source_changed()
+    assert plain.wake.is_set(), "a plain directory changes in place: every event asks"

@@ -23,7 +23,7 @@ from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
-from reconciler.daemon.source import Snapshot, SourceMissing, read_snapshot, resolve
+from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve
 from reconciler.errors import InvalidManifests, PlanError
 from reconciler.manifests import resources_from
 from reconciler.model import Address
@@ -79,6 +79,13 @@ class Daemon:
 
     def request_pass(self) -> None:
         self.wake.set()
+
+    def source_changed(self) -> None:
+        """A file event. For git-sync's link, a pass is asked for only when the link points somewhere else than the
+        last pass read: when the heartbeat saw the swap first, the event that follows would otherwise run one more
+        full pass over the same revision (a plain directory's events always ask: its target never moves)."""
+        if find_link(self.path) is None or self._target_moved():
+            self.request_pass()
 
     def stop(self) -> None:
         self.stopping.set()
