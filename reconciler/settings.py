@@ -88,12 +88,13 @@ class WatchSettings:
 
 @dataclass(frozen=True)
 class BackoffSettings:
-    """Backoff of a failing pass (tenacity); a successful pass resets it."""
+    """Backoff of a failing pass (tenacity); a successful pass resets it; a pass request (a publish) ends a wait."""
 
     initial: float = 1.0
     """Seconds before the first retry of a failed pass."""
     max: float = 300.0
-    """Upper bound of one wait, in seconds."""
+    """Upper bound of one wait, in seconds; the resync interval caps it too, so a failing daemon tries at least as
+    often as a healthy one resyncs and converges within one resync interval after an outage ends."""
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,14 @@ against the emulator."""
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import eventually
+from structlog.testing import capture_logs
 
 from reconciler import log
 from reconciler.aws import Aws
@@ -17,7 +21,7 @@ from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.source import find_link, read_snapshot
 from reconciler.model import Address
-from reconciler.settings import DaemonSettings, Settings
+from reconciler.settings import BackoffSettings, DaemonSettings, RetrySettings, Settings
 
 WEB = Address("Service", "web", "prod")
 
@@ -113,3 +117,75 @@ def test_demo_applies_then_shows_a_drift_alerted_healed_and_resolved(aws, cli, e
     assert "drift on Service demo/web" in result.out and "healed" in result.out
     assert "enableExecuteCommand: desired false, live true" in result.out
     assert "drift resolved: Service demo/web" in result.out
+
+
+THROTTLED = (400, "ThrottlingException", "Rate exceeded")
+
+
+@pytest.fixture
+def looping(aws, example):
+    """daemon.run in a thread, over the example, each AWS call tried once; stopped at the end."""
+    started: list[tuple[Daemon, threading.Thread]] = []
+
+    def start(daemon_settings: DaemonSettings) -> Daemon:
+        settings = replace(Settings(), retry=RetrySettings(attempts=1), daemon=daemon_settings)
+        daemon = Daemon(str(example), Aws(settings), settings, alerter=Alerter([]), metrics=Metrics())
+        thread = threading.Thread(target=daemon.run, daemon=True)
+        thread.start()
+        started.append((daemon, thread))
+        return daemon
+
+    yield start
+    for daemon, thread in started:
+        daemon.stop()
+        thread.join(10)
+
+
+def web_service(ecs: Any) -> bool:
+    """The example's service exists and is active."""
+    try:
+        found = ecs.describe_services(cluster="demo", services=["web"])["services"]
+    except ecs.exceptions.ClusterNotFoundException:
+        return False
+    return bool(found) and found[0]["status"] == "ACTIVE"
+
+
+def test_a_failing_pass_is_retried_within_the_resync_interval_and_converges_after_the_outage(aws, ecs, looping):
+    """The default backoff grows to 5 minutes; capped by the resync interval, a daemon converges within one interval
+    of an outage's end instead of sleeping through minutes of a healthy AWS."""
+    aws.hooks.append(lambda _operation: THROTTLED)
+    with capture_logs() as logs:
+        looping(DaemonSettings(resync_interval=0.3))
+        eventually(lambda: len([e for e in logs if e["event"] == "pass failed; backing off"]) >= 5, what="5 retries")
+        aws.hooks.clear()
+        eventually(lambda: web_service(ecs), what="the example applied after the outage")
+    waits = [e["retry_in"] for e in logs if e["event"] == "pass failed; backing off"]
+    assert max(waits) <= 0.3, waits
+
+
+def test_a_pass_request_during_a_backoff_is_served_at_once(aws, ecs, looping):
+    failing = [True]
+    aws.hooks.append(lambda _operation: THROTTLED if failing[0] else None)
+    with capture_logs() as logs:
+        daemon = looping(DaemonSettings(resync_interval=3600, backoff=BackoffSettings(initial=600)))
+        eventually(lambda: [e for e in logs if e["event"] == "pass failed; backing off"], what="a failed pass")
+    failing[0] = False
+    daemon.request_pass()  # what a publish's file event does
+    eventually(lambda: web_service(ecs), timeout=20, what="the pass the request asked for")
+
+
+def test_a_link_event_after_the_pass_already_read_the_new_revision_asks_for_no_second_pass(aws, gitsync, manifests):
+    gitsync.publish({"c.yaml": "apiVersion: ecs-reconciler/v1\nkind: Cluster\nmetadata: {name: prod}\n"})
+    daemon = Daemon(str(gitsync.link), Aws(Settings()), Settings(), alerter=Alerter([]), metrics=Metrics())
+    daemon.run_pass()  # the heartbeat saw the swap first and the pass read the new revision
+    daemon.source_changed()  # then the watcher's event for that same swap arrives
+    assert not daemon.wake.is_set()
+    gitsync.publish({"c.yaml": "apiVersion: ecs-reconciler/v1\nkind: Cluster\nmetadata: {name: prod2}\n"})
+    daemon.source_changed()
+    assert daemon.wake.is_set(), "a publish the last pass has not read asks for a pass"
+
+    plain = Daemon(str(manifests({"c.yaml": "x: 1\n"})), Aws(Settings()), Settings(), alerter=Alerter([]),
+                   metrics=Metrics())  # fmt: skip
+    plain.run_pass()
+    plain.source_changed()
+    assert plain.wake.is_set(), "a plain directory changes in place: every event asks"

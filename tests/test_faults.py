@@ -1,16 +1,20 @@
 """Apply under injected faults (tests/faults.py, seeded, 30% of calls): throttling, 5xx, slow answers and dropped
 connections are retried to convergence in one run; lost responses (the call took effect, the answer did not
 arrive) converge in at most two, with no duplicate service and at most one surplus task definition revision per
-lost RegisterTaskDefinition answer, reused rather than multiplied on the next pass."""
+lost RegisterTaskDefinition answer, reused rather than multiplied on the next pass. The daemon lives through a
+30-second burst of faults on every call and converges after."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import eventually
 from faults import LOST, PRE_EXECUTION, Faults
+from test_daemon import get, service_at, tree
 
 from bench.fleet import cluster_names, service_names, write_fleet
 from reconciler import engine
@@ -157,3 +161,37 @@ def test_prune_converges_through_lost_delete_answers(aws, ecs, fleet):
     }
     assert live == remaining
     assert [a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]] == ["cluster-000", "cluster-001"]
+
+
+@pytest.mark.slow
+def test_the_daemon_runs_through_30_seconds_of_faults_on_every_call_and_converges_after(aws, ecs, cli, daemon, gitsync):
+    """Every AWS call fails (throttling, 500, 503, dropped connections) for 30 s while a revision is published: the
+    process stays up, /healthz answers, /readyz turns unready; once AWS answers again the revision is applied within
+    a bound set by the resync interval (the backoff is capped by it), and a plan afterwards is empty."""
+    first = gitsync.publish(tree(count=1))
+    proc = daemon(gitsync.link, "--resync-interval", "5", "--metrics-port", "0")
+    eventually(service_at(ecs, count=1, revision=first), what="the first revision applied")
+    base = f"http://127.0.0.1:{proc.wait_for_event('serving metrics')['port']}"
+    eventually(lambda: get(f"{base}/readyz")[0] == 200, what="ready before the burst")
+
+    faults = Faults(seed=1, rate=1.0, kinds=("throttle", "500", "503", "drop")).install(aws)
+    burst_ends = time.monotonic() + 30
+    second = gitsync.publish(tree(count=2))
+    readiness = set()
+    while time.monotonic() < burst_ends:
+        assert proc.process.poll() is None, "the daemon died during the burst"
+        assert get(f"{base}/healthz")[0] == 200
+        readiness.add(get(f"{base}/readyz")[0])
+        time.sleep(0.5)
+    aws.hooks.clear()
+    aws.after_hooks.clear()
+
+    assert len(proc.find("pass failed; backing off")) >= 2
+    assert {kind for _, kind in faults.injected} == {"throttle", "500", "503", "drop"}
+    assert 503 in readiness, "not ready while no pass succeeds"
+    eventually(service_at(ecs, count=2, revision=second), timeout=30, what="the published revision applied after")
+    eventually(lambda: get(f"{base}/readyz")[0] == 200, what="ready again")
+    assert len(ecs.list_services(cluster="prod")["serviceArns"]) == 1
+    assert cli("plan", gitsync.link).code == 0
+    assert not [line for line in proc.lines if "Traceback" in line]
+    assert proc.stop() == 0

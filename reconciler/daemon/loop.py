@@ -1,9 +1,10 @@
 """The level-triggered loop: events and timers only ask for a pass; each pass recomputes everything from the
 manifests and live state. At most one pass runs at a time; requests during a pass coalesce into one more.
 
-A pass that raises (an AWS error, a failed apply) is retried with exponential backoff (tenacity); a terminal
-problem (a revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to
-change, keeping live state as it is.
+A pass that raises (an AWS error, a failed apply) is retried with exponential backoff (tenacity), each wait capped
+by the resync interval and cut short by a pass request (a new revision is tried at once); a terminal problem (a
+revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to change,
+keeping live state as it is.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
-from reconciler.daemon.source import Snapshot, SourceMissing, read_snapshot, resolve
+from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve
 from reconciler.errors import InvalidManifests, PlanError
 from reconciler.manifests import resources_from
 from reconciler.model import Address
@@ -79,6 +80,13 @@ class Daemon:
     def request_pass(self) -> None:
         self.wake.set()
 
+    def source_changed(self) -> None:
+        """A file event. For git-sync's link, a pass is asked for only when the link points somewhere else than the
+        last pass read: when the heartbeat saw the swap first, the event that follows would otherwise run one more
+        full pass over the same revision (a plain directory's events always ask: its target never moves)."""
+        if find_link(self.path) is None or self._target_moved():
+            self.request_pass()
+
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
@@ -114,7 +122,10 @@ class Daemon:
         return target is not None and target != self._last_target
 
     def _pass_with_backoff(self) -> None:
-        backoff = self.settings.daemon.backoff
+        """Run a pass until it succeeds. A failing daemon retries at least as often as a healthy one resyncs, so it
+        converges within one resync interval of an outage's end; a pass request (a publish) ends a wait early."""
+        options = self.settings.daemon
+        longest = min(options.backoff.max, options.resync_interval)
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -124,11 +135,14 @@ class Daemon:
             )
 
         def sleep(seconds: float) -> None:
-            self.stopping.wait(seconds)
+            if self.wake.wait(seconds):  # a request (or stop) during the pass or the wait: retry now
+                self.wake.clear()
 
         retrying = Retrying(
             retry=retry_if_exception(lambda _exc: not self.stopping.is_set()),
-            wait=wait_exponential_jitter(initial=backoff.initial, max=backoff.max, jitter=backoff.initial),
+            wait=wait_exponential_jitter(
+                multiplier=options.backoff.initial, max=longest, jitter=options.backoff.initial
+            ),
             sleep=sleep,
             before_sleep=before_sleep,
             reraise=True,

@@ -84,7 +84,7 @@ def start(path: str, aws: Aws, settings: Settings, *, sinks: list[Sink] | None =
         threading.Thread(
             target=watch_source,
             args=(path, options.watch),
-            kwargs={"on_change": daemon.request_pass, "stop": operator.watch_stop},
+            kwargs={"on_change": daemon.source_changed, "stop": operator.watch_stop},
             name="watch",
             daemon=True,
         )
