@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_cli import SERVICE
+from test_render import CLUSTER
 
 from reconciler.cost import split_tasks
 
@@ -18,13 +20,6 @@ SPOT_256 = 2.969331575
 # ARM: 0.25 x $0.03238 + 0.5 x $0.00356 = $0.009875 an hour.
 ARM_256 = 7.20875
 
-CLUSTER = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: prod}
-spec:
-  capacityProviders: [FARGATE, FARGATE_SPOT]
-"""
 TASK = """\
 apiVersion: ecs-reconciler/v1
 kind: TaskDefinition
@@ -36,20 +31,6 @@ spec:
   memory: "512"
   containerDefinitions:
     - {name: app, image: "example/api:1.0"}
-"""
-SERVICE = """\
-apiVersion: ecs-reconciler/v1
-kind: Service
-metadata: {name: api}
-spec:
-  cluster: prod
-  taskDefinition: api
-  desiredCount: 2
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0a1b2c3d4e5f60001]
-      securityGroups: [sg-0a1b2c3d4e5f60001]
 """
 
 

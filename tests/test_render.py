@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+from test_cli import SERVICE
+
 from reconciler.diff import ABSENT, FieldChange
 from reconciler.model import Address
 from reconciler.plan import Action, Plan
@@ -38,20 +40,6 @@ spec:
       readonlyRootFilesystem: true
       environment:
         - {name: MODE, value: prod}
-"""
-SERVICE = """\
-apiVersion: ecs-reconciler/v1
-kind: Service
-metadata: {name: api}
-spec:
-  cluster: prod
-  taskDefinition: api
-  desiredCount: 2
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0a1b2c3d4e5f60001]
-      securityGroups: [sg-0a1b2c3d4e5f60001]
 """
 
 
