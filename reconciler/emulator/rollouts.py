@@ -1,0 +1,95 @@
+"""The emulator's model of service deployments: a rollout that completes, fails or hangs, as chosen."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.utils import utcnow
+from moto.ecs.models import EC2ContainerServiceBackend
+
+ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
+"""How emulated deployments end (read when a service is described, so a test can set it with monkeypatch.setenv):
+
+* ``complete`` (the default): the tasks start and pass their health checks, as on AWS when the image runs; the
+  PRIMARY deployment reaches rolloutState COMPLETED with runningCount == desiredCount ``ROLLOUT_SECONDS`` after
+  CreateService/UpdateService, and the service logs "has reached a steady state".
+* ``fail``: the tasks stop before becoming healthy (a bad image, a crashing container); the deployment circuit
+  breaker marks the PRIMARY deployment FAILED and the service logs why.
+* ``stuck``: the tasks never become healthy and no circuit breaker fires (AWS's default deployment settings): the
+  deployment stays IN_PROGRESS with fewer tasks running than desired, for ever.
+"""
+ROLLOUT_SECONDS = 0.2
+"""How long an emulated deployment takes to settle (AWS takes minutes; tests and the demo should not)."""
+
+
+def _event(service: Any, message: str) -> None:
+    service.events.insert(0, {"id": f"{time.time_ns():x}", "createdAt": utcnow(), "message": message})
+
+
+def _start_rollout(service: Any, *, previous_running: int) -> None:
+    # ECS developer guide, "Deployment types": CreateService and UpdateService start a rolling deployment; until
+    # the new tasks are running and healthy the PRIMARY deployment is IN_PROGRESS with fewer running than desired.
+    # moto fixed the state at creation from MOTO_ECS_SERVICE_RUNNING and never moved it.
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+    if primary is None:
+        return
+    service.rollout_started = time.monotonic()
+    running = min(previous_running, service.desired_count)
+    service.running_count = running
+    service.pending_count = service.desired_count - running
+    primary.update(
+        rolloutState="IN_PROGRESS",
+        rolloutStateReason=f"ECS deployment {primary['id']} in progress.",
+        runningCount=running,
+        pendingCount=service.desired_count - running,
+        failedTasks=0,
+        updatedAt=utcnow(),
+    )
+    _event(service, f"(service {service.name}) has started {service.desired_count - running} tasks.")
+
+
+def _advance_rollout(service: Any) -> None:
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+    started = getattr(service, "rollout_started", None)
+    if primary is None or started is None or primary.get("rolloutState") != "IN_PROGRESS":
+        return
+    mode = os.environ.get(ROLLOUT_ENV, "complete")
+    if mode == "stuck" or time.monotonic() - started < ROLLOUT_SECONDS:
+        return
+    if mode == "fail":
+        failed = max(service.desired_count, 1)
+        primary.update(
+            rolloutState="FAILED",
+            rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+            failedTasks=failed,
+            runningCount=0,
+            pendingCount=0,
+            updatedAt=utcnow(),
+        )
+        service.running_count, service.pending_count = 0, 0
+        _event(
+            service,
+            f"(service {service.name}) (deployment {primary['id']}) deployment failed: tasks failed to start.",
+        )
+        return
+    primary.update(
+        rolloutState="COMPLETED",
+        rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+        runningCount=service.desired_count,
+        pendingCount=0,
+        updatedAt=utcnow(),
+    )
+    service.running_count, service.pending_count = service.desired_count, 0
+    _event(service, f"(service {service.name}) has reached a steady state.")
+
+
+def _describe_services(
+    original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any
+) -> Any:
+    services, failures = original(self, *args, **kwargs)
+    for service in services:
+        _advance_rollout(service)
+    return services, failures
