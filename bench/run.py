@@ -99,7 +99,7 @@ class Bench:
 def floor_calls(bench: Bench) -> Counter[str]:
     """The fewest calls that read the fleet's state, by operation: DescribeClusters takes 100 names, DescribeServices
     10 per cluster, DescribeTaskDefinition one family; DescribeScalableTargets 50 resource ids, DescribeScalingPolicies
-    and DescribeScheduledActions 50 a page across the namespace, DescribeLogGroups 50 a page under a shared prefix;
+    10 a page and DescribeScheduledActions 50 a page across the namespace, DescribeLogGroups 50 names a call;
     tags of scalable targets and log groups are one ListTagsForResource each (no batch read exists). Nothing else
     needs listing (no prune)."""
     of_kind = lambda kind: [r for r in bench.resources if r.address.kind == kind]  # noqa: E731
@@ -113,7 +113,7 @@ def floor_calls(bench: Bench) -> Counter[str]:
             "DescribeServices": sum(math.ceil(n / 10) for n in per_cluster.values()),
             "DescribeTaskDefinition": len(of_kind("TaskDefinition")),
             "DescribeScalableTargets": math.ceil(len(scaled) / 50),
-            "DescribeScalingPolicies": max(1, math.ceil(policies / 50)) if scaled else 0,
+            "DescribeScalingPolicies": max(1, math.ceil(policies / 10)) if scaled else 0,
             "DescribeScheduledActions": max(1, math.ceil(actions / 50)) if scaled else 0,
             "DescribeLogGroups": math.ceil(len(groups) / 50),
             "ListTagsForResource": len(scaled) + len(groups),
@@ -167,8 +167,8 @@ def baseline_read(bench: Bench) -> None:
                 "ScalableTargets"
             ]:
                 scaling.list_tags_for_resource(ResourceARN=target["ScalableTargetARN"])
-        for operation in ("describe_scaling_policies", "describe_scheduled_actions"):
-            for _page in scaling.get_paginator(operation).paginate(ServiceNamespace="ecs", MaxResults=50):
+        for operation in ("describe_scaling_policies", "describe_scheduled_actions"):  # 10 and 50 a page
+            for _page in scaling.get_paginator(operation).paginate(ServiceNamespace="ecs"):
                 pass
     if by_kind.get("LogGroup"):
         logs = boto3.client("logs", **connection)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import boto3
 import pytest
 from conftest import REGION
 from test_cli import CLUSTER, SERVICE, TASK
 
+from reconciler.aws import Aws
 from reconciler.emulator import ECS_TASKS_TRUST
-from reconciler.settings import MANAGED_TAG_KEY
+from reconciler.kinds import log_group
+from reconciler.settings import MANAGED_TAG_KEY, Settings
 
 LOG_GROUP = """\
 apiVersion: ecs-reconciler/v1
@@ -139,3 +142,23 @@ def test_log_group_retention_key_tags_and_prune_follow_the_manifest(aws, cli, lo
     assert cli("plan", root).code == 0, "without --prune a managed group no longer declared is left alone"
     assert cli("apply", root, "--prune").code == 0
     assert logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"] == []
+
+
+def test_many_log_groups_are_observed_50_names_a_call_exactly(aws, logs):
+    wanted = [f"/ecs/app-{i}" for i in range(60)] + ["/aws/batch/job", "/ecs/never-created"]
+    for i in range(60):
+        logs.create_log_group(logGroupName=f"/ecs/app-{i}", tags={"n": str(i)})
+        logs.put_retention_policy(logGroupName=f"/ecs/app-{i}", retentionInDays=7 if i % 2 else 30)
+    logs.create_log_group(logGroupName="/aws/batch/job")
+    for near_miss in ("/ecs/app-1x", "/ecs/app-100", "/ecs/never-created/child"):  # same prefixes, not wanted
+        logs.create_log_group(logGroupName=near_miss)
+    client = Aws(Settings(endpoint_url=aws.endpoint_url, region=REGION))
+
+    aws.reset_calls()
+    found = log_group.observe(client, wanted)
+
+    assert Counter(aws.calls) == {"DescribeLogGroups": 2, "ListTagsForResource": 61}  # 62 names; one tag read each
+    assert sorted(a.name for a in found) == sorted(set(wanted) - {"/ecs/never-created"})
+    live = found[log_group.address("/ecs/app-3", {})]
+    assert live.body["retentionInDays"] == 7 and live.body["tags"] == {"n": "3"}
+    assert found[log_group.address("/ecs/app-4", {})].body["retentionInDays"] == 30

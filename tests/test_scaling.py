@@ -4,6 +4,7 @@ after apply, what the plan says about drift, and desiredCount ownership."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
 import boto3
@@ -11,7 +12,10 @@ import pytest
 from conftest import REGION
 from test_cli import CLUSTER, SERVICE, TASK
 
-from reconciler.settings import MANAGED_TAG_KEY
+from reconciler.aws import Aws
+from reconciler.kinds import scaling
+from reconciler.model import Address
+from reconciler.settings import MANAGED_TAG_KEY, Settings
 
 RESOURCE_ID = "service/prod/api"
 WHERE = {"ServiceNamespace": "ecs", "ResourceId": RESOURCE_ID, "ScalableDimension": "ecs:service:DesiredCount"}
@@ -265,3 +269,91 @@ def test_an_unmanaged_scalable_target_is_adopted_by_tagging_it(aws, cli, scaled,
     assert cli("apply", scaled, "--adopt").code == 0
     assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"][MANAGED_TAG_KEY] == "ecs-reconciler"
     assert cli("plan", scaled).code == 0
+
+
+def scale_fleet(ecs, autoscaling, cloudwatch, services: list[str], *, cluster: str = "fleet") -> None:
+    """Create ``services`` and register them as scalable targets, each with two policies (the first step scaling
+    with an alarm) and five scheduled actions."""
+    ecs.create_cluster(clusterName=cluster)
+    ecs.register_task_definition(family="app", containerDefinitions=[{"name": "app", "image": "app", "memory": 128}])
+    for name in services:
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition="app", desiredCount=1)
+        where = {**WHERE, "ResourceId": f"service/{cluster}/{name}"}
+        autoscaling.register_scalable_target(**where, MinCapacity=1, MaxCapacity=4, Tags={MANAGED_TAG_KEY: "x"})
+        step = autoscaling.put_scaling_policy(
+            **where,
+            PolicyName="step",
+            PolicyType="StepScaling",
+            StepScalingPolicyConfiguration={
+                "AdjustmentType": "ChangeInCapacity",
+                "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}],
+            },
+        )
+        cloudwatch.put_metric_alarm(
+            AlarmName=f"{name}-step",
+            MetricName="CPUUtilization",
+            Namespace="AWS/ECS",
+            Statistic="Average",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=80,
+            ComparisonOperator="GreaterThanThreshold",
+            AlarmActions=[step["PolicyARN"]],
+        )
+        autoscaling.put_scaling_policy(
+            **where,
+            PolicyName="cpu",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 50,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+            },
+        )
+        for hour in range(5):
+            autoscaling.put_scheduled_action(
+                **where,
+                ScheduledActionName=f"at-{hour}",
+                Schedule=f"cron(0 {hour} * * ? *)",
+                ScalableTargetAction={"MinCapacity": 1, "MaxCapacity": hour + 1},
+            )
+
+
+def test_many_targets_are_observed_by_namespace_pages_with_the_same_state(aws, ecs, autoscaling, cloudwatch):
+    services = [f"svc-{i:02d}" for i in range(12)]
+    scale_fleet(ecs, autoscaling, cloudwatch, services)
+    scale_fleet(ecs, autoscaling, cloudwatch, ["svc-00", "svc-0"], cluster="other")  # listed too, never mixed in
+    client = Aws(Settings(endpoint_url=aws.endpoint_url, region=REGION))
+    addresses = [Address("Service", name, "fleet") for name in services]
+
+    aws.reset_calls()
+    shared = scaling.observe(client, addresses)
+    calls = Counter(aws.calls)
+
+    # 28 policies in the namespace, 10 a page; 70 scheduled actions, 50 a page; one tag and one alarm read each.
+    assert calls == {
+        "DescribeScalableTargets": 1,
+        "DescribeScalingPolicies": 3,
+        "DescribeScheduledActions": 2,
+        "ListTagsForResource": 12,
+        "DescribeAlarms": 12,
+    }
+    one_by_one = {a: live for addr in addresses for a, live in scaling.observe(client, [addr]).items()}
+    assert shared == one_by_one
+    assert sorted(a.name for a in shared) == services
+    body = shared[scaling.address("x", {"service": "svc-03", "cluster": "fleet"})].body
+    assert sorted(p["policyName"] for p in body["policies"]) == ["cpu", "step"]
+    assert next(p for p in body["policies"] if p["policyName"] == "step")["alarm"]["alarmName"] == "svc-03-step"
+    assert sorted(a["scheduledActionName"] for a in body["scheduledActions"]) == [f"at-{h}" for h in range(5)]
+
+
+def test_a_handful_of_targets_is_read_target_by_target(aws, ecs, autoscaling, cloudwatch):
+    services = [f"svc-{i}" for i in range(scaling.SHARED_LISTING_FROM - 1)]
+    scale_fleet(ecs, autoscaling, cloudwatch, services + ["unwanted-1", "unwanted-2"])
+    client = Aws(Settings(endpoint_url=aws.endpoint_url, region=REGION))
+
+    aws.reset_calls()
+    found = scaling.observe(client, [Address("Service", name, "fleet") for name in services])
+
+    assert Counter(aws.calls)["DescribeScalingPolicies"] == len(services)
+    assert Counter(aws.calls)["DescribeScheduledActions"] == len(services)
+    assert sorted(a.name for a in found) == services

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
-from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse, _build_scheduled_action
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Service, TaskDefinition
 from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.logs.exceptions import InvalidParameterException as LogsInvalidParameterException
 from moto.logs.responses import LogsResponse
 
 from reconciler.emulator.rollouts import _describe_services, _start_rollout
@@ -77,6 +80,9 @@ def patch_moto() -> None:
         ApplicationAutoScalingResponse.list_tags_for_resource = _scaling_list_tags  # type: ignore[attr-defined]
         LogsResponse.associate_kms_key = _associate_kms_key  # type: ignore[attr-defined]
         LogsResponse.disassociate_kms_key = _disassociate_kms_key  # type: ignore[attr-defined]
+        _patch(LogsResponse, "describe_log_groups", _describe_log_groups)
+        _patch(ApplicationAutoscalingBackend, "describe_scaling_policies", _describe_scaling_policies)
+        ApplicationAutoScalingResponse.describe_scheduled_actions = _describe_scheduled_actions  # type: ignore[method-assign]
         _patched = True
 
 
@@ -91,6 +97,69 @@ def _disassociate_kms_key(self: Any) -> str:
     # CloudWatch Logs API reference, DisassociateKmsKey: the group is no longer encrypted with the key.
     self.logs_backend.groups[self._get_param("logGroupName")].kms_key_id = None
     return ""
+
+
+def _describe_log_groups(original: Callable[..., Any], self: LogsResponse) -> str:
+    # CloudWatch Logs API reference, DescribeLogGroups: logGroupIdentifiers (1 to 50; names in an account that is not
+    # a monitoring account) answers just those groups, skipping names that do not exist, and excludes the name
+    # prefix and pattern filters. moto ignored it and listed every group.
+    identifiers = self._get_param("logGroupIdentifiers")
+    if identifiers is None:
+        return str(original(self))
+    if (
+        not 1 <= len(identifiers) <= 50
+        or self._get_param("logGroupNamePrefix")
+        or self._get_param("logGroupNamePattern")
+    ):
+        raise LogsInvalidParameterException("logGroupIdentifiers takes 1 to 50 names and no name prefix or pattern")
+    groups = [group for name, group in sorted(self.logs_backend.groups.items()) if name in set(identifiers)]
+    return json.dumps({"logGroups": [group.to_describe_dict() for group in groups]})
+
+
+_POLICIES_PAGE = 10
+_ACTIONS_PAGE = 50
+
+
+def _page(items: list[Any], size: int, token: str | None) -> tuple[list[Any], str | None]:
+    start = int(token or 0)
+    return items[start : start + size], str(start + size) if start + size < len(items) else None
+
+
+def _describe_scaling_policies(
+    original: Callable[..., Any], self: ApplicationAutoscalingBackend, **kwargs: Any
+) -> tuple[str | None, list[Any]]:
+    # Application Auto Scaling API reference, DescribeScalingPolicies: MaxResults is 1 to 10 and defaults to 10
+    # (moto paged 100 at a time and took any size); ResourceId filters by the exact id (moto also matched ids
+    # contained in it).
+    size = kwargs["max_results"] or _POLICIES_PAGE
+    if not 1 <= size <= _POLICIES_PAGE:
+        raise AWSValidationException(f"MaxResults must be between 1 and {_POLICIES_PAGE}")
+    policies = [
+        p
+        for p in self.policies.values()
+        if p.service_namespace == kwargs["service_namespace"]
+        and kwargs["resource_id"] in (None, p.resource_id)
+        and kwargs["scalable_dimension"] in (None, p.scalable_dimension)
+    ]
+    page, token = _page(policies, size, kwargs["next_token"])
+    return token, page
+
+
+def _describe_scheduled_actions(self: ApplicationAutoScalingResponse) -> str:
+    # Application Auto Scaling API reference, DescribeScheduledActions: up to MaxResults (1 to 50, default 50)
+    # actions a page, with a NextToken for the rest. moto returned every action at once.
+    params = json.loads(self.body)
+    size = params.get("MaxResults") or _ACTIONS_PAGE
+    if not 1 <= size <= _ACTIONS_PAGE:
+        raise AWSValidationException(f"MaxResults must be between 1 and {_ACTIONS_PAGE}")
+    actions = self.applicationautoscaling_backend.describe_scheduled_actions(
+        scheduled_action_names=params.get("ScheduledActionNames"),
+        service_namespace=params.get("ServiceNamespace"),
+        resource_id=params.get("ResourceId"),
+        scalable_dimension=params.get("ScalableDimension"),
+    )
+    page, token = _page(actions, size, params.get("NextToken"))
+    return json.dumps({"ScheduledActions": [_build_scheduled_action(a) for a in page], "NextToken": token})
 
 
 def _patch(cls: type, name: str, replacement: Callable[..., Any]) -> None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 
@@ -58,8 +59,6 @@ def _register_scalable_target_response(self: ApplicationAutoScalingResponse) -> 
 
 
 def _tagged_target(self: ApplicationAutoScalingResponse) -> dict[str, str]:
-    from moto.applicationautoscaling.exceptions import AWSValidationException
-
     arn = self._get_param("ResourceARN")
     tags = _target_tags(self.applicationautoscaling_backend)
     if arn not in tags:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.aws import Aws
+from reconciler.aws import Aws, batches
 from reconciler.diff import FieldChange, compare, project
 from reconciler.errors import ManifestError
 from reconciler.model import Address, Live, Resource
@@ -70,14 +70,6 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
     return compare(project(normalize(live.body), desired), desired)
 
 
-def _describe(aws: Aws, name: str) -> Live | None:
-    groups = aws.pages("logs", "DescribeLogGroups", "logGroups", name, logGroupNamePrefix=name)
-    body = next((g for g in groups if g.get("logGroupName") == name), None)
-    if body is None:
-        return None
-    return _live(aws, body)
-
-
 def _arn(body: Mapping[str, Any]) -> str:
     return str(body.get("logGroupArn") or str(body["arn"]).removesuffix(":*"))
 
@@ -89,9 +81,18 @@ def _live(aws: Aws, body: Mapping[str, Any]) -> Live:
 
 
 def observe(aws: Aws, names: list[str]) -> dict[Address, Live]:
-    """DescribeLogGroups by name prefix (exact match kept), one per group, concurrently; tags read alongside."""
-    found = aws.map(lambda name: _describe(aws, name), sorted(set(names)))
-    return {live.address: live for live in found if live is not None}
+    """DescribeLogGroups by exact name, 50 names per call (``logGroupIdentifiers``: in an account that is not a
+    cross-account monitoring account it takes names, and answers only the groups that exist), chunks read
+    concurrently; tags read alongside, one call per group."""
+    wanted = set(names)
+
+    def describe(chunk: list[str]) -> list[dict[str, Any]]:
+        return aws.pages("logs", "DescribeLogGroups", "logGroups", ",".join(chunk), logGroupIdentifiers=chunk)
+
+    groups = [
+        g for page in aws.map(describe, batches(sorted(wanted), 50)) for g in page if g.get("logGroupName") in wanted
+    ]
+    return {live.address: live for live in aws.map(lambda body: _live(aws, body), groups)}
 
 
 def list_managed(aws: Aws) -> dict[Address, Live]:

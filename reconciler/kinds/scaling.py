@@ -233,20 +233,46 @@ def _address_of(rid: str) -> Address | None:
     return Address(KIND, parts[2], parts[1]) if len(parts) == 3 and parts[0] == "service" else None
 
 
-def _live(aws: Aws, target: Mapping[str, Any]) -> Live | None:
+SHARED_LISTING_FROM = 5
+"""From this many scalable targets read at once, their policies and scheduled actions come from one listing of the
+whole ``ecs`` namespace, split by ResourceId; below it, from reads target by target. The arithmetic, in calls:
+target by target costs 2 per target (DescribeScalingPolicies and DescribeScheduledActions, one page each); the
+listing costs ceil(P / 10) + ceil(A / 50) for the P ECS scaling policies (10 a page, the documented maximum) and A
+scheduled actions (50 a page) in the account and region, ours or not. At 5 targets both cost 10 calls while the
+account holds up to 90 ECS policies and 50 actions, i.e. 18 policies per target read, several times what a service
+has (1 to 3); below 5 the per-target reads cost at most 8 calls (read concurrently) and the listing would win only
+in an account with almost no other ECS scaling."""
+_PARTS = (("DescribeScalingPolicies", "ScalingPolicies"), ("DescribeScheduledActions", "ScheduledActions"))
+
+
+def _listing(aws: Aws, operation: str, key: str, rid: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """One target's items (ScalableDimension may be given only with a ResourceId), or the whole namespace's."""
+    where = {"ResourceId": rid, "ScalableDimension": DIMENSION} if rid else {}
+    items = aws.pages(AAS, operation, key, rid or NAMESPACE, token="NextToken", ServiceNamespace=NAMESPACE, **where)
+    return key, items
+
+
+def _parts(aws: Aws, rids: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Each target's policies and scheduled actions (API shapes, by ResourceId then key), read as
+    ``SHARED_LISTING_FROM`` decides; either way only exact ResourceId and dimension matches are kept."""
+    shared = len(rids) >= SHARED_LISTING_FROM
+    jobs = [(op, key, None) for op, key in _PARTS] if shared else [(op, key, r) for r in rids for op, key in _PARTS]
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {rid: {key: [] for _, key in _PARTS} for rid in rids}
+    for key, items in aws.map(lambda job: _listing(aws, *job), jobs):
+        for item in items:
+            if item.get("ResourceId") in out and item.get("ScalableDimension") == DIMENSION:
+                out[item["ResourceId"]][key].append(item)
+    return out
+
+
+def _live(aws: Aws, target: Mapping[str, Any], parts: Mapping[str, list[dict[str, Any]]]) -> Live | None:
     rid = str(target["ResourceId"])
     addr = _address_of(rid)
     if addr is None:
         return None
-    where = {"ServiceNamespace": NAMESPACE, "ResourceId": rid, "ScalableDimension": DIMENSION}
     tags = aws.call(AAS, "ListTagsForResource", rid, ResourceARN=target["ScalableTargetARN"]).get("Tags", {})
-    policies = [
-        p
-        for p in aws.pages(AAS, "DescribeScalingPolicies", "ScalingPolicies", rid, token="NextToken", **where)
-        if p.get("ResourceId") == rid
-    ]
     camel_policies = []
-    for policy in policies:
+    for policy in parts["ScalingPolicies"]:
         item = from_api_case(AAS, "DescribeScalingPolicies", policy, shape="ScalingPolicy")
         if policy.get("PolicyType") == "StepScaling":
             alarms = aws.pages(
@@ -255,14 +281,12 @@ def _live(aws: Aws, target: Mapping[str, Any]) -> Live | None:
             if alarms:
                 item["alarm"] = from_api_case("cloudwatch", "DescribeAlarms", alarms[0], shape="MetricAlarm")
         camel_policies.append(item)
-    actions = aws.pages(AAS, "DescribeScheduledActions", "ScheduledActions", rid, token="NextToken", **where)
     body = {
         "target": from_api_case(AAS, "DescribeScalableTargets", target, shape="ScalableTarget"),
         "policies": camel_policies,
         "scheduledActions": [
             from_api_case(AAS, "DescribeScheduledActions", a, shape="ScheduledAction")
-            for a in actions
-            if a.get("ResourceId") == rid
+            for a in parts["ScheduledActions"]
         ],
         "tags": tags,
     }
@@ -287,20 +311,26 @@ def _targets(aws: Aws, ids: list[str] | None) -> list[dict[str, Any]]:
     return [t for page in aws.map(describe, chunks) for t in page if t.get("ScalableDimension") == DIMENSION]
 
 
+def _lives(aws: Aws, targets: list[dict[str, Any]]) -> list[Live]:
+    """The targets with their tags, policies (step-scaling ones with their alarm) and scheduled actions."""
+    parts = _parts(aws, sorted({str(t["ResourceId"]) for t in targets}))
+    lives = aws.map(lambda t: _live(aws, t, parts[str(t["ResourceId"])]), targets)
+    return [live for live in lives if live is not None]
+
+
 def observe(aws: Aws, services: list[Address]) -> dict[Address, Live]:
     """The scalable targets of the given services (DescribeScalableTargets, 50 resource ids per call), each with
-    its tags, policies, step-scaling alarms and scheduled actions (read concurrently, target by target)."""
+    its tags (one call per target), policies, step-scaling alarms (one call per step-scaling policy) and scheduled
+    actions (per target or namespace-wide, see ``SHARED_LISTING_FROM``)."""
     ids = sorted({resource_id(str(a.cluster), a.name) for a in services})
     if not ids:
         return {}
-    lives = aws.map(lambda t: _live(aws, t), _targets(aws, ids))
-    return {live.address: live for live in lives if live is not None}
+    return {live.address: live for live in _lives(aws, _targets(aws, ids))}
 
 
 def list_managed(aws: Aws) -> dict[Address, Live]:
     """Every ECS service scalable target that carries the managed-by tag (for prune)."""
-    lives = aws.map(lambda t: _live(aws, t), _targets(aws, None))
-    return {live.address: live for live in lives if live is not None and live.managed}
+    return {live.address: live for live in _lives(aws, _targets(aws, None)) if live.managed}
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
