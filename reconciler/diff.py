@@ -48,13 +48,16 @@ def key_values(items: Iterable[Mapping[str, Any]] | None, key: str, value: str) 
     return {str(item[key]): item.get(value) for item in items or [] if key in item}
 
 
-def user_tags(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+def tag_map(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> dict[str, str]:
+    """Tags as a mapping, from ECS's ``[{key, value}]`` list or the ``{key: value}`` map other APIs use."""
+    if isinstance(tags, Mapping):
+        return dict(tags)
+    return key_values(tags, "key", "value")
+
+
+def user_tags(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> dict[str, str]:
     """Tags as a mapping, without the tool's own ``ecs-reconciler/`` tags and AWS-reserved ``aws:`` tags."""
-    return {
-        k: v
-        for k, v in key_values(tags, "key", "value").items()
-        if not k.startswith("ecs-reconciler/") and not k.startswith("aws:")
-    }
+    return {k: v for k, v in tag_map(tags).items() if not k.startswith(("ecs-reconciler/", "aws:"))}
 
 
 def short_name(arn_or_name: str) -> str:

@@ -5,25 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.diff import key_values, user_tags
+from reconciler.diff import key_values, tag_map, user_tags
 from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 
 REVISION_TAG_KEY = "ecs-reconciler/revision"
 """Tag naming the git revision whose pass last changed the resource (when the revision is known)."""
 
 
-def is_managed(tags: Iterable[Mapping[str, Any]] | None) -> bool:
-    """The resource carries the managed-by tag."""
-    return key_values(tags, "key", "value").get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+def is_managed(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> bool:
+    """The resource carries the managed-by tag (tags as an ECS list or a plain map)."""
+    return tag_map(tags).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+
+
+def own_tags(*, revision: str | None) -> dict[str, str]:
+    """The tool's own tags: managed-by, and the git revision when known."""
+    return {MANAGED_TAG_KEY: MANAGED_TAG_VALUE, **({REVISION_TAG_KEY: revision} if revision else {})}
+
+
+def managed_tag_map(
+    tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None, *, revision: str | None
+) -> dict[str, str]:
+    """The user's tags plus the tool's own, as a plain map (the form Logs and Application Auto Scaling take)."""
+    return {**user_tags(tags), **own_tags(revision=revision)}
 
 
 def managed_tags(tags: Iterable[Mapping[str, Any]] | None, *, revision: str | None) -> list[dict[str, str]]:
-    """The user's tags plus the tool's own (managed-by, and the revision when known), as an API tag list."""
-    merged = dict(user_tags(tags))
-    merged[MANAGED_TAG_KEY] = MANAGED_TAG_VALUE
-    if revision:
-        merged[REVISION_TAG_KEY] = revision
-    return [{"key": k, "value": v} for k, v in merged.items()]
+    """The user's tags plus the tool's own, as an ECS tag list."""
+    return [{"key": k, "value": v} for k, v in managed_tag_map(tags, revision=revision).items()]
 
 
 def sync_tags(

@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.diff import FieldChange, compare, project
+from reconciler.diff import FieldChange, compare, project, user_tags
 from reconciler.errors import ManifestError
 from reconciler.model import Address, Live, Resource
 from reconciler.schema import ShapeProblem, check_spec
-from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
-from reconciler.tags import REVISION_TAG_KEY
+from reconciler.tags import is_managed, managed_tag_map
 
 KIND = "LogGroup"
 NAME_FIELD = "logGroupName"
@@ -50,16 +49,12 @@ def check(resource: Resource) -> list[ManifestError]:
     return []
 
 
-def _user_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
-    return {k: v for k, v in (tags or {}).items() if not k.startswith(("ecs-reconciler/", "aws:"))}
-
-
 def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Comparable form of a spec or a DescribeLogGroups entry (with its tags). No retention means never expire."""
     return {
         "retentionInDays": doc.get("retentionInDays"),
         "kmsKeyId": doc.get("kmsKeyId"),
-        "tags": _user_tags(doc.get("tags")),
+        "tags": user_tags(doc.get("tags")),
     }
 
 
@@ -77,7 +72,7 @@ def _arn(body: Mapping[str, Any]) -> str:
 def _live(aws: Aws, body: Mapping[str, Any]) -> Live:
     tags = aws.call("logs", "ListTagsForResource", body["logGroupName"], resourceArn=_arn(body)).get("tags", {})
     body = {**body, "tags": tags}
-    return Live(Address(KIND, str(body["logGroupName"])), body, managed=tags.get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE)
+    return Live(Address(KIND, str(body["logGroupName"])), body, managed=is_managed(tags))
 
 
 def observe(aws: Aws, names: list[str]) -> dict[Address, Live]:
@@ -102,17 +97,16 @@ def list_managed(aws: Aws) -> dict[Address, Live]:
     return {live.address: live for live in lives if live.managed}
 
 
-def _tags(spec: Mapping[str, Any], revision: str | None) -> dict[str, str]:
-    tags = {**_user_tags(spec.get("tags")), MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
-    if revision:
-        tags[REVISION_TAG_KEY] = revision
-    return tags
-
-
 def create(aws: Aws, resource: Resource, *, revision: str | None) -> None:
     name, spec = resource.address.name, resource.spec
     args = {k: v for k, v in spec.items() if k != "retentionInDays"}
-    aws.call("logs", "CreateLogGroup", name, logGroupName=name, **{**args, "tags": _tags(spec, revision)})
+    aws.call(
+        "logs",
+        "CreateLogGroup",
+        name,
+        logGroupName=name,
+        **{**args, "tags": managed_tag_map(spec.get("tags"), revision=revision)},
+    )
     if spec.get("retentionInDays") is not None:
         aws.call("logs", "PutRetentionPolicy", name, logGroupName=name, retentionInDays=spec["retentionInDays"])
 
@@ -131,9 +125,9 @@ def update(aws: Aws, resource: Resource, live: Live, changes: list[FieldChange],
         else:
             aws.call("logs", "DisassociateKmsKey", name, logGroupName=name)
     arn, live_tags = _arn(live.body), dict(live.body.get("tags") or {})
-    wanted = _tags(spec, revision)
+    wanted = managed_tag_map(spec.get("tags"), revision=revision)
     to_add = {k: v for k, v in wanted.items() if live_tags.get(k) != v}
-    to_remove = sorted(set(_user_tags(live_tags)) - set(wanted)) if "tags" in spec else []
+    to_remove = sorted(set(user_tags(live_tags)) - set(wanted)) if "tags" in spec else []
     if to_add:
         aws.call("logs", "TagResource", name, resourceArn=arn, tags=to_add)
     if to_remove:

@@ -16,8 +16,7 @@ from reconciler.errors import ManifestError
 from reconciler.model import Address, Live, Resource
 from reconciler.names import check_ecs_name
 from reconciler.schema import ShapeProblem, check_spec, from_api_case, to_api_case, utc_timestamp
-from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
-from reconciler.tags import REVISION_TAG_KEY
+from reconciler.tags import is_managed, own_tags
 
 KIND = "ScalingPolicy"
 NAME_FIELD = None
@@ -290,7 +289,7 @@ def _live(aws: Aws, target: Mapping[str, Any], parts: Mapping[str, list[dict[str
         ],
         "tags": tags,
     }
-    return Live(addr, body, managed=tags.get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE)
+    return Live(addr, body, managed=is_managed(tags))
 
 
 def _targets(aws: Aws, ids: list[str] | None) -> list[dict[str, Any]]:
@@ -379,13 +378,9 @@ def _delete_action(aws: Aws, addr: Address, name: str) -> None:
     aws.call(AAS, "DeleteScheduledAction", f"{addr} {name}", **_where(addr), ScheduledActionName=name)
 
 
-def _tags(revision: str | None) -> dict[str, str]:
-    return {MANAGED_TAG_KEY: MANAGED_TAG_VALUE, **({REVISION_TAG_KEY: revision} if revision else {})}
-
-
 def create(aws: Aws, resource: Resource, *, revision: str | None) -> None:
     """Scalable target (tagged as ours), then each policy with its alarm, then each scheduled action."""
-    _register(aws, resource, tags=_tags(revision))
+    _register(aws, resource, tags=own_tags(revision=revision))
     for policy in resource.spec.get("policies", []):
         _put_policy(aws, resource, policy)
     for action in resource.spec.get("scheduledActions", []):
@@ -399,7 +394,7 @@ def update(aws: Aws, resource: Resource, live: Live, changes: list[FieldChange],
     changed = {c.path.split(".", 1)[0] for c in changes}
     if changed & set(TARGET_FIELDS):
         _register(aws, resource, tags=None)
-    tags = _tags(revision)
+    tags = own_tags(revision=revision)
     if any(live.body.get("tags", {}).get(k) != v for k, v in tags.items()):
         arn = str(live.body["target"]["scalableTargetARN"])
         aws.call(AAS, "TagResource", str(addr), ResourceARN=arn, Tags=tags)
