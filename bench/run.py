@@ -31,10 +31,10 @@ from bench.daemon import Daemon, GitSyncLink
 from bench.fleet import SCALED_EVERY, service_names, write_fleet
 from reconciler import engine, log
 from reconciler.aws import Aws
+from reconciler.core.manifests import load_resources
+from reconciler.core.model import Resource
+from reconciler.core.settings import ApplySettings, Settings
 from reconciler.emulator import READ_PREFIXES
-from reconciler.manifests import load_resources
-from reconciler.model import Resource
-from reconciler.settings import ApplySettings, Settings
 
 REGION = "us-east-1"
 

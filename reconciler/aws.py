@@ -13,8 +13,8 @@ import botocore.exceptions
 from botocore.config import Config
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from reconciler.errors import AwsError, RetryableAwsError
-from reconciler.settings import Settings
+from reconciler.core.errors import AwsError, RetryableAwsError
+from reconciler.core.settings import Settings
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -11,15 +11,16 @@ from dataclasses import replace
 
 import structlog
 
-from reconciler import cost, engine, export, log, rollout, security
+from reconciler import engine, export, log, rollout
 from reconciler.aws import Aws
-from reconciler.errors import InvalidManifests, ReconcilerError, UsageError
-from reconciler.manifests import SsmReader, load_resources, load_var_file
-from reconciler.model import Resource
-from reconciler.plan import Plan
-from reconciler.render import RENDERERS, finding_text, findings_heading, render_text, summary_line
-from reconciler.settings import ApplySettings, DaemonSettings, LeaseSettings, SecuritySettings, Settings
-from reconciler.variables import VARIABLE, merge_sources
+from reconciler.core import cost, security
+from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
+from reconciler.core.manifests import SsmReader, load_resources, load_var_file
+from reconciler.core.model import Resource
+from reconciler.core.plan import Plan
+from reconciler.core.render import RENDERERS, finding_text, findings_heading, render_text, summary_line
+from reconciler.core.settings import ApplySettings, DaemonSettings, LeaseSettings, SecuritySettings, Settings
+from reconciler.core.variables import VARIABLE, merge_sources
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.errors import AwsError, InvalidManifests
+from reconciler.core.errors import AwsError, InvalidManifests
+from reconciler.core.manifests import awslogs_groups, check_references, check_roles, role_refs
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import Plan, make_plan, service_revisions_in_use
+from reconciler.core.settings import ApplySettings
+from reconciler.core.variables import Parameter
 from reconciler.executor import Outcome, execute
 from reconciler.kinds import cluster, log_group, scaling, service, task_definition
-from reconciler.manifests import awslogs_groups, check_references, check_roles, role_refs
-from reconciler.model import Address, Live, Resource
-from reconciler.plan import Plan, make_plan, service_revisions_in_use
-from reconciler.settings import ApplySettings
-from reconciler.variables import Parameter
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from typing import Literal
 import structlog
 
 from reconciler.aws import Aws
-from reconciler.errors import PlanError, ReconcilerError
+from reconciler.core.errors import PlanError, ReconcilerError
+from reconciler.core.plan import NEW_REVISION, Action, Plan
+from reconciler.core.settings import KEEP_REVISIONS_ANNOTATION, ApplySettings
 from reconciler.kinds import KINDS, service, task_definition
-from reconciler.plan import NEW_REVISION, Action, Plan
-from reconciler.settings import KEEP_REVISIONS_ANNOTATION, ApplySettings
 
 log = structlog.get_logger("reconciler.apply")
 

@@ -16,13 +16,13 @@ from typing import Any
 import yaml
 
 from reconciler.aws import Aws
-from reconciler.diff import drop_empty, user_tags
-from reconciler.errors import PlanError
+from reconciler.core.diff import drop_empty, user_tags
+from reconciler.core.errors import PlanError
+from reconciler.core.loader import MANIFEST_SUFFIXES
+from reconciler.core.manifests import API_VERSION
+from reconciler.core.model import Address
+from reconciler.core.schema import input_members, pascal_to_camel
 from reconciler.kinds import cluster, log_group, scaling, service, task_definition
-from reconciler.loader import MANIFEST_SUFFIXES
-from reconciler.manifests import API_VERSION
-from reconciler.model import Address
-from reconciler.schema import input_members, pascal_to_camel
 
 HEADER = (
     "# Exported by `ecs-reconciler export` from live ECS. Review it, check it in, then `apply --adopt` takes\n"

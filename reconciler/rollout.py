@@ -17,7 +17,7 @@ from typing import Any, Literal, TextIO
 import structlog
 
 from reconciler.aws import Aws
-from reconciler.model import Address
+from reconciler.core.model import Address
 
 log = structlog.get_logger("reconciler.rollout")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.diff import key_values, tag_map, user_tags
-from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
+from reconciler.core.diff import key_values, tag_map, user_tags
+from reconciler.core.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 
 REVISION_TAG_KEY = "ecs-reconciler/revision"
 """Tag naming the git revision whose pass last changed the resource (when the revision is known)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.settings import MANAGED_TAG_KEY
+from reconciler.core.settings import MANAGED_TAG_KEY
 
 CLUSTER = """\
 apiVersion: ecs-reconciler/v1

@@ -9,7 +9,7 @@ import pytest
 from test_cli import SERVICE
 from test_render import CLUSTER
 
-from reconciler.cost import split_tasks
+from reconciler.core.cost import split_tasks
 
 # us-east-1, Linux x86: 0.25 vCPU x $0.04048 + 0.5 GB x $0.004445 = $0.0123425 an hour, x 730 hours.
 TASK_256 = 9.010025

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from bench.fleet import cluster_names, service_names, write_fleet
+from reconciler.core.settings import MANAGED_TAG_KEY
 from reconciler.emulator import READ_PREFIXES
-from reconciler.settings import MANAGED_TAG_KEY
 
 SERVICES, CLUSTERS = 10, 3
 """3 CreateCluster + 10 RegisterTaskDefinition + 10 CreateService: 23 writes, so 20 kill points are all inside."""

@@ -15,13 +15,13 @@ from structlog.testing import capture_logs
 
 from reconciler import log
 from reconciler.aws import Aws
+from reconciler.core.model import Address
+from reconciler.core.settings import BackoffSettings, DaemonSettings, RetrySettings, Settings
 from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.drift import Drift, FieldDrift, track
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.source import find_link, read_snapshot
-from reconciler.model import Address
-from reconciler.settings import BackoffSettings, DaemonSettings, RetrySettings, Settings
 
 WEB = Address("Service", "web", "prod")
 

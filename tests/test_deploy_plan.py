@@ -10,7 +10,7 @@ import boto3
 import yaml
 from conftest import allowed_actions
 
-from reconciler.render import COMMENT_MARKER
+from reconciler.core.render import COMMENT_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = json.loads((ROOT / "deploy" / "iam-policy-plan.json").read_text())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.diff import FieldChange, compare
+from reconciler.core.diff import FieldChange, compare
 
 
 def test_identical_documents_have_no_changes():

@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import yaml
 
-from reconciler.settings import MANAGED_TAG_KEY
+from reconciler.core.settings import MANAGED_TAG_KEY
 
 ROLE = "arn:aws:iam::123456789012:role/"
 

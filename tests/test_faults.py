@@ -19,9 +19,9 @@ from test_daemon import get, service_at, tree
 from bench.fleet import cluster_names, service_names, write_fleet
 from reconciler import engine
 from reconciler.aws import Aws
-from reconciler.errors import ReconcilerError
-from reconciler.manifests import load_resources
-from reconciler.settings import ApplySettings, RetrySettings, Settings
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.manifests import load_resources
+from reconciler.core.settings import ApplySettings, RetrySettings, Settings
 
 SERVICES, CLUSTERS = 8, 3
 FAST_RETRIES = RetrySettings(attempts=10, initial_delay=0.001, max_delay=0.01, read_timeout=5.0)

@@ -1,4 +1,4 @@
-"""Tests for reconciler.loader: reading a manifest tree safely into plain data with field lines."""
+"""Tests for reconciler.core.loader: reading a manifest tree safely into plain data with field lines."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import loader
-from reconciler.errors import ManifestError
-from reconciler.loader import Document, FileVanished, Limits, load_text, load_tree
+from reconciler.core import loader
+from reconciler.core.errors import ManifestError
+from reconciler.core.loader import Document, FileVanished, Limits, load_text, load_tree
 
 
 @pytest.fixture(autouse=True, params=loader._COMPOSERS, ids=lambda c: c.__name__)

@@ -11,9 +11,9 @@ from conftest import REGION
 from test_cli import CLUSTER, SERVICE, TASK
 
 from reconciler.aws import Aws
+from reconciler.core.settings import MANAGED_TAG_KEY, Settings
 from reconciler.emulator import ECS_TASKS_TRUST
 from reconciler.kinds import log_group
-from reconciler.settings import MANAGED_TAG_KEY, Settings
 
 LOG_GROUP = """\
 apiVersion: ecs-reconciler/v1

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.diff import ABSENT
+from reconciler.core.diff import ABSENT
+from reconciler.core.model import Address, Live, Resource
 from reconciler.kinds import cluster, service, task_definition
-from reconciler.model import Address, Live, Resource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "aws"
 

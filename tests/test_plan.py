@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.errors import PlanError
-from reconciler.model import Address, Live, Resource
-from reconciler.plan import make_plan
-from reconciler.settings import MANAGED_TAG_KEY, ApplySettings
+from reconciler.core.errors import PlanError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import make_plan
+from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
 
 MANAGED = [{"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"}]
 

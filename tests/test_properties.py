@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 
 from reconciler import engine
 from reconciler.aws import Aws
+from reconciler.core.manifests import load_resources
+from reconciler.core.model import Resource
+from reconciler.core.plan import Plan
+from reconciler.core.render import plan_as_dict, render_json
+from reconciler.core.settings import ApplySettings, Settings
 from reconciler.emulator import DEMO_SECURITY_GROUP, DEMO_SUBNETS, seed_demo_network
 from reconciler.kinds import cluster, service, task_definition
-from reconciler.manifests import load_resources
-from reconciler.model import Resource
-from reconciler.plan import Plan
-from reconciler.render import plan_as_dict, render_json
-from reconciler.settings import ApplySettings, Settings
 
 EXAMPLES = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 NAMES = st.text("abcdefghij-", min_size=1, max_size=8).filter(lambda s: s[0] != "-")

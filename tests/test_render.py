@@ -9,10 +9,10 @@ from pathlib import Path
 
 from test_cli import SERVICE
 
-from reconciler.diff import ABSENT, FieldChange
-from reconciler.model import Address
-from reconciler.plan import Action, Plan
-from reconciler.render import COMMENT_LIMIT, COMMENT_MARKER, render_markdown
+from reconciler.core.diff import ABSENT, FieldChange
+from reconciler.core.model import Address
+from reconciler.core.plan import Action, Plan
+from reconciler.core.render import COMMENT_LIMIT, COMMENT_MARKER, render_markdown
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "plan.md"
 

@@ -9,8 +9,8 @@ import json
 import pytest
 from test_cli import CLUSTER, SERVICE, TASK
 
+from reconciler.core.model import Address
 from reconciler.emulator import ROLLOUT_ENV
-from reconciler.model import Address
 from reconciler.rollout import Display, Progress, assess
 
 SECOND_SERVICE = SERVICE.replace("metadata: {name: api}", "metadata: {name: worker}")

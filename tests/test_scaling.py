@@ -13,9 +13,9 @@ from conftest import REGION
 from test_cli import CLUSTER, SERVICE, TASK
 
 from reconciler.aws import Aws
+from reconciler.core.model import Address
+from reconciler.core.settings import MANAGED_TAG_KEY, Settings
 from reconciler.kinds import scaling
-from reconciler.model import Address
-from reconciler.settings import MANAGED_TAG_KEY, Settings
 
 RESOURCE_ID = "service/prod/api"
 WHERE = {"ServiceNamespace": "ecs", "ResourceId": RESOURCE_ID, "ScalableDimension": "ecs:service:DesiredCount"}

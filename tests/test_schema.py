@@ -1,4 +1,4 @@
-"""Tests for reconciler.schema: specs checked and converted against botocore's service models."""
+"""Tests for reconciler.core.schema: specs checked and converted against botocore's service models."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.schema import (
+from reconciler.core.schema import (
     ShapeProblem,
     camel_to_pascal,
     check_input,

@@ -17,8 +17,8 @@ import structlog
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from reconciler.aws import Aws
+from reconciler.core.errors import ReconcilerError
 from reconciler.daemon.drift import DriftEvent, FieldDrift
-from reconciler.errors import ReconcilerError
 
 log = structlog.get_logger("reconciler.alerts")
 

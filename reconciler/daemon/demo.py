@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from reconciler.aws import Aws
+from reconciler.core.errors import AwsError, PlanError
+from reconciler.core.manifests import load_resources
+from reconciler.core.settings import DaemonSettings
 from reconciler.daemon.alerts import Alert, text_of
 from reconciler.daemon.run import start
-from reconciler.errors import AwsError, PlanError
-from reconciler.manifests import load_resources
-from reconciler.settings import DaemonSettings
 
 TIMEOUT = 60.0
 """Seconds each step may take before the demo gives up (exit 1)."""

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.diff import ABSENT
-from reconciler.model import Address
-from reconciler.plan import Plan
+from reconciler.core.diff import ABSENT
+from reconciler.core.model import Address
+from reconciler.core.plan import Plan
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from collections.abc import Callable
 import structlog
 
 from reconciler.aws import Aws
-from reconciler.errors import AwsError
-from reconciler.settings import LeaseSettings
+from reconciler.core.errors import AwsError
+from reconciler.core.settings import LeaseSettings
 
 log = structlog.get_logger("reconciler.lease")
 

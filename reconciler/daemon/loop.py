@@ -19,15 +19,15 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponent
 
 from reconciler import engine
 from reconciler.aws import Aws
+from reconciler.core.errors import InvalidManifests, PlanError
+from reconciler.core.manifests import resources_from
+from reconciler.core.model import Address
+from reconciler.core.settings import Settings
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve
-from reconciler.errors import InvalidManifests, PlanError
-from reconciler.manifests import resources_from
-from reconciler.model import Address
-from reconciler.settings import Settings
 
 log = structlog.get_logger("reconciler.loop")
 

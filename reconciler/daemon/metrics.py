@@ -10,7 +10,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, make_wsgi_app
 
-from reconciler.errors import AwsError
+from reconciler.core.errors import AwsError
 
 Readiness = Callable[[], tuple[bool, str]]
 """Answers (ready, why)."""

@@ -12,12 +12,12 @@ from types import FrameType
 import structlog
 
 from reconciler.aws import Aws
+from reconciler.core.settings import Settings
 from reconciler.daemon.alerts import Alerter, Sink, SnsSink, WebhookSink
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics, MetricsServer
 from reconciler.daemon.watch import watch_source
-from reconciler.settings import Settings
 
 log = structlog.get_logger("reconciler.run")
 

@@ -13,8 +13,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from reconciler.errors import ManifestError
-from reconciler.loader import Document, FileVanished, load_tree
+from reconciler.core.errors import ManifestError
+from reconciler.core.loader import Document, FileVanished, load_tree
 
 REVISION = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 """A git commit hash (SHA-1 or SHA-256): the basename of the directory git-sync's link points to."""

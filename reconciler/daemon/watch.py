@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 import structlog
 import watchfiles
 
+from reconciler.core.settings import WatchSettings
 from reconciler.daemon.source import find_link
-from reconciler.settings import WatchSettings
 
 log = structlog.get_logger("reconciler.watch")
 

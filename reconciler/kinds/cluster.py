@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
-from reconciler.errors import ManifestError
-from reconciler.model import Address, Live, Resource
-from reconciler.names import check_ecs_name
-from reconciler.schema import ShapeProblem, check_spec
+from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
+from reconciler.core.errors import ManifestError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.names import check_ecs_name
+from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.tags import is_managed, managed_tags, sync_tags
 
 KIND = "Cluster"

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.diff import FieldChange, compare, project, user_tags
-from reconciler.errors import ManifestError
-from reconciler.model import Address, Live, Resource
-from reconciler.schema import ShapeProblem, check_spec
+from reconciler.core.diff import FieldChange, compare, project, user_tags
+from reconciler.core.errors import ManifestError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.tags import is_managed, managed_tag_map
 
 KIND = "LogGroup"

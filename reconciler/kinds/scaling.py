@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.diff import ABSENT, FieldChange, compare, drop_empty, project
-from reconciler.errors import ManifestError
-from reconciler.model import Address, Live, Resource
-from reconciler.names import check_ecs_name
-from reconciler.schema import ShapeProblem, check_spec, from_api_case, to_api_case, utc_timestamp
+from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, project
+from reconciler.core.errors import ManifestError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.names import check_ecs_name
+from reconciler.core.schema import ShapeProblem, check_spec, from_api_case, to_api_case, utc_timestamp
 from reconciler.tags import is_managed, own_tags
 
 KIND = "ScalingPolicy"

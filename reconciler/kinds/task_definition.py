@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.aws import Aws
-from reconciler.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
-from reconciler.errors import AwsError, ManifestError
-from reconciler.model import Address, Live, Resource
-from reconciler.names import check_ecs_name
-from reconciler.schema import ShapeProblem, check_spec, input_members
+from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
+from reconciler.core.errors import AwsError, ManifestError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.names import check_ecs_name
+from reconciler.core.schema import ShapeProblem, check_spec, input_members
 from reconciler.tags import is_managed, managed_tags, sync_tags
 
 KIND = "TaskDefinition"

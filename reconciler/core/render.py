@@ -8,10 +8,10 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from reconciler.cost import CostReport, Estimate, ServiceCost
-from reconciler.diff import ABSENT, FieldChange
-from reconciler.plan import Action, Plan
-from reconciler.security import Finding
+from reconciler.core.cost import CostReport, Estimate, ServiceCost
+from reconciler.core.diff import ABSENT, FieldChange
+from reconciler.core.plan import Action, Plan
+from reconciler.core.security import Finding
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
 NO_CHANGES = "No changes. Live ECS matches the manifests."

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import ManifestError
+from reconciler.core.errors import ManifestError
 
 KIND_ORDER = ("LogGroup", "Cluster", "TaskDefinition", "Service", "ScalingPolicy")
 """Dependency order: each kind may refer to the kinds before it. Deletes run in reverse."""

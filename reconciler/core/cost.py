@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import Plan
 from reconciler.kinds import cluster, scaling, service, task_definition
-from reconciler.model import Address, Live, Resource
-from reconciler.plan import Plan
 
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler.diff import ABSENT, FieldChange
-from reconciler.errors import PlanError
+from reconciler.core.diff import ABSENT, FieldChange
+from reconciler.core.errors import PlanError
+from reconciler.core.model import Address, Live, Observed, Resource
+from reconciler.core.redact import redact_at
+from reconciler.core.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ApplySettings
 from reconciler.kinds import KINDS, cluster, scaling, service, task_definition
-from reconciler.model import Address, Live, Observed, Resource
-from reconciler.redact import redact_at
-from reconciler.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ApplySettings
 
 ActionType = Literal["create", "update", "replace", "delete"]
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete")

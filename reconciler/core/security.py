@@ -12,11 +12,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from reconciler.errors import ManifestError
+from reconciler.core.errors import ManifestError
+from reconciler.core.model import Address, Resource
+from reconciler.core.redact import is_sensitive
+from reconciler.core.settings import SecuritySettings
 from reconciler.kinds import cluster, service, task_definition
-from reconciler.model import Address, Resource
-from reconciler.redact import is_sensitive
-from reconciler.settings import SecuritySettings
 
 Severity = Literal["error", "warning", "notice", "off"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "notice", "off")

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.errors import ManifestError
-from reconciler.loader import Document
+from reconciler.core.errors import ManifestError
+from reconciler.core.loader import Document
 
 PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 """``$${`` (an escaped literal) or ``${...}`` (a placeholder)."""

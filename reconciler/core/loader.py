@@ -25,7 +25,7 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from reconciler.errors import ManifestError
+from reconciler.core.errors import ManifestError
 
 __all__ = ["Document", "FileVanished", "Limits", "load_text", "load_tree"]
 

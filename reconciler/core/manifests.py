@@ -6,12 +6,12 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.errors import InvalidManifests, ManifestError
+from reconciler.core.errors import InvalidManifests, ManifestError
+from reconciler.core.loader import Document, load_text, load_tree
+from reconciler.core.model import Address, Observed, Resource
+from reconciler.core.names import check_ecs_name
+from reconciler.core.variables import Parameter, ssm_paths, substitute
 from reconciler.kinds import KINDS, log_group, scaling, service, task_definition
-from reconciler.loader import Document, load_text, load_tree
-from reconciler.model import Address, Observed, Resource
-from reconciler.names import check_ecs_name
-from reconciler.variables import Parameter, ssm_paths, substitute
 
 SsmReader = Callable[[list[str]], Mapping[str, Parameter]]
 """Reads SSM parameters by name (the shell's, it calls AWS); names it cannot find are left out of the answer."""
