@@ -29,12 +29,14 @@ import boto3
 
 from bench.daemon import Daemon, GitSyncLink
 from bench.fleet import SCALED_EVERY, service_names, write_fleet
-from reconciler import engine, log
+from reconciler import log
 from reconciler.aws import Aws
 from reconciler.core.manifests import load_resources
 from reconciler.core.model import Resource
-from reconciler.core.settings import ApplySettings, Settings
+from reconciler.core.settings import AwsSettings, Settings
 from reconciler.emulator import READ_PREFIXES
+from reconciler.kinds import KINDS
+from reconciler.pipeline import Loaded, Pipeline
 
 REGION = "us-east-1"
 
@@ -84,16 +86,17 @@ class Bench:
     def endpoint_url(self) -> str:
         return self.emulator.endpoint_url
 
-    def client(self) -> Aws:
-        return Aws(Settings(endpoint_url=self.endpoint_url, region=REGION, embedded=True))
+    def client(self) -> Pipeline:
+        settings = Settings(aws=AwsSettings(endpoint_url=self.endpoint_url, region=REGION, embedded=True))
+        return Pipeline(Aws(settings.aws), settings)
 
     def plan(self) -> Counter[str]:
         """A no-op plan, as `ecs-reconciler plan` runs it once the manifests are loaded; returns the calls made."""
         client = self.client()
-        the_plan, _ = engine.plan(client, self.resources, ApplySettings())
+        the_plan = client.plan(Loaded(self.resources)).plan
         if the_plan.pending:
             raise SystemExit(f"the plan after apply is not empty: {the_plan.summary}")
-        return client.calls
+        return client.aws.calls
 
 
 def floor_calls(bench: Bench) -> Counter[str]:
@@ -192,7 +195,7 @@ def wall_time(bench: Bench) -> list[Row]:
     bench.plan()
     ours = _best(bench.plan, bench.repeat)
     baseline = _best(lambda: baseline_read(bench), bench.repeat)
-    load = _best(lambda: load_resources(str(bench.root)), bench.repeat)
+    load = _best(lambda: load_resources(str(bench.root), KINDS), bench.repeat)
     ratio = ours / baseline
     return [
         Row("(b) no-op plan wall time", f"{ours:.2f} s", "", None),
@@ -303,13 +306,12 @@ def emulator_process() -> Iterator[Emulated]:
 
 def prepare(emulated: Emulated, tmp: Path, *, args: argparse.Namespace) -> Bench:
     root = write_fleet(tmp / "fleet", services=args.services, clusters=args.clusters, extras=True)
-    resources = load_resources(str(root))
+    resources = load_resources(str(root), KINDS)
     bench = Bench(
         emulated, root, resources, args.services, args.clusters, args.repeat, args.publishes, args.rss_services
     )
     client = bench.client()
-    the_plan, state = engine.plan(client, resources, ApplySettings())
-    failed = [o for o in engine.apply(client, the_plan, state, ApplySettings()) if o.status != "done"]
+    failed = [o for o in client.apply(client.plan(Loaded(resources))) if o.status != "done"]
     if failed:
         raise SystemExit(f"apply failed: {failed[0].error}")
     return bench

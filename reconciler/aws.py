@@ -14,7 +14,7 @@ from botocore.config import Config
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from reconciler.core.errors import AwsError, RetryableAwsError
-from reconciler.core.settings import Settings
+from reconciler.core.settings import AwsSettings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,7 +75,7 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
 class Aws:
     """AWS clients with the tool's retry rules. Thread-safe: reads run concurrently through ``map``."""
 
-    def __init__(self, settings: Settings, *, session: boto3.Session | None = None) -> None:
+    def __init__(self, settings: AwsSettings, *, session: boto3.Session | None = None) -> None:
         self.settings = settings
         if session is None and settings.embedded:
             session = boto3.Session(

@@ -1,28 +1,31 @@
-"""The command line: validate, plan, apply and export. Exit codes follow Terraform's -detailed-exitcode convention."""
+"""The command line: parses arguments, builds the settings tree once, and hands them to one module per command
+(``reconciler.commands``). Exit codes follow Terraform's -detailed-exitcode convention."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 
 import structlog
 
-from reconciler import engine, export, log, rollout
-from reconciler.aws import Aws
-from reconciler.core import cost, security
+from reconciler import log
+from reconciler.commands import EXIT_ERROR
+from reconciler.commands.common import print_errors
+from reconciler.core import security
 from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
-from reconciler.core.manifests import SsmReader, load_resources, load_var_file
-from reconciler.core.model import Resource
-from reconciler.core.plan import Plan
-from reconciler.core.render import RENDERERS, finding_text, findings_heading, render_text, summary_line
-from reconciler.core.settings import ApplySettings, DaemonSettings, LeaseSettings, SecuritySettings, Settings
+from reconciler.core.manifests import load_var_file
+from reconciler.core.render import RENDERERS
+from reconciler.core.settings import (
+    ApplySettings,
+    AwsSettings,
+    DaemonSettings,
+    LeaseSettings,
+    SecuritySettings,
+    Settings,
+)
 from reconciler.core.variables import VARIABLE, merge_sources
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
 def _manifest_options(p: argparse.ArgumentParser) -> None:
@@ -186,33 +189,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _daemon_settings(args: argparse.Namespace) -> DaemonSettings:
-    if args.command != "run":
-        return DaemonSettings()
-    return DaemonSettings(
-        mode=args.mode,
-        resync_interval=args.resync_interval,
-        metrics_port=args.metrics_port,
-        alert_sns_topic=args.alert_sns_topic,
-        alert_webhook=args.alert_webhook,
-        lease=LeaseSettings(
-            table=args.lease_table, name=args.lease_name, duration=args.lease_duration, renew_period=args.lease_renew
-        ),
-        variables=_variables(args),
-    )
+def _variables(args: argparse.Namespace) -> dict[str, str]:
+    """--var over --var-file over the process environment."""
+    given = {}
+    for pair in getattr(args, "var", []):
+        key, sep, value = pair.partition("=")
+        if not sep or not VARIABLE.match(key) or ":" in key:
+            raise UsageError(f"--var {pair!r}: expected KEY=VALUE with KEY a variable name")
+        given[key] = value
+    files = [load_var_file(path) for path in getattr(args, "var_file", [])]
+    return merge_sources(cli=given, files=files, environment=os.environ)
 
 
-def _security(args: argparse.Namespace) -> SecuritySettings:
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The one settings tree for a command, from its arguments."""
     try:
-        return SecuritySettings(security.parse_severities(getattr(args, "severity", [])))
+        severities = security.parse_severities(getattr(args, "severity", []))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-
-
-@contextlib.contextmanager
-def _aws(args: argparse.Namespace) -> Iterator[Aws]:
-    """The AWS boundary for a command; with --embedded-aws, backed by a fresh emulator for its lifetime."""
-    options = ApplySettings(
+    apply = ApplySettings(
         prune=getattr(args, "prune", False),
         adopt=getattr(args, "adopt", False),
         allow_replace=getattr(args, "allow_replace", False),
@@ -221,180 +216,71 @@ def _aws(args: argparse.Namespace) -> Iterator[Aws]:
         wait=getattr(args, "wait", ApplySettings.wait),
         wait_timeout=getattr(args, "wait_timeout", ApplySettings.wait_timeout),
     )
-    settings = Settings(region=args.region, apply=options, security=_security(args), daemon=_daemon_settings(args))
-    if not args.embedded_aws:
-        yield Aws(settings)
-        return
-    from reconciler.emulator import seed_demo_network, seed_lease_table, start_emulator
-
-    with start_emulator() as emulator:
-        seed_demo_network(region=args.region or "us-east-1")
-        if settings.daemon.lease.table:
-            seed_lease_table(emulator, settings.daemon.lease.table, region=args.region or "us-east-1")
-        print(f"Embedded AWS emulator on {emulator.endpoint_url} (no AWS account is used).", file=sys.stderr)
-        yield Aws(replace(settings, endpoint_url=emulator.endpoint_url, embedded=True))
-
-
-def _print_errors(exc: InvalidManifests) -> None:
-    print(f"Invalid manifests ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):", file=sys.stderr)
-    for error in exc.errors:
-        print(f"  {error}", file=sys.stderr)
-
-
-def _variables(args: argparse.Namespace) -> dict[str, str]:
-    """--var over --var-file over the process environment."""
-    given = {}
-    for pair in args.var:
-        key, sep, value = pair.partition("=")
-        if not sep or not VARIABLE.match(key) or ":" in key:
-            raise UsageError(f"--var {pair!r}: expected KEY=VALUE with KEY a variable name")
-        given[key] = value
-    files = [load_var_file(path) for path in args.var_file]
-    return merge_sources(cli=given, files=files, environment=os.environ)
+    daemon = DaemonSettings()
+    if args.command == "run":
+        daemon = DaemonSettings(
+            mode=args.mode,
+            resync_interval=args.resync_interval,
+            metrics_port=args.metrics_port,
+            alert_sns_topic=args.alert_sns_topic,
+            alert_webhook=args.alert_webhook,
+            lease=LeaseSettings(
+                table=args.lease_table,
+                name=args.lease_name,
+                duration=args.lease_duration,
+                renew_period=args.lease_renew,
+            ),
+        )
+    return Settings(
+        aws=AwsSettings(region=getattr(args, "region", None)),
+        variables=_variables(args),
+        apply=apply,
+        security=SecuritySettings(severities),
+        daemon=daemon,
+    )
 
 
-def _load(args: argparse.Namespace, *, ssm: SsmReader | None = None) -> tuple[list[Resource], list[security.Finding]]:
-    """The checked resources and their security findings; raises InvalidManifests (a malformed suppression too)."""
-    resources = load_resources(args.path, variables=_variables(args), ssm=ssm)
-    findings, errors = security.find_issues(resources, _security(args))
-    if errors:
-        raise InvalidManifests(errors)
-    return resources, findings
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    embedded = bool(getattr(args, "embedded_aws", False))
+    if args.command == "validate":
+        from reconciler.commands.validate import validate
 
+        return validate(args.path, settings, strict=args.strict)
+    if args.command == "plan":
+        from reconciler.commands.plan import plan
 
-def _write(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
-    print(f"Plan written to {output}", file=sys.stderr)
+        return plan(args.path, settings, embedded=embedded, output_format=args.format, output=args.output)
+    if args.command == "apply":
+        from reconciler.commands.apply import apply
 
+        return apply(args.path, settings, embedded=embedded)
+    if args.command == "export":
+        from reconciler.commands.export import export
 
-def _validate(args: argparse.Namespace) -> int:
-    resources, findings = _load(args)
-    print(f"{len(resources)} resources valid in {args.path}")
-    if findings:
-        print(findings_heading(findings) + ":")
-        for finding in findings:
-            print(f"  {finding_text(finding)}")
-    failing = security.blocking(findings, strict=args.strict)
-    if failing:
-        print(f"{len(failing)} security finding{'s' if len(failing) != 1 else ''} fail validation", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
+        return export(settings, embedded=embedded, cluster=args.cluster, services=args.service, output=args.output)
+    from reconciler.commands.common import pipeline
 
+    if args.command == "run":
+        from reconciler.daemon.run import run
 
-def _plan(args: argparse.Namespace) -> int:
-    with _aws(args) as aws:
-        resources, findings = _load(args, ssm=lambda names: engine.read_parameters(aws, names))
-        the_plan, state = engine.plan(aws, resources, aws.settings.apply)
-        costs = cost.estimate(the_plan, resources, state.live, prices=cost.load_prices(), region=aws.region)
-    _write(RENDERERS[args.format](the_plan, findings=findings, cost=costs), args.output)
-    return EXIT_CHANGES if the_plan.pending else EXIT_OK
-
-
-def _report_outcomes(outcomes: list[engine.Outcome]) -> bool:
-    ok = True
-    for outcome in outcomes:
-        if outcome.status != "done":
-            ok = False
-            print(
-                f"{outcome.status}: {outcome.action.action} {outcome.action.address}"
-                + (f": {outcome.error}" if outcome.error else ""),
-                file=sys.stderr,
-            )
-    return ok
-
-
-def _apply(args: argparse.Namespace) -> int:
-    with _aws(args) as aws:
-        resources, findings = _load(args, ssm=lambda names: engine.read_parameters(aws, names))
-        options = aws.settings.apply
-        the_plan, state = engine.plan(aws, resources, options)
-        sys.stdout.write(render_text(the_plan, findings=findings))
-        failing = security.blocking(findings, strict=False)
-        if failing and the_plan.actions:
-            print(
-                f"{len(failing)} security finding{'s' if len(failing) != 1 else ''} at severity error: "
-                "apply refused, nothing was changed (fix them, suppress them with a reason, or lower --severity)",
-                file=sys.stderr,
-            )
-            return EXIT_ERROR
-        if not the_plan.actions:
-            return EXIT_ERROR if the_plan.pending else EXIT_OK
-        outcomes = engine.apply(aws, the_plan, state, options)
-        if not _report_outcomes(outcomes):
-            return EXIT_ERROR
-        print(f"\nApplied: {summary_line(the_plan)}.")
-        if options.wait and not _wait_for_rollouts(aws, outcomes, options):
-            return EXIT_ERROR
-        after: Plan = engine.plan(aws, resources, options)[0]
-    print("\nPlan after apply:")
-    sys.stdout.write(render_text(after))
-    return EXIT_ERROR if after.pending else EXIT_OK
-
-
-def _wait_for_rollouts(aws: Aws, outcomes: list[engine.Outcome], options: ApplySettings) -> bool:
-    """Wait for every service this apply created, updated or replaced; print why a rollout did not finish."""
-    services = [
-        o.action.address
-        for o in outcomes
-        if o.status == "done" and o.action.address.kind == "Service" and o.action.action != "delete"
-    ]
-    if not services:
-        return True
-    print(f"Waiting for {len(services)} service rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)
-    display = rollout.Display(services)
-    results = rollout.wait_for(aws, services, timeout=options.wait_timeout, poll=options.wait_poll, report=display)
-    failed = [p for p in results if p.state != "completed"]
-    for progress in failed:
-        print(f"Rollout {progress.state}: {progress.address}: {progress.detail}", file=sys.stderr)
-        if progress.events:
-            print("  Recent events:", file=sys.stderr)
-            for event in progress.events:
-                print(f"    {event}", file=sys.stderr)
-    if not failed:
-        print(f"Rolled out: {', '.join(str(a) for a in services)}.")
-    return not failed
-
-
-def _export(args: argparse.Namespace) -> int:
-    with _aws(args) as aws:
-        files = export.export_manifests(aws, args.cluster, args.service)
-    for path in export.write_files(args.output, files):
-        print(f"wrote {path}")
-    return EXIT_OK
-
-
-def _run(args: argparse.Namespace) -> int:
-    from reconciler.daemon.run import run
-
-    with _aws(args) as aws:
-        return run(args.path, aws, aws.settings)
-
-
-def _demo(args: argparse.Namespace) -> int:
+        with pipeline(settings, embedded=embedded) as stages:
+            return run(args.path, stages)
+    from reconciler.core.manifests import load_resources
     from reconciler.daemon.demo import run_demo
+    from reconciler.kinds import KINDS
 
-    load_resources(args.path)
-    with _aws(args) as aws:
-        return run_demo(args.path, aws)
-
-
-COMMANDS = {"validate": _validate, "plan": _plan, "apply": _apply, "export": _export, "run": _run, "demo": _demo}
+    load_resources(args.path, KINDS, variables=settings.variables)
+    with pipeline(settings, embedded=True) as stages:
+        return run_demo(args.path, stages)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     log.configure(level=args.log_level)
     try:
-        return COMMANDS[args.command](args)
+        return _dispatch(args, settings_from(args))
     except InvalidManifests as exc:
-        _print_errors(exc)
+        print_errors(exc)
     except ReconcilerError as exc:
         print(f"Error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from conftest import REGION, eventually
 
-from reconciler.tags import REVISION_TAG_KEY
+from reconciler.core.tags import REVISION_TAG_KEY
 
 CLUSTER = """\
 apiVersion: ecs-reconciler/v1

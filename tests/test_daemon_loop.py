@@ -16,12 +16,20 @@ from structlog.testing import capture_logs
 from reconciler import log
 from reconciler.aws import Aws
 from reconciler.core.model import Address
-from reconciler.core.settings import BackoffSettings, DaemonSettings, RetrySettings, Settings
+from reconciler.core.settings import (
+    AwsSettings,
+    BackoffSettings,
+    DaemonSettings,
+    RetrySettings,
+    SecuritySettings,
+    Settings,
+)
 from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.drift import Drift, FieldDrift, track
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.source import find_link, read_snapshot
+from reconciler.pipeline import Pipeline
 
 WEB = Address("Service", "web", "prod")
 
@@ -69,8 +77,8 @@ def test_a_plain_directory_has_no_revision(manifests):
 
 def test_a_missing_link_keeps_the_last_state(aws, tmp_path: Path):
     sent: list[Alert] = []
-    daemon = Daemon(str(tmp_path / "current"), Aws(Settings()), Settings(), alerter=Alerter([Collect(sent)]),
-                    metrics=Metrics())  # fmt: skip
+    stages = Pipeline(Aws(AwsSettings()), Settings())
+    daemon = Daemon(str(tmp_path / "current"), stages, alerter=Alerter([Collect(sent)]), metrics=Metrics())
     assert daemon.run_pass() == "no_source"
     assert aws.calls == [] and sent == []
 
@@ -89,7 +97,8 @@ class Collect:
 def detect(aws, example):
     sent: list[Alert] = []
     settings = replace(Settings(), daemon=DaemonSettings(mode="detect"))
-    daemon = Daemon(str(example), Aws(settings), settings, alerter=Alerter([Collect(sent)]), metrics=Metrics())
+    stages = Pipeline(Aws(settings.aws), settings)
+    daemon = Daemon(str(example), stages, alerter=Alerter([Collect(sent)]), metrics=Metrics())
     return daemon, sent
 
 
@@ -128,8 +137,8 @@ def looping(aws, example):
     started: list[tuple[Daemon, threading.Thread]] = []
 
     def start(daemon_settings: DaemonSettings) -> Daemon:
-        settings = replace(Settings(), retry=RetrySettings(attempts=1), daemon=daemon_settings)
-        daemon = Daemon(str(example), Aws(settings), settings, alerter=Alerter([]), metrics=Metrics())
+        settings = Settings(aws=AwsSettings(retry=RetrySettings(attempts=1)), daemon=daemon_settings)
+        daemon = Daemon(str(example), Pipeline(Aws(settings.aws), settings), alerter=Alerter([]), metrics=Metrics())
         thread = threading.Thread(target=daemon.run, daemon=True)
         thread.start()
         started.append((daemon, thread))
@@ -176,7 +185,7 @@ def test_a_pass_request_during_a_backoff_is_served_at_once(aws, ecs, looping):
 
 def test_a_link_event_after_the_pass_already_read_the_new_revision_asks_for_no_second_pass(aws, gitsync, manifests):
     gitsync.publish({"c.yaml": "apiVersion: ecs-reconciler/v1\nkind: Cluster\nmetadata: {name: prod}\n"})
-    daemon = Daemon(str(gitsync.link), Aws(Settings()), Settings(), alerter=Alerter([]), metrics=Metrics())
+    daemon = Daemon(str(gitsync.link), Pipeline(Aws(AwsSettings()), Settings()), alerter=Alerter([]), metrics=Metrics())
     daemon.run_pass()  # the heartbeat saw the swap first and the pass read the new revision
     daemon.source_changed()  # then the watcher's event for that same swap arrives
     assert not daemon.wake.is_set()
@@ -184,8 +193,29 @@ def test_a_link_event_after_the_pass_already_read_the_new_revision_asks_for_no_s
     daemon.source_changed()
     assert daemon.wake.is_set(), "a publish the last pass has not read asks for a pass"
 
-    plain = Daemon(str(manifests({"c.yaml": "x: 1\n"})), Aws(Settings()), Settings(), alerter=Alerter([]),
+    plain = Daemon(str(manifests({"c.yaml": "x: 1\n"})), Pipeline(Aws(AwsSettings()), Settings()), alerter=Alerter([]),
                    metrics=Metrics())  # fmt: skip
     plain.run_pass()
     plain.source_changed()
     assert plain.wake.is_set(), "a plain directory changes in place: every event asks"
+
+
+def test_an_error_severity_finding_refuses_the_daemon_as_it_refuses_apply(aws, cli, example):
+    """`run --severity image-tag=error` with an image tagged latest: the pass is refused before any write, alerted
+    once, exactly as `apply` refuses it."""
+    web = example / "web.yaml"
+    web.write_text(web.read_text().replace("nginx-unprivileged:1.27", "nginx-unprivileged:latest"))
+    refused = cli("apply", example, "--severity", "image-tag=error")
+    assert refused.code == 1 and "apply refused" in refused.err
+    assert aws.writes() == []
+
+    sent: list[Alert] = []
+    settings = Settings(security=SecuritySettings({"image-tag": "error"}))
+    stages = Pipeline(Aws(settings.aws), settings)
+    daemon = Daemon(str(example), stages, alerter=Alerter([Collect(sent)]), metrics=Metrics())
+    assert daemon.run_pass() == "refused"
+    assert daemon.run_pass() == "refused"
+    assert aws.writes() == [], "the daemon writes nothing while the finding stands"
+    [alert] = sent
+    assert alert.kind == "refused" and "apply refused" in alert.summary
+    assert any("[image-tag]" in error and "latest" in error for error in alert.errors)

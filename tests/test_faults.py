@@ -17,11 +17,10 @@ from faults import LOST, PRE_EXECUTION, Faults
 from test_daemon import get, service_at, tree
 
 from bench.fleet import cluster_names, service_names, write_fleet
-from reconciler import engine
 from reconciler.aws import Aws
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.manifests import load_resources
-from reconciler.core.settings import ApplySettings, RetrySettings, Settings
+from reconciler.core.settings import ApplySettings, AwsSettings, RetrySettings, Settings
+from reconciler.pipeline import Pipeline
 
 SERVICES, CLUSTERS = 8, 3
 FAST_RETRIES = RetrySettings(attempts=10, initial_delay=0.001, max_delay=0.01, read_timeout=5.0)
@@ -30,12 +29,10 @@ FAST_RETRIES = RetrySettings(attempts=10, initial_delay=0.001, max_delay=0.01, r
 
 def apply_once(aws: Any, root: Path, *, retry: RetrySettings = FAST_RETRIES, prune: bool = False) -> bool:
     """One pass of `apply` through the engine (as the CLI runs it): True when every action was done."""
-    options = ApplySettings(prune=prune)
-    client = Aws(Settings(endpoint_url=aws.endpoint_url, retry=retry, apply=options))
+    settings = Settings(aws=AwsSettings(endpoint_url=aws.endpoint_url, retry=retry), apply=ApplySettings(prune=prune))
+    stages = Pipeline(Aws(settings.aws), settings)
     try:
-        resources = load_resources(str(root))
-        the_plan, state = engine.plan(client, resources, options)
-        outcomes = engine.apply(client, the_plan, state, options)
+        outcomes = stages.apply(stages.plan(stages.load(root)))
     except ReconcilerError:
         return False
     return all(o.status == "done" for o in outcomes)
@@ -45,9 +42,9 @@ def converged(aws: Any, root: Path) -> bool:
     """A fault-free plan has nothing to do."""
     aws.hooks.clear()
     aws.after_hooks.clear()
-    client = Aws(Settings(endpoint_url=aws.endpoint_url))
-    the_plan, _ = engine.plan(client, load_resources(str(root)), ApplySettings())
-    return not the_plan.pending
+    settings = Settings(aws=AwsSettings(endpoint_url=aws.endpoint_url))
+    stages = Pipeline(Aws(settings.aws), settings)
+    return not stages.plan(stages.load(root)).plan.pending
 
 
 def lose_first(counts: dict[str, int]) -> Any:

@@ -11,9 +11,12 @@ from conftest import REGION
 from test_cli import CLUSTER, SERVICE, TASK
 
 from reconciler.aws import Aws
-from reconciler.core.settings import MANAGED_TAG_KEY, Settings
+from reconciler.core.model import Address
+from reconciler.core.settings import MANAGED_TAG_KEY, AwsSettings
 from reconciler.emulator import ECS_TASKS_TRUST
-from reconciler.kinds import log_group
+from reconciler.kinds.live_base import Found
+from reconciler.kinds.log_group import KIND
+from reconciler.kinds.log_group_live import LIVE
 
 LOG_GROUP = """\
 apiVersion: ecs-reconciler/v1
@@ -152,13 +155,13 @@ def test_many_log_groups_are_observed_50_names_a_call_exactly(aws, logs):
     logs.create_log_group(logGroupName="/aws/batch/job")
     for near_miss in ("/ecs/app-1x", "/ecs/app-100", "/ecs/never-created/child"):  # same prefixes, not wanted
         logs.create_log_group(logGroupName=near_miss)
-    client = Aws(Settings(endpoint_url=aws.endpoint_url, region=REGION))
+    client = Aws(AwsSettings(endpoint_url=aws.endpoint_url, region=REGION))
 
     aws.reset_calls()
-    found = log_group.observe(client, wanted)
+    found = LIVE.observe(client, [Address(KIND.name, n) for n in wanted], Found())
 
     assert Counter(aws.calls) == {"DescribeLogGroups": 2, "ListTagsForResource": 61}  # 62 names; one tag read each
     assert sorted(a.name for a in found) == sorted(set(wanted) - {"/ecs/never-created"})
-    live = found[log_group.address("/ecs/app-3", {})]
+    live = found[Address(KIND.name, "/ecs/app-3")]
     assert live.body["retentionInDays"] == 7 and live.body["tags"] == {"n": "3"}
-    assert found[log_group.address("/ecs/app-4", {})].body["retentionInDays"] == 30
+    assert found[Address(KIND.name, "/ecs/app-4")].body["retentionInDays"] == 30

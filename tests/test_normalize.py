@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.core.diff import ABSENT
+from reconciler.core.diff import ABSENT, FieldChange
+from reconciler.core.kind import PlanContext
 from reconciler.core.model import Address, Live, Resource
-from reconciler.kinds import cluster, service, task_definition
+from reconciler.kinds import KINDS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "aws"
 
@@ -24,6 +25,13 @@ def fixture(name: str) -> dict[str, Any]:
 
 def resource(kind: str, name: str, spec_yaml: str, cluster_name: str | None = None) -> Resource:
     return Resource(Address(kind, name, cluster_name), yaml.safe_load(spec_yaml), "test.yaml", 1)
+
+
+def diff(desired: Resource, live: Live, *, task_definition: str | None = None) -> list[FieldChange]:
+    """The kind's pure diff; for a service, ``task_definition`` is the family:revision the plan resolved."""
+    if task_definition is not None:
+        desired = Resource(desired.address, {**desired.spec, "taskDefinition": task_definition}, "test.yaml", 1)
+    return KINDS.of(desired.address).diff(desired, live, PlanContext({}, {}))
 
 
 def live_service(body: dict[str, Any]) -> Live:
@@ -52,7 +60,7 @@ containerDefinitions:
 
 def test_task_definition_as_aws_returns_it_matches_its_manifest():
     live = live_task(fixture("describe-task-definition-hello-world.json")["taskDefinition"])
-    assert task_definition.diff(resource("TaskDefinition", "hello_world", HELLO_WORLD), live) == []
+    assert diff(resource("TaskDefinition", "hello_world", HELLO_WORLD), live) == []
 
 
 def test_task_definition_container_order_and_defaults_do_not_matter():
@@ -61,15 +69,13 @@ def test_task_definition_container_order_and_defaults_do_not_matter():
     reordered["containerDefinitions"][0]["essential"] = True
     live = live_task(fixture("describe-task-definition-hello-world.json")["taskDefinition"])
     spec = Resource(Address("TaskDefinition", "hello_world"), reordered, "t.yaml", 1)
-    assert task_definition.diff(spec, live) == []
+    assert diff(spec, live) == []
 
 
 def test_task_definition_real_change_and_removal_are_both_seen():
     live = live_task(fixture("describe-task-definition-hello-world.json")["taskDefinition"])
     changed = HELLO_WORLD.replace("image: mysql", "image: mysql:8.4").replace("    links: [mysql]\n", "")
-    changes = {
-        c.path: (c.before, c.after) for c in task_definition.diff(resource("TaskDefinition", "h", changed), live)
-    }
+    changes = {c.path: (c.before, c.after) for c in diff(resource("TaskDefinition", "h", changed), live)}
     assert changes == {
         "containerDefinitions.mysql.image": ("mysql", "mysql:8.4"),
         "containerDefinitions.wordpress.links": (["mysql"], ABSENT),
@@ -82,7 +88,7 @@ def test_registered_revision_matches_the_cli_input_it_came_from():
 containerDefinitions:
   - {name: sleep, image: busybox, cpu: 10, command: ["sleep", "360"], memory: 10, essential: true}
 """
-    assert task_definition.diff(resource("TaskDefinition", "sleep360", spec), live) == []
+    assert diff(resource("TaskDefinition", "sleep360", spec), live) == []
 
 
 def test_awsvpc_port_mapping_defaults():
@@ -109,13 +115,13 @@ def test_awsvpc_port_mapping_defaults():
         "registeredBy": "arn:aws:sts::1:assumed-role/x",
     }
     spec = "networkMode: awsvpc\ncontainerDefinitions: [{name: app, image: nginx, portMappings: [{containerPort: 80}]}]"
-    assert task_definition.diff(resource("TaskDefinition", "web", spec), live_task(live)) == []
+    assert diff(resource("TaskDefinition", "web", spec), live_task(live)) == []
 
 
 def test_fargate_sizes_in_units_compare_equal_to_aws_numbers():
     live = {"family": "w", "cpu": "1024", "memory": "2048", "containerDefinitions": [{"name": "a", "image": "x"}]}
     spec = "cpu: 1 vCPU\nmemory: 2 GB\ncontainerDefinitions: [{name: a, image: x}]"
-    assert task_definition.diff(resource("TaskDefinition", "w", spec), live_task(live)) == []
+    assert diff(resource("TaskDefinition", "w", spec), live_task(live)) == []
 
 
 SIMPLE_SERVICE = """
@@ -127,7 +133,7 @@ desiredCount: 1
 
 def test_service_with_aws_defaults_filled_matches_a_minimal_manifest():
     body = fixture("describe-services-ecs-simple-service.json")["services"][0]
-    changes = service.diff(
+    changes = diff(
         resource("Service", "ecs-simple-service", SIMPLE_SERVICE, "default"),
         live_service(body),
         task_definition="hello_world:6",
@@ -149,7 +155,7 @@ tags: [{key: key1, value: value1}, {key: key3, value: value3}, {key: key2, value
 """
     # AWS filled in the service-linked role, deploymentConfiguration 200/100 and the empty placement lists.
     assert (
-        service.diff(
+        diff(
             resource("Service", "MyService", spec, "MyCluster"), live_service(body), task_definition="sample-fargate:1"
         )
         == []
@@ -166,7 +172,7 @@ desiredCount: 10
 role: ecsServiceRole
 """
     assert (
-        service.diff(
+        diff(
             resource("Service", "ecs-simple-service-elb", spec, "MyCluster"),
             live_service(body),
             task_definition="ecs-demo:1",
@@ -203,7 +209,7 @@ networkConfiguration:
     else:
         spec[key] = yaml.safe_load(value)
     res = Resource(Address("Service", "MyService", "MyCluster"), spec, "s.yaml", 1)
-    changes = service.diff(res, live_service(body), task_definition="sample-fargate:1")
+    changes = diff(res, live_service(body), task_definition="sample-fargate:1")
     assert [c.path for c in changes] == [path]
 
 
@@ -214,7 +220,7 @@ def test_cluster_from_the_sdk_example_matches_an_empty_manifest():
         "status": "ACTIVE",
     }
     live = Live(Address("Cluster", "default"), body, managed=True)
-    assert cluster.diff(resource("Cluster", "default", "{}"), live) == []
+    assert diff(resource("Cluster", "default", "{}"), live) == []
 
 
 def test_cluster_settings_are_compared_by_name():
@@ -229,5 +235,5 @@ settings: [{name: containerInsights, value: enabled}]
 capacityProviders: [FARGATE, FARGATE_SPOT]
 defaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]
 """
-    changes = cluster.diff(resource("Cluster", "c", spec), Live(Address("Cluster", "c"), body, managed=True))
+    changes = diff(resource("Cluster", "c", spec), Live(Address("Cluster", "c"), body, managed=True))
     assert [(c.path, c.before, c.after) for c in changes] == [("settings.containerInsights", "enhanced", "enabled")]

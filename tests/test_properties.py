@@ -18,15 +18,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import engine
 from reconciler.aws import Aws
 from reconciler.core.manifests import load_resources
 from reconciler.core.model import Resource
 from reconciler.core.plan import Plan
 from reconciler.core.render import plan_as_dict, render_json
-from reconciler.core.settings import ApplySettings, Settings
+from reconciler.core.settings import AwsSettings, Settings
 from reconciler.emulator import DEMO_SECURITY_GROUP, DEMO_SUBNETS, seed_demo_network
-from reconciler.kinds import cluster, service, task_definition
+from reconciler.kinds import KINDS, cluster, service, task_definition
+from reconciler.pipeline import Loaded, Pipeline
 
 EXAMPLES = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 NAMES = st.text("abcdefghij-", min_size=1, max_size=8).filter(lambda s: s[0] != "-")
@@ -102,20 +102,25 @@ def manifest_sets(draw: Any) -> list[dict[str, Any]]:
 def load(docs: list[dict[str, Any]]) -> list[Resource]:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "set.yaml").write_text(yaml.safe_dump_all(docs))
-        return load_resources(tmp)
+        return load_resources(tmp, KINDS)
 
 
-def fresh(aws: Any) -> Aws:
+def fresh(aws: Any) -> Pipeline:
     aws.reset()
     seed_demo_network()
-    return Aws(Settings(endpoint_url=aws.endpoint_url))
+    settings = Settings(aws=AwsSettings(endpoint_url=aws.endpoint_url))
+    return Pipeline(Aws(settings.aws), settings)
 
 
-def apply(client: Aws, resources: list[Resource]) -> Plan:
-    the_plan, state = engine.plan(client, resources, ApplySettings())
-    outcomes = engine.apply(client, the_plan, state, ApplySettings())
+def plan(client: Pipeline, resources: list[Resource]) -> Plan:
+    return client.plan(Loaded(resources)).plan
+
+
+def apply(client: Pipeline, resources: list[Resource]) -> Plan:
+    planned = client.plan(Loaded(resources))
+    outcomes = client.apply(planned)
     assert [o.error for o in outcomes if o.status != "done"] == []
-    return the_plan
+    return planned.plan
 
 
 @EXAMPLES
@@ -124,7 +129,7 @@ def test_apply_then_plan_is_empty_and_a_second_apply_writes_nothing(aws, docs):
     client, resources = fresh(aws), load(docs)
 
     apply(client, resources)
-    after, _ = engine.plan(client, resources, ApplySettings())
+    after = plan(client, resources)
     assert not after.pending, plan_as_dict(after)
 
     aws.reset_calls()
@@ -136,7 +141,7 @@ def test_apply_then_plan_is_empty_and_a_second_apply_writes_nothing(aws, docs):
 @given(docs=manifest_sets())
 def test_the_json_plan_round_trips_and_orders_by_dependency(aws, docs):
     client, resources = fresh(aws), load(docs)
-    the_plan, _ = engine.plan(client, resources, ApplySettings())
+    the_plan = plan(client, resources)
 
     assert json.loads(render_json(the_plan)) == plan_as_dict(the_plan)
     assert len(the_plan.actions) == len(resources)

@@ -14,8 +14,8 @@ from test_cli import CLUSTER, SERVICE, TASK
 
 from reconciler.aws import Aws
 from reconciler.core.model import Address
-from reconciler.core.settings import MANAGED_TAG_KEY, Settings
-from reconciler.kinds import scaling
+from reconciler.core.settings import MANAGED_TAG_KEY, AwsSettings
+from reconciler.kinds import scaling, scaling_live
 
 RESOURCE_ID = "service/prod/api"
 WHERE = {"ServiceNamespace": "ecs", "ResourceId": RESOURCE_ID, "ScalableDimension": "ecs:service:DesiredCount"}
@@ -322,11 +322,11 @@ def test_many_targets_are_observed_by_namespace_pages_with_the_same_state(aws, e
     services = [f"svc-{i:02d}" for i in range(12)]
     scale_fleet(ecs, autoscaling, cloudwatch, services)
     scale_fleet(ecs, autoscaling, cloudwatch, ["svc-00", "svc-0"], cluster="other")  # listed too, never mixed in
-    client = Aws(Settings(endpoint_url=aws.endpoint_url, region=REGION))
+    client = Aws(AwsSettings(endpoint_url=aws.endpoint_url, region=REGION))
     addresses = [Address("Service", name, "fleet") for name in services]
 
     aws.reset_calls()
-    shared = scaling.observe(client, addresses)
+    shared = scaling_live.observe(client, addresses)
     calls = Counter(aws.calls)
 
     # 28 policies in the namespace, 10 a page; 70 scheduled actions, 50 a page; one tag and one alarm read each.
@@ -337,22 +337,22 @@ def test_many_targets_are_observed_by_namespace_pages_with_the_same_state(aws, e
         "ListTagsForResource": 12,
         "DescribeAlarms": 12,
     }
-    one_by_one = {a: live for addr in addresses for a, live in scaling.observe(client, [addr]).items()}
+    one_by_one = {a: live for addr in addresses for a, live in scaling_live.observe(client, [addr]).items()}
     assert shared == one_by_one
     assert sorted(a.name for a in shared) == services
-    body = shared[scaling.address("x", {"service": "svc-03", "cluster": "fleet"})].body
+    body = shared[scaling.KIND.address("x", {"service": "svc-03", "cluster": "fleet"})].body
     assert sorted(p["policyName"] for p in body["policies"]) == ["cpu", "step"]
     assert next(p for p in body["policies"] if p["policyName"] == "step")["alarm"]["alarmName"] == "svc-03-step"
     assert sorted(a["scheduledActionName"] for a in body["scheduledActions"]) == [f"at-{h}" for h in range(5)]
 
 
 def test_a_handful_of_targets_is_read_target_by_target(aws, ecs, autoscaling, cloudwatch):
-    services = [f"svc-{i}" for i in range(scaling.SHARED_LISTING_FROM - 1)]
+    services = [f"svc-{i}" for i in range(scaling_live.SHARED_LISTING_FROM - 1)]
     scale_fleet(ecs, autoscaling, cloudwatch, services + ["unwanted-1", "unwanted-2"])
-    client = Aws(Settings(endpoint_url=aws.endpoint_url, region=REGION))
+    client = Aws(AwsSettings(endpoint_url=aws.endpoint_url, region=REGION))
 
     aws.reset_calls()
-    found = scaling.observe(client, [Address("Service", name, "fleet") for name in services])
+    found = scaling_live.observe(client, [Address("Service", name, "fleet") for name in services])
 
     assert Counter(aws.calls)["DescribeScalingPolicies"] == len(services)
     assert Counter(aws.calls)["DescribeScheduledActions"] == len(services)

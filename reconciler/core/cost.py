@@ -13,16 +13,18 @@ alone is a cost change of that service too. EC2 capacity is "not estimated"; a p
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.kind import Cost, Registry
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Plan
-from reconciler.kinds import cluster, scaling, service, task_definition
+from reconciler.core.plan import Plan, claims_of
 
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+_UNITS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def load_prices() -> Prices:
     return Prices(data["date"], data["source"], int(data["hoursPerMonth"]), data["regions"])
 
 
-def split_tasks(count: int, strategy: list[Mapping[str, Any]]) -> dict[str, float]:
+def split_tasks(count: int, strategy: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """How ECS places ``count`` tasks over a capacity provider strategy: each ``base`` first, the rest by weight."""
     placed: dict[str, float] = {}
     left = float(count)
@@ -102,19 +104,18 @@ def split_tasks(count: int, strategy: list[Mapping[str, Any]]) -> dict[str, floa
     return placed
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """What a service's cost depends on."""
-
-    count_low: int
-    count_high: int
-    strategy: list[Mapping[str, Any]] | None
-    """Capacity providers the tasks run on; None for the EC2 (or EXTERNAL) launch type."""
-    task: Mapping[str, Any] | None
-    """The task definition (API input or describe output)."""
+def task_size(value: Any) -> int | None:
+    """CPU units or MiB from ``"1024"``, ``1024``, ``"1 vCPU"`` or ``"2 GB"``; None when unreadable."""
+    match = _UNITS.match(str(value))
+    if not match:
+        return None
+    number, unit = float(match.group(1)), (match.group(2) or "").lower()
+    return int(number * 1024) if unit in ("vcpu", "gb") else int(number)
 
 
-def _monthly(shape: _Shape, prices: Prices, region: str) -> Estimate:
+def _monthly(shape: Cost | None, prices: Prices, region: str) -> Estimate:
+    if shape is None:
+        return Estimate(reason="not estimated")
     if shape.strategy is None:
         return Estimate(reason="not estimated: EC2 launch type")
     if shape.task is None:
@@ -125,8 +126,8 @@ def _monthly(shape: _Shape, prices: Prices, region: str) -> Estimate:
     platform = shape.task.get("runtimePlatform") or {}
     if str(platform.get("operatingSystemFamily", "LINUX")).startswith("WINDOWS"):
         return Estimate(reason="not estimated: Windows tasks")
-    cpu = task_definition.task_size(shape.task.get("cpu"))
-    memory = task_definition.task_size(shape.task.get("memory"))
+    cpu = task_size(shape.task.get("cpu"))
+    memory = task_size(shape.task.get("memory"))
     if cpu is None or memory is None:
         return Estimate(reason="not estimated: the task definition has no task-level cpu and memory")
     arch = "arm64" if platform.get("cpuArchitecture") == "ARM64" else "x86_64"
@@ -153,79 +154,53 @@ def _monthly(shape: _Shape, prices: Prices, region: str) -> Estimate:
     return Estimate(low, high)
 
 
-def _strategy(doc: Mapping[str, Any], cluster_doc: Mapping[str, Any] | None) -> list[Mapping[str, Any]] | None:
-    if doc.get("launchType"):
-        return [{"capacityProvider": "FARGATE", "weight": 1}] if doc["launchType"] == "FARGATE" else None
-    strategy = doc.get("capacityProviderStrategy") or (cluster_doc or {}).get("defaultCapacityProviderStrategy")
-    return list(strategy) if strategy else None
-
-
-def _task_range(count: int, bounds: Mapping[str, Any] | None) -> tuple[int, int]:
-    """[minCapacity, maxCapacity] of a ScalingPolicy spec or a live scalable target; without one, the fixed count."""
-    if bounds is None:
-        return count, count
-    return int(bounds.get("minCapacity", count)), int(bounds.get("maxCapacity", count))
-
-
-def _live_shape(live: Live, state: Mapping[Address, Live], bounds: Mapping[str, Any] | None) -> _Shape:
-    body = live.body
-    low, high = _task_range(int(body.get("desiredCount", 0) or 0), bounds)
-    td = state.get(Address(task_definition.KIND, service.family_of(str(body.get("taskDefinition", "")))))
-    runs = task_definition.revision_of(str(body.get("taskDefinition", "")))
-    task = td.body if td and task_definition.revision_of(str(td.body.get("taskDefinitionArn"))) == runs else None
-    home = state.get(Address(cluster.KIND, str(live.address.cluster)))
-    return _Shape(low, high, _strategy(body, home.body if home else None), task)
-
-
-def _desired_shape(
-    resource: Resource,
-    live: Live | None,
-    bounds: Mapping[str, Any] | None,
-    desired: Mapping[Address, Resource],
-    state: Mapping[Address, Live],
-) -> _Shape:
-    spec = resource.spec
-    count = int(spec.get("desiredCount", (live.body.get("desiredCount", 0) if live else 0)) or 0)
-    low, high = _task_range(count, bounds)
-    family = service.family_of(str(spec.get("taskDefinition", "")))
-    declared_td = desired.get(Address(task_definition.KIND, family))
-    live_td = state.get(Address(task_definition.KIND, family))
-    task = declared_td.spec if declared_td else (live_td.body if live_td else None)
-    home_addr = Address(cluster.KIND, str(resource.address.cluster))
-    declared_home, live_home = desired.get(home_addr), state.get(home_addr)
-    home = declared_home.spec if declared_home else (live_home.body if live_home else None)
-    return _Shape(low, high, _strategy(spec, home), task)
-
-
-def _service_of(action_address: Address) -> Address | None:
-    """The service whose cost an action on this address changes."""
-    if action_address.kind == service.KIND:
-        return action_address
-    if action_address.kind == scaling.KIND:
-        return scaling.service_address(action_address)
-    return None
+def _related(refs: list[Address], *sources: Mapping[Address, Any]) -> dict[Address, Mapping[str, Any]]:
+    """The documents ``refs`` name, from the first source that has each."""
+    out: dict[Address, Mapping[str, Any]] = {}
+    for ref in refs:
+        for source in sources:
+            if ref in source:
+                item = source[ref]
+                out[ref] = item.spec if isinstance(item, Resource) else item.body
+                break
+    return out
 
 
 def estimate(
-    plan: Plan, desired: list[Resource], live: Mapping[Address, Live], *, prices: Prices, region: str
+    plan: Plan, desired: list[Resource], live: Mapping[Address, Live], kinds: Registry, *, prices: Prices, region: str
 ) -> CostReport:
-    """Before and after for every service the plan creates, changes or deletes, or whose ScalingPolicy it does."""
+    """Before and after for every resource with a cost (``Kind.cost``) that the plan creates, changes or deletes,
+    or whose cost an action on another resource changes (a service's ScalingPolicy)."""
     by_address = {r.address: r for r in desired}
     deleted = {a.address for a in plan.actions if a.action == "delete"}
-    touched = dict.fromkeys(addr for a in plan.actions if (addr := _service_of(a.address)) is not None)
+    touched = dict.fromkeys(s for a in plan.actions if (s := kinds.of(a.address).cost_subject(a.address)) is not None)
+    wanted_claims = claims_of(desired, kinds)
+    live_claims: dict[Address, dict[str, Any]] = {}
+    for item in live.values():
+        for address, fields in kinds.of(item.address).live_claims(item).items():
+            live_claims.setdefault(address, {}).update(fields)
     lines = []
     for addr in touched:
-        policy_addr = Address(scaling.KIND, addr.name, addr.cluster)
-        current, live_policy, policy = live.get(addr), live.get(policy_addr), by_address.get(policy_addr)
-        live_bounds = live_policy.body["target"] if live_policy else None
-        wanted_bounds = policy.spec if policy else None
-        before = _monthly(_live_shape(current, live, live_bounds), prices, region) if current else ABSENT
+        kind, current = kinds.of(addr), live.get(addr)
+        before = ABSENT
+        if current is not None:
+            refs = kind.live_references(current, region=region)
+            shape = kind.cost(current.body, addr, _related(refs, live), live_claims.get(addr, {}))
+            before = _monthly(shape, prices, region)
         if addr in deleted:
             after = ABSENT
         elif addr in by_address:
-            after = _monthly(_desired_shape(by_address[addr], current, wanted_bounds, by_address, live), prices, region)
-        elif current:  # a service the manifests do not declare, whose ScalingPolicy they do
-            after = _monthly(_live_shape(current, live, wanted_bounds), prices, region)
+            resource = by_address[addr]
+            doc = dict(resource.spec)
+            if "desiredCount" not in doc and current is not None:
+                doc["desiredCount"] = current.body.get("desiredCount", 0)
+            refs = [r.address for r in kind.references(resource, region=region)]
+            related = _related(refs, by_address, live)
+            after = _monthly(kind.cost(doc, addr, related, wanted_claims.get(addr, {})), prices, region)
+        elif current is not None:  # a resource the manifests do not declare, whose cost another declared one sets
+            refs = kind.live_references(current, region=region)
+            shape = kind.cost(current.body, addr, _related(refs, live), wanted_claims.get(addr, {}))
+            after = _monthly(shape, prices, region)
         else:
             after = ABSENT
         lines.append(ServiceCost(addr, before, after))

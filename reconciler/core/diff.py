@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from deepdiff import DeepDiff
+
+T = TypeVar("T")
 
 
 class _Absent:
@@ -28,13 +30,13 @@ class FieldChange:
     after: Any
 
 
-def drop_empty(value: Any) -> Any:
+def drop_empty(value: T) -> T:
     """Recursively remove None, empty lists and empty mappings: AWS returns ``[]`` where a manifest says nothing."""
     if isinstance(value, Mapping):
         out = {k: drop_empty(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
+        return cast(T, {k: v for k, v in out.items() if v is not None and v != [] and v != {}})
     if isinstance(value, list):
-        return [drop_empty(v) for v in value if v is not None]
+        return cast(T, [drop_empty(v) for v in value if v is not None])
     return value
 
 

@@ -8,9 +8,6 @@ from typing import Any
 
 from reconciler.core.errors import ManifestError
 
-KIND_ORDER = ("LogGroup", "Cluster", "TaskDefinition", "Service", "ScalingPolicy")
-"""Dependency order: each kind may refer to the kinds before it. Deletes run in reverse."""
-
 
 @dataclass(frozen=True, order=True)
 class Address:
@@ -22,11 +19,6 @@ class Address:
 
     def __str__(self) -> str:
         return f"{self.kind} {self.cluster}/{self.name}" if self.cluster else f"{self.kind} {self.name}"
-
-    @property
-    def rank(self) -> int:
-        """Position of the kind in dependency order."""
-        return KIND_ORDER.index(self.kind) if self.kind in KIND_ORDER else len(KIND_ORDER)
 
 
 @dataclass(frozen=True)

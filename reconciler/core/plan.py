@@ -1,6 +1,7 @@
 """The Plan is data: ordered actions with field-level diffs, computed by a pure function of (desired, observed).
 
-``make_plan`` reads no files and calls no AWS. Renderers and the executor read the same Plan object.
+``make_plan`` reads no files and calls no AWS, and names no kind: it walks the registry in dependency order and asks
+each kind to prepare, diff and decide. Renderers and the executor read the same Plan object.
 """
 
 from __future__ import annotations
@@ -8,19 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import PlanError
+from reconciler.core.kind import ACTION_TYPES, ActionType, Note, PlanContext, Registry
 from reconciler.core.model import Address, Live, Observed, Resource
 from reconciler.core.redact import redact_at
 from reconciler.core.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ApplySettings
-from reconciler.kinds import KINDS, cluster, scaling, service, task_definition
 
-ActionType = Literal["create", "update", "replace", "delete"]
-ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete")
-NEW_REVISION = "(new revision)"
-"""Stands for the revision an earlier action of the same plan registers: ``family:(new revision)``."""
+__all__ = ["ACTION_TYPES", "Action", "ActionType", "Note", "Plan", "make_plan", "referenced"]
 
 
 @dataclass(frozen=True)
@@ -32,21 +29,11 @@ class Action:
     changes: tuple[FieldChange, ...]
     reason: str
     resource: Resource | None = None
-    """The desired resource (None for a delete)."""
+    """The desired resource as planned (None for a delete)."""
     live: Live | None = None
     """The live resource (None for a create)."""
-    task_definition: str | None = None
-    """Services: the ``family:revision`` to run, or ``family:(new revision)``."""
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something the plan reader must know that is not an action (an unmanaged resource left alone, a skip)."""
-
-    message: str
-    address: Address | None = None
-    blocking: bool = False
-    """The live state cannot converge while this stands (apply exits 1)."""
+    produces: str | None = None
+    """A reference that exists once this action has run (``family:(new revision)``), for later actions."""
 
 
 @dataclass(frozen=True)
@@ -70,156 +57,97 @@ def _redacted(changes: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
     return tuple(FieldChange(c.path, redact_at(c.path, c.before), redact_at(c.path, c.after)) for c in changes)
 
 
-def _creation(resource: Resource, ref: str | None) -> tuple[FieldChange, ...]:
-    """A create shows every field the manifest sets."""
-    spec = dict(resource.spec)
-    spec.pop("cluster", None)
-    if ref is not None:
-        spec["taskDefinition"] = ref
-    return _redacted(FieldChange(k, ABSENT, v) for k, v in sorted(spec.items()))
-
-
 def _adopt_change() -> FieldChange:
     return FieldChange(f"tags.{MANAGED_TAG_KEY}", ABSENT, MANAGED_TAG_VALUE)
 
 
-def _diff(resource: Resource, live: Live, revision: str | None) -> list[FieldChange]:
-    if resource.address.kind == service.KIND:
-        return service.diff(resource, live, task_definition=revision)
-    diff: list[FieldChange] = KINDS[resource.address.kind].diff(resource, live)
-    return diff
-
-
-def _scaled_services(desired: list[Resource]) -> dict[Address, tuple[int, int]]:
-    """Service address -> the [min, max] desiredCount range its ScalingPolicy owns."""
-    return {scaling.service_address(r.address): scaling.bounds(r) for r in desired if r.address.kind == scaling.KIND}
-
-
-def _owned_desired_count(
-    resource: Resource, live: Live | None, scaled: Mapping[Address, tuple[int, int]]
-) -> tuple[Resource, Note | None]:
-    """While a ScalingPolicy targets the service, desiredCount is the autoscaler's: the manifest's value is used at
-    create (clamped to [min, max]); a live value inside [min, max] stands, one outside goes to the nearest bound."""
-    if resource.address not in scaled:
-        return resource, None
-    low, high = scaled[resource.address]
-    wanted = int(resource.spec.get("desiredCount", low))
-    note = None
-    if live is None:
-        count = min(max(wanted, low), high)
-    else:
-        current = int(live.body.get("desiredCount", 0))
-        count = min(max(current, low), high)
-        if count == current and current != wanted:
-            note = Note(
-                f"{resource.address}: desiredCount {current} is set by its ScalingPolicy (within [{low}, {high}]); "
-                "not drift",
-                resource.address,
-            )
-    return replace(resource, spec={**resource.spec, "desiredCount": count}), note
-
-
-def _task_definition_ref(resource: Resource, observed: Observed, registering: set[str]) -> str | None:
-    ref = str(resource.spec.get("taskDefinition", ""))
-    if not ref:
-        return None
-    if ":" in ref.rsplit("/", 1)[-1]:
-        return task_definition.revision_of(ref)
-    if ref in registering:
-        return f"{ref}:{NEW_REVISION}"
-    live = observed.get(Address(task_definition.KIND, ref))
-    return task_definition.revision_of(str(live.body["taskDefinitionArn"])) if live else f"{ref}:{NEW_REVISION}"
+def claims_of(desired: Iterable[Resource], kinds: Registry) -> dict[Address, dict[str, object]]:
+    """Fields each resource owns of another (``Kind.claims``), merged by the address claimed."""
+    out: dict[Address, dict[str, object]] = {}
+    for resource in desired:
+        for address, fields in kinds.of(resource.address).claims(resource).items():
+            out.setdefault(address, {}).update(fields)
+    return out
 
 
 def _desired_actions(
-    desired: list[Resource], observed: Observed, options: ApplySettings
+    desired: list[Resource], observed: Observed, options: ApplySettings, kinds: Registry
 ) -> tuple[list[Action], list[Note]]:
     actions: list[Action] = []
     notes: list[Note] = []
-    registering: set[str] = set()
-    scaled = _scaled_services(desired)
-    for resource in sorted(desired, key=lambda r: (r.address.rank, r.address)):
-        addr = resource.address
+    ctx = PlanContext({r.address: r for r in desired}, observed, claims_of(desired, kinds))
+    for resource in sorted(desired, key=lambda r: kinds.order(r.address)):
+        kind, addr = kinds.of(resource.address), resource.address
         live = observed.get(addr)
-        ref = None
-        if addr.kind == service.KIND:
-            ref = _task_definition_ref(resource, observed, registering)
-            resource, note = _owned_desired_count(resource, live, scaled)
-            notes += [note] if note else []
+        resource, prepared = kind.prepare(resource, live, ctx)
+        notes += prepared
         if live is None:
-            actions.append(
-                Action("create", addr, _creation(resource, ref), f"{addr} does not exist", resource, None, ref)
-            )
-            if addr.kind == task_definition.KIND:
-                registering.add(addr.name)
+            decision = kind.decide(resource, None, [])
+            changes = _redacted(kind.creation(resource))
+            actions.append(Action("create", addr, changes, f"{addr} does not exist", resource, None, decision.produces))
+            if decision.produces:
+                ctx.produced[addr] = decision.produces
             continue
-        changes = _diff(resource, live, ref)
+        found = kind.diff(resource, live, ctx)
         if not live.managed and not options.adopt:
             # An unmanaged resource that already matches its manifest is converged: nothing stands in the way
             # (this is where `export` leaves existing services). One that differs cannot converge without --adopt.
-            state = "differs from its manifest" if changes else "matches its manifest"
-            notes.append(
-                Note(
-                    f"{addr} exists but is not managed by ecs-reconciler ({state}); left alone "
-                    "(apply --adopt takes ownership)",
-                    addr,
-                    blocking=bool(changes),
-                )
+            state = "differs from its manifest" if found else "matches its manifest"
+            message = (
+                f"{addr} exists but is not managed by ecs-reconciler ({state}); left alone "
+                "(apply --adopt takes ownership)"
             )
+            notes.append(Note(message, addr, blocking=bool(found)))
             continue
         if not live.managed:
-            changes.append(_adopt_change())
-        if not changes:
+            found.append(_adopt_change())
+        if not found:
             continue
-        reason = "adopt: take ownership" if not live.managed else "live state differs from the manifest"
-        kind: Literal["update", "replace"] = "update"
-        if addr.kind == service.KIND and (why := service.replace_reasons(changes, resource, live)):
-            kind, reason = "replace", "; ".join(why)
-        if addr.kind == task_definition.KIND and not task_definition.only_tags_changed(changes):
-            reason = "content differs from the latest ACTIVE revision: register a new revision"
-            registering.add(addr.name)
-        actions.append(Action(kind, addr, _redacted(changes), reason, resource, live, ref))
+        decision = kind.decide(resource, live, found)
+        if not live.managed and decision.action == "update" and decision.produces is None:
+            decision = replace(decision, reason="adopt: take ownership")
+        actions.append(
+            Action(decision.action, addr, _redacted(found), decision.reason, resource, live, decision.produces)
+        )
+        if decision.produces:
+            ctx.produced[addr] = decision.produces
     return actions, notes
 
 
-def _referenced(desired: list[Resource], live: Observed) -> set[Address]:
-    """What declared resources depend on: the clusters and families declared services live in or run, and the log
-    groups their task definitions (declared, or the live revision of a family a service runs) write to."""
-    refs = set()
-    documents = []
-    for r in desired:
-        if r.address.kind == task_definition.KIND:
-            documents.append(r.spec)
-        if r.address.kind == service.KIND:
-            refs.add(Address(cluster.KIND, str(r.address.cluster)))
-            if r.spec.get("taskDefinition"):
-                family = Address(task_definition.KIND, service.family_of(str(r.spec["taskDefinition"])))
-                refs.add(family)
-                if family in live:
-                    documents.append(live[family].body)
-    refs |= {Address("LogGroup", group) for doc in documents for group in task_definition.log_groups(doc)}
+def referenced(desired: list[Resource], live: Mapping[Address, Live], kinds: Registry) -> set[Address]:
+    """What declared resources depend on: what they reference and, for what they reference that is only live, what
+    that live resource uses in turn (the log groups of the revision a service runs)."""
+    refs = {ref.address for r in desired for ref in kinds.of(r.address).references(r, region=None)}
+    declared = {r.address for r in desired}
+    frontier = [a for a in refs if a not in declared and a in live]
+    while frontier:
+        address = frontier.pop()
+        for used in kinds.of(address).live_references(live[address], region=None):
+            if used not in refs:
+                refs.add(used)
+                if used not in declared and used in live:
+                    frontier.append(used)
     return refs
 
 
 def _prune_actions(
-    desired: list[Resource], observed: Observed, candidates: Observed, options: ApplySettings
+    desired: list[Resource], observed: Observed, candidates: Observed, options: ApplySettings, kinds: Registry
 ) -> tuple[list[Action], list[Note]]:
     wanted = {r.address for r in desired}
     actions, notes = [], []
-    referenced = _referenced(desired, {**candidates, **observed})
-    for addr in sorted(set(candidates) & referenced - wanted):
+    keep = referenced(desired, {**candidates, **observed}, kinds)
+    for addr in sorted(set(candidates) & keep - wanted):
         notes.append(Note(f"{addr} is not in the manifests but a declared resource uses it; kept", addr))
-    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted | referenced]
-    services_going = Counter(live.address.cluster for live in doomed if live.address.kind == service.KIND)
+    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted | keep]
+    users = Counter(u for live in doomed for u in kinds.of(live.address).live_references(live, region=None))
     for live in doomed:
         addr = live.address
-        if addr.kind == cluster.KIND:
-            active = int(live.body.get("activeServicesCount", 0) or 0)
-            if active > services_going.get(addr.name, 0):
-                notes.append(
-                    Note(f"{addr} is not in the manifests but still has services it does not manage; kept", addr)
-                )
-                continue
+        # A resource that counts what lives in it (a cluster's active services) is kept while more use it than
+        # this prune deletes: the rest belong to someone else.
+        active = int(live.body.get("activeServicesCount", 0) or 0)
+        if active > users.get(addr, 0):
+            notes.append(Note(f"{addr} is not in the manifests but still has services it does not manage; kept", addr))
+            continue
         actions.append(Action("delete", addr, (), "managed, and no longer in the manifests (--prune)", None, live))
     if len(actions) > options.max_deletions:
         raise PlanError(
@@ -233,31 +161,21 @@ def make_plan(
     desired: list[Resource],
     observed: Observed,
     options: ApplySettings,
+    kinds: Registry,
     *,
     prune_candidates: Observed | None = None,
 ) -> Plan:
     """What to do so live state matches ``desired``: creates and updates in dependency order, then deletes in
     reverse. ``prune_candidates`` is every managed resource found live (only read with --prune)."""
-    actions, notes = _desired_actions(desired, observed, options)
+    actions, notes = _desired_actions(desired, observed, options, kinds)
     if options.prune:
         if not desired:
             notes.append(Note("prune skipped: the manifest set is empty"))
         else:
-            deletes, prune_notes = _prune_actions(desired, observed, prune_candidates or {}, options)
-            actions += sorted(deletes, key=lambda a: (-a.address.rank, a.address))
+            deletes, prune_notes = _prune_actions(desired, observed, prune_candidates or {}, options, kinds)
+            actions += sorted(deletes, key=lambda a: (-kinds.rank(a.address), a.address))
             notes += prune_notes
     for action in actions:
         if action.action == "replace" and not options.allow_replace:
             notes.append(Note(f"{action.address}: {action.reason}; apply needs --allow-replace", action.address))
     return Plan(tuple(actions), tuple(notes))
-
-
-def service_revisions_in_use(observed: Iterable[Live]) -> set[str]:
-    """``family:revision`` of every task definition a live service runs or is deploying."""
-    used = set()
-    for live in observed:
-        if live.address.kind != service.KIND:
-            continue
-        refs = [live.body.get("taskDefinition")] + [d.get("taskDefinition") for d in live.body.get("deployments", [])]
-        used |= {task_definition.revision_of(str(r)) for r in refs if r}
-    return used

@@ -10,8 +10,6 @@ MANAGED_TAG_KEY = "ecs-reconciler/managed-by"
 """Tag key that marks a resource as created and owned by ecs-reconciler."""
 MANAGED_TAG_VALUE = "ecs-reconciler"
 """Value of the managed-by tag."""
-KEEP_REVISIONS_ANNOTATION = "ecs-reconciler/keep-revisions"
-"""TaskDefinition annotation overriding how many ACTIVE revisions of the family are kept."""
 
 
 @dataclass(frozen=True)
@@ -139,13 +137,11 @@ class DaemonSettings:
     """Backoff of failing passes."""
     lease: LeaseSettings = field(default_factory=LeaseSettings)
     """Leader election."""
-    variables: Mapping[str, str] = field(default_factory=dict)
-    """Values for ``${VAR}`` placeholders (from --var, --var-file and the environment, already merged)."""
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything the engine needs to know that is not in the manifests."""
+class AwsSettings:
+    """How AWS is reached."""
 
     region: str | None = None
     """AWS region; None means the standard chain (AWS_REGION, AWS_DEFAULT_REGION, profile)."""
@@ -157,6 +153,16 @@ class Settings:
     """Retry rules for AWS calls."""
     read: ReadSettings = field(default_factory=ReadSettings)
     """Read concurrency."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command or the daemon needs to know that is not in the manifests, built once from arguments."""
+
+    aws: AwsSettings = field(default_factory=AwsSettings)
+    """Reaching AWS."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Values for ``${VAR}`` placeholders (from --var, --var-file and the environment, already merged)."""
     apply: ApplySettings = field(default_factory=ApplySettings)
     """Plan and apply options."""
     security: SecuritySettings = field(default_factory=SecuritySettings)

@@ -19,10 +19,11 @@ from dataclasses import replace
 
 from reconciler.aws import Aws
 from reconciler.core.errors import AwsError, PlanError
-from reconciler.core.manifests import load_resources
 from reconciler.core.settings import DaemonSettings
 from reconciler.daemon.alerts import Alert, text_of
 from reconciler.daemon.run import start
+from reconciler.kinds.service import KIND as SERVICE
+from reconciler.pipeline import Pipeline
 
 TIMEOUT = 60.0
 """Seconds each step may take before the demo gives up (exit 1)."""
@@ -69,18 +70,19 @@ def _wait(what: str, check: Callable[[], bool]) -> None:
         time.sleep(0.2)
 
 
-def run_demo(path: str, aws: Aws) -> int:
-    services = [r for r in load_resources(path) if r.address.kind == "Service"]
+def run_demo(path: str, stages: Pipeline) -> int:
+    aws = stages.aws
+    services = [r for r in stages.load(path).resources if r.address.kind == SERVICE.name]
     if not services:
         raise PlanError(f"{path}: the demo needs at least one Service to drift")
     target = services[0].address
-    settings = replace(aws.settings, daemon=DaemonSettings(resync_interval=2.0))
+    settings = replace(stages.settings, daemon=DaemonSettings(resync_interval=2.0))
     printed = _Printed()
     with tempfile.TemporaryDirectory(prefix="ecs-reconciler-demo-") as root:
         revision = _publish(path, root)
         link = os.path.join(root, "current")
         print(f"1. Published {path} as revision {revision[:12]} at {link} (a git-sync layout).", flush=True)
-        operator = start(link, aws, settings, sinks=[printed])
+        operator = start(link, Pipeline(aws, settings), sinks=[printed])
         try:
 
             def exec_enabled() -> bool | None:
@@ -95,7 +97,7 @@ def run_demo(path: str, aws: Aws) -> int:
 
             _wait("the first apply", lambda: operator.daemon.state.baseline is not None and exec_enabled() is False)
             print(f"2. The daemon applied it: {target} runs, with ECS Exec off as its manifest says.", flush=True)
-            console = Aws(settings)
+            console = Aws(settings.aws)
             console.call("ecs", "UpdateService", str(target), cluster=target.cluster, service=target.name,
                          enableExecuteCommand=True)  # fmt: skip
             print(f"3. Someone turned ECS Exec on for {target} in the console, outside git.", flush=True)

@@ -17,17 +17,14 @@ from dataclasses import dataclass, field
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
-from reconciler import engine
-from reconciler.aws import Aws
 from reconciler.core.errors import InvalidManifests, PlanError
-from reconciler.core.manifests import resources_from
 from reconciler.core.model import Address
-from reconciler.core.settings import Settings
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve
+from reconciler.pipeline import Pipeline, SecurityRefused
 
 log = structlog.get_logger("reconciler.loop")
 
@@ -55,8 +52,7 @@ class Daemon:
     def __init__(
         self,
         path: str,
-        aws: Aws,
-        settings: Settings,
+        stages: Pipeline,
         *,
         alerter: Alerter,
         metrics: Metrics,
@@ -64,8 +60,8 @@ class Daemon:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = path
-        self.aws = aws
-        self.settings = settings
+        self.stages = stages
+        self.settings = stages.settings
         self.alerter = alerter
         self.metrics = metrics
         self.lease = lease
@@ -185,17 +181,11 @@ class Daemon:
 
     def _reconcile(self, snapshot: Snapshot) -> str:
         leading = self.lease is None or self.lease.is_leader()
-        options = self.settings.apply
         try:
-            resources = resources_from(
-                snapshot.documents,
-                snapshot.errors,
-                variables=self.settings.daemon.variables,
-                ssm=lambda names: engine.read_parameters(self.aws, names),
-            )
+            loaded = self.stages.load_documents(snapshot.documents, snapshot.errors)
             if not leading:
                 return "standby"
-            the_plan, state = engine.plan(self.aws, resources, options)
+            planned = self.stages.plan(loaded)
         except InvalidManifests as exc:
             return self._problem(
                 snapshot,
@@ -206,6 +196,7 @@ class Daemon:
             )
         except PlanError as exc:
             return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
+        the_plan = planned.plan
         for note in the_plan.notes:
             log.warning("plan note", message=note.message)
         enforce = self.settings.daemon.mode == "enforce"
@@ -214,9 +205,10 @@ class Daemon:
             if self.lease is not None and not self.lease.is_leader():
                 return "standby"
             try:
-                outcomes = engine.apply(
-                    self.aws, the_plan, state, options, revision=snapshot.revision, stop=self.stopping.is_set
-                )
+                outcomes = self.stages.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
+            except SecurityRefused as exc:
+                findings = [str(f) for f in exc.findings]
+                return self._problem(snapshot, "refused", f"{exc}", findings)
             except PlanError as exc:
                 return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
             failed = [o for o in outcomes if o.status != "done"]

@@ -18,6 +18,7 @@ from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics, MetricsServer
 from reconciler.daemon.watch import watch_source
+from reconciler.pipeline import Pipeline
 
 log = structlog.get_logger("reconciler.run")
 
@@ -60,16 +61,16 @@ class Operator:
         return finished
 
 
-def start(path: str, aws: Aws, settings: Settings, *, sinks: list[Sink] | None = None) -> Operator:
+def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Operator:
     """Start the loop and its helpers in threads; returns at once."""
+    aws, settings = stages.aws, stages.settings
     options = settings.daemon
     metrics = Metrics()
     aws.listeners.append(metrics.observe_call)
     lease = Lease(aws, options.lease) if options.lease.table else None
     daemon = Daemon(
         path,
-        aws,
-        settings,
+        stages,
         alerter=Alerter(sinks if sinks is not None else sinks_for(aws, settings)),
         metrics=metrics,
         lease=lease,
@@ -118,9 +119,10 @@ def _keep_lease(daemon: Daemon, lease: Lease) -> None:
         daemon.stopping.wait(lease.renew_period)
 
 
-def run(path: str, aws: Aws, settings: Settings) -> int:
+def run(path: str, stages: Pipeline) -> int:
     """Run until SIGTERM or SIGINT; exit code 0 after a clean shutdown."""
-    operator = start(path, aws, settings)
+    settings = stages.settings
+    operator = start(path, stages)
     received: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -5,43 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.aws import Aws, batches
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.core.errors import ManifestError
+from reconciler.core.kind import BaseKind
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
-from reconciler.core.schema import ShapeProblem, check_spec
-from reconciler.tags import is_managed, managed_tags, sync_tags
+from reconciler.core.schema import ShapeProblem, check_spec, input_members
 
-KIND = "Cluster"
-NAME_FIELD = "clusterName"
 OPERATION = "CreateCluster"
 CAPACITY_FIELDS = ("capacityProviders", "defaultCapacityProviderStrategy")
 UPDATE_FIELDS = ("settings", "configuration", "serviceConnectDefaults")
-
-
-check_name = check_ecs_name
-
-
-def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
-    return check_spec("ecs", OPERATION, spec, provided=[NAME_FIELD])
-
-
-def address(name: str, spec: Mapping[str, Any]) -> Address:
-    return Address(KIND, name)
-
-
-def check(resource: Resource) -> list[ManifestError]:
-    """Domain rules beyond the API model: a default strategy may only name providers the cluster has."""
-    spec = resource.spec
-    providers = set(spec.get("capacityProviders") or [])
-    errors = []
-    for i, item in enumerate(spec.get("defaultCapacityProviderStrategy") or []):
-        name = item.get("capacityProvider")
-        if providers and name not in providers:
-            path = f"spec.defaultCapacityProviderStrategy[{i}].capacityProvider"
-            errors.append(resource.error(path, f"{name!r} is not in spec.capacityProviders"))
-    return errors
 
 
 def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,60 +35,49 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def diff(resource: Resource, live: Live) -> list[FieldChange]:
-    desired = normalize(resource.spec)
-    return compare(project(normalize(live.body), desired), desired)
+class ClusterKind(BaseKind):
+    name = "Cluster"
+    name_field = "clusterName"
+
+    def check_name(self, name: object) -> str | None:
+        return check_ecs_name(name)
+
+    def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+        return check_spec("ecs", OPERATION, spec, provided=[self.name_field or ""])
+
+    def address(self, name: str, spec: Mapping[str, Any]) -> Address:
+        return Address(self.name, name)
+
+    def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
+        """A default strategy may only name providers the cluster has."""
+        spec = resource.spec
+        providers = set(spec.get("capacityProviders") or [])
+        errors = []
+        for i, item in enumerate(spec.get("defaultCapacityProviderStrategy") or []):
+            name = item.get("capacityProvider")
+            if providers and name not in providers:
+                path = f"spec.defaultCapacityProviderStrategy[{i}].capacityProvider"
+                errors.append(resource.error(path, f"{name!r} is not in spec.capacityProviders"))
+        return errors
+
+    def diff(self, resource: Resource, live: Live, ctx: object) -> list[FieldChange]:
+        desired = normalize(resource.spec)
+        return compare(project(normalize(live.body), desired), desired)
+
+    def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
+        body = live.body
+        members = input_members("ecs", OPERATION) - {"clusterName", "tags"}
+        spec = {k: v for k, v in body.items() if k in members}
+        # containerInsights "disabled" is what a cluster has when nothing was asked for.
+        disabled = {"name": "containerInsights", "value": "disabled"}
+        spec["settings"] = [s for s in spec.get("settings") or [] if s != disabled]
+        return drop_empty({**spec, **export_tags(body)})
 
 
-def observe(aws: Aws, names: list[str]) -> dict[Address, Live]:
-    """DescribeClusters for the given names, 100 per call; INACTIVE (deleted) clusters count as absent."""
-
-    def describe(chunk: list[str]) -> list[dict[str, Any]]:
-        answer = aws.call(
-            "ecs", "DescribeClusters", ",".join(chunk), clusters=chunk, include=["SETTINGS", "TAGS", "CONFIGURATIONS"]
-        )
-        return list(answer.get("clusters", []))
-
-    found: dict[Address, Live] = {}
-    for chunk in aws.map(describe, batches(sorted(set(names)), 100)):
-        for body in chunk:
-            if body.get("status") in ("ACTIVE", "PROVISIONING"):
-                addr = Address(KIND, body["clusterName"])
-                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
-    return found
+def export_tags(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The user's tags of a describe output as a manifest's ECS tag list (none: nothing)."""
+    tags = user_tags(body.get("tags"))
+    return {"tags": [{"key": k, "value": v} for k, v in tags.items()]} if tags else {}
 
 
-def list_managed(aws: Aws) -> dict[Address, Live]:
-    """Every live cluster that carries the managed-by tag (for prune)."""
-    arns = aws.pages("ecs", "ListClusters", "clusterArns")
-    live = observe(aws, [arn.rsplit("/", 1)[-1] for arn in arns])
-    return {a: v for a, v in live.items() if v.managed}
-
-
-def create(aws: Aws, resource: Resource, *, revision: str | None) -> None:
-    spec = dict(resource.spec)
-    spec["tags"] = managed_tags(spec.get("tags"), revision=revision)
-    aws.call("ecs", "CreateCluster", resource.address.name, clusterName=resource.address.name, **spec)
-
-
-def update(aws: Aws, resource: Resource, live: Live, changes: list[FieldChange], *, revision: str | None) -> None:
-    name = resource.address.name
-    spec = resource.spec
-    changed = {c.path.split(".", 1)[0] for c in changes}
-    update_args = {f: spec[f] for f in UPDATE_FIELDS if f in changed and f in spec}
-    if update_args:
-        aws.call("ecs", "UpdateCluster", name, cluster=name, **update_args)
-    if changed & set(CAPACITY_FIELDS):
-        aws.call(
-            "ecs",
-            "PutClusterCapacityProviders",
-            name,
-            cluster=name,
-            capacityProviders=list(spec.get("capacityProviders") or []),
-            defaultCapacityProviderStrategy=list(spec.get("defaultCapacityProviderStrategy") or []),
-        )
-    sync_tags(aws, live.body["clusterArn"], spec, live.body.get("tags"), revision=revision)
-
-
-def delete(aws: Aws, live: Live) -> None:
-    aws.call("ecs", "DeleteCluster", live.address.name, cluster=live.address.name)
+KIND = ClusterKind()

@@ -10,16 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.aws import Aws, batches
-from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, project
+from reconciler.core.diff import FieldChange, compare, drop_empty, project
 from reconciler.core.errors import ManifestError
+from reconciler.core.kind import BaseKind, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
-from reconciler.core.schema import ShapeProblem, check_spec, from_api_case, to_api_case, utc_timestamp
-from reconciler.tags import is_managed, own_tags
+from reconciler.core.schema import (
+    ShapeProblem,
+    check_spec,
+    from_api_case,
+    input_members,
+    pascal_to_camel,
+    to_api_case,
+    utc_timestamp,
+)
+from reconciler.kinds.service import KIND as SERVICE
 
-KIND = "ScalingPolicy"
-NAME_FIELD = None
 AAS = "application-autoscaling"
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
@@ -31,20 +37,14 @@ _POLICY_KEYS = ("policyType", "stepScalingPolicyConfiguration", "targetTrackingS
 _ACTION_KEYS = ("schedule", "timezone", "startTime", "endTime", "scalableTargetAction")
 _ACTION_TIMES = ("startTime", "endTime")
 
-check_name = check_ecs_name
-
 
 def resource_id(cluster: str, service: str) -> str:
     return f"service/{cluster}/{service}"
 
 
-def address(name: str, spec: Mapping[str, Any]) -> Address:
-    return Address(KIND, str(spec["service"]), str(spec["cluster"]))
-
-
 def service_address(addr: Address) -> Address:
     """The Service a ScalingPolicy scales."""
-    return Address("Service", addr.name, addr.cluster)
+    return Address(SERVICE.name, addr.name, addr.cluster)
 
 
 # --- checking ----------------------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def normalize_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     for action in spec.get("scheduledActions", []):
         body = _canonical(AAS, "PutScheduledAction", "PutScheduledActionRequest", action)
         actions[str(action["scheduledActionName"])] = action_times({k: v for k, v in body.items() if k in _ACTION_KEYS})
-    return whole_numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions}))
+    return dict(whole_numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions})))
 
 
 def normalize_live(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,7 +193,7 @@ def normalize_live(body: Mapping[str, Any]) -> dict[str, Any]:
         str(a["scheduledActionName"]): action_times({k: v for k, v in a.items() if k in _ACTION_KEYS})
         for a in body.get("scheduledActions", [])
     }
-    return whole_numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions}))
+    return dict(whole_numbers(drop_empty({**out, "policies": policies, "scheduledActions": actions})))
 
 
 def _projected(live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
@@ -224,203 +224,84 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
     return compare(current, desired)
 
 
-# --- reading -----------------------------------------------------------------------------------------------------
+def _members(service_name: str, operation: str, *, leave_out: tuple[str, ...] = ()) -> frozenset[str]:
+    """The operation's input members as a manifest writes them (camelCase), less those the tool fills in."""
+    return input_members(service_name, operation, user_case=True) - {pascal_to_camel(n) for n in leave_out}
 
 
-def _address_of(rid: str) -> Address | None:
-    parts = rid.split("/")
-    return Address(KIND, parts[2], parts[1]) if len(parts) == 3 and parts[0] == "service" else None
+def _cut(body: Mapping[str, Any], members: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k in members}
 
 
-SHARED_LISTING_FROM = 5
-"""From this many scalable targets read at once, their policies and scheduled actions come from one listing of the
-whole ``ecs`` namespace, split by ResourceId; below it, from reads target by target. The arithmetic, in calls:
-target by target costs 2 per target (DescribeScalingPolicies and DescribeScheduledActions, one page each); the
-listing costs ceil(P / 10) + ceil(A / 50) for the P ECS scaling policies (10 a page, the documented maximum) and A
-scheduled actions (50 a page) in the account and region, ours or not. At 5 targets both cost 10 calls while the
-account holds up to 90 ECS policies and 50 actions, i.e. 18 policies per target read, several times what a service
-has (1 to 3); below 5 the per-target reads cost at most 8 calls (read concurrently) and the listing would win only
-in an account with almost no other ECS scaling."""
-_PARTS = (("DescribeScalingPolicies", "ScalingPolicies"), ("DescribeScheduledActions", "ScheduledActions"))
-
-
-def _listing(aws: Aws, operation: str, key: str, rid: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """One target's items (ScalableDimension may be given only with a ResourceId), or the whole namespace's."""
-    where = {"ResourceId": rid, "ScalableDimension": DIMENSION} if rid else {}
-    items = aws.pages(AAS, operation, key, rid or NAMESPACE, token="NextToken", ServiceNamespace=NAMESPACE, **where)
-    return key, items
-
-
-def _parts(aws: Aws, rids: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Each target's policies and scheduled actions (API shapes, by ResourceId then key), read as
-    ``SHARED_LISTING_FROM`` decides; either way only exact ResourceId and dimension matches are kept."""
-    shared = len(rids) >= SHARED_LISTING_FROM
-    jobs = [(op, key, None) for op, key in _PARTS] if shared else [(op, key, r) for r in rids for op, key in _PARTS]
-    out: dict[str, dict[str, list[dict[str, Any]]]] = {rid: {key: [] for _, key in _PARTS} for rid in rids}
-    for key, items in aws.map(lambda job: _listing(aws, *job), jobs):
-        for item in items:
-            if item.get("ResourceId") in out and item.get("ScalableDimension") == DIMENSION:
-                out[item["ResourceId"]][key].append(item)
+def _export_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
+    out = _cut(policy, _members(AAS, "PutScalingPolicy", leave_out=IDENTITY))
+    tracking = dict(out.get("targetTrackingScalingPolicyConfiguration") or {})
+    if tracking.get("disableScaleIn") is False:  # the documented default
+        del tracking["disableScaleIn"]
+        out["targetTrackingScalingPolicyConfiguration"] = tracking
+    if policy.get("alarm"):
+        # alarmActions is the policy's ARN, which the tool wires in itself.
+        alarm = _cut(policy["alarm"], _members("cloudwatch", "PutMetricAlarm", leave_out=("AlarmActions",)))
+        if alarm.get("actionsEnabled") is True:  # the documented default
+            del alarm["actionsEnabled"]
+        out["alarm"] = alarm
     return out
 
 
-def _live(aws: Aws, target: Mapping[str, Any], parts: Mapping[str, list[dict[str, Any]]]) -> Live | None:
-    rid = str(target["ResourceId"])
-    addr = _address_of(rid)
-    if addr is None:
-        return None
-    tags = aws.call(AAS, "ListTagsForResource", rid, ResourceARN=target["ScalableTargetARN"]).get("Tags", {})
-    camel_policies = []
-    for policy in parts["ScalingPolicies"]:
-        item = from_api_case(AAS, "DescribeScalingPolicies", policy, shape="ScalingPolicy")
-        if policy.get("PolicyType") == "StepScaling":
-            alarms = aws.pages(
-                "cloudwatch", "DescribeAlarms", "MetricAlarms", rid, token="NextToken", ActionPrefix=policy["PolicyARN"]
-            )
-            if alarms:
-                item["alarm"] = from_api_case("cloudwatch", "DescribeAlarms", alarms[0], shape="MetricAlarm")
-        camel_policies.append(item)
-    body = {
-        "target": from_api_case(AAS, "DescribeScalableTargets", target, shape="ScalableTarget"),
-        "policies": camel_policies,
-        "scheduledActions": [
-            from_api_case(AAS, "DescribeScheduledActions", a, shape="ScheduledAction")
-            for a in parts["ScheduledActions"]
-        ],
-        "tags": tags,
-    }
-    return Live(addr, body, managed=is_managed(tags))
+class ScalingPolicyKind(BaseKind):
+    name = "ScalingPolicy"
+    name_field = None
+
+    def check_name(self, name: object) -> str | None:
+        return check_ecs_name(name)
+
+    def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+        return check_shape(spec)
+
+    def address(self, name: str, spec: Mapping[str, Any]) -> Address:
+        return Address(self.name, str(spec["service"]), str(spec["cluster"]))
+
+    def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
+        return check(resource)
+
+    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
+        target = service_address(resource.address)
+        missing = f"service {target.cluster}/{target.name} is neither declared in the manifests nor live"
+        return [Reference(target, "spec.service", missing=missing)]
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        return [service_address(live.address)]
+
+    def referrers_of(self, address: Address) -> list[Address]:
+        return [Address(self.name, address.name, address.cluster)] if address.kind == SERVICE.name else []
+
+    def claims(self, resource: Resource) -> Mapping[Address, Mapping[str, Any]]:
+        return {service_address(resource.address): {"desiredCount": bounds(resource)}}
+
+    def live_claims(self, live: Live) -> Mapping[Address, Mapping[str, Any]]:
+        target = live.body["target"]
+        return {service_address(live.address): {"desiredCount": (target["minCapacity"], target["maxCapacity"])}}
+
+    def diff(self, resource: Resource, live: Live, ctx: PlanContext) -> list[FieldChange]:
+        return diff(resource, live)
+
+    def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
+        """The live scalable target with its policies (step-scaling alarms included) and scheduled actions."""
+        target = live.body["target"]
+        spec: dict[str, Any] = {"cluster": live.address.cluster, "service": live.address.name}
+        spec.update({k: target[k] for k in TARGET_FIELDS if k in target})
+        if not any((spec.get("suspendedState") or {}).values()):  # nothing suspended is what a new target has
+            spec.pop("suspendedState", None)
+        # Sorted by name, so that exporting the same live state twice writes the same file.
+        policies = sorted(live.body.get("policies") or [], key=lambda p: str(p["policyName"]))
+        spec["policies"] = [_export_policy(p) for p in policies]
+        action_members = _members(AAS, "PutScheduledAction", leave_out=IDENTITY)
+        actions = sorted(live.body.get("scheduledActions") or [], key=lambda a: str(a["scheduledActionName"]))
+        spec["scheduledActions"] = [action_times(_cut(a, action_members)) for a in actions]
+        return dict(whole_numbers(drop_empty(spec)))
+
+    def cost_subject(self, address: Address) -> Address | None:
+        return service_address(address)
 
 
-def _targets(aws: Aws, ids: list[str] | None) -> list[dict[str, Any]]:
-    def describe(chunk: list[str] | None) -> list[dict[str, Any]]:
-        ids_arg = {"ResourceIds": chunk} if chunk is not None else {}
-        return aws.pages(
-            AAS,
-            "DescribeScalableTargets",
-            "ScalableTargets",
-            ",".join(chunk or []),
-            token="NextToken",
-            ServiceNamespace=NAMESPACE,
-            ScalableDimension=DIMENSION,
-            **ids_arg,
-        )
-
-    chunks: list[list[str] | None] = list(batches(ids, 50)) if ids is not None else [None]
-    return [t for page in aws.map(describe, chunks) for t in page if t.get("ScalableDimension") == DIMENSION]
-
-
-def _lives(aws: Aws, targets: list[dict[str, Any]]) -> list[Live]:
-    """The targets with their tags, policies (step-scaling ones with their alarm) and scheduled actions."""
-    parts = _parts(aws, sorted({str(t["ResourceId"]) for t in targets}))
-    lives = aws.map(lambda t: _live(aws, t, parts[str(t["ResourceId"])]), targets)
-    return [live for live in lives if live is not None]
-
-
-def observe(aws: Aws, services: list[Address]) -> dict[Address, Live]:
-    """The scalable targets of the given services (DescribeScalableTargets, 50 resource ids per call), each with
-    its tags (one call per target), policies, step-scaling alarms (one call per step-scaling policy) and scheduled
-    actions (per target or namespace-wide, see ``SHARED_LISTING_FROM``)."""
-    ids = sorted({resource_id(str(a.cluster), a.name) for a in services})
-    if not ids:
-        return {}
-    return {live.address: live for live in _lives(aws, _targets(aws, ids))}
-
-
-def list_managed(aws: Aws) -> dict[Address, Live]:
-    """Every ECS service scalable target that carries the managed-by tag (for prune)."""
-    return {live.address: live for live in _lives(aws, _targets(aws, None)) if live.managed}
-
-
-# --- writing -----------------------------------------------------------------------------------------------------
-
-
-def _where(addr: Address) -> dict[str, str]:
-    return {
-        "ServiceNamespace": NAMESPACE,
-        "ResourceId": resource_id(str(addr.cluster), addr.name),
-        "ScalableDimension": DIMENSION,
-    }
-
-
-def _register(aws: Aws, resource: Resource, *, tags: dict[str, str] | None) -> None:
-    fields = {k: resource.spec[k] for k in TARGET_FIELDS if k in resource.spec}
-    target = to_api_case(AAS, "RegisterScalableTarget", fields)
-    extra = {"Tags": tags} if tags else {}
-    aws.call(AAS, "RegisterScalableTarget", str(resource.address), **_where(resource.address), **target, **extra)
-
-
-def _put_policy(aws: Aws, resource: Resource, policy: Mapping[str, Any]) -> None:
-    addr = resource.address
-    body = to_api_case(AAS, "PutScalingPolicy", {k: v for k, v in policy.items() if k != "alarm"})
-    answer = aws.call(AAS, "PutScalingPolicy", f"{addr} {policy['policyName']}", **_where(addr), **body)
-    if "alarm" in policy:
-        alarm = to_api_case("cloudwatch", "PutMetricAlarm", dict(policy["alarm"]))
-        alarm.setdefault("AlarmName", f"ecs-reconciler-{addr.cluster}-{addr.name}-{policy['policyName']}")
-        aws.call("cloudwatch", "PutMetricAlarm", alarm["AlarmName"], **alarm, AlarmActions=[answer["PolicyARN"]])
-
-
-def _delete_policy(aws: Aws, addr: Address, policy: Mapping[str, Any]) -> None:
-    if policy.get("alarm"):
-        alarm = policy["alarm"]["alarmName"]
-        aws.call("cloudwatch", "DeleteAlarms", alarm, AlarmNames=[alarm])
-    name = policy["policyName"]
-    aws.call(AAS, "DeleteScalingPolicy", f"{addr} {name}", **_where(addr), PolicyName=name)
-
-
-def _put_action(aws: Aws, resource: Resource, action: Mapping[str, Any]) -> None:
-    addr = resource.address
-    body = to_api_case(AAS, "PutScheduledAction", dict(action))
-    aws.call(AAS, "PutScheduledAction", f"{addr} {action['scheduledActionName']}", **_where(addr), **body)
-
-
-def _delete_action(aws: Aws, addr: Address, name: str) -> None:
-    aws.call(AAS, "DeleteScheduledAction", f"{addr} {name}", **_where(addr), ScheduledActionName=name)
-
-
-def create(aws: Aws, resource: Resource, *, revision: str | None) -> None:
-    """Scalable target (tagged as ours), then each policy with its alarm, then each scheduled action."""
-    _register(aws, resource, tags=own_tags(revision=revision))
-    for policy in resource.spec.get("policies", []):
-        _put_policy(aws, resource, policy)
-    for action in resource.spec.get("scheduledActions", []):
-        _put_action(aws, resource, action)
-
-
-def update(aws: Aws, resource: Resource, live: Live, changes: list[FieldChange], *, revision: str | None) -> None:
-    """Only the parts that changed: the target, then changed or new policies (an unchanged target-tracking policy
-    is never re-put: that would churn its alarms), then scheduled actions; then what the manifest dropped."""
-    addr, spec = resource.address, resource.spec
-    changed = {c.path.split(".", 1)[0] for c in changes}
-    if changed & set(TARGET_FIELDS):
-        _register(aws, resource, tags=None)
-    tags = own_tags(revision=revision)
-    if any(live.body.get("tags", {}).get(k) != v for k, v in tags.items()):
-        arn = str(live.body["target"]["scalableTargetARN"])
-        aws.call(AAS, "TagResource", str(addr), ResourceARN=arn, Tags=tags)
-    desired, current = normalize_spec(spec), _projected(normalize_live(live.body), normalize_spec(spec))
-    for part, put, items in (
-        ("policies", _put_policy, spec.get("policies", [])),
-        ("scheduledActions", _put_action, spec.get("scheduledActions", [])),
-    ):
-        key = "policyName" if part == "policies" else "scheduledActionName"
-        for item in items:
-            name = str(item[key])
-            if current.get(part, {}).get(name, ABSENT) != desired.get(part, {}).get(name):
-                put(aws, resource, item)  # type: ignore[operator]
-    for action in live.body.get("scheduledActions", []):
-        if action["scheduledActionName"] not in desired.get("scheduledActions", {}):
-            _delete_action(aws, addr, action["scheduledActionName"])
-    for policy in live.body.get("policies", []):
-        if policy["policyName"] not in desired.get("policies", {}):
-            _delete_policy(aws, addr, policy)
-
-
-def delete(aws: Aws, live: Live) -> None:
-    """Scheduled actions, then policies and their alarms, then the scalable target."""
-    addr = live.address
-    for action in live.body.get("scheduledActions", []):
-        _delete_action(aws, addr, action["scheduledActionName"])
-    for policy in live.body.get("policies", []):
-        _delete_policy(aws, addr, policy)
-    aws.call(AAS, "DeregisterScalableTarget", str(addr), **_where(addr))
+KIND = ScalingPolicyKind()

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from reconciler.aws import Aws, batches
-from reconciler.core.diff import FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
-from reconciler.core.errors import AwsError, ManifestError, PlanError
+from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
+from reconciler.core.errors import ManifestError
+from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.names import check_ecs_name
+from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
-from reconciler.tags import is_managed, managed_tags, sync_tags
+from reconciler.kinds.cluster import KIND as CLUSTER
+from reconciler.kinds.cluster import export_tags
+from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
+from reconciler.kinds.task_definition import NEW_REVISION, containers, is_fargate
 
-KIND = "Service"
-NAME_FIELD = "serviceName"
 OPERATION = "CreateService"
 NOT_COMPARED = frozenset({"cluster", "clientToken", "forceNewDeployment"})
 UPDATABLE = input_members("ecs", "UpdateService") & input_members("ecs", OPERATION)
@@ -40,55 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "deploymentController": {"type": "ECS"},
 }
 """What AWS assumes when CreateService leaves a field out; these are compared even when a manifest omits them."""
-GONE_CODES = frozenset({"ServiceNotActiveException", "ServiceNotFoundException"})
-"""DeleteService errors meaning the service is already deleted: a retried delete whose first answer was lost."""
-
-
-check_name = check_ecs_name
-
-
-def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
-    return check_spec("ecs", OPERATION, spec, provided=[NAME_FIELD])
-
-
-def address(name: str, spec: Mapping[str, Any]) -> Address:
-    return Address(KIND, name, str(spec.get("cluster", "default")))
-
-
-def check(resource: Resource) -> list[ManifestError]:
-    spec, errors = resource.spec, []
-
-    def error(path: str, message: str) -> None:
-        errors.append(resource.error(path, message))
-
-    if "cluster" not in spec:
-        error("spec.cluster", "missing required field 'cluster' (a cluster name)")
-    elif problem := check_ecs_name(spec["cluster"]):
-        error("spec.cluster", problem)
-    ref = spec.get("taskDefinition")
-    if ref is None and spec.get("deploymentController", {}).get("type", "ECS") == "ECS":
-        error("spec.taskDefinition", "missing required field 'taskDefinition' (a family, or family:revision)")
-    elif ref is not None:
-        family, _, number = str(ref).rsplit("/", 1)[-1].partition(":")
-        if problem := check_ecs_name(family):
-            error("spec.taskDefinition", problem)
-        elif number and not (number.isdigit() and int(number) > 0):
-            error(
-                "spec.taskDefinition", f"revision {number!r} is not a positive integer (use family or family:revision)"
-            )
-    count = spec.get("desiredCount")
-    if isinstance(count, int) and count < 0:
-        error("spec.desiredCount", f"must be 0 or more, got {count}")
-    if "launchType" in spec and "capacityProviderStrategy" in spec:
-        error("spec.capacityProviderStrategy", "set either launchType or capacityProviderStrategy, not both")
-    if spec.get("launchType") == "FARGATE" and "networkConfiguration" not in spec:
-        error("spec.networkConfiguration", "Fargate services need networkConfiguration.awsvpcConfiguration")
-    return errors
-
-
-def family_of(ref: str) -> str:
-    """The family named by a ``taskDefinition`` value (family, family:revision or ARN)."""
-    return ref.rsplit("/", 1)[-1].split(":", 1)[0]
+CALLS_AWS_NAME = re.compile(r"^AWS_|(^|_)(S3|SQS|SNS|DYNAMO(DB)?|KINESIS|BUCKET|QUEUE|TABLE|TOPIC|STREAM)(_|$)", re.I)
+"""Environment names that say a container talks to AWS APIs (an SDK reads them)."""
+CALLS_AWS_VALUE = re.compile(r"arn:aws[a-z-]*:|\.amazonaws\.com")
+"""Environment values that name an AWS resource or endpoint."""
 
 
 def _is_fargate(doc: Mapping[str, Any]) -> bool:
@@ -140,19 +96,19 @@ def normalize(doc: Mapping[str, Any], *, task_definition: str | None) -> dict[st
     return out
 
 
-def diff(resource: Resource, live: Live, *, task_definition: str | None) -> list[FieldChange]:
-    """Changes on the fields the manifest sets, plus the AWS defaults above; ``task_definition`` is the
+def _revision(ref: Any) -> str | None:
+    return revision_of(str(ref)) if ref else None
+
+
+def diff(resource: Resource, live: Live) -> list[FieldChange]:
+    """Changes on the fields the manifest sets, plus the AWS defaults above; the spec's ``taskDefinition`` is the
     family:revision the service should run."""
-    desired = normalize(resource.spec, task_definition=task_definition)
+    desired = normalize(resource.spec, task_definition=_revision(resource.spec.get("taskDefinition")))
     current = normalize(live.body, task_definition=_revision(live.body.get("taskDefinition")))
     return compare(project(current, desired), desired)
 
 
-def _revision(ref: Any) -> str | None:
-    return str(ref).rsplit("/", 1)[-1] if ref else None
-
-
-def replace_reasons(changes: list[FieldChange], resource: Resource, live: Live) -> list[str]:
+def replace_reasons(changes: Sequence[FieldChange], resource: Resource, live: Live) -> list[str]:
     """Why these changes cannot be made in place (empty when they can)."""
     fields = {c.path.split(".", 1)[0] for c in changes}
     reasons = [f"{f} cannot change in place" for f in sorted(fields & REPLACE_FIELDS)]
@@ -161,88 +117,235 @@ def replace_reasons(changes: list[FieldChange], resource: Resource, live: Live) 
     return reasons
 
 
-def observe(aws: Aws, names_by_cluster: Mapping[str, list[str]]) -> dict[Address, Live]:
-    """DescribeServices, 10 names per call, for each (live) cluster; only ACTIVE services count."""
-    jobs = [(c, chunk) for c, names in sorted(names_by_cluster.items()) for chunk in batches(sorted(set(names)), 10)]
-
-    def describe(job: tuple[str, list[str]]) -> list[dict[str, Any]]:
-        cluster, chunk = job
-        answer = aws.call(
-            "ecs", "DescribeServices", f"{cluster}/{','.join(chunk)}", cluster=cluster, services=chunk, include=["TAGS"]
-        )
-        return [{**s, "_cluster": cluster} for s in answer.get("services", [])]
-
-    found: dict[Address, Live] = {}
-    for chunk in aws.map(describe, jobs):
-        for body in chunk:
-            if body.get("status") == "ACTIVE":
-                addr = Address(KIND, body["serviceName"], body.pop("_cluster"))
-                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
-    return found
-
-
-def list_managed(aws: Aws, clusters: list[str]) -> dict[Address, Live]:
-    """Every ACTIVE service in the given clusters that carries the managed-by tag (for prune)."""
-
-    def names(cluster: str) -> tuple[str, list[str]]:
-        arns = aws.pages("ecs", "ListServices", "serviceArns", cluster, cluster=cluster)
-        return cluster, [a.rsplit("/", 1)[-1] for a in arns]
-
-    listed = dict(aws.map(names, sorted(set(clusters))))
-    return {a: v for a, v in observe(aws, listed).items() if v.managed}
+def _owned_desired_count(resource: Resource, live: Live | None, claimed: Any) -> tuple[Resource, list[Note]]:
+    """While a ScalingPolicy owns the service's desiredCount range, the manifest's value is used at create (clamped
+    to [min, max]); a live value inside [min, max] stands, one outside goes to the nearest bound."""
+    if claimed is None:
+        return resource, []
+    low, high = claimed
+    wanted = int(resource.spec.get("desiredCount", low))
+    notes = []
+    if live is None:
+        count = min(max(wanted, low), high)
+    else:
+        current = int(live.body.get("desiredCount", 0))
+        count = min(max(current, low), high)
+        if count == current and current != wanted:
+            message = (
+                f"{resource.address}: desiredCount {current} is set by its ScalingPolicy (within [{low}, {high}]); "
+                "not drift"
+            )
+            notes.append(Note(message, resource.address))
+    return replace(resource, spec={**resource.spec, "desiredCount": count}), notes
 
 
-def _args(resource: Resource, fields: set[str], task_definition: str) -> dict[str, Any]:
-    spec = resource.spec
-    args = {f: spec[f] if f in spec else DEFAULTS[f] for f in fields if f in spec or f in DEFAULTS}
-    if "taskDefinition" in fields:
-        args["taskDefinition"] = task_definition
-    return args
+def _task_definition_ref(resource: Resource, ctx: PlanContext) -> str | None:
+    """The ``family:revision`` the service is to run: pinned by the manifest, the revision this plan registers, or
+    the latest live one."""
+    ref = str(resource.spec.get("taskDefinition", ""))
+    if not ref:
+        return None
+    if ":" in revision_of(ref):
+        return revision_of(ref)
+    family = Address(TASK_DEFINITION.name, family_of(ref))
+    if family in ctx.produced:
+        return ctx.produced[family]
+    live = ctx.observed.get(family)
+    return revision_of(str(live.body["taskDefinitionArn"])) if live else f"{family.name}:{NEW_REVISION}"
 
 
-def create(aws: Aws, resource: Resource, *, task_definition: str, revision: str | None) -> None:
-    """CreateService with a fresh clientToken, so a retried call whose answer was lost creates nothing twice."""
-    spec = {k: v for k, v in resource.spec.items() if k not in ("cluster", "clientToken")}
-    spec.update(taskDefinition=task_definition, tags=managed_tags(spec.get("tags"), revision=revision))
-    addr = resource.address
-    aws.call(
-        "ecs",
-        "CreateService",
-        f"{addr.cluster}/{addr.name}",
-        cluster=addr.cluster,
-        serviceName=addr.name,
-        clientToken=str(uuid.uuid4()),
-        **spec,
-    )
+def _calls_aws(td: Mapping[str, Any]) -> bool:
+    for _, container in containers(td):
+        for env in container.get("environment") or []:
+            if CALLS_AWS_NAME.search(str(env.get("name", ""))) or CALLS_AWS_VALUE.search(str(env.get("value", ""))):
+                return True
+    return False
 
 
-def update(
-    aws: Aws, resource: Resource, live: Live, changes: list[FieldChange], *, task_definition: str, revision: str | None
-) -> None:
-    addr = resource.address
-    fields = {c.path.split(".", 1)[0] for c in changes} & UPDATABLE
-    args = _args(resource, fields, task_definition)
-    if args:
-        aws.call("ecs", "UpdateService", f"{addr.cluster}/{addr.name}", cluster=addr.cluster, service=addr.name, **args)
-    sync_tags(aws, live.body["serviceArn"], resource.spec, live.body.get("tags"), revision=revision)
+def _exec_logged(cluster_spec: Mapping[str, Any], td: Mapping[str, Any] | None) -> bool:
+    settings = (cluster_spec.get("configuration") or {}).get("executeCommandConfiguration") or {}
+    logging = settings.get("logging", "DEFAULT")
+    if logging == "OVERRIDE":
+        destination = settings.get("logConfiguration") or {}
+        return bool(destination.get("cloudWatchLogGroupName") or destination.get("s3BucketName"))
+    if logging == "DEFAULT" and td is not None:
+        drivers = [(c.get("logConfiguration") or {}).get("logDriver") for _, c in containers(td)]
+        return bool(drivers) and all(d == "awslogs" for d in drivers)
+    return False
 
 
-def delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
-    """Scale to 0, delete, and (for a replace) wait until the service is INACTIVE so its name is free again."""
-    addr = live.address
-    where = f"{addr.cluster}/{addr.name}"
-    if live.body.get("schedulingStrategy", "REPLICA") == "REPLICA" and live.body.get("desiredCount", 0):
-        aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, desiredCount=0)
-    try:
-        aws.call("ecs", "DeleteService", where, cluster=addr.cluster, service=addr.name)
-    except AwsError as exc:
-        if exc.code not in GONE_CODES:
-            raise
-    deadline = time.monotonic() + wait_seconds
-    while wait_seconds:
-        answer = aws.call("ecs", "DescribeServices", where, cluster=addr.cluster, services=[addr.name])
-        if all(s.get("status") == "INACTIVE" for s in answer.get("services", [])):
-            return
-        if time.monotonic() > deadline:
-            raise PlanError(f"{addr}: still draining after {wait_seconds:.0f}s; not re-created")
-        time.sleep(min(5.0, wait_seconds / 10))
+def _strategy(doc: Mapping[str, Any], cluster_doc: Mapping[str, Any] | None) -> list[Mapping[str, Any]] | None:
+    if doc.get("launchType"):
+        return [{"capacityProvider": "FARGATE", "weight": 1}] if doc["launchType"] == "FARGATE" else None
+    strategy = doc.get("capacityProviderStrategy") or (cluster_doc or {}).get("defaultCapacityProviderStrategy")
+    return list(strategy) if strategy else None
+
+
+class ServiceKind(BaseKind):
+    name = "Service"
+    name_field = "serviceName"
+
+    def check_name(self, name: object) -> str | None:
+        return check_ecs_name(name)
+
+    def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+        return check_spec("ecs", OPERATION, spec, provided=["serviceName"])
+
+    def address(self, name: str, spec: Mapping[str, Any]) -> Address:
+        return Address(self.name, name, str(spec.get("cluster", "default")))
+
+    def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
+        spec, errors = resource.spec, []
+
+        def error(path: str, message: str) -> None:
+            errors.append(resource.error(path, message))
+
+        if "cluster" not in spec:
+            error("spec.cluster", "missing required field 'cluster' (a cluster name)")
+        elif problem := check_ecs_name(spec["cluster"]):
+            error("spec.cluster", problem)
+        ref = spec.get("taskDefinition")
+        if ref is None and spec.get("deploymentController", {}).get("type", "ECS") == "ECS":
+            error("spec.taskDefinition", "missing required field 'taskDefinition' (a family, or family:revision)")
+        elif ref is not None:
+            family, _, number = revision_of(str(ref)).partition(":")
+            if problem := check_ecs_name(family):
+                error("spec.taskDefinition", problem)
+            elif number and not (number.isdigit() and int(number) > 0):
+                message = f"revision {number!r} is not a positive integer (use family or family:revision)"
+                error("spec.taskDefinition", message)
+        count = spec.get("desiredCount")
+        if isinstance(count, int) and count < 0:
+            error("spec.desiredCount", f"must be 0 or more, got {count}")
+        if "launchType" in spec and "capacityProviderStrategy" in spec:
+            error("spec.capacityProviderStrategy", "set either launchType or capacityProviderStrategy, not both")
+        if spec.get("launchType") == "FARGATE" and "networkConfiguration" not in spec:
+            error("spec.networkConfiguration", "Fargate services need networkConfiguration.awsvpcConfiguration")
+        td = declared.get(Address(TASK_DEFINITION.name, family_of(str(ref or ""))))
+        if spec.get("launchType") == "FARGATE" and td is not None and not is_fargate(td.spec):
+            error(
+                "spec.launchType",
+                f"launchType FARGATE needs task definition {td.address.name!r} to list FARGATE in "
+                f"requiresCompatibilities ({td.file})",
+            )
+        return errors
+
+    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
+        cluster = str(resource.address.cluster)
+        missing = f"cluster {cluster!r} is neither declared in the manifests nor live"
+        refs = [Reference(Address(CLUSTER.name, cluster), "spec.cluster", missing=missing)]
+        if resource.spec.get("taskDefinition"):
+            family = family_of(str(resource.spec["taskDefinition"]))
+            missing = f"task definition family {family!r} is neither declared in the manifests nor live"
+            refs.append(Reference(Address(TASK_DEFINITION.name, family), "spec.taskDefinition", missing=missing))
+        return refs
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        refs = [Address(CLUSTER.name, str(live.address.cluster))]
+        if live.body.get("taskDefinition"):
+            refs.append(Address(TASK_DEFINITION.name, family_of(str(live.body["taskDefinition"]))))
+        return refs
+
+    def in_use(self, live: Live) -> set[str]:
+        """The revision the service runs and every revision it is deploying."""
+        refs = [live.body.get("taskDefinition")] + [d.get("taskDefinition") for d in live.body.get("deployments", [])]
+        return {revision_of(str(r)) for r in refs if r}
+
+    def prepare(self, resource: Resource, live: Live | None, ctx: PlanContext) -> tuple[Resource, list[Note]]:
+        ref = _task_definition_ref(resource, ctx)
+        if ref is not None:
+            resource = replace(resource, spec={**resource.spec, "taskDefinition": ref})
+        return _owned_desired_count(resource, live, ctx.claims.get(resource.address, {}).get("desiredCount"))
+
+    def diff(self, resource: Resource, live: Live, ctx: PlanContext) -> list[FieldChange]:
+        return diff(resource, live)
+
+    def creation(self, resource: Resource) -> list[FieldChange]:
+        return [FieldChange(k, ABSENT, v) for k, v in sorted(resource.spec.items()) if k != "cluster"]
+
+    def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
+        if live is not None and (why := replace_reasons(changes, resource, live)):
+            return Decision("replace", "; ".join(why))
+        return Decision()
+
+    def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
+        """The family alone when the service runs its latest ACTIVE revision, else family:revision."""
+        body = live.body
+        spec = {k: v for k, v in body.items() if k in input_members("ecs", OPERATION) - {"serviceName", "tags"}}
+        for field in ("serviceConnectConfiguration", "volumeConfigurations"):
+            if field in _primary(body):
+                spec[field] = _primary(body)[field]
+        role = str(body.get("roleArn") or "")
+        if role and "/aws-service-role/" not in role:  # the service-linked role is AWS's choice, not an input
+            spec["role"] = role
+        deployment = dict(spec.get("deploymentConfiguration") or {})
+        alarms = deployment.get("alarms") or {}
+        if not alarms.get("alarmNames") and not alarms.get("enable"):
+            deployment.pop("alarms", None)
+        spec["deploymentConfiguration"] = deployment
+        for field, default in DEFAULTS.items():
+            if spec.get(field) == default:
+                del spec[field]
+        if spec.get("platformVersion") == "LATEST":
+            del spec["platformVersion"]
+        if spec.get("availabilityZoneRebalancing") == "ENABLED":  # AWS's default for a new REPLICA service
+            del spec["availabilityZoneRebalancing"]
+        vpc = dict((spec.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {})
+        if vpc.get("assignPublicIp") == "DISABLED":
+            del vpc["assignPublicIp"]
+        if vpc:
+            spec["networkConfiguration"] = {"awsvpcConfiguration": vpc}
+        runs = revision_of(str(body.get("taskDefinition", "")))
+        latest = found.get(Address(TASK_DEFINITION.name, family_of(runs)))
+        current = revision_of(str(latest.body["taskDefinitionArn"])) if latest else None
+        ref = family_of(runs) if runs == current else runs
+        spec = {"cluster": live.address.cluster, **spec, "taskDefinition": ref, **export_tags(body)}
+        return drop_empty(spec)
+
+    def findings(self, resource: Resource, declared: Mapping[Address, Resource]) -> Iterator[tuple[str, str, str]]:
+        spec = resource.spec
+        vpc = (spec.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+        if vpc.get("assignPublicIp") == "ENABLED":
+            yield (
+                "public-ip",
+                "spec.networkConfiguration.awsvpcConfiguration.assignPublicIp",
+                "tasks get a public IP address, reachable from the internet if a security group allows it",
+            )
+        family = family_of(str(spec.get("taskDefinition", "")))
+        td_resource = declared.get(Address(TASK_DEFINITION.name, family))
+        td = td_resource.spec if td_resource else None
+        if td is not None and not td.get("taskRoleArn") and _calls_aws(td):
+            yield (
+                "task-role",
+                "spec.taskDefinition",
+                f"task definition {family} has no taskRoleArn but its containers are configured to call AWS",
+            )
+        home = declared.get(Address(CLUSTER.name, str(resource.address.cluster)))
+        if spec.get("enableExecuteCommand") is True and home is not None and not _exec_logged(home.spec, td):
+            yield (
+                "exec-logging",
+                "spec.enableExecuteCommand",
+                f"ECS Exec is on but cluster {resource.address.cluster} does not log exec sessions",
+            )
+
+    def cost_subject(self, address: Address) -> Address | None:
+        return address
+
+    def cost(
+        self,
+        doc: Mapping[str, Any],
+        address: Address,
+        related: Mapping[Address, Mapping[str, Any]],
+        claims: Mapping[str, Any],
+    ) -> Cost | None:
+        count = int(doc.get("desiredCount", 0) or 0)
+        low, high = claims.get("desiredCount") or (count, count)
+        runs = revision_of(str(doc.get("taskDefinition", "")))
+        task = related.get(Address(TASK_DEFINITION.name, family_of(runs)))
+        if task is not None and task.get("taskDefinitionArn") and revision_of(str(task["taskDefinitionArn"])) != runs:
+            task = None  # the live service runs another revision than the family's latest: its size is not known
+        home = related.get(Address(CLUSTER.name, str(address.cluster)))
+        return Cost(int(low), int(high), _strategy(doc, home), task)
+
+
+KIND = ServiceKind()

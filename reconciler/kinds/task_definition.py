@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from reconciler.aws import Aws
+from reconciler.core.cost import task_size
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
-from reconciler.core.errors import AwsError, ManifestError
+from reconciler.core.errors import ManifestError
+from reconciler.core.kind import BaseKind, Decision, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
+from reconciler.core.redact import is_sensitive
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
-from reconciler.tags import is_managed, managed_tags, sync_tags
+from reconciler.kinds.cluster import export_tags
+from reconciler.kinds.log_group import KIND as LOG_GROUP
 
-KIND = "TaskDefinition"
-NAME_FIELD = "family"
 OPERATION = "RegisterTaskDefinition"
 CONTENT_FIELDS = input_members("ecs", OPERATION) - {"family", "tags"}
 """What a revision holds: RegisterTaskDefinition's input, per botocore's model."""
+NEW_REVISION = "(new revision)"
+"""Stands for the revision an earlier action of the same plan registers: ``family:(new revision)``."""
+KEEP_REVISIONS_ANNOTATION = "ecs-reconciler/keep-revisions"
+"""Annotation overriding how many ACTIVE revisions of the family are kept."""
 
 FARGATE_MEMORY = {
     256: range(512, 2049, 512),
@@ -30,30 +34,9 @@ FARGATE_MEMORY = {
     16384: range(32768, 122881, 8192),
 }
 """Fargate task sizes: vCPU units to the memory (MiB) values allowed with them (ECS developer guide)."""
-_UNITS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.I)
 
 
-check_name = check_ecs_name
-
-
-def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
-    return check_spec("ecs", OPERATION, spec, provided=[NAME_FIELD])
-
-
-def address(name: str, spec: Mapping[str, Any]) -> Address:
-    return Address(KIND, name)
-
-
-def task_size(value: Any) -> int | None:
-    """CPU units or MiB from ``"1024"``, ``1024``, ``"1 vCPU"`` or ``"2 GB"``; None when unreadable."""
-    match = _UNITS.match(str(value))
-    if not match:
-        return None
-    number, unit = float(match.group(1)), (match.group(2) or "").lower()
-    return int(number * 1024) if unit in ("vcpu", "gb") else int(number)
-
-
-def _is_fargate(spec: Mapping[str, Any]) -> bool:
+def is_fargate(spec: Mapping[str, Any]) -> bool:
     return "FARGATE" in (spec.get("requiresCompatibilities") or [])
 
 
@@ -68,43 +51,6 @@ def _needs_execution_role(spec: Mapping[str, Any]) -> str | None:
         if container.get("repositoryCredentials") or ".dkr.ecr." in str(container.get("image", "")):
             return f"container {name!r} pulls from a private registry"
     return None
-
-
-def check(resource: Resource) -> list[ManifestError]:
-    """Fargate rules (awsvpc, task-level size, valid cpu/memory pair) and container names."""
-    spec, errors = resource.spec, []
-
-    def error(path: str, message: str) -> None:
-        errors.append(resource.error(path, message))
-
-    seen: set[str] = set()
-    for i, container in enumerate(spec.get("containerDefinitions") or []):
-        name = container.get("name")
-        problem = check_ecs_name(name)
-        if problem:
-            error(f"spec.containerDefinitions[{i}].name", problem)
-        elif name in seen:
-            error(f"spec.containerDefinitions[{i}].name", f"duplicate container name {name!r}")
-        seen.add(str(name))
-    if not _is_fargate(spec):
-        return errors
-    if not spec.get("executionRoleArn") and (why := _needs_execution_role(spec)):
-        error("spec.executionRoleArn", f"a Fargate task needs an execution role when {why}")
-    if spec.get("networkMode") != "awsvpc":
-        error("spec.networkMode", f"Fargate requires networkMode 'awsvpc', got {spec.get('networkMode')!r}")
-    cpu, memory = task_size(spec.get("cpu")), task_size(spec.get("memory"))
-    if spec.get("cpu") is None or spec.get("memory") is None:
-        error("spec.cpu" if spec.get("cpu") is None else "spec.memory", "Fargate requires task-level cpu and memory")
-    elif cpu not in FARGATE_MEMORY:
-        error("spec.cpu", f"{spec['cpu']!r} is not a Fargate CPU size; use one of {sorted(FARGATE_MEMORY)}")
-    elif memory not in FARGATE_MEMORY[cpu]:
-        allowed = FARGATE_MEMORY[cpu]
-        error(
-            "spec.memory",
-            f"{spec['memory']!r} is not valid with cpu {spec['cpu']!r} on Fargate: "
-            f"use {allowed.start} to {allowed.stop - 1} MiB in steps of {allowed.step}",
-        )
-    return errors
 
 
 def _port_mapping(mapping: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
@@ -168,86 +114,184 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def diff(resource: Resource, live: Live) -> list[FieldChange]:
-    """Changes between the spec and the latest ACTIVE revision; any content change means a new revision."""
-    return compare(normalize(live.body), normalize(resource.spec))
+def log_groups(doc: Mapping[str, Any], *, region: str | None = None) -> list[tuple[str, str, bool]]:
+    """(field path, group, created by the task itself) for each container of a task definition (spec or describe
+    output) that logs with awslogs; with ``region``, only groups in that region (``awslogs-region`` may name
+    another, which is not ours to see)."""
+    found = []
+    for i, container in enumerate(doc.get("containerDefinitions") or []):
+        config = container.get("logConfiguration") or {}
+        options = config.get("options") or {}
+        if config.get("logDriver") != "awslogs" or "awslogs-group" not in options:
+            continue
+        if region is not None and options.get("awslogs-region", region) != region:
+            continue
+        path = f"spec.containerDefinitions[{i}].logConfiguration.options.awslogs-group"
+        creates = str(options.get("awslogs-create-group", "")).lower() == "true"
+        found.append((path, str(options["awslogs-group"]), creates))
+    return found
 
 
-def log_groups(doc: Mapping[str, Any], *, region: str | None = None) -> set[str]:
-    """Every awslogs group the containers of a task definition (spec or describe output) write to; with
-    ``region``, only those in that region (``awslogs-region``, when set, names another)."""
-    return {
-        str(c["logConfiguration"]["options"]["awslogs-group"])
-        for c in doc.get("containerDefinitions") or []
-        if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"
-        and "awslogs-group" in (c["logConfiguration"].get("options") or {})
-        and (region is None or c["logConfiguration"]["options"].get("awslogs-region", region) == region)
-    }
-
-
-def only_tags_changed(changes: list[FieldChange]) -> bool:
+def only_tags_changed(changes: Sequence[FieldChange]) -> bool:
     return bool(changes) and all(c.path == "tags" or c.path.startswith("tags.") for c in changes)
 
 
-def observe(aws: Aws, families: list[str]) -> dict[Address, Live]:
-    """The latest ACTIVE revision of each family (one DescribeTaskDefinition each, concurrently)."""
-
-    def describe(family: str) -> Live | None:
-        try:
-            answer = aws.call("ecs", "DescribeTaskDefinition", family, taskDefinition=family, include=["TAGS"])
-        except AwsError as exc:
-            if exc.code in ("ClientException", "ResourceNotFoundException"):
-                return None
-            raise
-        body = {**answer["taskDefinition"], "tags": answer.get("tags", [])}
-        return Live(Address(KIND, family), body, managed=is_managed(body["tags"]))
-
-    return {live.address: live for live in aws.map(describe, sorted(set(families))) if live is not None}
-
-
-def list_managed(aws: Aws) -> dict[Address, Live]:
-    """Every live family whose latest revision carries the managed-by tag (for prune)."""
-    families = aws.pages("ecs", "ListTaskDefinitionFamilies", "families", status="ACTIVE")
-    return {a: v for a, v in observe(aws, families).items() if v.managed}
+def _export_container(container: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
+    out = dict(container)
+    if out.get("cpu") == 0:
+        del out["cpu"]
+    if out.get("essential") is True:
+        del out["essential"]
+    ports = []
+    for mapping in out.get("portMappings") or []:
+        port = dict(mapping)
+        if port.get("protocol") == "tcp":
+            del port["protocol"]
+        if network_mode in ("awsvpc", "host") and port.get("hostPort") == port.get("containerPort"):
+            port.pop("hostPort", None)
+        ports.append(port)
+    out["portMappings"] = ports
+    return out
 
 
-def revision_of(arn_or_ref: str) -> str:
-    """``family:revision`` from a task definition ARN (or the reference itself)."""
-    return arn_or_ref.rsplit("/", 1)[-1]
+# --- security findings (rules in reconciler.core.security) --------------------------------------------------------
 
 
-def register(aws: Aws, resource: Resource, *, revision: str | None) -> str:
-    """Register a new revision; returns its ARN."""
-    spec = dict(resource.spec)
-    spec["tags"] = managed_tags(spec.get("tags"), revision=revision)
-    answer = aws.call("ecs", "RegisterTaskDefinition", resource.address.name, family=resource.address.name, **spec)
-    return str(answer["taskDefinition"]["taskDefinitionArn"])
+def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for i, container in enumerate(spec.get("containerDefinitions") or []):
+        yield f"spec.containerDefinitions[{i}]", container
 
 
-def retag(aws: Aws, resource: Resource, live: Live, *, revision: str | None) -> str:
-    """Only tags differ: tag the latest revision in place instead of registering a new one."""
-    arn = str(live.body["taskDefinitionArn"])
-    sync_tags(aws, arn, resource.spec, live.body.get("tags"), revision=revision)
-    return arn
+def _image_problem(image: str) -> str | None:
+    if "@sha256:" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return f"image {image!r} has no tag: it runs whatever 'latest' is at launch"
+    if last.rsplit(":", 1)[1] == "latest":
+        return f"image {image!r} is tagged latest: each task may run different code"
+    return None
 
 
-def active_revisions(aws: Aws, family: str) -> list[str]:
-    """ARNs of the family's ACTIVE revisions, newest first."""
-    arns = aws.pages(
-        "ecs", "ListTaskDefinitions", "taskDefinitionArns", family, familyPrefix=family, status="ACTIVE", sort="DESC"
-    )
-    exact = [a for a in arns if revision_of(a).rsplit(":", 1)[0] == family]
-    return sorted(exact, key=lambda a: int(a.rsplit(":", 1)[-1]), reverse=True)
+def _is_root(user: Any) -> bool:
+    return str(user).split(":", 1)[0].strip() in ("", "root", "0")
 
 
-def deregister_old(aws: Aws, family: str, *, keep: int, in_use: set[str]) -> list[str]:
-    """Deregister ACTIVE revisions beyond the newest ``keep``, never one in ``in_use`` (``family:rev``)."""
-    old = [a for a in active_revisions(aws, family)[keep:] if revision_of(a) not in in_use]
-    for arn in old:
-        aws.call("ecs", "DeregisterTaskDefinition", revision_of(arn), taskDefinition=arn)
-    return old
+class TaskDefinitionKind(BaseKind):
+    name = "TaskDefinition"
+    name_field = "family"
+
+    def check_name(self, name: object) -> str | None:
+        return check_ecs_name(name)
+
+    def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
+        return check_spec("ecs", OPERATION, spec, provided=["family"])
+
+    def address(self, name: str, spec: Mapping[str, Any]) -> Address:
+        return Address(self.name, name)
+
+    def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
+        """Fargate rules (awsvpc, task-level size, valid cpu/memory pair) and container names."""
+        spec, errors = resource.spec, []
+
+        def error(path: str, message: str) -> None:
+            errors.append(resource.error(path, message))
+
+        seen: set[str] = set()
+        for i, container in enumerate(spec.get("containerDefinitions") or []):
+            name = container.get("name")
+            problem = check_ecs_name(name)
+            if problem:
+                error(f"spec.containerDefinitions[{i}].name", problem)
+            elif name in seen:
+                error(f"spec.containerDefinitions[{i}].name", f"duplicate container name {name!r}")
+            seen.add(str(name))
+        if not is_fargate(spec):
+            return errors
+        if not spec.get("executionRoleArn") and (why := _needs_execution_role(spec)):
+            error("spec.executionRoleArn", f"a Fargate task needs an execution role when {why}")
+        if spec.get("networkMode") != "awsvpc":
+            error("spec.networkMode", f"Fargate requires networkMode 'awsvpc', got {spec.get('networkMode')!r}")
+        cpu, memory = task_size(spec.get("cpu")), task_size(spec.get("memory"))
+        if spec.get("cpu") is None or spec.get("memory") is None:
+            path = "spec.cpu" if spec.get("cpu") is None else "spec.memory"
+            error(path, "Fargate requires task-level cpu and memory")
+        elif cpu not in FARGATE_MEMORY:
+            error("spec.cpu", f"{spec['cpu']!r} is not a Fargate CPU size; use one of {sorted(FARGATE_MEMORY)}")
+        elif memory not in FARGATE_MEMORY[cpu]:
+            allowed = FARGATE_MEMORY[cpu]
+            error(
+                "spec.memory",
+                f"{spec['memory']!r} is not valid with cpu {spec['cpu']!r} on Fargate: "
+                f"use {allowed.start} to {allowed.stop - 1} MiB in steps of {allowed.step}",
+            )
+        return errors
+
+    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
+        """The awslogs groups the containers write to in the tool's region; needed unless the task creates them
+        (``awslogs-create-group: "true"``)."""
+        missing = (
+            "log group {!r} is neither declared (kind LogGroup) nor live, and awslogs-create-group is not "
+            '"true": the task would fail to start'
+        )
+        return [
+            Reference(Address(LOG_GROUP.name, group), path, required=not creates, missing=missing.format(group))
+            for path, group, creates in log_groups(resource.spec, region=region)
+        ]
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        return [Address(LOG_GROUP.name, group) for _, group, _ in log_groups(live.body, region=region)]
+
+    def diff(self, resource: Resource, live: Live, ctx: PlanContext) -> list[FieldChange]:
+        """Changes between the spec and the latest ACTIVE revision; any content change means a new revision."""
+        return compare(normalize(live.body), normalize(resource.spec))
+
+    def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
+        if live is not None and only_tags_changed(changes):
+            return Decision(reason="only tags differ: tag the latest revision")
+        reason = "content differs from the latest ACTIVE revision: register a new revision"
+        return Decision(reason=reason, produces=f"{resource.address.name}:{NEW_REVISION}")
+
+    def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
+        body = live.body
+        spec = {k: v for k, v in body.items() if k in CONTENT_FIELDS}
+        mode = str(spec.get("networkMode", "bridge"))
+        spec["containerDefinitions"] = [_export_container(c, mode) for c in spec.get("containerDefinitions") or []]
+        return drop_empty({**spec, **export_tags(body)})
+
+    def findings(self, resource: Resource, declared: Mapping[Address, Resource]) -> Iterator[tuple[str, str, str]]:
+        spec = resource.spec
+        mode = spec.get("networkMode")
+        if mode != "awsvpc":
+            shown = mode or "bridge (the default)"
+            yield (
+                "network-mode",
+                "spec.networkMode",
+                f"networkMode {shown} gives tasks no network isolation of their own",
+            )
+        for path, container in containers(spec):
+            name = container.get("name")
+            for j, env in enumerate(container.get("environment") or []):
+                if is_sensitive(str(env.get("name", ""))) and env.get("value"):
+                    yield (
+                        "plaintext-secret",
+                        f"{path}.environment[{j}]",
+                        f"container {name}: {env['name']} holds a literal value in plaintext environment",
+                    )
+            if container.get("privileged") is True:
+                yield "privileged", f"{path}.privileged", f"container {name} runs privileged (root on the host)"
+            if "user" not in container:
+                yield "root-user", path, f"container {name} sets no user, so it runs as the image's user (often root)"
+            elif _is_root(container["user"]):
+                yield "root-user", f"{path}.user", f"container {name} runs as root"
+            if container.get("readonlyRootFilesystem") is not True:
+                yield (
+                    "writable-root-filesystem",
+                    f"{path}.readonlyRootFilesystem",
+                    f"container {name} can write to its root filesystem",
+                )
+            if (problem := _image_problem(str(container.get("image", "")))) is not None:
+                yield "image-tag", f"{path}.image", f"container {name}: {problem}"
 
 
-def delete(aws: Aws, live: Live, *, in_use: set[str]) -> None:
-    """Prune a family: deregister every ACTIVE revision no service uses."""
-    deregister_old(aws, live.address.name, keep=0, in_use=in_use)
+KIND = TaskDefinitionKind()

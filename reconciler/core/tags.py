@@ -1,11 +1,11 @@
-"""Ownership tags: what marks a resource as ours, and bringing a resource's tags in line with its manifest."""
+"""Ownership tags: what marks a resource as ours and the tags the tool writes (pure; the writes are the kinds')."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.core.diff import key_values, tag_map, user_tags
+from reconciler.core.diff import tag_map, user_tags
 from reconciler.core.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 
 REVISION_TAG_KEY = "ecs-reconciler/revision"
@@ -32,21 +32,3 @@ def managed_tag_map(
 def managed_tags(tags: Iterable[Mapping[str, Any]] | None, *, revision: str | None) -> list[dict[str, str]]:
     """The user's tags plus the tool's own, as an ECS tag list."""
     return [{"key": k, "value": v} for k, v in managed_tag_map(tags, revision=revision).items()]
-
-
-def sync_tags(
-    aws: Any, arn: str, spec: Mapping[str, Any], live_tags: Iterable[Mapping[str, Any]] | None, *, revision: str | None
-) -> None:
-    """Tag and untag ``arn`` so it carries the spec's tags and the tool's own.
-
-    Tags the live resource has but the spec does not list are removed only when the spec has a ``tags`` field:
-    the diff compares tags only then, so an untouched field never causes a write.
-    """
-    live = key_values(live_tags, "key", "value")
-    wanted = key_values(managed_tags(spec.get("tags"), revision=revision), "key", "value")
-    to_add = [{"key": k, "value": v} for k, v in wanted.items() if live.get(k) != v]
-    to_remove = sorted(set(user_tags(live_tags)) - set(wanted)) if "tags" in spec else []
-    if to_add:
-        aws.call("ecs", "TagResource", arn, resourceArn=arn, tags=to_add)
-    if to_remove:
-        aws.call("ecs", "UntagResource", arn, resourceArn=arn, tagKeys=to_remove)

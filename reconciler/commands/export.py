@@ -1,0 +1,119 @@
+"""`export`: manifests written from what already runs, the on-ramp for existing services (reads only).
+
+Reads a live cluster and its services, then follows what each uses (``Kind.live_references``: its task definition,
+that revision's log groups) and what refers to it (``Kind.referrers_of``: its ScalingPolicy), kind by kind in
+batches, and writes each as its kind exports it (``Kind.export``: the create operation's input members, server
+defaults dropped). ``plan`` on the result right after is empty (the resources stay unmanaged until ``apply
+--adopt``). One file for the cluster, one per service holding what it needs that no earlier file holds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from reconciler.commands import EXIT_OK
+from reconciler.commands.common import pipeline
+from reconciler.core.errors import PlanError
+from reconciler.core.loader import MANIFEST_SUFFIXES
+from reconciler.core.manifests import API_VERSION
+from reconciler.core.model import Address, Live
+from reconciler.core.settings import Settings
+from reconciler.kinds.cluster import KIND as CLUSTER
+from reconciler.kinds.live_base import Found
+from reconciler.kinds.service import KIND as SERVICE
+from reconciler.kinds.service_live import list_names
+from reconciler.pipeline import Pipeline
+
+HEADER = (
+    "# Exported by `ecs-reconciler export` from live ECS. Review it, check it in, then `apply --adopt` takes\n"
+    "# ownership; until then `plan` shows these resources as existing and unmanaged.\n"
+)
+
+
+def _neighbours(stages: Pipeline, live: Live) -> set[Address]:
+    kinds, region = stages.kinds, stages.aws.region
+    out = set(kinds.of(live.address).live_references(live, region=region))
+    for kind in kinds:
+        out.update(kind.referrers_of(live.address))
+    return out
+
+
+def _read_reachable(stages: Pipeline, found: Found) -> None:
+    """Read, kind by kind in batches, everything reachable from what ``found`` holds."""
+    frontier = {a for live in found.values() for a in _neighbours(stages, live)} - found.looked_up
+    while frontier:
+        for name in stages.kinds.names:
+            addresses = sorted(a for a in frontier if a.kind == name)
+            if addresses:
+                new = stages.live[name].observe(stages.aws, addresses, found)
+                found.update(new)
+                found.looked_up.update(addresses)
+        frontier = {a for live in found.values() for a in _neighbours(stages, live)} - found.looked_up
+
+
+def _document(stages: Pipeline, live: Live, found: Found) -> dict[str, Any] | None:
+    spec = stages.kinds.of(live.address).export(live, found, region=stages.aws.region)
+    if spec is None:
+        return None
+    name = live.address.name
+    return {"apiVersion": API_VERSION, "kind": live.address.kind, "metadata": {"name": name}, "spec": dict(spec)}
+
+
+def export_manifests(stages: Pipeline, cluster_name: str, service_names: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """File name -> manifests for a live cluster and its services (all of them when ``service_names`` is empty)."""
+    found = Found()
+    cluster = Address(CLUSTER.name, cluster_name)
+    found.update(stages.live[CLUSTER.name].observe(stages.aws, [cluster], found))
+    found.looked_up.add(cluster)
+    if cluster not in found:
+        raise PlanError(f"cluster {cluster_name!r} does not exist (or is INACTIVE)")
+    names = service_names or list_names(stages.aws, [cluster_name])[cluster_name]
+    addresses = [Address(SERVICE.name, n, cluster_name) for n in sorted(set(names))]
+    if addresses:
+        found.update(stages.live[SERVICE.name].observe(stages.aws, addresses, found))
+        found.looked_up.update(addresses)
+    missing = sorted(a.name for a in addresses if a not in found)
+    if missing:
+        raise PlanError(f"no ACTIVE service {', '.join(missing)} in cluster {cluster_name!r}")
+    _read_reachable(stages, found)
+    files: dict[str, list[dict[str, Any]]] = {}
+    written = {cluster}
+    files[f"cluster-{cluster_name}.yaml"] = [doc for doc in [_document(stages, found[cluster], found)] if doc]
+    for service in addresses:
+        reach, todo = {service}, [service]
+        while todo:
+            for neighbour in _neighbours(stages, found[todo.pop()]):
+                if neighbour in found and neighbour not in reach and neighbour not in written:
+                    reach.add(neighbour)
+                    todo.append(neighbour)
+        docs = [_document(stages, found[a], found) for a in sorted(reach, key=stages.kinds.order)]
+        written |= reach
+        files[f"service-{service.name}.yaml"] = [doc for doc in docs if doc]
+    return files
+
+
+def write_files(directory: str, files: Mapping[str, list[dict[str, Any]]]) -> list[str]:
+    """Write the manifests into ``directory``, refusing one that already holds manifests; returns the paths."""
+    if os.path.isdir(directory) and any(name.endswith(MANIFEST_SUFFIXES) for name in os.listdir(directory)):
+        raise PlanError(f"{directory} already holds manifests; export into a new or empty directory")
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for name, docs in files.items():
+        path = os.path.join(directory, name)
+        text = HEADER + "---\n".join(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True) for doc in docs)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        paths.append(path)
+    return paths
+
+
+def export(settings: Settings, *, embedded: bool, cluster: str, services: list[str], output: str) -> int:
+    with pipeline(settings, embedded=embedded) as stages:
+        files = export_manifests(stages, cluster, services)
+    for path in write_files(output, files):
+        print(f"wrote {path}")
+    return EXIT_OK

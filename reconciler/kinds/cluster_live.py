@@ -1,0 +1,79 @@
+"""The Cluster kind's reads and writes: DescribeClusters (100 a call), CreateCluster, UpdateCluster,
+PutClusterCapacityProviders, DeleteCluster."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.aws import Aws, batches
+from reconciler.core.errors import ManifestError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.names import name_of
+from reconciler.core.plan import Action
+from reconciler.core.tags import is_managed, managed_tags
+from reconciler.kinds.cluster import CAPACITY_FIELDS, KIND, UPDATE_FIELDS
+from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.tagging import sync_tags
+
+
+def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
+    """DescribeClusters for the given names, 100 per call; INACTIVE (deleted) clusters count as absent."""
+
+    def one(chunk: list[str]) -> list[dict[str, Any]]:
+        answer = aws.call(
+            "ecs", "DescribeClusters", ",".join(chunk), clusters=chunk, include=["SETTINGS", "TAGS", "CONFIGURATIONS"]
+        )
+        return list(answer.get("clusters", []))
+
+    found: dict[Address, Live] = {}
+    for chunk in aws.map(one, batches(sorted(set(names)), 100)):
+        for body in chunk:
+            if body.get("status") in ("ACTIVE", "PROVISIONING"):
+                addr = Address(KIND.name, body["clusterName"])
+                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
+    return found
+
+
+class ClusterLive:
+    kind = KIND
+
+    def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
+        return describe(aws, [a.name for a in addresses])
+
+    def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
+        arns = aws.pages("ecs", "ListClusters", "clusterArns")
+        return {a: v for a, v in describe(aws, [name_of(arn) for arn in arns]).items() if v.managed}
+
+    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+        return []
+
+    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
+        name = action.address.name
+        if action.action == "delete":
+            aws.call("ecs", "DeleteCluster", name, cluster=name)
+            return None
+        assert action.resource is not None
+        spec = dict(action.resource.spec)
+        if action.live is None:
+            spec["tags"] = managed_tags(spec.get("tags"), revision=ctx.revision)
+            aws.call("ecs", "CreateCluster", name, clusterName=name, **spec)
+            return None
+        changed = {c.path.split(".", 1)[0] for c in action.changes}
+        update_args = {f: spec[f] for f in UPDATE_FIELDS if f in changed and f in spec}
+        if update_args:
+            aws.call("ecs", "UpdateCluster", name, cluster=name, **update_args)
+        if changed & set(CAPACITY_FIELDS):
+            aws.call(
+                "ecs",
+                "PutClusterCapacityProviders",
+                name,
+                cluster=name,
+                capacityProviders=list(spec.get("capacityProviders") or []),
+                defaultCapacityProviderStrategy=list(spec.get("defaultCapacityProviderStrategy") or []),
+            )
+        sync_tags(aws, action.live.body["clusterArn"], spec, action.live.body.get("tags"), revision=ctx.revision)
+        return None
+
+
+LIVE = ClusterLive()

@@ -1,0 +1,64 @@
+"""The AWS half of every kind: the ``LiveKind`` protocol, what the executor hands each write, and the registry.
+
+Each ``<kind>_live.py`` implements ``LiveKind`` for the pure kind beside it; ``LIVE`` lists them in the same
+dependency order as ``reconciler.kinds.KINDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from reconciler.aws import Aws
+from reconciler.core.errors import ManifestError, PlanError
+from reconciler.core.kind import Kind
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import Action
+from reconciler.core.settings import ApplySettings
+
+
+class Found(dict[Address, Live]):
+    """Live state read so far in one pass, by address, and every address looked up (the absent ones too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.looked_up: set[Address] = set()
+
+
+@dataclass
+class ApplyContext:
+    """What one apply knows beyond the action in hand."""
+
+    settings: ApplySettings
+    revision: str | None = None
+    """The git revision being applied, tagged onto what changes."""
+    in_use: set[str] = field(default_factory=set)
+    """``family:revision`` of every task definition a live service runs or deploys (never deregistered)."""
+    outputs: dict[Address, str] = field(default_factory=dict)
+    """Address -> what an earlier action of this apply produced (the ARN of a newly registered revision)."""
+
+    def output(self, address: Address) -> str:
+        if address not in self.outputs:
+            raise PlanError(f"{address} was to be produced earlier in this apply but was not")
+        return self.outputs[address]
+
+
+class LiveKind(Protocol):
+    """One kind's reads and writes."""
+
+    @property
+    def kind(self) -> Kind:
+        """The pure half."""
+
+    def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
+        """Live state at these addresses (absent ones left out), batched; ``found``: what earlier kinds read."""
+
+    def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
+        """Every live resource of the kind that carries the managed-by tag (for prune)."""
+
+    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+        """Plan-time rules only live state can answer (roles exist and trust ECS), before any write."""
+
+    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
+        """Run one create, update, replace or delete; returns what later actions may need (an ARN) or None."""

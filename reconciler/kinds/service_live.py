@@ -1,0 +1,162 @@
+"""The Service kind's reads and writes: DescribeServices (10 a call, per cluster), CreateService (idempotent by
+clientToken), UpdateService, replace (delete, wait until INACTIVE, create) and delete."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.aws import Aws, batches
+from reconciler.core.errors import AwsError, ManifestError, PlanError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.names import family_of, name_of
+from reconciler.core.plan import Action
+from reconciler.core.tags import is_managed, managed_tags
+from reconciler.kinds.cluster import KIND as CLUSTER
+from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.service import DEFAULTS, KIND, UPDATABLE
+from reconciler.kinds.tagging import sync_tags
+from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
+from reconciler.kinds.task_definition import NEW_REVISION
+
+GONE_CODES = frozenset({"ServiceNotActiveException", "ServiceNotFoundException"})
+"""DeleteService errors meaning the service is already deleted: a retried delete whose first answer was lost."""
+
+
+def describe(aws: Aws, names_by_cluster: Mapping[str, Sequence[str]]) -> dict[Address, Live]:
+    """DescribeServices, 10 names per call, for each cluster; only ACTIVE services count."""
+    jobs = [(c, chunk) for c, names in sorted(names_by_cluster.items()) for chunk in batches(sorted(set(names)), 10)]
+
+    def one(job: tuple[str, list[str]]) -> list[dict[str, Any]]:
+        cluster, chunk = job
+        try:
+            answer = aws.call(
+                "ecs",
+                "DescribeServices",
+                f"{cluster}/{','.join(chunk)}",
+                cluster=cluster,
+                services=chunk,
+                include=["TAGS"],
+            )
+        except AwsError as exc:
+            if exc.code == "ClusterNotFoundException":
+                return []
+            raise
+        return [{**s, "_cluster": cluster} for s in answer.get("services", [])]
+
+    found: dict[Address, Live] = {}
+    for chunk in aws.map(one, jobs):
+        for body in chunk:
+            if body.get("status") == "ACTIVE":
+                addr = Address(KIND.name, body["serviceName"], body.pop("_cluster"))
+                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
+    return found
+
+
+def list_names(aws: Aws, clusters: Sequence[str]) -> dict[str, list[str]]:
+    """The names of the services in each cluster (ListServices)."""
+
+    def names(cluster: str) -> tuple[str, list[str]]:
+        arns = aws.pages("ecs", "ListServices", "serviceArns", cluster, cluster=cluster)
+        return cluster, [name_of(a) for a in arns]
+
+    return dict(aws.map(names, sorted(set(clusters))))
+
+
+def _task_definition(spec: Mapping[str, Any], ctx: ApplyContext) -> str:
+    """The planned ``family:revision``, with ``family:(new revision)`` resolved to what this apply registered."""
+    ref = str(spec.get("taskDefinition", ""))
+    if ref.endswith(f":{NEW_REVISION}"):
+        return ctx.output(Address(TASK_DEFINITION.name, family_of(ref)))
+    return ref
+
+
+def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
+    """CreateService with a fresh clientToken, so a retried call whose answer was lost creates nothing twice."""
+    spec = {k: v for k, v in resource.spec.items() if k not in ("cluster", "clientToken")}
+    if "taskDefinition" in spec:
+        spec["taskDefinition"] = _task_definition(spec, ctx)
+    spec["tags"] = managed_tags(spec.get("tags"), revision=ctx.revision)
+    addr = resource.address
+    where = f"{addr.cluster}/{addr.name}"
+    aws.call(
+        "ecs",
+        "CreateService",
+        where,
+        cluster=addr.cluster,
+        serviceName=addr.name,
+        clientToken=str(uuid.uuid4()),
+        **spec,
+    )
+
+
+def _delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
+    """Scale to 0, delete, and (for a replace) wait until the service is INACTIVE so its name is free again."""
+    addr = live.address
+    where = f"{addr.cluster}/{addr.name}"
+    if live.body.get("schedulingStrategy", "REPLICA") == "REPLICA" and live.body.get("desiredCount", 0):
+        aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, desiredCount=0)
+    try:
+        aws.call("ecs", "DeleteService", where, cluster=addr.cluster, service=addr.name)
+    except AwsError as exc:
+        if exc.code not in GONE_CODES:
+            raise
+    deadline = time.monotonic() + wait_seconds
+    while wait_seconds:
+        answer = aws.call("ecs", "DescribeServices", where, cluster=addr.cluster, services=[addr.name])
+        if all(s.get("status") == "INACTIVE" for s in answer.get("services", [])):
+            return
+        if time.monotonic() > deadline:
+            raise PlanError(f"{addr}: still draining after {wait_seconds:.0f}s; not re-created")
+        time.sleep(min(5.0, wait_seconds / 10))
+
+
+class ServiceLive:
+    kind = KIND
+
+    def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
+        """Services by cluster; a cluster read as absent holds none (one not read is asked: ClusterNotFound)."""
+        names_by_cluster: dict[str, list[str]] = {}
+        for a in addresses:
+            cluster = Address(CLUSTER.name, str(a.cluster))
+            if cluster in found or cluster not in found.looked_up:
+                names_by_cluster.setdefault(str(a.cluster), []).append(a.name)
+        return describe(aws, names_by_cluster)
+
+    def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
+        clusters = [a.name for a in found if a.kind == CLUSTER.name]
+        return {a: v for a, v in describe(aws, list_names(aws, clusters)).items() if v.managed}
+
+    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+        return []
+
+    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
+        live, resource = action.live, action.resource
+        if action.action == "delete":
+            assert live is not None
+            _delete(aws, live)
+            return None
+        assert resource is not None
+        if action.action == "replace":
+            assert live is not None
+            _delete(aws, live, wait_seconds=ctx.settings.drain_timeout)
+            _create(aws, resource, ctx)
+        elif live is None:
+            _create(aws, resource, ctx)
+        else:
+            addr = resource.address
+            fields = {c.path.split(".", 1)[0] for c in action.changes} & UPDATABLE
+            spec = resource.spec
+            args = {f: spec[f] if f in spec else DEFAULTS[f] for f in fields if f in spec or f in DEFAULTS}
+            if "taskDefinition" in args:
+                args["taskDefinition"] = _task_definition(spec, ctx)
+            if args:
+                where = f"{addr.cluster}/{addr.name}"
+                aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, **args)
+            sync_tags(aws, live.body["serviceArn"], spec, live.body.get("tags"), revision=ctx.revision)
+        return None
+
+
+LIVE = ServiceLive()

@@ -1,0 +1,181 @@
+"""The one reconcile pipeline, used by `plan`, `apply` and every daemon pass alike:
+
+    load → variables → offline checks → security findings → live checks → observe → plan → apply → verify
+
+Commands and the daemon differ only in what they do with each stage's outcome. Every refusal (invalid manifests,
+an ``error``-severity finding, an unsafe plan) is raised before the first write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from reconciler.aws import Aws, batches
+from reconciler.core.errors import InvalidManifests, ManifestError, PlanError
+from reconciler.core.kind import Registry
+from reconciler.core.loader import Document
+from reconciler.core.manifests import check_references, load_resources, resources_from
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import Plan, make_plan
+from reconciler.core.security import Finding, blocking, find_issues
+from reconciler.core.settings import Settings
+from reconciler.core.variables import Parameter
+from reconciler.executor import Outcome, execute
+from reconciler.kinds import KINDS
+from reconciler.kinds.live import LIVE
+from reconciler.kinds.live_base import ApplyContext, Found, LiveKind
+
+
+class SecurityRefused(PlanError):
+    """Findings at severity error stand: nothing is written."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = list(findings)
+        count = len(self.findings)
+        super().__init__(
+            f"{count} security finding{'s' if count != 1 else ''} at severity error: apply refused, nothing was "
+            "changed (fix them, suppress them with a reason, or lower --severity)"
+        )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A manifest set that passed every offline check, with its security findings."""
+
+    resources: list[Resource]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def refusing(self) -> list[Finding]:
+        """Unsuppressed findings at severity error: apply writes nothing while any stands."""
+        return blocking(self.findings, strict=False)
+
+
+@dataclass(frozen=True)
+class State:
+    """Live state read for one pass."""
+
+    observed: dict[Address, Live]
+    """Live resources at the addresses the manifests name and reference."""
+    prune_candidates: dict[Address, Live] = field(default_factory=dict)
+    """Every managed resource found live (read only with --prune)."""
+
+    @property
+    def live(self) -> dict[Address, Live]:
+        """Everything read, by address."""
+        return {**self.prune_candidates, **self.observed}
+
+
+@dataclass(frozen=True)
+class Planned:
+    loaded: Loaded
+    plan: Plan
+    state: State
+
+
+class Pipeline:
+    """The stages, over one AWS boundary and one settings tree."""
+
+    def __init__(
+        self,
+        aws: Aws,
+        settings: Settings,
+        *,
+        kinds: Registry = KINDS,
+        live: Mapping[str, LiveKind] = LIVE,
+    ) -> None:
+        self.aws = aws
+        self.settings = settings
+        self.kinds = kinds
+        self.live = live
+
+    # -------------------------------------------------------------------------------------------- load and check
+
+    def load(self, path: str | os.PathLike[str]) -> Loaded:
+        """A manifest tree, checked offline first (a bad manifest costs no AWS call), then with ``${ssm:...}``."""
+        resources = load_resources(path, self.kinds, variables=self.settings.variables, ssm=self.read_parameters)
+        return self._with_findings(resources)
+
+    def load_documents(self, documents: list[Document], errors: list[ManifestError]) -> Loaded:
+        """Documents already read into memory (the daemon's snapshot), with the loader's errors."""
+        resources = resources_from(
+            documents, errors, self.kinds, variables=self.settings.variables, ssm=self.read_parameters
+        )
+        return self._with_findings(resources)
+
+    def _with_findings(self, resources: list[Resource]) -> Loaded:
+        findings, errors = find_issues(resources, self.settings.security, self.kinds)
+        if errors:
+            raise InvalidManifests(errors)
+        return Loaded(resources, findings)
+
+    def read_parameters(self, names: list[str]) -> dict[str, Parameter]:
+        """SSM parameters by name, 10 per GetParameters call, never decrypted (a SecureString's value is not read).
+        Names that do not exist are left out."""
+        found: dict[str, Parameter] = {}
+        for chunk in batches(sorted(set(names)), 10):
+            answer = self.aws.call("ssm", "GetParameters", ",".join(chunk), Names=chunk, WithDecryption=False)
+            for item in answer.get("Parameters", []):
+                value = "" if item.get("Type") == "SecureString" else str(item.get("Value", ""))
+                found[str(item["Name"])] = Parameter(str(item.get("Type", "String")), value)
+        return found
+
+    # -------------------------------------------------------------------------------------------- observe and plan
+
+    def observe(self, resources: Sequence[Resource], *, prune: bool) -> State:
+        """Read what the manifests declare and reference, kind by kind in dependency order, each batched."""
+        region = self.aws.region
+        wanted: dict[str, set[Address]] = {name: set() for name in self.kinds.names}
+        for r in resources:
+            wanted[r.address.kind].add(r.address)
+            for ref in self.kinds.of(r.address).references(r, region=region):
+                wanted.setdefault(ref.address.kind, set()).add(ref.address)
+        found = Found()
+        for name in self.kinds.names:
+            addresses = sorted(wanted[name])
+            if addresses:
+                found.update(self.live[name].observe(self.aws, addresses, found))
+                found.looked_up.update(addresses)
+        candidates: dict[Address, Live] = {}
+        if prune:
+            for name in self.kinds.names:
+                candidates.update(self.live[name].list_managed(self.aws, {**found, **candidates}))
+        return State(dict(found), candidates)
+
+    def check_live(self, resources: list[Resource], state: State) -> None:
+        """References resolve (declared or live) and each kind's live rules hold; raises InvalidManifests."""
+        errors = check_references(resources, state.observed, self.kinds, region=self.aws.region)
+        for name in self.kinds.names:
+            of_kind = [r for r in resources if r.address.kind == name]
+            if of_kind:
+                errors += self.live[name].check_live(self.aws, of_kind)
+        if errors:
+            raise InvalidManifests(sorted(errors, key=lambda e: (e.file, e.line or 0)))
+
+    def plan(self, loaded: Loaded) -> Planned:
+        """Observe, check what only live state can tell, and plan (pure)."""
+        options = self.settings.apply
+        state = self.observe(loaded.resources, prune=options.prune)
+        self.check_live(loaded.resources, state)
+        the_plan = make_plan(
+            loaded.resources, state.observed, options, self.kinds, prune_candidates=state.prune_candidates
+        )
+        return Planned(loaded, the_plan, state)
+
+    # -------------------------------------------------------------------------------------------- apply and verify
+
+    def apply(
+        self, planned: Planned, *, revision: str | None = None, stop: Callable[[], bool] | None = None
+    ) -> list[Outcome]:
+        """Run the plan, exactly; refuses before any write while an error-severity finding stands."""
+        if planned.plan.actions and planned.loaded.refusing:
+            raise SecurityRefused(planned.loaded.refusing)
+        in_use = {v for live in planned.state.live.values() for v in self.kinds.of(live.address).in_use(live)}
+        ctx = ApplyContext(self.settings.apply, revision=revision, in_use=in_use)
+        return execute(self.aws, planned.plan, self.live, ctx, stop=stop)
+
+    def verify(self, loaded: Loaded) -> Plan:
+        """Plan again after an apply: what still stands between live state and the manifests."""
+        return self.plan(loaded).plan
