@@ -34,7 +34,7 @@ from reconciler.aws import Aws
 from reconciler.core.manifests import load_resources
 from reconciler.core.model import Resource
 from reconciler.core.settings import ApplySettings, Settings
-from reconciler.emulator import READ_PREFIXES
+from tests.faults import READ_PREFIXES
 
 REGION = "us-east-1"
 

@@ -225,7 +225,7 @@ def _aws(args: argparse.Namespace) -> Iterator[Aws]:
     if not args.embedded_aws:
         yield Aws(settings)
         return
-    from reconciler.emulator import seed_demo_network, seed_lease_table, start_emulator
+    from reconciler.embedded import seed_demo_network, seed_lease_table, start_emulator
 
     with start_emulator() as emulator:
         seed_demo_network(region=args.region or "us-east-1")
