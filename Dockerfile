@@ -7,6 +7,7 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY reconciler ./reconciler
+# Without the `embedded` extra: the operator talks to real AWS, so moto's server (and its web framework) stays out.
 RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-compile .
 
 FROM ${PYTHON}

@@ -34,9 +34,9 @@ from reconciler.aws import Aws
 from reconciler.core.manifests import load_resources
 from reconciler.core.model import Resource
 from reconciler.core.settings import AwsSettings, Settings
-from reconciler.emulator import READ_PREFIXES
 from reconciler.kinds import KINDS
 from reconciler.pipeline import Loaded, Pipeline
+from tests.faults import READ_PREFIXES
 
 REGION = "us-east-1"
 

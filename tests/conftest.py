@@ -1,5 +1,6 @@
-"""Shared fixtures: one emulator (a moto server over HTTP, patched to behave like documented AWS) per test session,
-emptied before each test; the CLI run in-process with AWS_ENDPOINT_URL pointing at it."""
+"""Shared fixtures: one emulator (a moto server over HTTP, patched to behave like documented AWS, behind the tests'
+recording and fault-injection middleware from faults.py) per test session, emptied before each test; the CLI run
+in-process with AWS_ENDPOINT_URL pointing at it."""
 
 from __future__ import annotations
 
@@ -21,15 +22,16 @@ from typing import Any
 
 import boto3
 import pytest
+from faults import HookedEmulator, start_hooked_emulator
 
 from reconciler import log
 from reconciler.cli import main
-from reconciler.emulator import ECS_TASKS_TRUST, Emulator, seed_demo_network, start_emulator
+from reconciler.emulator import ECS_TASKS_TRUST, seed_demo_network
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 TOOL_CALLS = pytest.StashKey[list[str]]()
-"""IAM action names of the AWS calls ecs-reconciler made during the session (recorded by the emulator)."""
+"""IAM action names of the AWS calls ecs-reconciler made during the session (recorded by faults.HookedApp)."""
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +41,7 @@ def logs_to_this_tests_stderr() -> None:
     log.configure(level="warning")
 
 
-def aws_environment(emulator: Emulator) -> dict[str, str]:
+def aws_environment(emulator: HookedEmulator) -> dict[str, str]:
     """The standard AWS environment variables, pointing at the emulator."""
     return {
         "AWS_ENDPOINT_URL": emulator.endpoint_url,
@@ -51,14 +53,14 @@ def aws_environment(emulator: Emulator) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    with start_emulator() as server:
+def emulator(request: pytest.FixtureRequest) -> Iterator[HookedEmulator]:
+    with start_hooked_emulator() as server:
         request.config.stash[TOOL_CALLS] = server.tool_calls  # checked against the IAM policy at the end
         yield server
 
 
 @pytest.fixture
-def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+def aws(emulator: HookedEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[HookedEmulator]:
     """A clean emulator with the demo network, and the standard AWS environment variables pointing at it."""
     emulator.reset()
     emulator.hooks.clear()
@@ -75,13 +77,13 @@ def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
 
 
 @pytest.fixture
-def ecs(aws: Emulator) -> Any:
+def ecs(aws: HookedEmulator) -> Any:
     """A plain boto3 ECS client, for making changes out of band and reading state back."""
     return boto3.client("ecs", endpoint_url=aws.endpoint_url, region_name=REGION)
 
 
 @pytest.fixture
-def roles(aws: Emulator) -> Any:
+def roles(aws: HookedEmulator) -> Any:
     """roles("a", "b") creates IAM roles that trust ecs-tasks.amazonaws.com, as task and execution roles must."""
     iam = boto3.client("iam", endpoint_url=aws.endpoint_url, region_name=REGION)
 
@@ -231,7 +233,7 @@ def eventually(check: Any, *, timeout: float = 30, interval: float = 0.1, what: 
 
 
 @pytest.fixture
-def daemon(aws: Emulator) -> Iterator[Any]:
+def daemon(aws: HookedEmulator) -> Iterator[Any]:
     """Start daemons: daemon(path, "--resync-interval", "1", ...) -> DaemonProcess; all are killed at the end."""
     started: list[DaemonProcess] = []
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -281,7 +283,8 @@ def check_policy(calls: set[str], *, complete: bool) -> list[str]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """deploy/iam-policy.json allows every call the tool made in this run and, after a full passing run, no more.
 
-    The emulator tells the tool's calls from the tests' own setup calls by the User-Agent the tool sends."""
+    The emulator's middleware (faults.HookedApp) tells the tool's calls from the tests' own setup calls by the
+    User-Agent the tool sends."""
     calls = session.config.stash.get(TOOL_CALLS, None)
     if calls is None or exitstatus != 0:
         return

@@ -1,8 +1,9 @@
 """Crash recovery: `ecs-reconciler apply` is SIGKILLed right after its k-th AWS write took effect (k = 1..20 of a
 multi-resource apply), then run again; every second run converges, with no duplicates and no orphans.
 
-No test-only hook in the product: the emulator's after-hook lets moto execute the k-th write and then holds its
-answer while the test kills the process, so the write is done but the process never learns it.
+No test-only hook in the product: an after-hook of the tests' emulator middleware (tests/faults.py) lets moto execute
+the k-th write and then holds its answer while the test kills the process, so the write is done but the process
+never learns it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faults import READ_PREFIXES
 
 from bench.fleet import cluster_names, service_names, write_fleet
 from reconciler.core.settings import MANAGED_TAG_KEY
-from reconciler.emulator import READ_PREFIXES
 
 SERVICES, CLUSTERS = 10, 3
 """3 CreateCluster + 10 RegisterTaskDefinition + 10 CreateService: 23 writes, so 20 kill points are all inside."""

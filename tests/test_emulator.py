@@ -1,4 +1,5 @@
-"""Tests for the embedded AWS emulator: each fidelity patch shows the AWS behaviour it stands for, over HTTP."""
+"""Tests for the embedded AWS emulator: each fidelity patch shows the AWS behaviour it stands for, over HTTP; and the
+tests' own middleware around it (tests/faults.py) records calls and injects faults as the other tests rely on."""
 
 from __future__ import annotations
 
@@ -9,23 +10,24 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
+from faults import DROP, HookedEmulator, read_operation_name, start_hooked_emulator
 
-from reconciler.emulator import DROP, Emulator, patch_moto, read_operation_name, start_emulator
+from reconciler.emulator import Emulator, patch_moto, start_emulator
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with start_emulator() as emu:
+def emulator() -> Iterator[HookedEmulator]:
+    with start_hooked_emulator() as emu:
         yield emu
 
 
 @pytest.fixture()
-def aws(emulator: Emulator) -> Iterator[Emulator]:
+def aws(emulator: HookedEmulator) -> Iterator[HookedEmulator]:
     emulator.reset()
     yield emulator
 
 
-def client(emu: Emulator, service: str) -> Any:
+def client(emu: Emulator | HookedEmulator, service: str) -> Any:
     return boto3.client(
         service,
         endpoint_url=emu.endpoint_url,
@@ -37,7 +39,7 @@ def client(emu: Emulator, service: str) -> Any:
 
 
 @pytest.fixture()
-def ecs(aws: Emulator) -> Any:
+def ecs(aws: HookedEmulator) -> Any:
     ecs = client(aws, "ecs")
     ecs.create_cluster(clusterName="main")
     ecs.register_task_definition(
@@ -58,7 +60,7 @@ def ecs(aws: Emulator) -> Any:
 
 
 @pytest.fixture()
-def network(aws: Emulator) -> dict[str, Any]:
+def network(aws: HookedEmulator) -> dict[str, Any]:
     ec2 = client(aws, "ec2")
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
@@ -76,7 +78,7 @@ def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 # --- the server --------------------------------------------------------------------------------------------------
 
 
-def test_calls_are_recorded_in_order_across_protocols(aws: Emulator) -> None:
+def test_calls_are_recorded_in_order_across_protocols(aws: HookedEmulator) -> None:
     ecs = client(aws, "ecs")
     ecs.list_clusters()
     ecs.create_cluster(clusterName="c")
@@ -89,14 +91,14 @@ def test_calls_are_recorded_in_order_across_protocols(aws: Emulator) -> None:
     assert aws.calls == []
 
 
-def test_query_body_reaches_moto_intact(aws: Emulator) -> None:
+def test_query_body_reaches_moto_intact(aws: HookedEmulator) -> None:
     iam = client(aws, "iam")
     iam.create_role(RoleName="r", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}', Path="/a/")
     assert iam.get_role(RoleName="r")["Role"]["Path"] == "/a/"
     assert aws.writes() == ["CreateRole"]
 
 
-def test_reset_empties_state_and_calls(aws: Emulator) -> None:
+def test_reset_empties_state_and_calls(aws: HookedEmulator) -> None:
     ecs = client(aws, "ecs")
     ecs.create_cluster(clusterName="c")
     aws.reset()
@@ -104,7 +106,7 @@ def test_reset_empties_state_and_calls(aws: Emulator) -> None:
     assert ecs.list_clusters()["clusterArns"] == []
 
 
-def test_hooks_see_each_operation_before_dispatch(aws: Emulator) -> None:
+def test_hooks_see_each_operation_before_dispatch(aws: HookedEmulator) -> None:
     seen: list[str] = []
     aws.hooks.append(seen.append)
     try:
@@ -114,7 +116,7 @@ def test_hooks_see_each_operation_before_dispatch(aws: Emulator) -> None:
     assert seen == ["ListClusters"]
 
 
-def test_a_before_hook_fault_answers_instead_of_moto(aws: Emulator) -> None:
+def test_a_before_hook_fault_answers_instead_of_moto(aws: HookedEmulator) -> None:
     ecs = client(aws, "ecs")
     aws.hooks.append(lambda op: (503, "ServiceUnavailableException", "try later") if op == "CreateCluster" else None)
     try:
@@ -127,7 +129,7 @@ def test_a_before_hook_fault_answers_instead_of_moto(aws: Emulator) -> None:
     assert ecs.list_clusters()["clusterArns"] == []
 
 
-def test_an_after_hook_fault_is_a_lost_response(aws: Emulator) -> None:
+def test_an_after_hook_fault_is_a_lost_response(aws: HookedEmulator) -> None:
     ecs = client(aws, "ecs")
     aws.after_hooks.append(lambda op: (500, "InternalFailure", "lost") if op == "CreateCluster" else None)
     try:
@@ -140,7 +142,7 @@ def test_an_after_hook_fault_is_a_lost_response(aws: Emulator) -> None:
 
 
 @pytest.mark.parametrize("stage", ["hooks", "after_hooks"])
-def test_drop_closes_the_connection_before_or_after_moto_runs(aws: Emulator, stage: str) -> None:
+def test_drop_closes_the_connection_before_or_after_moto_runs(aws: HookedEmulator, stage: str) -> None:
     ecs = client(aws, "ecs")
     getattr(aws, stage).append(lambda op: DROP if op == "CreateCluster" else None)
     try:
@@ -152,7 +154,7 @@ def test_drop_closes_the_connection_before_or_after_moto_runs(aws: Emulator, sta
     assert created == ([] if stage == "hooks" else ["dropped"])
 
 
-def test_after_hooks_that_pass_leave_the_answer_intact(aws: Emulator) -> None:
+def test_after_hooks_that_pass_leave_the_answer_intact(aws: HookedEmulator) -> None:
     seen: list[str] = []
     aws.after_hooks.append(seen.append)
     try:
@@ -168,7 +170,18 @@ def test_read_operation_name_ignores_moto_api() -> None:
     assert read_operation_name({"PATH_INFO": "/", "QUERY_STRING": "Action=DescribeVpcs"}, b"") == "DescribeVpcs"
 
 
-def test_patch_moto_is_idempotent(emulator: Emulator) -> None:
+def test_the_product_emulator_serves_patched_moto_and_records_nothing(aws: HookedEmulator) -> None:
+    with start_emulator() as plain:
+        assert plain.endpoint_url != aws.endpoint_url
+        ecs = client(plain, "ecs")
+        ecs.create_cluster(clusterName="plain")
+        cluster = ecs.describe_clusters(clusters=["plain"], include=["SETTINGS"])["clusters"][0]
+    assert cluster["settings"] == [{"name": "containerInsights", "value": "disabled"}]  # a fidelity patch
+    assert aws.calls == []  # only the tests' middleware records; the product's server has none
+    assert not hasattr(plain, "hooks") and not hasattr(plain, "calls")
+
+
+def test_patch_moto_is_idempotent(emulator: HookedEmulator) -> None:
     from moto.ecs.responses import EC2ContainerServiceResponse
 
     before = EC2ContainerServiceResponse.create_service
@@ -316,7 +329,7 @@ def test_delete_service_scaled_above_zero_needs_force(ecs: Any) -> None:
     assert error_code(exc) == "ServiceNotActiveException"
 
 
-def test_deleted_cluster_is_not_listed(aws: Emulator) -> None:
+def test_deleted_cluster_is_not_listed(aws: HookedEmulator) -> None:
     ecs = client(aws, "ecs")
     ecs.create_cluster(clusterName="gone")
     ecs.create_cluster(clusterName="kept")
@@ -332,7 +345,7 @@ def test_cluster_with_active_services_cannot_be_deleted(ecs: Any) -> None:
     assert error_code(exc) == "ClusterContainsServicesException"
 
 
-def test_describe_clusters_returns_settings_when_asked(aws: Emulator) -> None:
+def test_describe_clusters_returns_settings_when_asked(aws: HookedEmulator) -> None:
     ecs = client(aws, "ecs")
     ecs.create_cluster(clusterName="c")
     plain = ecs.describe_clusters(clusters=["c"])["clusters"][0]

@@ -10,6 +10,7 @@ from dataclasses import replace
 from reconciler.aws import Aws
 from reconciler.core.errors import InvalidManifests, UsageError
 from reconciler.core.settings import Settings
+from reconciler.embedded import load_emulator
 from reconciler.pipeline import Pipeline
 
 
@@ -19,13 +20,12 @@ def pipeline(settings: Settings, *, embedded: bool) -> Iterator[Pipeline]:
     if not embedded:
         yield Pipeline(Aws(settings.aws), settings)
         return
-    from reconciler.emulator import seed_demo_network, seed_lease_table, start_emulator
-
+    embedded_aws = load_emulator()
     region = settings.aws.region or "us-east-1"
-    with start_emulator() as emulator:
-        seed_demo_network(region=region)
+    with embedded_aws.start_emulator() as emulator:
+        embedded_aws.seed_demo_network(region=region)
         if settings.daemon.lease.table:
-            seed_lease_table(emulator, settings.daemon.lease.table, region=region)
+            embedded_aws.seed_lease_table(emulator, settings.daemon.lease.table, region=region)
         print(f"Embedded AWS emulator on {emulator.endpoint_url} (no AWS account is used).", file=sys.stderr)
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=emulator.endpoint_url, embedded=True))
         yield Pipeline(Aws(settings.aws), settings)
