@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from reconciler.core.errors import ManifestError
 from reconciler.core.model import Address, Resource
-from reconciler.core.redact import is_sensitive
+from reconciler.core.redact import credential_shape, is_sensitive
 from reconciler.core.settings import SecuritySettings
 from reconciler.kinds import cluster, service, task_definition
 
@@ -112,12 +112,21 @@ def _task_definition_findings(td: Resource) -> Iterator[tuple[str, str, str]]:
     for path, container in _containers(td):
         name = container.get("name")
         for j, env in enumerate(container.get("environment") or []):
-            if is_sensitive(str(env.get("name", ""))) and env.get("value"):
-                yield (
-                    "plaintext-secret",
-                    f"{path}.environment[{j}]",
-                    f"container {name}: {env['name']} holds a literal value in plaintext environment",
-                )
+            env_name, value = str(env.get("name", "")), env.get("value")
+            if not value:
+                continue
+            shape = credential_shape(value, name=env_name) if isinstance(value, str) else None
+            if shape is not None:
+                held = f"a credential ({shape})"
+            elif is_sensitive(env_name):
+                held = "a literal value"
+            else:
+                continue
+            yield (
+                "plaintext-secret",
+                f"{path}.environment[{j}]",
+                f"container {name}: {env_name} holds {held} in plaintext environment",
+            )
         if container.get("privileged") is True:
             yield "privileged", f"{path}.privileged", f"container {name} runs privileged (root on the host)"
         if "user" not in container:
