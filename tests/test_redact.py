@@ -71,7 +71,7 @@ def test_a_credential_inside_any_other_string_is_masked_and_the_rest_kept(shape)
 @pytest.mark.parametrize(
     "name",
     ["DB_PASSWORD", "GITHUB_PAT", "PAT", "SENTRY_DSN", "DSN", "DATABASE_URL", "DB_CONNECTION_STRING", "CONN_STRING"]
-    + ["SLACK_WEBHOOK_URL", "api_key", "SESSION_TOKEN", "AWS_SECRET_ACCESS_KEY"],
+    + ["SLACK_WEBHOOK_URL", "api_key", "SESSION_TOKEN", "AWS_SECRET_ACCESS_KEY", "spring.datasource.password"],
 )
 def test_a_credential_name_masks_any_value(name):
     assert is_sensitive(name)

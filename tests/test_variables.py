@@ -192,6 +192,14 @@ def test_malformed_placeholders_are_errors_naming_file_line_and_field(value, mes
     assert message in errors[0]
 
 
+def test_a_malformed_placeholder_error_never_shows_a_credential_typed_into_it():
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    for value in (f"${{{token}", f"${{{token} }}", f"${{A:-{token}${{B}}}}"):
+        filled, errors = fill(value, {})
+        assert filled is None and len(errors) == 1
+        assert token not in errors[0] and "(sensitive value)" in errors[0], errors[0]
+
+
 def test_an_escaped_placeholder_stays_literal_and_defaults_fill():
     assert fill("$${TAG}", {"TAG": "1.0"}) == ("${TAG}", [])
     assert fill("$${TAG", {}) == ("${TAG", [])

@@ -105,10 +105,11 @@ def redact(value: Any) -> Any:
 
 
 def redact_at(path: str, value: Any) -> Any:
-    """``value`` found at ``path`` (a plan field path) with secrets masked."""
-    parts = path.split(".")
-    if len(parts) >= 2 and parts[-2] == "environment" and is_secret(parts[-1], value):
+    """``value`` found at ``path`` (a plan field path) with secrets masked. An environment variable's name may hold
+    dots (``spring.datasource.password``): it is everything after ``.environment.``."""
+    _, inside, name = path.partition(".environment.")
+    if inside and is_secret(name, value):
         return MASK
-    if parts[-1] == "environment":
+    if path == "environment" or path.endswith(".environment"):
         return _mask_env(value)
     return redact(value)

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.core.errors import ManifestError
 from reconciler.core.loader import Document
+from reconciler.core.redact import mask_text
 
 OPENING = re.compile(r"\$\$\{|\$\{")
 """``$${`` (an escaped literal) or ``${`` (a placeholder's start)."""
@@ -62,12 +63,13 @@ class _Placeholder:
 def _shown(text: str) -> str:
     """The start of an unterminated placeholder, enough to find it (never the rest of the value)."""
     head = re.match(r"\$\{[A-Za-z0-9_.:/-]{0,40}", text)
-    return head.group(0) if head else "${"
+    return mask_text(head.group(0)) if head else "${"
 
 
 def _placeholder(inner: str) -> _Placeholder | str:
     """The placeholder ``${inner}``, or what is wrong with it."""
     text = f"${{{inner}}}"
+    shown = mask_text(text)  # an error shows the placeholder, never a credential typed into it
     if not inner:
         return f"empty placeholder ${{}}: {USAGE}"
     if inner.startswith(SSM_PREFIX):
@@ -75,11 +77,11 @@ def _placeholder(inner: str) -> _Placeholder | str:
         if not name:
             return "${ssm:} names no SSM parameter: use ${ssm:/path/name}"
         if not SSM_NAME.fullmatch(name):
-            return f"{text} is not an SSM parameter name (letters, digits and _.-/ only)"
+            return f"{shown} is not an SSM parameter name (letters, digits and _.-/ only)"
         return _Placeholder(text, ssm=name)
     parsed = VARIABLE.match(inner)
     if parsed is None:
-        return f"{text} is not a variable: {USAGE}"
+        return f"{shown} is not a variable: {USAGE}"
     return _Placeholder(text, name=parsed.group(1), default=parsed.group(2))
 
 
@@ -99,9 +101,8 @@ def _parse(text: str) -> tuple[list[str | _Placeholder], str | None]:
             return pieces, f"unterminated placeholder {shown}: close it with }} (or write $${{ for a literal ${{)"
         inner = text[pos:close]
         if "${" in inner:
-            return pieces, (
-                f"nested placeholder in ${{{inner}}}: a default is literal text and cannot hold another placeholder"
-            )
+            shown = mask_text(f"${{{inner}}}")
+            return pieces, f"nested placeholder in {shown}: a default is literal text, it cannot hold a placeholder"
         found = _placeholder(inner)
         if isinstance(found, str):
             return pieces, found
