@@ -36,7 +36,7 @@ def _manifest_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="YAML mapping of variables (wins over the environment; a later file wins over an earlier one)",
+        help="YAML mapping of variables (wins over ECSR_VAR_* environment variables; a later file wins over an earlier one)",
     )
     p.add_argument(
         "--severity",
@@ -190,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _variables(args: argparse.Namespace) -> dict[str, str]:
-    """--var over --var-file over the process environment."""
+    """--var over --var-file over ECSR_VAR_<NAME> environment variables (no other variable is ever read)."""
     given = {}
     for pair in getattr(args, "var", []):
         key, sep, value = pair.partition("=")

@@ -7,7 +7,12 @@ import json
 
 import pytest
 import yaml
+from test_redact import SHAPES
 
+from reconciler.core import security
+from reconciler.core.loader import load_text
+from reconciler.core.manifests import resources_from
+from reconciler.core.settings import SecuritySettings
 from reconciler.kinds import KINDS
 
 BAD_TASK = """\
@@ -194,3 +199,63 @@ def test_severities_are_configurable(aws, cli, bad):
     level = cli("validate", bad, "--severity", "privileged=fatal")
     assert level.code == 1
     assert "level must be one of error, warning, notice, off" in level.err
+
+
+SHAPED_TASK = """\
+apiVersion: ecs-reconciler/v1
+kind: TaskDefinition
+metadata: {name: api}
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  containerDefinitions:
+    - name: app
+      image: example/api:1.0
+      user: "1000"
+      readonlyRootFilesystem: true
+      environment:
+        - {name: STAGE, value: production}
+        - {name: UPSTREAM, value: VALUE}
+"""
+
+
+def plaintext_secrets(value: str) -> list[str]:
+    """The plaintext-secret findings of a task definition whose UPSTREAM variable holds ``value``."""
+    docs, errors = load_text(SHAPED_TASK.replace("VALUE", json.dumps(value)).encode(), file="api.yaml")
+    assert errors == []
+    findings, problems = security.find_issues(resources_from(docs, [], KINDS), SecuritySettings(), KINDS)
+    assert problems == []
+    return [str(f) for f in findings if f.rule == "plaintext-secret"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_plaintext_secret_fires_on_a_credential_shaped_value_whatever_its_name(shape):
+    found = plaintext_secrets(SHAPES[shape])
+    assert len(found) == 1
+    assert found[0].startswith("api.yaml:16: spec.containerDefinitions[0].environment[1]: warning [plaintext-secret]")
+    assert "container app: UPSTREAM holds a credential (" in found[0]
+    assert SHAPES[shape] not in found[0]
+
+
+def test_plaintext_secret_is_silent_on_an_ordinary_value():
+    assert plaintext_secrets("https://api.internal:8443/v1") == []
+
+
+def test_a_github_token_in_an_environment_value_is_in_no_output(aws, cli, manifests):
+    token = SHAPES["GitHub token"]
+    root = manifests({"api.yaml": SHAPED_TASK.replace("VALUE", token)})
+    validated = cli("validate", root)
+    assert validated.code == 0, validated.err
+    assert (
+        "api.yaml:16: spec.containerDefinitions[0].environment[1]: warning [plaintext-secret] container app: "
+        "UPSTREAM holds a credential (GitHub token) in plaintext environment"
+    ) in validated.out
+    outputs = [validated.out + validated.err]
+    for fmt in ("text", "markdown", "json"):
+        planned = cli("plan", root, "--format", fmt)
+        assert planned.code == 2, planned.err
+        assert "UPSTREAM" in planned.out and "(sensitive value)" in planned.out  # the change is shown, masked
+        outputs.append(planned.out + planned.err)
+    assert not [output for output in outputs if token in output]

@@ -21,6 +21,23 @@ ENVELOPE = frozenset({"apiVersion", "kind", "metadata", "spec"})
 METADATA = frozenset({"name", "annotations"})
 
 
+RESERVED_TAG_PREFIXES = ("ecs-reconciler/", "aws:")
+"""Tag key prefixes a manifest cannot use, in any case: the tool writes its own tags, AWS reserves aws:."""
+
+
+def _reserved_tags(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field path under spec, key) for each reserved tag key: ``tags`` is an ECS ``[{key, value}]`` list or, for
+    a log group, a ``{key: value}`` map."""
+    tags = spec.get("tags")
+    if isinstance(tags, Mapping):
+        keys = [(f"tags.{key}", key) for key in tags]
+    elif isinstance(tags, list):
+        keys = [(f"tags[{i}].key", tag.get("key")) for i, tag in enumerate(tags) if isinstance(tag, Mapping)]
+    else:
+        return []
+    return [(path, str(key)) for path, key in keys if str(key).lower().startswith(RESERVED_TAG_PREFIXES)]
+
+
 def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Resource | None:
     body: Mapping[str, Any] = doc.body
     start = len(errors)
@@ -61,6 +78,12 @@ def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Re
     spec, shape_problems = module.check_shape(spec)
     for shape_problem in shape_problems:
         error(f"spec.{shape_problem.path}" if shape_problem.path else "spec", shape_problem.message)
+    for path, key in _reserved_tags(spec):
+        error(
+            f"spec.{path}",
+            f"tag key {key!r} is reserved (ecs-reconciler/ keys are the tool's own, aws: keys are AWS's); "
+            "use another key",
+        )
     if len(errors) > start:
         return None
     resource = Resource(

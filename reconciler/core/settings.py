@@ -162,7 +162,7 @@ class Settings:
     aws: AwsSettings = field(default_factory=AwsSettings)
     """Reaching AWS."""
     variables: Mapping[str, str] = field(default_factory=dict)
-    """Values for ``${VAR}`` placeholders (from --var, --var-file and the environment, already merged)."""
+    """Values for ``${VAR}`` placeholders (from --var, --var-file and ``ECSR_VAR_*``, already merged)."""
     apply: ApplySettings = field(default_factory=ApplySettings)
     """Plan and apply options."""
     security: SecuritySettings = field(default_factory=SecuritySettings)

@@ -1,8 +1,10 @@
 """Environments: fill ``${VAR}``, ``${VAR:-default}`` and ``${ssm:/path}`` in manifest values, keeping file and line.
 
-Pure: the caller gathers variable values (``--var``, ``--var-file``, the process environment) and, at plan time,
-SSM parameters; this module only substitutes them into loaded Documents, before they become resources, so every
-error still names the file and line. ``$${...}`` is a literal ``${...}``. Keys are never substituted, only values.
+Pure: the caller gathers variable values (``--var``, ``--var-file``, and the process environment, of which only
+``ECSR_VAR_*`` is ever read: a manifest cannot pull the operator's credentials into a plan) and, at plan time, SSM
+parameters; this module only substitutes them into loaded Documents, before they become resources, so every error
+still names the file and line. ``$${...}`` is a literal ``${...}``. Keys are never substituted, only values. A
+malformed placeholder (unterminated, nested, empty, a bad name) is an error, never passed through as text.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ from typing import Any
 
 from reconciler.core.errors import ManifestError
 from reconciler.core.loader import Document
+from reconciler.core.redact import mask_text
 
-PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
-"""``$${`` (an escaped literal) or ``${...}`` (a placeholder)."""
+OPENING = re.compile(r"\$\$\{|\$\{")
+"""``$${`` (an escaped literal) or ``${`` (a placeholder's start)."""
 VARIABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SSM_PREFIX = "ssm:"
+SSM_NAME = re.compile(r"[A-Za-z0-9_.\-/]+")
+"""The characters SSM allows in a parameter name."""
 SECURE_STRING = "SecureString"
+ENVIRONMENT_PREFIX = "ECSR_VAR_"
+"""The only environment variables read: ``ECSR_VAR_IMAGE_TAG`` fills ``${IMAGE_TAG}``."""
+USAGE = "use ${NAME}, ${NAME:-default} or ${ssm:/path}"
 
 
 @dataclass(frozen=True)
@@ -41,14 +50,75 @@ def _strings(value: Any, path: str) -> list[tuple[str, str]]:
     return []
 
 
+@dataclass(frozen=True)
+class _Placeholder:
+    """One ``${...}``: a variable (``name`` and maybe ``default``) or an SSM parameter (``ssm``)."""
+
+    text: str
+    name: str | None = None
+    default: str | None = None
+    ssm: str | None = None
+
+
+def _shown(text: str) -> str:
+    """The start of an unterminated placeholder, enough to find it (never the rest of the value)."""
+    head = re.match(r"\$\{[A-Za-z0-9_.:/-]{0,40}", text)
+    return mask_text(head.group(0)) if head else "${"
+
+
+def _placeholder(inner: str) -> _Placeholder | str:
+    """The placeholder ``${inner}``, or what is wrong with it."""
+    text = f"${{{inner}}}"
+    shown = mask_text(text)  # an error shows the placeholder, never a credential typed into it
+    if not inner:
+        return f"empty placeholder ${{}}: {USAGE}"
+    if inner.startswith(SSM_PREFIX):
+        name = inner[len(SSM_PREFIX) :]
+        if not name:
+            return "${ssm:} names no SSM parameter: use ${ssm:/path/name}"
+        if not SSM_NAME.fullmatch(name):
+            return f"{shown} is not an SSM parameter name (letters, digits and _.-/ only)"
+        return _Placeholder(text, ssm=name)
+    parsed = VARIABLE.match(inner)
+    if parsed is None:
+        return f"{shown} is not a variable: {USAGE}"
+    return _Placeholder(text, name=parsed.group(1), default=parsed.group(2))
+
+
+def _parse(text: str) -> tuple[list[str | _Placeholder], str | None]:
+    """A string value as literal pieces and placeholders, or the first syntax problem in it."""
+    pieces: list[str | _Placeholder] = []
+    pos = 0
+    while (opening := OPENING.search(text, pos)) is not None:
+        pieces.append(text[pos : opening.start()])
+        pos = opening.end()
+        if opening.group(0) == "$${":
+            pieces.append("${")
+            continue
+        close = text.find("}", pos)
+        if close < 0:
+            shown = _shown(text[opening.start() :])
+            return pieces, f"unterminated placeholder {shown}: close it with }} (or write $${{ for a literal ${{)"
+        inner = text[pos:close]
+        if "${" in inner:
+            shown = mask_text(f"${{{inner}}}")
+            return pieces, f"nested placeholder in {shown}: a default is literal text, it cannot hold a placeholder"
+        found = _placeholder(inner)
+        if isinstance(found, str):
+            return pieces, found
+        pieces.append(found)
+        pos = close + 1
+    pieces.append(text[pos:])
+    return pieces, None
+
+
 def ssm_paths(docs: list[Document]) -> list[str]:
     """The SSM parameter names the documents refer to (sorted, each once)."""
-    found = set()
+    found: set[str] = set()
     for doc in docs:
         for _, text in _strings(doc.body, ""):
-            for match in PLACEHOLDER.finditer(text):
-                if match.group(1) and match.group(1).startswith(SSM_PREFIX):
-                    found.add(match.group(1)[len(SSM_PREFIX) :])
+            pieces, _ = _parse(text)
+            found.update(p.ssm for p in pieces if isinstance(p, _Placeholder) and p.ssm is not None)
     return sorted(found)
 
 
@@ -64,30 +134,34 @@ class _Filler:
 
     def fill(self, value: Any, path: str) -> Any:
         if isinstance(value, str):
-            return PLACEHOLDER.sub(lambda m: self.one(m, path), value)
+            return self.text(value, path)
         if isinstance(value, Mapping):
             return {k: self.fill(v, f"{path}.{k}" if path else k) for k, v in value.items()}
         if isinstance(value, list):
             return [self.fill(v, f"{path}[{i}]") for i, v in enumerate(value)]
         return value
 
-    def one(self, match: re.Match[str], path: str) -> str:
-        if match.group(1) is None:
-            return "${"
-        inner = match.group(1)
-        if inner.startswith(SSM_PREFIX):
-            return self.parameter(inner[len(SSM_PREFIX) :], match.group(0), path)
-        parsed = VARIABLE.match(inner)
-        if parsed is None:
-            self.error(path, f"${{{inner}}} is not a variable: use ${{NAME}}, ${{NAME:-default}} or ${{ssm:/path}}")
-            return match.group(0)
-        name, default = parsed.group(1), parsed.group(2)
+    def text(self, value: str, path: str) -> str:
+        pieces, problem = _parse(value)
+        if problem is not None:
+            self.error(path, problem)
+            return value
+        return "".join(piece if isinstance(piece, str) else self.one(piece, path) for piece in pieces)
+
+    def one(self, placeholder: _Placeholder, path: str) -> str:
+        if placeholder.ssm is not None:
+            return self.parameter(placeholder.ssm, placeholder.text, path)
+        name = str(placeholder.name)
         if name in self.variables:
             return self.variables[name]
-        if default is not None:
-            return default
-        self.error(path, f"variable {name} is not defined (set it with --var, --var-file or the environment)")
-        return match.group(0)
+        if placeholder.default is not None:
+            return placeholder.default
+        self.error(
+            path,
+            f"variable {name} is undefined (set it with --var, --var-file or the environment variable "
+            f"{ENVIRONMENT_PREFIX}{name})",
+        )
+        return placeholder.text
 
     def parameter(self, name: str, placeholder: str, path: str) -> str:
         if self.ssm is None:
@@ -124,9 +198,19 @@ def merge_sources(
     *, cli: Mapping[str, str], files: Sequence[Mapping[str, str]], environment: Mapping[str, str]
 ) -> dict[str, str]:
     """Variable values by precedence: ``--var`` over ``--var-file`` (a later file over an earlier one) over the
-    process environment."""
-    merged = dict(environment)
+    process environment, of which only ``ECSR_VAR_<NAME>`` is read (as ``<NAME>``): any other environment variable,
+    a credential above all, can never fill a placeholder."""
+    merged = from_environment(environment)
     for values in files:
         merged.update(values)
     merged.update(cli)
     return merged
+
+
+def from_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """The variables the environment sets: ``ECSR_VAR_<NAME>`` as ``<NAME>``; nothing else is read."""
+    return {
+        key[len(ENVIRONMENT_PREFIX) :]: value
+        for key, value in environment.items()
+        if key.startswith(ENVIRONMENT_PREFIX) and NAME.fullmatch(key[len(ENVIRONMENT_PREFIX) :])
+    }

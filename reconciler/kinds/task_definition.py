@@ -11,7 +11,7 @@ from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, Decision, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
-from reconciler.core.redact import is_sensitive
+from reconciler.core.redact import credential_shape, is_sensitive
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.log_group import KIND as LOG_GROUP
@@ -272,12 +272,21 @@ class TaskDefinitionKind(BaseKind):
         for path, container in containers(spec):
             name = container.get("name")
             for j, env in enumerate(container.get("environment") or []):
-                if is_sensitive(str(env.get("name", ""))) and env.get("value"):
-                    yield (
-                        "plaintext-secret",
-                        f"{path}.environment[{j}]",
-                        f"container {name}: {env['name']} holds a literal value in plaintext environment",
-                    )
+                env_name, value = str(env.get("name", "")), env.get("value")
+                if not value:
+                    continue
+                shape = credential_shape(value, name=env_name) if isinstance(value, str) else None
+                if shape is not None:
+                    held = f"a credential ({shape})"
+                elif is_sensitive(env_name):
+                    held = "a literal value"
+                else:
+                    continue
+                yield (
+                    "plaintext-secret",
+                    f"{path}.environment[{j}]",
+                    f"container {name}: {env_name} holds {held} in plaintext environment",
+                )
             if container.get("privileged") is True:
                 yield "privileged", f"{path}.privileged", f"container {name} runs privileged (root on the host)"
             if "user" not in container:
