@@ -105,7 +105,7 @@ def _network_mode(spec: Mapping[str, Any]) -> str:
 def _non_finite(value: Any, path: str) -> Iterator[Problem]:
     """Every ``.inf``/``.nan`` below ``value``."""
     if isinstance(value, float) and not math.isfinite(value):
-        yield path, f"{value} is not a number AWS takes: write a finite number"
+        yield path, "infinity and NaN (.inf, .nan) are not numbers AWS takes: write a finite number"
     elif isinstance(value, Mapping):
         for key, item in value.items():
             yield from _non_finite(item, f"{path}.{key}" if path else str(key))
