@@ -399,7 +399,7 @@ RULES: list[tuple[str, str, Any, Any, str, str]] = [
         container(0, memory=float("inf")),
         container(0, memory=256),
         "containerDefinitions[0].memory",
-        "not a number AWS takes",
+        "not numbers AWS takes",
     ),
     (
         "td tag aws:",
@@ -545,7 +545,7 @@ RULES: list[tuple[str, str, Any, Any, str, str]] = [
         top(healthCheckGracePeriodSeconds=float("nan")),
         top(),
         "healthCheckGracePeriodSeconds",
-        "not a number AWS takes",
+        "not numbers AWS takes",
     ),
     (
         "cluster strategy two bases",
@@ -646,7 +646,7 @@ RULES: list[tuple[str, str, Any, Any, str, str]] = [
         top(policies=[{"policyName": "t", "targetTrackingScalingPolicyConfiguration": {"targetValue": float("inf")}}]),
         top(),
         "policies[0].targetTrackingScalingPolicyConfiguration.targetValue",
-        "not a number AWS takes",
+        "not numbers AWS takes",
     ),
 ]
 
