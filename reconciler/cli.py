@@ -36,7 +36,7 @@ def _manifest_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="YAML mapping of variables (wins over ECSR_VAR_* environment variables; a later file wins over an earlier one)",
+        help="YAML mapping of variables (wins over ECSR_VAR_* variables; a later file wins over an earlier one)",
     )
     p.add_argument(
         "--severity",

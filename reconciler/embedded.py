@@ -27,4 +27,3 @@ def load_emulator() -> ModuleType:
         raise UsageError(
             f"the embedded AWS emulator is not installed ({missing} is missing); install it with: {INSTALL_COMMAND}"
         ) from exc
-

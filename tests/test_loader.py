@@ -490,3 +490,43 @@ def test_fifo_named_like_a_manifest_does_not_block(tmp_path: Path) -> None:
     documents, errors = load_tree(tmp_path)
     assert documents == []
     assert [str(e) for e in errors] == ["pipe.yaml: not a regular file"]
+
+
+# --- YAML 1.1 scalars keep their text ----------------------------------------------------------------------------
+
+
+def test_numbers_and_booleans_remember_their_text_as_written() -> None:
+    docs, errors = load(
+        "spec:\n  mode: 0755\n  time: 1:20\n  version: 1.10\n  flag: yes\n  cpu: 256\n  name: web\n  none: ~\n"
+        "  args: [on, 0x1F, .inf]\n"
+    )
+    assert errors == []
+    assert docs[0].body["spec"]["mode"] == 493  # the parsed value is YAML 1.1's, as before
+    assert dict(docs[0].sources) == {
+        "spec.mode": "0755",
+        "spec.time": "1:20",
+        "spec.version": "1.10",
+        "spec.flag": "yes",
+        "spec.cpu": "256",
+        "spec.args[0]": "on",
+        "spec.args[1]": "0x1F",
+        "spec.args[2]": ".inf",
+    }
+
+
+def test_with_source_text_hands_the_written_text_to_each_container() -> None:
+    docs, _ = load("spec:\n  labels: {mode: 0755, team: ops}\n  command: [sleep, 1.10, yes]\n")
+    spec = loader.with_source_text(docs[0].body["spec"], docs[0].sources, path="spec")
+    assert spec == docs[0].body["spec"]
+    assert loader.source_text(spec["labels"], "mode") == "0755"
+    assert loader.source_text(spec["labels"], "team") is None  # a string needs no memory
+    assert [loader.source_text(spec["command"], i) for i in range(3)] == [None, "1.10", "yes"]
+    assert loader.source_text({"mode": 493}, "mode") is None  # plain data carries nothing
+
+
+def test_a_var_file_keeps_its_values_as_written(tmp_path: Path) -> None:
+    from reconciler.core.manifests import load_var_file
+
+    (tmp_path / "vars.yaml").write_text("VERSION: 1.10\nMODE: 0755\nDEBUG: yes\nPORT: 8080\nNAME: web\n")
+    values = load_var_file(tmp_path / "vars.yaml")
+    assert values == {"VERSION": "1.10", "MODE": "0755", "DEBUG": "yes", "PORT": "8080", "NAME": "web"}

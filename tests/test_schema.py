@@ -23,6 +23,7 @@ from reconciler.core.schema import (
     pascal_to_camel,
     to_api_case,
 )
+from reconciler.kinds import KINDS
 
 TASK_DEFINITION = yaml.safe_load(
     """
@@ -595,3 +596,100 @@ def test_from_api_case_round_trip_alarm_and_map_keys() -> None:
     assert from_api_case(
         "application-autoscaling", "", {"Tags": target["Tags"]}, shape="RegisterScalableTargetRequest"
     ) == {"tags": {"team": "web", "cost-center": "42"}}
+
+
+# --- YAML 1.1 scalars in string fields ---------------------------------------------------------------------------
+
+_YAML11_TASK_DEFINITION = """\
+apiVersion: ecs-reconciler/v1
+kind: TaskDefinition
+metadata: {name: web}
+spec:
+  cpu: 256
+  memory: 512
+  containerDefinitions:
+    - name: app
+      image: nginx
+      essential: yes
+      command: [chmod, 0755, /data, on]
+      environment:
+        - {name: UMASK, value: 0755}
+        - {name: DURATION, value: 1:20}
+        - {name: VERSION, value: 1.10}
+        - {name: ENABLED, value: yes}
+        - {name: DEBUG, value: off}
+        - {name: PORT, value: 8080}
+      dockerLabels: {release: 1.10, canary: on, mode: 0o17}
+  tags:
+    - {key: version, value: 2.50}
+    - {key: public, value: no}
+"""
+
+
+def test_yaml_1_1_scalars_in_string_fields_are_sent_exactly_as_written() -> None:
+    from reconciler.core.loader import load_text
+    from reconciler.core.manifests import parse_documents
+
+    docs, errors = load_text(_YAML11_TASK_DEFINITION.encode(), file="td.yaml")
+    assert errors == []
+    resources, errors = parse_documents(docs, KINDS)
+    assert errors == []
+    spec = resources[0].spec
+    container = spec["containerDefinitions"][0]
+    assert spec["cpu"] == "256" and spec["memory"] == "512"
+    assert container["essential"] is True  # a boolean field still reads yes as true
+    assert container["command"] == ["chmod", "0755", "/data", "on"]
+    assert {e["name"]: e["value"] for e in container["environment"]} == {
+        "UMASK": "0755",
+        "DURATION": "1:20",
+        "VERSION": "1.10",
+        "ENABLED": "yes",
+        "DEBUG": "off",
+        "PORT": "8080",
+    }
+    assert container["dockerLabels"] == {"release": "1.10", "canary": "on", "mode": "0o17"}
+    assert spec["tags"] == [{"key": "version", "value": "2.50"}, {"key": "public", "value": "no"}]
+
+
+def test_yaml_1_1_scalars_keep_their_text_through_variable_substitution() -> None:
+    from reconciler.core.loader import load_text
+    from reconciler.core.manifests import resources_from
+
+    text = _YAML11_TASK_DEFINITION.replace("image: nginx", "image: ${IMAGE}")
+    docs, errors = load_text(text.encode(), file="td.yaml")
+    (resource,) = resources_from(docs, errors, KINDS, variables={"IMAGE": "nginx:1.27"})
+    container = resource.spec["containerDefinitions"][0]
+    assert container["image"] == "nginx:1.27"
+    assert container["environment"][2] == {"name": "VERSION", "value": "1.10"}
+    assert container["command"][1] == "0755"
+
+
+def test_log_group_tags_keep_their_text() -> None:
+    from reconciler.core.loader import load_text
+    from reconciler.core.manifests import parse_documents
+
+    text = "apiVersion: ecs-reconciler/v1\nkind: LogGroup\nmetadata: {name: /ecs/w}\nspec:\n  tags: {v: 1.10, x: on}\n"
+    docs, _ = load_text(text.encode(), file="lg.yaml")
+    resources, errors = parse_documents(docs, KINDS)
+    assert errors == []
+    assert resources[0].spec["tags"] == {"v": "1.10", "x": "on"}
+
+
+def test_without_written_text_numbers_are_stringified_and_booleans_refused() -> None:
+    spec = {"containerDefinitions": [{"name": "a", "image": "i", "environment": [{"name": "A", "value": 1.10}]}]}
+    coerced = coerce_scalars("ecs", "RegisterTaskDefinition", spec)
+    assert coerced["containerDefinitions"][0]["environment"][0]["value"] == "1.1"
+    flagged = {"containerDefinitions": [{"name": "a", "image": "i", "environment": [{"name": "A", "value": True}]}]}
+    coerced = coerce_scalars("ecs", "RegisterTaskDefinition", flagged)
+    problems = check_input("ecs", "RegisterTaskDefinition", coerced, provided=["family"])
+    assert [p.path for p in problems] == ["containerDefinitions[0].environment[0].value"]
+
+
+def test_a_boolean_in_an_enum_string_field_is_still_refused() -> None:
+    from reconciler.core.loader import load_text
+    from reconciler.core.manifests import parse_documents
+
+    text = _YAML11_TASK_DEFINITION.replace("cpu: 256", "cpu: 256\n  networkMode: yes")
+    resources, errors = parse_documents(load_text(text.encode(), file="td.yaml")[0], KINDS)
+    assert [e.field for e in errors] == ["spec.networkMode"]
+    assert "got 'yes'" in errors[0].message

@@ -13,7 +13,7 @@ import heapq
 import os
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -27,7 +27,7 @@ from yaml.scanner import Scanner
 
 from reconciler.core.errors import ManifestError
 
-__all__ = ["Document", "FileVanished", "Limits", "load_text", "load_tree"]
+__all__ = ["Document", "FileVanished", "Limits", "load_text", "load_tree", "source_text", "with_source_text"]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 TREE = "."
@@ -62,6 +62,10 @@ class Document:
     """Plain data: dict / list / str / int / float / bool / None only."""
     lines: Mapping[str, int]
     """Field path -> 1-based line, e.g. "spec.containerDefinitions[0].image" -> 12 ("" -> document start)."""
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Field path -> the scalar's text exactly as written, for every scalar YAML 1.1 read as a number or a boolean
+    (``0755`` -> 493, ``1:20`` -> 80, ``1.10`` -> 1.1, ``yes`` -> True): where AWS wants a string, that text is sent
+    (see :func:`with_source_text`)."""
 
     def line_of(self, path: str) -> int:
         """The line of ``path``, else of its nearest recorded ancestor, else the document's start."""
@@ -397,7 +401,15 @@ def _build_document(
         return None, [ManifestError(file, "nesting too deep to load", line=line)]
     if builder.errors:
         return None, builder.errors
-    return Document(file=file, index=index, line=line, body=body, lines=MappingProxyType(lines)), []
+    document = Document(
+        file=file,
+        index=index,
+        line=line,
+        body=body,
+        lines=MappingProxyType(lines),
+        sources=MappingProxyType(builder.sources),
+    )
+    return document, []
 
 
 def _measure(root: Node, *, limits: Limits, file: str) -> ManifestError | None:
@@ -463,6 +475,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.errors: list[ManifestError] = []
+        self.sources: dict[str, str] = {}
         self._reported: set[tuple[int, str]] = set()
 
     def refuse(self, node: Node, message: str, *, path: str) -> None:
@@ -559,11 +572,60 @@ class _Builder:
         if construct is None:
             self.refuse(node, f"tag {_short(tag)} is not allowed", path=path)
             return None
+        if tag != _NULL:
+            self.sources[path] = str(node.value)
         try:
             return construct(node)  # type: ignore[no-untyped-call]
         except (ValueError, KeyError, TypeError, yaml.YAMLError):
             self.refuse(node, f"{node.value!r} is not a valid {_short(tag)[2:]}", path=path)
             return None
+
+
+class _TextDict(dict[Any, Any]):
+    """A mapping that remembers the written text of its number and boolean values, by key."""
+
+    __slots__ = ("texts",)
+    texts: dict[Any, str]
+
+
+class _TextList(list[Any]):
+    """A list that remembers the written text of its number and boolean items, by index."""
+
+    __slots__ = ("texts",)
+    texts: dict[Any, str]
+
+
+def with_source_text(value: Any, sources: Mapping[str, str], *, path: str) -> Any:
+    """A copy of ``value`` (the body found at field ``path`` of a Document, or that body after variables were
+    substituted) whose mappings and lists remember the text as written of their number and boolean members, from
+    the Document's ``sources``. Read it back with :func:`source_text`; the copy is equal to ``value``. Copying a
+    container drops what it remembers (the copy's members then read as they were parsed)."""
+    if isinstance(value, Mapping):
+        mapping = _TextDict()
+        mapping.texts = {}
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            mapping[key] = with_source_text(item, sources, path=child)
+            if child in sources and not isinstance(item, str):
+                mapping.texts[key] = sources[child]
+        return mapping
+    if isinstance(value, list):
+        items = _TextList()
+        items.texts = {}
+        for index, item in enumerate(value):
+            child = f"{path}[{index}]"
+            items.append(with_source_text(item, sources, path=child))
+            if child in sources and not isinstance(item, str):
+                items.texts[index] = sources[child]
+        return items
+    return value
+
+
+def source_text(container: Any, key: Any) -> str | None:
+    """The text as written of ``container[key]`` when it is a number or boolean that came from a manifest through
+    :func:`with_source_text`; None otherwise."""
+    texts = getattr(container, "texts", None) if isinstance(container, _TextDict | _TextList) else None
+    return None if texts is None else texts.get(key)
 
 
 def _tag_refused(tag: str, kind: str) -> str:

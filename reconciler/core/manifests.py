@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.core.errors import InvalidManifests, ManifestError
 from reconciler.core.kind import Registry
-from reconciler.core.loader import Document, load_text, load_tree
+from reconciler.core.loader import Document, load_text, load_tree, with_source_text
 from reconciler.core.model import Address, Observed, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.variables import Parameter, ssm_paths, substitute
@@ -75,6 +75,8 @@ def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Re
     if module.name_field and module.name_field in spec:
         error(f"spec.{module.name_field}", f"the name comes from metadata.name; remove spec.{module.name_field}")
         return None
+    if doc.sources:  # numbers and booleans that land in string fields keep their text as written
+        spec = with_source_text(spec, doc.sources, path="spec")
     spec, shape_problems = module.check_shape(spec)
     for shape_problem in shape_problems:
         error(f"spec.{shape_problem.path}" if shape_problem.path else "spec", shape_problem.message)
@@ -177,10 +179,10 @@ def load_var_file(path: str | os.PathLike[str]) -> dict[str, str]:
         errors.append(ManifestError(name, "a var file holds one YAML mapping", line=docs[1].line))
     values: dict[str, str] = {}
     for key, value in (docs[0].body if docs else {}).items():
-        if isinstance(value, bool):
-            values[key] = "true" if value else "false"
-        elif isinstance(value, str | int | float):
-            values[key] = str(value)
+        if isinstance(value, str):
+            values[key] = value
+        elif isinstance(value, bool | int | float):
+            values[key] = docs[0].sources.get(key, str(value))  # as written: 1.10 stays "1.10", yes stays "yes"
         else:
             errors.append(ManifestError(name, "must be a string or number", line=docs[0].line_of(key), field=key))
     if errors:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,10 @@ class Resource:
     def error(self, path: str, message: str) -> ManifestError:
         """A problem with one field of this resource, located by file, line and field path."""
         return ManifestError(self.file, message, line=self.line_of(path), field=path)
+
+    def spec_errors(self, problems: Iterable[tuple[str, str]]) -> list[ManifestError]:
+        """``(path under spec, message)`` pairs (``reconciler.core.aws_rules``) as located errors."""
+        return [self.error(f"spec.{path}" if path and path[0] != "[" else f"spec{path}", m) for path, m in problems]
 
     def line_of(self, path: str) -> int:
         """Line of a field path, else of its nearest ancestor, else of the document."""

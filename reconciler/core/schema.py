@@ -36,6 +36,8 @@ from botocore.model import NoShapeFoundError, OperationNotFoundError, ServiceMod
 from botocore.utils import parse_to_aware_datetime
 from botocore.validate import ParamValidator
 
+from reconciler.core.loader import source_text
+
 __all__ = [
     "ShapeProblem",
     "camel_to_pascal",
@@ -287,7 +289,7 @@ def check_spec(
 ) -> tuple[dict[str, Any], list[ShapeProblem]]:
     """A manifest ``spec`` as the input of ``operation``: scalars coerced (:func:`coerce_scalars`), then checked
     (:func:`check_input`). Returns the coerced spec and its problems."""
-    coerced = coerce_scalars(service, operation, dict(spec))
+    coerced = coerce_scalars(service, operation, spec if isinstance(spec, dict) else dict(spec))
     return coerced, check_input(service, operation, coerced, provided=provided, user_case=user_case)
 
 
@@ -533,26 +535,32 @@ def coerce_scalars(service: str, operation: str, params: Any) -> Any:
     """A copy of ``params`` with the scalars YAML typed "wrong" but unambiguously turned into what the input shape
     of ``operation`` wants: an int or float where a string is wanted becomes a string (``cpu: 256`` -> ``"256"``),
     a numeric string where an integer is wanted becomes an int, and one where a float/double is wanted a float.
-    Booleans are never coerced; everything else is left for :func:`check_input` to report. Keys may be camelCase
-    or exact API names."""
-    return _coerce(_operation_node(service, operation, "input"), params)
+    Keys may be camelCase or exact API names.
+
+    Where a string is wanted, a number or boolean that came from a manifest with its text as written (containers
+    from ``loader.with_source_text``) becomes exactly that text: ``0755`` -> ``"0755"``, ``1:20`` -> ``"1:20"``,
+    ``1.10`` -> ``"1.10"``, ``yes`` -> ``"yes"``, never YAML 1.1's reading of it. Without that text a boolean is
+    never coerced; everything else is left for :func:`check_input` to report."""
+    return _coerce(_operation_node(service, operation, "input"), params, None)
 
 
-def _coerce(node: _Node, value: Any) -> Any:
+def _coerce(node: _Node, value: Any, text: str | None) -> Any:
     kind = node.kind
     if kind == "structure" and isinstance(value, dict):
         keys, members = node.user_keys, node.members
         result = {}
         for key, item in value.items():
             name = keys.get(key) if isinstance(key, str) else None
-            result[key] = _coerce(members[name], item) if name is not None else item
+            result[key] = _coerce(members[name], item, source_text(value, key)) if name is not None else item
         return result
     if kind == "list" and isinstance(value, list | tuple):
         assert node.member is not None
-        return [_coerce(node.member, item) for item in value]
+        return [_coerce(node.member, item, source_text(value, index)) for index, item in enumerate(value)]
     if kind == "map" and isinstance(value, dict):
         assert node.value is not None
-        return {key: _coerce(node.value, item) for key, item in value.items()}
+        return {key: _coerce(node.value, item, source_text(value, key)) for key, item in value.items()}
+    if kind == "string" and text is not None and isinstance(value, (bool, *_NUMBER_TYPES)):
+        return text
     if isinstance(value, bool):
         return value
     if kind == "string" and isinstance(value, _NUMBER_TYPES):

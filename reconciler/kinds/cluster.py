@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.core.aws_rules import cluster_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind
@@ -58,6 +59,7 @@ class ClusterKind(BaseKind):
             if providers and name not in providers:
                 path = f"spec.defaultCapacityProviderStrategy[{i}].capacityProvider"
                 errors.append(resource.error(path, f"{name!r} is not in spec.capacityProviders"))
+        errors += resource.spec_errors(cluster_rules(spec))
         return errors
 
     def diff(self, resource: Resource, live: Live, ctx: object) -> list[FieldChange]:

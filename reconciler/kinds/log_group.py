@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.core.aws_rules import log_group_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
+from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
@@ -50,6 +52,9 @@ class LogGroupKind(BaseKind):
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, name)
+
+    def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
+        return resource.spec_errors(log_group_rules(resource.spec))
 
     def diff(self, resource: Resource, live: Live, ctx: PlanContext) -> list[FieldChange]:
         """Retention and key are always compared (a manifest without them means never expire, no key: the group is

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.core.aws_rules import scaling_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, project
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, PlanContext, Reference
@@ -262,7 +263,8 @@ class ScalingPolicyKind(BaseKind):
         return Address(self.name, str(spec["service"]), str(spec["cluster"]))
 
     def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
-        return check(resource)
+        rules = resource.spec_errors(scaling_rules(resource.spec))
+        return check(resource) + rules
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
         target = service_address(resource.address)

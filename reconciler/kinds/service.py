@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from reconciler.core.aws_rules import service_rules
 from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Reference
@@ -228,6 +229,8 @@ class ServiceKind(BaseKind):
                 f"launchType FARGATE needs task definition {td.address.name!r} to list FARGATE in "
                 f"requiresCompatibilities ({td.file})",
             )
+        rules = service_rules(spec, td.spec if td is not None else None)
+        errors += resource.spec_errors(rules)
         return errors
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:

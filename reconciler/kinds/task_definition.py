@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from reconciler.core.aws_rules import task_definition_rules
 from reconciler.core.cost import task_size
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
 from reconciler.core.errors import ManifestError
@@ -206,6 +207,7 @@ class TaskDefinitionKind(BaseKind):
             elif name in seen:
                 error(f"spec.containerDefinitions[{i}].name", f"duplicate container name {name!r}")
             seen.add(str(name))
+        errors += resource.spec_errors(task_definition_rules(spec))
         if not is_fargate(spec):
             return errors
         if not spec.get("executionRoleArn") and (why := _needs_execution_role(spec)):
