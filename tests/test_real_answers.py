@@ -14,9 +14,12 @@ import yaml
 from reconciler.core.diff import FieldChange
 from reconciler.core.loader import load_text
 from reconciler.core.manifests import parse_documents
-from reconciler.core.model import Live, Resource
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.names import family_of
+from reconciler.core.plan import make_plan
 from reconciler.core.schema import from_api_case
-from reconciler.kinds import cluster, log_group, scaling, service, task_definition
+from reconciler.core.settings import ApplySettings
+from reconciler.kinds import KINDS, scaling
 
 REAL = Path(__file__).parent / "fixtures" / "aws" / "real"
 FIXTURES = sorted(p.stem for p in REAL.glob("*.yaml"))
@@ -37,7 +40,7 @@ def load(name: str) -> dict[str, Any]:
 
 def resource_of(fixture: dict[str, Any], name: str) -> Resource:
     docs, errors = load_text(yaml.safe_dump(fixture["manifest"]).encode(), file=f"{name}.yaml")
-    resources, problems = parse_documents(docs)
+    resources, problems = parse_documents(docs, KINDS)
     assert not errors and not problems, [str(e) for e in [*errors, *problems]]
     assert len(resources) == 1
     return resources[0]
@@ -59,18 +62,20 @@ def scaling_body(live: dict[str, Any]) -> dict[str, Any]:
 
 
 def diff_of(name: str) -> list[FieldChange]:
+    """What the planner would change: the fixture's resource against its live answer (a service's task definition
+    family live at the revision the answer runs), through make_plan as plan runs it."""
     fixture = load(name)
     resource = resource_of(fixture, name)
     kind, body = fixture["kind"], fixture["live"]
     assert resource.address.kind == kind
-    if kind == "ScalingPolicy":
-        return scaling.diff(resource, Live(resource.address, scaling_body(body), managed=True))
-    live = Live(resource.address, body, managed=True)
-    if kind == "Service":
-        ref = body.get("taskDefinition")
-        return service.diff(resource, live, task_definition=str(ref).rsplit("/", 1)[-1] if ref else None)
-    module = {"Cluster": cluster, "TaskDefinition": task_definition, "LogGroup": log_group}[kind]
-    return module.diff(resource, live)
+    live_body = scaling_body(body) if kind == "ScalingPolicy" else body
+    observed = {resource.address: Live(resource.address, live_body, managed=True)}
+    if kind == "Service" and body.get("taskDefinition"):
+        family = Address("TaskDefinition", family_of(str(body["taskDefinition"])))
+        observed[family] = Live(family, {"taskDefinitionArn": body["taskDefinition"]}, managed=True)
+    plan = make_plan([resource], observed, ApplySettings(), KINDS)
+    assert not plan.notes, plan.notes
+    return [change for action in plan.actions for change in action.changes]
 
 
 def test_the_corpus_covers_every_kind():
