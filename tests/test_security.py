@@ -29,7 +29,7 @@ spec:
       user: root
       environment:
         - {name: DB_PASSWORD, value: hunter2}
-        - {name: ORDERS_QUEUE_URL, value: "https://sqs.us-east-1.amazonaws.com/123456789012/orders"}
+        - {name: LOG_LEVEL, value: debug}
     - name: tail
       image: example/tail:latest
       memory: 128
@@ -49,13 +49,31 @@ kind: Service
 metadata: {name: risky}
 spec:
   cluster: prod
-  taskDefinition: risky
+  taskDefinition: calls-aws
   desiredCount: 1
   enableExecuteCommand: true
   networkConfiguration:
     awsvpcConfiguration:
       subnets: [subnet-0a1b2c3d4e5f60001]
       assignPublicIp: ENABLED
+  launchType: FARGATE
+"""
+CALLS_AWS_TASK = """\
+apiVersion: ecs-reconciler/v1
+kind: TaskDefinition
+metadata: {name: calls-aws}
+spec:
+  networkMode: awsvpc
+  requiresCompatibilities: [FARGATE]
+  cpu: "256"
+  memory: "512"
+  containerDefinitions:
+    - name: app
+      image: example/app:1.0
+      user: "1000"
+      readonlyRootFilesystem: true
+      environment:
+        - {name: ORDERS_QUEUE_URL, value: "https://sqs.us-east-1.amazonaws.com/123456789012/orders"}
 """
 
 EXPECTED = [
@@ -74,7 +92,14 @@ EXPECTED = [
 
 @pytest.fixture
 def bad(manifests):
-    return manifests({"risky.yaml": BAD_TASK, "cluster.yaml": BAD_CLUSTER, "service.yaml": BAD_SERVICE})
+    return manifests(
+        {
+            "risky.yaml": BAD_TASK,
+            "calls-aws.yaml": CALLS_AWS_TASK,
+            "cluster.yaml": BAD_CLUSTER,
+            "service.yaml": BAD_SERVICE,
+        }
+    )
 
 
 def test_each_rule_fires_with_file_line_field_and_fix(aws, cli, bad):
