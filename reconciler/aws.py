@@ -1,8 +1,10 @@
-"""The AWS boundary: the only module that imports boto3. Retries, error translation, paging and read concurrency."""
+"""The AWS boundary: the only module that imports boto3. Pacing within AWS's request buckets, retries, error
+translation, paging and read concurrency."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +17,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from reconciler.core.errors import AwsError, RetryableAwsError
 from reconciler.core.settings import AwsSettings
+from reconciler.pacing import Pacer
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,6 +40,22 @@ THROTTLING_CODES = frozenset(
     }
 )
 """Error codes that mean "try again later" whatever the HTTP status."""
+
+THROTTLED_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+    }
+)
+"""The codes among those that mean the account's request budget is spent: the call's bucket backs off and the call
+waits its turn again, without spending one of its retry attempts (a 500 does spend one)."""
 
 CONNECTION_ERRORS = (
     botocore.exceptions.EndpointConnectionError,
@@ -96,6 +115,12 @@ class Aws:
         self.calls: Counter[str] = Counter()
         """Attempts made, by operation name."""
         self.listeners: list[CallListener] = []
+        pace = settings.pace
+        paced = pace.enabled if pace.enabled is not None else not settings.embedded
+        self.pacer: Pacer | None = Pacer(pace) if paced else None
+        """The process's token buckets (None: calls are not paced)."""
+        self.throttled: Counter[str] = Counter()
+        """Throttling answers received, by operation."""
 
     @property
     def region(self) -> str:
@@ -113,20 +138,44 @@ class Aws:
             return self._clients[service]
 
     def _attempt(self, service: str, operation: str, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One attempt as the retry rules count it: throttling answers inside it are waited out through the call's
+        bucket (which backs off) for up to ``throttle_patience`` seconds, then raised as retryable."""
         method = getattr(self.client(service), botocore.xform_name(operation))
-        with self._lock:
-            self.calls[operation] += 1
-        try:
-            result: dict[str, Any] = method(**params)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-            error = translate(exc, operation, resource)
+        patience_ends = time.monotonic() + self.settings.pace.throttle_patience
+        throttles = 0
+        while True:
+            if self.pacer is not None:
+                self.pacer.take(service, operation)
+            with self._lock:
+                self.calls[operation] += 1
+            try:
+                result: dict[str, Any] = method(**params)
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+                error = translate(exc, operation, resource)
+                for listener in self.listeners:
+                    listener(service, operation, error)
+                if error.code in THROTTLED_CODES:
+                    with self._lock:
+                        self.throttled[operation] += 1
+                    if time.monotonic() < patience_ends:
+                        self._back_off(service, operation, throttles)
+                        throttles += 1
+                        continue
+                raise error from exc
             for listener in self.listeners:
-                listener(service, operation, error)
-            raise error from exc
-        for listener in self.listeners:
-            listener(service, operation, None)
-        result.pop("ResponseMetadata", None)
-        return result
+                listener(service, operation, None)
+            result.pop("ResponseMetadata", None)
+            return result
+
+    def _back_off(self, service: str, operation: str, throttles: int) -> None:
+        """After a throttling answer: the call's bucket backs off (its next token comes later); a call in no bucket
+        sleeps like a retry would, doubling each time."""
+        bucket = self.pacer.bucket(service, operation) if self.pacer is not None else None
+        if bucket is not None:
+            bucket.throttled()
+            return
+        rules = self.settings.retry
+        time.sleep(min(rules.max_delay, rules.initial_delay * 2**throttles))
 
     def call(self, service: str, operation: str, resource: str = "", /, **params: Any) -> dict[str, Any]:
         """One API call (operation in the API's PascalCase), retried with backoff on retryable errors."""

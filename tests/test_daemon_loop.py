@@ -20,6 +20,7 @@ from reconciler.core.settings import (
     AwsSettings,
     BackoffSettings,
     DaemonSettings,
+    PaceSettings,
     RetrySettings,
     SecuritySettings,
     Settings,
@@ -137,7 +138,8 @@ def looping(aws, example):
     started: list[tuple[Daemon, threading.Thread]] = []
 
     def start(daemon_settings: DaemonSettings) -> Daemon:
-        settings = Settings(aws=AwsSettings(retry=RetrySettings(attempts=1)), daemon=daemon_settings)
+        pace = PaceSettings(throttle_patience=0)  # throttling answers, too, fail the call at once
+        settings = Settings(aws=AwsSettings(retry=RetrySettings(attempts=1), pace=pace), daemon=daemon_settings)
         daemon = Daemon(str(example), Pipeline(Aws(settings.aws), settings), alerter=Alerter([]), metrics=Metrics())
         thread = threading.Thread(target=daemon.run, daemon=True)
         thread.start()

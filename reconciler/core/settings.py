@@ -37,6 +37,22 @@ class ReadSettings:
 
 
 @dataclass(frozen=True)
+class PaceSettings:
+    """Client-side pacing within AWS's documented request buckets (reconciler/pacing.py holds the table)."""
+
+    enabled: bool | None = None
+    """Pace calls through the buckets; None: on, except against the embedded emulator (which meters nothing)."""
+    share: float = 1.0
+    """Fraction of each documented bucket this tool may use (0.5 leaves half to CI, the console, other tools)."""
+    recovery: float = 10.0
+    """Seconds a bucket takes to climb back to its full rate after AWS throttled a call."""
+    throttle_patience: float = 120.0
+    """Seconds one call keeps retrying throttling answers (which spend no retry attempt) before it fails."""
+    progress_after: float = 3.0
+    """A plan that reads for longer than this many seconds shows its progress on stderr, a line every 5 seconds."""
+
+
+@dataclass(frozen=True)
 class ApplySettings:
     """Safety limits and housekeeping for plan and apply."""
 
@@ -47,6 +63,8 @@ class ApplySettings:
     allow_replace: bool = False
     """Allow changes that AWS can only make by deleting and re-creating a service."""
     max_deletions: int = 10
+    concurrency: int = 8
+    """Writes in flight at once (independent resources only; 1 applies one action at a time, in plan order)."""
     """A prune that would delete more resources than this is refused."""
     keep_revisions: int = 5
     """ACTIVE revisions kept per managed task definition family; older unused ones are deregistered."""
@@ -153,6 +171,8 @@ class AwsSettings:
     """Retry rules for AWS calls."""
     read: ReadSettings = field(default_factory=ReadSettings)
     """Read concurrency."""
+    pace: PaceSettings = field(default_factory=PaceSettings)
+    """Client-side pacing within AWS's request buckets."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,96 @@
+"""The token buckets (reconciler/pacing.py), on a fake clock: pure and fast, no emulator."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from reconciler.core.settings import PaceSettings
+from reconciler.pacing import BUCKETS, Pacer, TokenBucket, limit_seconds
+
+
+class FakeClock:
+    """Time that moves only when a caller sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_full_bucket_serves_its_burst_at_once_then_the_sustained_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(50, 20, clock=clock, sleep=clock.sleep)
+    for _ in range(50):
+        assert bucket.take() == 0
+    for _ in range(450):
+        bucket.take()
+    assert clock.now == pytest.approx(limit_seconds(500, 50, 20)) == pytest.approx(22.5)
+
+
+def test_an_idle_bucket_refills_up_to_its_capacity_only():
+    clock = FakeClock()
+    bucket = TokenBucket(20, 1, clock=clock, sleep=clock.sleep)
+    for _ in range(20):
+        bucket.take()
+    clock.now += 3600  # an hour idle refills 20 tokens, not 3600
+    for _ in range(20):
+        assert bucket.take() == 0
+    assert bucket.take() == pytest.approx(1.0)
+
+
+def test_a_throttling_answer_halves_the_rate_and_it_climbs_back_over_the_recovery_time():
+    clock = FakeClock()
+    bucket = TokenBucket(10, 20, recovery=10, clock=clock, sleep=clock.sleep)
+    bucket.throttled()
+    assert bucket.rate() == pytest.approx(10)
+    assert bucket.take() == pytest.approx(0.1), "the bucket is emptied: the next token comes at the lower rate"
+    clock.now = 5  # half the recovery time after the throttle
+    assert bucket.rate() == pytest.approx(15)
+    clock.now = 10
+    assert bucket.rate() == pytest.approx(20)
+    for _ in range(5):
+        bucket.throttled()
+    assert bucket.rate() >= bucket.floor
+    assert bucket.throttles == 6
+
+
+def test_threads_share_one_bucket_and_never_exceed_it():
+    """Real time, small figures: 8 threads taking 30 tokens from a bucket of 5 refilling 100 a second need at least
+    (30 - 5) / 100 = 0.25 s."""
+    bucket = TokenBucket(5, 100)
+    started = time.monotonic()
+
+    def worker() -> None:
+        for _ in range(30 // 6):
+            bucket.take()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert time.monotonic() - started >= 0.24
+
+
+def test_the_pacer_maps_operations_to_their_documented_bucket_and_the_share_lowers_them():
+    clock = FakeClock()
+    pacer = Pacer(PaceSettings(share=0.5), clock=clock, sleep=clock.sleep)
+    describe = pacer.bucket("ecs", "DescribeTaskDefinition")
+    assert describe is pacer.bucket("ecs", "ListTaskDefinitions"), "one category, one bucket"
+    assert describe is not None and (describe.capacity, describe.ceiling) == (25, 10)
+    assert pacer.bucket("iam", "GetRole") is None, "no documented bucket: not paced"
+    register = pacer.bucket("ecs", "RegisterTaskDefinition")
+    assert register is not None and (register.capacity, register.ceiling) == (10, 0.5)
+
+
+def test_the_table_names_each_operation_once_with_its_source():
+    seen = [(b.service, op) for b in BUCKETS for op in b.operations]
+    assert len(seen) == len(set(seen))
+    assert all(b.source and b.capacity >= 1 and b.rate > 0 for b in BUCKETS)
