@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.aws import Aws, batches
 from reconciler.core.errors import InvalidManifests, ManifestError, PlanError
@@ -85,11 +86,19 @@ class Pipeline:
         *,
         kinds: Registry = KINDS,
         live: Mapping[str, LiveKind] = LIVE,
+        keep: bool = False,
     ) -> None:
         self.aws = aws
         self.settings = settings
         self.kinds = kinds
         self.live = live
+        self.kept: dict[str, Any] | None = {} if keep else None
+        """``keep``: immutable live state is kept between plans (the daemon); otherwise it is read once per plan."""
+
+    def keep_between_passes(self) -> None:
+        """From now on, immutable live state read by one plan is kept for the next (the daemon's passes)."""
+        if self.kept is None:
+            self.kept = {}
 
     # -------------------------------------------------------------------------------------------- load and check
 
@@ -132,7 +141,7 @@ class Pipeline:
             wanted[r.address.kind].add(r.address)
             for ref in self.kinds.of(r.address).references(r, region=region):
                 wanted.setdefault(ref.address.kind, set()).add(ref.address)
-        found = Found()
+        found = Found(self.kept, keep_for=self.settings.aws.read.keep_for if self.kept is not None else 0.0)
         for name in self.kinds.names:
             addresses = sorted(wanted[name])
             if addresses:

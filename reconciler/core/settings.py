@@ -34,6 +34,9 @@ class ReadSettings:
 
     concurrency: int = 8
     """Read calls in flight at once."""
+    keep_for: float = 900.0
+    """Seconds the daemon keeps a task definition revision's description between passes (revisions are immutable;
+    only their tags can change, and those are read again after this long)."""
 
 
 @dataclass(frozen=True)

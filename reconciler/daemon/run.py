@@ -67,6 +67,7 @@ def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Op
     options = settings.daemon
     metrics = Metrics()
     aws.listeners.append(metrics.observe_call)
+    stages.keep_between_passes()
     lease = Lease(aws, options.lease) if options.lease.table else None
     daemon = Daemon(
         path,

@@ -71,6 +71,7 @@ def patch_moto() -> None:
         _patch(EC2ContainerServiceBackend, "delete_cluster", _delete_cluster)
         _patch(EC2ContainerServiceBackend, "register_task_definition", _register_task_definition)
         _patch(EC2ContainerServiceBackend, "list_tags_for_resource", _list_tags_for_resource)
+        _patch(EC2ContainerServiceResponse, "list_task_definitions", _list_task_definitions)
         _patch(EC2ContainerServiceBackend, "describe_services", _describe_services)
         _patch(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target)
         _patch(ApplicationAutoscalingBackend, "deregister_scalable_target", _deregister_scalable_target)
@@ -143,6 +144,26 @@ def _describe_scaling_policies(
     ]
     page, token = _page(policies, size, kwargs["next_token"])
     return token, page
+
+
+_TASK_DEFINITIONS_PAGE = 100
+
+
+def _list_task_definitions(original: Callable[..., Any], self: EC2ContainerServiceResponse) -> ActionResult:
+    # ECS API reference, ListTaskDefinitions: up to maxResults (1 to 100, default 100) ARNs a page with a nextToken;
+    # sort ASC or DESC by family, then revision (moto answered every ARN at once, unsorted).
+    size = self._get_param("maxResults") or _TASK_DEFINITIONS_PAGE
+    if not 1 <= size <= _TASK_DEFINITIONS_PAGE:
+        raise _error("ClientException", f"maxResults must be between 1 and {_TASK_DEFINITIONS_PAGE}")
+    arns = self.ecs_backend.list_task_definitions(self._get_param("familyPrefix"), self._get_param("status", "ACTIVE"))
+
+    def key(arn: str) -> tuple[str, int]:
+        family, _, revision = arn.rsplit("/", 1)[-1].rpartition(":")
+        return family, int(revision)
+
+    arns = sorted(arns, key=key, reverse=self._get_param("sort") == "DESC")
+    page, token = _page(arns, size, self._get_param("nextToken"))
+    return ActionResult({"taskDefinitionArns": page, **({"nextToken": token} if token else {})})
 
 
 def _describe_scheduled_actions(self: ApplicationAutoScalingResponse) -> str:

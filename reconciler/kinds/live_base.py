@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.aws import Aws
 from reconciler.core.errors import ManifestError, PlanError
@@ -19,11 +19,18 @@ from reconciler.core.settings import ApplySettings
 
 
 class Found(dict[Address, Live]):
-    """Live state read so far in one pass, by address, and every address looked up (the absent ones too)."""
+    """Live state read so far in one pass, by address, and every address looked up (the absent ones too).
 
-    def __init__(self) -> None:
+    ``kept``: what kinds keep of immutable live state, by kind name: between passes for the daemon, for one plan
+    otherwise. A kind keeps only what cannot change (a task definition revision, by ARN) and checks it against what
+    the pass reads first, so every pass still compares all of desired against live."""
+
+    def __init__(self, kept: dict[str, Any] | None = None, *, keep_for: float = 0.0) -> None:
         super().__init__()
         self.looked_up: set[Address] = set()
+        self.kept: dict[str, Any] = kept if kept is not None else {}
+        self.keep_for = keep_for
+        """Seconds what is kept may be used before it is read again (its mutable parts: tags)."""
 
 
 @dataclass

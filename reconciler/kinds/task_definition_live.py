@@ -3,7 +3,10 @@ housekeeping of old revisions; and the plan-time check that the IAM roles a task
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.aws import Aws
@@ -20,20 +23,86 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 ROLE_FIELDS = ("taskRoleArn", "executionRoleArn")
 
 
-def describe(aws: Aws, families: Sequence[str]) -> dict[Address, Live]:
-    """The latest ACTIVE revision of each family (one DescribeTaskDefinition each, concurrently)."""
+LISTING_PAGE = 100
+"""ListTaskDefinitions answers at most 100 ARNs a page."""
 
-    def one(family: str) -> Live | None:
+
+def describe(aws: Aws, families: Sequence[str]) -> dict[Address, Live]:
+    """The latest ACTIVE revision of each family (one DescribeTaskDefinition each, concurrently); also takes
+    ``family:revision`` or an ARN, read as that exact revision."""
+
+    def one(ref: str) -> Live | None:
         try:
-            answer = aws.call("ecs", "DescribeTaskDefinition", family, taskDefinition=family, include=["TAGS"])
+            answer = aws.call("ecs", "DescribeTaskDefinition", revision_of(ref), taskDefinition=ref, include=["TAGS"])
         except AwsError as exc:
             if exc.code in ("ClientException", "ResourceNotFoundException"):
                 return None
             raise
         body = {**answer["taskDefinition"], "tags": answer.get("tags", [])}
-        return Live(Address(KIND.name, family), body, managed=is_managed(body["tags"]))
+        return Live(Address(KIND.name, str(body["family"])), body, managed=is_managed(body["tags"]))
 
     return {live.address: live for live in aws.map(one, sorted(set(families))) if live is not None}
+
+
+@dataclass
+class KeptRevisions:
+    """Revisions described by an earlier plan, by ARN, with when they were read: a revision never changes but for
+    its tags, so its description serves until ``Found.keep_for`` runs out."""
+
+    described: dict[str, tuple[float, Live]] = field(default_factory=dict)
+    listing_pages: int = 0
+    """Pages the last account-wide listing took."""
+
+
+def latest_active(aws: Aws) -> tuple[dict[str, str], int]:
+    """The ARN of the latest ACTIVE revision of every family in the account (one listing, 100 ARNs a page), and the
+    pages it took."""
+    arns = aws.pages(
+        "ecs", "ListTaskDefinitions", "taskDefinitionArns", "ACTIVE", status="ACTIVE", maxResults=LISTING_PAGE
+    )
+    latest: dict[str, tuple[int, str]] = {}
+    for arn in arns:
+        family, _, number = revision_of(arn).rpartition(":")
+        if number.isdigit() and int(number) > latest.get(family, (0, ""))[0]:
+            latest[family] = (int(number), arn)
+    return {family: arn for family, (_, arn) in latest.items()}, max(1, math.ceil(len(arns) / LISTING_PAGE))
+
+
+def observe_kept(aws: Aws, families: Sequence[str], found: Found) -> dict[Address, Live]:
+    """The latest ACTIVE revision of each family, using what earlier plans described. While that is little (the
+    first plan, a CLI plan) or the account's listing would cost more pages than the families it saves, each family is
+    described (one call each). Otherwise one account-wide listing names the latest ARN of every family (so a revision
+    registered or deregistered since is noticed in this pass), and only ARNs not kept, or kept too long, are
+    described. Whatever the listing no longer names as latest is dropped."""
+    kept: KeptRevisions = found.kept.setdefault(KIND.name, KeptRevisions())
+    now = time.monotonic()
+    wanted = sorted(set(families))
+    pages = kept.listing_pages or math.ceil(len(kept.described) / LISTING_PAGE)
+    if not kept.described or pages >= len(wanted) or found.keep_for <= 0:
+        described = describe(aws, wanted)
+        if found.keep_for > 0:
+            for live in described.values():
+                kept.described[str(live.body["taskDefinitionArn"])] = (now, live)
+        return described
+    latest, kept.listing_pages = latest_active(aws)
+    result: dict[Address, Live] = {}
+    to_read: list[str] = []
+    for family in wanted:
+        arn = latest.get(family)
+        if arn is None:
+            continue
+        entry = kept.described.get(arn)
+        if entry is not None and now - entry[0] < found.keep_for:
+            result[entry[1].address] = entry[1]
+        else:
+            to_read.append(arn)
+    fresh = describe(aws, to_read)
+    result.update(fresh)
+    current = set(latest.values())
+    kept.described = {arn: entry for arn, entry in kept.described.items() if arn in current}
+    for live in fresh.values():
+        kept.described[str(live.body["taskDefinitionArn"])] = (now, live)
+    return result
 
 
 def active_revisions(aws: Aws, family: str) -> list[str]:
@@ -98,7 +167,7 @@ class TaskDefinitionLive:
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        return describe(aws, [a.name for a in addresses])
+        return observe_kept(aws, [a.name for a in addresses], found)
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         families = aws.pages("ecs", "ListTaskDefinitionFamilies", "families", status="ACTIVE")
