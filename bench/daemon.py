@@ -84,10 +84,11 @@ class Daemon:
             time.sleep(0.02)
         return self.passes()
 
-    def wait_for_result(self, result: str, *, after: int, timeout: float = 600) -> None:
-        """Until a pass after the first ``after`` ends with ``result``."""
+    def wait_for_result(self, result: str | tuple[str, ...], *, after: int, timeout: float = 600) -> None:
+        """Until a pass after the first ``after`` ends with ``result`` (or one of them)."""
         deadline = time.monotonic() + timeout
-        while result not in self.passes()[after:]:
+        wanted = (result,) if isinstance(result, str) else result
+        while not set(wanted) & set(self.passes()[after:]):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"no pass ended {result!r}: {self.events[-5:]}")
             time.sleep(0.02)

@@ -56,12 +56,17 @@ class Emulated:
 
     endpoint_url: str
     calls: list[tuple[float, str]] = field(default_factory=list)
+    """Calls that reached moto; ``!Operation`` marks one answered with throttling (AWS conditions)."""
+    control: Callable[[str], None] = lambda _line: None
 
     def first_write_after(self, moment: float) -> float | None:
-        return next((t for t, op in list(self.calls) if t >= moment and not op.startswith(READ_PREFIXES)), None)
+        return next((t for t, op in list(self.calls) if t >= moment and not op.startswith((*READ_PREFIXES, "!"))), None)
 
     def first_call_after(self, moment: float) -> float | None:
-        return next((t for t, _ in list(self.calls) if t >= moment), None)
+        return next((t for t, op in list(self.calls) if t >= moment and not op.startswith("!")), None)
+
+    def throttled_after(self, moment: float) -> int:
+        return sum(1 for t, op in list(self.calls) if t >= moment and op.startswith("!") and op != "!Switched")
 
     def wait_idle(self, quiet: float = 0.5) -> None:
         """Until no call has arrived for ``quiet`` seconds."""
@@ -290,6 +295,13 @@ def emulator_process() -> Iterator[Emulated]:
     assert server.stdin is not None and server.stdout is not None
     emulated = Emulated(server.stdout.readline().strip())
 
+    def control(line: str) -> None:
+        assert server.stdin is not None
+        server.stdin.write(line + "\n")
+        server.stdin.flush()
+
+    emulated.control = control
+
     def collect() -> None:
         assert server.stdout is not None
         for line in server.stdout:
@@ -335,7 +347,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each side; the best counts")
     parser.add_argument("--publishes", type=int, default=50, help="git-sync publishes timed for (c)")
     parser.add_argument("--rss-services", type=int, default=1000, help="live services while (d) is measured")
+    parser.add_argument(
+        "--aws-conditions", action="store_true", help="30 ms a call and AWS's buckets enforced (bench/aws_mode.py)"
+    )
+    parser.add_argument("--apply-services", type=int, default=100, help="services applied from nothing for (e)")
     args = parser.parse_args(argv)
+    if args.aws_conditions:
+        from bench import aws_mode
+
+        return aws_mode.main(args)
     log.configure(level="warning")
     started = time.perf_counter()
     with emulator_process() as emulated, tempfile.TemporaryDirectory() as tmp:

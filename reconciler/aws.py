@@ -119,6 +119,8 @@ class Aws:
         paced = pace.enabled if pace.enabled is not None else not settings.embedded
         self.pacer: Pacer | None = Pacer(pace) if paced else None
         """The process's token buckets (None: calls are not paced)."""
+        self.by_service: Counter[tuple[str, str]] = Counter()
+        """Attempts made, by (service, operation): which bucket each drew from."""
         self.throttled: Counter[str] = Counter()
         """Throttling answers received, by operation."""
 
@@ -148,6 +150,7 @@ class Aws:
                 self.pacer.take(service, operation)
             with self._lock:
                 self.calls[operation] += 1
+                self.by_service[(service, operation)] += 1
             try:
                 result: dict[str, Any] = method(**params)
             except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.aws import Aws, batches
@@ -94,11 +94,23 @@ class Pipeline:
         self.live = live
         self.kept: dict[str, Any] | None = {} if keep else None
         """``keep``: immutable live state is kept between plans (the daemon); otherwise it is read once per plan."""
+        self.in_use_known: set[str] = set()
+        """Revisions the live services ran at the last full plan: a scoped plan (which reads only some services)
+        never deregisters them either."""
+        self._scoped = False
 
     def keep_between_passes(self) -> None:
         """From now on, immutable live state read by one plan is kept for the next (the daemon's passes)."""
         if self.kept is None:
             self.kept = {}
+
+    def scoped(self, **apply: Any) -> Pipeline:
+        """The same stages over the same AWS boundary and kept state, with some apply options changed (the daemon's
+        change-first plan: ``prune=False``)."""
+        settings = replace(self.settings, apply=replace(self.settings.apply, **apply))
+        other = Pipeline(self.aws, settings, kinds=self.kinds, live=self.live)
+        other.kept, other.in_use_known, other._scoped = self.kept, self.in_use_known, True
+        return other
 
     # -------------------------------------------------------------------------------------------- load and check
 
@@ -171,7 +183,12 @@ class Pipeline:
         the_plan = make_plan(
             loaded.resources, state.observed, options, self.kinds, prune_candidates=state.prune_candidates
         )
+        if not self._scoped:
+            self.in_use_known = self._in_use(state)
         return Planned(loaded, the_plan, state)
+
+    def _in_use(self, state: State) -> set[str]:
+        return {v for live in state.live.values() for v in self.kinds.of(live.address).in_use(live)}
 
     # -------------------------------------------------------------------------------------------- apply and verify
 
@@ -181,7 +198,7 @@ class Pipeline:
         """Run the plan, exactly; refuses before any write while an error-severity finding stands."""
         if planned.plan.actions and planned.loaded.refusing:
             raise SecurityRefused(planned.loaded.refusing)
-        in_use = {v for live in planned.state.live.values() for v in self.kinds.of(live.address).in_use(live)}
+        in_use = self._in_use(planned.state) | self.in_use_known
         ctx = ApplyContext(self.settings.apply, revision=revision, in_use=in_use)
         return execute(self.aws, planned.plan, self.live, ctx, stop=stop)
 

@@ -140,6 +140,9 @@ class DaemonSettings:
     """enforce applies what differs; detect only plans and alerts."""
     resync_interval: float = 60.0
     """Seconds between full passes when nothing changes (catches drift made outside git)."""
+    change_first_limit: int = 50
+    """On a publish, documents whose content changed are planned and applied first, before the full pass, when at
+    most this many changed (0: never; every pass is then only the full one)."""
     metrics_port: int | None = None
     """Port of /metrics, /healthz and /readyz (0 = any free port); None serves nothing."""
     metrics_address: str = "0.0.0.0"
