@@ -130,7 +130,7 @@ def main(args: argparse.Namespace) -> int:
                     emulated.wait_idle(quiet=1.0)
                     finished = len(daemon.passes())
                     swapped = git.publish(Path(os.path.realpath(git.link)), scale_up(name))
-                    daemon.wait_for_result(("applied", "in_sync"), after=finished)
+                    daemon.wait_for_result("applied", after=finished)
                     written = emulated.first_write_after(swapped)
                     if written is None:
                         raise SystemExit(f"no AWS write after publishing {name}")

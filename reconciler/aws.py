@@ -1,8 +1,10 @@
-"""The AWS boundary: the only module that imports boto3. Pacing within AWS's request buckets, retries, error
+"""The AWS boundary: the only module that imports botocore (boto3's core; boto3 itself, with s3transfer and its
+resource documentation, is not needed and not imported). Pacing within AWS's request buckets, retries, error
 translation, paging and read concurrency."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
@@ -10,12 +12,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from reconciler.core.errors import AwsError, RetryableAwsError
+from reconciler.core.schema import data_loader
 from reconciler.core.settings import AwsSettings
 from reconciler.pacing import Pacer
 
@@ -94,15 +97,17 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
 class Aws:
     """AWS clients with the tool's retry rules. Thread-safe: reads run concurrently through ``map``."""
 
-    def __init__(self, settings: AwsSettings, *, session: boto3.Session | None = None) -> None:
+    def __init__(self, settings: AwsSettings, *, session: botocore.session.Session | None = None) -> None:
         self.settings = settings
-        if session is None and settings.embedded:
-            session = boto3.Session(
-                aws_access_key_id="embedded",
-                aws_secret_access_key="embedded",
-                region_name=settings.region or "us-east-1",
-            )
-        self._session = session or boto3.Session(region_name=settings.region)
+        if session is None:
+            session = botocore.session.get_session()
+            session.register_component("data_loader", data_loader())  # models read once per process
+            if settings.embedded:
+                session.set_credentials("embedded", "embedded")
+                session.set_config_variable("region", settings.region or "us-east-1")
+            elif settings.region:
+                session.set_config_variable("region", settings.region)
+        self._session = session
         self._config = Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=settings.retry.connect_timeout,
@@ -132,7 +137,7 @@ class Aws:
         with self._lock:
             if service not in self._clients:
                 try:
-                    self._clients[service] = self._session.client(
+                    self._clients[service] = self._session.create_client(
                         service, config=self._config, endpoint_url=self.settings.endpoint_url
                     )
                 except botocore.exceptions.BotoCoreError as exc:
@@ -214,6 +219,43 @@ class Aws:
             return [fn(item) for item in items]
         with ThreadPoolExecutor(max_workers=self.settings.read.concurrency) as pool:
             return list(pool.map(fn, items))
+
+
+class Progress:
+    """A long stage's progress on stderr, TTY or not: nothing for the first ``after`` seconds, then a line every
+    ``every`` seconds with the AWS calls made so far (and the throttling answers met), and one when it ends."""
+
+    def __init__(self, aws: Aws, what: str, *, after: float, every: float = 5.0) -> None:
+        self.aws, self.what, self.after, self.every = aws, what, after, every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._report, name="progress", daemon=True)
+        self._started = 0.0
+        self._spoke = False
+
+    def _line(self, state: str) -> str:
+        calls, throttled = sum(self.aws.calls.values()), sum(self.aws.throttled.values())
+        line = f"{self.what}: {state} {calls} AWS calls in {time.monotonic() - self._started:.0f} s"
+        return line + (f" ({throttled} throttled, paced down)" if throttled else "")
+
+    def _report(self) -> None:
+        if self._done.wait(self.after):
+            return
+        while True:
+            print(self._line("so far"), file=sys.stderr, flush=True)
+            self._spoke = True
+            if self._done.wait(self.every):
+                return
+
+    def __enter__(self) -> Progress:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        if self._spoke:
+            print(self._line("done,"), file=sys.stderr, flush=True)
 
 
 def batches(items: list[T], size: int) -> list[list[T]]:

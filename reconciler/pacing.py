@@ -65,6 +65,11 @@ worth. Operations in no bucket here (IAM, Application Auto Scaling, the ECS call
 paced; their throttling answers still back off and are retried without spending the retry budget."""
 
 
+HEADROOM_SECONDS = 0.1
+"""The client's buckets hold this many seconds of refill (at least one token) less than AWS's: calls reach AWS with
+some jitter, and a bucket paced exactly at AWS's figures would see a call that arrives a little early throttled."""
+
+
 class TokenBucket:
     """A token bucket, thread-safe. ``take`` waits for a token: a caller that finds the bucket empty reserves the next
     token (the count goes negative) and sleeps until it is due, so waiting callers are served in turn."""
@@ -150,8 +155,10 @@ class Pacer:
         self.buckets: dict[str, TokenBucket] = {}
         share = min(1.0, max(0.01, settings.share))
         for b in buckets:
+            capacity, rate = b.capacity * share, b.rate * share
+            headroom = max(1.0, rate * HEADROOM_SECONDS)
             bucket = TokenBucket(
-                max(1.0, b.capacity * share), b.rate * share, recovery=settings.recovery, clock=clock, sleep=sleep
+                max(1.0, capacity - headroom), rate, recovery=settings.recovery, clock=clock, sleep=sleep
             )
             self.buckets[b.name] = bucket
             for operation in b.operations:

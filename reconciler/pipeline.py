@@ -8,12 +8,13 @@ an ``error``-severity finding, an unsafe plan) is raised before the first write.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.aws import Aws, batches
+from reconciler.aws import Aws, Progress, batches
 from reconciler.core.errors import InvalidManifests, ManifestError, PlanError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document
@@ -98,11 +99,15 @@ class Pipeline:
         """Revisions the live services ran at the last full plan: a scoped plan (which reads only some services)
         never deregisters them either."""
         self._scoped = False
+        self.progress = True
+        """A plan that reads for longer than ``PaceSettings.progress_after`` shows its progress on stderr."""
 
     def keep_between_passes(self) -> None:
-        """From now on, immutable live state read by one plan is kept for the next (the daemon's passes)."""
+        """From now on, immutable live state read by one plan is kept for the next (the daemon's passes, which log
+        instead of showing progress lines)."""
         if self.kept is None:
             self.kept = {}
+        self.progress = False
 
     def scoped(self, **apply: Any) -> Pipeline:
         """The same stages over the same AWS boundary and kept state, with some apply options changed (the daemon's
@@ -178,7 +183,13 @@ class Pipeline:
     def plan(self, loaded: Loaded) -> Planned:
         """Observe, check what only live state can tell, and plan (pure)."""
         options = self.settings.apply
-        state = self.observe(loaded.resources, prune=options.prune)
+        shown = self.progress and not self._scoped
+        with (
+            Progress(self.aws, "reading live state", after=self.settings.aws.pace.progress_after)
+            if shown
+            else (contextlib.nullcontext())
+        ):
+            state = self.observe(loaded.resources, prune=options.prune)
         self.check_live(loaded.resources, state)
         the_plan = make_plan(
             loaded.resources, state.observed, options, self.kinds, prune_candidates=state.prune_candidates

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
 import pytest
 
+from reconciler.aws import Progress
 from reconciler.core.settings import PaceSettings
 from reconciler.pacing import BUCKETS, Pacer, TokenBucket, limit_seconds
 
@@ -84,13 +86,37 @@ def test_the_pacer_maps_operations_to_their_documented_bucket_and_the_share_lowe
     pacer = Pacer(PaceSettings(share=0.5), clock=clock, sleep=clock.sleep)
     describe = pacer.bucket("ecs", "DescribeTaskDefinition")
     assert describe is pacer.bucket("ecs", "ListTaskDefinitions"), "one category, one bucket"
-    assert describe is not None and (describe.capacity, describe.ceiling) == (25, 10)
+    assert describe is not None and (describe.capacity, describe.ceiling) == (24, 10), "one token of headroom"
     assert pacer.bucket("iam", "GetRole") is None, "no documented bucket: not paced"
     register = pacer.bucket("ecs", "RegisterTaskDefinition")
-    assert register is not None and (register.capacity, register.ceiling) == (10, 0.5)
+    assert register is not None and (register.capacity, register.ceiling) == (9, 0.5)
 
 
 def test_the_table_names_each_operation_once_with_its_source():
     seen = [(b.service, op) for b in BUCKETS for op in b.operations]
     assert len(seen) == len(set(seen))
     assert all(b.source and b.capacity >= 1 and b.rate > 0 for b in BUCKETS)
+
+
+class Counting:
+    """What Progress reads of the AWS boundary."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
+
+
+def test_a_long_read_shows_progress_lines_and_a_short_one_stays_quiet(capsys):
+    aws = Counting()
+    with Progress(aws, "reading live state", after=0.05, every=0.05):  # type: ignore[arg-type]
+        aws.calls["DescribeServices"] += 40
+        aws.throttled["DescribeTaskDefinition"] += 2
+        time.sleep(0.2)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) >= 3
+    assert lines[0].startswith("reading live state: so far 40 AWS calls in 0 s (2 throttled, paced down)")
+    assert lines[-1].startswith("reading live state: done, 40 AWS calls")
+
+    with Progress(aws, "reading live state", after=5):  # type: ignore[arg-type]
+        time.sleep(0.05)
+    assert capsys.readouterr().err == ""

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from deepdiff import DeepDiff
-
 T = TypeVar("T")
 
 
@@ -107,6 +105,8 @@ def compare(live: Any, desired: Any) -> list[FieldChange]:
     """Field-level changes that turn ``live`` into ``desired``; a change inside a list reports the whole list."""
     if identical(live, desired):  # the common case of a no-op plan, without DeepDiff's cost
         return []
+    from deepdiff import DeepDiff  # imported on the first real difference only: it weighs ~10 MB (with pydantic)
+
     found = DeepDiff(live, desired, view="tree", ignore_order=False, verbose_level=2)
     paths: set[tuple[Any, ...]] = set()
     for level in (lvl for group in found.values() for lvl in group):

@@ -9,6 +9,7 @@ tags, alias bombs, deep nesting, non-string or duplicate keys, documents that ar
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import os
 import stat
@@ -105,9 +106,17 @@ class FileVanished(Exception):
 # ---------------------------------------------------------------------------------------------------------- tree
 
 
-def load_tree(root: str | os.PathLike[str], *, limits: Limits = Limits()) -> tuple[list[Document], list[ManifestError]]:
+ParseCache = dict[tuple[str, bytes], tuple[list[Document], list[ManifestError]]]
+"""(file, hash of its content) -> what parsing it gave: a file read again unchanged is not parsed again."""
+
+
+def load_tree(
+    root: str | os.PathLike[str], *, limits: Limits = Limits(), cache: ParseCache | None = None
+) -> tuple[list[Document], list[ManifestError]]:
     """Load every manifest below ``root``: all files are read into memory first, then parsed.
 
+    ``cache``: what the previous load parsed (the daemon's passes); only files whose content changed are parsed, and
+    the cache is left holding this tree's files only (a file unchanged keeps its very Document objects).
     Raises only ``FileVanished`` (the tree changed under us); every other problem is returned as an error.
     """
     errors: list[ManifestError] = []
@@ -127,10 +136,17 @@ def load_tree(root: str | os.PathLike[str], *, limits: Limits = Limits()) -> tup
             return [], _sorted(errors)
         contents.append((rel, data))
     documents: list[Document] = []
+    parsed: ParseCache = {}
     for rel, data in contents:
-        file_documents, file_errors = load_text(data, file=rel, limits=limits)
+        key = (rel, hashlib.sha256(data).digest())
+        hit = cache.get(key) if cache is not None else None
+        file_documents, file_errors = hit if hit is not None else load_text(data, file=rel, limits=limits)
+        parsed[key] = (file_documents, file_errors)
         documents.extend(file_documents)
         errors.extend(file_errors)
+    if cache is not None:
+        cache.clear()
+        cache.update(parsed)
     return documents, _sorted(errors)
 
 

@@ -173,9 +173,18 @@ _nodes: dict[tuple[str, str], _Node] = {}
 
 
 @functools.cache
+def data_loader() -> Any:
+    """botocore's loader of model files, one per process: the AWS clients share it (reconciler.aws), so each model
+    and the endpoint rules are read and held once, not once here and again per client."""
+    return botocore.session.get_session().get_component("data_loader")
+
+
+@functools.cache
 def _service_model(service: str) -> ServiceModel:
     try:
-        return botocore.session.get_session().get_service_model(service)
+        session = botocore.session.get_session()
+        session.register_component("data_loader", data_loader())
+        return session.get_service_model(service)
     except (UnknownServiceError, DataNotFoundError) as exc:
         raise ValueError(f"unknown AWS service {service!r}") from exc
 

@@ -9,8 +9,6 @@ keeping live state as it is.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +18,7 @@ import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from reconciler.core.errors import InvalidManifests, PlanError
+from reconciler.core.loader import Document, ParseCache
 from reconciler.core.model import Address
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.drift import Drift, drifts_in, track
@@ -31,9 +30,9 @@ from reconciler.pipeline import Pipeline, SecurityRefused
 log = structlog.get_logger("reconciler.loop")
 
 
-def document_digest(body: object) -> str:
-    """A document's content as a short hash: equal digests, equal documents."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+def same_document(before: Document | None, after: Document) -> bool:
+    """The document did not change: the very object (its file was not parsed again) or an equal body."""
+    return before is after or (before is not None and before.body == after.body)
 
 
 class PassFailed(Exception):
@@ -53,8 +52,10 @@ class LoopState:
     """The last problem alerted (a broken revision, a refused plan), so it is alerted once."""
     last_success: float | None = None
     """Monotonic time of the last successful pass."""
-    documents: dict[tuple[str, int], str] | None = None
-    """Digest of each document (file, index) of the last snapshot read: what a publish changed (change-first)."""
+    documents: dict[tuple[str, int], Document] | None = None
+    """Each document (file, index) of the last snapshot read: what a publish changed (change-first)."""
+    parsed: ParseCache = field(default_factory=dict)
+    """The last snapshot's files as parsed: a file read again unchanged is not parsed again."""
 
 
 class Daemon:
@@ -178,14 +179,18 @@ class Daemon:
     def run_pass(self) -> str:
         """One pass; returns its result (a metrics label). Raises on errors worth a retry."""
         try:
-            snapshot = read_snapshot(self.path, retries=self.settings.daemon.watch.vanished_retries)
+            snapshot = read_snapshot(
+                self.path, retries=self.settings.daemon.watch.vanished_retries, cache=self.state.parsed
+            )
         except SourceMissing as exc:
             log.warning("no manifests to read; live state kept as it is", error=str(exc))
             return "no_source"
         self._last_target = snapshot.target
         with structlog.contextvars.bound_contextvars(revision=snapshot.revision):
-            self._apply_changes_first(snapshot)
+            applied_first = self._apply_changes_first(snapshot)
             result = self._reconcile(snapshot)
+            if applied_first and result == "in_sync":
+                result = "applied"  # this pass did apply the publish: its first step did
             log.info("pass", result=result, fingerprint=snapshot.fingerprint[:12])
             return result
 
@@ -242,35 +247,37 @@ class Daemon:
             return "healed" if enforce else "drift"
         return "applied" if enforce else "pending"
 
-    def _apply_changes_first(self, snapshot: Snapshot) -> None:
+    def _apply_changes_first(self, snapshot: Snapshot) -> int:
         """Change-first: when a publish changed a few documents, plan and apply those first (reading only what they
         declare and reference), so a publish reaches AWS in the time of a handful of reads instead of a full
         observe. The full, level-triggered pass follows at once, whatever happens here, and stays the one that
         decides, alerts and reports: this step only ever brings its changes forward. Skipped on the first pass, in
         detect mode, for a revision the loader refused, without the lease, and with more than
         ``change_first_limit`` documents changed; anything it cannot do (a reference declared only in an unchanged
-        document that is not live yet, a refusal, an AWS error) is left to the full pass."""
-        digests = {(d.file, d.index): document_digest(d.body) for d in snapshot.documents}
-        previous, self.state.documents = self.state.documents, digests
+        document that is not live yet, a refusal, an AWS error) is left to the full pass. Returns how many actions
+        it completed."""
+        current = {(d.file, d.index): d for d in snapshot.documents}
+        previous, self.state.documents = self.state.documents, current
         options = self.settings.daemon
         if previous is None or snapshot.errors or options.mode != "enforce":
-            return
-        changed = [d for d in snapshot.documents if previous.get((d.file, d.index)) != digests[(d.file, d.index)]]
+            return 0
+        changed = [d for d in snapshot.documents if not same_document(previous.get((d.file, d.index)), d)]
         if not changed or len(changed) > options.change_first_limit:
-            return
+            return 0
         if self.lease is not None and not self.lease.is_leader():
-            return
+            return 0
         stages = self.stages.scoped(prune=False)
         try:
             planned = stages.plan(stages.load_documents(changed, []))
             if not planned.plan.actions:
-                return
+                return 0
             outcomes = stages.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
         except Exception as exc:  # the full pass that follows meets the same problem and handles it
             log.info("change-first skipped; the full pass follows", reason=str(exc))
-            return
+            return 0
         done = sum(1 for o in outcomes if o.status == "done")
         log.info("changes applied first", documents=len(changed), actions=len(outcomes), done=done)
+        return done
 
     def _alert_drift(self, found: dict[Address, Drift], revision: str | None, *, healed: bool) -> None:
         self.state.open_drifts, events = track(self.state.open_drifts, found)

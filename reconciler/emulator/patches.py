@@ -155,7 +155,13 @@ def _list_task_definitions(original: Callable[..., Any], self: EC2ContainerServi
     size = self._get_param("maxResults") or _TASK_DEFINITIONS_PAGE
     if not 1 <= size <= _TASK_DEFINITIONS_PAGE:
         raise _error("ClientException", f"maxResults must be between 1 and {_TASK_DEFINITIONS_PAGE}")
-    arns = self.ecs_backend.list_task_definitions(self._get_param("familyPrefix"), self._get_param("status", "ACTIVE"))
+    family, status = self._get_param("familyPrefix"), self._get_param("status", "ACTIVE")
+    arns = [  # copies of the registry: another request may register a revision meanwhile
+        revision.arn
+        for revisions in list(self.ecs_backend.task_definitions.values())
+        for revision in list(revisions.values())
+        if family in (None, revision.family) and revision.status == status
+    ]
 
     def key(arn: str) -> tuple[str, int]:
         family, _, revision = arn.rsplit("/", 1)[-1].rpartition(":")
