@@ -22,6 +22,7 @@ from reconciler.core.settings import (
     AwsSettings,
     DaemonSettings,
     LeaseSettings,
+    PaceSettings,
     SecuritySettings,
     Settings,
 )
@@ -201,6 +202,15 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
     return merge_sources(cli=given, files=files, environment=os.environ)
 
 
+def _pace() -> PaceSettings:
+    """``ECS_RECONCILER_API_SHARE`` (0.01 to 1): the fraction of AWS's documented request buckets the tool may use."""
+    share = os.environ.get("ECS_RECONCILER_API_SHARE", "")
+    try:
+        return PaceSettings(share=float(share)) if share else PaceSettings()
+    except ValueError as exc:
+        raise UsageError(f"ECS_RECONCILER_API_SHARE must be a number between 0.01 and 1, not {share!r}") from exc
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """The one settings tree for a command, from its arguments."""
     try:
@@ -232,7 +242,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             ),
         )
     return Settings(
-        aws=AwsSettings(region=getattr(args, "region", None)),
+        aws=AwsSettings(region=getattr(args, "region", None), pace=_pace()),
         variables=_variables(args),
         apply=apply,
         security=SecuritySettings(severities),

@@ -21,6 +21,8 @@ from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION
 
+EVENTS_KEPT = 10
+"""A service's describe carries up to 100 events; a pass keeps the newest few (what status and alerts show)."""
 GONE_CODES = frozenset({"ServiceNotActiveException", "ServiceNotFoundException"})
 """DeleteService errors meaning the service is already deleted: a retried delete whose first answer was lost."""
 
@@ -44,7 +46,9 @@ def describe(aws: Aws, names_by_cluster: Mapping[str, Sequence[str]]) -> dict[Ad
             if exc.code == "ClusterNotFoundException":
                 return []
             raise
-        return [{**s, "_cluster": cluster} for s in answer.get("services", [])]
+        return [
+            {**s, "events": s.get("events", [])[:EVENTS_KEPT], "_cluster": cluster} for s in answer.get("services", [])
+        ]
 
     found: dict[Address, Live] = {}
     for chunk in aws.map(one, jobs):
