@@ -1,4 +1,5 @@
-"""Generic, pure comparison helpers: normalised documents in, field-level changes out."""
+"""Generic, pure comparison helpers: normalised documents in, field-level changes out (deepdiff underneath, imported
+only when two documents differ: a no-op pass never loads it)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def _lookup(doc: Any, parts: list[Any]) -> Any:
 
 
 def identical(a: Any, b: Any) -> bool:
-    """Equal and of the same types all the way down (``==`` alone takes 1 for True and 1.0 for 1)."""
+    """Equal and of the same types all the way down (``==`` alone takes 1 for True and 1.0 for 1; DeepDiff does not)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, Mapping):
@@ -101,24 +102,19 @@ def identical(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _collect_differences(live: Any, desired: Any, parts: tuple[Any, ...], out: set[tuple[Any, ...]]) -> None:
-    """Paths where the two differ: mappings are walked key by key (a key on one side only differs at that key);
-    anything else, lists included, differs as a whole (types count: 1 is not True, 1 is not 1.0)."""
-    if isinstance(live, Mapping) and isinstance(desired, Mapping):
-        for key in list(live) + [k for k in desired if k not in live]:
-            if key not in live or key not in desired:
-                out.add((*parts, key))
-            else:
-                _collect_differences(live[key], desired[key], (*parts, key), out)
-    elif not identical(live, desired):
-        out.add(parts)
-
-
 def compare(live: Any, desired: Any) -> list[FieldChange]:
     """Field-level changes that turn ``live`` into ``desired``; a change inside a list reports the whole list."""
-    if identical(live, desired):  # the common case of a no-op plan
+    if identical(live, desired):  # the common case of a no-op plan, without DeepDiff's import and cost
         return []
+    from deepdiff import DeepDiff  # about 9 MB and a second to import: only when something differs
+
+    found = DeepDiff(live, desired, view="tree", ignore_order=False, verbose_level=2)
     paths: set[tuple[Any, ...]] = set()
-    _collect_differences(live, desired, (), paths)
+    for level in (lvl for group in found.values() for lvl in group):
+        parts = level.path(output_format="list")
+        first_index = next((i for i, p in enumerate(parts) if isinstance(p, int)), None)
+        if first_index is not None:
+            parts = parts[:first_index]
+        paths.add(tuple(parts))
     changes = [FieldChange(_path(list(p)), _lookup(live, list(p)), _lookup(desired, list(p))) for p in paths]
     return sorted(changes, key=lambda c: c.path)
