@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -18,13 +19,16 @@ from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
 from reconciler.core.manifests import load_var_file
 from reconciler.core.render import RENDERERS
 from reconciler.core.settings import (
+    MANAGED_TAG_VALUE,
     ApplySettings,
     AwsSettings,
     DaemonSettings,
     LeaseSettings,
+    ManifestSettings,
     SecuritySettings,
     Settings,
 )
+from reconciler.core.tags import INSTANCE_PATTERN
 from reconciler.core.variables import VARIABLE, merge_sources
 
 
@@ -45,10 +49,18 @@ def _manifest_options(p: argparse.ArgumentParser) -> None:
         metavar="RULE=LEVEL",
         help=f"set a security rule's severity: {', '.join(security.SEVERITIES)} (repeatable)",
     )
+    p.add_argument(
+        "--max-files",
+        type=int,
+        default=ManifestSettings.max_files,
+        metavar="N",
+        help="refuse a manifest tree of more files than this (default: %(default)s)",
+    )
 
 
 def _aws_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", default=None, help="AWS region (default: the standard chain)")
+    _target_options(p)
     p.add_argument(
         "--embedded-aws",
         action="store_true",
@@ -56,9 +68,58 @@ def _aws_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _target_options(p: argparse.ArgumentParser) -> None:
+    """The account and region guard."""
+    p.add_argument(
+        "--allowed-account-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="refuse (exit 1, before reading anything) credentials for any other AWS account (repeatable)",
+    )
+    p.add_argument(
+        "--allowed-region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="refuse (exit 1, before reading anything) any other region (repeatable)",
+    )
+
+
+def _ownership_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--instance",
+        default=None,
+        metavar="NAME",
+        help="this instance's name in the managed-by tag: only resources carrying it are changed or pruned "
+        "(default: the name of the manifests directory, or of git-sync's link)",
+    )
+
+
+def default_instance(path: str) -> str:
+    """The instance name when --instance is not given: the manifests directory's own name as given (a symlink such
+    as git-sync's link is not resolved: its target changes at every revision), made a valid tag value."""
+    name = os.path.basename(os.path.abspath(path).rstrip(os.sep))
+    name = re.sub(r"[^A-Za-z0-9_.:/=+@-]", "-", name).lstrip("-_.:/=+@")[:128]
+    return name or MANAGED_TAG_VALUE
+
+
+def _instance(args: argparse.Namespace) -> str:
+    given = getattr(args, "instance", None)
+    if given is None:
+        path = getattr(args, "path", None)
+        return default_instance(path) if path else MANAGED_TAG_VALUE
+    if not INSTANCE_PATTERN.match(given):
+        raise UsageError(
+            f"--instance {given!r}: 1 to 128 letters, digits and _ . : / = + @ -, starting with a letter or digit"
+        )
+    return str(given)
+
+
 def _plan_options(p: argparse.ArgumentParser) -> None:
     _manifest_options(p)
     _aws_options(p)
+    _ownership_options(p)
     p.add_argument("--prune", action="store_true", help="delete managed resources no longer in the manifests")
     p.add_argument("--adopt", action="store_true", help="take ownership of same-named unmanaged resources")
     p.add_argument(
@@ -102,6 +163,20 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         default=daemon.metrics_port,
         metavar="PORT",
         help="serve /metrics, /healthz and /readyz on this port (0: any free port; default: off)",
+    )
+    run.add_argument(
+        "--metrics-address",
+        default=daemon.metrics_address,
+        metavar="ADDRESS",
+        help="address the metrics server binds (default: %(default)s, all interfaces; 127.0.0.1 keeps it local)",
+    )
+    run.add_argument(
+        "--max-vanished",
+        type=int,
+        default=daemon.max_vanished,
+        metavar="N",
+        help="when every resource the daemon brought up is gone and a pass would re-create more than N, alert and "
+        "wait for a new revision instead (-1: never; default: %(default)s)",
     )
     run.add_argument("--alert-sns-topic", default=None, metavar="ARN", help="publish alerts to this SNS topic")
     run.add_argument("--alert-webhook", default=None, metavar="URL", help="POST alerts as Slack-compatible JSON")
@@ -208,6 +283,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     apply = ApplySettings(
+        instance=_instance(args),
         prune=getattr(args, "prune", False),
         adopt=getattr(args, "adopt", False),
         allow_replace=getattr(args, "allow_replace", False),
@@ -222,6 +298,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             mode=args.mode,
             resync_interval=args.resync_interval,
             metrics_port=args.metrics_port,
+            metrics_address=args.metrics_address,
+            max_vanished=args.max_vanished,
             alert_sns_topic=args.alert_sns_topic,
             alert_webhook=args.alert_webhook,
             lease=LeaseSettings(
@@ -232,7 +310,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
             ),
         )
     return Settings(
-        aws=AwsSettings(region=getattr(args, "region", None)),
+        aws=AwsSettings(
+            region=getattr(args, "region", None),
+            allowed_account_ids=tuple(getattr(args, "allowed_account_id", [])),
+            allowed_regions=tuple(getattr(args, "allowed_region", [])),
+        ),
+        manifests=ManifestSettings(max_files=getattr(args, "max_files", ManifestSettings.max_files)),
         variables=_variables(args),
         apply=apply,
         security=SecuritySettings(severities),

@@ -26,6 +26,7 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from reconciler.core.errors import ManifestError
+from reconciler.core.settings import ManifestSettings
 
 __all__ = ["Document", "FileVanished", "Limits", "load_text", "load_tree", "source_text", "with_source_text"]
 
@@ -84,10 +85,10 @@ class Limits:
 
     max_file_bytes: int = 1_048_576
     """Largest size of one file."""
-    max_total_bytes: int = 16 * 1_048_576
-    """Largest size of all the files together."""
-    max_files: int = 2_000
-    """Most manifest files under the root."""
+    max_total_bytes: int = 128 * 1_048_576
+    """Largest size of all the files together (room for ``max_files`` files of about 13 KiB each)."""
+    max_files: int = ManifestSettings.max_files
+    """Most manifest files under the root: a fleet of thousands of services kept one file per service fits."""
     max_nodes: int = 200_000
     """Most nodes per document, counting every alias expansion (defeats alias bombs)."""
     max_depth: int = 64

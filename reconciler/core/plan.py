@@ -15,7 +15,8 @@ from reconciler.core.errors import PlanError
 from reconciler.core.kind import ACTION_TYPES, ActionType, Note, PlanContext, Registry
 from reconciler.core.model import Address, Live, Observed, Resource
 from reconciler.core.redact import redact_at
-from reconciler.core.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ApplySettings
+from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
+from reconciler.core.tags import LEGACY_OWNER, ownership
 
 __all__ = ["ACTION_TYPES", "Action", "ActionType", "Note", "Plan", "make_plan", "referenced"]
 
@@ -57,8 +58,8 @@ def _redacted(changes: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
     return tuple(FieldChange(c.path, redact_at(c.path, c.before), redact_at(c.path, c.after)) for c in changes)
 
 
-def _adopt_change() -> FieldChange:
-    return FieldChange(f"tags.{MANAGED_TAG_KEY}", ABSENT, MANAGED_TAG_VALUE)
+def _owner_change(before: object, instance: str) -> FieldChange:
+    return FieldChange(f"tags.{MANAGED_TAG_KEY}", before, instance)
 
 
 def claims_of(desired: Iterable[Resource], kinds: Registry) -> dict[Address, dict[str, object]]:
@@ -89,6 +90,18 @@ def _desired_actions(
                 ctx.produced[addr] = decision.produces
             continue
         found = kind.diff(resource, live, ctx)
+        owner = ownership(live.owner, managed=live.managed, instance=options.instance)
+        if owner == "other":
+            # Another instance's: never changed, and --adopt does not take it (it would be a silent theft).
+            state = "differs from its manifest" if found else "matches its manifest"
+            message = (
+                f"{addr} exists but is managed by another ecs-reconciler instance ({live.owner!r}, this one is "
+                f"{options.instance!r}; {state}); left alone"
+            )
+            notes.append(Note(message, addr, blocking=bool(found)))
+            continue
+        if owner == "legacy":
+            found.append(_owner_change(LEGACY_OWNER, options.instance))  # migrated by a tag update, never a delete
         if not live.managed and not options.adopt:
             # An unmanaged resource that already matches its manifest is converged: nothing stands in the way
             # (this is where `export` leaves existing services). One that differs cannot converge without --adopt.
@@ -100,7 +113,7 @@ def _desired_actions(
             notes.append(Note(message, addr, blocking=bool(found)))
             continue
         if not live.managed:
-            found.append(_adopt_change())
+            found.append(_owner_change(ABSENT, options.instance))
         if not found:
             continue
         decision = kind.decide(resource, live, found)
@@ -138,7 +151,23 @@ def _prune_actions(
     keep = referenced(desired, {**candidates, **observed}, kinds)
     for addr in sorted(set(candidates) & keep - wanted):
         notes.append(Note(f"{addr} is not in the manifests but a declared resource uses it; kept", addr))
-    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted | keep]
+    doomed = []
+    for addr, live in sorted(candidates.items()):
+        owner = ownership(live.owner, managed=live.managed, instance=options.instance)
+        if addr in wanted | keep or owner in ("other", "unmanaged"):
+            continue
+        if owner == "legacy":
+            # Two instances upgraded from a version without instance names both read the old value as their own:
+            # deleting on that reading is how one instance pruned another's fleet. Declared ones are retagged.
+            notes.append(
+                Note(
+                    f"{addr} carries the managed-by value of an earlier version and is not in the manifests; kept "
+                    "(delete it by hand, or declare it once to migrate its tag)",
+                    addr,
+                )
+            )
+            continue
+        doomed.append(live)
     users = Counter(u for live in doomed for u in kinds.of(live.address).live_references(live, region=None))
     for live in doomed:
         addr = live.address

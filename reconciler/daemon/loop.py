@@ -18,8 +18,10 @@ import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from reconciler.core.errors import InvalidManifests, PlanError
+from reconciler.core.loader import Limits
 from reconciler.core.model import Address
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
+from reconciler.daemon.brake import vanished
 from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
@@ -46,6 +48,8 @@ class LoopState:
     """The last problem alerted (a broken revision, a refused plan), so it is alerted once."""
     last_success: float | None = None
     """Monotonic time of the last successful pass."""
+    fleet: frozenset[Address] = frozenset()
+    """The addresses the last successful pass left matching the manifests (the vanished-fleet brake's memory)."""
 
 
 class Daemon:
@@ -169,7 +173,11 @@ class Daemon:
     def run_pass(self) -> str:
         """One pass; returns its result (a metrics label). Raises on errors worth a retry."""
         try:
-            snapshot = read_snapshot(self.path, retries=self.settings.daemon.watch.vanished_retries)
+            snapshot = read_snapshot(
+                self.path,
+                retries=self.settings.daemon.watch.vanished_retries,
+                limits=Limits(max_files=self.settings.manifests.max_files),
+            )
         except SourceMissing as exc:
             log.warning("no manifests to read; live state kept as it is", error=str(exc))
             return "no_source"
@@ -201,6 +209,14 @@ class Daemon:
             log.warning("plan note", message=note.message)
         enforce = self.settings.daemon.mode == "enforce"
         is_drift = snapshot.fingerprint == self.state.baseline
+        gone = vanished(the_plan, planned.state.observed, self.state.fleet, limit=self.settings.daemon.max_vanished)
+        if enforce and gone and is_drift:  # a new revision is a human's answer: it is applied
+            summary = (
+                f"every resource this daemon brought up is gone and the pass would re-create {len(gone)}: wrong "
+                "account or region, or an emptied endpoint? nothing was created; push a new revision or restart "
+                "the daemon to rebuild"
+            )
+            return self._problem(snapshot, "refused", summary, [f"missing: {a}" for a in gone])
         if enforce and the_plan.actions:
             if self.lease is not None and not self.lease.is_leader():
                 return "standby"
@@ -218,6 +234,8 @@ class Daemon:
                 return "interrupted"
         self.state.problem = None
         self.state.baseline = snapshot.fingerprint
+        if enforce:
+            self.state.fleet = frozenset(r.address for r in planned.loaded.resources)
         if is_drift:
             self._alert_drift(drifts_in(the_plan), snapshot.revision, healed=enforce)
         elif the_plan.actions:

@@ -11,7 +11,7 @@ from reconciler.core.errors import ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
 from reconciler.core.plan import Action
-from reconciler.core.tags import is_managed, managed_tags
+from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cluster import CAPACITY_FIELDS, KIND, UPDATE_FIELDS
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.tagging import sync_tags
@@ -31,7 +31,7 @@ def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
         for body in chunk:
             if body.get("status") in ("ACTIVE", "PROVISIONING"):
                 addr = Address(KIND.name, body["clusterName"])
-                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
+                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")), owner=owner_of(body.get("tags")))
     return found
 
 
@@ -56,7 +56,7 @@ class ClusterLive:
         assert action.resource is not None
         spec = dict(action.resource.spec)
         if action.live is None:
-            spec["tags"] = managed_tags(spec.get("tags"), revision=ctx.revision)
+            spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
             aws.call("ecs", "CreateCluster", name, clusterName=name, **spec)
             return None
         changed = {c.path.split(".", 1)[0] for c in action.changes}
@@ -72,7 +72,7 @@ class ClusterLive:
                 capacityProviders=list(spec.get("capacityProviders") or []),
                 defaultCapacityProviderStrategy=list(spec.get("defaultCapacityProviderStrategy") or []),
             )
-        sync_tags(aws, action.live.body["clusterArn"], spec, action.live.body.get("tags"), revision=ctx.revision)
+        sync_tags(aws, action.live.body["clusterArn"], spec, action.live.body.get("tags"), stamp=ctx.stamp)
         return None
 
 

@@ -16,6 +16,7 @@ from reconciler.core.kind import Kind
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action
 from reconciler.core.settings import ApplySettings
+from reconciler.core.tags import Stamp
 
 
 class Found(dict[Address, Live]):
@@ -37,6 +38,13 @@ class ApplyContext:
     """``family:revision`` of every task definition a live service runs or deploys (never deregistered)."""
     outputs: dict[Address, str] = field(default_factory=dict)
     """Address -> what an earlier action of this apply produced (the ARN of a newly registered revision)."""
+    epoch: int | None = None
+    """The lease epoch (fencing token) of the daemon applying, tagged onto what changes; None without a lease."""
+
+    @property
+    def stamp(self) -> Stamp:
+        """The tool's own tags for this apply: the instance, the revision and the lease epoch."""
+        return Stamp(self.settings.instance, self.revision, self.epoch)
 
     def output(self, address: Address) -> str:
         if address not in self.outputs:

@@ -13,7 +13,7 @@ from reconciler.core.errors import AwsError, ManifestError, PlanError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of, name_of
 from reconciler.core.plan import Action
-from reconciler.core.tags import is_managed, managed_tags
+from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.service import DEFAULTS, KIND, UPDATABLE
@@ -51,7 +51,7 @@ def describe(aws: Aws, names_by_cluster: Mapping[str, Sequence[str]]) -> dict[Ad
         for body in chunk:
             if body.get("status") == "ACTIVE":
                 addr = Address(KIND.name, body["serviceName"], body.pop("_cluster"))
-                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
+                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")), owner=owner_of(body.get("tags")))
     return found
 
 
@@ -78,7 +78,7 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
     spec = {k: v for k, v in resource.spec.items() if k not in ("cluster", "clientToken")}
     if "taskDefinition" in spec:
         spec["taskDefinition"] = _task_definition(spec, ctx)
-    spec["tags"] = managed_tags(spec.get("tags"), revision=ctx.revision)
+    spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
     addr = resource.address
     where = f"{addr.cluster}/{addr.name}"
     aws.call(
@@ -155,7 +155,7 @@ class ServiceLive:
             if args:
                 where = f"{addr.cluster}/{addr.name}"
                 aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, **args)
-            sync_tags(aws, live.body["serviceArn"], spec, live.body.get("tags"), revision=ctx.revision)
+            sync_tags(aws, live.body["serviceArn"], spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
 
 

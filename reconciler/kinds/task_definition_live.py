@@ -11,7 +11,7 @@ from reconciler.core.errors import AwsError, ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of, revision_of
 from reconciler.core.plan import Action
-from reconciler.core.tags import is_managed, managed_tags
+from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KEEP_REVISIONS_ANNOTATION, KIND, only_tags_changed
@@ -31,7 +31,7 @@ def describe(aws: Aws, families: Sequence[str]) -> dict[Address, Live]:
                 return None
             raise
         body = {**answer["taskDefinition"], "tags": answer.get("tags", [])}
-        return Live(Address(KIND.name, family), body, managed=is_managed(body["tags"]))
+        return Live(Address(KIND.name, family), body, managed=is_managed(body["tags"]), owner=owner_of(body["tags"]))
 
     return {live.address: live for live in aws.map(one, sorted(set(families))) if live is not None}
 
@@ -131,9 +131,9 @@ class TaskDefinitionLive:
         assert resource is not None
         if live is not None and only_tags_changed(action.changes):
             arn = str(live.body["taskDefinitionArn"])
-            sync_tags(aws, arn, resource.spec, live.body.get("tags"), revision=ctx.revision)
+            sync_tags(aws, arn, resource.spec, live.body.get("tags"), stamp=ctx.stamp)
             return arn
-        spec = {**resource.spec, "tags": managed_tags(resource.spec.get("tags"), revision=ctx.revision)}
+        spec = {**resource.spec, "tags": managed_tags(resource.spec.get("tags"), stamp=ctx.stamp)}
         answer = aws.call("ecs", "RegisterTaskDefinition", family, family=family, **spec)
         arn = str(answer["taskDefinition"]["taskDefinitionArn"])
         keep = _keep(resource, ctx.settings.keep_revisions)
