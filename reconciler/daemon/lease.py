@@ -109,7 +109,7 @@ class Lease:
     def _request(self, now: float, renewing: bool) -> dict[str, Any]:
         """A renewal extends our own lease of the same epoch; a take-over (absent, expired, or ours from an earlier
         epoch) raises the epoch by one, atomically, in the same conditional write."""
-        names = {"#n": "name", "#h": "holder", "#e": "expires", "#ep": "epoch"}
+        names = {"#h": "holder", "#e": "expires", "#ep": "epoch"}  # DynamoDB refuses a name the request leaves unused
         values: dict[str, dict[str, str]] = {
             ":me": {"S": self.holder},
             ":exp": {"N": f"{now + self._settings.duration:.3f}"},
@@ -120,6 +120,7 @@ class Lease:
         else:
             values[":now"] = {"N": f"{now:.3f}"}
             values[":one"] = {"N": "1"}
+            names["#n"] = "name"
             update = "SET #h = :me, #e = :exp ADD #ep :one"
             condition = "attribute_not_exists(#n) OR #h = :me OR #e < :now"
         return {
