@@ -4,9 +4,11 @@ region guard, the vanished-fleet brake, and a shutdown that keeps its grace what
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
+import tomllib
 from dataclasses import replace
 from typing import Any
 
@@ -292,3 +294,29 @@ def test_sigterm_exits_within_8_seconds_while_every_aws_call_hangs(aws, ecs, dae
         hang.set()
     assert code == 0
     assert took < 8.5, f"SIGTERM took {took:.1f}s"
+
+
+# ------------------------------------------------------------------------------------------------ the image
+
+
+def canonical(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_image_base_is_pinned_by_digest_and_installs_only_hashed_pins():
+    from conftest import ROOT
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    base = next(line for line in dockerfile.splitlines() if line.startswith("ARG PYTHON="))
+    assert re.fullmatch(r"ARG PYTHON=python:[\w.-]+@sha256:[0-9a-f]{64}", base)
+    assert "--require-hashes" in dockerfile and "-r requirements.lock" in dockerfile
+    assert "--no-deps ." in dockerfile, "the tool itself resolves nothing outside the lock"
+
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = {canonical(n): v for n, v in re.findall(r"^([a-z0-9_.-]+)==(\S+) \\$", lock, flags=re.M)}
+    assert len(re.findall(r"^([a-z0-9_.-]+)==", lock, flags=re.M)) == len(pinned)
+    assert lock.count("--hash=sha256:") >= len(pinned)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    required = {canonical(re.split(r"[<>=!\[ ;]", d, maxsplit=1)[0]) for d in pyproject["project"]["dependencies"]}
+    assert required <= set(pinned), f"not in the lock: {required - set(pinned)}"
