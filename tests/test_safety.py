@@ -19,8 +19,9 @@ from test_daemon import live_service, service_at, tags_of, tree
 
 from reconciler import log
 from reconciler.aws import Aws
-from reconciler.core.errors import AwsError
-from reconciler.core.settings import DaemonSettings, LeaseSettings, Settings
+from reconciler.cli import _parser, settings_from
+from reconciler.core.errors import AwsError, UsageError
+from reconciler.core.settings import DaemonSettings, LeaseSettings, ManifestSettings, Settings
 from reconciler.core.tags import EPOCH_TAG_KEY
 from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.lease import Lease
@@ -320,3 +321,31 @@ def test_the_image_base_is_pinned_by_digest_and_installs_only_hashed_pins():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     required = {canonical(re.split(r"[<>=!\[ ;]", d, maxsplit=1)[0]) for d in pyproject["project"]["dependencies"]}
     assert required <= set(pinned), f"not in the lock: {required - set(pinned)}"
+
+
+# ------------------------------------------------------------------------------------------------ settings
+
+
+def test_the_manifest_file_limit_is_a_setting_with_room_for_a_large_fleet(cli, manifests):
+    assert ManifestSettings().max_files >= 10_000
+    root = manifests({f"svc-{n}.yaml": TEAM.format(name=f"c{n}") for n in range(12)})
+    assert cli("validate", root).code == 0
+    refused = cli("validate", root, "--max-files", "10")
+    assert refused.code == 1
+    assert "more than 10 manifest files under the root" in refused.err
+
+
+def test_instance_metrics_address_and_guard_flags_reach_the_settings(tmp_path):
+    args = _parser().parse_args(
+        ["run", str(tmp_path / "team-x"), "--metrics-address", "127.0.0.1", "--allowed-account-id", "1",
+         "--allowed-account-id", "2", "--allowed-region", "eu-west-1", "--max-vanished", "-1"]
+    )  # fmt: skip
+    settings = settings_from(args)
+    assert settings.apply.instance == "team-x"
+    assert settings.daemon.metrics_address == "127.0.0.1"
+    assert settings.aws.allowed_account_ids == ("1", "2") and settings.aws.allowed_regions == ("eu-west-1",)
+    assert settings.daemon.max_vanished == -1
+    assert settings_from(_parser().parse_args(["run", "m", "--instance", "prod-eu"])).apply.instance == "prod-eu"
+    assert DaemonSettings().metrics_address == "0.0.0.0"
+    with pytest.raises(UsageError, match="--instance"):
+        settings_from(_parser().parse_args(["plan", "m", "--instance", "has space"]))
