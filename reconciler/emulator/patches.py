@@ -10,7 +10,7 @@ import functools
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
@@ -309,7 +309,7 @@ def _create_service(original: Callable[..., Any], self: EC2ContainerServiceRespo
         if value is not None:
             for deployment in service.deployments:
                 deployment[param] = value
-    return result
+    return cast("ActionResult", result)
 
 
 def _update_service(
@@ -349,7 +349,7 @@ def _update_service(
         service.platform_version = "LATEST"
     _sync_deployment(self, service)
     _start_rollout(service, previous_running=previous_running)
-    return service
+    return cast("Service", service)
 
 
 def _delete_service(
@@ -360,7 +360,7 @@ def _delete_service(
         # ECS API reference, DeleteService: ServiceNotActiveException for a service already deleted (moto deleted
         # it again).
         raise _error("ServiceNotActiveException", "Service was not ACTIVE.")
-    return original(self, cluster_name, service_name, force)
+    return cast("Service", original(self, cluster_name, service_name, force))
 
 
 def _list_services(original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
@@ -417,7 +417,7 @@ def _register_task_definition(
         container["portMappings"] = mappings  # a new list: moto shares its default [] between containers
     # AWS's TaskDefinition has a registeredAt; moto had none.
     task_definition.registered_at = utcnow()
-    return task_definition
+    return cast("TaskDefinition", task_definition)
 
 
 def _list_tags_for_resource(
@@ -446,4 +446,4 @@ def _describe_clusters(original: Callable[..., Any], self: EC2ContainerServiceRe
             self._include_in_response(path)
         else:
             self._exclude_from_response(path)
-    return result
+    return cast("ActionResult", result)
