@@ -113,7 +113,11 @@ def replace_reasons(changes: Sequence[FieldChange], resource: Resource, live: Li
     """Why these changes cannot be made in place (empty when they can)."""
     fields = {c.path.split(".", 1)[0] for c in changes}
     reasons = [f"{f} cannot change in place" for f in sorted(fields & REPLACE_FIELDS)]
-    if ("launchType" in live.body) != ("launchType" in resource.spec) and "launchType" not in reasons:
+    live_strategy = bool(live.body.get("capacityProviderStrategy"))
+    switching = ("launchType" in resource.spec and live_strategy) or (
+        bool(resource.spec.get("capacityProviderStrategy")) and not live_strategy and "launchType" in live.body
+    )
+    if switching:  # a manifest naming neither takes what AWS chose (launchType EC2, or the cluster's default strategy)
         reasons.append("switching between launchType and capacityProviderStrategy needs a new service")
     return reasons
 
