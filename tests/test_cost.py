@@ -168,17 +168,7 @@ def test_split_tasks_places_base_first_then_by_weight():
 # ------------------------------------------------------------------------- the same arithmetic, pure
 
 
-FARGATE_SERVICE = """\
-apiVersion: ecs-reconciler/v1
-kind: Service
-metadata: {name: api}
-spec:
-  cluster: prod
-  taskDefinition: api
-  desiredCount: COUNT
-  launchType: FARGATE
-  networkConfiguration: {awsvpcConfiguration: {subnets: [subnet-1]}}
-"""
+FARGATE_SERVICE = SERVICE.replace("desiredCount: 2", "desiredCount: COUNT")
 
 
 def pure_cost(documents: str, live: dict | None = None):
