@@ -111,6 +111,19 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="elect a leader through this DynamoDB table (partition key 'name', a string)",
     )
+    run.add_argument(
+        "--rollback-on-failure",
+        action="store_true",
+        help="when a service of a git revision fails its rollout, return every service that revision changed to the "
+        "last revision that rolled out completely (default: off; the failed revision is held either way)",
+    )
+    run.add_argument(
+        "--rollout-timeout",
+        type=float,
+        default=daemon.rollout_timeout,
+        metavar="SECONDS",
+        help="a rollout still unfinished this long after its pass counts as failed (default: %(default)g)",
+    )
     run.add_argument("--lease-name", default=lease.name, help="the lease's key in the table (default: %(default)s)")
     run.add_argument(
         "--lease-duration",
@@ -132,8 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
     parser.add_argument(
         "--log-level",
-        default=os.environ.get("ECS_RECONCILER_LOG_LEVEL", "warning"),
-        help="debug, info, warning or error (default: warning)",
+        default=os.environ.get("ECS_RECONCILER_LOG_LEVEL"),
+        help="debug, info, warning or error (default: info for run, warning for the other commands)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -224,6 +237,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             metrics_port=args.metrics_port,
             alert_sns_topic=args.alert_sns_topic,
             alert_webhook=args.alert_webhook,
+            rollout_timeout=args.rollout_timeout,
+            rollback_on_failure=args.rollback_on_failure,
             lease=LeaseSettings(
                 table=args.lease_table,
                 name=args.lease_name,
@@ -276,7 +291,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    log.configure(level=args.log_level)
+    log.configure(level=args.log_level or ("info" if args.command == "run" else "warning"))
     try:
         return _dispatch(args, settings_from(args))
     except InvalidManifests as exc:

@@ -21,6 +21,9 @@ ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
 * ``stuck``: the tasks never become healthy and no circuit breaker fires (AWS's default deployment settings): the
   deployment stays IN_PROGRESS with fewer tasks running than desired, for ever.
 """
+ROLLOUT_IMAGES_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT_IMAGES"
+"""When set, only deployments whose task definition runs an image containing this text end as ``ROLLOUT_ENV``
+says; every other deployment completes (a revision where one service's image is broken and the rest are fine)."""
 ROLLOUT_SECONDS = 0.2
 """How long an emulated deployment takes to settle (AWS takes minutes; tests and the demo should not)."""
 
@@ -51,12 +54,28 @@ def _start_rollout(service: Any, *, previous_running: int) -> None:
     _event(service, f"(service {service.name}) has started {service.desired_count - running} tasks.")
 
 
-def _advance_rollout(service: Any) -> None:
+def _images_of(backend: EC2ContainerServiceBackend, arn: str) -> list[str]:
+    try:
+        definition = backend.describe_task_definition(arn)
+    except Exception:  # noqa: BLE001 (a deregistered or unknown revision runs no image we can match)
+        return []
+    return [str(c.get("image", "")) for c in getattr(definition, "container_definitions", None) or []]
+
+
+def _mode_for(backend: EC2ContainerServiceBackend, primary: dict[str, Any]) -> str:
+    mode = os.environ.get(ROLLOUT_ENV, "complete")
+    pattern = os.environ.get(ROLLOUT_IMAGES_ENV)
+    if pattern and not any(pattern in image for image in _images_of(backend, str(primary.get("taskDefinition")))):
+        return "complete"
+    return mode
+
+
+def _advance_rollout(backend: EC2ContainerServiceBackend, service: Any) -> None:
     primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
     started = getattr(service, "rollout_started", None)
     if primary is None or started is None or primary.get("rolloutState") != "IN_PROGRESS":
         return
-    mode = os.environ.get(ROLLOUT_ENV, "complete")
+    mode = _mode_for(backend, primary)
     if mode == "stuck" or time.monotonic() - started < ROLLOUT_SECONDS:
         return
     if mode == "fail":
@@ -91,5 +110,5 @@ def _describe_services(
 ) -> Any:
     services, failures = original(self, *args, **kwargs)
     for service in services:
-        _advance_rollout(service)
+        _advance_rollout(self, service)
     return services, failures
