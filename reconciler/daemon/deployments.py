@@ -40,7 +40,7 @@ class Following:
     """``family:revision`` the service ran before the pass changed it (None: the pass created it)."""
     started: float
     task_definition: str | None = None
-    """``family:revision`` being rolled out (read from the service once the pass is done)."""
+    """``family:revision`` being rolled out (read from the service right after the pass changed it)."""
     progress: rollout.Progress | None = None
 
 
@@ -119,6 +119,11 @@ class Deployments:
                 earlier.services.pop(address, None)
         self.in_flight = [r for r in self.in_flight if r.services]
         following = {a: Following(a, previous.get(a), now) for a in services}
+        for address, item in following.items():
+            try:
+                item.task_definition = rollout.task_definition_of(rollout.describe(self.aws, address))
+            except ReconcilerError as exc:  # the first check reads it instead
+                log.warning("could not read a changed service", service=str(address), error=str(exc))
         for address in services:
             self.states[address] = {"state": "waiting", "detail": "deployment started", "revision": revision}
         self.in_flight.append(RevisionRollout(fingerprint, revision, following, now))
@@ -142,8 +147,19 @@ class Deployments:
             if following.progress is not None and following.progress.finished:
                 continue
             body = rollout.describe(self.aws, following.address)
-            following.task_definition = rollout.task_definition_of(body) or following.task_definition
             progress = rollout.assess(following.address, body)
+            now_on = rollout.task_definition_of(body)
+            if following.task_definition is None:
+                following.task_definition = now_on
+            elif now_on != following.task_definition and body is not None:
+                # ECS's circuit breaker rolled the service back (or someone moved it): this rollout did not happen.
+                progress = rollout.Progress(
+                    following.address,
+                    "failed",
+                    f"the service runs {now_on} instead (rolled back by the deployment circuit breaker, or changed "
+                    f"by someone else); {progress.detail}",
+                    progress.events,
+                )
             if not progress.finished and self.clock() - following.started > self.timeout:
                 progress = rollout.Progress(
                     following.address, "timed out", f"{progress.detail} after {self.timeout:g}s", progress.events

@@ -17,7 +17,9 @@ ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
   PRIMARY deployment reaches rolloutState COMPLETED with runningCount == desiredCount ``ROLLOUT_SECONDS`` after
   CreateService/UpdateService, and the service logs "has reached a steady state".
 * ``fail``: the tasks stop before becoming healthy (a bad image, a crashing container); the deployment circuit
-  breaker marks the PRIMARY deployment FAILED and the service logs why.
+  breaker marks the PRIMARY deployment FAILED and the service logs why. When the service's circuit breaker has
+  ``rollback`` on, ECS then rolls the service back to the task definition of its last completed deployment (a new
+  deployment, which completes).
 * ``stuck``: the tasks never become healthy and no circuit breaker fires (AWS's default deployment settings): the
   deployment stays IN_PROGRESS with fewer tasks running than desired, for ever.
 """
@@ -93,6 +95,7 @@ def _advance_rollout(backend: EC2ContainerServiceBackend, service: Any) -> None:
             service,
             f"(service {service.name}) (deployment {primary['id']}) deployment failed: tasks failed to start.",
         )
+        _circuit_breaker_rollback(backend, service)
         return
     primary.update(
         rolloutState="COMPLETED",
@@ -102,7 +105,27 @@ def _advance_rollout(backend: EC2ContainerServiceBackend, service: Any) -> None:
         updatedAt=utcnow(),
     )
     service.running_count, service.pending_count = service.desired_count, 0
+    service.completed_task_definition = primary.get("taskDefinition")
     _event(service, f"(service {service.name}) has reached a steady state.")
+
+
+def _circuit_breaker_rollback(backend: EC2ContainerServiceBackend, service: Any) -> None:
+    # ECS developer guide, "deployment circuit breaker": with rollback on, a failed deployment is rolled back to the
+    # last deployment that completed, as a new deployment.
+    configuration = getattr(service, "deployment_configuration", None) or {}
+    breaker = configuration.get("deploymentCircuitBreaker") or {}
+    previous = getattr(service, "completed_task_definition", None)
+    if not breaker.get("rollback") or not previous or previous == service.task_definition:
+        return
+    from reconciler.emulator.patches import _sync_deployment  # patches imports this module
+
+    service.task_definition = previous
+    _sync_deployment(backend, service)
+    for deployment in service.deployments:
+        if deployment.get("status") == "PRIMARY":
+            deployment["id"] = f"ecs-svc/{time.time_ns()}"
+    _start_rollout(service, previous_running=0)
+    _event(service, f"(service {service.name}) rolling back to {previous.rsplit('/', 1)[-1]}.")
 
 
 def _describe_services(
