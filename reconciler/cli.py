@@ -176,6 +176,21 @@ def _parser() -> argparse.ArgumentParser:
         help="fail the apply when rollouts take longer (default: %(default)g)",
     )
 
+    state = commands.add_parser(
+        "status",
+        help="where each declared resource stands live (reads only): drift, rollout, task definition, git revision; "
+        "exit 0 settled, 2 not, 1 error",
+    )
+    _manifest_options(state)
+    _aws_options(state)
+
+    back = commands.add_parser(
+        "rollback", help="return each service declared in PATH to the task definition it ran before; exit 0 done"
+    )
+    _manifest_options(back)
+    _aws_options(back)
+    back.add_argument("--dry-run", action="store_true", help="only print what would be rolled back")
+
     exporter = commands.add_parser(
         "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"
     )
@@ -269,6 +284,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from reconciler.commands.apply import apply
 
         return apply(args.path, settings, embedded=embedded)
+    if args.command == "status":
+        from reconciler.commands.status import status
+
+        return status(args.path, settings, embedded=embedded)
+    if args.command == "rollback":
+        from reconciler.commands.rollback import rollback
+
+        return rollback(args.path, settings, embedded=embedded, dry_run=args.dry_run)
     if args.command == "export":
         from reconciler.commands.export import export
 

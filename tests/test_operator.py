@@ -258,3 +258,44 @@ def test_run_names_each_applied_revision_by_default(aws, ecs, gitsync):
         assert proc.stop() == 0
     finally:
         proc.kill()
+
+
+def test_status_and_rollback_from_the_command_line(aws, ecs, daemon, gitsync, cli):
+    first = gitsync.publish(
+        {"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0"), "web.yaml": service("web", "1.0")}
+    )
+    proc = daemon(gitsync.link, "--resync-interval", "0.5")
+    eventually(lambda: len(proc.find("alert", kind="rollout_completed")) == 2, what="both services rolled out")
+    second = gitsync.publish(
+        {"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.1"), "web.yaml": service("web", "1.0")}
+    )
+    proc.wait_for_event("alert", kind="rollout_completed", revision=second)
+    assert proc.stop() == 0
+    ecs.update_service(cluster="prod", service="web", desiredCount=2)
+
+    shown = cli("status", gitsync.link)
+    assert shown.code == 2, "web drifted"
+    rows = {line.split()[1]: line.split() for line in shown.out.splitlines()[1:]}
+    assert rows["prod/api"][2:] == ["in", "sync", "no", "1/1", "completed", "api:2", second]
+    assert rows["prod/web"][2:4] == ["drifted", "yes"]
+    assert rows["prod/web"][-2:] == ["web:1", first]
+    assert shown.out.splitlines()[0].split() == [
+        "RESOURCE",
+        "STATE",
+        "DRIFT",
+        "RUNNING/DESIRED",
+        "DEPLOYMENT",
+        "TASK",
+        "DEFINITION",
+        "REVISION",
+    ]
+
+    dry = cli("rollback", gitsync.link, "--dry-run")
+    assert dry.code == 0
+    assert f"Service prod/api: would return from api:2 to api:1 (git revision {first})" in dry.out
+    assert "Service prod/web: runs web:1; no earlier revision to return to" in dry.out
+    assert running(ecs, "api") == "api:2"
+    done = cli("rollback", gitsync.link)
+    assert done.code == 0, done.err
+    assert running(ecs, "api") == "api:1"
+    assert tags_of(ecs, live(ecs, "api")["serviceArn"])[REVISION_TAG_KEY] == first
