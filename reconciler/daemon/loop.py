@@ -127,8 +127,8 @@ class Daemon:
             self._pass_with_backoff()
             next_resync = self.clock() + options.resync_interval
             while not self.stopping.is_set():
-                timeout = min(options.watch.heartbeat, next_resync - self.clock(), self._rollout_check_in())
-                if timeout <= 0 or self.wake.wait(timeout) or self._target_moved():
+                timeout = min(options.watch.heartbeat, next_resync - self.clock())
+                if timeout <= 0 or self.wake.wait(min(timeout, self._rollout_check_in())) or self._target_moved():
                     break
                 self._check_rollouts()
 
@@ -290,7 +290,7 @@ class Daemon:
                 "reason": held.reason,
                 "rolled_back": list(held.rolled_back),
             },
-            rollouts=self.deployments.states,
+            rollouts=dict(self.deployments.states),  # a copy: the loop thread may add to it meanwhile
         )
 
     def _begin_pass(self, snapshot: Snapshot) -> None:
