@@ -21,7 +21,13 @@ import pytest
 from conftest import DaemonProcess, eventually
 from test_daemon import Webhook, get, tags_of
 
+from reconciler.aws import Aws
+from reconciler.core.model import Address
+from reconciler.core.settings import AwsSettings
 from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.daemon.alerts import Alert, Alerter
+from reconciler.daemon.deployments import Deployments
+from reconciler.daemon.metrics import Metrics
 from reconciler.emulator import ROLLOUT_ENV
 from reconciler.emulator.rollouts import ROLLOUT_IMAGES_ENV
 
@@ -300,3 +306,35 @@ def test_status_and_rollback_from_the_command_line(aws, ecs, daemon, gitsync, cl
     assert done.code == 0, done.err
     assert running(ecs, "api") == "api:1"
     assert tags_of(ecs, live(ecs, "api")["serviceArn"])[REVISION_TAG_KEY] == first
+
+
+class Recorded:
+    name = "recorded"
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def send(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+
+def test_a_rollout_stuck_past_the_timeout_fails_once(aws, cli, manifests, monkeypatch):
+    monkeypatch.setenv(ROLLOUT_ENV, "stuck")
+    assert cli("apply", manifests({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0")}), "--no-wait").code == 0
+    now = [1000.0]
+    sink, metrics = Recorded(), Metrics()
+    deployments = Deployments(Aws(AwsSettings()), Alerter([sink]), metrics, timeout=60, poll=5, clock=lambda: now[0])
+    address = Address("Service", "api", "prod")
+    deployments.follow("fingerprint", "abc123", [address], {address: None})
+    deployments.check()
+    now[0] += 30
+    deployments.check()
+    assert sink.alerts == [], "still within the timeout"
+    assert deployments.states[address]["state"] == "waiting"
+    now[0] += 31
+    deployments.check()
+    deployments.check(due_only=False)
+    [alert] = sink.alerts
+    assert alert.kind == "rollout_failed" and alert.level == "error"
+    assert alert.summary.startswith("rollout timed out: Service prod/api (api:1): IN_PROGRESS: 0/1 running")
+    assert deployments.is_held("fingerprint") and not deployments.in_flight
