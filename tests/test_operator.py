@@ -133,8 +133,11 @@ def test_a_failing_image_is_alerted_once_with_its_events_and_not_applied_again(
     assert proc.find("pass", result="held", revision=broken)
     assert running(ecs, "api") == "api:1"
     assert len(webhook.alerts("rollout_failed")) == 1, "alerted once"
-    held = status_of(port)["held"]
-    assert held["revision"] == broken and held["service"] == "Service prod/api"
+    report = status_of(port)
+    assert report["held"]["revision"] == broken and report["held"]["service"] == "Service prod/api"
+    assert report["resources"]["Service prod/api"]["state"] == "held"
+    assert report["resources"]["Service prod/api"]["rollout"]["state"] == "failed"
+    assert report["revision"]["applied"] == broken
     _, metrics = get(f"http://127.0.0.1:{port}/metrics")
     assert 'ecs_reconciler_rollouts_total{outcome="failed"} 1.0' in metrics
     assert "ecs_reconciler_revision_held 1.0" in metrics

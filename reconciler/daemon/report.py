@@ -75,6 +75,8 @@ class StatusBook:
             elif outcome is not None and outcome.status == "failed":
                 entry["state"] = "error"
                 entry["last_error"] = {"at": at, "revision": revision, "error": outcome.error}
+            elif address in pending and result == "held":
+                entry["state"] = "held"
             elif address in pending:
                 entry["state"] = "drifted" if drift else "pending"
                 entry["drift"] = drift
@@ -86,7 +88,7 @@ class StatusBook:
             resources[key] = entry
         self.resources = resources
         self.last_pass = {"at": at, "revision": revision, "result": result}
-        if result in ("applied", "healed", "in_sync", "drift", "pending"):
+        if result in ("applied", "healed", "in_sync"):
             self.applied = revision
         self.applying = None
 
