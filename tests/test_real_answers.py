@@ -29,7 +29,6 @@ SPURIOUS: dict[str, str] = {
     "cluster-cli-update-service-connect-defaults": NAMESPACE_ARN,
     "cluster-devguide-service-connect-create": NAMESPACE_ARN,
     "cluster-devguide-service-connect-describe": NAMESPACE_ARN,
-    "taskdef-fargate-console-healthcheck": "containerDefinitions.*.healthCheck: interval 30, timeout 5, retries 3 set",
 }
 """Fixtures whose natural manifest still shows a diff against the real answer: name -> the spurious field(s)."""
 

@@ -12,6 +12,7 @@ from reconciler.core.kind import BaseKind
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.kinds.defaults import fill
 
 OPERATION = "CreateCluster"
 CAPACITY_FIELDS = ("capacityProviders", "defaultCapacityProviderStrategy")
@@ -27,7 +28,7 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
         out["capacityProviders"] = sorted(doc["capacityProviders"] or [])
     if "defaultCapacityProviderStrategy" in doc:
         strategy = keyed(doc["defaultCapacityProviderStrategy"], "capacityProvider")
-        out["defaultCapacityProviderStrategy"] = {k: {"base": 0, "weight": 0, **v} for k, v in strategy.items()}
+        out["defaultCapacityProviderStrategy"] = {k: fill("capacityProviderStrategy", v) for k, v in strategy.items()}
     for name in ("configuration", "serviceConnectDefaults"):
         if name in doc:
             out[name] = drop_empty(doc[name])

@@ -16,6 +16,7 @@ from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
+from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION, containers, is_fargate
 
@@ -25,23 +26,6 @@ UPDATABLE = input_members("ecs", "UpdateService") & input_members("ecs", OPERATI
 """Fields UpdateService can change in place (per botocore's model)."""
 REPLACE_FIELDS = frozenset({"launchType", "role", "schedulingStrategy"})
 """CreateService fields UpdateService cannot change: a change means delete and re-create."""
-DEFAULTS: dict[str, Any] = {
-    "deploymentConfiguration": {
-        "maximumPercent": 200,
-        "minimumHealthyPercent": 100,
-        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
-    },
-    "loadBalancers": [],
-    "serviceRegistries": [],
-    "placementConstraints": [],
-    "placementStrategy": [],
-    "propagateTags": "NONE",
-    "enableECSManagedTags": False,
-    "enableExecuteCommand": False,
-    "schedulingStrategy": "REPLICA",
-    "deploymentController": {"type": "ECS"},
-}
-"""What AWS assumes when CreateService leaves a field out; these are compared even when a manifest omits them."""
 CALLS_AWS_NAME = re.compile(r"^AWS_|(^|_)(S3|SQS|SNS|DYNAMO(DB)?|KINESIS|BUCKET|QUEUE|TABLE|TOPIC|STREAM)(_|$)", re.I)
 """Environment names that say a container talks to AWS APIs (an SDK reads them)."""
 CALLS_AWS_VALUE = re.compile(r"arn:aws[a-z-]*:|\.amazonaws\.com")
@@ -57,8 +41,27 @@ def _primary(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return next((d for d in doc.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
 
 
+def facts(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What the service defaults depend on (``reconciler.kinds.defaults``)."""
+    return {
+        "schedulingStrategy": doc.get("schedulingStrategy") or "REPLICA",
+        "deploymentController": (doc.get("deploymentController") or {}).get("type", "ECS"),
+        "fargate": _is_fargate(doc),
+    }
+
+
+def assumed(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level fields AWS assumes when CreateService leaves them out, as UpdateService takes them back."""
+    known = facts(spec)
+    deployment = fill("service.deploymentConfiguration", {}, known)
+    deployment["deploymentCircuitBreaker"] = fill("service.deploymentCircuitBreaker", {})
+    return {**fill("service", {}, known), "deploymentConfiguration": deployment}
+
+
 def normalize(doc: Mapping[str, Any], *, task_definition: str | None) -> dict[str, Any]:
-    """Comparable form of a CreateService input or a DescribeServices entry (``task_definition``: family:revision)."""
+    """Comparable form of a CreateService input or a DescribeServices entry (``task_definition``: family:revision),
+    with the defaults AWS fills in (``reconciler.kinds.defaults``) on both sides."""
+    known = facts(doc)
     out = {k: v for k, v in doc.items() if k in input_members("ecs", OPERATION) and k not in NOT_COMPARED}
     if "roleArn" in doc:
         out["role"] = doc["roleArn"]
@@ -66,27 +69,21 @@ def normalize(doc: Mapping[str, Any], *, task_definition: str | None) -> dict[st
         if field not in doc and field in _primary(doc):
             out[field] = _primary(doc)[field]
     out.pop("serviceName", None)
-    for field, default in DEFAULTS.items():
-        out.setdefault(field, default)
-    deployment = {**DEFAULTS["deploymentConfiguration"], **(out["deploymentConfiguration"] or {})}
-    deployment["deploymentCircuitBreaker"] = {
-        "enable": False,
-        "rollback": False,
-        **(deployment.get("deploymentCircuitBreaker") or {}),
-    }
+    out = fill("service", out, known)
+    deployment = fill("service.deploymentConfiguration", out.get("deploymentConfiguration"), known)
+    breaker = deployment["deploymentCircuitBreaker"]
+    deployment["deploymentCircuitBreaker"] = fill("service.deploymentCircuitBreaker", breaker)
     out["deploymentConfiguration"] = deployment
     if task_definition is not None:
         out["taskDefinition"] = task_definition
     if "role" in out:
         out["role"] = short_name(str(out["role"]))
-    if _is_fargate(doc):
-        out.setdefault("platformVersion", "LATEST")
     if "capacityProviderStrategy" in out:
         strategy = keyed(out["capacityProviderStrategy"], "capacityProvider")
-        out["capacityProviderStrategy"] = {k: {"base": 0, "weight": 0, **v} for k, v in strategy.items()}
+        out["capacityProviderStrategy"] = {k: fill("capacityProviderStrategy", v) for k, v in strategy.items()}
     vpc = (out.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     if vpc is not None:
-        vpc = {"assignPublicIp": "DISABLED", **vpc}
+        vpc = fill("service.awsvpcConfiguration", vpc)
         vpc["subnets"] = sorted(vpc.get("subnets") or [])
         vpc["securityGroups"] = sorted(vpc.get("securityGroups") or [])
         out["networkConfiguration"] = {"awsvpcConfiguration": vpc}
@@ -281,21 +278,19 @@ class ServiceKind(BaseKind):
         role = str(body.get("roleArn") or "")
         if role and "/aws-service-role/" not in role:  # the service-linked role is AWS's choice, not an input
             spec["role"] = role
-        deployment = dict(spec.get("deploymentConfiguration") or {})
+        known = facts(body)
+        deployment = strip("service.deploymentConfiguration", spec.get("deploymentConfiguration") or {}, known)
         alarms = deployment.get("alarms") or {}
         if not alarms.get("alarmNames") and not alarms.get("enable"):
             deployment.pop("alarms", None)
+        breaker = strip("service.deploymentCircuitBreaker", deployment.get("deploymentCircuitBreaker") or {})
+        deployment["deploymentCircuitBreaker"] = breaker
         spec["deploymentConfiguration"] = deployment
-        for field, default in DEFAULTS.items():
-            if spec.get(field) == default:
-                del spec[field]
-        if spec.get("platformVersion") == "LATEST":
-            del spec["platformVersion"]
+        spec = strip("service", spec, known)
         if spec.get("availabilityZoneRebalancing") == "ENABLED":  # AWS's default for a new REPLICA service
             del spec["availabilityZoneRebalancing"]
         vpc = dict((spec.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {})
-        if vpc.get("assignPublicIp") == "DISABLED":
-            del vpc["assignPublicIp"]
+        vpc = strip("service.awsvpcConfiguration", vpc)
         if vpc:
             spec["networkConfiguration"] = {"awsvpcConfiguration": vpc}
         runs = revision_of(str(body.get("taskDefinition", "")))

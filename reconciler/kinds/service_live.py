@@ -16,7 +16,7 @@ from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, Found
-from reconciler.kinds.service import DEFAULTS, KIND, UPDATABLE
+from reconciler.kinds.service import KIND, UPDATABLE, assumed
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION
@@ -149,7 +149,8 @@ class ServiceLive:
             addr = resource.address
             fields = {c.path.split(".", 1)[0] for c in action.changes} & UPDATABLE
             spec = resource.spec
-            args = {f: spec[f] if f in spec else DEFAULTS[f] for f in fields if f in spec or f in DEFAULTS}
+            defaults = assumed(spec)
+            args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
             if "taskDefinition" in args:
                 args["taskDefinition"] = _task_definition(spec, ctx)
             if args:
