@@ -14,6 +14,7 @@ from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Re
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.kinds.cloud_map import as_written, without_resolution
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
@@ -102,7 +103,11 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
     """Changes on the fields the manifest sets, plus the AWS defaults above; the spec's ``taskDefinition`` is the
     family:revision the service should run."""
     desired = normalize(resource.spec, task_definition=_revision(resource.spec.get("taskDefinition")))
-    current = normalize(live.body, task_definition=_revision(live.body.get("taskDefinition")))
+    body = dict(live.body)
+    connect = body.get("serviceConnectConfiguration") or _primary(body).get("serviceConnectConfiguration")
+    if connect:
+        body["serviceConnectConfiguration"] = as_written(connect, resource.spec.get("serviceConnectConfiguration"))
+    current = normalize(body, task_definition=_revision(live.body.get("taskDefinition")))
     return compare(project(current, desired), desired)
 
 
@@ -275,6 +280,8 @@ class ServiceKind(BaseKind):
         for field in ("serviceConnectConfiguration", "volumeConfigurations"):
             if field in _primary(body):
                 spec[field] = _primary(body)[field]
+        if spec.get("serviceConnectConfiguration"):
+            spec["serviceConnectConfiguration"] = without_resolution(spec["serviceConnectConfiguration"])
         role = str(body.get("roleArn") or "")
         if role and "/aws-service-role/" not in role:  # the service-linked role is AWS's choice, not an input
             spec["role"] = role
