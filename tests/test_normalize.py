@@ -377,3 +377,20 @@ def test_every_default_names_its_aws_source():
     assert all(d.source.startswith(("API ", "DG ")) for d in TABLE)
     keys = [(d.at, d.field, tuple(sorted(d.when.items()))) for d in TABLE]
     assert len(keys) == len(set(keys)), "a default is written twice"
+
+
+def test_vpc_lattice_configuration_is_read_from_the_primary_deployment():
+    lattice = [
+        {
+            "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRoleVpcLattice",
+            "targetGroupArn": "arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/tg-0123456789abcdef0",
+            "portName": "web-80-tcp",
+        }
+    ]
+    body = {
+        "serviceName": "web",
+        "taskDefinition": "arn:aws:ecs:us-west-2:123456789012:task-definition/web:1",
+        "deployments": [{"status": "PRIMARY", "vpcLatticeConfigurations": lattice}],
+    }
+    desired = Resource(Address("Service", "web", "c"), {"cluster": "c", "vpcLatticeConfigurations": lattice}, "t", 1)
+    assert diff(desired, live_service(body), task_definition="web:1") == []

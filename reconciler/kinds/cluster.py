@@ -33,6 +33,12 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("configuration", "serviceConnectDefaults"):
         if name in doc:
             out[name] = drop_empty(doc[name])
+    execute = (out.get("configuration") or {}).get("executeCommandConfiguration")
+    if execute:
+        out["configuration"] = {
+            **out["configuration"],
+            "executeCommandConfiguration": fill("cluster.executeCommandConfiguration", execute),
+        }
     if "tags" in doc:
         out["tags"] = user_tags(doc["tags"])
     return out

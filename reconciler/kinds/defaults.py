@@ -117,6 +117,13 @@ TABLE: tuple[Default, ...] = (
         "API AwsVpcConfiguration.assignPublicIp ('when you use create-service or update-service, the default is "
         "DISABLED')",
     ),
+    # --- Cluster (CreateCluster) -------------------------------------------------------------------------------------
+    Default(
+        "cluster.executeCommandConfiguration",
+        "logging",
+        "DEFAULT",
+        "API ExecuteCommandConfiguration.logging ('if no logging parameter is specified, it defaults to this value')",
+    ),
     # --- capacity provider strategies (services and a cluster's default strategy) ------------------------------------
     Default("capacityProviderStrategy", "base", 0, "API CapacityProviderStrategyItem.base"),
     Default("capacityProviderStrategy", "weight", 0, "API CapacityProviderStrategyItem.weight"),
@@ -128,6 +135,7 @@ TABLE: tuple[Default, ...] = (
         False,
         "API TaskDefinition.enableFaultInjection ('the default value is false'; answered since early 2025)",
     ),
+    Default("task.proxyConfiguration", "type", "APPMESH", "API ProxyConfiguration.type ('the only supported value')"),
     Default("container", "cpu", 0, "API ContainerDefinition.cpu (answered as 0 when omitted)"),
     Default("container", "essential", True, "API ContainerDefinition.essential ('assumed to be essential')"),
     Default(

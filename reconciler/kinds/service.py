@@ -25,6 +25,9 @@ OPERATION = "CreateService"
 NOT_COMPARED = frozenset({"cluster", "clientToken", "forceNewDeployment"})
 UPDATABLE = input_members("ecs", "UpdateService") & input_members("ecs", OPERATION)
 """Fields UpdateService can change in place (per botocore's model)."""
+DEPLOYMENT_ONLY = ("serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations")
+"""CreateService fields DescribeServices answers only inside the PRIMARY deployment (botocore: ``Deployment``, not
+``Service``)."""
 REPLACE_FIELDS = frozenset({"launchType", "role", "schedulingStrategy"})
 """CreateService fields UpdateService cannot change: a change means delete and re-create."""
 CALLS_AWS_NAME = re.compile(r"^AWS_|(^|_)(S3|SQS|SNS|DYNAMO(DB)?|KINESIS|BUCKET|QUEUE|TABLE|TOPIC|STREAM)(_|$)", re.I)
@@ -66,7 +69,7 @@ def normalize(doc: Mapping[str, Any], *, task_definition: str | None) -> dict[st
     out = {k: v for k, v in doc.items() if k in input_members("ecs", OPERATION) and k not in NOT_COMPARED}
     if "roleArn" in doc:
         out["role"] = doc["roleArn"]
-    for field in ("serviceConnectConfiguration", "volumeConfigurations"):
+    for field in DEPLOYMENT_ONLY:
         if field not in doc and field in _primary(doc):
             out[field] = _primary(doc)[field]
     out.pop("serviceName", None)
@@ -277,7 +280,7 @@ class ServiceKind(BaseKind):
         """The family alone when the service runs its latest ACTIVE revision, else family:revision."""
         body = live.body
         spec = {k: v for k, v in body.items() if k in input_members("ecs", OPERATION) - {"serviceName", "tags"}}
-        for field in ("serviceConnectConfiguration", "volumeConfigurations"):
+        for field in DEPLOYMENT_ONLY:
             if field in _primary(body):
                 spec[field] = _primary(body)[field]
         if spec.get("serviceConnectConfiguration"):

@@ -113,7 +113,7 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
         if field in out:
             out[field] = sorted(out[field] or [], key=repr)
     if "proxyConfiguration" in out and out["proxyConfiguration"]:
-        proxy = dict(out["proxyConfiguration"])
+        proxy = fill("task.proxyConfiguration", out["proxyConfiguration"])
         proxy["properties"] = key_values(proxy.get("properties"), "name", "value")
         out["proxyConfiguration"] = proxy
     out = drop_empty(out)
