@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.aws import Aws
 from reconciler.core.errors import ManifestError, PlanError
@@ -24,6 +24,8 @@ class Found(dict[Address, Live]):
     def __init__(self) -> None:
         super().__init__()
         self.looked_up: set[Address] = set()
+        self.lookups: dict[str, Any] = {}
+        """Answers kinds share within the pass, asked once (Cloud Map namespaces)."""
 
 
 @dataclass

@@ -14,9 +14,10 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of, name_of
 from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags
+from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, Found
-from reconciler.kinds.service import DEFAULTS, KIND, UPDATABLE
+from reconciler.kinds.service import KIND, UPDATABLE, assumed
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION
@@ -117,13 +118,21 @@ class ServiceLive:
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        """Services by cluster; a cluster read as absent holds none (one not read is asked: ClusterNotFound)."""
+        """Services by cluster; a cluster read as absent holds none (one not read is asked: ClusterNotFound). A
+        Service Connect namespace is resolved to both its name and ARN."""
         names_by_cluster: dict[str, list[str]] = {}
         for a in addresses:
             cluster = Address(CLUSTER.name, str(a.cluster))
             if cluster in found or cluster not in found.looked_up:
                 names_by_cluster.setdefault(str(a.cluster), []).append(a.name)
-        return describe(aws, names_by_cluster)
+        services = describe(aws, names_by_cluster)
+        sections = [
+            section.get("serviceConnectConfiguration")
+            for live in services.values()
+            for section in [live.body, *(live.body.get("deployments") or [])]
+        ]
+        resolve_namespaces(aws, found, sections)
+        return services
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         clusters = [a.name for a in found if a.kind == CLUSTER.name]
@@ -149,7 +158,8 @@ class ServiceLive:
             addr = resource.address
             fields = {c.path.split(".", 1)[0] for c in action.changes} & UPDATABLE
             spec = resource.spec
-            args = {f: spec[f] if f in spec else DEFAULTS[f] for f in fields if f in spec or f in DEFAULTS}
+            defaults = assumed(spec)
+            args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
             if "taskDefinition" in args:
                 args["taskDefinition"] = _task_definition(spec, ctx)
             if args:
