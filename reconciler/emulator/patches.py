@@ -83,7 +83,15 @@ def patch_moto() -> None:
         _patch(LogsResponse, "describe_log_groups", _describe_log_groups)
         _patch(ApplicationAutoscalingBackend, "describe_scaling_policies", _describe_scaling_policies)
         ApplicationAutoScalingResponse.describe_scheduled_actions = _describe_scheduled_actions  # type: ignore[method-assign]
+        _patch(EC2ContainerServiceBackend, "describe_capacity_providers", _describe_capacity_providers)
         _patched = True
+
+
+def _describe_capacity_providers(
+    original: Callable[..., Any], self: EC2ContainerServiceBackend, names: list[str] | None
+) -> Any:
+    # ECS API reference, DescribeCapacityProviders: without capacityProviders, every provider is described.
+    return original(self, names if names is not None else list(self.capacity_providers))
 
 
 def _associate_kms_key(self: Any) -> str:
