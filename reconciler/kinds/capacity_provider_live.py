@@ -65,7 +65,9 @@ class CapacityProviderLive:
         users = services_using(aws, [a.name for a in managed])
         return {a: Live(a, {**v.body, USED_BY: users[a.name]}, managed=True) for a, v in managed.items()}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:

@@ -16,6 +16,7 @@ from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.load_balancers_live import check_load_balancers
 from reconciler.kinds.service import DEFAULTS, KIND, UPDATABLE
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
@@ -129,8 +130,10 @@ class ServiceLive:
         clusters = [a.name for a in found if a.kind == CLUSTER.name]
         return {a: v for a, v in describe(aws, list_names(aws, clusters)).items() if v.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
-        return []
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
+        return check_load_balancers(aws, resources, declared)
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         live, resource = action.live, action.resource
