@@ -6,6 +6,7 @@ from reconciler.kinds import (
     cluster_live,
     log_group_live,
     scaling_live,
+    scheduled_task_live,
     service_live,
     task_definition_live,
 )
@@ -19,6 +20,7 @@ LIVE: dict[str, LiveKind] = {
         cluster_live.LIVE,
         task_definition_live.LIVE,
         service_live.LIVE,
+        scheduled_task_live.LIVE,
         scaling_live.LIVE,
     )
 }
