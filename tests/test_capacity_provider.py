@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from conftest import REGION
+from conftest import REGION, ROOT
 
 from reconciler.core.settings import MANAGED_TAG_KEY
 from reconciler.emulator import DEMO_SUBNETS
@@ -219,3 +219,9 @@ def test_another_auto_scaling_group_means_a_new_provider_but_scaling_changes_in_
     )
     assert changed == (["autoScalingGroupProvider.managedScaling.targetCapacity"], "update")
     assert plan({"autoScalingGroupArn": "other-asg"}) == (["autoScalingGroupProvider.autoScalingGroupArn"], "replace")
+
+
+def test_the_documented_examples_are_valid_and_silent(cli):
+    result = cli("validate", ROOT / "deploy" / "examples", "--strict")
+    assert result.code == 0, result.out + result.err
+    assert "Security findings" not in result.out
