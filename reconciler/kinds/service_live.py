@@ -17,6 +17,7 @@ from reconciler.core.tags import is_managed, managed_tags
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.load_balancers_live import check_load_balancers
+from reconciler.kinds.pre_rollout_live import run_pre_rollout
 from reconciler.kinds.service import DEFAULTS, KIND, UPDATABLE
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
@@ -155,6 +156,7 @@ class ServiceLive:
             args = {f: spec[f] if f in spec else DEFAULTS[f] for f in fields if f in spec or f in DEFAULTS}
             if "taskDefinition" in args:
                 args["taskDefinition"] = _task_definition(spec, ctx)
+                run_pre_rollout(aws, resource, args["taskDefinition"], ctx)  # raises unless its task exits 0
             if args:
                 where = f"{addr.cluster}/{addr.name}"
                 aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, **args)
