@@ -129,3 +129,12 @@ def test_unhealthy_targets_are_reported_with_their_reasons(aws, elbv2, target_gr
     assert str(reported[0]) == (
         f"{stopped}:32769 in api-ec2 is unused (Target.InvalidState: Target is in the stopped state)"
     )
+
+
+def test_a_udp_target_group_for_a_tcp_port_mapping_fails_plan(aws, cli, manifests, target_group):
+    arn = target_group("api-udp", protocol="UDP")
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(arn)})
+    result = cli("plan", root)
+    assert result.code == 1
+    assert "spec.loadBalancers[0].containerPort" in result.err
+    assert "target group api-udp speaks UDP but container 'app' maps port 8080 as tcp" in result.err
