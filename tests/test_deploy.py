@@ -94,8 +94,8 @@ def test_policy_check_reports_calls_not_allowed_and_actions_never_called():
     from conftest import check_policy
 
     assert check_policy({"ecs:DescribeClusters"}, complete=False) == []
-    assert check_policy({"ecs:DescribeClusters", "ecs:RunTask"}, complete=False) == [
-        "called but not allowed: ecs:RunTask"
+    assert check_policy({"ecs:DescribeClusters", "ecs:DeleteAccountSetting"}, complete=False) == [
+        "called but not allowed: ecs:DeleteAccountSetting"
     ]
     unused = check_policy({"ecs:DescribeClusters"}, complete=True)
     assert "allowed but never called: ecs:CreateService" in unused

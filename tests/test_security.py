@@ -131,7 +131,9 @@ def test_findings_appear_in_every_plan_format(aws, cli, bad):
 
 def test_bundled_example_is_silent(aws, cli, example):
     documents = [d for f in sorted(example.glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
-    assert {d["kind"] for d in documents} == set(KINDS.names)  # the example holds every kind, so every rule saw one
+    # The example holds every kind with security rules, so every rule saw one; deploy/examples/ shows the rest (a
+    # CapacityProvider needs an EC2 Auto Scaling group the Fargate-only example account does not have).
+    assert {d["kind"] for d in documents} == set(KINDS.names) - {"CapacityProvider", "ScheduledTask"}
     result = cli("validate", example, "--strict")
     assert result.code == 0, result.out + result.err
     assert f"{len(documents)} resources valid" in result.out

@@ -198,8 +198,12 @@ def _prune_actions(
         notes.append(Note(f"{addr} is not in the manifests but a declared resource uses it; kept", addr))
     doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted | keep]
     users = Counter(u for live in doomed for u in kinds.of(live.address).live_references(live, region=None))
+    deleting = {live.address for live in doomed}
     for live in doomed:
         addr = live.address
+        if refused := kinds.of(addr).delete_refused(live, deleting):
+            notes.append(Note(f"{addr} is not in the manifests but {refused}; kept", addr))
+            continue
         # A resource that counts what lives in it (a cluster's active services) is kept while more use it than
         # this prune deletes: the rest belong to someone else.
         active = int(live.body.get("activeServicesCount", 0) or 0)

@@ -8,10 +8,12 @@ from typing import Any
 from reconciler.core.aws_rules import cluster_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.core.errors import ManifestError
-from reconciler.core.kind import BaseKind
+from reconciler.core.kind import BaseKind, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.kinds.capacity_provider import KIND as CAPACITY_PROVIDER
+from reconciler.kinds.capacity_provider import is_declarable
 from reconciler.kinds.cloud_map import as_written, without_resolution
 from reconciler.kinds.defaults import fill
 
@@ -69,6 +71,25 @@ class ClusterKind(BaseKind):
                 errors.append(resource.error(path, f"{name!r} is not in spec.capacityProviders"))
         errors += resource.spec_errors(cluster_rules(spec))
         return errors
+
+    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
+        """Every capacity provider the cluster associates or its default strategy names, but AWS's FARGATE ones."""
+        named = [
+            (f"spec.capacityProviders[{i}]", p) for i, p in enumerate(resource.spec.get("capacityProviders") or [])
+        ]
+        for i, item in enumerate(resource.spec.get("defaultCapacityProviderStrategy") or []):
+            named.append((f"spec.defaultCapacityProviderStrategy[{i}].capacityProvider", item.get("capacityProvider")))
+        refs, seen = [], set()
+        for path, name in named:
+            if is_declarable(name) and name not in seen:
+                seen.add(name)
+                missing = f"capacity provider {name!r} is neither declared in the manifests nor live"
+                refs.append(Reference(Address(CAPACITY_PROVIDER.name, str(name)), path, missing=missing))
+        return refs
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        names = live.body.get("capacityProviders") or []
+        return [Address(CAPACITY_PROVIDER.name, str(n)) for n in names if is_declarable(n)]
 
     def diff(self, resource: Resource, live: Live, ctx: object) -> list[FieldChange]:
         desired = normalize(resource.spec)

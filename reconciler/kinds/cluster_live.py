@@ -49,7 +49,9 @@ class ClusterLive:
         arns = aws.pages("ecs", "ListClusters", "clusterArns")
         return {a: v for a, v in describe(aws, [name_of(arn) for arn in arns]).items() if v.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:

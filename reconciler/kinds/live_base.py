@@ -59,8 +59,12 @@ class LiveKind(Protocol):
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         """Every live resource of the kind that carries the managed-by tag (for prune)."""
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
-        """Plan-time rules only live state can answer (roles exist and trust ECS), before any write."""
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
+        """Plan-time rules only live state can answer (roles exist and trust ECS), before any write; ``declared``:
+        every resource the manifests declare (a service's load balancers are checked against its declared task
+        definition, else the live one)."""
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         """Run one create, update, replace or delete; returns what later actions may need (an ARN) or None."""

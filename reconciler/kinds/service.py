@@ -18,6 +18,8 @@ from reconciler.kinds.cloud_map import as_written, without_resolution
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
+from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
+from reconciler.kinds.pre_rollout import check_hook, parse_hook
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION, containers, is_fargate
 
@@ -240,6 +242,7 @@ class ServiceKind(BaseKind):
             )
         rules = service_rules(spec, td.spec if td is not None else None)
         errors += resource.spec_errors(rules)
+        errors += check_hook(resource)
         return errors
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
@@ -250,6 +253,11 @@ class ServiceKind(BaseKind):
             family = family_of(str(resource.spec["taskDefinition"]))
             missing = f"task definition family {family!r} is neither declared in the manifests nor live"
             refs.append(Reference(Address(TASK_DEFINITION.name, family), "spec.taskDefinition", missing=missing))
+        hook, _ = parse_hook(resource.annotations)
+        if hook is not None and hook.family != family_of(str(resource.spec.get("taskDefinition", ""))):
+            path = f"metadata.annotations.{HOOK_ANNOTATION}"
+            missing = f"pre-rollout task family {hook.family!r} is neither declared in the manifests nor live"
+            refs.append(Reference(Address(TASK_DEFINITION.name, hook.family), path, missing=missing))
         return refs
 
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:

@@ -17,6 +17,8 @@ from reconciler.core.tags import is_managed, managed_tags
 from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.load_balancers_live import check_load_balancers
+from reconciler.kinds.pre_rollout_live import run_pre_rollout
 from reconciler.kinds.service import KIND, UPDATABLE, assumed
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
@@ -138,8 +140,10 @@ class ServiceLive:
         clusters = [a.name for a in found if a.kind == CLUSTER.name]
         return {a: v for a, v in describe(aws, list_names(aws, clusters)).items() if v.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
-        return []
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
+        return check_load_balancers(aws, resources, declared)
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         live, resource = action.live, action.resource
@@ -162,6 +166,7 @@ class ServiceLive:
             args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
             if "taskDefinition" in args:
                 args["taskDefinition"] = _task_definition(spec, ctx)
+                run_pre_rollout(aws, resource, args["taskDefinition"], ctx)  # raises unless its task exits 0
             if args:
                 where = f"{addr.cluster}/{addr.name}"
                 aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, **args)
