@@ -186,6 +186,19 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="elect a leader through this DynamoDB table (partition key 'name', a string)",
     )
+    run.add_argument(
+        "--rollback-on-failure",
+        action="store_true",
+        help="when a service of a git revision fails its rollout, return every service that revision changed to the "
+        "last revision that rolled out completely (default: off; the failed revision is held either way)",
+    )
+    run.add_argument(
+        "--rollout-timeout",
+        type=float,
+        default=daemon.rollout_timeout,
+        metavar="SECONDS",
+        help="a rollout still unfinished this long after its pass counts as failed (default: %(default)g)",
+    )
     run.add_argument("--lease-name", default=lease.name, help="the lease's key in the table (default: %(default)s)")
     run.add_argument(
         "--lease-duration",
@@ -207,8 +220,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
     parser.add_argument(
         "--log-level",
-        default=os.environ.get("ECS_RECONCILER_LOG_LEVEL", "warning"),
-        help="debug, info, warning or error (default: warning)",
+        default=os.environ.get("ECS_RECONCILER_LOG_LEVEL"),
+        help="debug, info, warning or error (default: info for run, warning for the other commands)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -237,6 +250,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="fail the apply when rollouts take longer (default: %(default)g)",
     )
+
+    state = commands.add_parser(
+        "status",
+        help="where each declared resource stands live (reads only): drift, rollout, task definition, git revision; "
+        "exit 0 settled, 2 not, 1 error",
+    )
+    _manifest_options(state)
+    _aws_options(state)
+
+    back = commands.add_parser(
+        "rollback", help="return each service declared in PATH to the task definition it ran before; exit 0 done"
+    )
+    _manifest_options(back)
+    _aws_options(back)
+    back.add_argument("--dry-run", action="store_true", help="only print what would be rolled back")
 
     exporter = commands.add_parser(
         "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"
@@ -302,6 +330,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             max_vanished=args.max_vanished,
             alert_sns_topic=args.alert_sns_topic,
             alert_webhook=args.alert_webhook,
+            rollout_timeout=args.rollout_timeout,
+            rollback_on_failure=args.rollback_on_failure,
             lease=LeaseSettings(
                 table=args.lease_table,
                 name=args.lease_name,
@@ -337,6 +367,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from reconciler.commands.apply import apply
 
         return apply(args.path, settings, embedded=embedded)
+    if args.command == "status":
+        from reconciler.commands.status import status
+
+        return status(args.path, settings, embedded=embedded)
+    if args.command == "rollback":
+        from reconciler.commands.rollback import rollback
+
+        return rollback(args.path, settings, embedded=embedded, dry_run=args.dry_run)
     if args.command == "export":
         from reconciler.commands.export import export
 
@@ -359,7 +397,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    log.configure(level=args.log_level)
+    log.configure(level=args.log_level or ("info" if args.command == "run" else "warning"))
     try:
         return _dispatch(args, settings_from(args))
     except InvalidManifests as exc:

@@ -183,10 +183,11 @@ class Pipeline:
     def check_live(self, resources: list[Resource], state: State) -> None:
         """References resolve (declared or live) and each kind's live rules hold; raises InvalidManifests."""
         errors = check_references(resources, state.observed, self.kinds, region=self.aws.region)
+        declared = {r.address: r for r in resources}
         for name in self.kinds.names:
             of_kind = [r for r in resources if r.address.kind == name]
             if of_kind:
-                errors += self.live[name].check_live(self.aws, of_kind)
+                errors += self.live[name].check_live(self.aws, of_kind, declared)
         if errors:
             raise InvalidManifests(sorted(errors, key=lambda e: (e.file, e.line or 0)))
 

@@ -338,3 +338,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if problems:
         print("\ndeploy/iam-policy.json does not match the AWS calls ecs-reconciler made:\n  " + "\n  ".join(problems))
         session.exitstatus = 1
+
+
+# ------------------------------------------------------------------------- markers
+
+EMULATOR_FIXTURES = frozenset({"emulator", "aws"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that starts or uses the emulator is marked `emulator`, so `-m "not emulator"` runs the pure core's
+    tests alone (the quick local run)."""
+    for item in items:
+        if EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.emulator)

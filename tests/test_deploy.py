@@ -95,8 +95,8 @@ def test_policy_check_reports_calls_not_allowed_and_actions_never_called():
 
     none: frozenset[str] = frozenset()
     assert check_policy({("ecs:DescribeClusters", none)}, complete=False) == []
-    assert check_policy({("ecs:DescribeClusters", none), ("ecs:RunTask", none)}, complete=False) == [
-        "called but not allowed: ecs:RunTask"
+    assert check_policy({("ecs:DescribeClusters", none), ("ecs:DeleteAccountSetting", none)}, complete=False) == [
+        "called but not allowed: ecs:DeleteAccountSetting"
     ]
     unused = check_policy({("ecs:DescribeClusters", none)}, complete=True)
     assert "allowed but never called: ecs:CreateService" in unused

@@ -147,6 +147,13 @@ class DaemonSettings:
     """Backoff of failing passes."""
     lease: LeaseSettings = field(default_factory=LeaseSettings)
     """Leader election."""
+    rollout_timeout: float = 600.0
+    """Seconds a service's rollout may take after a pass changed it before it counts as stuck (failed)."""
+    rollout_poll: float = 5.0
+    """Longest pause between two checks of the rollouts in flight (the first checks come sooner)."""
+    rollback_on_failure: bool = False
+    """When a service of a git revision fails its rollout, return every service that revision changed to the task
+    definitions of the last revision that rolled out completely."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Wiring for the `run` command: the loop, the watcher, the lease renewer and the metrics server, each in its
-thread, and SIGTERM/SIGINT handling (finish the action in flight, release the lease, exit 0).
+thread, and signal handling: SIGTERM/SIGINT finish the action in flight, release the lease and exit 0; SIGHUP asks
+for a pass now (as ``POST /reconcile`` on the metrics port does).
 
 Shutdown keeps to ``shutdown_grace`` whatever AWS does: the AWS boundary stops retrying at once, the loop gets what
 is left of the grace minus a reserve for releasing the lease (one attempt, itself bounded), and a process whose pass
@@ -95,8 +96,17 @@ def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Op
     )
     server = None
     if options.metrics_port is not None:
-        server = MetricsServer(metrics, daemon.readiness, address=options.metrics_address, port=options.metrics_port)
-        log.info("serving metrics", port=server.port, paths=["/metrics", "/healthz", "/readyz"])
+        server = MetricsServer(
+            metrics,
+            daemon.readiness,
+            address=options.metrics_address,
+            port=options.metrics_port,
+            status=daemon.status,
+            reconcile=lambda: _ask_for_pass(daemon, "POST /reconcile"),
+        )
+        log.info(
+            "serving metrics", port=server.port, paths=["/metrics", "/healthz", "/readyz", "/status", "/reconcile"]
+        )
     operator = Operator(daemon, server)
     operator.threads.append(threading.Thread(target=daemon.run, name="loop", daemon=True))
     operator.threads.append(
@@ -123,6 +133,11 @@ def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Op
     return operator
 
 
+def _ask_for_pass(daemon: Daemon, source: str) -> None:
+    log.info("pass requested", source=source)
+    daemon.request_pass()
+
+
 def _keep_lease(daemon: Daemon, lease: Lease) -> None:
     """Take or renew the lease every renew period; a new leader asks for a pass at once."""
     leading = False
@@ -146,10 +161,15 @@ def run(path: str, stages: Pipeline) -> int:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         received.append(signum)  # no locks in a signal handler: the main thread polls this list
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
-        while not received:
-            time.sleep(0.1)
+        while True:
+            while received and received[0] == signal.SIGHUP:  # SIGHUP asks for a pass now
+                received.pop(0)
+                _ask_for_pass(operator.daemon, "SIGHUP")
+            if received:
+                break
+            time.sleep(0.05)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

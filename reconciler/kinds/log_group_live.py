@@ -51,7 +51,9 @@ class LogGroupLive:
         lives = aws.map(lambda body: _live(aws, body), groups)
         return {live.address: live for live in lives if live.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:

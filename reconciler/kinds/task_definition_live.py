@@ -104,7 +104,9 @@ class TaskDefinitionLive:
         families = aws.pages("ecs", "ListTaskDefinitionFamilies", "families", status="ACTIVE")
         return {a: v for a, v in describe(aws, families).items() if v.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         """Each role a task definition names exists and trusts ecs-tasks.amazonaws.com."""
         roles = read_roles(aws, sorted({name for r in resources for _, name in role_refs(r)}))
         errors = []
