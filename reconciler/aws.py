@@ -10,12 +10,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import botocore.exceptions
 import botocore.session
 from botocore.config import Config
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_when_event_set, wait_exponential_jitter
 
 from reconciler.core.errors import AwsError, RetryableAwsError
 from reconciler.core.schema import data_loader
@@ -94,6 +94,26 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
     return AwsError(operation, resource, type(exc).__name__, str(exc))
 
 
+READ_PREFIXES = ("Describe", "List", "Get")
+"""Operations starting with one of these only read; every other operation is a write, checked by the fence."""
+
+
+class Fence(Protocol):
+    """Whoever may write: asked before every attempt of every write (the daemon's lease)."""
+
+    def check(self, service: str, operation: str, resource: str) -> None:
+        """Raise an ``AwsError`` when this process may no longer write; the write is then never sent."""
+
+    @property
+    def token(self) -> int | None:
+        """The fencing token the writes are tagged with (the lease's epoch), or None."""
+
+
+def is_write(operation: str) -> bool:
+    """The operation changes something (everything but Describe*, List*, Get*)."""
+    return not operation.startswith(READ_PREFIXES)
+
+
 class Aws:
     """AWS clients with the tool's retry rules. Thread-safe: reads run concurrently through ``map``."""
 
@@ -128,6 +148,10 @@ class Aws:
         """Attempts made, by (service, operation): which bucket each drew from."""
         self.throttled: Counter[str] = Counter()
         """Throttling answers received, by operation."""
+        self.stopping = threading.Event()
+        """Set by ``shut_down``."""
+        self.fence: Fence | None = None
+        """Checked before every attempt of every write (not for reads, nor for ``call_unfenced``)."""
 
     @property
     def region(self) -> str:
@@ -144,15 +168,30 @@ class Aws:
                     raise translate(exc, "CreateClient", service) from exc
             return self._clients[service]
 
-    def _attempt(self, service: str, operation: str, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _attempt(
+        self,
+        service: str,
+        operation: str,
+        resource: str,
+        params: dict[str, Any],
+        *,
+        fenced: bool = True,
+        final: bool = False,
+    ) -> dict[str, Any]:
         """One attempt as the retry rules count it: throttling answers inside it are waited out through the call's
-        bucket (which backs off) for up to ``throttle_patience`` seconds, then raised as retryable."""
+        bucket (which backs off) for up to ``throttle_patience`` seconds, then raised as retryable. A write is
+        checked against the fence before it is sent, each time (a bucket's wait may outlast the lease)."""
+        if self.stopping.is_set() and not final:
+            raise AwsError(operation, resource, "ShuttingDown", "not sent: the process is shutting down")
         method = getattr(self.client(service), botocore.xform_name(operation))
         patience_ends = time.monotonic() + self.settings.pace.throttle_patience
         throttles = 0
         while True:
             if self.pacer is not None:
                 self.pacer.take(service, operation)
+            fence = self.fence
+            if fenced and fence is not None and is_write(operation):
+                fence.check(service, operation, resource)
             with self._lock:
                 self.calls[operation] += 1
                 self.by_service[(service, operation)] += 1
@@ -187,16 +226,39 @@ class Aws:
 
     def call(self, service: str, operation: str, resource: str = "", /, **params: Any) -> dict[str, Any]:
         """One API call (operation in the API's PascalCase), retried with backoff on retryable errors."""
+        return self._call(service, operation, resource, params, fenced=True)
+
+    def call_unfenced(
+        self, service: str, operation: str, resource: str = "", /, *, once: bool = False, **params: Any
+    ) -> dict[str, Any]:
+        """A call the fence never stops: the lease's own writes (taking, renewing and releasing it). ``once``: a
+        single attempt, even after ``shut_down`` (releasing the lease on the way out)."""
+        if once:
+            return self._attempt(service, operation, resource, params, fenced=False, final=True)
+        return self._call(service, operation, resource, params, fenced=False)
+
+    def shut_down(self) -> None:
+        """From now on no call is retried and a retry's wait ends at once; new calls fail without being sent
+        (but ``call_unfenced(once=True)``). What is in flight finishes or times out."""
+        self.stopping.set()
+
+    def _call(
+        self, service: str, operation: str, resource: str, params: dict[str, Any], *, fenced: bool
+    ) -> dict[str, Any]:
         rules = self.settings.retry
         retrying = Retrying(
             retry=retry_if_exception_type(RetryableAwsError),
             wait=wait_exponential_jitter(
                 multiplier=rules.initial_delay, jitter=rules.initial_delay, max=rules.max_delay
             ),
-            stop=stop_after_attempt(rules.attempts),
+            stop=stop_after_attempt(rules.attempts) | stop_when_event_set(self.stopping),
+            sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._attempt, service, operation, resource, params)
+        return retrying(self._attempt, service, operation, resource, params, fenced=fenced)
+
+    def _sleep(self, seconds: float) -> None:
+        self.stopping.wait(seconds)
 
     def pages(
         self, service: str, operation: str, key: str, resource: str = "", /, *, token: str = "nextToken", **params: Any

@@ -18,7 +18,9 @@ from reconciler.pipeline import Pipeline
 def pipeline(settings: Settings, *, embedded: bool) -> Iterator[Pipeline]:
     """The pipeline for one command; with ``embedded``, backed by a fresh emulator for the command's lifetime."""
     if not embedded:
-        yield Pipeline(Aws(settings.aws), settings)
+        stages = Pipeline(Aws(settings.aws), settings)
+        stages.check_target()  # the wrong account or region: exit 1 before anything is read
+        yield stages
         return
     embedded_aws = load_emulator()
     region = settings.aws.region or "us-east-1"
@@ -28,7 +30,9 @@ def pipeline(settings: Settings, *, embedded: bool) -> Iterator[Pipeline]:
             embedded_aws.seed_lease_table(emulator, settings.daemon.lease.table, region=region)
         print(f"Embedded AWS emulator on {emulator.endpoint_url} (no AWS account is used).", file=sys.stderr)
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=emulator.endpoint_url, embedded=True))
-        yield Pipeline(Aws(settings.aws), settings)
+        stages = Pipeline(Aws(settings.aws), settings)
+        stages.check_target()
+        yield stages
 
 
 def print_errors(exc: InvalidManifests) -> None:
