@@ -204,7 +204,7 @@ class Aws:
                 if error.code in THROTTLED_CODES:
                     with self._lock:
                         self.throttled[operation] += 1
-                    if time.monotonic() < patience_ends:
+                    if time.monotonic() < patience_ends and not self.stopping.is_set():
                         self._back_off(service, operation, throttles)
                         throttles += 1
                         continue
