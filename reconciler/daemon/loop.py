@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -25,7 +25,7 @@ from reconciler import rollout
 from reconciler.core.errors import InvalidManifests, PlanError
 from reconciler.core.loader import Document, Limits, ParseCache
 from reconciler.core.model import Address
-from reconciler.core.plan import SUSPEND_ANNOTATION
+from reconciler.core.plan import SUSPEND_ANNOTATION, Action
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.brake import vanished
 from reconciler.daemon.deployments import Deployments
@@ -216,15 +216,17 @@ class Daemon:
         self._last_target = snapshot.target
         self._begin_pass(snapshot)
         with structlog.contextvars.bound_contextvars(revision=snapshot.revision):
-            applied_first = self._apply_changes_first(snapshot)
-            result = self._reconcile(snapshot)
-            if applied_first and result == "in_sync":
+            first = self._apply_changes_first(snapshot)
+            self._check_rollouts()  # after a publish's first writes: following rollouts never delays them
+            result = self._reconcile(snapshot, first=first)
+            if first and result == "in_sync":
                 result = "applied"  # this pass did apply the publish: its first step did
             log.info("pass", result=result, fingerprint=snapshot.fingerprint[:12])
             self._settle_memory()
             return result
 
-    def _reconcile(self, snapshot: Snapshot) -> str:
+    def _reconcile(self, snapshot: Snapshot, *, first: Sequence[Action] = ()) -> str:
+        """The full, level-triggered pass; ``first``: what the change-first step applied of this revision."""
         leading = self.lease is None or self.lease.is_leader()
         try:
             loaded = self.stages.load_documents(snapshot.documents, snapshot.errors)
@@ -279,8 +281,8 @@ class Daemon:
             self.state.fleet = frozenset(r.address for r in planned.loaded.resources)
         if is_drift:
             self._alert_drift(drifts_in(the_plan), snapshot.revision, healed=enforce)
-        elif the_plan.actions:
-            self._announce(snapshot, planned, enforce=enforce)
+        elif the_plan.actions or first:
+            self._announce(snapshot, [*first, *the_plan.actions], enforce=enforce)
         if not the_plan.actions:
             result = "drift" if is_drift and the_plan.held else "in_sync"
         elif is_drift:
@@ -299,7 +301,7 @@ class Daemon:
         gc.collect()
         gc.freeze()
 
-    def _apply_changes_first(self, snapshot: Snapshot) -> int:
+    def _apply_changes_first(self, snapshot: Snapshot) -> list[Action]:
         """Change-first: when a publish changed a few documents, plan and apply those first (reading only what they
         declare and reference), so a publish reaches AWS in the time of a handful of reads instead of a full
         observe. The full, level-triggered pass follows at once, whatever happens here, and stays the one that
@@ -307,28 +309,29 @@ class Daemon:
         detect mode, for a revision the loader refused, without the lease, and with more than
         ``change_first_limit`` documents changed; anything it cannot do (a reference declared only in an unchanged
         document that is not live yet, a refusal, an AWS error) is left to the full pass. Returns how many actions
-        it completed."""
+        the actions it completed (their rollouts are followed like the full pass's)."""
         current = {(d.file, d.index): d for d in snapshot.documents}
         previous, self.state.documents = self.state.documents, current
         options = self.settings.daemon
         if previous is None or snapshot.errors or options.mode != "enforce":
-            return 0
+            return []
         changed = [d for d in snapshot.documents if not same_document(previous.get((d.file, d.index)), d)]
         if not changed or len(changed) > options.change_first_limit:
-            return 0
+            return []
         if self.lease is not None and not self.lease.is_leader():
-            return 0
+            return []
         stages = self.stages.scoped(prune=False)
         try:
             planned = stages.plan(stages.load_documents(changed, []))
-            if not planned.plan.actions:
-                return 0
+            if not planned.plan.actions or self.deployments.is_held(snapshot.fingerprint):
+                return []
             outcomes = stages.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
         except Exception as exc:  # the full pass that follows meets the same problem and handles it
             log.info("change-first skipped; the full pass follows", reason=str(exc))
-            return 0
-        done = sum(1 for o in outcomes if o.status == "done")
-        log.info("changes applied first", documents=len(changed), actions=len(outcomes), done=done)
+            return []
+        done = [o.action for o in outcomes if o.status == "done"]
+        log.info("changes applied first", documents=len(changed), actions=len(outcomes), done=len(done))
+        self._follow_rollouts(snapshot, planned, outcomes)
         return done
 
     def _alert_drift(self, found: dict[Address, Drift], revision: str | None, *, healed: bool) -> None:
@@ -368,10 +371,9 @@ class Daemon:
         )
 
     def _begin_pass(self, snapshot: Snapshot) -> None:
-        """A pass starts: a new revision releases a held one; rollouts due are checked first."""
+        """A pass starts: a new revision releases a held one."""
         self.book.begin(snapshot.revision)
         self.deployments.release_unless(snapshot.fingerprint)
-        self._check_rollouts()
 
     def _rollout_check_in(self) -> float:
         due = self.deployments.next_check_in()
@@ -398,18 +400,17 @@ class Daemon:
             log.info("applied", action=action.action, resource=str(action.address), revision=snapshot.revision)
         self.deployments.follow(snapshot.fingerprint, snapshot.revision, services, previous)
 
-    def _announce(self, snapshot: Snapshot, planned: Planned, *, enforce: bool) -> None:
+    def _announce(self, snapshot: Snapshot, actions: Sequence[Action], *, enforce: bool) -> None:
         """A new revision applied (an ``applied`` alert) or, in detect mode, pending."""
-        the_plan = planned.plan
         if not enforce:
-            log.info("changes pending (detect mode)", changes=len(the_plan.actions))
+            log.info("changes pending (detect mode)", changes=len(actions))
             return
-        log.info("revision applied", changes=len(the_plan.actions))
+        log.info("revision applied", changes=len(actions))
         self.alerter.send(
             Alert(
                 "applied",
                 f"revision {snapshot.revision or snapshot.fingerprint[:12]} applied: "
-                + ", ".join(f"{a.action} {a.address}" for a in the_plan.actions),
+                + ", ".join(f"{a.action} {a.address}" for a in actions),
                 snapshot.revision,
             )
         )
