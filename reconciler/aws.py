@@ -53,6 +53,17 @@ CallListener = Callable[[str, str, "AwsError | None"], None]
 """Called after every AWS call attempt with (service, operation, error or None): metrics hook."""
 
 
+NO_REGION = (
+    "no AWS region configured: set AWS_DEFAULT_REGION, pass --region, or use a profile that has one "
+    "(to try the tool without an account: --embedded-aws)"
+)
+
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile (AWS_PROFILE) "
+    "(to try the tool without an account: --embedded-aws)"
+)
+
+
 def translate(exc: Exception, operation: str, resource: str) -> AwsError:
     """One botocore exception as the tool's own error type (the only place botocore errors are caught)."""
     if isinstance(exc, botocore.exceptions.ClientError):
@@ -66,9 +77,9 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
     if isinstance(exc, CONNECTION_ERRORS):
         return RetryableAwsError(operation, resource, type(exc).__name__, str(exc))
     if isinstance(exc, botocore.exceptions.NoRegionError):
-        return AwsError(operation, resource, "NoRegion", "no AWS region configured: set AWS_REGION or use a profile")
+        return AwsError(operation, resource, "NoRegion", NO_REGION)
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
-        return AwsError(operation, resource, "NoCredentials", "no AWS credentials found in the standard chain")
+        return AwsError(operation, resource, "NoCredentials", NO_CREDENTIALS)
     return AwsError(operation, resource, type(exc).__name__, str(exc))
 
 
@@ -167,3 +178,13 @@ class Aws:
 def batches(items: list[T], size: int) -> list[list[T]]:
     """Split a list into chunks of at most ``size`` (DescribeServices takes 10, DescribeClusters 100)."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows for ECS, in every partition (aws, aws-cn, aws-us-gov, ...)."""
+    session = boto3.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ecs", partition_name=partition)
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from reconciler.commands import EXIT_ERROR, EXIT_OK
+from reconciler.commands.common import require_manifests
 from reconciler.core.errors import InvalidManifests
 from reconciler.core.manifests import load_resources
 from reconciler.core.render import finding_text, findings_heading
@@ -15,6 +16,7 @@ from reconciler.kinds import KINDS
 
 def validate(path: str, settings: Settings, *, strict: bool) -> int:
     resources = load_resources(path, KINDS, variables=settings.variables)
+    require_manifests(path, resources)
     findings, errors = find_issues(resources, settings.security, KINDS)
     if errors:
         raise InvalidManifests(errors)
