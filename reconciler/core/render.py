@@ -78,7 +78,7 @@ def field_changes(action: Action) -> Iterator[FieldChange]:
 
 def _leaves(path: str, value: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict) and value:
-        for key in value:
+        for key in sorted(value):
             yield from _leaves(f"{path}.{key}", value[key])
     elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
         for index, item in enumerate(value):
@@ -281,8 +281,8 @@ def render_markdown(
     """A pull-request comment: summary, one section per changed resource with its diff, notes, findings, cost.
     Never longer than ``limit``: diffs that do not fit are cut (last first) and the comment says which."""
     summary = f"**{headline(plan)}**" if plan.pending else NO_CHANGES
-    context = f"Planned against {where}.\n\n" if where is not None else ""
-    head = f"{COMMENT_MARKER}\n### ecs-reconciler plan\n\n{context}{summary}\n\n"
+    context = f" for {where}" if where is not None else ""
+    head = f"{COMMENT_MARKER}\n### ecs-reconciler plan{context}\n\n{summary}\n\n"
     sections = [_md_action(a) for a in plan.actions]
     rows = [_md_finding_row(f) for f in findings]
     security_head = f"#### {findings_heading(findings)}\n{_FINDINGS_TABLE}" if findings else ""
