@@ -216,4 +216,3 @@ def test_the_bash_completion_script_is_valid_and_knows_the_commands(capsys):
     if bash:
         checked = subprocess.run([bash, "-n"], input=script, text=True, capture_output=True, timeout=10)
         assert checked.returncode == 0, checked.stderr
-
