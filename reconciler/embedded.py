@@ -15,7 +15,9 @@ from types import ModuleType
 
 from reconciler.core.errors import UsageError
 
-INSTALL_COMMAND = "pip install 'ecs-reconciler[embedded]'"
+SOURCE = "git+https://github.com/example/ecs-reconciler@v0.1.0"
+"""Where the tool is installed from: its repository at a release tag (the name ecs-reconciler on PyPI is not it)."""
+INSTALL_COMMAND = f"pip install 'ecs-reconciler[embedded] @ {SOURCE}' (in a clone: pip install -e '.[embedded]')"
 """What installs the emulator's dependencies (moto's server and what it brings)."""
 
 

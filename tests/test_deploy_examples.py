@@ -16,7 +16,7 @@ import pytest
 import yaml
 from conftest import ROOT, aws_environment
 
-from reconciler.embedded import EMULATOR_ENV
+from reconciler.embedded import EMULATOR_ENV, SOURCE
 
 WORKFLOW = ROOT / "deploy" / "github-actions" / "plan.yml"
 
@@ -59,6 +59,7 @@ def test_the_workflow_installs_from_the_repository_at_a_pinned_ref():
     workflow = yaml.safe_load(WORKFLOW.read_text())
     job = workflow["jobs"]["plan"]
     source = job["env"]["ECS_RECONCILER"]
+    assert source == SOURCE, "the workflow installs what the README and the install hint name"
     assert re.fullmatch(r"git\+https://github\.com/[\w.-]+/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})", source), source
     install = next(s for s in job["steps"] if s.get("name") == "Install ecs-reconciler")
     assert install["run"].strip() == 'pip install "$ECS_RECONCILER"'

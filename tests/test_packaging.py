@@ -108,7 +108,8 @@ def test_without_moto_the_emulator_commands_name_the_install_command(args: tuple
     result = run_cli_without_moto(*args)
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "pip install 'ecs-reconciler[embedded]'" in result.stderr
+    assert "pip install 'ecs-reconciler[embedded] @ git+https://" in result.stderr
+    assert "in a clone: pip install -e '.[embedded]'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -40,5 +40,9 @@ def plan(
     write(renderer(planned.plan, findings=planned.loaded.findings, cost=costs, where=where), output)
     if save is not None:
         planfile.save(save, path, planned, targets=targets, where=where, options=settings.apply)
-        print(f"Plan saved to {save}; `ecs-reconciler apply {save}` applies exactly this plan.", file=sys.stderr)
+        print(
+            f"Plan saved to {save}; `ecs-reconciler apply {save}` applies exactly this plan "
+            "(give it the same --var and --var-file).",
+            file=sys.stderr,
+        )
     return EXIT_CHANGES if planned.plan.pending else EXIT_OK
