@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import types
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from importlib import resources
@@ -46,6 +47,9 @@ def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Itera
     url = running_emulator() if reuse else None
     if url is not None:
         print(f"Using the running AWS emulator at {url} (no AWS account is used).", file=sys.stderr)
+        if settings.daemon.lease.table:
+            running = types.SimpleNamespace(endpoint_url=url)
+            load_emulator().seed_lease_table(running, settings.daemon.lease.table, region=region)
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=url, embedded=True))
         yield Pipeline(Aws(settings.aws), settings)
         return
