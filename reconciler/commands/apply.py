@@ -13,7 +13,7 @@ from reconciler.core.render import render_text, summary_line
 from reconciler.core.settings import ApplySettings, Settings
 from reconciler.executor import Outcome
 from reconciler.kinds.service import KIND as SERVICE
-from reconciler.pipeline import Pipeline, Planned
+from reconciler.pipeline import Pipeline, Planned, SecurityRefused
 
 
 def _report(outcomes: list[Outcome]) -> bool:
@@ -40,6 +40,8 @@ def apply(
         )
         if not planned.plan.actions:
             return EXIT_ERROR if planned.plan.pending else EXIT_OK
+        if planned.loaded.refusing:
+            raise SecurityRefused(planned.loaded.refusing)  # before asking: the answer could not change it
         if not auto_approve and not _confirmed():
             print("Apply cancelled; nothing was changed.", file=sys.stderr)
             return EXIT_ERROR

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 from reconciler.commands import EXIT_ERROR, EXIT_OK
-from reconciler.commands.common import require_manifests
+from reconciler.commands.common import colour_wanted, require_manifests
 from reconciler.core.errors import InvalidManifests
 from reconciler.core.manifests import load_resources
-from reconciler.core.render import finding_text, findings_heading
+from reconciler.core.render import finding_text, findings_heading, paint
 from reconciler.core.security import blocking, find_issues
 from reconciler.core.settings import Settings
 from reconciler.kinds import KINDS
@@ -23,8 +23,9 @@ def validate(path: str, settings: Settings, *, strict: bool) -> int:
     print(f"{len(resources)} resources valid in {path}")
     if findings:
         print(findings_heading(findings) + ":")
+        colour = colour_wanted()
         for finding in findings:
-            print(f"  {finding_text(finding)}")
+            print("  " + paint(finding_text(finding), "finding", colour and finding.suppressed is None))
     failing = blocking(findings, strict=strict)
     if failing:
         print(f"{len(failing)} security finding{'s' if len(failing) != 1 else ''} fail validation", file=sys.stderr)

@@ -52,7 +52,8 @@ class Renderer(Protocol):
     ) -> str: ...
 
 
-def _paint(text: str, what: str, colour: bool) -> str:
+def paint(text: str, what: str, colour: bool) -> str:
+    """``text`` in the colour for ``what`` (an action, "note" or "finding") when ``colour``, else as it is."""
     return f"\x1b[{COLOURS[what]}m{text}\x1b[0m" if colour else text
 
 
@@ -159,25 +160,25 @@ def render_text(
     for action in plan.actions:
         lines.append("")
         lines.append(
-            _paint(f"{SYMBOLS[action.action]} {action.address}", action.action, colour) + f"  ({action.reason})"
+            paint(f"{SYMBOLS[action.action]} {action.address}", action.action, colour) + f"  ({action.reason})"
         )
         for change in field_changes(action):
             if change.before is ABSENT:
-                lines.append(_paint(f"    + {change.path}: {_value(change.after)}", "create", colour))
+                lines.append(paint(f"    + {change.path}: {_value(change.after)}", "create", colour))
             elif change.after is ABSENT:
-                lines.append(_paint(f"    - {change.path}: {_value(change.before)}", "delete", colour))
+                lines.append(paint(f"    - {change.path}: {_value(change.before)}", "delete", colour))
             else:
                 lines.append(
-                    _paint(f"    ~ {change.path}: {_value(change.before)} -> {_value(change.after)}", "update", colour)
+                    paint(f"    ~ {change.path}: {_value(change.before)} -> {_value(change.after)}", "update", colour)
                 )
     if plan.notes:
         lines.append("")
-        lines.extend(_paint(f"! {note.message}", "note", colour) for note in plan.notes)
+        lines.extend(paint(f"! {note.message}", "note", colour) for note in plan.notes)
     if findings:
         lines.append("")
         lines.append(findings_heading(findings) + ":")
         lines.extend(
-            "  " + (finding_text(f) if f.suppressed is not None else _paint(finding_text(f), "finding", colour))
+            "  " + (finding_text(f) if f.suppressed is not None else paint(finding_text(f), "finding", colour))
             for f in findings
         )
     if cost and cost.services:
