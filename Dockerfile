@@ -1,14 +1,21 @@
 # ecs-reconciler: the operator daemon. Runs beside a git-sync sidecar that publishes the manifests on a shared
 # volume (see deploy/). Build: docker build -t ecs-reconciler .
-ARG PYTHON=python:3.12-slim-bookworm
+# The base, pinned by digest: a tag can be moved to other bytes, a digest cannot. To update, read the digest of the
+# new tag (`docker buildx imagetools inspect python:3.11-slim-bookworm`, the multi-arch index digest) and replace
+# both parts here; requirements.lock is resolved for the same CPython minor version.
+ARG PYTHON=python:3.11.10-slim-bookworm@sha256:5148c0e4bbb64271bca1d3322360ebf4bfb7564507ae32dd639322e4952a6b16
 
 FROM ${PYTHON} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY requirements.lock pyproject.toml README.md ./
 COPY reconciler ./reconciler
+# Dependencies only from the lock, each checked against its sha256; then the tool itself, resolving nothing (its
+# build backend, setuptools, is fetched into an isolated build environment and never reaches the image).
 # Without the `embedded` extra: the operator talks to real AWS, so moto's server (and its web framework) stays out.
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-compile .
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-compile --require-hashes --only-binary=:all: -r requirements.lock \
+    && /opt/venv/bin/pip install --no-compile --no-deps .
 
 FROM ${PYTHON}
 LABEL org.opencontainers.image.title="ecs-reconciler" \

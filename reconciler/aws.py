@@ -6,12 +6,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_when_event_set, wait_exponential_jitter
 
 from reconciler.core.errors import AwsError, RetryableAwsError
 from reconciler.core.settings import AwsSettings
@@ -51,6 +51,25 @@ USER_AGENT = "ecs-reconciler"
 
 CallListener = Callable[[str, str, "AwsError | None"], None]
 """Called after every AWS call attempt with (service, operation, error or None): metrics hook."""
+
+READ_PREFIXES = ("Describe", "List", "Get")
+"""Operations starting with one of these only read; every other operation is a write, checked by the fence."""
+
+
+class Fence(Protocol):
+    """Whoever may write: asked before every attempt of every write (the daemon's lease)."""
+
+    def check(self, service: str, operation: str, resource: str) -> None:
+        """Raise an ``AwsError`` when this process may no longer write; the write is then never sent."""
+
+    @property
+    def token(self) -> int | None:
+        """The fencing token the writes are tagged with (the lease's epoch), or None."""
+
+
+def is_write(operation: str) -> bool:
+    """The operation changes something (everything but Describe*, List*, Get*)."""
+    return not operation.startswith(READ_PREFIXES)
 
 
 NO_REGION = (
@@ -107,6 +126,10 @@ class Aws:
         self.calls: Counter[str] = Counter()
         """Attempts made, by operation name."""
         self.listeners: list[CallListener] = []
+        self.stopping = threading.Event()
+        """Set by ``shut_down``."""
+        self.fence: Fence | None = None
+        """Checked before every attempt of every write (not for reads, nor for ``call_unfenced``)."""
 
     @property
     def region(self) -> str:
@@ -123,7 +146,21 @@ class Aws:
                     raise translate(exc, "CreateClient", service) from exc
             return self._clients[service]
 
-    def _attempt(self, service: str, operation: str, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _attempt(
+        self,
+        service: str,
+        operation: str,
+        resource: str,
+        params: dict[str, Any],
+        *,
+        fenced: bool = True,
+        final: bool = False,
+    ) -> dict[str, Any]:
+        if self.stopping.is_set() and not final:
+            raise AwsError(operation, resource, "ShuttingDown", "not sent: the process is shutting down")
+        fence = self.fence
+        if fenced and fence is not None and is_write(operation):
+            fence.check(service, operation, resource)  # before each retry too: a retry's wait may outlast the lease
         method = getattr(self.client(service), botocore.xform_name(operation))
         with self._lock:
             self.calls[operation] += 1
@@ -141,16 +178,39 @@ class Aws:
 
     def call(self, service: str, operation: str, resource: str = "", /, **params: Any) -> dict[str, Any]:
         """One API call (operation in the API's PascalCase), retried with backoff on retryable errors."""
+        return self._call(service, operation, resource, params, fenced=True)
+
+    def call_unfenced(
+        self, service: str, operation: str, resource: str = "", /, *, once: bool = False, **params: Any
+    ) -> dict[str, Any]:
+        """A call the fence never stops: the lease's own writes (taking, renewing and releasing it). ``once``: a
+        single attempt, even after ``shut_down`` (releasing the lease on the way out)."""
+        if once:
+            return self._attempt(service, operation, resource, params, fenced=False, final=True)
+        return self._call(service, operation, resource, params, fenced=False)
+
+    def shut_down(self) -> None:
+        """From now on no call is retried and a retry's wait ends at once; new calls fail without being sent
+        (but ``call_unfenced(once=True)``). What is in flight finishes or times out."""
+        self.stopping.set()
+
+    def _call(
+        self, service: str, operation: str, resource: str, params: dict[str, Any], *, fenced: bool
+    ) -> dict[str, Any]:
         rules = self.settings.retry
         retrying = Retrying(
             retry=retry_if_exception_type(RetryableAwsError),
             wait=wait_exponential_jitter(
                 multiplier=rules.initial_delay, jitter=rules.initial_delay, max=rules.max_delay
             ),
-            stop=stop_after_attempt(rules.attempts),
+            stop=stop_after_attempt(rules.attempts) | stop_when_event_set(self.stopping),
+            sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._attempt, service, operation, resource, params)
+        return retrying(self._attempt, service, operation, resource, params, fenced=fenced)
+
+    def _sleep(self, seconds: float) -> None:
+        self.stopping.wait(seconds)
 
     def pages(
         self, service: str, operation: str, key: str, resource: str = "", /, *, token: str = "nextToken", **params: Any

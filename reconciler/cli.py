@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import typing
 from collections.abc import Sequence
@@ -19,13 +20,16 @@ from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
 from reconciler.core.manifests import load_var_file
 from reconciler.core.render import RENDERERS
 from reconciler.core.settings import (
+    MANAGED_TAG_VALUE,
     ApplySettings,
     AwsSettings,
     DaemonSettings,
     LeaseSettings,
+    ManifestSettings,
     SecuritySettings,
     Settings,
 )
+from reconciler.core.tags import INSTANCE_PATTERN
 from reconciler.core.variables import VARIABLE, merge_sources
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -46,7 +50,8 @@ def _log_level(p: argparse.ArgumentParser, default: object) -> None:
         default=default,
         type=str.lower,
         choices=LOG_LEVELS,
-        help="debug, info, warning or error (default: warning; also ECS_RECONCILER_LOG_LEVEL)",
+        help="debug, info, warning or error (default: info for run, warning for the other commands; also "
+        "ECS_RECONCILER_LOG_LEVEL)",
     )
 
 
@@ -68,10 +73,18 @@ def _manifest_options(p: argparse.ArgumentParser, *, path_help: str = PATH_HELP)
         metavar="RULE=LEVEL",
         help=f"set a security rule's severity: {', '.join(security.SEVERITIES)} (repeatable)",
     )
+    p.add_argument(
+        "--max-files",
+        type=int,
+        default=ManifestSettings.max_files,
+        metavar="N",
+        help="refuse a manifest tree of more files than this (default: %(default)s)",
+    )
 
 
 def _aws_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", default=None, help="AWS region (default: the standard chain)")
+    _guard_options(p)
     p.add_argument(
         "--embedded-aws",
         action="store_true",
@@ -79,9 +92,58 @@ def _aws_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _guard_options(p: argparse.ArgumentParser) -> None:
+    """The account and region guard."""
+    p.add_argument(
+        "--allowed-account-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="refuse (exit 1, before reading anything) credentials for any other AWS account (repeatable)",
+    )
+    p.add_argument(
+        "--allowed-region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="refuse (exit 1, before reading anything) any other region (repeatable)",
+    )
+
+
+def _ownership_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--instance",
+        default=None,
+        metavar="NAME",
+        help="this instance's name in the managed-by tag: only resources carrying it are changed or pruned "
+        "(default: the name of the manifests directory, or of git-sync's link)",
+    )
+
+
+def default_instance(path: str) -> str:
+    """The instance name when --instance is not given: the manifests directory's own name as given (a symlink such
+    as git-sync's link is not resolved: its target changes at every revision), made a valid tag value."""
+    name = os.path.basename(os.path.abspath(path).rstrip(os.sep))
+    name = re.sub(r"[^A-Za-z0-9_.:/=+@-]", "-", name).lstrip("-_.:/=+@")[:128]
+    return name or MANAGED_TAG_VALUE
+
+
+def _instance(args: argparse.Namespace) -> str:
+    given = getattr(args, "instance", None)
+    if given is None:
+        path = getattr(args, "path", None)
+        return default_instance(path) if path else MANAGED_TAG_VALUE
+    if not INSTANCE_PATTERN.match(given):
+        raise UsageError(
+            f"--instance {given!r}: 1 to 128 letters, digits and _ . : / = + @ -, starting with a letter or digit"
+        )
+    return str(given)
+
+
 def _plan_options(p: argparse.ArgumentParser, *, path_help: str = PATH_HELP) -> None:
     _manifest_options(p, path_help=path_help)
     _aws_options(p)
+    _ownership_options(p)
     p.add_argument("--prune", action="store_true", help="delete managed resources no longer in the manifests")
     p.add_argument("--adopt", action="store_true", help="take ownership of same-named unmanaged resources")
     p.add_argument(
@@ -126,6 +188,20 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         metavar="PORT",
         help="serve /metrics, /healthz and /readyz on this port (0: any free port; default: off)",
     )
+    run.add_argument(
+        "--metrics-address",
+        default=daemon.metrics_address,
+        metavar="ADDRESS",
+        help="address the metrics server binds (default: %(default)s, all interfaces; 127.0.0.1 keeps it local)",
+    )
+    run.add_argument(
+        "--max-vanished",
+        type=int,
+        default=daemon.max_vanished,
+        metavar="N",
+        help="when every resource the daemon brought up is gone and a pass would re-create more than N, alert and "
+        "wait for a new revision instead (-1: never; default: %(default)s)",
+    )
     run.add_argument("--alert-sns-topic", default=None, metavar="ARN", help="publish alerts to this SNS topic")
     run.add_argument("--alert-webhook", default=None, metavar="URL", help="POST alerts as Slack-compatible JSON")
     run.add_argument(
@@ -133,6 +209,19 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         default=None,
         metavar="NAME",
         help="elect a leader through this DynamoDB table (partition key 'name', a string)",
+    )
+    run.add_argument(
+        "--rollback-on-failure",
+        action="store_true",
+        help="when a service of a git revision fails its rollout, return every service that revision changed to the "
+        "last revision that rolled out completely (default: off; the failed revision is held either way)",
+    )
+    run.add_argument(
+        "--rollout-timeout",
+        type=float,
+        default=daemon.rollout_timeout,
+        metavar="SECONDS",
+        help="a rollout still unfinished this long after its pass counts as failed (default: %(default)g)",
     )
     run.add_argument("--lease-name", default=lease.name, help="the lease's key in the table (default: %(default)s)")
     run.add_argument(
@@ -164,7 +253,7 @@ def _target_option(p: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _log_level(parser, os.environ.get("ECS_RECONCILER_LOG_LEVEL", "warning").lower())
+    _log_level(parser, (os.environ.get("ECS_RECONCILER_LOG_LEVEL") or "").lower() or None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="check manifests offline (no AWS calls); exit 0 valid, 1 invalid")
@@ -207,6 +296,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="fail the apply when rollouts take longer (default: %(default)g)",
     )
+
+    state = commands.add_parser(
+        "status",
+        help="where each declared resource stands live (reads only): drift, rollout, task definition, git revision; "
+        "exit 0 settled, 2 not, 1 error",
+    )
+    _manifest_options(state)
+    _aws_options(state)
+
+    back = commands.add_parser(
+        "rollback", help="return each service declared in PATH to the task definition it ran before; exit 0 done"
+    )
+    _manifest_options(back)
+    _aws_options(back)
+    back.add_argument("--dry-run", action="store_true", help="only print what would be rolled back")
 
     exporter = commands.add_parser(
         "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"
@@ -271,6 +375,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     apply = ApplySettings(
+        instance=_instance(args),
         prune=getattr(args, "prune", False),
         adopt=getattr(args, "adopt", False),
         allow_replace=getattr(args, "allow_replace", False),
@@ -285,8 +390,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
             mode=args.mode,
             resync_interval=args.resync_interval,
             metrics_port=args.metrics_port,
+            metrics_address=args.metrics_address,
+            max_vanished=args.max_vanished,
             alert_sns_topic=args.alert_sns_topic,
             alert_webhook=args.alert_webhook,
+            rollout_timeout=args.rollout_timeout,
+            rollback_on_failure=args.rollback_on_failure,
             lease=LeaseSettings(
                 table=args.lease_table,
                 name=args.lease_name,
@@ -295,7 +404,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
             ),
         )
     return Settings(
-        aws=AwsSettings(region=getattr(args, "region", None)),
+        aws=AwsSettings(
+            region=getattr(args, "region", None),
+            allowed_account_ids=tuple(getattr(args, "allowed_account_id", [])),
+            allowed_regions=tuple(getattr(args, "allowed_region", [])),
+        ),
+        manifests=ManifestSettings(max_files=getattr(args, "max_files", ManifestSettings.max_files)),
         variables=_variables(args),
         apply=apply,
         security=SecuritySettings(severities),
@@ -334,6 +448,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         sys.stdout.write(script(_parser(), args.shell))
         return 0
+    if args.command == "status":
+        from reconciler.commands.status import status
+
+        return status(args.path, settings, embedded=embedded)
+    if args.command == "rollback":
+        from reconciler.commands.rollback import rollback
+
+        return rollback(args.path, settings, embedded=embedded, dry_run=args.dry_run)
     if args.command == "export":
         from reconciler.commands.export import export
 
@@ -358,7 +480,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    log.configure(level=args.log_level)
+    log.configure(level=args.log_level or ("info" if args.command == "run" else "warning"))
     try:
         return _dispatch(args, settings_from(args))
     except InvalidManifests as exc:

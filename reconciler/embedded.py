@@ -15,8 +15,9 @@ from types import ModuleType
 
 from reconciler.core.errors import UsageError
 
-SOURCE = "git+https://github.com/example/ecs-reconciler@v0.1.0"
-"""Where the tool is installed from: its repository at a release tag (the name ecs-reconciler on PyPI is not it)."""
+SOURCE = "git+https://github.com/YOUR-ORG/ecs-reconciler@v0.1.0"
+"""Where the tool is installed from: its repository at a release tag (the name ecs-reconciler on PyPI is not it).
+YOUR-ORG stands for wherever your organisation hosts this repository."""
 INSTALL_COMMAND = f"pip install 'ecs-reconciler[embedded] @ {SOURCE}' (in a clone: pip install -e '.[embedded]')"
 """What installs the emulator's dependencies (moto's server and what it brings)."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from reconciler.aws import Aws, batches
 from reconciler.core.errors import InvalidManifests, ManifestError, PlanError, UsageError
 from reconciler.core.kind import Registry
-from reconciler.core.loader import Document
+from reconciler.core.loader import Document, Limits
 from reconciler.core.manifests import check_references, load_resources, resources_from
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Plan, make_plan
@@ -38,6 +38,11 @@ class SecurityRefused(PlanError):
             f"{count} security finding{'s' if count != 1 else ''} at severity error: apply refused, nothing was "
             "changed (fix them, suppress them with a reason, or lower --severity)"
         )
+
+
+class WrongTarget(PlanError):
+    """The credentials reach an account, or the session a region, that the settings do not allow: nothing is read
+    or written there."""
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,41 @@ class Pipeline:
         self.settings = settings
         self.kinds = kinds
         self.live = live
+        self._target_checked = False
+
+    # -------------------------------------------------------------------------------------------- account guard
+
+    def check_target(self) -> None:
+        """Refuse an account or region the settings do not allow (``--allowed-account-id``, ``--allowed-region``),
+        before any state is read: one STS GetCallerIdentity per pipeline, only when account ids are declared."""
+        if self._target_checked:
+            return
+        options = self.settings.aws
+        if options.allowed_regions and self.aws.region not in options.allowed_regions:
+            raise WrongTarget(
+                f"region {self.aws.region} is not an allowed region ({', '.join(options.allowed_regions)}); "
+                "nothing was read or changed"
+            )
+        if options.allowed_account_ids:
+            account = str(self.aws.call("sts", "GetCallerIdentity").get("Account", ""))
+            if account not in options.allowed_account_ids:
+                raise WrongTarget(
+                    f"the credentials are for AWS account {account}, not an allowed account "
+                    f"({', '.join(options.allowed_account_ids)}); nothing was read or changed"
+                )
+        self._target_checked = True
 
     # -------------------------------------------------------------------------------------------- load and check
 
     def load(self, path: str | os.PathLike[str]) -> Loaded:
         """A manifest tree, checked offline first (a bad manifest costs no AWS call), then with ``${ssm:...}``."""
-        resources = load_resources(path, self.kinds, variables=self.settings.variables, ssm=self.read_parameters)
+        resources = load_resources(
+            path,
+            self.kinds,
+            variables=self.settings.variables,
+            ssm=self.read_parameters,
+            limits=Limits(max_files=self.settings.manifests.max_files),
+        )
         return self._with_findings(resources)
 
     def load_documents(self, documents: list[Document], errors: list[ManifestError]) -> Loaded:
@@ -114,6 +148,7 @@ class Pipeline:
     def read_parameters(self, names: list[str]) -> dict[str, Parameter]:
         """SSM parameters by name, 10 per GetParameters call, never decrypted (a SecureString's value is not read).
         Names that do not exist are left out."""
+        self.check_target()
         found: dict[str, Parameter] = {}
         for chunk in batches(sorted(set(names)), 10):
             answer = self.aws.call("ssm", "GetParameters", ",".join(chunk), Names=chunk, WithDecryption=False)
@@ -126,6 +161,7 @@ class Pipeline:
 
     def observe(self, resources: Sequence[Resource], *, prune: bool) -> State:
         """Read what the manifests declare and reference, kind by kind in dependency order, each batched."""
+        self.check_target()
         region = self.aws.region
         wanted: dict[str, set[Address]] = {name: set() for name in self.kinds.names}
         for r in resources:
@@ -147,10 +183,11 @@ class Pipeline:
     def check_live(self, resources: list[Resource], state: State) -> None:
         """References resolve (declared or live) and each kind's live rules hold; raises InvalidManifests."""
         errors = check_references(resources, state.observed, self.kinds, region=self.aws.region)
+        declared = {r.address: r for r in resources}
         for name in self.kinds.names:
             of_kind = [r for r in resources if r.address.kind == name]
             if of_kind:
-                errors += self.live[name].check_live(self.aws, of_kind)
+                errors += self.live[name].check_live(self.aws, of_kind, declared)
         if errors:
             raise InvalidManifests(sorted(errors, key=lambda e: (e.file, e.line or 0)))
 
@@ -173,7 +210,9 @@ class Pipeline:
         if planned.plan.actions and planned.loaded.refusing:
             raise SecurityRefused(planned.loaded.refusing)
         in_use = {v for live in planned.state.live.values() for v in self.kinds.of(live.address).in_use(live)}
-        ctx = ApplyContext(self.settings.apply, revision=revision, in_use=in_use)
+        self.check_target()
+        epoch = self.aws.fence.token if self.aws.fence is not None else None
+        ctx = ApplyContext(self.settings.apply, revision=revision, in_use=in_use, epoch=epoch)
         return execute(self.aws, planned.plan, self.live, ctx, stop=stop)
 
     def verify(self, loaded: Loaded) -> Plan:

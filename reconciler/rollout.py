@@ -18,6 +18,10 @@ import structlog
 
 from reconciler.aws import Aws
 from reconciler.core.model import Address
+from reconciler.core.names import name_of
+from reconciler.core.plan import Action
+from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.kinds.service import KIND as SERVICE
 
 log = structlog.get_logger("reconciler.rollout")
 
@@ -63,9 +67,76 @@ def assess(address: Address, body: Mapping[str, Any] | None) -> Progress:
     return Progress(address, "waiting", detail, events)
 
 
-def _describe(aws: Aws, address: Address) -> Mapping[str, Any] | None:
+def rolled_out_by(actions: list[Action]) -> list[Address]:
+    """The services whose deployments these applied actions start (created, updated or replaced)."""
+    return [a.address for a in actions if a.address.kind == SERVICE.name and a.action != "delete"]
+
+
+def task_definition_of(body: Mapping[str, Any] | None) -> str | None:
+    """``family:revision`` a described service is set to run (its PRIMARY deployment's)."""
+    arn = body.get("taskDefinition") if body else None
+    return name_of(str(arn)) if arn else None
+
+
+def has_rollouts(address: Address) -> bool:
+    """The resource is a service: it has deployments to follow."""
+    return address.kind == SERVICE.name
+
+
+def counts(body: Mapping[str, Any]) -> str:
+    """``running/desired`` of a described service."""
+    return f"{int(body.get('runningCount', 0))}/{int(body.get('desiredCount', 0))}"
+
+
+def previous_task_definition(aws: Aws, body: Mapping[str, Any]) -> str | None:
+    """The ``family:revision`` a service ran before its current one. The rule: while ECS still lists an older
+    deployment (a rollout in flight or failed), that deployment's task definition; otherwise the highest ACTIVE
+    revision of the same family below the current one (None: there is none)."""
+    current = task_definition_of(body)
+    if current is None:
+        return None
+    for deployment in body.get("deployments") or []:
+        older = name_of(str(deployment.get("taskDefinition", "")))
+        if deployment.get("status") != "PRIMARY" and older and older != current:
+            return older
+    family, _, number = current.rpartition(":")
+    arns = aws.pages(
+        "ecs", "ListTaskDefinitions", "taskDefinitionArns", family, familyPrefix=family, status="ACTIVE", sort="DESC"
+    )
+    earlier = [int(n) for f, _, n in (name_of(str(a)).rpartition(":") for a in arns) if f == family]
+    below = [n for n in earlier if n < int(number)]
+    return f"{family}:{max(below)}" if below else None
+
+
+def revision_of_task_definition(aws: Aws, task_definition: str) -> str | None:
+    """The git revision a task definition was registered from (its revision tag), when it has one."""
+    answer = aws.call(
+        "ecs", "DescribeTaskDefinition", task_definition, taskDefinition=task_definition, include=["TAGS"]
+    )
+    return next((t.get("value") for t in answer.get("tags") or [] if t.get("key") == REVISION_TAG_KEY), None)
+
+
+def describe(aws: Aws, address: Address) -> Mapping[str, Any] | None:
+    """One service's DescribeServices entry, tags included (None: not found)."""
+    return _describe(aws, address, tags=True)
+
+
+def roll_back(aws: Aws, address: Address, *, task_definition: str, revision: str | None) -> None:
+    """Point a service back at ``task_definition`` (UpdateService starts its deployment) and, when known, tag it with
+    the git revision that task definition came from."""
     where = f"{address.cluster}/{address.name}"
-    answer = aws.call("ecs", "DescribeServices", where, cluster=address.cluster, services=[address.name])
+    answer = aws.call(
+        "ecs", "UpdateService", where, cluster=address.cluster, service=address.name, taskDefinition=task_definition
+    )
+    arn = answer.get("service", {}).get("serviceArn")
+    if revision and arn:
+        aws.call("ecs", "TagResource", where, resourceArn=arn, tags=[{"key": REVISION_TAG_KEY, "value": revision}])
+
+
+def _describe(aws: Aws, address: Address, *, tags: bool = False) -> Mapping[str, Any] | None:
+    where = f"{address.cluster}/{address.name}"
+    extra: dict[str, Any] = {"include": ["TAGS"]} if tags else {}
+    answer = aws.call("ecs", "DescribeServices", where, cluster=address.cluster, services=[address.name], **extra)
     services: list[Mapping[str, Any]] = answer.get("services", [])
     return services[0] if services else None
 

@@ -30,8 +30,9 @@ from reconciler.emulator import ECS_TASKS_TRUST, seed_demo_network
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
-TOOL_CALLS = pytest.StashKey[list[str]]()
-"""IAM action names of the AWS calls ecs-reconciler made during the session (recorded by faults.HookedApp)."""
+TOOL_CALLS = pytest.StashKey[list[tuple[str, frozenset[str]]]]()
+"""IAM action names of the AWS calls ecs-reconciler made during the session, each with the tag keys its request set
+(recorded by faults.HookedApp)."""
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +56,7 @@ def aws_environment(emulator: HookedEmulator) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def emulator(request: pytest.FixtureRequest) -> Iterator[HookedEmulator]:
     with start_hooked_emulator() as server:
-        request.config.stash[TOOL_CALLS] = server.tool_calls  # checked against the IAM policy at the end
+        request.config.stash[TOOL_CALLS] = server.tool_requests  # checked against the IAM policy at the end
         yield server
 
 
@@ -274,12 +275,54 @@ def allowed_actions(policy: dict[str, Any]) -> set[str]:
     return actions
 
 
-def check_policy(calls: set[str], *, complete: bool) -> list[str]:
-    """Every call is allowed; with ``complete`` (the whole suite ran), every allowed action was called."""
-    allowed = allowed_actions(json.loads(POLICY.read_text()))
-    problems = [f"called but not allowed: {c}" for c in sorted(calls - allowed - NEEDS_NO_PERMISSION)]
+NOT_MODELLED = frozenset({"aws:ResourceTag/"})
+"""Condition keys the check cannot evaluate and takes as met: the emulator's middleware sees a request, not the tags
+the resource it names carries at that moment. That the tool only changes and deletes resources carrying its
+managed-by tag is shown by the ownership tests (tests/test_safety.py), not here."""
+
+
+def condition_met(operator: str, key: str, value: Any, *, request_tags: frozenset[str]) -> bool:
+    """One condition of a statement, as far as a recorded call tells: ``Null`` on ``aws:RequestTag/K`` (the request
+    sets tag K or not); ``aws:ResourceTag/`` keys are taken as met (NOT_MODELLED); any other key is a service's
+    context (``ecs:CreateAction``, ``iam:PassedToService``) that no explicit call carries: not met."""
+    if key.startswith(tuple(NOT_MODELLED)):
+        return True
+    if operator == "Null" and key.startswith("aws:RequestTag/"):
+        present = key.removeprefix("aws:RequestTag/") in request_tags
+        return present if value == "false" else not present
+    return False
+
+
+def call_allowed(policy: dict[str, Any], action: str, request_tags: frozenset[str]) -> bool:
+    """Some Allow statement lists the action and all its conditions are met (Resource ARNs are not evaluated: the
+    middleware does not rebuild each call's ARN)."""
+    for statement in policy["Statement"]:
+        listed = statement["Action"]
+        if action not in ({listed} if isinstance(listed, str) else set(listed)):
+            continue
+        conditions = statement.get("Condition", {})
+        if all(
+            condition_met(operator, key, value, request_tags=request_tags)
+            for operator, pairs in conditions.items()
+            for key, value in pairs.items()
+        ):
+            return True
+    return False
+
+
+def check_policy(calls: set[tuple[str, frozenset[str]]], *, complete: bool) -> list[str]:
+    """Every call is allowed, its conditions included; with ``complete`` (the whole suite ran), every allowed action
+    was called."""
+    policy = json.loads(POLICY.read_text())
+    allowed = allowed_actions(policy)
+    problems = [
+        f"called but not allowed: {action}" + (f" (request tags: {sorted(tags)})" if tags else "")
+        for action, tags in sorted(calls, key=lambda c: (c[0], sorted(c[1])))
+        if action not in NEEDS_NO_PERMISSION and not call_allowed(policy, action, tags)
+    ]
     if complete:
-        problems += [f"allowed but never called: {a}" for a in sorted(allowed - calls - IMPLICIT_ACTIONS)]
+        called = {action for action, _ in calls}
+        problems += [f"allowed but never called: {a}" for a in sorted(allowed - called - IMPLICIT_ACTIONS)]
     return problems
 
 
@@ -298,3 +341,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if problems:
         print("\ndeploy/iam-policy.json does not match the AWS calls ecs-reconciler made:\n  " + "\n  ".join(problems))
         session.exitstatus = 1
+
+
+# ------------------------------------------------------------------------- markers
+
+EMULATOR_FIXTURES = frozenset({"emulator", "aws"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that starts or uses the emulator is marked `emulator`, so `-m "not emulator"` runs the pure core's
+    tests alone (the quick local run)."""
+    for item in items:
+        if EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.emulator)

@@ -71,6 +71,29 @@ def signing_service(environ: dict[str, Any]) -> str:
     return IAM_PREFIXES.get(service, service)
 
 
+def request_tag_keys(body: bytes) -> frozenset[str]:
+    """The tag keys a JSON-protocol request sets (``aws:RequestTag``): ECS's ``tags`` list, Logs' ``tags`` map,
+    Application Auto Scaling's ``Tags`` map."""
+    try:
+        request = json.loads(body) if body else {}
+    except ValueError:
+        return frozenset()
+    if not isinstance(request, dict):
+        return frozenset()
+    tags = request.get("tags", request.get("Tags"))
+    if isinstance(tags, dict):
+        return frozenset(str(k) for k in tags)
+    if isinstance(tags, list):
+        return frozenset(str(t.get("key", t.get("Key", ""))) for t in tags if isinstance(t, dict))
+    return frozenset()
+
+
+def access_key_of(environ: dict[str, Any]) -> str:
+    """The access key id a SigV4-signed request was signed with (tells concurrent processes apart)."""
+    match = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else ""
+
+
 class HookedApp:
     """WSGI middleware: records the operation name, runs the hooks, hands the app the request body intact."""
 
@@ -79,6 +102,8 @@ class HookedApp:
         self.lock = threading.Lock()
         self.calls: list[str] = []
         self.tool_calls: list[str] = []
+        self.callers: list[tuple[str, str, str]] = []
+        self.tool_requests: list[tuple[str, frozenset[str]]] = []
         self.hooks: list[OperationHook] = []
         self.after_hooks: list[OperationHook] = []
 
@@ -91,8 +116,10 @@ class HookedApp:
             return self._app(environ, start_response)
         with self.lock:
             self.calls.append(operation)
+            self.callers.append((access_key_of(environ), signing_service(environ), operation))
             if USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
                 self.tool_calls.append(f"{signing_service(environ)}:{operation}")
+                self.tool_requests.append((self.tool_calls[-1], request_tag_keys(body)))
         for hook in list(self.hooks):
             if (answer := hook(operation)) is not None:
                 return self._answer(answer, environ, start_response)
@@ -153,6 +180,10 @@ class HookedEmulator:
         self.tool_calls: list[str] = app.tool_calls
         """IAM action names (``ecs:CreateService``) of the calls ecs-reconciler itself made (by its User-Agent),
         across the emulator's life: ``reset_calls`` does not clear them."""
+        self.tool_requests: list[tuple[str, frozenset[str]]] = app.tool_requests
+        """(IAM action, tag keys the request sets) of each of the tool's own calls, for the IAM conditions."""
+        self.callers: list[tuple[str, str, str]] = app.callers
+        """(access key id, service, operation) of each call, in order; ``reset_calls`` clears them."""
         self.hooks: list[OperationHook] = app.hooks
         """Called with each operation name before dispatch (errors, slow answers, dropped connections)."""
         self.after_hooks: list[OperationHook] = app.after_hooks
@@ -168,6 +199,7 @@ class HookedEmulator:
         """Forget the recorded calls."""
         with self._app.lock:
             self.calls.clear()
+            self.callers.clear()
 
     def reset(self) -> None:
         """Empty all emulated AWS state (moto's, process-wide) and the recorded calls."""

@@ -163,3 +163,54 @@ def test_split_tasks_places_base_first_then_by_weight():
     ]
     assert split_tasks(6, strategy) == {"FARGATE": 4.0, "FARGATE_SPOT": 2.0}
     assert split_tasks(1, strategy) == {"FARGATE": 1.0, "FARGATE_SPOT": 0.0}
+
+
+# ------------------------------------------------------------------------- the same arithmetic, pure
+
+
+FARGATE_SERVICE = SERVICE.replace("desiredCount: 2", "desiredCount: COUNT")
+
+
+def pure_cost(documents: str, live: dict | None = None):
+    from reconciler.core.cost import estimate, load_prices
+    from reconciler.core.loader import load_text
+    from reconciler.core.manifests import parse_documents
+    from reconciler.core.plan import make_plan
+    from reconciler.core.settings import ApplySettings
+    from reconciler.kinds import KINDS
+
+    docs, _ = load_text(documents.encode(), file="set.yaml")
+    resources, problems = parse_documents(docs, KINDS)
+    assert not problems, problems
+    observed = live or {}
+    plan = make_plan(resources, observed, ApplySettings(), KINDS)
+    return estimate(plan, resources, observed, KINDS, prices=load_prices(), region="us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("count", "scaling", "low", "high"),
+    [
+        (2, None, 2 * TASK_256, 2 * TASK_256),
+        (5, None, 5 * TASK_256, 5 * TASK_256),
+        (2, (1, 4), 1 * TASK_256, 4 * TASK_256),
+    ],
+)
+def test_a_new_fargate_service_costs_its_tasks_and_its_scaling_range(count, scaling, low, high):
+    documents = TASK + "---\n" + FARGATE_SERVICE.replace("COUNT", str(count))
+    if scaling:
+        documents += (
+            "---\napiVersion: ecs-reconciler/v1\nkind: ScalingPolicy\nmetadata: {name: api}\n"
+            f"spec: {{cluster: prod, service: api, minCapacity: {scaling[0]}, maxCapacity: {scaling[1]}}}\n"
+        )
+    report = pure_cost(documents)
+    [line] = report.services
+    assert (line.before.low, line.before.high) == (0.0, 0.0)
+    assert line.after.low == pytest.approx(low) and line.after.high == pytest.approx(high)
+    assert report.delta == pytest.approx((low, high))
+
+
+def test_an_ec2_service_is_not_estimated():
+    task = TASK.replace("requiresCompatibilities: [FARGATE]", "requiresCompatibilities: [EC2]")
+    documents = task + "---\n" + FARGATE_SERVICE.replace("COUNT", "2").replace("FARGATE\n", "EC2\n")
+    [line] = pure_cost(documents).services
+    assert line.after.low is None and line.after.reason == "not estimated: EC2 launch type"

@@ -93,10 +93,24 @@ def test_cluster_changes_and_prune_use_the_write_calls_the_policy_grants(aws, cl
 def test_policy_check_reports_calls_not_allowed_and_actions_never_called():
     from conftest import check_policy
 
-    assert check_policy({"ecs:DescribeClusters"}, complete=False) == []
-    assert check_policy({"ecs:DescribeClusters", "ecs:RunTask"}, complete=False) == [
-        "called but not allowed: ecs:RunTask"
+    none: frozenset[str] = frozenset()
+    assert check_policy({("ecs:DescribeClusters", none)}, complete=False) == []
+    assert check_policy({("ecs:DescribeClusters", none), ("ecs:DeleteAccountSetting", none)}, complete=False) == [
+        "called but not allowed: ecs:DeleteAccountSetting"
     ]
-    unused = check_policy({"ecs:DescribeClusters"}, complete=True)
+    unused = check_policy({("ecs:DescribeClusters", none)}, complete=True)
     assert "allowed but never called: ecs:CreateService" in unused
     assert not [p for p in unused if "iam:PassRole" in p], "PassRole is checked by AWS inside other calls"
+
+
+def test_policy_check_refuses_a_create_without_the_managed_by_tag():
+    from conftest import check_policy
+
+    managed = frozenset({"ecs-reconciler/managed-by", "team"})
+    assert check_policy({("ecs:CreateService", managed), ("logs:CreateLogGroup", managed)}, complete=False) == []
+    assert check_policy({("ecs:CreateService", frozenset({"team"}))}, complete=False) == [
+        "called but not allowed: ecs:CreateService (request tags: ['team'])"
+    ]
+    assert check_policy({("logs:CreateLogGroup", frozenset())}, complete=False) == [
+        "called but not allowed: logs:CreateLogGroup"
+    ]

@@ -60,7 +60,7 @@ def test_log_group_is_created_with_retention_and_tags_then_converges(aws, cli, l
     (group,) = logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"]
     assert group["retentionInDays"] == 7
     tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
-    assert tags == {"team": "api", MANAGED_TAG_KEY: "ecs-reconciler"}
+    assert tags == {"team": "api", MANAGED_TAG_KEY: "manifests"}
     assert cli("plan", root).code == 0
 
     manifests({"logs.yaml": LOG_GROUP.replace("retentionInDays: 7", "retentionInDays: 30")})
@@ -134,7 +134,7 @@ def test_log_group_retention_key_tags_and_prune_follow_the_manifest(aws, cli, lo
     (group,) = logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"]
     assert "retentionInDays" not in group and group["kmsKeyId"] == key
     tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
-    assert tags == {"owner": "web", MANAGED_TAG_KEY: "ecs-reconciler"}
+    assert tags == {"owner": "web", MANAGED_TAG_KEY: "manifests"}
 
     manifests({"logs.yaml": changed.replace(f"  kmsKeyId: {key}\n", "")})
     assert cli("apply", root).code == 0

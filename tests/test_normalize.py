@@ -15,6 +15,8 @@ from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.kind import PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.kinds import KINDS
+from reconciler.kinds.cloud_map import attach_namespaces
+from reconciler.kinds.defaults import TABLE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "aws"
 
@@ -237,3 +239,158 @@ defaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]
 """
     changes = diff(resource("Cluster", "c", spec), Live(Address("Cluster", "c"), body, managed=True))
     assert [(c.path, c.before, c.after) for c in changes] == [("settings.containerInsights", "enhanced", "enabled")]
+
+
+# --- the defaults table (reconciler.kinds.defaults) -----------------------------------------------------------------
+
+BRIDGE_WEB = """
+containerDefinitions:
+  - name: web
+    image: nginx:1.27
+    memory: 256
+    portMappings: [{containerPort: 80}]
+    healthCheck: {command: [CMD-SHELL, curl -f http://localhost/ || exit 1]}
+"""
+BRIDGE_WEB_ANSWER = {
+    "family": "web",
+    "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
+    "containerDefinitions": [
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "cpu": 0,
+            "memory": 256,
+            "essential": True,
+            "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}],
+            "healthCheck": {
+                "command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"],
+                "interval": 30,
+                "timeout": 5,
+                "retries": 3,
+            },
+            "environment": [],
+            "mountPoints": [],
+            "volumesFrom": [],
+            "systemControls": [],
+        }
+    ],
+    "volumes": [],
+    "enableFaultInjection": False,
+}
+
+
+def test_bridge_task_definition_with_every_default_aws_fills_matches_its_manifest():
+    assert diff(resource("TaskDefinition", "web", BRIDGE_WEB), live_task(BRIDGE_WEB_ANSWER)) == []
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("enableFaultInjection", True),
+        ("containerDefinitions.0.healthCheck.interval", 10),
+        ("containerDefinitions.0.portMappings.0.hostPort", 8080),
+        ("containerDefinitions.0.essential", False),
+    ],
+)
+def test_a_live_value_away_from_the_default_is_seen_while_the_manifest_omits_the_field(field, value):
+    body = json.loads(json.dumps(BRIDGE_WEB_ANSWER))
+    *parents, last = [int(p) if p.isdigit() else p for p in field.split(".")]
+    target = body
+    for part in parents:
+        target = target[part]
+    target[last] = value
+    changes = diff(resource("TaskDefinition", "web", BRIDGE_WEB), live_task(body))
+    assert len(changes) == 1 and changes[0].path.startswith(field.split(".")[0])
+
+
+DAEMON = """
+cluster: c
+taskDefinition: agent:3
+schedulingStrategy: DAEMON
+"""
+DAEMON_ANSWER = {
+    "serviceName": "agent",
+    "taskDefinition": "arn:aws:ecs:eu-west-2:123456789012:task-definition/agent:3",
+    "desiredCount": 4,
+    "launchType": "EC2",
+    "schedulingStrategy": "DAEMON",
+    "deploymentConfiguration": {"maximumPercent": 100, "minimumHealthyPercent": 0},
+    "healthCheckGracePeriodSeconds": 0,
+}
+
+
+def test_daemon_service_is_compared_against_the_daemon_deployment_defaults():
+    desired = resource("Service", "agent", DAEMON, "c")
+    assert diff(desired, live_service(DAEMON_ANSWER), task_definition="agent:3") == []
+    replica_like = {**DAEMON_ANSWER, "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100}}
+    changes = diff(desired, live_service(replica_like), task_definition="agent:3")
+    assert {(c.path, c.before, c.after) for c in changes} == {
+        ("deploymentConfiguration.maximumPercent", 200, 100),
+        ("deploymentConfiguration.minimumHealthyPercent", 100, 0),
+    }
+
+
+def test_health_check_grace_period_drift_is_corrected_though_the_manifest_omits_it():
+    desired = resource("Service", "agent", DAEMON, "c")
+    changes = diff(
+        desired, live_service({**DAEMON_ANSWER, "healthCheckGracePeriodSeconds": 120}), task_definition="agent:3"
+    )
+    assert [(c.path, c.before, c.after) for c in changes] == [("healthCheckGracePeriodSeconds", 120, 0)]
+
+
+def test_availability_zone_rebalancing_is_compared_only_when_the_manifest_sets_it():
+    desired = resource("Service", "agent", DAEMON, "c")
+    old = live_service({**DAEMON_ANSWER, "availabilityZoneRebalancing": "DISABLED"})
+    assert diff(desired, old, task_definition="agent:3") == []
+    pinned = resource("Service", "agent", DAEMON + "availabilityZoneRebalancing: ENABLED\n", "c")
+    assert [c.path for c in diff(pinned, old, task_definition="agent:3")] == ["availabilityZoneRebalancing"]
+
+
+CONNECTED = """
+cluster: c
+taskDefinition: web:1
+serviceConnectConfiguration:
+  enabled: true
+  namespace: {namespace}
+"""
+NAMESPACE_ARN = "arn:aws:servicediscovery:us-west-2:123456789012:namespace/ns-EXAMPLE"
+
+
+@pytest.mark.parametrize("written", ["service-connect", NAMESPACE_ARN])
+@pytest.mark.parametrize("answered", ["service-connect", NAMESPACE_ARN])
+def test_service_connect_namespace_by_name_or_arn_matches_once_resolved(written, answered):
+    body = {
+        "serviceName": "web",
+        "taskDefinition": "arn:aws:ecs:us-west-2:123456789012:task-definition/web:1",
+        "deployments": [{"status": "PRIMARY", "serviceConnectConfiguration": {"enabled": True, "namespace": answered}}],
+    }
+    desired = resource("Service", "web", CONNECTED.format(namespace=written), "c")
+    unresolved = diff(desired, live_service(json.loads(json.dumps(body))), task_definition="web:1")
+    assert [c.path for c in unresolved] == ([] if written == answered else ["serviceConnectConfiguration.namespace"])
+    attach_namespaces(
+        [body["deployments"][0]["serviceConnectConfiguration"]], [{"Name": "service-connect", "Arn": NAMESPACE_ARN}]
+    )
+    assert diff(desired, live_service(body), task_definition="web:1") == []
+
+
+def test_every_default_names_its_aws_source():
+    assert all(d.source.startswith(("API ", "DG ")) for d in TABLE)
+    keys = [(d.at, d.field, tuple(sorted(d.when.items()))) for d in TABLE]
+    assert len(keys) == len(set(keys)), "a default is written twice"
+
+
+def test_vpc_lattice_configuration_is_read_from_the_primary_deployment():
+    lattice = [
+        {
+            "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRoleVpcLattice",
+            "targetGroupArn": "arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/tg-0123456789abcdef0",
+            "portName": "web-80-tcp",
+        }
+    ]
+    body = {
+        "serviceName": "web",
+        "taskDefinition": "arn:aws:ecs:us-west-2:123456789012:task-definition/web:1",
+        "deployments": [{"status": "PRIMARY", "vpcLatticeConfigurations": lattice}],
+    }
+    desired = Resource(Address("Service", "web", "c"), {"cluster": "c", "vpcLatticeConfigurations": lattice}, "t", 1)
+    assert diff(desired, live_service(body), task_definition="web:1") == []

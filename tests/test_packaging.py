@@ -82,7 +82,6 @@ def test_the_wheel_requires_moto_only_through_the_embedded_extra(tmp_path: Path)
     examples = {p.name for p in (ROOT / "reconciler" / "examples" / "manifests").glob("*.yaml")}
     assert examples and {f"reconciler/examples/manifests/{name}" for name in examples} <= shipped
     assert metadata["License-Expression"] == "MIT"
-    assert any(url.startswith("Source, https://") for url in metadata.get_all("Project-URL") or [])
     assert any(c.startswith("Programming Language :: Python :: 3") for c in metadata.get_all("Classifier") or [])
     requirements = [Requirement(r) for r in metadata.get_all("Requires-Dist") or []]
 

@@ -20,17 +20,12 @@ from reconciler.core.plan import make_plan
 from reconciler.core.schema import from_api_case
 from reconciler.core.settings import ApplySettings
 from reconciler.kinds import KINDS, scaling
+from reconciler.kinds.cloud_map import attach_namespaces
 
 REAL = Path(__file__).parent / "fixtures" / "aws" / "real"
 FIXTURES = sorted(p.stem for p in REAL.glob("*.yaml"))
 
-NAMESPACE_ARN = "serviceConnectDefaults.namespace: a name is given, the Cloud Map ARN answered"
-SPURIOUS: dict[str, str] = {
-    "cluster-cli-update-service-connect-defaults": NAMESPACE_ARN,
-    "cluster-devguide-service-connect-create": NAMESPACE_ARN,
-    "cluster-devguide-service-connect-describe": NAMESPACE_ARN,
-    "taskdef-fargate-console-healthcheck": "containerDefinitions.*.healthCheck: interval 30, timeout 5, retries 3 set",
-}
+SPURIOUS: dict[str, str] = {}
 """Fixtures whose natural manifest still shows a diff against the real answer: name -> the spurious field(s)."""
 
 
@@ -69,6 +64,11 @@ def diff_of(name: str) -> list[FieldChange]:
     kind, body = fixture["kind"], fixture["live"]
     assert resource.address.kind == kind
     live_body = scaling_body(body) if kind == "ScalingPolicy" else body
+    if "cloudMap" in fixture:  # what the live half adds: the Cloud Map namespace resolved to its name and ARN
+        deployments = body.get("deployments") or []
+        sections = [body.get("serviceConnectDefaults"), body.get("serviceConnectConfiguration")]
+        sections += [d.get("serviceConnectConfiguration") for d in deployments]
+        attach_namespaces(sections, fixture["cloudMap"])
     observed = {resource.address: Live(resource.address, live_body, managed=True)}
     if kind == "Service" and body.get("taskDefinition"):
         family = Address("TaskDefinition", family_of(str(body["taskDefinition"])))

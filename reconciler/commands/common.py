@@ -40,7 +40,9 @@ def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Itera
     if not embedded:
         aws = Aws(settings.aws)
         check_region(aws.region)
-        yield Pipeline(aws, settings)
+        stages = Pipeline(aws, settings)
+        stages.check_target()  # the wrong account or region: exit 1 before anything is read
+        yield stages
         return
     region = settings.aws.region or EMBEDDED_REGION
     check_region(region)
@@ -51,7 +53,9 @@ def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Itera
             running = types.SimpleNamespace(endpoint_url=url)
             load_emulator().seed_lease_table(running, settings.daemon.lease.table, region=region)
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=url, embedded=True))
-        yield Pipeline(Aws(settings.aws), settings)
+        stages = Pipeline(Aws(settings.aws), settings)
+        stages.check_target()
+        yield stages
         return
     embedded_aws = load_emulator()
     with embedded_aws.start_emulator() as emulator:
@@ -64,7 +68,9 @@ def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Itera
             file=sys.stderr,
         )
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=emulator.endpoint_url, embedded=True))
-        yield Pipeline(Aws(settings.aws), settings)
+        stages = Pipeline(Aws(settings.aws), settings)
+        stages.check_target()
+        yield stages
 
 
 def example_manifests() -> str:

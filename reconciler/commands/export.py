@@ -81,8 +81,13 @@ def export_manifests(stages: Pipeline, cluster_name: str, service_names: list[st
         raise PlanError(f"no ACTIVE service {', '.join(missing)} in cluster {cluster_name!r}")
     _read_reachable(stages, found)
     files: dict[str, list[dict[str, Any]]] = {}
-    written = {cluster}
-    files[f"cluster-{cluster_name}.yaml"] = [doc for doc in [_document(stages, found[cluster], found)] if doc]
+    # The cluster's file holds what the cluster itself uses (its capacity providers), each before the cluster.
+    uses = stages.kinds.of(cluster).live_references(found[cluster], region=stages.aws.region)
+    written = {cluster} | {a for a in uses if a in found}
+    ordered = sorted(written, key=stages.kinds.order)
+    files[f"cluster-{cluster_name}.yaml"] = [
+        doc for doc in (_document(stages, found[a], found) for a in ordered) if doc
+    ]
     for service in addresses:
         reach, todo = {service}, [service]
         while todo:

@@ -7,6 +7,7 @@ import sys
 from reconciler.commands import EXIT_ERROR, EXIT_OK
 from reconciler.commands.common import colour_wanted, require_manifests
 from reconciler.core.errors import InvalidManifests
+from reconciler.core.loader import Limits
 from reconciler.core.manifests import load_resources
 from reconciler.core.render import finding_text, findings_heading, paint
 from reconciler.core.security import blocking, find_issues
@@ -15,7 +16,9 @@ from reconciler.kinds import KINDS
 
 
 def validate(path: str, settings: Settings, *, strict: bool) -> int:
-    resources = load_resources(path, KINDS, variables=settings.variables)
+    resources = load_resources(
+        path, KINDS, variables=settings.variables, limits=Limits(max_files=settings.manifests.max_files)
+    )
     require_manifests(path, resources)
     findings, errors = find_issues(resources, settings.security, KINDS)
     if errors:

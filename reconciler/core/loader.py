@@ -15,7 +15,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.composer import Composer, ComposerError
@@ -26,6 +26,7 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from reconciler.core.errors import ManifestError
+from reconciler.core.settings import ManifestSettings
 
 __all__ = ["Document", "FileVanished", "Limits", "load_text", "load_tree", "source_text", "with_source_text"]
 
@@ -84,10 +85,10 @@ class Limits:
 
     max_file_bytes: int = 1_048_576
     """Largest size of one file."""
-    max_total_bytes: int = 16 * 1_048_576
-    """Largest size of all the files together."""
-    max_files: int = 2_000
-    """Most manifest files under the root."""
+    max_total_bytes: int = 128 * 1_048_576
+    """Largest size of all the files together (room for ``max_files`` files of about 13 KiB each)."""
+    max_files: int = ManifestSettings.max_files
+    """Most manifest files under the root: a fleet of thousands of services kept one file per service fits."""
     max_nodes: int = 200_000
     """Most nodes per document, counting every alias expansion (defeats alias bombs)."""
     max_depth: int = 64
@@ -342,7 +343,7 @@ class _DepthLimited(Composer):
             if self._depth > self.max_depth:
                 mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise ComposerError(None, None, f"nesting deeper than {self.max_depth} levels", mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return cast(Node, super().compose_node(parent, index))
         finally:
             self._depth -= 1
 
@@ -353,11 +354,11 @@ class _PyComposer(_DepthLimited, Reader, Scanner, Parser, Resolver):
     byte_positions = False
 
     def __init__(self, stream: str) -> None:
-        Reader.__init__(self, stream)  # type: ignore[no-untyped-call]
-        Scanner.__init__(self)  # type: ignore[no-untyped-call]
-        Parser.__init__(self)  # type: ignore[no-untyped-call]
-        Composer.__init__(self)  # type: ignore[no-untyped-call]
-        Resolver.__init__(self)  # type: ignore[no-untyped-call]
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        Resolver.__init__(self)
 
 
 _COMPOSERS: list[type[Any]] = [_PyComposer]
@@ -370,8 +371,8 @@ if yaml.__with_libyaml__:  # libyaml parses about ten times faster; composing an
 
         def __init__(self, stream: bytes) -> None:
             yaml.cyaml.CParser.__init__(self, stream)  # type: ignore[attr-defined]
-            Composer.__init__(self)  # type: ignore[no-untyped-call]
-            Resolver.__init__(self)  # type: ignore[no-untyped-call]
+            Composer.__init__(self)
+            Resolver.__init__(self)
 
     _COMPOSERS.insert(0, _CComposer)
 
@@ -511,7 +512,7 @@ class _Builder:
         if node.tag != _MAP:
             self.refuse(node, _tag_refused(node.tag, "a mapping"), path=path)
         result = {}
-        for key, (key_node, value_node) in self.pairs(node, path=path).items():
+        for key, (key_node, value_node) in self.pairs(cast(MappingNode, node), path=path).items():
             child = f"{path}.{key}" if path else key
             lines[child] = _line(key_node)
             result[key] = self.build(value_node, path=child, lines=lines)
@@ -587,7 +588,7 @@ class _Builder:
         if tag != _NULL:
             self.sources[path] = str(node.value)
         try:
-            return construct(node)  # type: ignore[no-untyped-call]
+            return construct(node)
         except (ValueError, KeyError, TypeError, yaml.YAMLError):
             self.refuse(node, f"{node.value!r} is not a valid {_short(tag)[2:]}", path=path)
             return None

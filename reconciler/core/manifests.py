@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.core.errors import InvalidManifests, ManifestError, UsageError
 from reconciler.core.kind import Registry
-from reconciler.core.loader import Document, load_file, load_text, load_tree, with_source_text
+from reconciler.core.loader import Document, Limits, load_file, load_text, load_tree, with_source_text
 from reconciler.core.model import Address, Observed, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.variables import Parameter, ssm_paths, substitute
@@ -132,6 +132,7 @@ def load_resources(
     *,
     variables: Mapping[str, str] | None = None,
     ssm: SsmReader | None = None,
+    limits: Limits | None = None,
 ) -> list[Resource]:
     """Load and check a manifest tree; raises InvalidManifests listing every problem (see ``resources_from``)."""
     if not os.path.exists(path):
@@ -139,7 +140,7 @@ def load_resources(
     if os.path.isfile(path):
         docs, errors = load_file(path)
     elif os.path.isdir(path):
-        docs, errors = load_tree(path)
+        docs, errors = load_tree(path, limits=limits or Limits())
     else:
         raise UsageError(f"{os.fspath(path)}: not a manifest file or a directory")
     return resources_from(docs, errors, kinds, variables=variables, ssm=ssm)

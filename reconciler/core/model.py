@@ -60,6 +60,8 @@ class Live:
     body: Mapping[str, Any] = field(repr=False)
     managed: bool = False
     """It carries the managed-by tag."""
+    owner: str | None = None
+    """The managed-by tag's value: the instance that manages it (None when unmanaged, or not read)."""
 
 
 Observed = Mapping[Address, Live]

@@ -15,9 +15,28 @@ from reconciler.core.errors import PlanError
 from reconciler.core.kind import ACTION_TYPES, ActionType, Note, PlanContext, Registry
 from reconciler.core.model import Address, Live, Observed, Resource
 from reconciler.core.redact import redact_at
-from reconciler.core.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ApplySettings
+from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
+from reconciler.core.tags import LEGACY_OWNER, ownership
 
-__all__ = ["ACTION_TYPES", "Action", "ActionType", "Note", "Plan", "make_plan", "referenced"]
+__all__ = [
+    "ACTION_TYPES",
+    "IGNORE_ANNOTATION",
+    "SUSPEND_ANNOTATION",
+    "Action",
+    "ActionType",
+    "Note",
+    "Plan",
+    "ignored_paths",
+    "make_plan",
+    "referenced",
+]
+
+SUSPEND_ANNOTATION = "ecs-reconciler/suspend"
+"""``metadata.annotations`` key on any resource: its value (the reason) suspends healing. The resource is still
+planned; its action is held (``Plan.held``) instead of applied."""
+IGNORE_ANNOTATION = "ecs-reconciler/ignore"
+"""``metadata.annotations`` key on any resource: comma-separated plan field paths (``desiredCount``,
+``containerDefinitions.app.image``) that are neither diffed nor alerted; a path also covers what lies below it."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,8 @@ class Action:
 class Plan:
     actions: tuple[Action, ...] = ()
     notes: tuple[Note, ...] = ()
+    held: tuple[Action, ...] = ()
+    """Actions on suspended resources (``ecs-reconciler/suspend``): reported, never applied."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -57,8 +78,8 @@ def _redacted(changes: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
     return tuple(FieldChange(c.path, redact_at(c.path, c.before), redact_at(c.path, c.after)) for c in changes)
 
 
-def _adopt_change() -> FieldChange:
-    return FieldChange(f"tags.{MANAGED_TAG_KEY}", ABSENT, MANAGED_TAG_VALUE)
+def _owner_change(before: object, instance: str) -> FieldChange:
+    return FieldChange(f"tags.{MANAGED_TAG_KEY}", before, instance)
 
 
 def claims_of(desired: Iterable[Resource], kinds: Registry) -> dict[Address, dict[str, object]]:
@@ -68,6 +89,43 @@ def claims_of(desired: Iterable[Resource], kinds: Registry) -> dict[Address, dic
         for address, fields in kinds.of(resource.address).claims(resource).items():
             out.setdefault(address, {}).update(fields)
     return out
+
+
+def ignored_paths(resource: Resource) -> tuple[str, ...]:
+    """The field paths a resource's ``ecs-reconciler/ignore`` annotation names (blanks dropped)."""
+    text = resource.annotations.get(IGNORE_ANNOTATION, "")
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def _is_ignored(path: str, ignored: tuple[str, ...]) -> bool:
+    """``path`` is an ignored path or lies below one (``a.b`` covers ``a.b``, ``a.b.c`` and ``a.b[0]``)."""
+    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in ignored)
+
+
+def without_ignored(changes: Iterable[FieldChange], resource: Resource) -> list[FieldChange]:
+    """The changes a resource's ignore annotation leaves to be planned."""
+    ignored = ignored_paths(resource)
+    return [c for c in changes if not _is_ignored(c.path, ignored)]
+
+
+def _hold_suspended(actions: list[Action]) -> tuple[list[Action], list[Action], list[Note]]:
+    """Split actions on suspended resources off: (to apply, held, a note for each held one)."""
+    run, held, notes = [], [], []
+    for action in actions:
+        reason = action.resource.annotations.get(SUSPEND_ANNOTATION) if action.resource is not None else None
+        if reason is None:
+            run.append(action)
+            continue
+        held.append(action)
+        count = len(action.changes)
+        notes.append(
+            Note(
+                f"{action.address} is suspended ({reason or 'no reason given'}): {action.action} with {count} "
+                f"field change{'s' if count != 1 else ''} not applied",
+                action.address,
+            )
+        )
+    return run, held, notes
 
 
 def _desired_actions(
@@ -85,10 +143,22 @@ def _desired_actions(
             decision = kind.decide(resource, None, [])
             changes = _redacted(kind.creation(resource))
             actions.append(Action("create", addr, changes, f"{addr} does not exist", resource, None, decision.produces))
-            if decision.produces:
+            if decision.produces and SUSPEND_ANNOTATION not in resource.annotations:
                 ctx.produced[addr] = decision.produces
             continue
-        found = kind.diff(resource, live, ctx)
+        found = without_ignored(kind.diff(resource, live, ctx), resource)
+        owner = ownership(live.owner, managed=live.managed, instance=options.instance)
+        if owner == "other":
+            # Another instance's: never changed, and --adopt does not take it (it would be a silent theft).
+            state = "differs from its manifest" if found else "matches its manifest"
+            message = (
+                f"{addr} exists but is managed by another ecs-reconciler instance ({live.owner!r}, this one is "
+                f"{options.instance!r}; {state}); left alone"
+            )
+            notes.append(Note(message, addr, blocking=bool(found)))
+            continue
+        if owner == "legacy":
+            found.append(_owner_change(LEGACY_OWNER, options.instance))  # migrated by a tag update, never a delete
         if not live.managed and not options.adopt:
             # An unmanaged resource that already matches its manifest is converged: nothing stands in the way
             # (this is where `export` leaves existing services). One that differs cannot converge without --adopt.
@@ -100,7 +170,7 @@ def _desired_actions(
             notes.append(Note(message, addr, blocking=bool(found)))
             continue
         if not live.managed:
-            found.append(_adopt_change())
+            found.append(_owner_change(ABSENT, options.instance))
         if not found:
             continue
         decision = kind.decide(resource, live, found)
@@ -109,7 +179,8 @@ def _desired_actions(
         actions.append(
             Action(decision.action, addr, _redacted(found), decision.reason, resource, live, decision.produces)
         )
-        if decision.produces:
+        # A suspended resource's action is held, so what it would produce (a new revision) never exists.
+        if decision.produces and SUSPEND_ANNOTATION not in resource.annotations:
             ctx.produced[addr] = decision.produces
     return actions, notes
 
@@ -138,10 +209,30 @@ def _prune_actions(
     keep = referenced(desired, {**candidates, **observed}, kinds)
     for addr in sorted(set(candidates) & keep - wanted):
         notes.append(Note(f"{addr} is not in the manifests but a declared resource uses it; kept", addr))
-    doomed = [live for addr, live in sorted(candidates.items()) if live.managed and addr not in wanted | keep]
+    doomed = []
+    for addr, live in sorted(candidates.items()):
+        owner = ownership(live.owner, managed=live.managed, instance=options.instance)
+        if addr in wanted | keep or owner in ("other", "unmanaged"):
+            continue
+        if owner == "legacy":
+            # Two instances upgraded from a version without instance names both read the old value as their own:
+            # deleting on that reading is how one instance pruned another's fleet. Declared ones are retagged.
+            notes.append(
+                Note(
+                    f"{addr} carries the managed-by value of an earlier version and is not in the manifests; kept "
+                    "(delete it by hand, or declare it once to migrate its tag)",
+                    addr,
+                )
+            )
+            continue
+        doomed.append(live)
     users = Counter(u for live in doomed for u in kinds.of(live.address).live_references(live, region=None))
+    deleting = {live.address for live in doomed}
     for live in doomed:
         addr = live.address
+        if refused := kinds.of(addr).delete_refused(live, deleting):
+            notes.append(Note(f"{addr} is not in the manifests but {refused}; kept", addr))
+            continue
         # A resource that counts what lives in it (a cluster's active services) is kept while more use it than
         # this prune deletes: the rest belong to someone else.
         active = int(live.body.get("activeServicesCount", 0) or 0)
@@ -175,7 +266,9 @@ def make_plan(
             deletes, prune_notes = _prune_actions(desired, observed, prune_candidates or {}, options, kinds)
             actions += sorted(deletes, key=lambda a: (-kinds.rank(a.address), a.address))
             notes += prune_notes
+    actions, held, suspended = _hold_suspended(actions)
+    notes += suspended
     for action in actions:
         if action.action == "replace" and not options.allow_replace:
             notes.append(Note(f"{action.address}: {action.reason}; apply needs --allow-replace", action.address))
-    return Plan(tuple(actions), tuple(notes))
+    return Plan(tuple(actions), tuple(notes), tuple(held))

@@ -210,7 +210,7 @@ class _NoShape:
 
 
 def _empty_structure(name: str) -> _Node:
-    node = _Node(_NoShape(name))  # type: ignore[arg-type]
+    node = _Node(_NoShape(name))
     node.set_members({})
     return node
 

@@ -9,7 +9,7 @@ from typing import Literal
 MANAGED_TAG_KEY = "ecs-reconciler/managed-by"
 """Tag key that marks a resource as created and owned by ecs-reconciler."""
 MANAGED_TAG_VALUE = "ecs-reconciler"
-"""Value of the managed-by tag."""
+"""Value of the managed-by tag written by versions before instances (read as a legacy owner, see core/tags.py)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class ReadSettings:
 class ApplySettings:
     """Safety limits and housekeeping for plan and apply."""
 
+    instance: str = MANAGED_TAG_VALUE
+    """This instance's name, the managed-by tag's value: only resources carrying it are changed or pruned
+    (``--instance``; the command line's default is the manifests root's directory name)."""
     prune: bool = False
     """Delete managed resources that are no longer in the manifests."""
     adopt: bool = False
@@ -109,6 +112,10 @@ class LeaseSettings:
     """Seconds between renewals (and between a follower's attempts to acquire)."""
     holder: str = ""
     """This replica's identity in the lease (default: hostname and process id)."""
+    fence_margin: float = 0.25
+    """Fraction of the duration kept as a safety margin: the leader writes only within the first
+    ``(1 - fence_margin) x duration`` after its last successful renewal was sent (monotonic clock), so a write in
+    flight and the replicas' clock skew fit before a follower may take over."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,9 @@ class DaemonSettings:
     """URL that receives alerts as Slack-compatible JSON."""
     webhook_timeout: float = 5.0
     """Seconds to wait for the webhook to answer."""
+    max_vanished: int = 3
+    """The vanished-fleet brake: when every resource earlier passes brought up is gone and a pass would re-create
+    more than this many of them, the daemon alerts and waits for a new revision or a restart (-1: never brake)."""
     shutdown_grace: float = 8.0
     """Seconds SIGTERM waits for the action in flight before the process exits anyway."""
     watch: WatchSettings = field(default_factory=WatchSettings)
@@ -137,6 +147,13 @@ class DaemonSettings:
     """Backoff of failing passes."""
     lease: LeaseSettings = field(default_factory=LeaseSettings)
     """Leader election."""
+    rollout_timeout: float = 600.0
+    """Seconds a service's rollout may take after a pass changed it before it counts as stuck (failed)."""
+    rollout_poll: float = 5.0
+    """Longest pause between two checks of the rollouts in flight (the first checks come sooner)."""
+    rollback_on_failure: bool = False
+    """When a service of a git revision fails its rollout, return every service that revision changed to the task
+    definitions of the last revision that rolled out completely."""
 
 
 @dataclass(frozen=True)
@@ -149,10 +166,23 @@ class AwsSettings:
     """AWS endpoint override (the embedded emulator, or AWS_ENDPOINT_URL, which boto3 honours by itself)."""
     embedded: bool = False
     """Talking to the embedded emulator: fixed dummy credentials and us-east-1 unless a region is given."""
+    allowed_account_ids: tuple[str, ...] = ()
+    """Accounts the tool may read and change (``--allowed-account-id``); empty allows any. Checked once per command
+    with STS GetCallerIdentity, before any state is read."""
+    allowed_regions: tuple[str, ...] = ()
+    """Regions the tool may read and change (``--allowed-region``); empty allows any."""
     retry: RetrySettings = field(default_factory=RetrySettings)
     """Retry rules for AWS calls."""
     read: ReadSettings = field(default_factory=ReadSettings)
     """Read concurrency."""
+
+
+@dataclass(frozen=True)
+class ManifestSettings:
+    """How much of a manifest tree is read."""
+
+    max_files: int = 10_000
+    """Most manifest files under the root (``--max-files``); a larger tree is refused as invalid, unread."""
 
 
 @dataclass(frozen=True)
@@ -169,3 +199,5 @@ class Settings:
     """Security rule severities."""
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     """The `run` loop's options."""
+    manifests: ManifestSettings = field(default_factory=ManifestSettings)
+    """Limits of the manifest tree."""

@@ -1,34 +1,82 @@
-"""Ownership tags: what marks a resource as ours and the tags the tool writes (pure; the writes are the kinds')."""
+"""Ownership tags: what marks a resource as ours and the tags the tool writes (pure; the writes are the kinds').
+
+The managed-by tag's value is the instance name (``--instance``): several instances share an account, and each
+changes, adopts and prunes only what carries its own name. The value earlier versions wrote, ``ecs-reconciler``
+(``LEGACY_OWNER``), is read as this instance's for what the manifests declare, and retagged on the next apply.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from reconciler.core.diff import tag_map, user_tags
 from reconciler.core.settings import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 
 REVISION_TAG_KEY = "ecs-reconciler/revision"
 """Tag naming the git revision whose pass last changed the resource (when the revision is known)."""
+EPOCH_TAG_KEY = "ecs-reconciler/lease-epoch"
+"""Tag holding the lease epoch (fencing token) of the leader whose pass last changed the resource (daemon with a
+lease only)."""
+LEGACY_OWNER = MANAGED_TAG_VALUE
+"""The managed-by value every resource got before instances existed."""
+INSTANCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$")
+"""An instance name: a tag value every service accepts, at most 128 characters."""
+
+Ownership = Literal["ours", "legacy", "other", "unmanaged"]
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the tool writes into its own tags on each change."""
+
+    instance: str = LEGACY_OWNER
+    revision: str | None = None
+    epoch: int | None = None
+
+    def tags(self) -> dict[str, str]:
+        out = {MANAGED_TAG_KEY: self.instance}
+        if self.revision:
+            out[REVISION_TAG_KEY] = self.revision
+        if self.epoch is not None:
+            out[EPOCH_TAG_KEY] = str(self.epoch)
+        return out
+
+
+def owner_of(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> str | None:
+    """The managed-by tag's value, or None without one."""
+    return tag_map(tags).get(MANAGED_TAG_KEY)
 
 
 def is_managed(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> bool:
-    """The resource carries the managed-by tag (tags as an ECS list or a plain map)."""
-    return tag_map(tags).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+    """The resource carries the managed-by tag, whatever instance it names (tags as an ECS list or a plain map)."""
+    return owner_of(tags) is not None
 
 
-def own_tags(*, revision: str | None) -> dict[str, str]:
-    """The tool's own tags: managed-by, and the git revision when known."""
-    return {MANAGED_TAG_KEY: MANAGED_TAG_VALUE, **({REVISION_TAG_KEY: revision} if revision else {})}
+def ownership(owner: str | None, *, managed: bool, instance: str) -> Ownership:
+    """Whose a live resource is, seen from ``instance``. A managed resource whose owner was not read counts as
+    ours (a caller that only knows it is managed)."""
+    if not managed:
+        return "unmanaged"
+    if owner is None or owner == instance:
+        return "ours"
+    if owner == LEGACY_OWNER:
+        return "legacy"
+    return "other"
 
 
-def managed_tag_map(
-    tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None, *, revision: str | None
-) -> dict[str, str]:
+def own_tags(stamp: Stamp) -> dict[str, str]:
+    """The tool's own tags: managed-by (the instance), the git revision and lease epoch when known."""
+    return stamp.tags()
+
+
+def managed_tag_map(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None, *, stamp: Stamp) -> dict[str, str]:
     """The user's tags plus the tool's own, as a plain map (the form Logs and Application Auto Scaling take)."""
-    return {**user_tags(tags), **own_tags(revision=revision)}
+    return {**user_tags(tags), **own_tags(stamp)}
 
 
-def managed_tags(tags: Iterable[Mapping[str, Any]] | None, *, revision: str | None) -> list[dict[str, str]]:
+def managed_tags(tags: Iterable[Mapping[str, Any]] | None, *, stamp: Stamp) -> list[dict[str, str]]:
     """The user's tags plus the tool's own, as an ECS tag list."""
-    return [{"key": k, "value": v} for k, v in managed_tag_map(tags, revision=revision).items()]
+    return [{"key": k, "value": v} for k, v in managed_tag_map(tags, stamp=stamp).items()]

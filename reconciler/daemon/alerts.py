@@ -22,14 +22,25 @@ from reconciler.daemon.drift import DriftEvent, FieldDrift
 
 log = structlog.get_logger("reconciler.alerts")
 
-AlertKind = Literal["drift", "resolved", "invalid", "refused"]
+AlertKind = Literal[
+    "drift", "resolved", "invalid", "refused", "applied", "rollout_completed", "rollout_failed", "rollback"
+]
+LEVELS: dict[str, str] = {
+    "applied": "info",
+    "rollout_completed": "info",
+    "rollout_failed": "error",
+    "rollback": "error",
+}
+"""Log level of each alert kind (the others: warning)."""
 
 
 @dataclass(frozen=True)
 class Alert:
     kind: AlertKind
     """drift (new or changed), resolved (a drift is gone), invalid (a revision failed to load), refused (a plan
-    the safety rules refuse)."""
+    the safety rules refuse), applied (a pass applied a git revision), rollout_completed / rollout_failed (a
+    service's deployment after a pass changed it), rollback (a failed revision's services returned to the last
+    revision that rolled out completely)."""
     summary: str
     revision: str | None
     resource: str | None = None
@@ -38,6 +49,14 @@ class Alert:
     healed: bool | None = None
     """Drift only: True when this pass applied the manifest over it (enforce), False when it was left (detect)."""
     errors: tuple[str, ...] = ()
+    task_definition: str | None = None
+    """Rollouts: the ``family:revision`` the service was rolling out."""
+    events: tuple[str, ...] = ()
+    """Rollouts: the service's most recent events, newest first."""
+
+    @property
+    def level(self) -> str:
+        return LEVELS.get(self.kind, "warning")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,7 +71,11 @@ def drift_alert(event: DriftEvent, *, revision: str | None, healed: bool) -> Ale
             revision,
             resource=str(drift.address),
         )
-    outcome = "healed" if healed else "left in place (detect mode)"
+    if drift.suspended is not None:
+        healed = False
+        outcome = f"left in place (suspended: {drift.suspended})"
+    else:
+        outcome = "healed" if healed else "left in place (detect mode)"
     return Alert(
         "drift",
         f"drift on {drift.address}: {drift.reason}; {outcome}",
@@ -72,6 +95,7 @@ def text_of(alert: Alert) -> str:
         for f in alert.fields
     ]
     lines += [f"• {e}" for e in alert.errors]
+    lines += [f"• event: {e}" for e in alert.events]
     return "\n".join(lines)
 
 
@@ -128,7 +152,7 @@ class Alerter:
         self.sinks = sinks
 
     def send(self, alert: Alert) -> None:
-        log.warning("alert", **alert.as_dict())
+        getattr(log, alert.level)("alert", **alert.as_dict())
         for sink in self.sinks:
             try:
                 sink.send(alert)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from reconciler.core.diff import ABSENT
 from reconciler.core.model import Address
-from reconciler.core.plan import Plan
+from reconciler.core.plan import SUSPEND_ANNOTATION, Plan
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Drift:
     """What the plan does about it: update, create (deleted out of band), replace, delete (with --prune)."""
     reason: str
     fields: tuple[FieldDrift, ...]
+    suspended: str | None = None
+    """The reason given by the resource's ``ecs-reconciler/suspend`` annotation: the drift is reported, not healed."""
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,17 @@ def _plain(value: Any) -> Any:
 
 
 def drifts_in(plan: Plan) -> dict[Address, Drift]:
-    """Each action of a plan as a drift of its resource."""
+    """Each action of a plan, held ones (suspended resources) included, as a drift of its resource."""
     return {
         a.address: Drift(
             a.address,
             a.action,
             a.reason,
             tuple(FieldDrift(c.path, _plain(c.after), _plain(c.before)) for c in a.changes),
+            a.resource.annotations.get(SUSPEND_ANNOTATION) if held and a.resource is not None else None,
         )
-        for a in plan.actions
+        for held, actions in ((False, plan.actions), (True, plan.held))
+        for a in actions
     }
 
 

@@ -5,6 +5,9 @@ A pass that raises (an AWS error, a failed apply) is retried with exponential ba
 by the resync interval and cut short by a pass request (a new revision is tried at once); a terminal problem (a
 revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to change,
 keeping live state as it is.
+
+Between passes the loop follows the deployments passes started (``reconciler.daemon.deployments``); a git revision
+whose rollout failed is held (not applied again) until the manifests change. ``status`` is the /status document.
 """
 
 from __future__ import annotations
@@ -17,14 +20,21 @@ from dataclasses import dataclass, field
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
+from reconciler import rollout
 from reconciler.core.errors import InvalidManifests, PlanError
+from reconciler.core.loader import Limits
 from reconciler.core.model import Address
+from reconciler.core.plan import SUSPEND_ANNOTATION
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
+from reconciler.daemon.brake import vanished
+from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.report import StatusBook
 from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve
-from reconciler.pipeline import Pipeline, SecurityRefused
+from reconciler.executor import Outcome
+from reconciler.pipeline import Pipeline, Planned, SecurityRefused
 
 log = structlog.get_logger("reconciler.loop")
 
@@ -46,6 +56,8 @@ class LoopState:
     """The last problem alerted (a broken revision, a refused plan), so it is alerted once."""
     last_success: float | None = None
     """Monotonic time of the last successful pass."""
+    fleet: frozenset[Address] = frozenset()
+    """The addresses the last successful pass left matching the manifests (the vanished-fleet brake's memory)."""
 
 
 class Daemon:
@@ -70,6 +82,17 @@ class Daemon:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self._last_target: str | None = None
+        options = self.settings.daemon
+        self.deployments = Deployments(
+            stages.aws,
+            alerter,
+            metrics,
+            timeout=options.rollout_timeout,
+            poll=options.rollout_poll,
+            rollback=options.rollback_on_failure,
+            clock=clock,
+        )
+        self.book = StatusBook(options.mode)
 
     # ------------------------------------------------------------------ control, from any thread
 
@@ -109,8 +132,9 @@ class Daemon:
             next_resync = self.clock() + options.resync_interval
             while not self.stopping.is_set():
                 timeout = min(options.watch.heartbeat, next_resync - self.clock())
-                if timeout <= 0 or self.wake.wait(timeout) or self._target_moved():
+                if timeout <= 0 or self.wake.wait(min(timeout, self._rollout_check_in())) or self._target_moved():
                     break
+                self._check_rollouts()
 
     def _target_moved(self) -> bool:
         """The heartbeat's check: the link points somewhere else than the last pass read."""
@@ -154,8 +178,9 @@ class Daemon:
         started = self.clock()
         try:
             result = self.run_pass()
-        except Exception:
+        except Exception as exc:
             self.metrics.passes.labels("error").inc()
+            self.book.error(str(exc), self.book.applying)
             raise
         finally:
             self.metrics.pass_duration.observe(self.clock() - started)
@@ -169,11 +194,16 @@ class Daemon:
     def run_pass(self) -> str:
         """One pass; returns its result (a metrics label). Raises on errors worth a retry."""
         try:
-            snapshot = read_snapshot(self.path, retries=self.settings.daemon.watch.vanished_retries)
+            snapshot = read_snapshot(
+                self.path,
+                retries=self.settings.daemon.watch.vanished_retries,
+                limits=Limits(max_files=self.settings.manifests.max_files),
+            )
         except SourceMissing as exc:
             log.warning("no manifests to read; live state kept as it is", error=str(exc))
             return "no_source"
         self._last_target = snapshot.target
+        self._begin_pass(snapshot)
         with structlog.contextvars.bound_contextvars(revision=snapshot.revision):
             result = self._reconcile(snapshot)
             log.info("pass", result=result, fingerprint=snapshot.fingerprint[:12])
@@ -201,6 +231,17 @@ class Daemon:
             log.warning("plan note", message=note.message)
         enforce = self.settings.daemon.mode == "enforce"
         is_drift = snapshot.fingerprint == self.state.baseline
+        gone = vanished(the_plan, planned.state.observed, self.state.fleet, limit=self.settings.daemon.max_vanished)
+        if enforce and gone and is_drift:  # a new revision is a human's answer: it is applied
+            summary = (
+                f"every resource this daemon brought up is gone and the pass would re-create {len(gone)}: wrong "
+                "account or region, or an emptied endpoint? nothing was created; push a new revision or restart "
+                "the daemon to rebuild"
+            )
+            return self._problem(snapshot, "refused", summary, [f"missing: {a}" for a in gone])
+        if enforce and the_plan.actions and self.deployments.is_held(snapshot.fingerprint):
+            return self._held_pass(snapshot, planned)
+        outcomes: list[Outcome] = []
         if enforce and the_plan.actions:
             if self.lease is not None and not self.lease.is_leader():
                 return "standby"
@@ -212,31 +253,34 @@ class Daemon:
             except PlanError as exc:
                 return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
             failed = [o for o in outcomes if o.status != "done"]
+            self._follow_rollouts(snapshot, planned, outcomes)
             if failed and not self.stopping.is_set():
                 raise PassFailed(f"{failed[0].action.action} {failed[0].action.address}: {failed[0].error}")
             if failed:
                 return "interrupted"
         self.state.problem = None
         self.state.baseline = snapshot.fingerprint
+        if enforce:
+            self.state.fleet = frozenset(r.address for r in planned.loaded.resources)
         if is_drift:
             self._alert_drift(drifts_in(the_plan), snapshot.revision, healed=enforce)
         elif the_plan.actions:
-            log.info(
-                "revision rolled out" if enforce else "changes pending (detect mode)", changes=len(the_plan.actions)
-            )
-        if snapshot.revision and (enforce or not the_plan.actions):
-            self.metrics.revision.info({"revision": snapshot.revision})
+            self._announce(snapshot, planned, enforce=enforce)
         if not the_plan.actions:
-            return "in_sync"
-        if is_drift:
-            return "healed" if enforce else "drift"
-        return "applied" if enforce else "pending"
+            result = "drift" if is_drift and the_plan.held else "in_sync"
+        elif is_drift:
+            result = "healed" if enforce else "drift"
+        else:
+            result = "applied" if enforce else "pending"
+        self._record(snapshot, result, planned, outcomes, drift=is_drift)
+        return result
 
     def _alert_drift(self, found: dict[Address, Drift], revision: str | None, *, healed: bool) -> None:
         self.state.open_drifts, events = track(self.state.open_drifts, found)
         for event in events:
             self.alerter.send(drift_alert(event, revision=revision, healed=healed))
-        self.metrics.drifted.set(0 if healed else len(found))
+        left = [d for d in found.values() if d.suspended is not None or not healed]
+        self.metrics.drifted.set(len(left))
 
     def _problem(
         self, snapshot: Snapshot, kind: AlertKind, summary: str, errors: list[str], *, alert: bool = True
@@ -247,4 +291,96 @@ class Daemon:
             self.alerter.send(Alert(kind, summary, snapshot.revision, errors=tuple(errors)))
         elif not alert:
             log.warning(summary, errors=errors)
+        self.book.error(f"{summary}: {'; '.join(errors)}" if errors else summary, snapshot.revision)
         return kind
+
+    # ------------------------------------------------------------------ rollouts, holds, status (issue 12)
+
+    def status(self) -> dict[str, object]:
+        """The /status document."""
+        held = self.deployments.held
+        return self.book.document(
+            held=None
+            if held is None
+            else {
+                "revision": held.revision,
+                "service": held.service,
+                "reason": held.reason,
+                "rolled_back": list(held.rolled_back),
+            },
+            rollouts=dict(self.deployments.states),  # a copy: the loop thread may add to it meanwhile
+        )
+
+    def _begin_pass(self, snapshot: Snapshot) -> None:
+        """A pass starts: a new revision releases a held one; rollouts due are checked first."""
+        self.book.begin(snapshot.revision)
+        self.deployments.release_unless(snapshot.fingerprint)
+        self._check_rollouts()
+
+    def _rollout_check_in(self) -> float:
+        due = self.deployments.next_check_in()
+        return float("inf") if due is None else due
+
+    def _check_rollouts(self) -> None:
+        """Look at the deployments in flight (the leader only: a rollback writes)."""
+        if self.lease is not None and not self.lease.is_leader():
+            return
+        try:
+            self.deployments.check()
+        except Exception as exc:  # noqa: BLE001 (an AWS error: the next check tries again; the loop goes on)
+            log.warning("rollout check failed; trying again later", error=str(exc))
+
+    def _follow_rollouts(self, snapshot: Snapshot, planned: Planned, outcomes: list[Outcome]) -> None:
+        """Follow the deployments of the services this pass changed."""
+        applied = [o.action for o in outcomes if o.status == "done"]
+        services = rollout.rolled_out_by(applied)
+        previous = {
+            a: rollout.task_definition_of(planned.state.observed[a].body) if a in planned.state.observed else None
+            for a in services
+        }
+        for action in applied:
+            log.info("applied", action=action.action, resource=str(action.address), revision=snapshot.revision)
+        self.deployments.follow(snapshot.fingerprint, snapshot.revision, services, previous)
+
+    def _announce(self, snapshot: Snapshot, planned: Planned, *, enforce: bool) -> None:
+        """A new revision applied (an ``applied`` alert) or, in detect mode, pending."""
+        the_plan = planned.plan
+        if not enforce:
+            log.info("changes pending (detect mode)", changes=len(the_plan.actions))
+            return
+        log.info("revision applied", changes=len(the_plan.actions))
+        self.alerter.send(
+            Alert(
+                "applied",
+                f"revision {snapshot.revision or snapshot.fingerprint[:12]} applied: "
+                + ", ".join(f"{a.action} {a.address}" for a in the_plan.actions),
+                snapshot.revision,
+            )
+        )
+
+    def _held_pass(self, snapshot: Snapshot, planned: Planned) -> str:
+        """The revision's rollout failed: nothing is applied until a new revision arrives."""
+        held = self.deployments.held
+        log.info(
+            "revision held after a failed rollout; not applied again",
+            service=held.service if held else None,
+            changes=len(planned.plan.actions),
+        )
+        self._record(snapshot, "held", planned, [], drift=False)
+        return "held"
+
+    def _record(
+        self, snapshot: Snapshot, result: str, planned: Planned, outcomes: list[Outcome], *, drift: bool
+    ) -> None:
+        desired = {r.address: r.annotations for r in planned.loaded.resources}
+        self.metrics.suspended.set(sum(1 for a in desired.values() if SUSPEND_ANNOTATION in a))
+        if snapshot.revision and result in ("applied", "healed", "in_sync"):
+            self.metrics.revision.info({"revision": snapshot.revision})
+        self.book.record(
+            revision=snapshot.revision,
+            result=result,
+            plan=planned.plan,
+            desired=desired,
+            outcomes=outcomes,
+            drift=drift,
+        )

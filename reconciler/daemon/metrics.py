@@ -1,7 +1,9 @@
-"""Prometheus metrics, and the small HTTP server for /metrics, /healthz and /readyz."""
+"""Prometheus metrics, and the small HTTP server for /metrics, /healthz, /readyz, /status (JSON) and
+``POST /reconcile`` (ask for a pass now)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
@@ -14,6 +16,8 @@ from reconciler.core.errors import AwsError
 
 Readiness = Callable[[], tuple[bool, str]]
 """Answers (ready, why)."""
+StatusReport = Callable[[], dict[str, Any]]
+"""The daemon's status document (served as JSON at /status)."""
 
 
 class Metrics:
@@ -41,6 +45,21 @@ class Metrics:
             "ecs_reconciler_aws_errors", "Failed AWS call attempts.", ["service", "operation", "code"], registry=r
         )
         self.leader = Gauge("ecs_reconciler_leader", "1 while this replica holds the lease.", registry=r)
+        self.rollouts = Counter(
+            "ecs_reconciler_rollouts",
+            "Service rollouts followed, by outcome (completed, failed, stuck).",
+            ["outcome"],
+            registry=r,
+        )
+        self.rollbacks = Counter(
+            "ecs_reconciler_rollbacks", "Revisions rolled back after a failed rollout.", registry=r
+        )
+        self.held = Gauge(
+            "ecs_reconciler_revision_held", "1 while a git revision is held after a failed rollout.", registry=r
+        )
+        self.suspended = Gauge(
+            "ecs_reconciler_suspended_resources", "Resources whose healing is suspended by annotation.", registry=r
+        )
 
     def observe_call(self, service: str, operation: str, error: AwsError | None) -> None:
         """An ``Aws.listeners`` hook."""
@@ -58,11 +77,26 @@ class _QuietHandler(WSGIRequestHandler):
         return None
 
 
-def _app(metrics: Metrics, readiness: Readiness) -> Callable[..., Iterable[bytes]]:
+def _app(
+    metrics: Metrics,
+    readiness: Readiness,
+    status: StatusReport | None,
+    reconcile: Callable[[], None] | None,
+) -> Callable[..., Iterable[bytes]]:
     prometheus = make_wsgi_app(metrics.registry)
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == "/reconcile" and reconcile is not None:
+            if environ.get("REQUEST_METHOD") != "POST":
+                start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
+                return [b"POST asks for a pass\n"]
+            reconcile()
+            start_response("202 Accepted", [("Content-Type", "text/plain")])
+            return [b"pass requested\n"]
+        if path == "/status" and status is not None:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(status(), default=str, indent=2).encode() + b"\n"]
         if path == "/metrics":
             return prometheus(environ, start_response)  # type: ignore[no-any-return]
         if path == "/healthz":
@@ -81,10 +115,18 @@ def _app(metrics: Metrics, readiness: Readiness) -> Callable[..., Iterable[bytes
 class MetricsServer:
     """Serves the metrics app in a daemon thread until ``stop``."""
 
-    def __init__(self, metrics: Metrics, readiness: Readiness, *, address: str, port: int) -> None:
-        self._server = make_server(
-            address, port, _app(metrics, readiness), server_class=_Server, handler_class=_QuietHandler
-        )
+    def __init__(
+        self,
+        metrics: Metrics,
+        readiness: Readiness,
+        *,
+        address: str,
+        port: int,
+        status: StatusReport | None = None,
+        reconcile: Callable[[], None] | None = None,
+    ) -> None:
+        app = _app(metrics, readiness, status, reconcile)
+        self._server = make_server(address, port, app, server_class=_Server, handler_class=_QuietHandler)
         self.port: int = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)
         self._thread.start()

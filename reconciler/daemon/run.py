@@ -1,9 +1,17 @@
 """Wiring for the `run` command: the loop, the watcher, the lease renewer and the metrics server, each in its
-thread, and SIGTERM/SIGINT handling (finish the action in flight, release the lease, exit 0)."""
+thread, and signal handling: SIGTERM/SIGINT finish the action in flight, release the lease and exit 0; SIGHUP asks
+for a pass now (as ``POST /reconcile`` on the metrics port does).
+
+Shutdown keeps to ``shutdown_grace`` whatever AWS does: the AWS boundary stops retrying at once, the loop gets what
+is left of the grace minus a reserve for releasing the lease (one attempt, itself bounded), and a process whose pass
+is still stuck in a call (an endpoint that never answers) exits anyway; the next leader heals what it left.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +29,9 @@ from reconciler.daemon.watch import watch_source
 from reconciler.pipeline import Pipeline
 
 log = structlog.get_logger("reconciler.run")
+
+RELEASE_RESERVE = 2.0
+"""Seconds of the shutdown grace kept for releasing the lease (at most a quarter of the grace)."""
 
 
 def sinks_for(aws: Aws, settings: Settings) -> list[Sink]:
@@ -43,18 +54,24 @@ class Operator:
     watch_stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self, *, grace: float) -> bool:
-        """Stop everything; True when the loop finished within ``grace`` seconds."""
+        """Stop everything within ``grace`` seconds; True when the loop finished in time."""
+        deadline = time.monotonic() + grace
+        reserve = min(RELEASE_RESERVE, grace / 4) if self.daemon.lease is not None else 0.0
         self.daemon.stop()
         self.watch_stop.set()
+        self.daemon.stages.aws.shut_down()  # no more retries, no retry waits: the pass ends at its current call
         loop = self.threads[0]
-        loop.join(grace)
+        loop.join(max(0.0, deadline - reserve - time.monotonic()))
         finished = not loop.is_alive()
         if not finished:
             log.warning("a pass was still running at the shutdown deadline; the next start heals it")
-        if self.daemon.lease is not None:
+        lease = self.daemon.lease
+        if lease is not None:
             for thread in self.threads[1:]:
-                thread.join(1.0)  # the lease thread must not renew after the release
-            self.daemon.lease.release()
+                thread.join(max(0.0, min(1.0, deadline - reserve - time.monotonic())))
+            releasing = threading.Thread(target=lease.release, name="release", daemon=True)
+            releasing.start()
+            releasing.join(max(0.0, deadline - time.monotonic()))  # unanswered: the lease expires by itself
             self.daemon.metrics.leader.set(0)
         if self.server is not None:
             self.server.stop()
@@ -68,6 +85,8 @@ def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Op
     metrics = Metrics()
     aws.listeners.append(metrics.observe_call)
     lease = Lease(aws, options.lease) if options.lease.table else None
+    if lease is not None:
+        aws.fence = lease  # every write checks, before it is sent, that the lease is still safely held
     daemon = Daemon(
         path,
         stages,
@@ -77,8 +96,17 @@ def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Op
     )
     server = None
     if options.metrics_port is not None:
-        server = MetricsServer(metrics, daemon.readiness, address=options.metrics_address, port=options.metrics_port)
-        log.info("serving metrics", port=server.port, paths=["/metrics", "/healthz", "/readyz"])
+        server = MetricsServer(
+            metrics,
+            daemon.readiness,
+            address=options.metrics_address,
+            port=options.metrics_port,
+            status=daemon.status,
+            reconcile=lambda: _ask_for_pass(daemon, "POST /reconcile"),
+        )
+        log.info(
+            "serving metrics", port=server.port, paths=["/metrics", "/healthz", "/readyz", "/status", "/reconcile"]
+        )
     operator = Operator(daemon, server)
     operator.threads.append(threading.Thread(target=daemon.run, name="loop", daemon=True))
     operator.threads.append(
@@ -105,6 +133,11 @@ def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Op
     return operator
 
 
+def _ask_for_pass(daemon: Daemon, source: str) -> None:
+    log.info("pass requested", source=source)
+    daemon.request_pass()
+
+
 def _keep_lease(daemon: Daemon, lease: Lease) -> None:
     """Take or renew the lease every renew period; a new leader asks for a pass at once."""
     leading = False
@@ -128,14 +161,25 @@ def run(path: str, stages: Pipeline) -> int:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         received.append(signum)  # no locks in a signal handler: the main thread polls this list
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
-        while not received:
-            time.sleep(0.1)
+        while True:
+            while received and received[0] == signal.SIGHUP:  # SIGHUP asks for a pass now
+                received.pop(0)
+                _ask_for_pass(operator.daemon, "SIGHUP")
+            if received:
+                break
+            time.sleep(0.05)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     log.info("shutting down", signal=signal.Signals(received[0]).name)
-    operator.stop(grace=settings.daemon.shutdown_grace)
+    finished = operator.stop(grace=settings.daemon.shutdown_grace)
     log.info("stopped")
+    if not finished:
+        # A call stuck in a socket (an endpoint that never answers) would hold the interpreter's exit, which
+        # joins worker threads: leave now, as the grace promises.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0

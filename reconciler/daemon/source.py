@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from reconciler.core.errors import ManifestError
-from reconciler.core.loader import Document, FileVanished, load_tree
+from reconciler.core.loader import Document, FileVanished, Limits, load_tree
 
 REVISION = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 """A git commit hash (SHA-1 or SHA-256): the basename of the directory git-sync's link points to."""
@@ -73,7 +73,7 @@ def fingerprint(documents: list[Document], errors: list[ManifestError]) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def read_snapshot(path: str, *, retries: int) -> Snapshot:
+def read_snapshot(path: str, *, retries: int, limits: Limits | None = None) -> Snapshot:
     """Resolve ``path`` once and read the whole tree behind it; raises SourceMissing."""
     link = find_link(path)
     for _ in range(retries + 1):
@@ -82,7 +82,7 @@ def read_snapshot(path: str, *, retries: int) -> Snapshot:
         if target is None:
             raise SourceMissing(f"{path}: no such directory (waiting for the first sync?)")
         try:
-            documents, errors = load_tree(target)
+            documents, errors = load_tree(target, limits=limits or Limits())
         except FileVanished:
             continue
         revision = revision_of(root) if root else None

@@ -8,9 +8,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
@@ -83,7 +84,50 @@ def patch_moto() -> None:
         _patch(LogsResponse, "describe_log_groups", _describe_log_groups)
         _patch(ApplicationAutoscalingBackend, "describe_scaling_policies", _describe_scaling_policies)
         ApplicationAutoScalingResponse.describe_scheduled_actions = _describe_scheduled_actions  # type: ignore[method-assign]
+        _patch(EC2ContainerServiceBackend, "describe_capacity_providers", _describe_capacity_providers)
+        _patch(EC2ContainerServiceBackend, "run_task", _run_task)
+        _patch(EC2ContainerServiceBackend, "_calculate_task_resource_requirements", _task_resources)
         _patched = True
+
+
+def _describe_capacity_providers(
+    original: Callable[..., Any], self: EC2ContainerServiceBackend, names: list[str] | None
+) -> Any:
+    # ECS API reference, DescribeCapacityProviders: without capacityProviders, every provider is described.
+    return original(self, names if names is not None else list(self.capacity_providers))
+
+
+TASK_EXIT_ENV = "ECS_RECONCILER_EMULATOR_TASK_EXIT"
+"""The exit code of a one-off task (RunTask), read when the task is started so a test can set it with
+monkeypatch.setenv: the task ran and its essential container exited with this code (default 0, a command that
+succeeded). moto's tasks would otherwise run for ever with no exit code."""
+
+
+def _run_task(original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
+    # ECS developer guide, task lifecycle: a task whose essential container exits is STOPPED, with the container's
+    # exit code and stopCode EssentialContainerExited.
+    tasks = original(self, *args, **kwargs)
+    code = int(os.environ.get(TASK_EXIT_ENV, "0"))
+    for task in tasks:
+        task.status = "STOPPED"
+        task.desired_status = "STOPPED"
+        task.stop_code = "EssentialContainerExited"
+        task.stopped_reason = "Essential container in task exited"
+        for container in task.containers:
+            container.last_status = "STOPPED"
+            container.exitCode = code
+    return tasks
+
+
+def _task_resources(original: Callable[..., Any], self: EC2ContainerServiceBackend, task_definition: Any) -> Any:
+    # ECS API reference, ContainerDefinition.memory: optional when the task sets memory (Fargate always does); moto
+    # added None to an int for such a container.
+    sized = copy.copy(task_definition)
+    sized.container_definitions = [
+        {"memory": 0, **c} if c.get("memory") is None and c.get("memoryReservation") is None else c
+        for c in task_definition.container_definitions
+    ]
+    return original(sized)  # a staticmethod in moto
 
 
 def _associate_kms_key(self: Any) -> str:
@@ -309,7 +353,7 @@ def _create_service(original: Callable[..., Any], self: EC2ContainerServiceRespo
         if value is not None:
             for deployment in service.deployments:
                 deployment[param] = value
-    return result
+    return cast("ActionResult", result)
 
 
 def _update_service(
@@ -349,7 +393,7 @@ def _update_service(
         service.platform_version = "LATEST"
     _sync_deployment(self, service)
     _start_rollout(service, previous_running=previous_running)
-    return service
+    return cast("Service", service)
 
 
 def _delete_service(
@@ -360,7 +404,7 @@ def _delete_service(
         # ECS API reference, DeleteService: ServiceNotActiveException for a service already deleted (moto deleted
         # it again).
         raise _error("ServiceNotActiveException", "Service was not ACTIVE.")
-    return original(self, cluster_name, service_name, force)
+    return cast("Service", original(self, cluster_name, service_name, force))
 
 
 def _list_services(original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
@@ -417,7 +461,7 @@ def _register_task_definition(
         container["portMappings"] = mappings  # a new list: moto shares its default [] between containers
     # AWS's TaskDefinition has a registeredAt; moto had none.
     task_definition.registered_at = utcnow()
-    return task_definition
+    return cast("TaskDefinition", task_definition)
 
 
 def _list_tags_for_resource(
@@ -446,4 +490,4 @@ def _describe_clusters(original: Callable[..., Any], self: EC2ContainerServiceRe
             self._include_in_response(path)
         else:
             self._exclude_from_response(path)
-    return result
+    return cast("ActionResult", result)

@@ -17,10 +17,15 @@ ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
   PRIMARY deployment reaches rolloutState COMPLETED with runningCount == desiredCount ``ROLLOUT_SECONDS`` after
   CreateService/UpdateService, and the service logs "has reached a steady state".
 * ``fail``: the tasks stop before becoming healthy (a bad image, a crashing container); the deployment circuit
-  breaker marks the PRIMARY deployment FAILED and the service logs why.
+  breaker marks the PRIMARY deployment FAILED and the service logs why. When the service's circuit breaker has
+  ``rollback`` on, ECS then rolls the service back to the task definition of its last completed deployment (a new
+  deployment, which completes).
 * ``stuck``: the tasks never become healthy and no circuit breaker fires (AWS's default deployment settings): the
   deployment stays IN_PROGRESS with fewer tasks running than desired, for ever.
 """
+ROLLOUT_IMAGES_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT_IMAGES"
+"""When set, only deployments whose task definition runs an image containing this text end as ``ROLLOUT_ENV``
+says; every other deployment completes (a revision where one service's image is broken and the rest are fine)."""
 ROLLOUT_SECONDS = 0.2
 """How long an emulated deployment takes to settle (AWS takes minutes; tests and the demo should not)."""
 
@@ -51,12 +56,28 @@ def _start_rollout(service: Any, *, previous_running: int) -> None:
     _event(service, f"(service {service.name}) has started {service.desired_count - running} tasks.")
 
 
-def _advance_rollout(service: Any) -> None:
+def _images_of(backend: EC2ContainerServiceBackend, arn: str) -> list[str]:
+    try:
+        definition = backend.describe_task_definition(arn)
+    except Exception:  # noqa: BLE001 (a deregistered or unknown revision runs no image we can match)
+        return []
+    return [str(c.get("image", "")) for c in getattr(definition, "container_definitions", None) or []]
+
+
+def _mode_for(backend: EC2ContainerServiceBackend, primary: dict[str, Any]) -> str:
+    mode = os.environ.get(ROLLOUT_ENV, "complete")
+    pattern = os.environ.get(ROLLOUT_IMAGES_ENV)
+    if pattern and not any(pattern in image for image in _images_of(backend, str(primary.get("taskDefinition")))):
+        return "complete"
+    return mode
+
+
+def _advance_rollout(backend: EC2ContainerServiceBackend, service: Any) -> None:
     primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
     started = getattr(service, "rollout_started", None)
     if primary is None or started is None or primary.get("rolloutState") != "IN_PROGRESS":
         return
-    mode = os.environ.get(ROLLOUT_ENV, "complete")
+    mode = _mode_for(backend, primary)
     if mode == "stuck" or time.monotonic() - started < ROLLOUT_SECONDS:
         return
     if mode == "fail":
@@ -74,6 +95,7 @@ def _advance_rollout(service: Any) -> None:
             service,
             f"(service {service.name}) (deployment {primary['id']}) deployment failed: tasks failed to start.",
         )
+        _circuit_breaker_rollback(backend, service)
         return
     primary.update(
         rolloutState="COMPLETED",
@@ -83,7 +105,27 @@ def _advance_rollout(service: Any) -> None:
         updatedAt=utcnow(),
     )
     service.running_count, service.pending_count = service.desired_count, 0
+    service.completed_task_definition = primary.get("taskDefinition")
     _event(service, f"(service {service.name}) has reached a steady state.")
+
+
+def _circuit_breaker_rollback(backend: EC2ContainerServiceBackend, service: Any) -> None:
+    # ECS developer guide, "deployment circuit breaker": with rollback on, a failed deployment is rolled back to the
+    # last deployment that completed, as a new deployment.
+    configuration = getattr(service, "deployment_configuration", None) or {}
+    breaker = configuration.get("deploymentCircuitBreaker") or {}
+    previous = getattr(service, "completed_task_definition", None)
+    if not breaker.get("rollback") or not previous or previous == service.task_definition:
+        return
+    from reconciler.emulator.patches import _sync_deployment  # patches imports this module
+
+    service.task_definition = previous
+    _sync_deployment(backend, service)
+    for deployment in service.deployments:
+        if deployment.get("status") == "PRIMARY":
+            deployment["id"] = f"ecs-svc/{time.time_ns()}"
+    _start_rollout(service, previous_running=0)
+    _event(service, f"(service {service.name}) rolling back to {previous.rsplit('/', 1)[-1]}.")
 
 
 def _describe_services(
@@ -91,5 +133,5 @@ def _describe_services(
 ) -> Any:
     services, failures = original(self, *args, **kwargs)
     for service in services:
-        _advance_rollout(service)
+        _advance_rollout(self, service)
     return services, failures

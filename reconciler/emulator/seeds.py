@@ -28,6 +28,7 @@ def seed_demo_network(*, region: str = "us-east-1") -> None:
     if DEMO_SECURITY_GROUP in {g.id for groups in backend.groups.values() for g in groups.values()}:
         return
     vpc = backend.create_vpc("10.42.0.0/16")
+    vpc.enable_dns_hostnames = True  # as in an account's default VPC: task ENIs get private DNS names
     for i, subnet_id in enumerate(DEMO_SUBNETS):
         with mock.patch("moto.ec2.models.subnets.random_subnet_id", return_value=subnet_id):
             backend.create_subnet(vpc.id, f"10.42.{i}.0/24", availability_zone=f"{region}{'abc'[i % 3]}")

@@ -6,7 +6,25 @@ A kind is two files: ``<kind>.py``, pure (check, normalise, diff, references, ex
 """
 
 from reconciler.core.kind import Registry
-from reconciler.kinds import cluster, log_group, scaling, service, task_definition
+from reconciler.kinds import (
+    capacity_provider,
+    cluster,
+    log_group,
+    scaling,
+    scheduled_task,
+    service,
+    task_definition,
+)
 
-KINDS = Registry([log_group.KIND, cluster.KIND, task_definition.KIND, service.KIND, scaling.KIND])
+KINDS = Registry(
+    [
+        log_group.KIND,
+        capacity_provider.KIND,
+        cluster.KIND,
+        task_definition.KIND,
+        service.KIND,
+        scheduled_task.KIND,
+        scaling.KIND,
+    ]
+)
 """Every kind, each after the kinds it may refer to."""

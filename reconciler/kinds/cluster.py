@@ -8,10 +8,14 @@ from typing import Any
 from reconciler.core.aws_rules import cluster_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.core.errors import ManifestError
-from reconciler.core.kind import BaseKind
+from reconciler.core.kind import BaseKind, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.kinds.capacity_provider import KIND as CAPACITY_PROVIDER
+from reconciler.kinds.capacity_provider import is_declarable
+from reconciler.kinds.cloud_map import as_written, without_resolution
+from reconciler.kinds.defaults import fill
 
 OPERATION = "CreateCluster"
 CAPACITY_FIELDS = ("capacityProviders", "defaultCapacityProviderStrategy")
@@ -27,10 +31,16 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
         out["capacityProviders"] = sorted(doc["capacityProviders"] or [])
     if "defaultCapacityProviderStrategy" in doc:
         strategy = keyed(doc["defaultCapacityProviderStrategy"], "capacityProvider")
-        out["defaultCapacityProviderStrategy"] = {k: {"base": 0, "weight": 0, **v} for k, v in strategy.items()}
+        out["defaultCapacityProviderStrategy"] = {k: fill("capacityProviderStrategy", v) for k, v in strategy.items()}
     for name in ("configuration", "serviceConnectDefaults"):
         if name in doc:
             out[name] = drop_empty(doc[name])
+    execute = (out.get("configuration") or {}).get("executeCommandConfiguration")
+    if execute:
+        out["configuration"] = {
+            **out["configuration"],
+            "executeCommandConfiguration": fill("cluster.executeCommandConfiguration", execute),
+        }
     if "tags" in doc:
         out["tags"] = user_tags(doc["tags"])
     return out
@@ -62,14 +72,39 @@ class ClusterKind(BaseKind):
         errors += resource.spec_errors(cluster_rules(spec))
         return errors
 
+    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
+        """Every capacity provider the cluster associates or its default strategy names, but AWS's FARGATE ones."""
+        named = [
+            (f"spec.capacityProviders[{i}]", p) for i, p in enumerate(resource.spec.get("capacityProviders") or [])
+        ]
+        for i, item in enumerate(resource.spec.get("defaultCapacityProviderStrategy") or []):
+            named.append((f"spec.defaultCapacityProviderStrategy[{i}].capacityProvider", item.get("capacityProvider")))
+        refs, seen = [], set()
+        for path, name in named:
+            if is_declarable(name) and name not in seen:
+                seen.add(name)
+                missing = f"capacity provider {name!r} is neither declared in the manifests nor live"
+                refs.append(Reference(Address(CAPACITY_PROVIDER.name, str(name)), path, missing=missing))
+        return refs
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        names = live.body.get("capacityProviders") or []
+        return [Address(CAPACITY_PROVIDER.name, str(n)) for n in names if is_declarable(n)]
+
     def diff(self, resource: Resource, live: Live, ctx: object) -> list[FieldChange]:
         desired = normalize(resource.spec)
-        return compare(project(normalize(live.body), desired), desired)
+        body = dict(live.body)
+        if "serviceConnectDefaults" in body:
+            wanted = resource.spec.get("serviceConnectDefaults")
+            body["serviceConnectDefaults"] = as_written(body["serviceConnectDefaults"], wanted)
+        return compare(project(normalize(body), desired), desired)
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         body = live.body
         members = input_members("ecs", OPERATION) - {"clusterName", "tags"}
         spec = {k: v for k, v in body.items() if k in members}
+        if spec.get("serviceConnectDefaults"):
+            spec["serviceConnectDefaults"] = without_resolution(spec["serviceConnectDefaults"])
         # containerInsights "disabled" is what a cluster has when nothing was asked for.
         disabled = {"name": "containerInsights", "value": "disabled"}
         spec["settings"] = [s for s in spec.get("settings") or [] if s != disabled]

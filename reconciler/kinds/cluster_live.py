@@ -11,7 +11,8 @@ from reconciler.core.errors import ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
 from reconciler.core.plan import Action
-from reconciler.core.tags import is_managed, managed_tags
+from reconciler.core.tags import is_managed, managed_tags, owner_of
+from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import CAPACITY_FIELDS, KIND, UPDATE_FIELDS
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.tagging import sync_tags
@@ -31,7 +32,7 @@ def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
         for body in chunk:
             if body.get("status") in ("ACTIVE", "PROVISIONING"):
                 addr = Address(KIND.name, body["clusterName"])
-                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
+                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")), owner=owner_of(body.get("tags")))
     return found
 
 
@@ -39,13 +40,18 @@ class ClusterLive:
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        return describe(aws, [a.name for a in addresses])
+        """The clusters, their Service Connect namespace resolved to both its name and ARN."""
+        clusters = describe(aws, [a.name for a in addresses])
+        resolve_namespaces(aws, found, [live.body.get("serviceConnectDefaults") for live in clusters.values()])
+        return clusters
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         arns = aws.pages("ecs", "ListClusters", "clusterArns")
         return {a: v for a, v in describe(aws, [name_of(arn) for arn in arns]).items() if v.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
@@ -56,7 +62,7 @@ class ClusterLive:
         assert action.resource is not None
         spec = dict(action.resource.spec)
         if action.live is None:
-            spec["tags"] = managed_tags(spec.get("tags"), revision=ctx.revision)
+            spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
             aws.call("ecs", "CreateCluster", name, clusterName=name, **spec)
             return None
         changed = {c.path.split(".", 1)[0] for c in action.changes}
@@ -72,7 +78,7 @@ class ClusterLive:
                 capacityProviders=list(spec.get("capacityProviders") or []),
                 defaultCapacityProviderStrategy=list(spec.get("defaultCapacityProviderStrategy") or []),
             )
-        sync_tags(aws, action.live.body["clusterArn"], spec, action.live.body.get("tags"), revision=ctx.revision)
+        sync_tags(aws, action.live.body["clusterArn"], spec, action.live.body.get("tags"), stamp=ctx.stamp)
         return None
 
 

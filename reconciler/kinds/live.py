@@ -1,10 +1,27 @@
 """The AWS halves of the kinds, by kind name, in the order of ``reconciler.kinds.KINDS``."""
 
-from reconciler.kinds import KINDS, cluster_live, log_group_live, scaling_live, service_live, task_definition_live
+from reconciler.kinds import (
+    KINDS,
+    capacity_provider_live,
+    cluster_live,
+    log_group_live,
+    scaling_live,
+    scheduled_task_live,
+    service_live,
+    task_definition_live,
+)
 from reconciler.kinds.live_base import LiveKind
 
 LIVE: dict[str, LiveKind] = {
     k.kind.name: k
-    for k in (log_group_live.LIVE, cluster_live.LIVE, task_definition_live.LIVE, service_live.LIVE, scaling_live.LIVE)
+    for k in (
+        log_group_live.LIVE,
+        capacity_provider_live.LIVE,
+        cluster_live.LIVE,
+        task_definition_live.LIVE,
+        service_live.LIVE,
+        scheduled_task_live.LIVE,
+        scaling_live.LIVE,
+    )
 }
 assert tuple(LIVE) == KINDS.names, "LIVE must list the kinds in the order of KINDS"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.aws import Aws
 from reconciler.core.errors import ManifestError, PlanError
@@ -16,6 +16,7 @@ from reconciler.core.kind import Kind
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action
 from reconciler.core.settings import ApplySettings
+from reconciler.core.tags import Stamp
 
 
 class Found(dict[Address, Live]):
@@ -24,6 +25,8 @@ class Found(dict[Address, Live]):
     def __init__(self) -> None:
         super().__init__()
         self.looked_up: set[Address] = set()
+        self.lookups: dict[str, Any] = {}
+        """Answers kinds share within the pass, asked once (Cloud Map namespaces)."""
 
 
 @dataclass
@@ -37,6 +40,13 @@ class ApplyContext:
     """``family:revision`` of every task definition a live service runs or deploys (never deregistered)."""
     outputs: dict[Address, str] = field(default_factory=dict)
     """Address -> what an earlier action of this apply produced (the ARN of a newly registered revision)."""
+    epoch: int | None = None
+    """The lease epoch (fencing token) of the daemon applying, tagged onto what changes; None without a lease."""
+
+    @property
+    def stamp(self) -> Stamp:
+        """The tool's own tags for this apply: the instance, the revision and the lease epoch."""
+        return Stamp(self.settings.instance, self.revision, self.epoch)
 
     def output(self, address: Address) -> str:
         if address not in self.outputs:
@@ -57,8 +67,12 @@ class LiveKind(Protocol):
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         """Every live resource of the kind that carries the managed-by tag (for prune)."""
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
-        """Plan-time rules only live state can answer (roles exist and trust ECS), before any write."""
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
+        """Plan-time rules only live state can answer (roles exist and trust ECS), before any write; ``declared``:
+        every resource the manifests declare (a service's load balancers are checked against its declared task
+        definition, else the live one)."""
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         """Run one create, update, replace or delete; returns what later actions may need (an ARN) or None."""

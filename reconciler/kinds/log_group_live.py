@@ -11,7 +11,7 @@ from reconciler.core.diff import user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action
-from reconciler.core.tags import is_managed, managed_tag_map
+from reconciler.core.tags import is_managed, managed_tag_map, owner_of
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.log_group import KIND
 
@@ -23,7 +23,7 @@ def _arn(body: Mapping[str, Any]) -> str:
 def _live(aws: Aws, body: Mapping[str, Any]) -> Live:
     tags = aws.call("logs", "ListTagsForResource", body["logGroupName"], resourceArn=_arn(body)).get("tags", {})
     body = {**body, "tags": tags}
-    return Live(Address(KIND.name, str(body["logGroupName"])), body, managed=is_managed(tags))
+    return Live(Address(KIND.name, str(body["logGroupName"])), body, managed=is_managed(tags), owner=owner_of(tags))
 
 
 class LogGroupLive:
@@ -51,7 +51,9 @@ class LogGroupLive:
         lives = aws.map(lambda body: _live(aws, body), groups)
         return {live.address: live for live in lives if live.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
@@ -63,7 +65,7 @@ class LogGroupLive:
         spec = action.resource.spec
         if action.live is None:
             args = {k: v for k, v in spec.items() if k != "retentionInDays"}
-            tags = managed_tag_map(spec.get("tags"), revision=ctx.revision)
+            tags = managed_tag_map(spec.get("tags"), stamp=ctx.stamp)
             aws.call("logs", "CreateLogGroup", name, logGroupName=name, **{**args, "tags": tags})
             if spec.get("retentionInDays") is not None:
                 aws.call("logs", "PutRetentionPolicy", name, logGroupName=name, retentionInDays=spec["retentionInDays"])
@@ -80,7 +82,7 @@ class LogGroupLive:
             else:
                 aws.call("logs", "DisassociateKmsKey", name, logGroupName=name)
         arn, live_tags = _arn(action.live.body), dict(action.live.body.get("tags") or {})
-        wanted = managed_tag_map(spec.get("tags"), revision=ctx.revision)
+        wanted = managed_tag_map(spec.get("tags"), stamp=ctx.stamp)
         to_add = {k: v for k, v in wanted.items() if live_tags.get(k) != v}
         to_remove = sorted(set(user_tags(live_tags)) - set(wanted)) if "tags" in spec else []
         if to_add:

@@ -13,7 +13,7 @@ from reconciler.core.errors import ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action
 from reconciler.core.schema import from_api_case, to_api_case
-from reconciler.core.tags import is_managed, own_tags
+from reconciler.core.tags import Stamp, is_managed, own_tags, owner_of
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.scaling import (
     AAS,
@@ -92,7 +92,7 @@ def _live(aws: Aws, target: Mapping[str, Any], parts: Mapping[str, list[dict[str
         ],
         "tags": tags,
     }
-    return Live(addr, body, managed=is_managed(tags))
+    return Live(addr, body, managed=is_managed(tags), owner=owner_of(tags))
 
 
 def _targets(aws: Aws, ids: list[str] | None) -> list[dict[str, Any]]:
@@ -181,23 +181,23 @@ def _delete_action(aws: Aws, addr: Address, name: str) -> None:
     aws.call(AAS, "DeleteScheduledAction", f"{addr} {name}", **_where(addr), ScheduledActionName=name)
 
 
-def _create(aws: Aws, resource: Resource, *, revision: str | None) -> None:
+def _create(aws: Aws, resource: Resource, *, stamp: Stamp) -> None:
     """Scalable target (tagged as ours), then each policy with its alarm, then each scheduled action."""
-    _register(aws, resource, tags=own_tags(revision=revision))
+    _register(aws, resource, tags=own_tags(stamp))
     for policy in resource.spec.get("policies", []):
         _put_policy(aws, resource, policy)
     for action in resource.spec.get("scheduledActions", []):
         _put_action(aws, resource, action)
 
 
-def _update(aws: Aws, resource: Resource, live: Live, changes: Sequence[Any], *, revision: str | None) -> None:
+def _update(aws: Aws, resource: Resource, live: Live, changes: Sequence[Any], *, stamp: Stamp) -> None:
     """Only the parts that changed: the target, then changed or new policies (an unchanged target-tracking policy
     is never re-put: that would churn its alarms), then scheduled actions; then what the manifest dropped."""
     addr, spec = resource.address, resource.spec
     changed = {c.path.split(".", 1)[0] for c in changes}
     if changed & set(TARGET_FIELDS):
         _register(aws, resource, tags=None)
-    tags = own_tags(revision=revision)
+    tags = own_tags(stamp)
     if any(live.body.get("tags", {}).get(k) != v for k, v in tags.items()):
         arn = str(live.body["target"]["scalableTargetARN"])
         aws.call(AAS, "TagResource", str(addr), ResourceARN=arn, Tags=tags)
@@ -238,7 +238,9 @@ class ScalingPolicyLive:
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         return list_managed(aws)
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
@@ -247,10 +249,10 @@ class ScalingPolicyLive:
             _delete(aws, action.live)
         elif action.live is None:
             assert action.resource is not None
-            _create(aws, action.resource, revision=ctx.revision)
+            _create(aws, action.resource, stamp=ctx.stamp)
         else:
             assert action.resource is not None
-            _update(aws, action.resource, action.live, action.changes, revision=ctx.revision)
+            _update(aws, action.resource, action.live, action.changes, stamp=ctx.stamp)
         return None
 
 

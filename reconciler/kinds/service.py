@@ -14,8 +14,12 @@ from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Re
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.kinds.cloud_map import as_written, without_resolution
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
+from reconciler.kinds.defaults import fill, strip
+from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
+from reconciler.kinds.pre_rollout import check_hook, parse_hook
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION, containers, is_fargate
 
@@ -23,25 +27,11 @@ OPERATION = "CreateService"
 NOT_COMPARED = frozenset({"cluster", "clientToken", "forceNewDeployment"})
 UPDATABLE = input_members("ecs", "UpdateService") & input_members("ecs", OPERATION)
 """Fields UpdateService can change in place (per botocore's model)."""
+DEPLOYMENT_ONLY = ("serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations")
+"""CreateService fields DescribeServices answers only inside the PRIMARY deployment (botocore: ``Deployment``, not
+``Service``)."""
 REPLACE_FIELDS = frozenset({"launchType", "role", "schedulingStrategy"})
 """CreateService fields UpdateService cannot change: a change means delete and re-create."""
-DEFAULTS: dict[str, Any] = {
-    "deploymentConfiguration": {
-        "maximumPercent": 200,
-        "minimumHealthyPercent": 100,
-        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
-    },
-    "loadBalancers": [],
-    "serviceRegistries": [],
-    "placementConstraints": [],
-    "placementStrategy": [],
-    "propagateTags": "NONE",
-    "enableECSManagedTags": False,
-    "enableExecuteCommand": False,
-    "schedulingStrategy": "REPLICA",
-    "deploymentController": {"type": "ECS"},
-}
-"""What AWS assumes when CreateService leaves a field out; these are compared even when a manifest omits them."""
 CALLS_AWS_NAME = re.compile(r"^AWS_|(^|_)(S3|SQS|SNS|DYNAMO(DB)?|KINESIS|BUCKET|QUEUE|TABLE|TOPIC|STREAM)(_|$)", re.I)
 """Environment names that say a container talks to AWS APIs (an SDK reads them)."""
 CALLS_AWS_VALUE = re.compile(r"arn:aws[a-z-]*:|\.amazonaws\.com")
@@ -57,36 +47,49 @@ def _primary(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return next((d for d in doc.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
 
 
+def facts(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What the service defaults depend on (``reconciler.kinds.defaults``)."""
+    return {
+        "schedulingStrategy": doc.get("schedulingStrategy") or "REPLICA",
+        "deploymentController": (doc.get("deploymentController") or {}).get("type", "ECS"),
+        "fargate": _is_fargate(doc),
+    }
+
+
+def assumed(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level fields AWS assumes when CreateService leaves them out, as UpdateService takes them back."""
+    known = facts(spec)
+    deployment = fill("service.deploymentConfiguration", {}, known)
+    deployment["deploymentCircuitBreaker"] = fill("service.deploymentCircuitBreaker", {})
+    return {**fill("service", {}, known), "deploymentConfiguration": deployment}
+
+
 def normalize(doc: Mapping[str, Any], *, task_definition: str | None) -> dict[str, Any]:
-    """Comparable form of a CreateService input or a DescribeServices entry (``task_definition``: family:revision)."""
+    """Comparable form of a CreateService input or a DescribeServices entry (``task_definition``: family:revision),
+    with the defaults AWS fills in (``reconciler.kinds.defaults``) on both sides."""
+    known = facts(doc)
     out = {k: v for k, v in doc.items() if k in input_members("ecs", OPERATION) and k not in NOT_COMPARED}
     if "roleArn" in doc:
         out["role"] = doc["roleArn"]
-    for field in ("serviceConnectConfiguration", "volumeConfigurations"):
+    for field in DEPLOYMENT_ONLY:
         if field not in doc and field in _primary(doc):
             out[field] = _primary(doc)[field]
     out.pop("serviceName", None)
-    for field, default in DEFAULTS.items():
-        out.setdefault(field, default)
-    deployment = {**DEFAULTS["deploymentConfiguration"], **(out["deploymentConfiguration"] or {})}
-    deployment["deploymentCircuitBreaker"] = {
-        "enable": False,
-        "rollback": False,
-        **(deployment.get("deploymentCircuitBreaker") or {}),
-    }
+    out = fill("service", out, known)
+    deployment = fill("service.deploymentConfiguration", out.get("deploymentConfiguration"), known)
+    breaker = deployment["deploymentCircuitBreaker"]
+    deployment["deploymentCircuitBreaker"] = fill("service.deploymentCircuitBreaker", breaker)
     out["deploymentConfiguration"] = deployment
     if task_definition is not None:
         out["taskDefinition"] = task_definition
     if "role" in out:
         out["role"] = short_name(str(out["role"]))
-    if _is_fargate(doc):
-        out.setdefault("platformVersion", "LATEST")
     if "capacityProviderStrategy" in out:
         strategy = keyed(out["capacityProviderStrategy"], "capacityProvider")
-        out["capacityProviderStrategy"] = {k: {"base": 0, "weight": 0, **v} for k, v in strategy.items()}
+        out["capacityProviderStrategy"] = {k: fill("capacityProviderStrategy", v) for k, v in strategy.items()}
     vpc = (out.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     if vpc is not None:
-        vpc = {"assignPublicIp": "DISABLED", **vpc}
+        vpc = fill("service.awsvpcConfiguration", vpc)
         vpc["subnets"] = sorted(vpc.get("subnets") or [])
         vpc["securityGroups"] = sorted(vpc.get("securityGroups") or [])
         out["networkConfiguration"] = {"awsvpcConfiguration": vpc}
@@ -105,7 +108,11 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
     """Changes on the fields the manifest sets, plus the AWS defaults above; the spec's ``taskDefinition`` is the
     family:revision the service should run."""
     desired = normalize(resource.spec, task_definition=_revision(resource.spec.get("taskDefinition")))
-    current = normalize(live.body, task_definition=_revision(live.body.get("taskDefinition")))
+    body = dict(live.body)
+    connect = body.get("serviceConnectConfiguration") or _primary(body).get("serviceConnectConfiguration")
+    if connect:
+        body["serviceConnectConfiguration"] = as_written(connect, resource.spec.get("serviceConnectConfiguration"))
+    current = normalize(body, task_definition=_revision(live.body.get("taskDefinition")))
     return compare(project(current, desired), desired)
 
 
@@ -113,7 +120,11 @@ def replace_reasons(changes: Sequence[FieldChange], resource: Resource, live: Li
     """Why these changes cannot be made in place (empty when they can)."""
     fields = {c.path.split(".", 1)[0] for c in changes}
     reasons = [f"{f} cannot change in place" for f in sorted(fields & REPLACE_FIELDS)]
-    if ("launchType" in live.body) != ("launchType" in resource.spec) and "launchType" not in reasons:
+    live_strategy = bool(live.body.get("capacityProviderStrategy"))
+    switching = ("launchType" in resource.spec and live_strategy) or (
+        bool(resource.spec.get("capacityProviderStrategy")) and not live_strategy and "launchType" in live.body
+    )
+    if switching:  # a manifest naming neither takes what AWS chose (launchType EC2, or the cluster's default strategy)
         reasons.append("switching between launchType and capacityProviderStrategy needs a new service")
     return reasons
 
@@ -231,6 +242,7 @@ class ServiceKind(BaseKind):
             )
         rules = service_rules(spec, td.spec if td is not None else None)
         errors += resource.spec_errors(rules)
+        errors += check_hook(resource)
         return errors
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
@@ -241,6 +253,11 @@ class ServiceKind(BaseKind):
             family = family_of(str(resource.spec["taskDefinition"]))
             missing = f"task definition family {family!r} is neither declared in the manifests nor live"
             refs.append(Reference(Address(TASK_DEFINITION.name, family), "spec.taskDefinition", missing=missing))
+        hook, _ = parse_hook(resource.annotations)
+        if hook is not None and hook.family != family_of(str(resource.spec.get("taskDefinition", ""))):
+            path = f"metadata.annotations.{HOOK_ANNOTATION}"
+            missing = f"pre-rollout task family {hook.family!r} is neither declared in the manifests nor live"
+            refs.append(Reference(Address(TASK_DEFINITION.name, hook.family), path, missing=missing))
         return refs
 
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:
@@ -275,27 +292,27 @@ class ServiceKind(BaseKind):
         """The family alone when the service runs its latest ACTIVE revision, else family:revision."""
         body = live.body
         spec = {k: v for k, v in body.items() if k in input_members("ecs", OPERATION) - {"serviceName", "tags"}}
-        for field in ("serviceConnectConfiguration", "volumeConfigurations"):
+        for field in DEPLOYMENT_ONLY:
             if field in _primary(body):
                 spec[field] = _primary(body)[field]
+        if spec.get("serviceConnectConfiguration"):
+            spec["serviceConnectConfiguration"] = without_resolution(spec["serviceConnectConfiguration"])
         role = str(body.get("roleArn") or "")
         if role and "/aws-service-role/" not in role:  # the service-linked role is AWS's choice, not an input
             spec["role"] = role
-        deployment = dict(spec.get("deploymentConfiguration") or {})
+        known = facts(body)
+        deployment = strip("service.deploymentConfiguration", spec.get("deploymentConfiguration") or {}, known)
         alarms = deployment.get("alarms") or {}
         if not alarms.get("alarmNames") and not alarms.get("enable"):
             deployment.pop("alarms", None)
+        breaker = strip("service.deploymentCircuitBreaker", deployment.get("deploymentCircuitBreaker") or {})
+        deployment["deploymentCircuitBreaker"] = breaker
         spec["deploymentConfiguration"] = deployment
-        for field, default in DEFAULTS.items():
-            if spec.get(field) == default:
-                del spec[field]
-        if spec.get("platformVersion") == "LATEST":
-            del spec["platformVersion"]
+        spec = strip("service", spec, known)
         if spec.get("availabilityZoneRebalancing") == "ENABLED":  # AWS's default for a new REPLICA service
             del spec["availabilityZoneRebalancing"]
         vpc = dict((spec.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {})
-        if vpc.get("assignPublicIp") == "DISABLED":
-            del vpc["assignPublicIp"]
+        vpc = strip("service.awsvpcConfiguration", vpc)
         if vpc:
             spec["networkConfiguration"] = {"awsvpcConfiguration": vpc}
         runs = revision_of(str(body.get("taskDefinition", "")))

@@ -13,10 +13,13 @@ from reconciler.core.errors import AwsError, ManifestError, PlanError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of, name_of
 from reconciler.core.plan import Action
-from reconciler.core.tags import is_managed, managed_tags
+from reconciler.core.tags import is_managed, managed_tags, owner_of
+from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, Found
-from reconciler.kinds.service import DEFAULTS, KIND, UPDATABLE
+from reconciler.kinds.load_balancers_live import check_load_balancers
+from reconciler.kinds.pre_rollout_live import run_pre_rollout
+from reconciler.kinds.service import KIND, UPDATABLE, assumed
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION
@@ -51,7 +54,7 @@ def describe(aws: Aws, names_by_cluster: Mapping[str, Sequence[str]]) -> dict[Ad
         for body in chunk:
             if body.get("status") == "ACTIVE":
                 addr = Address(KIND.name, body["serviceName"], body.pop("_cluster"))
-                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")))
+                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")), owner=owner_of(body.get("tags")))
     return found
 
 
@@ -78,7 +81,7 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
     spec = {k: v for k, v in resource.spec.items() if k not in ("cluster", "clientToken")}
     if "taskDefinition" in spec:
         spec["taskDefinition"] = _task_definition(spec, ctx)
-    spec["tags"] = managed_tags(spec.get("tags"), revision=ctx.revision)
+    spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
     addr = resource.address
     where = f"{addr.cluster}/{addr.name}"
     aws.call(
@@ -117,20 +120,30 @@ class ServiceLive:
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        """Services by cluster; a cluster read as absent holds none (one not read is asked: ClusterNotFound)."""
+        """Services by cluster; a cluster read as absent holds none (one not read is asked: ClusterNotFound). A
+        Service Connect namespace is resolved to both its name and ARN."""
         names_by_cluster: dict[str, list[str]] = {}
         for a in addresses:
             cluster = Address(CLUSTER.name, str(a.cluster))
             if cluster in found or cluster not in found.looked_up:
                 names_by_cluster.setdefault(str(a.cluster), []).append(a.name)
-        return describe(aws, names_by_cluster)
+        services = describe(aws, names_by_cluster)
+        sections = [
+            section.get("serviceConnectConfiguration")
+            for live in services.values()
+            for section in [live.body, *(live.body.get("deployments") or [])]
+        ]
+        resolve_namespaces(aws, found, sections)
+        return services
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         clusters = [a.name for a in found if a.kind == CLUSTER.name]
         return {a: v for a, v in describe(aws, list_names(aws, clusters)).items() if v.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
-        return []
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
+        return check_load_balancers(aws, resources, declared)
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         live, resource = action.live, action.resource
@@ -149,13 +162,15 @@ class ServiceLive:
             addr = resource.address
             fields = {c.path.split(".", 1)[0] for c in action.changes} & UPDATABLE
             spec = resource.spec
-            args = {f: spec[f] if f in spec else DEFAULTS[f] for f in fields if f in spec or f in DEFAULTS}
+            defaults = assumed(spec)
+            args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
             if "taskDefinition" in args:
                 args["taskDefinition"] = _task_definition(spec, ctx)
+                run_pre_rollout(aws, resource, args["taskDefinition"], ctx)  # raises unless its task exits 0
             if args:
                 where = f"{addr.cluster}/{addr.name}"
                 aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, **args)
-            sync_tags(aws, live.body["serviceArn"], spec, live.body.get("tags"), revision=ctx.revision)
+            sync_tags(aws, live.body["serviceArn"], spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
 
 

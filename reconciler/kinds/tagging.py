@@ -7,11 +7,11 @@ from typing import Any
 
 from reconciler.aws import Aws
 from reconciler.core.diff import key_values, user_tags
-from reconciler.core.tags import managed_tags
+from reconciler.core.tags import Stamp, managed_tags
 
 
 def sync_tags(
-    aws: Aws, arn: str, spec: Mapping[str, Any], live_tags: Iterable[Mapping[str, Any]] | None, *, revision: str | None
+    aws: Aws, arn: str, spec: Mapping[str, Any], live_tags: Iterable[Mapping[str, Any]] | None, *, stamp: Stamp
 ) -> None:
     """Tag and untag ``arn`` so it carries the spec's tags and the tool's own.
 
@@ -19,7 +19,7 @@ def sync_tags(
     the diff compares tags only then, so an untouched field never causes a write.
     """
     live = key_values(live_tags, "key", "value")
-    wanted = key_values(managed_tags(spec.get("tags"), revision=revision), "key", "value")
+    wanted = key_values(managed_tags(spec.get("tags"), stamp=stamp), "key", "value")
     to_add = [{"key": k, "value": v} for k, v in wanted.items() if live.get(k) != v]
     to_remove = sorted(set(user_tags(live_tags)) - set(wanted)) if "tags" in spec else []
     if to_add:

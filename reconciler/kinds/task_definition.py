@@ -15,6 +15,7 @@ from reconciler.core.names import check_ecs_name
 from reconciler.core.redact import credential_shape, is_sensitive
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
 from reconciler.kinds.cluster import export_tags
+from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.log_group import KIND as LOG_GROUP
 
 OPERATION = "RegisterTaskDefinition"
@@ -55,19 +56,15 @@ def _needs_execution_role(spec: Mapping[str, Any]) -> str | None:
 
 
 def _port_mapping(mapping: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
-    out = {"protocol": "tcp", **mapping}
-    if network_mode in ("awsvpc", "host") and "hostPort" not in out and "containerPort" in out:
-        out["hostPort"] = out["containerPort"]
-    return out
+    return fill("portMapping", mapping, {"networkMode": network_mode})
 
 
 def _container(container: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
-    out = dict(container)
+    out = fill("container", container)
     out.pop("name", None)
-    if out.get("cpu", 0) == 0:
-        out.pop("cpu", None)
-    if out.get("essential", True) is True:
-        out.pop("essential", None)
+    for part in ("healthCheck", "restartPolicy"):
+        if out.get(part):
+            out[part] = fill(f"container.{part}", out[part], {"restartPolicy.enabled": out[part].get("enabled")})
     if "portMappings" in out:
         ports = [_port_mapping(p, network_mode) for p in out["portMappings"] or []]
         out["portMappings"] = sorted(ports, key=lambda p: (p.get("containerPort", 0), p["protocol"], str(p)))
@@ -87,10 +84,21 @@ def _container(container: Mapping[str, Any], network_mode: str) -> dict[str, Any
     return out
 
 
+def _volume(volume: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(volume)
+    if out.get("efsVolumeConfiguration"):
+        efs = fill("volume.efsVolumeConfiguration", out["efsVolumeConfiguration"])
+        if efs.get("authorizationConfig"):
+            efs["authorizationConfig"] = fill("volume.authorizationConfig", efs["authorizationConfig"])
+        out["efsVolumeConfiguration"] = efs
+    return out
+
+
 def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Comparable form of a RegisterTaskDefinition input or a DescribeTaskDefinition answer (plus its tags)."""
-    out = {k: v for k, v in doc.items() if k in CONTENT_FIELDS}
-    network_mode = str(out.setdefault("networkMode", "bridge"))
+    """Comparable form of a RegisterTaskDefinition input or a DescribeTaskDefinition answer (plus its tags), with
+    the defaults AWS fills in (``reconciler.kinds.defaults``) on both sides."""
+    out = fill("task", {k: v for k, v in doc.items() if k in CONTENT_FIELDS})
+    network_mode = str(out["networkMode"])
     for field in ("cpu", "memory"):
         if field in out:
             size = task_size(out[field])
@@ -100,12 +108,12 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
             str(c.get("name")): _container(c, network_mode) for c in out["containerDefinitions"] or []
         }
     if "volumes" in out:
-        out["volumes"] = keyed(out["volumes"], "name")
+        out["volumes"] = keyed([_volume(v) for v in out["volumes"] or []], "name")
     for field in ("requiresCompatibilities", "placementConstraints", "inferenceAccelerators"):
         if field in out:
             out[field] = sorted(out[field] or [], key=repr)
     if "proxyConfiguration" in out and out["proxyConfiguration"]:
-        proxy = dict(out["proxyConfiguration"])
+        proxy = fill("task.proxyConfiguration", out["proxyConfiguration"])
         proxy["properties"] = key_values(proxy.get("properties"), "name", "value")
         out["proxyConfiguration"] = proxy
     out = drop_empty(out)
@@ -138,20 +146,11 @@ def only_tags_changed(changes: Sequence[FieldChange]) -> bool:
 
 
 def _export_container(container: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
-    out = dict(container)
-    if out.get("cpu") == 0:
-        del out["cpu"]
-    if out.get("essential") is True:
-        del out["essential"]
-    ports = []
-    for mapping in out.get("portMappings") or []:
-        port = dict(mapping)
-        if port.get("protocol") == "tcp":
-            del port["protocol"]
-        if network_mode in ("awsvpc", "host") and port.get("hostPort") == port.get("containerPort"):
-            port.pop("hostPort", None)
-        ports.append(port)
-    out["portMappings"] = ports
+    out = strip("container", container)
+    if out.get("healthCheck"):
+        out["healthCheck"] = strip("container.healthCheck", out["healthCheck"])
+    mode = {"networkMode": network_mode}
+    out["portMappings"] = [strip("portMapping", p, mode) for p in out.get("portMappings") or []]
     return out
 
 
@@ -256,7 +255,7 @@ class TaskDefinitionKind(BaseKind):
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         body = live.body
-        spec = {k: v for k, v in body.items() if k in CONTENT_FIELDS}
+        spec = strip("task", {k: v for k, v in body.items() if k in CONTENT_FIELDS})
         mode = str(spec.get("networkMode", "bridge"))
         spec["containerDefinitions"] = [_export_container(c, mode) for c in spec.get("containerDefinitions") or []]
         return drop_empty({**spec, **export_tags(body)})

@@ -11,7 +11,7 @@ from reconciler.core.errors import AwsError, ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of, revision_of
 from reconciler.core.plan import Action
-from reconciler.core.tags import is_managed, managed_tags
+from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.live_base import ApplyContext, Found
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KEEP_REVISIONS_ANNOTATION, KIND, only_tags_changed
@@ -31,7 +31,7 @@ def describe(aws: Aws, families: Sequence[str]) -> dict[Address, Live]:
                 return None
             raise
         body = {**answer["taskDefinition"], "tags": answer.get("tags", [])}
-        return Live(Address(KIND.name, family), body, managed=is_managed(body["tags"]))
+        return Live(Address(KIND.name, family), body, managed=is_managed(body["tags"]), owner=owner_of(body["tags"]))
 
     return {live.address: live for live in aws.map(one, sorted(set(families))) if live is not None}
 
@@ -104,7 +104,9 @@ class TaskDefinitionLive:
         families = aws.pages("ecs", "ListTaskDefinitionFamilies", "families", status="ACTIVE")
         return {a: v for a, v in describe(aws, families).items() if v.managed}
 
-    def check_live(self, aws: Aws, resources: Sequence[Resource]) -> list[ManifestError]:
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
         """Each role a task definition names exists and trusts ecs-tasks.amazonaws.com."""
         roles = read_roles(aws, sorted({name for r in resources for _, name in role_refs(r)}))
         errors = []
@@ -131,9 +133,9 @@ class TaskDefinitionLive:
         assert resource is not None
         if live is not None and only_tags_changed(action.changes):
             arn = str(live.body["taskDefinitionArn"])
-            sync_tags(aws, arn, resource.spec, live.body.get("tags"), revision=ctx.revision)
+            sync_tags(aws, arn, resource.spec, live.body.get("tags"), stamp=ctx.stamp)
             return arn
-        spec = {**resource.spec, "tags": managed_tags(resource.spec.get("tags"), revision=ctx.revision)}
+        spec = {**resource.spec, "tags": managed_tags(resource.spec.get("tags"), stamp=ctx.stamp)}
         answer = aws.call("ecs", "RegisterTaskDefinition", family, family=family, **spec)
         arn = str(answer["taskDefinition"]["taskDefinitionArn"])
         keep = _keep(resource, ctx.settings.keep_revisions)

@@ -1,0 +1,53 @@
+"""`rollback`: a one-off return of each service declared in PATH to the task definition it ran before.
+
+The previous task definition of a service (``rollout.previous_task_definition``): while ECS still lists an older
+deployment (a rollout in flight or failed), that deployment's; otherwise the highest ACTIVE revision of the same
+family below the one it runs. The service is tagged with the git revision that task definition was registered from
+(its revision tag), when it has one. A running daemon in enforce mode applies the manifests again on its next pass:
+revert the commit in git, or suspend the services (``ecs-reconciler/suspend``), to keep the rollback.
+Exit 0 done (or nothing to roll back), 1 error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from reconciler import rollout
+from reconciler.commands import EXIT_ERROR, EXIT_OK
+from reconciler.commands.common import pipeline
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.settings import Settings
+
+
+def rollback(path: str, settings: Settings, *, embedded: bool, dry_run: bool) -> int:
+    ok = True
+    with pipeline(settings, embedded=embedded) as stages:
+        loaded = stages.load(path)
+        services = [r.address for r in loaded.resources if rollout.has_rollouts(r.address)]
+        if not services:
+            print("No services declared: nothing to roll back.")
+            return EXIT_OK
+        observed = stages.observe(loaded.resources, prune=False).observed
+        for address in services:
+            live = observed.get(address)
+            if live is None or not live.managed:
+                print(f"{address}: {'not found' if live is None else 'not managed by ecs-reconciler'}; left alone")
+                continue
+            current = rollout.task_definition_of(live.body)
+            target = rollout.previous_task_definition(stages.aws, live.body)
+            if target is None:
+                print(f"{address}: runs {current}; no earlier revision to return to")
+                continue
+            revision = rollout.revision_of_task_definition(stages.aws, target)
+            origin = f" (git revision {revision})" if revision else ""
+            if dry_run:
+                print(f"{address}: would return from {current} to {target}{origin}")
+                continue
+            try:
+                rollout.roll_back(stages.aws, address, task_definition=target, revision=revision)
+            except ReconcilerError as exc:
+                ok = False
+                print(f"{address}: rollback failed: {exc}", file=sys.stderr)
+                continue
+            print(f"{address}: {current} -> {target}{origin}")
+    return EXIT_OK if ok else EXIT_ERROR

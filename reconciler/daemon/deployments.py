@@ -1,0 +1,257 @@
+"""Following the deployments a pass started, across passes, without blocking the loop.
+
+After a pass changes services, the loop hands them here; between passes (and at the start of each) ``check`` looks
+at each service once, with the same assessment CLI ``apply`` waits with (``reconciler.rollout.assess``). Each outcome
+is alerted once (``rollout_completed`` / ``rollout_failed``), counted and logged. A git revision with a failed or stuck
+service is held: the loop does not apply it again until the manifests change. With ``rollback_on_failure``, the first
+failure of a revision returns every service that revision changed to the task definition it ran under the last
+revision that rolled out completely (or, for a service no completed revision of this process changed, the one it ran
+before the failing revision), in one step and one alert.
+
+What this remembers lives in memory: a restarted daemon forgets holds and last-good task definitions, and starts
+over from what it sees live.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from reconciler import rollout
+from reconciler.aws import Aws
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import Address
+from reconciler.daemon.alerts import Alert, Alerter
+from reconciler.daemon.metrics import Metrics
+
+log = structlog.get_logger("reconciler.rollout")
+
+
+@dataclass
+class Following:
+    """One service's deployment, started by a pass over one git revision."""
+
+    address: Address
+    previous: str | None
+    """``family:revision`` the service ran before the pass changed it (None: the pass created it)."""
+    started: float
+    task_definition: str | None = None
+    """``family:revision`` being rolled out (read from the service right after the pass changed it)."""
+    progress: rollout.Progress | None = None
+
+
+@dataclass
+class RevisionRollout:
+    """The services one pass changed, and how their deployments went."""
+
+    fingerprint: str
+    revision: str | None
+    services: dict[Address, Following]
+    next_check: float
+    pause: float = rollout.FIRST_POLL
+
+    @property
+    def finished(self) -> bool:
+        return all(f.progress is not None and f.progress.finished for f in self.services.values())
+
+
+@dataclass
+class Held:
+    """A git revision not applied again: one of its services failed to roll out."""
+
+    fingerprint: str
+    revision: str | None
+    service: str
+    reason: str
+    rolled_back: tuple[str, ...] = ()
+
+
+@dataclass
+class Deployments:
+    """The rollouts in flight, the revisions held, and the last task definitions that rolled out completely."""
+
+    aws: Aws
+    alerter: Alerter
+    metrics: Metrics
+    timeout: float
+    poll: float
+    rollback: bool = False
+    clock: Callable[[], float] = time.monotonic
+    in_flight: list[RevisionRollout] = field(default_factory=list)
+    held: Held | None = None
+    last_good: dict[Address, tuple[str, str | None]] = field(default_factory=dict)
+    """Service -> (``family:revision``, git revision) of the last revision of it that rolled out completely."""
+    states: dict[Address, dict[str, Any]] = field(default_factory=dict)
+    """Service -> its last rollout, as /status shows it."""
+
+    # ------------------------------------------------------------------ what the loop asks
+
+    def is_held(self, fingerprint: str) -> bool:
+        return self.held is not None and self.held.fingerprint == fingerprint
+
+    def release_unless(self, fingerprint: str) -> None:
+        """A new git revision arrived: whatever was held is released."""
+        if self.held is not None and self.held.fingerprint != fingerprint:
+            log.info("held revision released", held=self.held.revision, revision=fingerprint[:12])
+            self.held = None
+            self.metrics.held.set(0)
+
+    def next_check_in(self) -> float | None:
+        """Seconds until the next rollout check is due (None: nothing to follow)."""
+        if not self.in_flight:
+            return None
+        return max(0.0, min(r.next_check for r in self.in_flight) - self.clock())
+
+    def follow(
+        self, fingerprint: str, revision: str | None, services: list[Address], previous: dict[Address, str | None]
+    ) -> None:
+        """A pass over ``revision`` changed these services: follow their deployments from now on."""
+        if not services:
+            return
+        now = self.clock()
+        # A service changed again supersedes its earlier deployment.
+        for earlier in self.in_flight:
+            for address in services:
+                earlier.services.pop(address, None)
+        self.in_flight = [r for r in self.in_flight if r.services]
+        following = {a: Following(a, previous.get(a), now) for a in services}
+        for address, item in following.items():
+            try:
+                item.task_definition = rollout.task_definition_of(rollout.describe(self.aws, address))
+            except ReconcilerError as exc:  # the first check reads it instead
+                log.warning("could not read a changed service", service=str(address), error=str(exc))
+        for address in services:
+            self.states[address] = {"state": "waiting", "detail": "deployment started", "revision": revision}
+        self.in_flight.append(RevisionRollout(fingerprint, revision, following, now))
+
+    def check(self, *, due_only: bool = True) -> None:
+        """Look at every rollout in flight once (those due, unless ``due_only`` is False); alert what finished."""
+        now = self.clock()
+        for group in list(self.in_flight):
+            if due_only and group.next_check > now:
+                continue
+            self._check_group(group)
+            group.next_check = self.clock() + group.pause
+            group.pause = min(group.pause * 2, self.poll)
+            if group.finished or group not in self.in_flight:
+                self._finish(group)
+
+    # ------------------------------------------------------------------ one revision's services
+
+    def _check_group(self, group: RevisionRollout) -> None:
+        for following in group.services.values():
+            if following.progress is not None and following.progress.finished:
+                continue
+            body = rollout.describe(self.aws, following.address)
+            progress = rollout.assess(following.address, body)
+            now_on = rollout.task_definition_of(body)
+            if following.task_definition is None:
+                following.task_definition = now_on
+            elif now_on != following.task_definition and body is not None:
+                # ECS's circuit breaker rolled the service back (or someone moved it): this rollout did not happen.
+                progress = rollout.Progress(
+                    following.address,
+                    "failed",
+                    f"the service runs {now_on} instead (rolled back by the deployment circuit breaker, or changed "
+                    f"by someone else); {progress.detail}",
+                    progress.events,
+                )
+            if not progress.finished and self.clock() - following.started > self.timeout:
+                progress = rollout.Progress(
+                    following.address, "timed out", f"{progress.detail} after {self.timeout:g}s", progress.events
+                )
+            following.progress = progress
+            self.states[following.address] = {
+                "state": progress.state,
+                "detail": progress.detail,
+                "revision": group.revision,
+                "task_definition": following.task_definition,
+            }
+            if progress.finished:
+                self._outcome(group, following, progress)
+                if progress.state != "completed" and group in self.in_flight:
+                    self._fail(group, following, progress)
+                    return
+
+    def _outcome(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
+        service = str(following.address)
+        outcome = "completed" if progress.state == "completed" else "failed"
+        self.metrics.rollouts.labels(outcome if progress.state != "timed out" else "stuck").inc()
+        where = f"{service} ({following.task_definition or 'task definition unknown'})"
+        if outcome == "completed":
+            self.alerter.send(
+                Alert(
+                    "rollout_completed",
+                    f"rollout completed: {where}",
+                    group.revision,
+                    resource=service,
+                    task_definition=following.task_definition,
+                )
+            )
+            return
+        held = "; the revision is held (not applied again) until a new git revision arrives"
+        self.alerter.send(
+            Alert(
+                "rollout_failed",
+                f"rollout {progress.state}: {where}: {progress.detail}{held}",
+                group.revision,
+                resource=service,
+                task_definition=following.task_definition,
+                events=progress.events,
+            )
+        )
+
+    def _fail(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
+        """Hold the revision; with rollback, return every service it changed, at once."""
+        self.held = Held(group.fingerprint, group.revision, str(following.address), progress.detail)
+        self.metrics.held.set(1)
+        if self.rollback:
+            self._roll_back(group, following)
+        self.in_flight.remove(group)
+
+    def _roll_back(self, group: RevisionRollout, failing: Following) -> None:
+        done: list[str] = []
+        errors: list[str] = []
+        for address, following in sorted(group.services.items()):
+            target, good_revision = self.last_good.get(address, (following.previous, None))
+            if target is None:
+                errors.append(f"{address}: created by this revision, no earlier task definition to return to")
+                continue
+            if target == following.task_definition:
+                continue
+            try:
+                rollout.roll_back(self.aws, address, task_definition=target, revision=good_revision)
+            except ReconcilerError as exc:
+                errors.append(f"{address}: rollback failed: {exc}")
+                continue
+            done.append(f"{address}: {following.task_definition or '?'} -> {target}")
+            self.states[address] = {"state": "rolled back", "detail": f"back on {target}", "revision": good_revision}
+        assert self.held is not None
+        self.held.rolled_back = tuple(done)
+        self.metrics.rollbacks.inc()
+        self.alerter.send(
+            Alert(
+                "rollback",
+                f"rollback of revision {group.revision or group.fingerprint[:12]}: {failing.address} failed to roll "
+                f"out; {len(done)} service{'s' if len(done) != 1 else ''} returned to the last revision that rolled "
+                "out completely",
+                group.revision,
+                resource=str(failing.address),
+                task_definition=failing.task_definition,
+                errors=tuple(done + errors),
+            )
+        )
+
+    def _finish(self, group: RevisionRollout) -> None:
+        if group in self.in_flight:
+            self.in_flight.remove(group)
+        progresses = [f.progress for f in group.services.values()]
+        if all(p is not None and p.state == "completed" for p in progresses):
+            for address, following in group.services.items():
+                if following.task_definition:
+                    self.last_good[address] = (following.task_definition, group.revision)
+            log.info("revision rolled out", services=len(group.services), revision=group.revision)

@@ -1,0 +1,249 @@
+"""What AWS fills in when an input leaves a field out, written once as data with the AWS page that documents it.
+
+Each kind's normalisation fills these into both sides of a comparison (the manifest and the describe answer), so a
+field AWS defaulted never shows as a change, and a field the manifest omits is still compared against its default:
+drift away from it is corrected. A default that depends on another field says so in ``when`` (facts the kind passes
+in: the scheduling strategy, the network mode, whether the task runs on Fargate, ...).
+
+Sources: API = Amazon ECS API Reference (the data type or action named), DG = Amazon ECS Developer Guide.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SameAs:
+    """A default that copies another field of the same object (``hostPort`` = ``containerPort``)."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class Default:
+    """One field AWS fills in: where it lives, its value, when it applies and the page that says so."""
+
+    at: str
+    """The object holding the field: ``service``, ``service.deploymentConfiguration``, ``container``, ..."""
+    field: str
+    value: Any
+    """The value, or ``SameAs(other field)``."""
+    source: str
+    when: Mapping[str, tuple[Any, ...]] = dataclasses.field(default_factory=dict)
+    """Facts that must hold for the default to apply: fact -> the values it may have."""
+    requires: str | None = None
+    """A field of the same object that must be present (``hostPort`` only defaults when ``containerPort`` is set)."""
+
+
+ECS_CONTROLLER = {"deploymentController": ("ECS",)}
+
+TABLE: tuple[Default, ...] = (
+    # --- Service (CreateService) -----------------------------------------------------------------------------------
+    Default("service", "schedulingStrategy", "REPLICA", "API CreateService.schedulingStrategy"),
+    Default("service", "deploymentController", {"type": "ECS"}, "API DeploymentController (type ECS by default)"),
+    Default("service", "loadBalancers", [], "API Service.loadBalancers"),
+    Default("service", "serviceRegistries", [], "API Service.serviceRegistries"),
+    Default("service", "placementConstraints", [], "API Service.placementConstraints"),
+    Default("service", "placementStrategy", [], "API Service.placementStrategy"),
+    Default("service", "propagateTags", "NONE", "API CreateService.propagateTags (tags are not propagated)"),
+    Default("service", "enableECSManagedTags", False, "API CreateService.enableECSManagedTags"),
+    Default("service", "enableExecuteCommand", False, "API CreateService.enableExecuteCommand"),
+    Default(
+        "service",
+        "healthCheckGracePeriodSeconds",
+        0,
+        "API CreateService.healthCheckGracePeriodSeconds ('the default value of 0 is used'); answered as 0 on "
+        "services with and without load balancers (fixtures service-cli-update-*)",
+    ),
+    Default(
+        "service",
+        "platformVersion",
+        "LATEST",
+        "API CreateService.platformVersion; DG 'Fargate platform versions' (LATEST when omitted)",
+        when={"fargate": (True,)},
+    ),
+    Default(
+        "service.deploymentConfiguration",
+        "maximumPercent",
+        200,
+        "API DeploymentConfiguration.maximumPercent (REPLICA: 200%)",
+        when={"schedulingStrategy": ("REPLICA",)},
+    ),
+    Default(
+        "service.deploymentConfiguration",
+        "minimumHealthyPercent",
+        100,
+        "API DeploymentConfiguration.minimumHealthyPercent (REPLICA: 100%)",
+        when={"schedulingStrategy": ("REPLICA",)},
+    ),
+    Default(
+        "service.deploymentConfiguration",
+        "maximumPercent",
+        100,
+        "API DeploymentConfiguration.maximumPercent (DAEMON: 100%, the only value it may have)",
+        when={"schedulingStrategy": ("DAEMON",)},
+    ),
+    Default(
+        "service.deploymentConfiguration",
+        "minimumHealthyPercent",
+        0,
+        "API DeploymentConfiguration.minimumHealthyPercent (DAEMON: 0%)",
+        when={"schedulingStrategy": ("DAEMON",)},
+    ),
+    Default(
+        "service.deploymentConfiguration",
+        "strategy",
+        "ROLLING",
+        "API DeploymentController.type ('rolling updates are the default deployment strategy')",
+        when=ECS_CONTROLLER,
+    ),
+    Default(
+        "service.deploymentConfiguration",
+        "deploymentCircuitBreaker",
+        {},
+        "API DeploymentCircuitBreaker (answered as {enable: false, rollback: false} since 2021)",
+    ),
+    Default("service.deploymentCircuitBreaker", "enable", False, "API DeploymentCircuitBreaker.enable"),
+    Default("service.deploymentCircuitBreaker", "rollback", False, "API DeploymentCircuitBreaker.rollback"),
+    Default(
+        "service.awsvpcConfiguration",
+        "assignPublicIp",
+        "DISABLED",
+        "API AwsVpcConfiguration.assignPublicIp ('when you use create-service or update-service, the default is "
+        "DISABLED')",
+    ),
+    # --- Cluster (CreateCluster) -------------------------------------------------------------------------------------
+    Default(
+        "cluster.executeCommandConfiguration",
+        "logging",
+        "DEFAULT",
+        "API ExecuteCommandConfiguration.logging ('if no logging parameter is specified, it defaults to this value')",
+    ),
+    # --- capacity provider strategies (services and a cluster's default strategy) ------------------------------------
+    Default("capacityProviderStrategy", "base", 0, "API CapacityProviderStrategyItem.base"),
+    Default("capacityProviderStrategy", "weight", 0, "API CapacityProviderStrategyItem.weight"),
+    # --- Task definition (RegisterTaskDefinition) --------------------------------------------------------------------
+    Default("task", "networkMode", "bridge", "API RegisterTaskDefinition.networkMode (bridge when none is given)"),
+    Default(
+        "task",
+        "enableFaultInjection",
+        False,
+        "API TaskDefinition.enableFaultInjection ('the default value is false'; answered since early 2025)",
+    ),
+    Default("task.proxyConfiguration", "type", "APPMESH", "API ProxyConfiguration.type ('the only supported value')"),
+    Default("container", "cpu", 0, "API ContainerDefinition.cpu (answered as 0 when omitted)"),
+    Default("container", "essential", True, "API ContainerDefinition.essential ('assumed to be essential')"),
+    Default(
+        "container",
+        "versionConsistency",
+        "enabled",
+        "API ContainerDefinition.versionConsistency ('by default, the value is enabled')",
+    ),
+    Default("container.healthCheck", "interval", 30, "API HealthCheck.interval ('the default value is 30 seconds')"),
+    Default("container.healthCheck", "timeout", 5, "API HealthCheck.timeout ('the default value is 5')"),
+    Default("container.healthCheck", "retries", 3, "API HealthCheck.retries ('the default value is 3')"),
+    Default(
+        "container.restartPolicy",
+        "restartAttemptPeriod",
+        300,
+        "API ContainerRestartPolicy.restartAttemptPeriod ('by default, a container must run for 300 seconds')",
+        when={"restartPolicy.enabled": (True,)},
+    ),
+    Default("portMapping", "protocol", "tcp", "API PortMapping.protocol ('the default is tcp')"),
+    Default(
+        "portMapping",
+        "hostPort",
+        SameAs("containerPort"),
+        "API PortMapping.hostPort (awsvpc or host: 'left blank or set to the same value as the containerPort')",
+        when={"networkMode": ("awsvpc", "host")},
+        requires="containerPort",
+    ),
+    Default(
+        "portMapping",
+        "hostPort",
+        0,
+        "API PortMapping.hostPort (bridge: 'you specify a container port and not a host port, your container "
+        "automatically receives a host port in the ephemeral port range'; DescribeTaskDefinition answers 0)",
+        when={"networkMode": ("bridge",)},
+        requires="containerPort",
+    ),
+    Default(
+        "volume.efsVolumeConfiguration",
+        "rootDirectory",
+        "/",
+        "API EFSVolumeConfiguration.rootDirectory ('if this parameter is omitted, the root of the Amazon EFS volume "
+        "is used')",
+    ),
+    Default(
+        "volume.efsVolumeConfiguration",
+        "transitEncryption",
+        "DISABLED",
+        "API EFSVolumeConfiguration.transitEncryption ('the default value of DISABLED is used')",
+    ),
+    Default(
+        "volume.authorizationConfig",
+        "iam",
+        "DISABLED",
+        "API EFSAuthorizationConfig.iam ('the default value of DISABLED is used')",
+    ),
+)
+"""Every default the kinds fill in."""
+
+NOT_DEFAULTED: Mapping[str, str] = {
+    "service.availabilityZoneRebalancing": (
+        "API CreateService.availabilityZoneRebalancing: ENABLED for services created since 2025, the service's "
+        "existing value on update, DISABLED for one that never had it; it depends on the service's history, so "
+        "it is compared only when the manifest sets it"
+    ),
+    "service.launchType": (
+        "API CreateService.launchType: EC2, or the cluster's default capacity provider strategy when it has one; "
+        "compared only when the manifest sets it"
+    ),
+    "service.roleArn": "DG 'Using service-linked roles': AWSServiceRoleForECS when no role is given; not compared",
+    "cluster.settings": (
+        "API ClusterSetting; DG 'Account settings': containerInsights follows the account setting; compared only "
+        "when the manifest sets it"
+    ),
+    "service.serviceConnectConfiguration.namespace": (
+        "DG 'Service Connect': the cluster's serviceConnectDefaults namespace; compared only when the manifest "
+        "sets it (by name or ARN: the live half resolves both through Cloud Map)"
+    ),
+}
+"""Fields AWS answers whose value is not a fixed default, and why they are compared only when a manifest sets them."""
+
+
+def defaults(at: str, facts: Mapping[str, Any] | None = None) -> list[Default]:
+    """The entries of ``TABLE`` for ``at`` whose conditions hold for ``facts``."""
+    facts = facts or {}
+    return [d for d in TABLE if d.at == at and all(facts.get(k) in values for k, values in d.when.items())]
+
+
+def fill(at: str, doc: Mapping[str, Any] | None, facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``doc`` with the defaults for ``at`` filled in where it leaves a field out (or has it as None)."""
+    out = {k: v for k, v in (doc or {}).items() if v is not None}
+    for entry in defaults(at, facts):
+        if entry.field in out or (entry.requires is not None and entry.requires not in out):
+            continue
+        if isinstance(entry.value, SameAs):
+            if entry.value.field in out:
+                out[entry.field] = out[entry.value.field]
+        else:
+            out[entry.field] = copy.deepcopy(entry.value)
+    return out
+
+
+def strip(at: str, doc: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``doc`` without the fields that hold their default for ``at`` (what an exported manifest need not say)."""
+    out = dict(doc)
+    for entry in defaults(at, facts):
+        if entry.field not in out or (entry.requires is not None and entry.requires not in out):
+            continue
+        value = out.get(entry.value.field) if isinstance(entry.value, SameAs) else entry.value
+        if out[entry.field] == value and type(out[entry.field]) is type(value):
+            del out[entry.field]
+    return out

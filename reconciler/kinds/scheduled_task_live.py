@@ -1,0 +1,133 @@
+"""The ScheduledTask kind's reads and writes: GetSchedule per schedule (Scheduler has no batch read), the schedule
+group's tags for ownership, CreateScheduleGroup (tagged) when the tool's group is missing, CreateSchedule,
+UpdateSchedule (the whole definition) and DeleteSchedule. The cluster and task definition, written by name, become
+ARNs here (DescribeClusters, DescribeTaskDefinition, or the ARN this apply registered)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.aws import Aws
+from reconciler.core.errors import AwsError, ManifestError
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.names import family_of
+from reconciler.core.plan import Action
+from reconciler.core.schema import from_api_case, to_api_case
+from reconciler.core.tags import managed_tags, owner_of
+from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.scheduled_task import DEFAULTS, KIND, OPERATION, SERVICE, group_of
+from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
+from reconciler.kinds.task_definition import NEW_REVISION
+
+NOT_FOUND = "ResourceNotFoundException"
+
+
+def _group_managed(aws: Aws, groups: Sequence[str]) -> dict[str, str | None]:
+    """Schedule group -> the instance its managed-by tag names (None: no such group, or not managed)."""
+
+    def one(group: str) -> tuple[str, str | None]:
+        try:
+            arn = aws.call(SERVICE, "GetScheduleGroup", group, Name=group)["Arn"]
+            tags = aws.call(SERVICE, "ListTagsForResource", group, ResourceArn=arn).get("Tags", [])
+        except AwsError as exc:
+            if exc.code == NOT_FOUND:
+                return group, None
+            raise
+        return group, owner_of({t["Key"]: t["Value"] for t in tags})
+
+    return dict(aws.map(one, sorted(set(groups))))
+
+
+def _get(aws: Aws, address: Address, managed: Mapping[str, str | None]) -> Live | None:
+    try:
+        answer = aws.call(SERVICE, "GetSchedule", str(address), Name=address.name, GroupName=address.cluster)
+    except AwsError as exc:
+        if exc.code == NOT_FOUND:
+            return None
+        raise
+    body = from_api_case(SERVICE, "GetSchedule", {k: v for k, v in answer.items() if k != "ResponseMetadata"})
+    owner = managed.get(str(address.cluster))
+    return Live(address, body, managed=owner is not None, owner=owner)
+
+
+def _ecs_arns(aws: Aws, spec: Mapping[str, Any], ctx: ApplyContext) -> tuple[str, str]:
+    """The cluster's ARN and the task definition revision's ARN the schedule's target names."""
+    target = spec["target"]
+    cluster = str(target["arn"])
+    if not cluster.startswith("arn:"):
+        found = aws.call("ecs", "DescribeClusters", cluster, clusters=[cluster]).get("clusters", [])
+        cluster = str(found[0]["clusterArn"]) if found else cluster
+    ref = str(target["ecsParameters"]["taskDefinitionArn"])
+    if ref.endswith(f":{NEW_REVISION}"):
+        return cluster, ctx.output(Address(TASK_DEFINITION.name, family_of(ref)))
+    if not ref.startswith("arn:"):
+        ref = str(
+            aws.call("ecs", "DescribeTaskDefinition", ref, taskDefinition=ref)["taskDefinition"]["taskDefinitionArn"]
+        )
+    return cluster, ref
+
+
+def _definition(aws: Aws, resource: Resource, ctx: ApplyContext) -> dict[str, Any]:
+    """The whole CreateSchedule/UpdateSchedule input (UpdateSchedule replaces every field)."""
+    spec = {**DEFAULTS, **{k: v for k, v in resource.spec.items() if k != "groupName"}}
+    cluster, task = _ecs_arns(aws, spec, ctx)
+    target = dict(spec["target"])
+    target["arn"] = cluster
+    target["ecsParameters"] = {**target["ecsParameters"], "taskDefinitionArn": task}
+    spec["target"] = target
+    api = to_api_case(SERVICE, OPERATION, spec)
+    return {**api, "Name": resource.address.name, "GroupName": resource.address.cluster}
+
+
+def _ensure_group(aws: Aws, group: str, ctx: ApplyContext) -> None:
+    """The tool's schedules live in a group it tags (Scheduler cannot tag a schedule)."""
+    try:
+        aws.call(SERVICE, "GetScheduleGroup", group, Name=group)
+    except AwsError as exc:
+        if exc.code != NOT_FOUND:
+            raise
+        tags = [{"Key": t["key"], "Value": t["value"]} for t in managed_tags(None, stamp=ctx.stamp)]
+        aws.call(SERVICE, "CreateScheduleGroup", group, Name=group, Tags=tags)
+
+
+class ScheduledTaskLive:
+    kind = KIND
+
+    def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
+        managed = _group_managed(aws, [str(a.cluster) for a in addresses])
+        lives = aws.map(lambda a: _get(aws, a, managed), list(addresses))
+        return {live.address: live for live in lives if live is not None}
+
+    def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
+        groups = [str(g["Name"]) for g in aws.pages(SERVICE, "ListScheduleGroups", "ScheduleGroups")]
+        owners = {g: owner for g, owner in _group_managed(aws, groups).items() if owner is not None}
+        addresses = [
+            Address(KIND.name, str(s["Name"]), group)
+            for group in owners
+            for s in aws.pages(SERVICE, "ListSchedules", "Schedules", group, GroupName=group)
+        ]
+        lives = aws.map(lambda a: _get(aws, a, owners), addresses)
+        return {live.address: live for live in lives if live is not None}
+
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
+        return []
+
+    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
+        address = action.address
+        if action.action == "delete":
+            aws.call(SERVICE, "DeleteSchedule", str(address), Name=address.name, GroupName=address.cluster)
+            return None
+        assert action.resource is not None
+        definition = _definition(aws, action.resource, ctx)
+        if action.live is None:
+            _ensure_group(aws, group_of(action.resource.spec), ctx)
+            aws.call(SERVICE, "CreateSchedule", str(address), **definition)
+        else:
+            aws.call(SERVICE, "UpdateSchedule", str(address), **definition)
+        return None
+
+
+LIVE = ScheduledTaskLive()
