@@ -75,6 +75,17 @@ CallListener = Callable[[str, str, "AwsError | None"], None]
 """Called after every AWS call attempt with (service, operation, error or None): metrics hook."""
 
 
+NO_REGION = (
+    "no AWS region configured: set AWS_DEFAULT_REGION, pass --region, or use a profile that has one "
+    "(to try the tool without an account: --embedded-aws)"
+)
+
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile (AWS_PROFILE) "
+    "(to try the tool without an account: --embedded-aws)"
+)
+
+
 def translate(exc: Exception, operation: str, resource: str) -> AwsError:
     """One botocore exception as the tool's own error type (the only place botocore errors are caught)."""
     if isinstance(exc, botocore.exceptions.ClientError):
@@ -88,9 +99,9 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
     if isinstance(exc, CONNECTION_ERRORS):
         return RetryableAwsError(operation, resource, type(exc).__name__, str(exc))
     if isinstance(exc, botocore.exceptions.NoRegionError):
-        return AwsError(operation, resource, "NoRegion", "no AWS region configured: set AWS_REGION or use a profile")
+        return AwsError(operation, resource, "NoRegion", NO_REGION)
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
-        return AwsError(operation, resource, "NoCredentials", "no AWS credentials found in the standard chain")
+        return AwsError(operation, resource, "NoCredentials", NO_CREDENTIALS)
     return AwsError(operation, resource, type(exc).__name__, str(exc))
 
 
@@ -150,8 +161,23 @@ class Aws:
         """Throttling answers received, by operation."""
         self.stopping = threading.Event()
         """Set by ``shut_down``."""
+        self._account: str | None = None
         self.fence: Fence | None = None
         """Checked before every attempt of every write (not for reads, nor for ``call_unfenced``)."""
+
+    def account(self) -> str | None:
+        """The account the credentials belong to (STS GetCallerIdentity, which needs no permission), asked once per
+        client and remembered; None when STS does not answer."""
+        with self._lock:
+            if self._account is not None:
+                return self._account or None
+        try:
+            found = str(self.call("sts", "GetCallerIdentity").get("Account") or "")
+        except AwsError:
+            return None
+        with self._lock:
+            self._account = found
+        return found or None
 
     @property
     def region(self) -> str:
@@ -323,3 +349,13 @@ class Progress:
 def batches(items: list[T], size: int) -> list[list[T]]:
     """Split a list into chunks of at most ``size`` (DescribeServices takes 10, DescribeClusters 100)."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows for ECS, in every partition (aws, aws-cn, aws-us-gov, ...)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ecs", partition_name=partition)
+    )

@@ -7,11 +7,12 @@ import argparse
 import os
 import re
 import sys
+import typing
 from collections.abc import Sequence
 
 import structlog
 
-from reconciler import log
+from reconciler import __version__, log
 from reconciler.commands import EXIT_ERROR
 from reconciler.commands.common import print_errors
 from reconciler.core import security
@@ -32,9 +33,32 @@ from reconciler.core.settings import (
 from reconciler.core.tags import INSTANCE_PATTERN
 from reconciler.core.variables import VARIABLE, merge_sources
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+PATH_HELP = "a directory of manifests (*.yaml, *.yml, searched recursively) or one manifest file"
 
-def _manifest_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path")
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error exits 1: exit 2 means "changes pending" to a CI job reading the code."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _log_level(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument(
+        "--log-level",
+        default=default,
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help="debug, info, warning or error (default: info for run, warning for the other commands; also "
+        "ECS_RECONCILER_LOG_LEVEL)",
+    )
+
+
+def _manifest_options(p: argparse.ArgumentParser, *, path_help: str = PATH_HELP) -> None:
+    p.add_argument("path", help=path_help)
+    _log_level(p, argparse.SUPPRESS)  # also accepted after the command; the top-level value is the default
     p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set ${KEY} (wins over --var-file)")
     p.add_argument(
         "--var-file",
@@ -61,7 +85,7 @@ def _manifest_options(p: argparse.ArgumentParser) -> None:
 
 def _aws_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", default=None, help="AWS region (default: the standard chain)")
-    _target_options(p)
+    _guard_options(p)
     p.add_argument(
         "--embedded-aws",
         action="store_true",
@@ -69,7 +93,7 @@ def _aws_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _target_options(p: argparse.ArgumentParser) -> None:
+def _guard_options(p: argparse.ArgumentParser) -> None:
     """The account and region guard."""
     p.add_argument(
         "--allowed-account-id",
@@ -117,8 +141,8 @@ def _instance(args: argparse.Namespace) -> str:
     return str(given)
 
 
-def _plan_options(p: argparse.ArgumentParser) -> None:
-    _manifest_options(p)
+def _plan_options(p: argparse.ArgumentParser, *, path_help: str = PATH_HELP) -> None:
+    _manifest_options(p, path_help=path_help)
     _aws_options(p)
     _ownership_options(p)
     p.add_argument("--prune", action="store_true", help="delete managed resources no longer in the manifests")
@@ -217,14 +241,21 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("ECS_RECONCILER_LOG_LEVEL"),
-        help="debug, info, warning or error (default: info for run, warning for the other commands)",
+def _target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="KIND/NAME",
+        help="limit to this resource and what it references, e.g. Service/api (repeatable)",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _log_level(parser, (os.environ.get("ECS_RECONCILER_LOG_LEVEL") or "").lower() or None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="check manifests offline (no AWS calls); exit 0 valid, 1 invalid")
     _manifest_options(validate)
@@ -232,12 +263,27 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="show what apply would change; exit 0 none, 2 changes, 1 error")
     _plan_options(plan)
-    plan.add_argument("--format", choices=sorted(RENDERERS), default="text")
-    plan.add_argument("--output", metavar="FILE", help="write the plan to FILE instead of standard output")
+    plan.add_argument(
+        "--format",
+        choices=sorted(RENDERERS),
+        default="text",
+        help="text (for a terminal), markdown (a pull-request comment) or json (for scripts); default: %(default)s",
+    )
+    plan.add_argument("--output", metavar="FILE", help="write the rendered plan to FILE instead of standard output")
+    plan.add_argument(
+        "--out",
+        metavar="PLANFILE",
+        help="also save the plan for `apply PLANFILE`, which applies exactly it (no secret values are saved)",
+    )
+    _target_option(plan)
 
     apply = commands.add_parser("apply", help="make live ECS match the manifests; exit 0 converged, 1 error")
-    _plan_options(apply)
+    _plan_options(apply, path_help=PATH_HELP + ", or a plan saved by `plan --out`")
     _keep_revisions(apply)
+    _target_option(apply)
+    apply.add_argument(
+        "--auto-approve", action="store_true", help="do not ask for confirmation on a terminal (CI never asks)"
+    )
     apply.add_argument(
         "--wait",
         action=argparse.BooleanOptionalAction,
@@ -276,6 +322,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     exporter.add_argument("--output", required=True, metavar="DIR", help="directory to write (new or empty)")
     _aws_options(exporter)
+    _log_level(exporter, argparse.SUPPRESS)
 
     run = commands.add_parser(
         "run", help="the operator: keep live ECS equal to PATH (a directory or git-sync's link) until SIGTERM"
@@ -288,8 +335,25 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="the daemon on the embedded emulator: apply, a drift made out of band, its alert and heal; then exit",
     )
-    demo.add_argument("path", nargs="?", default="manifests", help="manifests to use (default: %(default)s)")
+    demo.add_argument(
+        "path", nargs="?", default=None, help="manifests to use (default: the example shipped with the tool)"
+    )
+    _log_level(demo, argparse.SUPPRESS)
     demo.set_defaults(embedded_aws=True, region=None)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve the embedded AWS emulator until stopped; other commands reach it with --embedded-aws",
+    )
+    emulator.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    emulator.add_argument(
+        "--state", metavar="FILE", help="load the emulator's state from FILE at start and save it there on exit"
+    )
+    emulator.add_argument("--region", default=None, help="region the example network is made in (default: us-east-1)")
+    _log_level(emulator, argparse.SUPPRESS)
+
+    completion = commands.add_parser("completion", help="print a shell completion script: eval it in your shell")
+    completion.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete in")
     return parser
 
 
@@ -373,11 +437,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "plan":
         from reconciler.commands.plan import plan
 
-        return plan(args.path, settings, embedded=embedded, output_format=args.format, output=args.output)
+        return plan(
+            args.path,
+            settings,
+            embedded=embedded,
+            output_format=args.format,
+            output=args.output,
+            targets=args.target,
+            save=args.out,
+        )
     if args.command == "apply":
         from reconciler.commands.apply import apply
 
-        return apply(args.path, settings, embedded=embedded)
+        return apply(args.path, settings, embedded=embedded, targets=args.target, auto_approve=args.auto_approve)
+    if args.command == "emulator":
+        from reconciler.commands.emulator import serve
+
+        return serve(port=args.port, state=args.state, region=args.region or "us-east-1")
+    if args.command == "completion":
+        from reconciler.commands.completion import script
+
+        sys.stdout.write(script(_parser(), args.shell))
+        return 0
     if args.command == "status":
         from reconciler.commands.status import status
 
@@ -397,13 +478,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         with pipeline(settings, embedded=embedded) as stages:
             return run(args.path, stages)
+    from reconciler.commands.common import example_manifests
     from reconciler.core.manifests import load_resources
     from reconciler.daemon.demo import run_demo
     from reconciler.kinds import KINDS
 
-    load_resources(args.path, KINDS, variables=settings.variables)
-    with pipeline(settings, embedded=True) as stages:
-        return run_demo(args.path, stages)
+    path = args.path or example_manifests()
+    load_resources(path, KINDS, variables=settings.variables)
+    with pipeline(settings, embedded=True, reuse=False) as stages:
+        return run_demo(path, stages)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

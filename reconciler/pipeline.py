@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.aws import Aws, Progress, batches
-from reconciler.core.errors import InvalidManifests, ManifestError, PlanError
+from reconciler.core.errors import InvalidManifests, ManifestError, PlanError, UsageError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document, Limits
 from reconciler.core.manifests import check_references, load_resources, resources_from
@@ -138,7 +138,7 @@ class Pipeline:
                 "nothing was read or changed"
             )
         if options.allowed_account_ids:
-            account = str(self.aws.call("sts", "GetCallerIdentity").get("Account", ""))
+            account = self.aws.account() or "(unknown: STS did not answer)"
             if account not in options.allowed_account_ids:
                 raise WrongTarget(
                     f"the credentials are for AWS account {account}, not an allowed account "
@@ -256,3 +256,42 @@ class Pipeline:
     def verify(self, loaded: Loaded) -> Plan:
         """Plan again after an apply: what still stands between live state and the manifests."""
         return self.plan(loaded).plan
+
+
+# ------------------------------------------------------------------------------------------------ --target
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """``KIND/NAME`` (a service also as ``Service/CLUSTER/NAME``) -> (kind, name)."""
+    kind, sep, name = target.partition("/")
+    if not sep or not kind or not name:
+        raise UsageError(f"--target {target!r}: expected KIND/NAME, e.g. Service/api or TaskDefinition/api")
+    return kind, name
+
+
+def targeted(loaded: Loaded, targets: Sequence[str], kinds: Registry, *, region: str) -> Loaded:
+    """Only the resources ``targets`` name and, transitively, the declared resources they reference (what they
+    need to exist first); findings are kept for those resources only. No targets: ``loaded`` unchanged."""
+    if not targets:
+        return loaded
+    by_address = {r.address: r for r in loaded.resources}
+    wanted: set[Address] = set()
+    for target in targets:
+        kind, name = parse_target(target)
+        matches = [
+            a for a in by_address if a.kind.lower() == kind.lower() and name in (a.name, f"{a.cluster}/{a.name}")
+        ]
+        if not matches:
+            raise UsageError(f"--target {target}: no such resource in the manifests")
+        wanted.update(matches)
+    stack = list(wanted)
+    while stack:
+        resource = by_address[stack.pop()]
+        for ref in kinds.of(resource.address).references(resource, region=region):
+            if ref.address in by_address and ref.address not in wanted:
+                wanted.add(ref.address)
+                stack.append(ref.address)
+    return Loaded(
+        [r for r in loaded.resources if r.address in wanted],
+        [f for f in loaded.findings if f.address in wanted],
+    )

@@ -67,7 +67,7 @@ def test_bundled_example_plans_applies_and_converges(aws, cli, example):
     aws.reset_calls()
     again = cli("plan", example)
     assert again.code == 0
-    assert again.out.startswith("No changes.")
+    assert again.out.splitlines()[1] == "No changes. Live ECS matches the manifests."
     assert aws.writes() == []
 
     second_apply = cli("apply", example)
@@ -220,8 +220,8 @@ def test_prune_refuses_beyond_the_deletion_guard_and_on_an_empty_manifest_set(aw
     empty = tmp_path / "empty"
     empty.mkdir()
     skipped = cli("apply", empty, "--prune")
-    assert skipped.code == 0
-    assert "prune skipped: the manifest set is empty" in skipped.out
+    assert skipped.code == 1
+    assert "no manifests found in" in skipped.err
     assert aws.writes() == []
     assert service(ecs)["status"] == "ACTIVE"
 

@@ -38,7 +38,7 @@ def test_dockerfile_is_multi_stage_non_root_with_a_health_check_and_the_daemon_a
 def test_deploy_ecs_is_valid_in_our_own_manifest_format(cli):
     result = cli("validate", ROOT / "deploy" / "ecs")
     assert result.code == 0, result.err
-    assert "3 resources valid" in result.out
+    assert "4 resources valid" in result.out  # its log group, cluster, task definition and service
 
 
 def test_compose_runs_git_sync_v4_beside_the_daemon_on_a_shared_volume():

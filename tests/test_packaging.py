@@ -54,7 +54,7 @@ def run_cli_without_moto(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_wheel_requires_moto_only_through_the_embedded_extra(tmp_path: Path) -> None:
     source = tmp_path / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "reconciler", source / "reconciler", ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
@@ -77,6 +77,12 @@ def test_the_wheel_requires_moto_only_through_the_embedded_extra(tmp_path: Path)
     with zipfile.ZipFile(wheel) as archive:
         (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         metadata = email.message_from_bytes(archive.read(metadata_name))
+        shipped = set(archive.namelist())
+    # `ecs-reconciler demo` runs the example from an installed wheel: the manifests are inside it.
+    examples = {p.name for p in (ROOT / "reconciler" / "examples" / "manifests").glob("*.yaml")}
+    assert examples and {f"reconciler/examples/manifests/{name}" for name in examples} <= shipped
+    assert metadata["License-Expression"] == "MIT"
+    assert any(c.startswith("Programming Language :: Python :: 3") for c in metadata.get_all("Classifier") or [])
     requirements = [Requirement(r) for r in metadata.get_all("Requires-Dist") or []]
 
     plain = [r.name for r in requirements if r.marker is None]
@@ -101,7 +107,8 @@ def test_without_moto_the_emulator_commands_name_the_install_command(args: tuple
     result = run_cli_without_moto(*args)
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "pip install 'ecs-reconciler[embedded]'" in result.stderr
+    assert "pip install 'ecs-reconciler[embedded] @ git+https://" in result.stderr
+    assert "in a clone: pip install -e '.[embedded]'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

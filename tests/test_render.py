@@ -82,7 +82,10 @@ def test_no_changes_is_one_line(aws, cli, manifests, roles):
     cli("apply", root)
     result = cli("plan", root, "--format", "markdown")
     assert result.code == 0
-    assert result.out == f"{COMMENT_MARKER}\n### ecs-reconciler plan\n\nNo changes. Live ECS matches the manifests.\n\n"
+    assert result.out == (
+        f"{COMMENT_MARKER}\n### ecs-reconciler plan for account 123456789012, region us-east-1\n\n"
+        "No changes. Live ECS matches the manifests.\n\n"
+    )
 
 
 def test_output_writes_any_format_and_keeps_the_exit_code(aws, cli, manifests, tmp_path):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 
 from reconciler import rollout
-from reconciler.commands import EXIT_ERROR, EXIT_OK
-from reconciler.commands.common import pipeline
+from reconciler.commands import EXIT_ERROR, EXIT_OK, planfile
+from reconciler.commands.common import colour_wanted, pipeline, plan_targeted, where_of
 from reconciler.core.render import render_text, summary_line
 from reconciler.core.settings import ApplySettings, Settings
 from reconciler.executor import Outcome
 from reconciler.kinds.service import KIND as SERVICE
-from reconciler.pipeline import Pipeline
+from reconciler.pipeline import Pipeline, Planned, SecurityRefused
 
 
 def _report(outcomes: list[Outcome]) -> bool:
@@ -24,20 +26,76 @@ def _report(outcomes: list[Outcome]) -> bool:
     return ok
 
 
-def apply(path: str, settings: Settings, *, embedded: bool) -> int:
+def apply(
+    path: str, settings: Settings, *, embedded: bool, targets: Sequence[str] = (), auto_approve: bool = False
+) -> int:
+    saved = planfile.read(path)
+    if saved is not None:
+        return _apply_saved(path, saved, settings, embedded=embedded)
     with pipeline(settings, embedded=embedded) as stages:
-        loaded = stages.load(path)
-        planned = stages.plan(loaded)
-        sys.stdout.write(render_text(planned.plan, findings=loaded.findings))
+        planned = plan_targeted(stages, path, targets)
+        colour = colour_wanted()
+        sys.stdout.write(
+            render_text(planned.plan, findings=planned.loaded.findings, where=where_of(stages.aws), colour=colour)
+        )
         if not planned.plan.actions:
             return EXIT_ERROR if planned.plan.pending else EXIT_OK
-        outcomes = stages.apply(planned)
-        if not _report(outcomes):
+        if planned.loaded.refusing:
+            raise SecurityRefused(planned.loaded.refusing)  # before asking: the answer could not change it
+        if not auto_approve and not _confirmed():
+            print("Apply cancelled; nothing was changed.", file=sys.stderr)
             return EXIT_ERROR
-        print(f"\nApplied: {summary_line(planned.plan)}.")
-        if settings.apply.wait and not _wait_for_rollouts(stages, outcomes, settings.apply):
+        return _apply_planned(stages, planned, settings)
+
+
+def _confirmed() -> bool:
+    """On a terminal, ask as Terraform does (only "yes" proceeds); without one (CI, a pipe) proceed."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return True
+    try:
+        answer = input("\nApply these changes? Only 'yes' is accepted (--auto-approve skips this): ")
+    except EOFError:
+        return False
+    return answer.strip() == "yes"
+
+
+def _apply_saved(file: str, saved: planfile.SavedPlan, settings: Settings, *, embedded: bool) -> int:
+    """Apply exactly the plan saved in ``file``: plan again with its options, refuse if anything changed."""
+    options = saved.options
+    settings = replace(
+        settings,
+        aws=replace(settings.aws, region=settings.aws.region or saved.region),
+        apply=replace(
+            settings.apply,
+            prune=bool(options.get("prune")),
+            adopt=bool(options.get("adopt")),
+            allow_replace=bool(options.get("allow_replace")),
+            max_deletions=int(options.get("max_deletions", settings.apply.max_deletions)),
+        ),
+    )
+    with pipeline(settings, embedded=embedded) as stages:
+        planned = plan_targeted(stages, saved.path, saved.targets)
+        reasons = planfile.stale(saved, planned, where_of(stages.aws))
+        if reasons:
+            print(f"Saved plan {file} is stale, nothing was changed:", file=sys.stderr)
+            for reason in reasons:
+                print(f"  {reason}", file=sys.stderr)
+            print("Run `ecs-reconciler plan --out` again, review it, and apply the new one.", file=sys.stderr)
             return EXIT_ERROR
-        after = stages.verify(loaded)
+        print(f"Applying the saved plan {file}: {summary_line(planned.plan)}.")
+        if not planned.plan.actions:
+            return EXIT_ERROR if planned.plan.pending else EXIT_OK
+        return _apply_planned(stages, planned, settings)
+
+
+def _apply_planned(stages: Pipeline, planned: Planned, settings: Settings) -> int:
+    outcomes = stages.apply(planned)
+    if not _report(outcomes):
+        return EXIT_ERROR
+    print(f"\nApplied: {summary_line(planned.plan)}.")
+    if settings.apply.wait and not _wait_for_rollouts(stages, outcomes, settings.apply):
+        return EXIT_ERROR
+    after = stages.verify(planned.loaded)
     print("\nPlan after apply:")
     sys.stdout.write(render_text(after))
     return EXIT_ERROR if after.pending else EXIT_OK

@@ -3,36 +3,85 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from collections.abc import Iterator
+import types
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from importlib import resources
 
-from reconciler.aws import Aws
+from reconciler.aws import Aws, known_regions
 from reconciler.core.errors import InvalidManifests, UsageError
+from reconciler.core.model import Resource
+from reconciler.core.render import Where
 from reconciler.core.settings import Settings
-from reconciler.embedded import load_emulator
-from reconciler.pipeline import Pipeline
+from reconciler.embedded import load_emulator, running_emulator
+from reconciler.pipeline import Pipeline, Planned, targeted
+
+EMBEDDED_REGION = "us-east-1"
+
+
+def check_region(region: str) -> None:
+    """A region AWS does not have (``us-east1``) is a usage error, before any call is attempted."""
+    regions = known_regions()
+    if not regions or region in regions:
+        return
+    import difflib
+
+    close = difflib.get_close_matches(region, sorted(regions), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise UsageError(f"region {region!r} is not an AWS region{hint}")
 
 
 @contextlib.contextmanager
-def pipeline(settings: Settings, *, embedded: bool) -> Iterator[Pipeline]:
-    """The pipeline for one command; with ``embedded``, backed by a fresh emulator for the command's lifetime."""
+def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Iterator[Pipeline]:
+    """The pipeline for one command. With ``embedded``: a running ``ecs-reconciler emulator`` when there is one
+    (and ``reuse``), else a fresh emulator for the command's lifetime."""
     if not embedded:
-        stages = Pipeline(Aws(settings.aws), settings)
+        aws = Aws(settings.aws)
+        check_region(aws.region)
+        stages = Pipeline(aws, settings)
         stages.check_target()  # the wrong account or region: exit 1 before anything is read
         yield stages
         return
+    region = settings.aws.region or EMBEDDED_REGION
+    check_region(region)
+    url = running_emulator() if reuse else None
+    if url is not None:
+        print(f"Using the running AWS emulator at {url} (no AWS account is used).", file=sys.stderr)
+        if settings.daemon.lease.table:
+            running = types.SimpleNamespace(endpoint_url=url)
+            load_emulator().seed_lease_table(running, settings.daemon.lease.table, region=region)
+        settings = replace(settings, aws=replace(settings.aws, endpoint_url=url, embedded=True))
+        stages = Pipeline(Aws(settings.aws), settings)
+        stages.check_target()
+        yield stages
+        return
     embedded_aws = load_emulator()
-    region = settings.aws.region or "us-east-1"
     with embedded_aws.start_emulator() as emulator:
         embedded_aws.seed_demo_network(region=region)
         if settings.daemon.lease.table:
             embedded_aws.seed_lease_table(emulator, settings.daemon.lease.table, region=region)
-        print(f"Embedded AWS emulator on {emulator.endpoint_url} (no AWS account is used).", file=sys.stderr)
+        print(
+            f"Embedded AWS emulator on {emulator.endpoint_url} for this command only (no AWS account is used; "
+            "`ecs-reconciler emulator` keeps one running across commands).",
+            file=sys.stderr,
+        )
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=emulator.endpoint_url, embedded=True))
         stages = Pipeline(Aws(settings.aws), settings)
         stages.check_target()
         yield stages
+
+
+def example_manifests() -> str:
+    """The example manifest set shipped inside the package (``demo`` without a path)."""
+    return str(resources.files("reconciler") / "examples" / "manifests")
+
+
+def require_manifests(path: str, found: Sequence[Resource]) -> None:
+    """An empty manifest set is a usage error: a typo'd directory must not look like "nothing to do"."""
+    if not found:
+        raise UsageError(f"no manifests found in {path} (looked for *.yaml and *.yml files)")
 
 
 def print_errors(exc: InvalidManifests) -> None:
@@ -51,3 +100,24 @@ def write(text: str, output: str | None) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
     print(f"Plan written to {output}", file=sys.stderr)
+
+
+def colour_wanted(stream: object = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def where_of(aws: Aws) -> Where:
+    """The account (STS GetCallerIdentity, which needs no permission) and region commands run against."""
+    return Where(aws.account(), aws.region)
+
+
+def plan_targeted(stages: Pipeline, path: str, targets: Sequence[str]) -> Planned:
+    """Load (a non-empty set), narrow to ``targets`` and what they reference, and plan."""
+    if targets and stages.settings.apply.prune:
+        raise UsageError("--target cannot be combined with --prune: every resource outside the targets would be pruned")
+    loaded = stages.load(path)
+    require_manifests(path, loaded.resources)
+    return stages.plan(targeted(loaded, targets, stages.kinds, region=stages.aws.region))

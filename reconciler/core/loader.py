@@ -151,6 +151,18 @@ def load_tree(
     return documents, _sorted(errors)
 
 
+def load_file(path: str | os.PathLike[str], *, limits: Limits = Limits()) -> tuple[list[Document], list[ManifestError]]:
+    """Load one manifest file, as a set of one: read with the same limits as a tree's files, errors named by
+    ``path`` as given."""
+    errors: list[ManifestError] = []
+    name = os.fspath(path)
+    data = _read_file(os.path.realpath(name), rel=name, limits=limits, errors=errors)
+    if data is None:
+        return [], _sorted(errors)
+    documents, file_errors = load_text(data, file=name, limits=limits)
+    return documents, _sorted(errors + file_errors)
+
+
 def _sorted(errors: list[ManifestError]) -> list[ManifestError]:
     return sorted(errors, key=lambda e: (e.file, e.line or 0))
 

@@ -6,9 +6,9 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.core.errors import InvalidManifests, ManifestError
+from reconciler.core.errors import InvalidManifests, ManifestError, UsageError
 from reconciler.core.kind import Registry
-from reconciler.core.loader import Document, Limits, load_text, load_tree, with_source_text
+from reconciler.core.loader import Document, Limits, load_file, load_text, load_tree, with_source_text
 from reconciler.core.model import Address, Observed, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.variables import Parameter, ssm_paths, substitute
@@ -135,9 +135,14 @@ def load_resources(
     limits: Limits | None = None,
 ) -> list[Resource]:
     """Load and check a manifest tree; raises InvalidManifests listing every problem (see ``resources_from``)."""
-    if not os.path.isdir(path):
-        raise InvalidManifests([ManifestError(str(path), "not a directory")])
-    docs, errors = load_tree(path, limits=limits or Limits())
+    if not os.path.exists(path):
+        raise UsageError(f"{os.fspath(path)}: no such file or directory")
+    if os.path.isfile(path):
+        docs, errors = load_file(path)
+    elif os.path.isdir(path):
+        docs, errors = load_tree(path, limits=limits or Limits())
+    else:
+        raise UsageError(f"{os.fspath(path)}: not a manifest file or a directory")
     return resources_from(docs, errors, kinds, variables=variables, ssm=ssm)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconciler.core.cost import CostReport, Estimate, ServiceCost
@@ -15,6 +16,10 @@ from reconciler.core.security import Finding
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
 NO_CHANGES = "No changes. Live ECS matches the manifests."
+BLOCKED = "Nothing can be applied: {count} problem{s} below stand{verb} between live ECS and the manifests."
+"""Instead of NO_CHANGES when the plan has no action but a blocking note (an unmanaged resource that differs)."""
+COLOURS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "note": "33", "finding": "31"}
+"""ANSI SGR codes for a terminal: green create, yellow update, magenta replace, red delete."""
 COMMENT_MARKER = "<!-- ecs-reconciler-plan -->"
 """First line of the markdown plan: how a CI job finds its own earlier comment to update it in place."""
 COMMENT_LIMIT = 65_536
@@ -25,8 +30,62 @@ _TRUNCATION_RESERVE = 2_000
 """Characters kept free for the note that says what was cut."""
 
 
+@dataclass(frozen=True)
+class Where:
+    """The account and region a plan was made against (shown in every format's header)."""
+
+    account: str | None
+    region: str
+
+    def __str__(self) -> str:
+        return f"account {self.account or 'unknown'}, region {self.region}"
+
+
 class Renderer(Protocol):
-    def __call__(self, plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> str: ...
+    def __call__(
+        self,
+        plan: Plan,
+        *,
+        findings: Sequence[Finding] = (),
+        cost: CostReport | None = None,
+        where: Where | None = None,
+    ) -> str: ...
+
+
+def paint(text: str, what: str, colour: bool) -> str:
+    """``text`` in the colour for ``what`` (an action, "note" or "finding") when ``colour``, else as it is."""
+    return f"\x1b[{COLOURS[what]}m{text}\x1b[0m" if colour else text
+
+
+def headline(plan: Plan) -> str:
+    """The plan's first line: what it would do, or that nothing is to do, or what blocks it."""
+    if plan.actions:
+        return f"Plan: {summary_line(plan)}."
+    blocking = sum(1 for n in plan.notes if n.blocking)
+    if blocking:
+        return BLOCKED.format(count=blocking, s="s" if blocking != 1 else "", verb="" if blocking != 1 else "s")
+    return NO_CHANGES
+
+
+def field_changes(action: Action) -> Iterator[FieldChange]:
+    """An action's changes, a created resource's nested values spelled out field by field (as an update's are)."""
+    for change in action.changes:
+        if change.before is ABSENT and action.action == "create":
+            for path, value in _leaves(change.path, change.after):
+                yield FieldChange(path, ABSENT, value)
+        else:
+            yield change
+
+
+def _leaves(path: str, value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        for key in sorted(value):
+            yield from _leaves(f"{path}.{key}", value[key])
+    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        for index, item in enumerate(value):
+            yield from _leaves(f"{path}[{index}]", item)
+    else:
+        yield path, value
 
 
 def _value(value: Any) -> str:
@@ -84,30 +143,44 @@ def _change_lines(change: FieldChange) -> list[str]:
 # --- text ---------------------------------------------------------------------------------------------------------
 
 
-def render_text(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> str:
-    """Terraform-like: one block per action with ``+ ~ -`` field lines, then notes, findings and cost."""
+def render_text(
+    plan: Plan,
+    *,
+    findings: Sequence[Finding] = (),
+    cost: CostReport | None = None,
+    where: Where | None = None,
+    colour: bool = False,
+) -> str:
+    """Terraform-like: one block per action with ``+ ~ -`` field lines, then notes, findings and cost. ``colour``
+    adds ANSI colours (for a terminal)."""
     lines: list[str] = []
-    if not plan.actions:
-        lines.append(NO_CHANGES)
-    else:
-        lines.append(f"Plan: {summary_line(plan)}.")
+    if where is not None:
+        lines.append(f"Planned against {where}.")
+    lines.append(headline(plan))
     for action in plan.actions:
         lines.append("")
-        lines.append(f"{SYMBOLS[action.action]} {action.address}  ({action.reason})")
-        for change in action.changes:
+        lines.append(
+            paint(f"{SYMBOLS[action.action]} {action.address}", action.action, colour) + f"  ({action.reason})"
+        )
+        for change in field_changes(action):
             if change.before is ABSENT:
-                lines.append(f"    + {change.path}: {_value(change.after)}")
+                lines.append(paint(f"    + {change.path}: {_value(change.after)}", "create", colour))
             elif change.after is ABSENT:
-                lines.append(f"    - {change.path}: {_value(change.before)}")
+                lines.append(paint(f"    - {change.path}: {_value(change.before)}", "delete", colour))
             else:
-                lines.append(f"    ~ {change.path}: {_value(change.before)} -> {_value(change.after)}")
+                lines.append(
+                    paint(f"    ~ {change.path}: {_value(change.before)} -> {_value(change.after)}", "update", colour)
+                )
     if plan.notes:
         lines.append("")
-        lines.extend(f"! {note.message}" for note in plan.notes)
+        lines.extend(paint(f"! {note.message}", "note", colour) for note in plan.notes)
     if findings:
         lines.append("")
         lines.append(findings_heading(findings) + ":")
-        lines.extend(f"  {finding_text(f)}" for f in findings)
+        lines.extend(
+            "  " + (finding_text(f) if f.suppressed is not None else paint(finding_text(f), "finding", colour))
+            for f in findings
+        )
     if cost and cost.services:
         lines.append("")
         lines.append(cost_heading(cost) + ":")
@@ -147,7 +220,7 @@ def _cell(text: str) -> str:
 
 def _md_action(action: Action) -> str:
     title = f"#### `{SYMBOLS[action.action]}` {action.action} `{action.address}`\n{_cell(action.reason)}\n\n"
-    lines = [line for change in action.changes for line in _change_lines(change)]
+    lines = [line for change in field_changes(action) for line in _change_lines(change)]
     if action.action == "delete":
         lines = [f"- {action.address}"]
     block = _fence("\n".join(lines), "diff")
@@ -199,12 +272,18 @@ def _fit(parts: Sequence[str], budget: int) -> int:
 
 
 def render_markdown(
-    plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None, limit: int = COMMENT_LIMIT
+    plan: Plan,
+    *,
+    findings: Sequence[Finding] = (),
+    cost: CostReport | None = None,
+    where: Where | None = None,
+    limit: int = COMMENT_LIMIT,
 ) -> str:
     """A pull-request comment: summary, one section per changed resource with its diff, notes, findings, cost.
     Never longer than ``limit``: diffs that do not fit are cut (last first) and the comment says which."""
-    summary = f"**Plan: {summary_line(plan)}.**" if plan.actions else NO_CHANGES
-    head = f"{COMMENT_MARKER}\n### ecs-reconciler plan\n\n{summary}\n\n"
+    summary = f"**{headline(plan)}**" if plan.pending else NO_CHANGES
+    context = f" for {where}" if where is not None else ""
+    head = f"{COMMENT_MARKER}\n### ecs-reconciler plan{context}\n\n{summary}\n\n"
     sections = [_md_action(a) for a in plan.actions]
     rows = [_md_finding_row(f) for f in findings]
     security_head = f"#### {findings_heading(findings)}\n{_FINDINGS_TABLE}" if findings else ""
@@ -241,8 +320,12 @@ def _estimate_dict(estimate: Estimate) -> dict[str, Any]:
     return {"low": estimate.low, "high": estimate.high, "reason": estimate.reason}
 
 
-def plan_as_dict(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> dict[str, Any]:
+def plan_as_dict(
+    plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None, where: Where | None = None
+) -> dict[str, Any]:
     return {
+        "account": where.account if where is not None else None,
+        "region": where.region if where is not None else None,
         "changes": [
             {
                 "action": a.action,
@@ -299,8 +382,11 @@ def plan_as_dict(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostRepo
     }
 
 
-def render_json(plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None) -> str:
-    return json.dumps(plan_as_dict(plan, findings=findings, cost=cost), indent=2, sort_keys=False, default=str) + "\n"
+def render_json(
+    plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None, where: Where | None = None
+) -> str:
+    document = plan_as_dict(plan, findings=findings, cost=cost, where=where)
+    return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 
 RENDERERS: dict[str, Renderer] = {"text": render_text, "markdown": render_markdown, "json": render_json}

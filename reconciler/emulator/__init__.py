@@ -5,6 +5,8 @@ import it through ``reconciler.embedded.load_emulator()``, which says how to ins
 
 * ``start_emulator()`` serves moto's WSGI app (``create_app()``) on a free port; ``serve(app)`` serves any WSGI app
   wrapping it;
+* ``save_state(file)`` / ``load_state(file)``: the emulator's state kept across restarts (a pickle of moto's
+  backends);
 * ``patch_moto()``: idempotent, process-wide monkeypatches of moto's ECS backend and responses, each making the
   emulator do what the ECS API reference says AWS does where moto differs in a way a diff engine would notice;
   they also model service rollouts (``ROLLOUT_ENV`` chooses how they end) and Application Auto Scaling tags.
@@ -26,6 +28,7 @@ from reconciler.emulator.seeds import (
     seed_lease_table,
 )
 from reconciler.emulator.server import Emulator, WsgiApp, create_app, serve, start_emulator
+from reconciler.emulator.state import load_state, save_state
 
 __all__ = [
     "DEMO_ACCOUNT",
@@ -37,7 +40,9 @@ __all__ = [
     "Emulator",
     "WsgiApp",
     "create_app",
+    "load_state",
     "patch_moto",
+    "save_state",
     "seed_demo_network",
     "seed_execution_role",
     "seed_lease_table",

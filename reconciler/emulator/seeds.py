@@ -50,17 +50,23 @@ ECS_TASKS_TRUST = json.dumps(
 """The trust policy that lets ECS tasks assume a role."""
 
 
+RECONCILER_TASK_ROLE = "ecs-reconciler"
+"""The task role deploy/ecs runs the daemon as (in an account: created with deploy/iam-policy.json attached)."""
+
+
 def seed_execution_role() -> None:
     """Create ``ecsTaskExecutionRole`` with the ecs-tasks trust policy in the emulator (idempotent), as a real
-    account that runs Fargate tasks has it."""
+    account that runs Fargate tasks has it; and the reconciler's own task role, so deploy/ecs plans as written."""
     from moto.iam.models import iam_backends
 
     backend = iam_backends[DEMO_ACCOUNT]["global"]
-    if any(role.name == DEMO_EXECUTION_ROLE for role in backend.roles.values()):
-        return
-    backend.create_role(
-        DEMO_EXECUTION_ROLE, ECS_TASKS_TRUST, "/", None, "ECS task execution (pull images, write logs)", [], None
-    )
+    existing = {role.name for role in backend.roles.values()}
+    for name, description in (
+        (DEMO_EXECUTION_ROLE, "ECS task execution (pull images, write logs)"),
+        (RECONCILER_TASK_ROLE, "ecs-reconciler's task role (deploy/iam-policy.json)"),
+    ):
+        if name not in existing:
+            backend.create_role(name, ECS_TASKS_TRUST, "/", None, description, [], None)
 
 
 def seed_lease_table(emulator: Emulator, table: str, *, region: str = "us-east-1") -> None:
