@@ -93,7 +93,7 @@ def test_provider_is_created_before_the_cluster_that_associates_it_then_the_plan
     aws.reset_calls()
     again = cli("plan", root)
     assert again.code == 0, again.out + again.err
-    assert again.out.startswith("No changes.")
+    assert again.out.splitlines()[1].startswith("No changes.")
     assert aws.writes() == []
 
 

@@ -56,7 +56,7 @@ def test_a_scheduled_task_runs_the_managed_revision_and_follows_a_new_one(aws, c
     assert MANAGED_TAG_KEY in {t["Key"] for t in tags}
 
     aws.reset_calls()
-    assert cli("plan", root).out.startswith("No changes.")
+    assert cli("plan", root).out.splitlines()[1].startswith("No changes.")
     assert aws.writes() == []
 
     manifests({"api.yaml": TASK.replace("example/api:1.0", "example/api:1.1")})
@@ -66,7 +66,7 @@ def test_a_scheduled_task_runs_the_managed_revision_and_follows_a_new_one(aws, c
     applied = cli("apply", root)
     assert applied.code == 0, applied.err
     assert schedule(scheduler)["Target"]["EcsParameters"]["TaskDefinitionArn"].endswith(":task-definition/api:2")
-    assert cli("plan", root).out.startswith("No changes.")
+    assert cli("plan", root).out.splitlines()[1].startswith("No changes.")
 
 
 def test_a_schedule_changed_out_of_band_is_drift_and_prune_deletes_a_removed_one(aws, cli, scheduler, manifests):
