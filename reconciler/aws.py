@@ -25,25 +25,6 @@ from reconciler.pacing import Pacer
 T = TypeVar("T")
 R = TypeVar("R")
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "SlowDown",
-        "ProvisionedThroughputExceededException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalError",
-    }
-)
-"""Error codes that mean "try again later" whatever the HTTP status."""
-
 THROTTLED_CODES = frozenset(
     {
         "Throttling",
@@ -59,6 +40,11 @@ THROTTLED_CODES = frozenset(
 )
 """The codes among those that mean the account's request budget is spent: the call's bucket backs off and the call
 waits its turn again, without spending one of its retry attempts (a 500 does spend one)."""
+
+THROTTLING_CODES = THROTTLED_CODES | frozenset(
+    {"ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError"}
+)
+"""Error codes that mean "try again later" whatever the HTTP status: the throttled ones and AWS's own failures."""
 
 CONNECTION_ERRORS = (
     botocore.exceptions.EndpointConnectionError,

@@ -1,5 +1,6 @@
 """Crash recovery: `ecs-reconciler apply` is SIGKILLed right after its k-th AWS write took effect (k = 1..20 of a
-multi-resource apply), then run again; every second run converges, with no duplicates and no orphans.
+multi-resource apply, with its concurrent writes), then run again; every second run converges, with no duplicates and
+no orphans.
 
 No test-only hook in the product: an after-hook of the tests' emulator middleware (tests/faults.py) lets moto execute
 the k-th write and then holds its answer while the test kills the process, so the write is done but the process
@@ -86,10 +87,14 @@ def test_apply_killed_after_the_kth_write_converges_on_the_next_run(aws, cli, ec
         hold.release.set()
         process.kill()
     aws.after_hooks.clear()
-    assert len(aws.writes()) == k
+    # The k-th write took effect; writes to independent resources run concurrently, so up to the executor's
+    # concurrency more may have too: the killed run left any mix of them behind.
+    assert k <= len(aws.writes()) < k + 8
 
     rerun = cli("apply", root)
 
     assert rerun.code == 0, rerun.out + rerun.err
-    assert "Plan after apply:\nNo changes." in rerun.out
+    # Converged: the rerun's own check after applying, or nothing left to apply (the killed run's concurrent writes
+    # had already completed the fleet).
+    assert "Plan after apply:\nNo changes." in rerun.out or rerun.out.splitlines()[1].startswith("No changes.")
     assert_exactly_the_fleet(ecs)

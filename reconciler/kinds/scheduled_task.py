@@ -20,7 +20,7 @@ from reconciler.core.names import check_ecs_name, family_of, name_of, revision_o
 from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
-from reconciler.kinds.task_definition import NEW_REVISION
+from reconciler.kinds.task_definition import revision_to_run
 
 SERVICE = "scheduler"
 OPERATION = "CreateSchedule"
@@ -64,17 +64,6 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     target["ecsParameters"] = ecs
     out["target"] = target
     return out
-
-
-def _revision(ref: str, ctx: PlanContext) -> str:
-    """The ``family:revision`` to run: pinned by the manifest, the revision this plan registers, or the latest live."""
-    if ":" in revision_of(ref):
-        return revision_of(ref)
-    family = Address(TASK_DEFINITION.name, family_of(ref))
-    if family in ctx.produced:
-        return ctx.produced[family]
-    live = ctx.observed.get(family)
-    return revision_of(str(live.body["taskDefinitionArn"])) if live else f"{family.name}:{NEW_REVISION}"
 
 
 class ScheduledTaskKind(BaseKind):
@@ -137,7 +126,7 @@ class ScheduledTaskKind(BaseKind):
         if not ref:
             return resource, []
         target = dict(resource.spec["target"])
-        target["ecsParameters"] = {**target["ecsParameters"], "taskDefinitionArn": _revision(str(ref), ctx)}
+        target["ecsParameters"] = {**target["ecsParameters"], "taskDefinitionArn": revision_to_run(str(ref), ctx)}
         return replace(resource, spec={**resource.spec, "target": target}), []
 
     def diff(self, resource: Resource, live: Live, ctx: PlanContext) -> list[FieldChange]:

@@ -21,7 +21,7 @@ from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
 from reconciler.kinds.pre_rollout import check_hook, parse_hook
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
-from reconciler.kinds.task_definition import NEW_REVISION, containers, is_fargate
+from reconciler.kinds.task_definition import containers, is_fargate, revision_to_run
 
 OPERATION = "CreateService"
 NOT_COMPARED = frozenset({"cluster", "clientToken", "forceNewDeployment"})
@@ -155,15 +155,7 @@ def _task_definition_ref(resource: Resource, ctx: PlanContext) -> str | None:
     """The ``family:revision`` the service is to run: pinned by the manifest, the revision this plan registers, or
     the latest live one."""
     ref = str(resource.spec.get("taskDefinition", ""))
-    if not ref:
-        return None
-    if ":" in revision_of(ref):
-        return revision_of(ref)
-    family = Address(TASK_DEFINITION.name, family_of(ref))
-    if family in ctx.produced:
-        return ctx.produced[family]
-    live = ctx.observed.get(family)
-    return revision_of(str(live.body["taskDefinitionArn"])) if live else f"{family.name}:{NEW_REVISION}"
+    return revision_to_run(ref, ctx) if ref else None
 
 
 def _calls_aws(td: Mapping[str, Any]) -> bool:

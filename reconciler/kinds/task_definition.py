@@ -11,7 +11,7 @@ from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, k
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, Decision, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.names import check_ecs_name
+from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.redact import credential_shape, is_sensitive
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
 from reconciler.kinds.cluster import export_tags
@@ -141,6 +141,18 @@ def log_groups(doc: Mapping[str, Any], *, region: str | None = None) -> list[tup
     return found
 
 
+def revision_to_run(ref: str, ctx: PlanContext) -> str:
+    """The ``family:revision`` a resource naming ``ref`` (family, family:revision or ARN) is to run: pinned by the
+    manifest, the revision this plan registers (``family:(new revision)``), or the family's latest live one."""
+    if ":" in revision_of(ref):
+        return revision_of(ref)
+    family = Address(KIND_NAME, family_of(ref))
+    if family in ctx.produced:
+        return ctx.produced[family]
+    live = ctx.observed.get(family)
+    return revision_of(str(live.body["taskDefinitionArn"])) if live else f"{family.name}:{NEW_REVISION}"
+
+
 def only_tags_changed(changes: Sequence[FieldChange]) -> bool:
     return bool(changes) and all(c.path == "tags" or c.path.startswith("tags.") for c in changes)
 
@@ -177,8 +189,11 @@ def _is_root(user: Any) -> bool:
     return str(user).split(":", 1)[0].strip() in ("", "root", "0")
 
 
+KIND_NAME = "TaskDefinition"
+
+
 class TaskDefinitionKind(BaseKind):
-    name = "TaskDefinition"
+    name = KIND_NAME
     name_field = "family"
 
     def check_name(self, name: object) -> str | None:
