@@ -183,7 +183,9 @@ def test_the_daemon_runs_through_30_seconds_of_faults_on_every_call_and_converge
     aws.hooks.clear()
     aws.after_hooks.clear()
 
-    assert len(proc.find("pass failed; backing off")) >= 2
+    # Failed passes back off; throttling answers inside a pass are waited out through the paced bucket instead of
+    # failing it, so a burst that mixes them fails fewer passes than it has calls.
+    assert len(proc.find("pass failed; backing off")) >= 1
     assert {kind for _, kind in faults.injected} == {"throttle", "500", "503", "drop"}
     assert 503 in readiness, "not ready while no pass succeeds"
     eventually(service_at(ecs, count=2, revision=second), timeout=30, what="the published revision applied after")
