@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler.aws import Aws, batches
-from reconciler.core.errors import ManifestError
-from reconciler.core.model import Address, Live, Resource
+from reconciler.core.model import Address, Live
 from reconciler.core.names import name_of
 from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds import cluster_live, service_live
 from reconciler.kinds.capacity_provider import KIND, UPDATABLE, USED_BY
-from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.tagging import sync_tags
 
 
@@ -52,7 +51,7 @@ def services_using(aws: Aws, providers: Sequence[str]) -> dict[str, list[Address
     return users
 
 
-class CapacityProviderLive:
+class CapacityProviderLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
@@ -64,11 +63,6 @@ class CapacityProviderLive:
             return {}
         users = services_using(aws, [a.name for a in managed])
         return {a: Live(a, {**v.body, USED_BY: users[a.name]}, managed=True, owner=v.owner) for a, v in managed.items()}
-
-    def check_live(
-        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
-    ) -> list[ManifestError]:
-        return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         name = action.address.name

@@ -7,14 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.core.errors import ManifestError
-from reconciler.core.model import Address, Live, Resource
+from reconciler.core.model import Address, Live
 from reconciler.core.names import name_of
 from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import CAPACITY_FIELDS, KIND, UPDATE_FIELDS
-from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.tagging import sync_tags
 
 
@@ -36,7 +35,7 @@ def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
     return found
 
 
-class ClusterLive:
+class ClusterLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
@@ -48,11 +47,6 @@ class ClusterLive:
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         arns = aws.pages("ecs", "ListClusters", "clusterArns")
         return {a: v for a, v in describe(aws, [name_of(arn) for arn in arns]).items() if v.managed}
-
-    def check_live(
-        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
-    ) -> list[ManifestError]:
-        return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         name = action.address.name

@@ -83,3 +83,12 @@ class LiveKind(Protocol):
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         """Run one create, update, replace or delete; returns what later actions may need (an ARN) or None."""
+
+
+class BaseLive:
+    """Defaults for the optional parts of ``LiveKind``: no plan-time live checks."""
+
+    def check_live(
+        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
+    ) -> list[ManifestError]:
+        return []

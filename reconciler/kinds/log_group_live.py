@@ -8,11 +8,10 @@ from typing import Any
 
 from reconciler.aws import Aws, batches
 from reconciler.core.diff import user_tags
-from reconciler.core.errors import ManifestError
-from reconciler.core.model import Address, Live, Resource
+from reconciler.core.model import Address, Live
 from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tag_map, owner_of
-from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.log_group import KIND
 
 
@@ -26,7 +25,7 @@ def _live(aws: Aws, body: Mapping[str, Any]) -> Live:
     return Live(Address(KIND.name, str(body["logGroupName"])), body, managed=is_managed(tags), owner=owner_of(tags))
 
 
-class LogGroupLive:
+class LogGroupLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
@@ -50,11 +49,6 @@ class LogGroupLive:
         groups = aws.pages("logs", "DescribeLogGroups", "logGroups")
         lives = aws.map(lambda body: _live(aws, body), groups)
         return {live.address: live for live in lives if live.managed}
-
-    def check_live(
-        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
-    ) -> list[ManifestError]:
-        return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         name = action.address.name

@@ -9,12 +9,11 @@ from typing import Any
 
 from reconciler.aws import Aws, batches
 from reconciler.core.diff import ABSENT
-from reconciler.core.errors import ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action
 from reconciler.core.schema import from_api_case, to_api_case
 from reconciler.core.tags import Stamp, is_managed, own_tags, owner_of
-from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.scaling import (
     AAS,
     DIMENSION,
@@ -229,7 +228,7 @@ def _delete(aws: Aws, live: Live) -> None:
     aws.call(AAS, "DeregisterScalableTarget", str(addr), **_where(addr))
 
 
-class ScalingPolicyLive:
+class ScalingPolicyLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
@@ -237,11 +236,6 @@ class ScalingPolicyLive:
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         return list_managed(aws)
-
-    def check_live(
-        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
-    ) -> list[ManifestError]:
-        return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         if action.action == "delete":

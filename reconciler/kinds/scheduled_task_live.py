@@ -9,13 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.aws import Aws
-from reconciler.core.errors import AwsError, ManifestError
+from reconciler.core.errors import AwsError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of
 from reconciler.core.plan import Action
 from reconciler.core.schema import from_api_case, to_api_case
 from reconciler.core.tags import managed_tags, owner_of
-from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.scheduled_task import DEFAULTS, KIND, OPERATION, SERVICE, group_of
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION
@@ -91,7 +91,7 @@ def _ensure_group(aws: Aws, group: str, ctx: ApplyContext) -> None:
         aws.call(SERVICE, "CreateScheduleGroup", group, Name=group, Tags=tags)
 
 
-class ScheduledTaskLive:
+class ScheduledTaskLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
@@ -109,11 +109,6 @@ class ScheduledTaskLive:
         ]
         lives = aws.map(lambda a: _get(aws, a, owners), addresses)
         return {live.address: live for live in lives if live is not None}
-
-    def check_live(
-        self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
-    ) -> list[ManifestError]:
-        return []
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         address = action.address

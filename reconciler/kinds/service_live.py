@@ -16,7 +16,7 @@ from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import KIND as CLUSTER
-from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.load_balancers_live import check_load_balancers
 from reconciler.kinds.pre_rollout_live import run_pre_rollout
 from reconciler.kinds.service import KIND, UPDATABLE, assumed
@@ -120,7 +120,7 @@ def _delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
         time.sleep(min(5.0, wait_seconds / 10))
 
 
-class ServiceLive:
+class ServiceLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:

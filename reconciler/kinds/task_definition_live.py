@@ -15,7 +15,7 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of, revision_of
 from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
-from reconciler.kinds.live_base import ApplyContext, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.tagging import sync_tags
 from reconciler.kinds.task_definition import KEEP_REVISIONS_ANNOTATION, KIND, only_tags_changed
 
@@ -168,7 +168,7 @@ def read_roles(aws: Aws, names: Sequence[str]) -> dict[str, Mapping[str, Any] | 
     return dict(zip(names, aws.map(get, names), strict=True))
 
 
-class TaskDefinitionLive:
+class TaskDefinitionLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
