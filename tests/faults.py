@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import random
@@ -25,6 +26,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs
+
+import botocore.exceptions
+import botocore.session
 
 from reconciler.aws import USER_AGENT
 from reconciler.emulator import Emulator, WsgiApp, create_app, serve
@@ -57,7 +61,38 @@ def read_operation_name(environ: dict[str, Any], body: bytes) -> str | None:
         if action:
             return action[0]
     action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
-    return action[0] if action else None
+    if action:
+        return action[0]
+    return rest_operation(environ)
+
+
+@functools.cache
+def _rest_routes(service: str) -> list[tuple[str, re.Pattern[str], str]]:
+    """(HTTP method, path pattern, operation) for a REST-protocol service, from botocore's model."""
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except botocore.exceptions.UnknownServiceError:
+        return []
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = str(http.get("requestUri", "")).split("?", 1)[0]
+        pattern = re.sub(r"\\{[^}]+\\}$", ".+", re.escape(uri))  # a last label may hold slashes (an ARN)
+        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", pattern)
+        routes.append((str(http.get("method", "")), re.compile(f"^{pattern}/?$"), name))
+    return routes
+
+
+def rest_operation(environ: dict[str, Any]) -> str | None:
+    """The operation a REST-protocol request (EventBridge Scheduler) calls: its method and path matched against the
+    service model's request URIs, the most specific first."""
+    method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+    matches = [
+        (route.pattern, op)
+        for m, route, op in _rest_routes(signing_service(environ))
+        if m == method and route.match(path)
+    ]
+    return min(matches, key=lambda m: m[0].count("[^/]+"))[1] if matches else None
 
 
 IAM_PREFIXES = {"monitoring": "cloudwatch"}
