@@ -144,6 +144,7 @@ class HookedApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         body = self._read_body(environ)
+        declared = environ.get("CONTENT_LENGTH") or ""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         operation = read_operation_name(environ, body)
@@ -155,6 +156,11 @@ class HookedApp:
             if USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
                 self.tool_calls.append(f"{signing_service(environ)}:{operation}")
                 self.tool_requests.append((self.tool_calls[-1], request_tag_keys(body)))
+        if declared.isdigit() and len(body) < int(declared):
+            # The client went away mid-request (a killed process sends its headers and body in separate writes).
+            # AWS never acts on an incomplete request; moto would read the empty body as a request with no
+            # parameters (CreateCluster with no name creates "default").
+            return self._answer_fault((400, "IncompleteBody", "the request body ended early"), start_response)
         for hook in list(self.hooks):
             if (answer := hook(operation)) is not None:
                 return self._answer(answer, environ, start_response)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import eventually
 from faults import READ_PREFIXES
 
 from bench.fleet import cluster_names, service_names, write_fleet
@@ -98,3 +100,18 @@ def test_apply_killed_after_the_kth_write_converges_on_the_next_run(aws, cli, ec
     # had already completed the fleet).
     assert "Plan after apply:\nNo changes." in rerun.out or rerun.out.splitlines()[1].startswith("No changes.")
     assert_exactly_the_fleet(ecs)
+
+
+def test_a_request_cut_off_by_a_killed_process_is_not_acted_on(aws, ecs):
+    """A killed client may have sent its headers but not its body: AWS never acts on an incomplete request (moto alone
+    reads the empty body as CreateCluster with no name and creates "default")."""
+    host, port = aws.endpoint_url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(
+            b"POST / HTTP/1.1\r\nHost: ecs\r\n"
+            b"X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster\r\n"
+            b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 30\r\n\r\n"
+        )
+    ecs.list_clusters()  # the emulator serves one request at a time per connection; this one comes after the cut
+    assert eventually(lambda: "CreateCluster" in aws.calls)
+    assert ecs.list_clusters()["clusterArns"] == []
