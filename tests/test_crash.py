@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,10 @@ def test_a_request_cut_off_by_a_killed_process_is_not_acted_on(aws, ecs):
         connection.sendall(
             b"POST / HTTP/1.1\r\nHost: ecs\r\n"
             b"X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster\r\n"
-            b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 30\r\n\r\n"
+            b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 30\r\n"
+            + f"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/{ecs.meta.region_name}/ecs/aws4_request, "
+            "SignedHeaders=host, Signature=0\r\n\r\n".encode()
         )
-    ecs.list_clusters()  # the emulator serves one request at a time per connection; this one comes after the cut
     assert eventually(lambda: "CreateCluster" in aws.calls)
+    time.sleep(0.5)  # the cut request was seen; give it the time moto would take to act on it
     assert ecs.list_clusters()["clusterArns"] == []
