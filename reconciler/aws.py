@@ -10,8 +10,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
+import botocore.credentials
 import botocore.exceptions
 import botocore.session
 from botocore.config import Config
@@ -20,6 +22,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop
 from reconciler.core.errors import AwsError, RetryableAwsError
 from reconciler.core.schema import data_loader
 from reconciler.core.settings import AwsSettings
+from reconciler.core.targets import Target
 from reconciler.pacing import Pacer
 
 T = TypeVar("T")
@@ -150,6 +153,38 @@ class Aws:
         self._account: str | None = None
         self.fence: Fence | None = None
         """Checked before every attempt of every write (not for reads, nor for ``call_unfenced``)."""
+
+    def for_target(self, target: Target) -> Aws:
+        """Clients for one target: its region, and its role assumed with this boundary's credentials (botocore's own
+        assume-role fetcher, which refreshes before the credentials expire). AWS's request buckets are per account
+        and region, so the target gets buckets of its own."""
+        settings = replace(self.settings, region=target.region or self.region)
+        session = botocore.session.get_session()
+        session.register_component("data_loader", self._session.get_component("data_loader"))
+        session.set_config_variable("region", settings.region)
+        source = self._session.get_credentials()
+        if source is None:
+            raise AwsError("AssumeRole", target.role_arn or target.name, "NoCredentials", NO_CREDENTIALS)
+        if target.role_arn is None:
+            session.register_component("credential_provider", botocore.credentials.CredentialResolver([_Given(source)]))
+            return Aws(settings, session=session)
+
+        def sts(service: str, **credentials: Any) -> Any:
+            return self._session.create_client(
+                service,
+                region_name=settings.region,
+                endpoint_url=settings.endpoint_url,
+                config=self._config,
+                **credentials,
+            )
+
+        extra = {"RoleSessionName": f"ecs-reconciler-{target.name}"}
+        if target.external_id:
+            extra["ExternalId"] = target.external_id
+        fetcher = botocore.credentials.AssumeRoleCredentialFetcher(sts, source, target.role_arn, extra_args=extra)
+        assumed = botocore.credentials.DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role")
+        session.register_component("credential_provider", botocore.credentials.CredentialResolver([_Given(assumed)]))
+        return Aws(settings, session=session)
 
     def account(self) -> str | None:
         """The account the credentials belong to (STS GetCallerIdentity, which needs no permission), asked once per
@@ -293,6 +328,20 @@ class Aws:
             return [fn(item) for item in items]
         with ThreadPoolExecutor(max_workers=self.settings.read.concurrency) as pool:
             return list(pool.map(fn, items))
+
+
+class _Given(botocore.credentials.CredentialProvider):  # type: ignore[misc]
+    """Credentials already made (a target's assumed role), offered to a botocore session as its only provider."""
+
+    METHOD = "assume-role"
+    CANONICAL_NAME = "ecs-reconciler-target"
+
+    def __init__(self, credentials: botocore.credentials.Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> botocore.credentials.Credentials:
+        return self._credentials
 
 
 class Progress:

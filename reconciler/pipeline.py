@@ -18,11 +18,12 @@ from reconciler.aws import Aws, Progress, batches
 from reconciler.core.errors import InvalidManifests, ManifestError, PlanError, UsageError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document, Limits
-from reconciler.core.manifests import check_references, load_resources, resources_from
+from reconciler.core.manifests import check_references, read_documents, resources_from
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Plan, make_plan
 from reconciler.core.security import Finding, blocking, find_issues
 from reconciler.core.settings import Settings
+from reconciler.core.targets import Target, check_offline, split
 from reconciler.core.variables import Parameter
 from reconciler.executor import Outcome, execute
 from reconciler.kinds import KINDS
@@ -93,9 +94,12 @@ class Pipeline:
         kinds: Registry = KINDS,
         live: Mapping[str, LiveKind] = LIVE,
         keep: bool = False,
+        target: Target | None = None,
     ) -> None:
         self.aws = aws
         self.settings = settings
+        self.target = target or Target()
+        """The account and region this pipeline serves (the default target: the process's own)."""
         self.kinds = kinds
         self.live = live
         self._target_checked = False
@@ -119,7 +123,7 @@ class Pipeline:
         """The same stages over the same AWS boundary and kept state, with some apply options changed (the daemon's
         change-first plan: ``prune=False``)."""
         settings = replace(self.settings, apply=replace(self.settings.apply, **apply))
-        other = Pipeline(self.aws, settings, kinds=self.kinds, live=self.live)
+        other = Pipeline(self.aws, settings, kinds=self.kinds, live=self.live, target=self.target)
         other.kept, other.in_use_known, other._scoped = self.kept, self.in_use_known, True
         other._target_checked = self._target_checked
         return other
@@ -144,20 +148,41 @@ class Pipeline:
                     f"the credentials are for AWS account {account}, not an allowed account "
                     f"({', '.join(options.allowed_account_ids)}); nothing was read or changed"
                 )
+        if self.target.account_id and (found := self.aws.account()) != self.target.account_id:
+            raise WrongTarget(
+                f"target {self.target.name} ({self.target.file}): the credentials reach AWS account "
+                f"{found or '(unknown: STS did not answer)'}, not spec.accountId {self.target.account_id}; "
+                "nothing was read or changed"
+            )
         self._target_checked = True
+
+    def for_target(self, target: Target) -> Pipeline:
+        """The same stages for one target: its own AWS boundary (region, assumed role, request buckets)."""
+        if target.is_default:
+            return self
+        other = Pipeline(self.aws.for_target(target), self.settings, kinds=self.kinds, live=self.live, target=target)
+        other.kept = {} if self.kept is not None else None
+        other.progress = self.progress
+        return other
 
     # -------------------------------------------------------------------------------------------- load and check
 
-    def load(self, path: str | os.PathLike[str]) -> Loaded:
-        """A manifest tree, checked offline first (a bad manifest costs no AWS call), then with ``${ssm:...}``."""
-        resources = load_resources(
-            path,
-            self.kinds,
-            variables=self.settings.variables,
-            ssm=self.read_parameters,
-            limits=Limits(max_files=self.settings.manifests.max_files),
-        )
-        return self._with_findings(resources)
+    def parts(self, path: str | os.PathLike[str]) -> list[Part]:
+        """A manifest tree split by target (``reconciler.core.targets``), every target's manifests checked offline
+        first: a bad manifest anywhere raises before any AWS call."""
+        documents, errors = read_documents(path, limits=Limits(max_files=self.settings.manifests.max_files))
+        return self.parts_of(documents, errors)
+
+    def parts_of(self, documents: list[Document], errors: list[ManifestError]) -> list[Part]:
+        """Documents already read (the daemon's snapshot) split by target; see ``parts``."""
+        found = split(documents, self.settings.variables)
+        check_offline(found, errors, self.kinds, self.settings.variables)
+        if not found.targets:
+            return [Part(self.target, self, [])]
+        parts = [Part(t, self.for_target(t), found.documents[t.name]) for t in found.targets]
+        if found.several:
+            _check_distinct(parts)
+        return parts
 
     def load_documents(self, documents: list[Document], errors: list[ManifestError]) -> Loaded:
         """Documents already read into memory (the daemon's snapshot), with the loader's errors."""
@@ -258,6 +283,34 @@ class Pipeline:
         return self.plan(loaded).plan
 
 
+@dataclass(frozen=True)
+class Part:
+    """One target's manifests and the pipeline that serves it."""
+
+    target: Target
+    stages: Pipeline
+    documents: list[Document]
+
+    def load(self) -> Loaded:
+        """The target's manifests, checked (offline, then with ``${ssm:...}`` read in the target's account)."""
+        return self.stages.load_documents(self.documents, [])
+
+
+def _check_distinct(parts: Sequence[Part]) -> None:
+    """Two targets reaching one account and region would prune each other's resources (ownership is per account
+    and region): refused before anything is read."""
+    seen: dict[tuple[str | None, str], Target] = {}
+    for part in parts:
+        part.stages.check_target()
+        key = (part.stages.aws.account(), part.stages.aws.region)
+        if (other := seen.get(key)) is not None:
+            raise UsageError(
+                f"targets {other.name} and {part.target.name} both reach account {key[0]}, region {key[1]}: "
+                "give each account and region one target"
+            )
+        seen[key] = part.target
+
+
 # ------------------------------------------------------------------------------------------------ --target
 
 
@@ -269,6 +322,12 @@ def parse_target(target: str) -> tuple[str, str]:
     return kind, name
 
 
+def names(target: str, address: Address) -> bool:
+    """``target`` (``KIND/NAME``, a service also ``Service/CLUSTER/NAME``) names the resource at ``address``."""
+    kind, name = parse_target(target)
+    return address.kind.lower() == kind.lower() and name in (address.name, f"{address.cluster}/{address.name}")
+
+
 def targeted(loaded: Loaded, targets: Sequence[str], kinds: Registry, *, region: str) -> Loaded:
     """Only the resources ``targets`` name and, transitively, the declared resources they reference (what they
     need to exist first); findings are kept for those resources only. No targets: ``loaded`` unchanged."""
@@ -277,10 +336,7 @@ def targeted(loaded: Loaded, targets: Sequence[str], kinds: Registry, *, region:
     by_address = {r.address: r for r in loaded.resources}
     wanted: set[Address] = set()
     for target in targets:
-        kind, name = parse_target(target)
-        matches = [
-            a for a in by_address if a.kind.lower() == kind.lower() and name in (a.name, f"{a.cluster}/{a.name}")
-        ]
+        matches = [a for a in by_address if names(target, a)]
         if not matches:
             raise UsageError(f"--target {target}: no such resource in the manifests")
         wanted.update(matches)

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from reconciler import rollout
 from reconciler.commands import EXIT_ERROR, EXIT_OK, planfile
-from reconciler.commands.common import colour_wanted, pipeline, plan_targeted, where_of
-from reconciler.core.render import render_text, summary_line
+from reconciler.commands.common import colour_wanted, pipeline, plan_parts
+from reconciler.core.errors import UsageError
+from reconciler.core.render import PlanPart, render_parts, render_text, summary_line
 from reconciler.core.settings import ApplySettings, Settings
 from reconciler.executor import Outcome
 from reconciler.kinds.service import KIND as SERVICE
@@ -33,19 +34,24 @@ def apply(
     if saved is not None:
         return _apply_saved(path, saved, settings, embedded=embedded)
     with pipeline(settings, embedded=embedded) as stages:
-        planned = plan_targeted(stages, path, targets)
-        colour = colour_wanted()
-        sys.stdout.write(
-            render_text(planned.plan, findings=planned.loaded.findings, where=where_of(stages.aws), colour=colour)
-        )
-        if not planned.plan.actions:
-            return EXIT_ERROR if planned.plan.pending else EXIT_OK
-        if planned.loaded.refusing:
-            raise SecurityRefused(planned.loaded.refusing)  # before asking: the answer could not change it
+        planned = plan_parts(stages, path, targets)  # every target planned before any target is written to
+        parts = [PlanPart(one.planned.plan, one.planned.loaded.findings, where=one.where) for one in planned]
+        sys.stdout.write(render_parts("text", parts, colour=colour_wanted()))
+        if not any(one.planned.plan.actions for one in planned):
+            return EXIT_ERROR if any(one.planned.plan.pending for one in planned) else EXIT_OK
+        refusing = [f for one in planned if one.planned.plan.actions for f in one.planned.loaded.refusing]
+        if refusing:
+            raise SecurityRefused(refusing)  # before asking: the answer could not change it
         if not auto_approve and not _confirmed():
             print("Apply cancelled; nothing was changed.", file=sys.stderr)
             return EXIT_ERROR
-        return _apply_planned(stages, planned, settings)
+        code = EXIT_OK
+        for one in planned:
+            if one.planned.plan.actions:
+                if len(planned) > 1:
+                    print(f"\nApplying to {one.where}:")
+                code = max(code, _apply_planned(one.stages, one.planned, settings))
+        return code
 
 
 def _confirmed() -> bool:
@@ -74,8 +80,11 @@ def _apply_saved(file: str, saved: planfile.SavedPlan, settings: Settings, *, em
         ),
     )
     with pipeline(settings, embedded=embedded) as stages:
-        planned = plan_targeted(stages, saved.path, saved.targets)
-        reasons = planfile.stale(saved, planned, where_of(stages.aws))
+        parts = plan_parts(stages, saved.path, saved.targets)
+        if len(parts) != 1:
+            raise UsageError(f"{saved.path} now holds {len(parts)} targets; a saved plan covers one")
+        stages, planned = parts[0].stages, parts[0].planned
+        reasons = planfile.stale(saved, planned, parts[0].where)
         if reasons:
             print(f"Saved plan {file} is stale, nothing was changed:", file=sys.stderr)
             for reason in reasons:

@@ -7,7 +7,7 @@ import os
 import sys
 import types
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from reconciler.aws import Aws, known_regions
@@ -16,7 +16,7 @@ from reconciler.core.model import Resource
 from reconciler.core.render import Where
 from reconciler.core.settings import Settings
 from reconciler.embedded import load_emulator, running_emulator
-from reconciler.pipeline import Pipeline, Planned, targeted
+from reconciler.pipeline import Pipeline, Planned, names, targeted
 
 EMBEDDED_REGION = "us-east-1"
 
@@ -109,15 +109,39 @@ def colour_wanted(stream: object = None) -> bool:
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
-def where_of(aws: Aws) -> Where:
-    """The account (STS GetCallerIdentity, which needs no permission) and region commands run against."""
-    return Where(aws.account(), aws.region)
+def where_of(stages: Pipeline) -> Where:
+    """The target, account (STS GetCallerIdentity, which needs no permission) and region a pipeline serves."""
+    target = stages.target
+    return Where(stages.aws.account(), stages.aws.region, None if target.is_default else target.name)
 
 
-def plan_targeted(stages: Pipeline, path: str, targets: Sequence[str]) -> Planned:
-    """Load (a non-empty set), narrow to ``targets`` and what they reference, and plan."""
+@dataclass(frozen=True)
+class PlannedPart:
+    """One target's plan, with where it was made."""
+
+    stages: Pipeline
+    planned: Planned
+    where: Where
+
+
+def plan_parts(stages: Pipeline, path: str, targets: Sequence[str]) -> list[PlannedPart]:
+    """Load every target's manifests (a non-empty set, all checked before any target is read), narrow to
+    ``targets`` (``--target KIND/NAME``) and what they reference, and plan each target."""
     if targets and stages.settings.apply.prune:
         raise UsageError("--target cannot be combined with --prune: every resource outside the targets would be pruned")
-    loaded = stages.load(path)
-    require_manifests(path, loaded.resources)
-    return stages.plan(targeted(loaded, targets, stages.kinds, region=stages.aws.region))
+    parts = stages.parts(path)
+    for part in parts:
+        check_region(part.stages.aws.region)
+    loaded = [(part, part.load()) for part in parts]
+    require_manifests(path, [r for _, one in loaded for r in one.resources])
+    for target in targets:
+        if not any(names(target, r.address) for _, one in loaded for r in one.resources):
+            raise UsageError(f"--target {target}: no such resource in the manifests")
+    planned = []
+    for part, one in loaded:
+        mine = [t for t in targets if any(names(t, r.address) for r in one.resources)]
+        if targets and not mine:
+            continue
+        narrowed = targeted(one, mine, stages.kinds, region=part.stages.aws.region)
+        planned.append(PlannedPart(part.stages, part.stages.plan(narrowed), where_of(part.stages)))
+    return planned

@@ -1,15 +1,15 @@
-"""`plan`: the pipeline up to the plan, rendered; exit 0 no changes, 2 changes pending, 1 error."""
+"""`plan`: the pipeline up to the plan, rendered (grouped by target); exit 0 no changes, 2 changes pending, 1 error."""
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Sequence
 
 from reconciler.commands import EXIT_CHANGES, EXIT_OK, planfile
-from reconciler.commands.common import colour_wanted, pipeline, plan_targeted, where_of, write
+from reconciler.commands.common import colour_wanted, pipeline, plan_parts, write
 from reconciler.core import cost
-from reconciler.core.render import RENDERERS, render_text
+from reconciler.core.errors import UsageError
+from reconciler.core.render import PlanPart, render_parts
 from reconciler.core.settings import Settings
 
 
@@ -24,25 +24,34 @@ def plan(
     save: str | None = None,
 ) -> int:
     with pipeline(settings, embedded=embedded) as stages:
-        planned = plan_targeted(stages, path, targets)
-        where = where_of(stages.aws)
-        costs = cost.estimate(
-            planned.plan,
-            planned.loaded.resources,
-            planned.state.live,
-            stages.kinds,
-            prices=cost.load_prices(),
-            region=stages.aws.region,
-        )
-    renderer = RENDERERS[output_format]
-    if output_format == "text" and output is None and colour_wanted():
-        renderer = functools.partial(render_text, colour=True)
-    write(renderer(planned.plan, findings=planned.loaded.findings, cost=costs, where=where), output)
+        planned = plan_parts(stages, path, targets)
+        if save is not None and len(planned) > 1:
+            raise UsageError("--out saves the plan of one target; plan each target's folder on its own to save it")
+        prices = cost.load_prices()
+        parts = [
+            PlanPart(
+                one.planned.plan,
+                one.planned.loaded.findings,
+                cost.estimate(
+                    one.planned.plan,
+                    one.planned.loaded.resources,
+                    one.planned.state.live,
+                    one.stages.kinds,
+                    prices=prices,
+                    region=one.stages.aws.region,
+                ),
+                one.where,
+            )
+            for one in planned
+        ]
+    colour = output_format == "text" and output is None and colour_wanted()
+    write(render_parts(output_format, parts, colour=colour), output)
     if save is not None:
-        planfile.save(save, path, planned, targets=targets, where=where, options=settings.apply)
+        only = planned[0]
+        planfile.save(save, path, only.planned, targets=targets, where=only.where, options=settings.apply)
         print(
             f"Plan saved to {save}; `ecs-reconciler apply {save}` applies exactly this plan "
             "(give it the same --var and --var-file).",
             file=sys.stderr,
         )
-    return EXIT_CHANGES if planned.plan.pending else EXIT_OK
+    return EXIT_CHANGES if any(one.planned.plan.pending for one in planned) else EXIT_OK

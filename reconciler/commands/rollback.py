@@ -17,37 +17,45 @@ from reconciler.commands import EXIT_ERROR, EXIT_OK
 from reconciler.commands.common import pipeline
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.settings import Settings
+from reconciler.pipeline import Loaded, Pipeline
 
 
 def rollback(path: str, settings: Settings, *, embedded: bool, dry_run: bool) -> int:
-    ok = True
     with pipeline(settings, embedded=embedded) as stages:
-        loaded = stages.load(path)
-        services = [r.address for r in loaded.resources if rollout.has_rollouts(r.address)]
-        if not services:
-            print("No services declared: nothing to roll back.")
-            return EXIT_OK
-        observed = stages.observe(loaded.resources, prune=False).observed
-        for address in services:
-            live = observed.get(address)
-            if live is None or not live.managed:
-                print(f"{address}: {'not found' if live is None else 'not managed by ecs-reconciler'}; left alone")
-                continue
-            current = rollout.task_definition_of(live.body)
-            target = rollout.previous_task_definition(stages.aws, live.body)
-            if target is None:
-                print(f"{address}: runs {current}; no earlier revision to return to")
-                continue
-            revision = rollout.revision_of_task_definition(stages.aws, target)
-            origin = f" (git revision {revision})" if revision else ""
-            if dry_run:
-                print(f"{address}: would return from {current} to {target}{origin}")
-                continue
-            try:
-                rollout.roll_back(stages.aws, address, task_definition=target, revision=revision)
-            except ReconcilerError as exc:
-                ok = False
-                print(f"{address}: rollback failed: {exc}", file=sys.stderr)
-                continue
-            print(f"{address}: {current} -> {target}{origin}")
+        parts = [(part, part.load()) for part in stages.parts(path)]
+        ok = True
+        for part, loaded in parts:
+            ok = _roll_back(part.stages, loaded, dry_run=dry_run) and ok
     return EXIT_OK if ok else EXIT_ERROR
+
+
+def _roll_back(stages: Pipeline, loaded: Loaded, *, dry_run: bool) -> bool:
+    ok = True
+    services = [r.address for r in loaded.resources if rollout.has_rollouts(r.address)]
+    if not services:
+        print("No services declared: nothing to roll back.")
+        return True
+    observed = stages.observe(loaded.resources, prune=False).observed
+    for address in services:
+        live = observed.get(address)
+        if live is None or not live.managed:
+            print(f"{address}: {'not found' if live is None else 'not managed by ecs-reconciler'}; left alone")
+            continue
+        current = rollout.task_definition_of(live.body)
+        target = rollout.previous_task_definition(stages.aws, live.body)
+        if target is None:
+            print(f"{address}: runs {current}; no earlier revision to return to")
+            continue
+        revision = rollout.revision_of_task_definition(stages.aws, target)
+        origin = f" (git revision {revision})" if revision else ""
+        if dry_run:
+            print(f"{address}: would return from {current} to {target}{origin}")
+            continue
+        try:
+            rollout.roll_back(stages.aws, address, task_definition=target, revision=revision)
+        except ReconcilerError as exc:
+            ok = False
+            print(f"{address}: rollback failed: {exc}", file=sys.stderr)
+            continue
+        print(f"{address}: {current} -> {target}{origin}")
+    return ok

@@ -8,25 +8,31 @@ import sys
 
 from reconciler import rollout
 from reconciler.commands import EXIT_CHANGES, EXIT_OK
-from reconciler.commands.common import pipeline
+from reconciler.commands.common import pipeline, plan_parts
 from reconciler.core.diff import tag_map
+from reconciler.core.kind import Registry
 from reconciler.core.plan import SUSPEND_ANNOTATION
 from reconciler.core.settings import Settings
 from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.pipeline import Planned
 
 COLUMNS = ("RESOURCE", "STATE", "DRIFT", "RUNNING/DESIRED", "DEPLOYMENT", "TASK DEFINITION", "REVISION")
 
 
 def rows_for(path: str, settings: Settings, *, embedded: bool) -> list[tuple[str, ...]]:
-    """One row per declared resource, in the plan's order."""
+    """One row per declared resource, target by target, in the plan's order (named ``TARGET: RESOURCE`` when the
+    manifests declare targets)."""
     with pipeline(settings, embedded=embedded) as stages:
-        loaded = stages.load(path)
-        planned = stages.plan(loaded)
-    the_plan = planned.plan
+        parts = plan_parts(stages, path, ())
+    return [row for part in parts for row in _rows(part.planned, part.stages.kinds, part.where.target)]
+
+
+def _rows(planned: Planned, kinds: Registry, target: str | None) -> list[tuple[str, ...]]:
+    loaded, the_plan = planned.loaded, planned.plan
     changing = {a.address: a for a in (*the_plan.actions, *the_plan.held)}
     unmanaged = {n.address for n in the_plan.notes if n.blocking}
     rows: list[tuple[str, ...]] = []
-    for resource in sorted(loaded.resources, key=lambda r: stages.kinds.order(r.address)):
+    for resource in sorted(loaded.resources, key=lambda r: kinds.order(r.address)):
         address = resource.address
         live = planned.state.observed.get(address)
         action = changing.get(address)
@@ -48,7 +54,8 @@ def rows_for(path: str, settings: Settings, *, embedded: bool) -> list[tuple[str
                 running = rollout.counts(live.body)
                 deployment = progress.state if progress.state != "waiting" else progress.detail.split(":", 1)[0]
                 task_definition = rollout.task_definition_of(live.body) or "-"
-        rows.append((str(address), state, drift, running, deployment, task_definition, revision))
+        name = f"{target}: {address}" if target else str(address)
+        rows.append((name, state, drift, running, deployment, task_definition, revision))
     return rows
 
 

@@ -8,22 +8,29 @@ from reconciler.commands import EXIT_ERROR, EXIT_OK
 from reconciler.commands.common import colour_wanted, require_manifests
 from reconciler.core.errors import InvalidManifests
 from reconciler.core.loader import Limits
-from reconciler.core.manifests import load_resources
+from reconciler.core.manifests import read_documents
 from reconciler.core.render import finding_text, findings_heading, paint
 from reconciler.core.security import blocking, find_issues
 from reconciler.core.settings import Settings
+from reconciler.core.targets import check_offline, split
 from reconciler.kinds import KINDS
 
 
 def validate(path: str, settings: Settings, *, strict: bool) -> int:
-    resources = load_resources(
-        path, KINDS, variables=settings.variables, limits=Limits(max_files=settings.manifests.max_files)
-    )
+    documents, load_errors = read_documents(path, limits=Limits(max_files=settings.manifests.max_files))
+    parts = split(documents, settings.variables)
+    by_target = check_offline(parts, load_errors, KINDS, settings.variables)
+    resources = [r for found in by_target.values() for r in found]
     require_manifests(path, resources)
-    findings, errors = find_issues(resources, settings.security, KINDS)
+    findings, errors = [], []
+    for found in by_target.values():
+        more, problems = find_issues(found, settings.security, KINDS)
+        findings += more
+        errors += problems
     if errors:
         raise InvalidManifests(errors)
-    print(f"{len(resources)} resources valid in {path}")
+    counts = f" ({', '.join(f'{name}: {len(found)}' for name, found in by_target.items())})" if parts.several else ""
+    print(f"{len(resources)} resources valid in {path}{counts}")
     if findings:
         print(findings_heading(findings) + ":")
         colour = colour_wanted()

@@ -126,6 +126,19 @@ def parse_documents(docs: list[Document], kinds: Registry) -> tuple[list[Resourc
     return resources, errors
 
 
+def read_documents(
+    path: str | os.PathLike[str], *, limits: Limits | None = None
+) -> tuple[list[Document], list[ManifestError]]:
+    """The documents of a manifest file or tree, with the problems met reading them."""
+    if not os.path.exists(path):
+        raise UsageError(f"{os.fspath(path)}: no such file or directory")
+    if os.path.isfile(path):
+        return load_file(path)
+    if os.path.isdir(path):
+        return load_tree(path, limits=limits or Limits())
+    raise UsageError(f"{os.fspath(path)}: not a manifest file or a directory")
+
+
 def load_resources(
     path: str | os.PathLike[str],
     kinds: Registry,
@@ -135,14 +148,7 @@ def load_resources(
     limits: Limits | None = None,
 ) -> list[Resource]:
     """Load and check a manifest tree; raises InvalidManifests listing every problem (see ``resources_from``)."""
-    if not os.path.exists(path):
-        raise UsageError(f"{os.fspath(path)}: no such file or directory")
-    if os.path.isfile(path):
-        docs, errors = load_file(path)
-    elif os.path.isdir(path):
-        docs, errors = load_tree(path, limits=limits or Limits())
-    else:
-        raise UsageError(f"{os.fspath(path)}: not a manifest file or a directory")
+    docs, errors = read_documents(path, limits=limits)
     return resources_from(docs, errors, kinds, variables=variables, ssm=ssm)
 
 

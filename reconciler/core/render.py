@@ -32,13 +32,16 @@ _TRUNCATION_RESERVE = 2_000
 
 @dataclass(frozen=True)
 class Where:
-    """The account and region a plan was made against (shown in every format's header)."""
+    """The target, account and region a plan was made against (shown in every format's header)."""
 
     account: str | None
     region: str
+    target: str | None = None
+    """None: the default target (the process's own account and region)."""
 
     def __str__(self) -> str:
-        return f"account {self.account or 'unknown'}, region {self.region}"
+        where = f"account {self.account or 'unknown'}, region {self.region}"
+        return f"target {self.target} ({where})" if self.target else where
 
 
 class Renderer(Protocol):
@@ -324,6 +327,7 @@ def plan_as_dict(
     plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None, where: Where | None = None
 ) -> dict[str, Any]:
     return {
+        "target": where.target if where is not None else None,
         "account": where.account if where is not None else None,
         "region": where.region if where is not None else None,
         "changes": [
@@ -390,3 +394,35 @@ def render_json(
 
 
 RENDERERS: dict[str, Renderer] = {"text": render_text, "markdown": render_markdown, "json": render_json}
+
+
+# --- several targets ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanPart:
+    """One target's plan and what is shown beside it."""
+
+    plan: Plan
+    findings: Sequence[Finding] = ()
+    cost: CostReport | None = None
+    where: Where | None = None
+
+
+def render_parts(output_format: str, parts: Sequence[PlanPart], *, colour: bool = False) -> str:
+    """Plans of several targets in one output, grouped by target: each target's plan in turn under its own header
+    (text; markdown in one comment that shares the length limit and carries the marker once), or
+    ``{"targets": [plan, ...]}`` (JSON). One target renders exactly as ``RENDERERS`` does."""
+    if output_format == "json" and len(parts) > 1:
+        plans = [plan_as_dict(p.plan, findings=p.findings, cost=p.cost, where=p.where) for p in parts]
+        return json.dumps({"targets": plans}, indent=2, sort_keys=False, default=str) + "\n"
+    if output_format == "markdown":
+        limit = COMMENT_LIMIT // max(1, len(parts))
+        texts = [render_markdown(p.plan, findings=p.findings, cost=p.cost, where=p.where, limit=limit) for p in parts]
+        return "".join(t if i == 0 else t.replace(COMMENT_MARKER + "\n", "", 1) for i, t in enumerate(texts))
+    if output_format == "text":
+        return "\n".join(
+            render_text(p.plan, findings=p.findings, cost=p.cost, where=p.where, colour=colour) for p in parts
+        )
+    renderer = RENDERERS[output_format]
+    return "".join(renderer(p.plan, findings=p.findings, cost=p.cost, where=p.where) for p in parts)
