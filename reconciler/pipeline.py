@@ -173,6 +173,13 @@ class Pipeline:
         documents, errors = read_documents(path, limits=Limits(max_files=self.settings.manifests.max_files))
         return self.parts_of(documents, errors)
 
+    def load(self, path: str | os.PathLike[str]) -> Loaded:
+        """A manifest tree that declares no target (all of it this pipeline's), checked; see ``parts``."""
+        parts = self.parts(path)
+        if len(parts) != 1 or parts[0].stages is not self:
+            raise UsageError(f"{os.fspath(path)} declares targets: its targets are planned one by one")
+        return parts[0].load()
+
     def parts_of(self, documents: list[Document], errors: list[ManifestError]) -> list[Part]:
         """Documents already read (the daemon's snapshot) split by target; see ``parts``."""
         found = split(documents, self.settings.variables)

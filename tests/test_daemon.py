@@ -180,9 +180,9 @@ def test_publish_drift_alerts_metrics_and_sigterm(aws, ecs, daemon, gitsync, web
     assert get(f"{base}/readyz") == (200, "ready\n")
     status, text = get(f"{base}/metrics")
     assert status == 200
-    assert f'ecs_reconciler_applied_revision_info{{revision="{second}"}} 1.0' in text
-    assert 'ecs_reconciler_passes_total{result="healed"} 1.0' in text
-    assert 'ecs_reconciler_aws_calls_total{operation="UpdateService",service="ecs"}' in text
+    assert f'ecs_reconciler_applied_revision_info{{revision="{second}",target="default"}} 1.0' in text
+    assert 'ecs_reconciler_passes_total{result="healed",target="default"} 1.0' in text
+    assert 'ecs_reconciler_aws_calls_total{operation="UpdateService",service="ecs",target="default"}' in text
     assert "ecs_reconciler_pass_duration_seconds_count" in text
     assert "ecs_reconciler_last_success_timestamp_seconds" in text
 

@@ -139,8 +139,8 @@ def test_a_failing_image_is_alerted_once_with_its_events_and_not_applied_again(
     assert report["resources"]["Service prod/api"]["rollout"]["state"] == "failed"
     assert report["revision"]["applied"] == broken
     _, metrics = get(f"http://127.0.0.1:{port}/metrics")
-    assert 'ecs_reconciler_rollouts_total{outcome="failed"} 1.0' in metrics
-    assert "ecs_reconciler_revision_held 1.0" in metrics
+    assert 'ecs_reconciler_rollouts_total{outcome="failed",target="default"} 1.0' in metrics
+    assert 'ecs_reconciler_revision_held{target="default"} 1.0' in metrics
 
     # A new git revision is applied at once.
     fixed = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.1", breaker_rollback=True)})
@@ -211,8 +211,8 @@ def test_suspended_drift_is_alerted_and_left_and_an_ignored_field_is_neither(aws
     assert resources["Service prod/api"]["drift"] is True
     assert resources["Service prod/web"]["state"] == "in_sync"
     _, metrics = get(f"http://127.0.0.1:{port}/metrics")
-    assert "ecs_reconciler_suspended_resources 1.0" in metrics
-    assert "ecs_reconciler_drifted_resources 1.0" in metrics
+    assert 'ecs_reconciler_suspended_resources{target="default"} 1.0' in metrics
+    assert 'ecs_reconciler_drifted_resources{target="default"} 1.0' in metrics
     assert proc.stop() == 0
 
 
@@ -325,7 +325,7 @@ def test_a_rollout_stuck_past_the_timeout_fails_once(aws, cli, manifests, monkey
     monkeypatch.setenv(ROLLOUT_ENV, "stuck")
     assert cli("apply", manifests({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0")}), "--no-wait").code == 0
     now = [1000.0]
-    sink, metrics = Recorded(), Metrics()
+    sink, metrics = Recorded(), Metrics().for_target("default")
     deployments = Deployments(Aws(AwsSettings()), Alerter([sink]), metrics, timeout=60, poll=5, clock=lambda: now[0])
     address = Address("Service", "api", "prod")
     deployments.follow("fingerprint", "abc123", [address], {address: None})

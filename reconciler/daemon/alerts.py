@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 import structlog
@@ -53,6 +53,8 @@ class Alert:
     """Rollouts: the ``family:revision`` the service was rolling out."""
     events: tuple[str, ...] = ()
     """Rollouts: the service's most recent events, newest first."""
+    target: str | None = None
+    """The target (account and region) the alert is about; None for the default target."""
 
     @property
     def level(self) -> str:
@@ -89,7 +91,8 @@ def drift_alert(event: DriftEvent, *, revision: str | None, healed: bool) -> Ale
 
 def text_of(alert: Alert) -> str:
     """The alert for humans (Slack's ``text``)."""
-    lines = [f"[ecs-reconciler] {alert.summary}" + (f" (revision {alert.revision})" if alert.revision else "")]
+    source = f"ecs-reconciler, target {alert.target}" if alert.target else "ecs-reconciler"
+    lines = [f"[{source}] {alert.summary}" + (f" (revision {alert.revision})" if alert.revision else "")]
     lines += [
         f"• {f.path}: desired {json.dumps(f.desired, default=str)}, live {json.dumps(f.live, default=str)}"
         for f in alert.fields
@@ -113,7 +116,8 @@ class SnsSink:
         self._topic = topic_arn
 
     def send(self, alert: Alert) -> None:
-        subject = f"ecs-reconciler {alert.kind}: {alert.resource or alert.revision or ''}"
+        where = f" [{alert.target}]" if alert.target else ""
+        subject = f"ecs-reconciler{where} {alert.kind}: {alert.resource or alert.revision or ''}"
         self._aws.call(
             "sns",
             "Publish",
@@ -146,12 +150,19 @@ class WebhookSink:
 
 
 class Alerter:
-    """Logs every alert and hands it to each sink."""
+    """Logs every alert and hands it to each sink; ``target``: the target every alert it sends is about."""
 
-    def __init__(self, sinks: list[Sink]) -> None:
+    def __init__(self, sinks: list[Sink], *, target: str | None = None) -> None:
         self.sinks = sinks
+        self.target = target
+
+    def for_target(self, target: str | None) -> Alerter:
+        """The same sinks, each alert marked with ``target`` (None: the default target, unmarked)."""
+        return Alerter(self.sinks, target=target)
 
     def send(self, alert: Alert) -> None:
+        if self.target is not None:
+            alert = replace(alert, target=self.target)
         getattr(log, alert.level)("alert", **alert.as_dict())
         for sink in self.sinks:
             try:

@@ -72,7 +72,7 @@ def _wait(what: str, check: Callable[[], bool]) -> None:
 
 def run_demo(path: str, stages: Pipeline) -> int:
     aws = stages.aws
-    services = [r for part in stages.parts(path) for r in part.load().resources if r.address.kind == SERVICE.name]
+    services = [r for r in stages.load(path).resources if r.address.kind == SERVICE.name]
     if not services:
         raise PlanError(f"{path}: the demo needs at least one Service to drift")
     target = services[0].address

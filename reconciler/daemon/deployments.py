@@ -26,7 +26,7 @@ from reconciler.aws import Aws
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Address
 from reconciler.daemon.alerts import Alert, Alerter
-from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.metrics import TargetMetrics
 
 log = structlog.get_logger("reconciler.rollout")
 
@@ -76,7 +76,7 @@ class Deployments:
 
     aws: Aws
     alerter: Alerter
-    metrics: Metrics
+    metrics: TargetMetrics
     timeout: float
     poll: float
     rollback: bool = False

@@ -33,7 +33,7 @@ from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import StatusBook
-from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve
+from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve, select
 from reconciler.executor import Outcome
 from reconciler.pipeline import Pipeline, Planned, SecurityRefused
 
@@ -84,8 +84,11 @@ class Daemon:
         self.path = path
         self.stages = stages
         self.settings = stages.settings
-        self.alerter = alerter
-        self.metrics = metrics
+        self.target = stages.target
+        """The target this daemon serves (its part of the tree; the default target when the tree declares none)."""
+        name = None if self.target.is_default else self.target.name
+        self.alerter = alerter.for_target(name)
+        self.metrics = metrics.for_target(self.target.name)
         self.lease = lease
         self.clock = clock
         self.state = LoopState()
@@ -95,8 +98,8 @@ class Daemon:
         options = self.settings.daemon
         self.deployments = Deployments(
             stages.aws,
-            alerter,
-            metrics,
+            self.alerter,
+            self.metrics,
             timeout=options.rollout_timeout,
             poll=options.rollout_poll,
             rollback=options.rollback_on_failure,
@@ -214,6 +217,13 @@ class Daemon:
             log.warning("no manifests to read; live state kept as it is", error=str(exc))
             return "no_source"
         self._last_target = snapshot.target
+        mine = select(snapshot, self.target, self.settings.variables)
+        if mine is None:
+            log.warning(
+                "the manifests no longer declare this target as it was; nothing planned", target=self.target.name
+            )
+            return "no_source"
+        snapshot = mine
         self._begin_pass(snapshot)
         with structlog.contextvars.bound_contextvars(revision=snapshot.revision):
             first = self._apply_changes_first(snapshot)

@@ -14,17 +14,20 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import FrameType
 
 import structlog
 
 from reconciler.aws import Aws
+from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
+from reconciler.core.targets import DEFAULT, Target, split
 from reconciler.daemon.alerts import Alerter, Sink, SnsSink, WebhookSink
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics, MetricsServer
+from reconciler.daemon.source import SourceMissing, read_snapshot, resolve
 from reconciler.daemon.watch import watch_source
 from reconciler.pipeline import Pipeline
 
@@ -45,98 +48,247 @@ def sinks_for(aws: Aws, settings: Settings) -> list[Sink]:
 
 
 @dataclass
-class Operator:
-    """A started daemon and its helper threads."""
+class Unit:
+    """One target's daemon: its loop, and its lease with the thread that keeps it."""
 
     daemon: Daemon
-    server: MetricsServer | None
+    lease: Lease | None
     threads: list[threading.Thread] = field(default_factory=list)
-    watch_stop: threading.Event = field(default_factory=threading.Event)
 
-    def stop(self, *, grace: float) -> bool:
-        """Stop everything within ``grace`` seconds; True when the loop finished in time."""
-        deadline = time.monotonic() + grace
-        reserve = min(RELEASE_RESERVE, grace / 4) if self.daemon.lease is not None else 0.0
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self, deadline: float, *, shut_down: bool = True) -> bool:
+        """Stop the loop by ``deadline`` (keeping the release reserve), release the lease; True when the loop
+        finished in time. ``shut_down``: the AWS boundary stops too (not when others still use it)."""
+        reserve = min(RELEASE_RESERVE, max(0.0, deadline - time.monotonic()) / 4) if self.lease is not None else 0.0
         self.daemon.stop()
-        self.watch_stop.set()
-        self.daemon.stages.aws.shut_down()  # no more retries, no retry waits: the pass ends at its current call
+        if shut_down:
+            self.daemon.stages.aws.shut_down()  # no more retries, no retry waits: the pass ends at its current call
         loop = self.threads[0]
         loop.join(max(0.0, deadline - reserve - time.monotonic()))
         finished = not loop.is_alive()
         if not finished:
-            log.warning("a pass was still running at the shutdown deadline; the next start heals it")
-        lease = self.daemon.lease
-        if lease is not None:
+            log.warning(
+                "a pass was still running at the shutdown deadline; the next start heals it",
+                target=self.daemon.target.name,
+            )
+        if self.lease is not None:
             for thread in self.threads[1:]:
                 thread.join(max(0.0, min(1.0, deadline - reserve - time.monotonic())))
-            releasing = threading.Thread(target=lease.release, name="release", daemon=True)
+            releasing = threading.Thread(target=self.lease.release, name="release", daemon=True)
             releasing.start()
             releasing.join(max(0.0, deadline - time.monotonic()))  # unanswered: the lease expires by itself
             self.daemon.metrics.leader.set(0)
+        return finished
+
+
+class Fleet:
+    """A daemon per target the manifests declare (``reconciler.core.targets``), kept in step with the tree's Target
+    documents: a target added in git gets its daemon, lease and metrics label; a target removed or changed (another
+    account, role or region) has its daemon stopped, and nothing of it is pruned. A tree without Target documents
+    is one daemon for the default target."""
+
+    def __init__(self, path: str, stages: Pipeline, *, alerter: Alerter, metrics: Metrics) -> None:
+        self.path, self.stages, self.alerter, self.metrics = path, stages, alerter, metrics
+        self.units: dict[str, Unit] = {}
+        self.parsed: ParseCache = {}
+        """Shared by every target's daemon and the fleet's own reads: each file is parsed once per change."""
+        self.changed = threading.Event()
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._last_read: str | None = None
+
+    # ------------------------------------------------------------------ which targets
+
+    def declared(self) -> dict[str, Target]:
+        """The targets the manifests declare now; the current ones while the tree cannot tell (not synced yet, a
+        broken Target document: the daemons report that)."""
+        settings = self.stages.settings
+        current = {name: unit.daemon.target for name, unit in self.units.items()}
+        try:
+            snapshot = read_snapshot(
+                self.path,
+                retries=settings.daemon.watch.vanished_retries,
+                cache=self.parsed,
+                limits=Limits(max_files=settings.manifests.max_files),
+            )
+        except SourceMissing:
+            return current or {DEFAULT: Target()}
+        self._last_read = snapshot.target
+        parts = split(snapshot.documents, settings.variables)
+        if parts.errors:
+            return current or {DEFAULT: Target()}
+        return {t.name: t for t in parts.targets} or {DEFAULT: Target()}
+
+    def refresh(self) -> None:
+        """Start a daemon for each target declared and not served, stop those no longer declared as they were."""
+        wanted = self.declared()
+        with self._lock:
+            for name, unit in list(self.units.items()):
+                if wanted.get(name) != unit.daemon.target:
+                    log.info("target no longer declared as it was; its daemon stops", target=name)
+                    deadline = time.monotonic() + self.stages.settings.daemon.shutdown_grace
+                    unit.stop(deadline, shut_down=unit.daemon.stages.aws is not self.stages.aws)
+                    del self.units[name]
+            for name, target in wanted.items():
+                if name not in self.units and not self.stopping.is_set():
+                    self.units[name] = self._unit(target)
+                    self.units[name].start()
+                    log.info("serving target", target=name, region=target.region, role=target.role_arn)
+
+    def _unit(self, target: Target) -> Unit:
+        stages = self.stages.for_target(target)
+        stages.keep_between_passes()
+        options = self.stages.settings.daemon
+        lease = None
+        if options.lease.table:
+            name = options.lease.name if target.is_default else f"{options.lease.name}/{target.name}"
+            lease = Lease(self.stages.aws, replace(options.lease, name=name))  # the table is in the home account
+            stages.aws.fence = lease  # every write checks, before it is sent, that the lease is still safely held
+        daemon = Daemon(self.path, stages, alerter=self.alerter, metrics=self.metrics, lease=lease)
+        daemon.state.parsed = self.parsed
+        stages.aws.listeners.append(daemon.metrics.observe_call)
+        unit = Unit(daemon, lease, [threading.Thread(target=daemon.run, name=f"loop-{target.name}", daemon=True)])
+        if lease is not None:
+            unit.threads.append(
+                threading.Thread(target=_keep_lease, args=(daemon, lease), name=f"lease-{target.name}", daemon=True)
+            )
+        return unit
+
+    def run(self) -> None:
+        """Refresh on every change of the source and when git-sync's link moves (the heartbeat)."""
+        heartbeat = self.stages.settings.daemon.watch.heartbeat
+        while not self.stopping.is_set():
+            if self.changed.wait(heartbeat) or resolve(self.path) != self._last_read:
+                self.changed.clear()
+                if not self.stopping.is_set():
+                    self.refresh()
+
+    # ------------------------------------------------------------------ what every daemon shares
+
+    def each(self) -> list[Daemon]:
+        with self._lock:
+            return [unit.daemon for unit in self.units.values()]
+
+    def source_changed(self) -> None:
+        self.changed.set()
+        for daemon in self.each():
+            daemon.source_changed()
+
+    def request_pass(self) -> None:
+        for daemon in self.each():
+            daemon.request_pass()
+
+    def readiness(self) -> tuple[bool, str]:
+        """Ready when every target's daemon is."""
+        daemons = self.each()
+        if not daemons:
+            return False, "no target served yet"
+        for daemon in daemons:
+            ok, why = daemon.readiness()
+            if not ok:
+                return False, why if daemon.target.is_default else f"target {daemon.target.name}: {why}"
+        return True, "ready"
+
+    def status(self) -> dict[str, object]:
+        """The /status document: one daemon's as it is; several under ``targets``."""
+        daemons = self.each()
+        if len(daemons) == 1 and daemons[0].target.is_default:
+            return daemons[0].status()
+        return {"targets": {d.target.name: d.status() for d in daemons}}
+
+    def stop(self, *, grace: float) -> bool:
+        """Stop every target's daemon within ``grace`` seconds; True when every loop finished in time."""
+        deadline = time.monotonic() + grace
+        self.stopping.set()
+        self.changed.set()
+        with self._lock:
+            units = list(self.units.values())
+        for unit in units:
+            unit.daemon.stop()
+            unit.daemon.stages.aws.shut_down()
+        results: list[bool] = []
+        stoppers = [threading.Thread(target=lambda u=u: results.append(u.stop(deadline))) for u in units]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join(max(0.0, deadline - time.monotonic()) + 0.1)
+        return len(results) == len(units) and all(results)
+
+
+@dataclass
+class Operator:
+    """A started fleet of daemons and the threads that serve them."""
+
+    fleet: Fleet
+    server: MetricsServer | None
+    threads: list[threading.Thread] = field(default_factory=list)
+    watch_stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def daemon(self) -> Daemon:
+        """The one daemon of a tree without targets (the demo's)."""
+        return self.fleet.each()[0]
+
+    def stop(self, *, grace: float) -> bool:
+        """Stop everything within ``grace`` seconds; True when every loop finished in time."""
+        self.watch_stop.set()
+        finished = self.fleet.stop(grace=grace)
         if self.server is not None:
             self.server.stop()
         return finished
 
 
 def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Operator:
-    """Start the loop and its helpers in threads; returns at once."""
+    """Start the daemons and their helpers in threads; returns at once."""
     aws, settings = stages.aws, stages.settings
     options = settings.daemon
     metrics = Metrics()
-    aws.listeners.append(metrics.observe_call)
-    stages.keep_between_passes()
-    lease = Lease(aws, options.lease) if options.lease.table else None
-    if lease is not None:
-        aws.fence = lease  # every write checks, before it is sent, that the lease is still safely held
-    daemon = Daemon(
-        path,
-        stages,
-        alerter=Alerter(sinks if sinks is not None else sinks_for(aws, settings)),
-        metrics=metrics,
-        lease=lease,
-    )
+    alerter = Alerter(sinks if sinks is not None else sinks_for(aws, settings))
+    fleet = Fleet(path, stages, alerter=alerter, metrics=metrics)
     server = None
     if options.metrics_port is not None:
         server = MetricsServer(
             metrics,
-            daemon.readiness,
+            fleet.readiness,
             address=options.metrics_address,
             port=options.metrics_port,
-            status=daemon.status,
-            reconcile=lambda: _ask_for_pass(daemon, "POST /reconcile"),
+            status=fleet.status,
+            reconcile=lambda: _ask_for_pass(fleet, "POST /reconcile"),
         )
         log.info(
             "serving metrics", port=server.port, paths=["/metrics", "/healthz", "/readyz", "/status", "/reconcile"]
         )
-    operator = Operator(daemon, server)
-    operator.threads.append(threading.Thread(target=daemon.run, name="loop", daemon=True))
+    operator = Operator(fleet, server)
+    operator.threads.append(threading.Thread(target=fleet.run, name="targets", daemon=True))
     operator.threads.append(
         threading.Thread(
             target=watch_source,
             args=(path, options.watch),
-            kwargs={"on_change": daemon.source_changed, "stop": operator.watch_stop},
+            kwargs={"on_change": fleet.source_changed, "stop": operator.watch_stop},
             name="watch",
             daemon=True,
         )
     )
-    if lease is not None:
-        operator.threads.append(threading.Thread(target=_keep_lease, args=(daemon, lease), name="lease", daemon=True))
     log.info(
         "daemon started",
         path=path,
         mode=options.mode,
         resync_interval=options.resync_interval,
         lease_table=options.lease.table,
-        sinks=[s.name for s in daemon.alerter.sinks],
+        sinks=[s.name for s in alerter.sinks],
     )
+    fleet.refresh()
     for thread in operator.threads:
         thread.start()
     return operator
 
 
-def _ask_for_pass(daemon: Daemon, source: str) -> None:
+def _ask_for_pass(fleet: Fleet, source: str) -> None:
     log.info("pass requested", source=source)
-    daemon.request_pass()
+    fleet.request_pass()
 
 
 def _keep_lease(daemon: Daemon, lease: Lease) -> None:
@@ -146,7 +298,7 @@ def _keep_lease(daemon: Daemon, lease: Lease) -> None:
         now_leading = lease.try_acquire()
         daemon.metrics.leader.set(1 if now_leading else 0)
         if now_leading != leading:
-            log.info("leader" if now_leading else "follower", holder=lease.holder)
+            log.info("leader" if now_leading else "follower", holder=lease.holder, target=daemon.target.name)
             if now_leading:
                 daemon.request_pass()
             leading = now_leading
@@ -167,7 +319,7 @@ def run(path: str, stages: Pipeline) -> int:
         while True:
             while received and received[0] == signal.SIGHUP:  # SIGHUP asks for a pass now
                 received.pop(0)
-                _ask_for_pass(operator.daemon, "SIGHUP")
+                _ask_for_pass(operator.fleet, "SIGHUP")
             if received:
                 break
             time.sleep(0.05)

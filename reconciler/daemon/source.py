@@ -11,10 +11,12 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from reconciler.core.errors import ManifestError
 from reconciler.core.loader import Document, FileVanished, Limits, ParseCache, load_tree
+from reconciler.core.targets import DEFAULT, Target, split
 
 REVISION = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 """A git commit hash (SHA-1 or SHA-256): the basename of the directory git-sync's link points to."""
@@ -91,3 +93,21 @@ def read_snapshot(
         revision = revision_of(root) if root else None
         return Snapshot(target, revision, documents, errors, fingerprint(documents, errors))
     raise SourceMissing(f"{path}: the tree changed under every one of {retries + 1} reads")
+
+
+def select(snapshot: Snapshot, target: Target, variables: Mapping[str, str] | None) -> Snapshot | None:
+    """The part of a snapshot ``target`` serves: its documents (the Target documents taken out) and every problem of
+    the whole tree (a broken manifest anywhere, a broken Target document: no target guesses, each keeps its live
+    state). None when the snapshot no longer declares ``target`` as it was (removed, or its account, role or region
+    changed): nothing is planned for it, nothing pruned."""
+    parts = split(snapshot.documents, variables)
+    if parts.errors:  # a Target document is broken: every target's pass reports it, none plans
+        errors = snapshot.errors + parts.errors
+        return replace(snapshot, documents=[], errors=errors, fingerprint=fingerprint([], errors))
+    if target.is_default:
+        if parts.several and DEFAULT not in parts.documents:
+            return None
+    elif target not in parts.targets:
+        return None
+    documents = parts.documents.get(target.name, [])
+    return replace(snapshot, documents=documents, fingerprint=fingerprint(documents, snapshot.errors))
