@@ -5,12 +5,19 @@ The emulator keeps each account apart as AWS does: credentials from STS AssumeRo
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from conftest import REGION
+from conftest import REGION, eventually
+from test_daemon import get
+from test_safety import make_lease_table
+
+from reconciler.core.loader import load_text
+from reconciler.core.targets import Target, split
+from reconciler.daemon.source import Snapshot, fingerprint, select
 
 PAYMENTS, SEARCH = "111111111111", "222222222222"
 
@@ -202,3 +209,67 @@ def test_validate_counts_resources_per_target(cli, manifests, tmp_path: Path):
 
     assert result.code == 0, result.err
     assert "3 resources valid in" in result.out and "(payments: 1, search: 2)" in result.out
+
+
+def test_one_daemon_serves_every_target_with_its_own_lease_and_metrics(aws, daemon, gitsync):
+    make_lease_table(aws)
+    gitsync.publish(TREE)
+    proc = daemon(
+        gitsync.link, "--resync-interval", "1", "--metrics-port", "0", "--prune",
+        "--lease-table", "leases", "--lease-duration", "3", "--lease-renew", "0.5",
+    )  # fmt: skip
+    payments, search = client(aws, "ecs", PAYMENTS, REGION), client(aws, "ecs", SEARCH, "eu-west-1")
+
+    eventually(lambda: clusters(payments) == {"apps"} and clusters(search) == {"apps"}, what="both targets applied")
+    port = proc.wait_for_event("serving metrics")["port"]
+    eventually(lambda: get(f"http://127.0.0.1:{port}/readyz")[0] == 200, what="every target ready")
+    status = json.loads(get(f"http://127.0.0.1:{port}/status")[1])
+    assert set(status["targets"]) == {"payments", "search"}
+    metrics = get(f"http://127.0.0.1:{port}/metrics")[1]
+    assert 'ecs_reconciler_leader{target="payments"} 1.0' in metrics
+    assert 'ecs_reconciler_leader{target="search"} 1.0' in metrics
+    assert 'operation="CreateCluster",service="ecs",target="search"' in metrics
+    leases = boto3.client("dynamodb", endpoint_url=aws.endpoint_url, region_name=REGION).scan(TableName="leases")
+    assert {item["name"]["S"] for item in leases["Items"]} == {"ecs-reconciler/payments", "ecs-reconciler/search"}
+
+    # The search Target leaves git: its daemon stops, and nothing of it is pruned (its manifests went with it).
+    later = {k: v for k, v in TREE.items() if k != "search/target.yaml"}
+    later = {k: v for k, v in later.items() if not k.startswith("search/")}
+    gitsync.publish({**later, "payments/more.yaml": TREE["payments/cluster.yaml"].replace("apps", "more")})
+    eventually(lambda: clusters(payments) == {"apps", "more"}, what="the payments target follows git")
+    proc.wait_for_event("target no longer declared as it was; its daemon stops", target="search")
+    assert clusters(search) == {"apps"}
+    assert proc.stop() == 0
+
+
+def snapshot_of(files: dict[str, str]) -> Snapshot:
+    documents = [d for name, text in files.items() for d in load_text(textwrap.dedent(text).encode(), file=name)[0]]
+    return Snapshot("/worktree", "abc", documents, [], fingerprint(documents, []))
+
+
+SEARCH_TARGET = split(snapshot_of(TREE).documents).targets[1]
+
+
+def test_a_targets_daemon_plans_nothing_once_its_target_is_gone_or_changed():
+    assert SEARCH_TARGET.name == "search"
+    mine = select(snapshot_of(TREE), SEARCH_TARGET, {})
+    assert mine is not None and {d.file for d in mine.documents} == {
+        "search/apps/cluster.yaml",
+        "search/apps/logs.yaml",
+    }
+
+    removed = {k: v for k, v in TREE.items() if k != "search/target.yaml"}
+    moved = {**TREE, "search/target.yaml": TREE["search/target.yaml"].replace("eu-west-1", "eu-central-1")}
+    assert select(snapshot_of(removed), SEARCH_TARGET, {}) is None  # its manifests now belong to the default target
+    assert select(snapshot_of(moved), SEARCH_TARGET, {}) is None  # another region: a new daemon serves it
+    assert select(snapshot_of(TREE), Target(), {}) is None  # every manifest is under a Target: no default daemon
+
+
+def test_a_broken_target_document_stops_every_targets_plan_and_is_reported():
+    broken = {**TREE, "search/target.yaml": TREE["search/target.yaml"].replace("eu-west-1", "eu-west")}
+    payments = split(snapshot_of(TREE).documents).targets[0]
+
+    mine = select(snapshot_of(broken), payments, {})
+
+    assert mine is not None and mine.documents == []
+    assert [(e.file, e.field) for e in mine.errors] == [("search/target.yaml", "spec.region")]

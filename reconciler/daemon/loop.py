@@ -225,7 +225,7 @@ class Daemon:
             return "no_source"
         snapshot = mine
         self._begin_pass(snapshot)
-        with structlog.contextvars.bound_contextvars(revision=snapshot.revision):
+        with structlog.contextvars.bound_contextvars(revision=snapshot.revision, target=self.target.name):
             first = self._apply_changes_first(snapshot)
             self._check_rollouts()  # after a publish's first writes: following rollouts never delays them
             result = self._reconcile(snapshot, first=first)
