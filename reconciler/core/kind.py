@@ -109,8 +109,9 @@ class Kind(Protocol):
     def in_use(self, live: Live) -> set[str]:
         """Immutable versions of other resources this live resource runs (``family:revision``): never deleted."""
 
-    def delete_refused(self, live: Live, deleting: set[Address]) -> str | None:
-        """Why prune must keep this managed live resource (what still uses it, other than ``deleting``), or None."""
+    def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
+        """Why prune must keep this managed live resource (what still uses it, other than ``deleting``), or None;
+        ``users``: how many of the resources this prune deletes use it (name it among their live references)."""
 
     def referrers_of(self, address: Address) -> list[Address]:
         """Addresses of this kind that may refer to ``address`` (a service's ScalingPolicy): followed by export."""
@@ -172,7 +173,7 @@ class BaseKind:
     def in_use(self, live: Live) -> set[str]:
         return set()
 
-    def delete_refused(self, live: Live, deleting: set[Address]) -> str | None:
+    def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
         return None
 
     def referrers_of(self, address: Address) -> list[Address]:

@@ -230,14 +230,8 @@ def _prune_actions(
     deleting = {live.address for live in doomed}
     for live in doomed:
         addr = live.address
-        if refused := kinds.of(addr).delete_refused(live, deleting):
+        if refused := kinds.of(addr).delete_refused(live, deleting, users.get(addr, 0)):
             notes.append(Note(f"{addr} is not in the manifests but {refused}; kept", addr))
-            continue
-        # A resource that counts what lives in it (a cluster's active services) is kept while more use it than
-        # this prune deletes: the rest belong to someone else.
-        active = int(live.body.get("activeServicesCount", 0) or 0)
-        if active > users.get(addr, 0):
-            notes.append(Note(f"{addr} is not in the manifests but still has services it does not manage; kept", addr))
             continue
         actions.append(Action("delete", addr, (), "managed, and no longer in the manifests (--prune)", None, live))
     if len(actions) > options.max_deletions:

@@ -95,13 +95,13 @@ class CapacityProviderKind(BaseKind):
             return Decision("replace", f"autoScalingGroupProvider.{', '.join(fixed)} cannot change in place")
         return Decision()
 
-    def delete_refused(self, live: Live, deleting: set[Address]) -> str | None:
+    def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
         """A provider that a service's strategy names (a service this prune does not delete) stays: AWS refuses to
         delete it, and the services would lose their capacity."""
-        users = [a for a in live.body.get(USED_BY) or [] if a not in deleting]
-        if not users:
+        running = [a for a in live.body.get(USED_BY) or [] if a not in deleting]
+        if not running:
             return None
-        return "services still run on it: " + ", ".join(f"{a.cluster}/{a.name}" for a in users)
+        return "services still run on it: " + ", ".join(f"{a.cluster}/{a.name}" for a in running)
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         group = dict(live.body.get("autoScalingGroupProvider") or {})

@@ -87,6 +87,12 @@ class ClusterKind(BaseKind):
                 refs.append(Reference(Address(CAPACITY_PROVIDER.name, str(name)), path, missing=missing))
         return refs
 
+    def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
+        """A cluster that has more active services than this prune deletes from it holds someone else's: kept."""
+        if int(live.body.get("activeServicesCount", 0) or 0) > users:
+            return "still has services it does not manage"
+        return None
+
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:
         names = live.body.get("capacityProviders") or []
         return [Address(CAPACITY_PROVIDER.name, str(n)) for n in names if is_declarable(n)]
