@@ -4,6 +4,7 @@ translation, paging and read concurrency."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -386,6 +387,7 @@ def batches(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+@functools.cache
 def known_regions() -> frozenset[str]:
     """Every region botocore knows for ECS, in every partition (aws, aws-cn, aws-us-gov, ...)."""
     session = botocore.session.get_session()

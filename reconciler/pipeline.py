@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.aws import Aws, Progress, batches
+from reconciler.aws import Aws, Progress, batches, known_regions
 from reconciler.core.errors import InvalidManifests, ManifestError, PlanError, UsageError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document, Limits
@@ -182,7 +182,7 @@ class Pipeline:
 
     def parts_of(self, documents: list[Document], errors: list[ManifestError]) -> list[Part]:
         """Documents already read (the daemon's snapshot) split by target; see ``parts``."""
-        found = split(documents, self.settings.variables)
+        found = split(documents, self.settings.variables, regions=known_regions())
         check_offline(found, errors, self.kinds, self.settings.variables)
         if not found.targets:
             return [Part(self.target, self, [])]

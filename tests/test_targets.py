@@ -162,6 +162,7 @@ def test_two_targets_reaching_one_account_and_region_are_refused(aws, cli, manif
     ("spec", "field", "says"),
     [
         ("{region: eu-west}", "spec.region", "expected an AWS region"),
+        ("{region: eu-wset-1}", "spec.region", "'eu-wset-1' is not an AWS region (did you mean eu-west-1?)"),
         ("{region: eu-west-1, roleArn: my-role}", "spec.roleArn", "expected an IAM role ARN"),
         (
             f"{{region: eu-west-1, roleArn: 'arn:aws:iam::{PAYMENTS}:role/x', accountId: '{SEARCH}'}}",

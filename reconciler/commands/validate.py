@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from reconciler.aws import known_regions
 from reconciler.commands import EXIT_ERROR, EXIT_OK
 from reconciler.commands.common import colour_wanted, require_manifests
 from reconciler.core.errors import InvalidManifests
@@ -18,7 +19,7 @@ from reconciler.kinds import KINDS
 
 def validate(path: str, settings: Settings, *, strict: bool) -> int:
     documents, load_errors = read_documents(path, limits=Limits(max_files=settings.manifests.max_files))
-    parts = split(documents, settings.variables)
+    parts = split(documents, settings.variables, regions=known_regions())
     by_target = check_offline(parts, load_errors, KINDS, settings.variables)
     resources = [r for found in by_target.values() for r in found]
     require_manifests(path, resources)

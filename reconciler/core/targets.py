@@ -22,9 +22,10 @@ its own lease and metrics label in the daemon.
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,14 +80,17 @@ class Split:
         return any(not t.is_default for t in self.targets)
 
 
-def split(documents: list[Document], variables: Mapping[str, str] | None = None) -> Split:
+def split(
+    documents: list[Document], variables: Mapping[str, str] | None = None, *, regions: Collection[str] = ()
+) -> Split:
     """Take the Target documents out of ``documents`` and give every other document to the nearest Target above
-    it. Target documents are checked here (``${VAR}`` placeholders filled); their problems are returned, not raised."""
+    it. Target documents are checked here (``${VAR}`` placeholders filled; ``regions``: the regions AWS has, when
+    known); their problems are returned, not raised."""
     declared = [d for d in documents if isinstance(d.body, Mapping) and d.body.get("kind") == KIND]
     filled, errors = substitute(declared, variables or {})
     targets: list[Target] = []
     for doc in filled:
-        target = _target(doc, errors)
+        target = _target(doc, errors, regions)
         if target is None:
             continue
         clash = next((t for t in targets if t.name == target.name or t.folder == target.folder), None)
@@ -119,7 +123,7 @@ def _error(doc: Document, path: str, message: str) -> ManifestError:
     return ManifestError(doc.file, message, line=doc.line_of(path), field=path)
 
 
-def _target(doc: Document, errors: list[ManifestError]) -> Target | None:
+def _target(doc: Document, errors: list[ManifestError], regions: Collection[str]) -> Target | None:
     """One Target document, or None with its problems added to ``errors``."""
     body: Mapping[str, Any] = doc.body
     start = len(errors)
@@ -154,6 +158,10 @@ def _target(doc: Document, errors: list[ManifestError]) -> Target | None:
     )
     if region is None or not REGION.match(region):
         errors.append(_error(doc, "spec.region", f"expected an AWS region such as eu-west-1, got {region!r}"))
+    elif regions and region not in regions:
+        close = difflib.get_close_matches(region, sorted(regions), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        errors.append(_error(doc, "spec.region", f"{region!r} is not an AWS region{hint}"))
     role_match = ROLE_ARN.match(role) if role is not None else None
     if role is not None and role_match is None:
         errors.append(_error(doc, "spec.roleArn", "expected an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"))

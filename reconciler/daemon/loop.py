@@ -22,6 +22,7 @@ import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from reconciler import rollout
+from reconciler.aws import known_regions
 from reconciler.core.errors import InvalidManifests, PlanError
 from reconciler.core.loader import Document, Limits, ParseCache
 from reconciler.core.model import Address
@@ -217,7 +218,7 @@ class Daemon:
             log.warning("no manifests to read; live state kept as it is", error=str(exc))
             return "no_source"
         self._last_target = snapshot.target
-        mine = select(snapshot, self.target, self.settings.variables)
+        mine = select(snapshot, self.target, self.settings.variables, regions=known_regions())
         if mine is None:
             log.warning(
                 "the manifests no longer declare this target as it was; nothing planned", target=self.target.name

@@ -19,7 +19,7 @@ from types import FrameType
 
 import structlog
 
-from reconciler.aws import Aws
+from reconciler.aws import Aws, known_regions
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
@@ -117,7 +117,7 @@ class Fleet:
         except SourceMissing:
             return current or {DEFAULT: Target()}
         self._last_read = snapshot.target
-        parts = split(snapshot.documents, settings.variables)
+        parts = split(snapshot.documents, settings.variables, regions=known_regions())
         if parts.errors:
             return current or {DEFAULT: Target()}
         return {t.name: t for t in parts.targets} or {DEFAULT: Target()}

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
 from reconciler.core.errors import ManifestError
@@ -95,12 +95,14 @@ def read_snapshot(
     raise SourceMissing(f"{path}: the tree changed under every one of {retries + 1} reads")
 
 
-def select(snapshot: Snapshot, target: Target, variables: Mapping[str, str] | None) -> Snapshot | None:
+def select(
+    snapshot: Snapshot, target: Target, variables: Mapping[str, str] | None, *, regions: Collection[str] = ()
+) -> Snapshot | None:
     """The part of a snapshot ``target`` serves: its documents (the Target documents taken out) and every problem of
     the whole tree (a broken manifest anywhere, a broken Target document: no target guesses, each keeps its live
     state). None when the snapshot no longer declares ``target`` as it was (removed, or its account, role or region
     changed): nothing is planned for it, nothing pruned."""
-    parts = split(snapshot.documents, variables)
+    parts = split(snapshot.documents, variables, regions=regions)
     if parts.errors:  # a Target document is broken: every target's pass reports it, none plans
         errors = snapshot.errors + parts.errors
         return replace(snapshot, documents=[], errors=errors, fingerprint=fingerprint([], errors))
