@@ -103,6 +103,10 @@ def test_two_targets_in_two_accounts_each_get_only_their_own_resources(aws, cli,
     again = cli("plan", root)
     assert again.code == 0, again.out + again.err
     assert again.out.count("No changes.") == 2
+    status = cli("status", root)
+    assert status.code == 0, status.out
+    rows = {line.split("  ")[0] for line in status.out.splitlines()[1:]}
+    assert rows == {"payments: Cluster apps", "search: Cluster apps", "search: LogGroup /ecs/search"}
 
 
 def test_prune_in_one_target_leaves_the_other_account_alone(aws, cli, manifests):
