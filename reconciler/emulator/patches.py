@@ -24,6 +24,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.logs.exceptions import InvalidParameterException as LogsInvalidParameterException
 from moto.logs.responses import LogsResponse
 
+from reconciler.emulator.cloud_map_elb import patch_cloud_map_and_elb
 from reconciler.emulator.rollouts import _describe_services, _start_rollout
 from reconciler.emulator.scaling_tags import (
     _deregister_scalable_target,
@@ -88,6 +89,7 @@ def patch_moto() -> None:
         _patch(EC2ContainerServiceBackend, "describe_capacity_providers", _describe_capacity_providers)
         _patch(EC2ContainerServiceBackend, "run_task", _run_task)
         _patch(EC2ContainerServiceBackend, "_calculate_task_resource_requirements", _task_resources)
+        patch_cloud_map_and_elb(_patch)
         _patched = True
 
 
