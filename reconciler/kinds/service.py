@@ -14,7 +14,7 @@ from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Re
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
-from reconciler.kinds.cloud_map import as_written, without_resolution
+from reconciler.kinds.cloud_map import as_written, registries_as_written, without_registry, without_resolution
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
@@ -112,6 +112,9 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
     connect = body.get("serviceConnectConfiguration") or _primary(body).get("serviceConnectConfiguration")
     if connect:
         body["serviceConnectConfiguration"] = as_written(connect, resource.spec.get("serviceConnectConfiguration"))
+    if body.get("serviceRegistries"):
+        wanted = resource.spec.get("serviceRegistries")
+        body["serviceRegistries"] = registries_as_written(body["serviceRegistries"], wanted)
     current = normalize(body, task_definition=_revision(live.body.get("taskDefinition")))
     return compare(project(current, desired), desired)
 
@@ -289,6 +292,8 @@ class ServiceKind(BaseKind):
                 spec[field] = _primary(body)[field]
         if spec.get("serviceConnectConfiguration"):
             spec["serviceConnectConfiguration"] = without_resolution(spec["serviceConnectConfiguration"])
+        if spec.get("serviceRegistries"):  # the ARNs AWS answered, as for every other ARN export writes
+            spec["serviceRegistries"] = [without_registry(e) for e in spec["serviceRegistries"]]
         role = str(body.get("roleArn") or "")
         if role and "/aws-service-role/" not in role:  # the service-linked role is AWS's choice, not an input
             spec["role"] = role

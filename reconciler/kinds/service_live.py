@@ -14,7 +14,7 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of, name_of
 from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
-from reconciler.kinds.cloud_map_live import resolve_namespaces
+from reconciler.kinds.cloud_map_live import check_registries, registries_to_send, resolve_namespaces, resolve_registries
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.load_balancers_live import check_load_balancers
@@ -85,6 +85,8 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
     spec = {k: v for k, v in resource.spec.items() if k not in ("cluster", "clientToken")}
     if "taskDefinition" in spec:
         spec["taskDefinition"] = _task_definition(spec, ctx)
+    if spec.get("serviceRegistries"):
+        spec["serviceRegistries"] = registries_to_send(aws, resource)
     spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
     addr = resource.address
     where = f"{addr.cluster}/{addr.name}"
@@ -125,7 +127,7 @@ class ServiceLive(BaseLive):
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
         """Services by cluster; a cluster read as absent holds none (one not read is asked: ClusterNotFound). A
-        Service Connect namespace is resolved to both its name and ARN."""
+        Service Connect namespace is resolved to both its name and ARN, a service registry's ARN to its names."""
         names_by_cluster: dict[str, list[str]] = {}
         for a in addresses:
             cluster = Address(CLUSTER.name, str(a.cluster))
@@ -138,6 +140,9 @@ class ServiceLive(BaseLive):
             for section in [live.body, *(live.body.get("deployments") or [])]
         ]
         resolve_namespaces(aws, found, sections)
+        resolve_registries(
+            aws, found, [e for live in services.values() for e in live.body.get("serviceRegistries") or []]
+        )
         return services
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
@@ -147,7 +152,7 @@ class ServiceLive(BaseLive):
     def check_live(
         self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
     ) -> list[ManifestError]:
-        return check_load_balancers(aws, resources, declared)
+        return check_load_balancers(aws, resources, declared) + check_registries(aws, resources)
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         live, resource = action.live, action.resource
@@ -168,6 +173,8 @@ class ServiceLive(BaseLive):
             spec = resource.spec
             defaults = assumed(spec)
             args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
+            if args.get("serviceRegistries"):
+                args["serviceRegistries"] = registries_to_send(aws, resource)
             if "taskDefinition" in args:
                 args["taskDefinition"] = _task_definition(spec, ctx)
                 run_pre_rollout(aws, resource, args["taskDefinition"], ctx)  # raises unless its task exits 0
