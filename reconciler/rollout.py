@@ -2,6 +2,8 @@
 runningCount == desiredCount), has failed (the deployment circuit breaker), or the timeout has passed.
 
 ``assess`` is pure (one DescribeServices entry in, a Progress out); ``wait_for`` polls, several services at once.
+A rollout that failed, timed out, or has not moved for ``STALL_AFTER`` seconds is explained once by its live kind
+(``LiveKind.rollout_trouble``: a service's unhealthy load balancer targets, with ELB's reasons): ``explain``.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any, Literal, TextIO
 import structlog
 
 from reconciler.aws import Aws
+from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Address
 from reconciler.core.names import name_of
 from reconciler.core.plan import Action
 from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.kinds.live import LIVE
 from reconciler.kinds.service import KIND as SERVICE
 
 log = structlog.get_logger("reconciler.rollout")
@@ -29,6 +33,8 @@ State = Literal["waiting", "completed", "failed", "timed out"]
 FIRST_POLL = 0.25
 """Seconds before the second check; the pause doubles up to ApplySettings.wait_poll."""
 EVENTS_SHOWN = 5
+STALL_AFTER = 60.0
+"""Seconds a waiting rollout's state may stay the same before it is explained (once per such stretch)."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,55 @@ class Progress:
     """e.g. ``IN_PROGRESS: 1/2 running, 1 pending``."""
     events: tuple[str, ...] = ()
     """The service's most recent events, newest first."""
+    trouble: tuple[str, ...] = ()
+    """Why it may be stuck, beyond its events (``explain``): its unhealthy load balancer targets and their reasons."""
 
     @property
     def finished(self) -> bool:
         return self.state != "waiting"
+
+
+def explain(aws: Aws, progress: Progress, body: Mapping[str, Any] | None) -> Progress:
+    """``progress`` with what the resource's live kind can say about why the rollout is stuck (for a service: the
+    targets Elastic Load Balancing does not find healthy, with its reasons), added to ``trouble`` and the detail.
+    Asked only for a rollout that failed, timed out or stalls; a read that fails leaves the progress as it was."""
+    live = LIVE.get(progress.address.kind)
+    if live is None or body is None:
+        return progress
+    try:
+        trouble = tuple(live.rollout_trouble(aws, body))
+    except ReconcilerError as exc:
+        log.warning("could not explain a stuck rollout", service=str(progress.address), error=str(exc))
+        return progress
+    return with_trouble(progress, trouble)
+
+
+def with_trouble(progress: Progress, trouble: tuple[str, ...]) -> Progress:
+    """``progress`` carrying ``trouble``, named in its detail too (what apply prints and alerts say)."""
+    if not trouble:
+        return progress
+    detail = f"{progress.detail}; unhealthy targets: {'; '.join(trouble)}"
+    return Progress(progress.address, progress.state, detail, progress.events, trouble)
+
+
+@dataclass
+class Stall:
+    """When a waiting rollout last changed, and whether this stretch without change was explained."""
+
+    since: float
+    detail: str | None = None
+    explained: bool = False
+    trouble: tuple[str, ...] = ()
+    """What explaining this stretch found, shown with each poll until the state changes."""
+
+    def due(self, progress: Progress, now: float, *, after: float) -> bool:
+        """Record ``progress``; True once per stretch in which it has not changed for ``after`` seconds."""
+        if progress.detail != self.detail:
+            self.since, self.detail, self.explained, self.trouble = now, progress.detail, False, ()
+        if progress.finished or self.explained or now - self.since < after:
+            return False
+        self.explained = True
+        return True
 
 
 def assess(address: Address, body: Mapping[str, Any] | None) -> Progress:
@@ -148,21 +199,31 @@ def wait_for(
     timeout: float,
     poll: float,
     report: Callable[[Progress], None],
+    stall_after: float = STALL_AFTER,
 ) -> list[Progress]:
     """Poll every service until its rollout finishes or ``timeout`` seconds have passed (one deadline for all);
-    ``report`` sees each new state. Returns the final Progress of each service, in order."""
+    ``report`` sees each new state. A rollout that fails, times out, or waits ``stall_after`` seconds without change
+    is explained (``explain``). Returns the final Progress of each service, in order."""
     deadline = time.monotonic() + timeout
 
     def follow(address: Address) -> Progress:
         pause = FIRST_POLL
+        stall = Stall(time.monotonic())
         while True:
-            progress = assess(address, _describe(aws, address))
+            body = _describe(aws, address)
+            state = assess(address, body)
+            if state.state == "failed" or stall.due(state, time.monotonic(), after=stall_after):
+                progress = explain(aws, state, body)
+                stall.trouble = progress.trouble
+            else:
+                progress = with_trouble(state, stall.trouble)
             report(progress)
             if progress.finished:
                 return progress
             left = deadline - time.monotonic()
             if left <= 0:
-                final = Progress(address, "timed out", f"{progress.detail} after {timeout:g}s", progress.events)
+                final = Progress(address, "timed out", f"{state.detail} after {timeout:g}s", state.events)
+                final = with_trouble(final, stall.trouble) if stall.trouble else explain(aws, final, body)
                 report(final)
                 return final
             time.sleep(min(pause, left))

@@ -1,5 +1,6 @@
 """A service's load balancers checked at plan time against Elastic Load Balancing (the emulator's elbv2) and the task
-definition, before any write; and the unhealthy targets a rollout reports."""
+definition, before any write; and the unhealthy targets, with ELB's reasons, that a failed or stuck rollout reports
+(apply's output, the daemon's status and rollout_failed alert)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import boto3
 import pytest
 from conftest import REGION
 from test_cli import CLUSTER, SERVICE, TASK
+from test_operator import Recorded
 
+from reconciler import rollout
 from reconciler.aws import Aws
+from reconciler.core.model import Address
 from reconciler.core.settings import AwsSettings
-from reconciler.emulator import DEMO_SUBNETS
+from reconciler.daemon.alerts import Alerter
+from reconciler.daemon.deployments import Deployments
+from reconciler.daemon.metrics import Metrics
+from reconciler.emulator import DEMO_SUBNETS, ROLLOUT_ENV
+from reconciler.emulator.cloud_map_elb import TARGET_ANSWERS_ENV
 from reconciler.kinds.load_balancers_live import unhealthy_targets
 
 
@@ -138,3 +146,85 @@ def test_a_udp_target_group_for_a_tcp_port_mapping_fails_plan(aws, cli, manifest
     assert result.code == 1
     assert "spec.loadBalancers[0].containerPort" in result.err
     assert "target group api-udp speaks UDP but container 'app' maps port 8080 as tcp" in result.err
+
+
+# ------------------------------------------------------------------------ unhealthy targets in rollout waiting
+
+TARGET_IP = "10.42.0.17"
+MISMATCH = (
+    f"{TARGET_IP}:8080 in api is unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [502])"
+)
+
+
+@pytest.fixture
+def failing_health_checks(monkeypatch, elbv2, target_group):
+    """A target group whose one registered target answers its HTTP health checks with 502 (the matcher wants 200)."""
+    arn = target_group("api")
+    elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": TARGET_IP, "Port": 8080}])
+    monkeypatch.setenv(TARGET_ANSWERS_ENV, f"{TARGET_IP}=502")
+    return arn
+
+
+def test_a_failed_rollout_behind_a_load_balancer_names_its_unhealthy_targets(
+    aws, cli, manifests, monkeypatch, failing_health_checks
+):
+    monkeypatch.setenv(ROLLOUT_ENV, "fail")
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(failing_health_checks)})
+    result = cli("apply", root)
+    assert result.code == 1
+    assert "Rollout failed: Service prod/api:" in result.err
+    assert f"unhealthy targets: {MISMATCH}" in result.err
+
+
+def test_a_rollout_that_does_not_move_is_explained_once_then_alerted_with_its_unhealthy_targets(
+    aws, cli, manifests, monkeypatch, failing_health_checks
+):
+    monkeypatch.setenv(ROLLOUT_ENV, "stuck")
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(failing_health_checks)})
+    assert cli("apply", root, "--no-wait").code == 0
+    now = [1000.0]
+    sink = Recorded()
+    deployments = Deployments(
+        Aws(AwsSettings(region=REGION)), Alerter([sink]), Metrics(), timeout=300, poll=5, clock=lambda: now[0]
+    )
+    address = Address("Service", "api", "prod")
+    deployments.follow("fingerprint", "abc123", [address], {address: None})
+    aws.reset_calls()
+    deployments.check(due_only=False)
+    now[0] += 30
+    deployments.check(due_only=False)
+    assert "DescribeTargetHealth" not in aws.calls, "not asked while the rollout is young"
+    assert "unhealthy_targets" not in deployments.states[address]
+    now[0] += 40  # 70 s without change: not progressing
+    for _ in range(3):
+        deployments.check(due_only=False)
+        now[0] += 5
+    assert aws.calls.count("DescribeTargetHealth") == 1, "asked once for the stretch, not on every check"
+    assert deployments.states[address]["unhealthy_targets"] == [MISMATCH]
+    assert sink.alerts == []
+    now[0] += 300
+    deployments.check(due_only=False)
+    [alert] = sink.alerts
+    assert alert.kind == "rollout_failed"
+    assert alert.summary.startswith("rollout timed out: Service prod/api (api:1): IN_PROGRESS: 0/2 running")
+    assert alert.unhealthy_targets == (MISMATCH,)
+    assert MISMATCH in alert.summary
+
+
+def test_apply_waiting_on_a_rollout_that_does_not_move_shows_its_unhealthy_targets_once_asked(
+    aws, cli, manifests, monkeypatch, failing_health_checks
+):
+    monkeypatch.setenv(ROLLOUT_ENV, "stuck")
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(failing_health_checks)})
+    assert cli("apply", root, "--no-wait").code == 0
+    address = Address("Service", "api", "prod")
+    seen: list[rollout.Progress] = []
+    aws.reset_calls()
+    [final] = rollout.wait_for(
+        Aws(AwsSettings(region=REGION)), [address], timeout=2.0, poll=0.2, report=seen.append, stall_after=0.5
+    )
+    waiting = [p for p in seen if p.state == "waiting"]
+    assert not waiting[0].trouble, "not asked before the rollout has stood still for stall_after"
+    assert waiting[-1].trouble == (MISMATCH,) and MISMATCH in waiting[-1].detail
+    assert final.state == "timed out" and final.trouble == (MISMATCH,)
+    assert aws.calls.count("DescribeTargetHealth") == 1

@@ -53,6 +53,8 @@ class Alert:
     """Rollouts: the ``family:revision`` the service was rolling out."""
     events: tuple[str, ...] = ()
     """Rollouts: the service's most recent events, newest first."""
+    unhealthy_targets: tuple[str, ...] = ()
+    """Failed rollouts: the service's load balancer targets that are not healthy, with ELB's reasons."""
     target: str | None = None
     """The target (account and region) the alert is about; None for the default target."""
 

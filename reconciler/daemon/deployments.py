@@ -2,7 +2,9 @@
 
 After a pass changes services, the loop hands them here; between passes (and at the start of each) ``check`` looks
 at each service once, with the same assessment CLI ``apply`` waits with (``reconciler.rollout.assess``). Each outcome
-is alerted once (``rollout_completed`` / ``rollout_failed``), counted and logged. A git revision with a failed or stuck
+is alerted once (``rollout_completed`` / ``rollout_failed``), counted and logged; a failed or stuck rollout's alert,
+and the status of one that has not moved for ``stall_after`` seconds, name its unhealthy load balancer targets with
+ELB's reasons (``rollout.explain``, asked only then). A git revision with a failed or stuck
 service is held: the loop does not apply it again until the manifests change. With ``rollback_on_failure``, the first
 failure of a revision returns every service that revision changed to the task definition it ran under the last
 revision that rolled out completely (or, for a service no completed revision of this process changed, the one it ran
@@ -15,7 +17,7 @@ over from what it sees live.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +44,11 @@ class Following:
     task_definition: str | None = None
     """``family:revision`` being rolled out (read from the service right after the pass changed it)."""
     progress: rollout.Progress | None = None
+    stall: rollout.Stall = field(init=False)
+    """When its state last changed, and what explaining a stretch without change found."""
+
+    def __post_init__(self) -> None:
+        self.stall = rollout.Stall(self.started)
 
 
 @dataclass
@@ -81,6 +88,8 @@ class Deployments:
     poll: float
     rollback: bool = False
     clock: Callable[[], float] = time.monotonic
+    stall_after: float = rollout.STALL_AFTER
+    """Seconds a rollout's state may stay the same before its unhealthy targets are looked up (once a stretch)."""
     in_flight: list[RevisionRollout] = field(default_factory=list)
     held: Held | None = None
     last_good: dict[Address, tuple[str, str | None]] = field(default_factory=dict)
@@ -164,18 +173,34 @@ class Deployments:
                 progress = rollout.Progress(
                     following.address, "timed out", f"{progress.detail} after {self.timeout:g}s", progress.events
                 )
+            progress = self._explained(following, progress, body)
             following.progress = progress
             self.states[following.address] = {
                 "state": progress.state,
                 "detail": progress.detail,
                 "revision": group.revision,
                 "task_definition": following.task_definition,
+                **({"unhealthy_targets": list(progress.trouble)} if progress.trouble else {}),
             }
             if progress.finished:
                 self._outcome(group, following, progress)
                 if progress.state != "completed" and group in self.in_flight:
                     self._fail(group, following, progress)
                     return
+
+    def _explained(
+        self, following: Following, progress: rollout.Progress, body: Mapping[str, Any] | None
+    ) -> rollout.Progress:
+        """A failed or stuck rollout, or one unchanged for ``stall_after`` seconds, with its unhealthy targets."""
+        if progress.finished and progress.state != "completed":
+            return rollout.explain(self.aws, progress, body)
+        if following.stall.due(progress, self.clock(), after=self.stall_after):
+            explained = rollout.explain(self.aws, progress, body)
+            following.stall.trouble = explained.trouble
+            if explained.trouble:
+                log.warning("rollout not progressing", service=str(following.address), unhealthy=explained.trouble)
+            return explained
+        return rollout.with_trouble(progress, following.stall.trouble)
 
     def _outcome(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
         service = str(following.address)
@@ -202,6 +227,7 @@ class Deployments:
                 resource=service,
                 task_definition=following.task_definition,
                 events=progress.events,
+                unhealthy_targets=progress.trouble,
             )
         )
 

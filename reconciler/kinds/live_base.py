@@ -84,11 +84,18 @@ class LiveKind(Protocol):
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         """Run one create, update, replace or delete; returns what later actions may need (an ARN) or None."""
 
+    def rollout_trouble(self, aws: Aws, body: Mapping[str, Any]) -> list[str]:
+        """Why a rollout that failed or stalls may be stuck, as AWS explains it beyond the resource's own describe
+        answer ``body`` (a service's unhealthy load balancer targets); asked only then, never on every poll."""
+
 
 class BaseLive:
-    """Defaults for the optional parts of ``LiveKind``: no plan-time live checks."""
+    """Defaults for the optional parts of ``LiveKind``: no plan-time live checks, nothing to say about rollouts."""
 
     def check_live(
         self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
     ) -> list[ManifestError]:
+        return []
+
+    def rollout_trouble(self, aws: Aws, body: Mapping[str, Any]) -> list[str]:
         return []

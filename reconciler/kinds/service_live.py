@@ -17,7 +17,7 @@ from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import check_registries, registries_to_send, resolve_namespaces, resolve_registries
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.load_balancers_live import check_load_balancers
+from reconciler.kinds.load_balancers_live import check_load_balancers, unhealthy_targets
 from reconciler.kinds.pre_rollout_live import run_pre_rollout
 from reconciler.kinds.service import KIND, UPDATABLE, assumed
 from reconciler.kinds.tagging import sync_tags
@@ -153,6 +153,11 @@ class ServiceLive(BaseLive):
         self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
     ) -> list[ManifestError]:
         return check_load_balancers(aws, resources, declared) + check_registries(aws, resources)
+
+    def rollout_trouble(self, aws: Aws, body: Mapping[str, Any]) -> list[str]:
+        """The service's load balancer targets that are not healthy, with ELB's reasons (no call without a target
+        group)."""
+        return [str(t) for t in unhealthy_targets(aws, body)]
 
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         live, resource = action.live, action.resource
