@@ -185,7 +185,12 @@ def test_a_rollout_that_does_not_move_is_explained_once_then_alerted_with_its_un
     now = [1000.0]
     sink = Recorded()
     deployments = Deployments(
-        Aws(AwsSettings(region=REGION)), Alerter([sink]), Metrics(), timeout=300, poll=5, clock=lambda: now[0]
+        Aws(AwsSettings(region=REGION)),
+        Alerter([sink]),
+        Metrics().for_target("default"),
+        timeout=300,
+        poll=5,
+        clock=lambda: now[0],
     )
     address = Address("Service", "api", "prod")
     deployments.follow("fingerprint", "abc123", [address], {address: None})
