@@ -157,6 +157,9 @@ def test_publish_drift_alerts_metrics_and_sigterm(aws, ecs, daemon, gitsync, web
     # A git-sync publish: new worktree, atomic symlink swap, old worktree deleted. Applied, tagged with the revision.
     second = gitsync.publish(tree(count=2))
     eventually(service_at(ecs, count=2, revision=second), what="the published revision applied")
+    # The change-first step may have applied it while the full pass over the revision still runs: a change made
+    # before that pass ends is part of the revision's rollout, not drift. Drift is what comes after.
+    proc.wait_for_event("pass", revision=second)
     assert not webhook.alerts("drift"), "a new revision is a rollout, not drift"
 
     # Drift out of band: healed within a resync interval, alerted once on both sinks, secrets masked.
