@@ -121,6 +121,18 @@ def test_prune_in_one_target_leaves_the_other_account_alone(aws, cli, manifests)
     assert clusters(client(aws, "ecs", PAYMENTS, REGION)) == {"apps"}
 
 
+def test_targets_are_applied_in_turn_and_a_failing_one_stops_those_after_it(aws, cli, manifests):
+    root = manifests(TREE)
+    aws.hooks.append(lambda operation: (400, "ClientException", "refused") if operation == "CreateCluster" else None)
+
+    result = cli("apply", root, "--auto-approve")
+
+    assert result.code == 1
+    assert f"Not applied, as target payments (account {PAYMENTS}, region {REGION}) failed: target search" in result.err
+    assert clusters(client(aws, "ecs", SEARCH, "eu-west-1")) == set()
+    assert not client(aws, "logs", SEARCH, "eu-west-1").describe_log_groups()["logGroups"]
+
+
 def test_the_pull_request_plan_groups_changes_by_target(aws, cli, manifests):
     root = manifests(TREE)
 

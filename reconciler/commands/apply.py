@@ -45,13 +45,17 @@ def apply(
         if not auto_approve and not _confirmed():
             print("Apply cancelled; nothing was changed.", file=sys.stderr)
             return EXIT_ERROR
-        code = EXIT_OK
-        for one in planned:
-            if one.planned.plan.actions:
-                if len(planned) > 1:
-                    print(f"\nApplying to {one.where}:")
-                code = max(code, _apply_planned(one.stages, one.planned, settings))
-        return code
+        changing = [one for one in planned if one.planned.plan.actions]
+        for done, one in enumerate(changing):
+            if len(planned) > 1:
+                print(f"\nApplying to {one.where}:")
+            if _apply_planned(one.stages, one.planned, settings) != EXIT_OK:
+                left = [str(other.where) for other in changing[done + 1 :]]
+                if left:
+                    print(f"Not applied, as {one.where} failed: {'; '.join(left)}.", file=sys.stderr)
+                return EXIT_ERROR
+        blocked = any(one.planned.plan.pending and not one.planned.plan.actions for one in planned)
+        return EXIT_ERROR if blocked else EXIT_OK
 
 
 def _confirmed() -> bool:

@@ -129,10 +129,7 @@ def plan_parts(stages: Pipeline, path: str, targets: Sequence[str]) -> list[Plan
     ``targets`` (``--target KIND/NAME``) and what they reference, and plan each target."""
     if targets and stages.settings.apply.prune:
         raise UsageError("--target cannot be combined with --prune: every resource outside the targets would be pruned")
-    parts = stages.parts(path)
-    for part in parts:
-        check_region(part.stages.aws.region)
-    loaded = [(part, part.load()) for part in parts]
+    loaded = [(part, part.load()) for part in stages.parts(path)]
     require_manifests(path, [r for _, one in loaded for r in one.resources])
     for target in targets:
         if not any(names(target, r.address) for _, one in loaded for r in one.resources):
