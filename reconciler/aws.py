@@ -18,6 +18,7 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_when_event_set, wait_exponential_jitter
 
 from reconciler.core.errors import AwsError, RetryableAwsError
@@ -88,6 +89,8 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
         return AwsError(operation, resource, code, message)
     if isinstance(exc, CONNECTION_ERRORS):
         return RetryableAwsError(operation, resource, type(exc).__name__, str(exc))
+    if isinstance(exc, ResponseParserError):  # its text holds the answer's body: not repeated
+        return RetryableAwsError(operation, resource, "UnparseableAnswer", "the answer could not be parsed (a proxy?)")
     if isinstance(exc, botocore.exceptions.NoRegionError):
         return AwsError(operation, resource, "NoRegion", NO_REGION)
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
@@ -152,6 +155,8 @@ class Aws:
         self.stopping = threading.Event()
         """Set by ``shut_down``."""
         self._account: str | None = None
+        self.account_problem: str | None = None
+        """Why the last ``account`` call found none (STS's error), for the messages that name the account."""
         self.fence: Fence | None = None
         """Checked before every attempt of every write (not for reads, nor for ``call_unfenced``)."""
 
@@ -195,11 +200,16 @@ class Aws:
                 return self._account or None
         try:
             found = str(self.call("sts", "GetCallerIdentity").get("Account") or "")
-        except AwsError:
+        except AwsError as exc:
+            self.account_problem = f"{exc.code}: {exc.message}"
             return None
         with self._lock:
             self._account = found
         return found or None
+
+    def account_or_why(self) -> str:
+        """The account, else why it is unknown (what STS answered: an assumed role refused, say)."""
+        return self.account() or f"(unknown: {self.account_problem or 'STS did not answer'})"
 
     @property
     def region(self) -> str:
@@ -245,7 +255,7 @@ class Aws:
                 self.by_service[(service, operation)] += 1
             try:
                 result: dict[str, Any] = method(**params)
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ResponseParserError) as exc:
                 error = translate(exc, operation, resource)
                 for listener in self.listeners:
                     listener(service, operation, error)

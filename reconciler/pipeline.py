@@ -142,16 +142,16 @@ class Pipeline:
                 "nothing was read or changed"
             )
         if options.allowed_account_ids:
-            account = self.aws.account() or "(unknown: STS did not answer)"
+            account = self.aws.account_or_why()
             if account not in options.allowed_account_ids:
                 raise WrongTarget(
                     f"the credentials are for AWS account {account}, not an allowed account "
                     f"({', '.join(options.allowed_account_ids)}); nothing was read or changed"
                 )
-        if self.target.account_id and (found := self.aws.account()) != self.target.account_id:
+        if self.target.account_id and self.aws.account() != self.target.account_id:
             raise WrongTarget(
                 f"target {self.target.name} ({self.target.file}): the credentials reach AWS account "
-                f"{found or '(unknown: STS did not answer)'}, not spec.accountId {self.target.account_id}; "
+                f"{self.aws.account_or_why()}, not spec.accountId {self.target.account_id}; "
                 "nothing was read or changed"
             )
         self._target_checked = True

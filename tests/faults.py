@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 import botocore.exceptions
 import botocore.session
@@ -37,7 +38,9 @@ READ_PREFIXES = ("Describe", "List", "Get")
 """Operation names starting with one of these are reads; every other call is a write."""
 
 Fault = tuple[int, str, str]
-"""An error answer instead of moto's: (HTTP status, AWS error code, message), sent as an AWS JSON-protocol error."""
+"""An error answer instead of moto's: (HTTP status, AWS error code, message), sent in the request's protocol."""
+PROXY_PAGE: Fault = (403, "", "Access denied by the proxy. Sign in to continue.")
+"""Not AWS's answer at all: what a captive portal or a misrouted endpoint sends (a page no AWS protocol parses)."""
 DROP: Literal["drop"] = "drop"
 """Returned by a hook instead of a Fault: close the connection without answering (the client sees it reset)."""
 OperationHook = Callable[[str], "Fault | Literal['drop'] | None"]
@@ -181,19 +184,27 @@ class HookedApp:
             # the client, and the ConnectionError tells werkzeug not to answer (it logs nothing for those).
             environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError("connection dropped by a fault-injection hook")
-        return self._answer_fault(answer, start_response)
+        return self._answer_fault(answer, start_response, environ)
 
     @staticmethod
-    def _answer_fault(fault: Fault, start_response: Any) -> Iterable[bytes]:
+    def _answer_fault(fault: Fault, start_response: Any, environ: dict[str, Any] | None = None) -> Iterable[bytes]:
+        """An AWS error answer in the request's protocol: XML for the query protocols (STS, IAM, SNS), JSON else."""
         status, code, message = fault
-        body = json.dumps({"__type": code, "message": message}).encode()
+        if not code:
+            start_response(f"{status} Proxy", [("Content-Type", "text/html"), ("Content-Length", str(len(message)))])
+            return [message.encode()]
+        if environ is not None and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            body = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
+                "</Error><RequestId>fault</RequestId></ErrorResponse>"
+            ).encode()
+            content_type = "text/xml"
+        else:
+            body = json.dumps({"__type": code, "message": message}).encode()
+            content_type = "application/x-amz-json-1.1"
         start_response(
             f"{status} Fault",
-            [
-                ("Content-Type", "application/x-amz-json-1.1"),
-                ("x-amzn-ErrorType", code),
-                ("Content-Length", str(len(body))),
-            ],
+            [("Content-Type", content_type), ("x-amzn-ErrorType", code), ("Content-Length", str(len(body)))],
         )
         return [body]
 

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from conftest import REGION, DaemonProcess, eventually
+from faults import PROXY_PAGE
 from test_daemon import live_service, service_at, tags_of, tree
 
 from reconciler import log
@@ -221,6 +222,18 @@ def test_a_run_against_a_non_allowed_account_exits_1_with_no_further_call(aws, c
     aws.reset_calls()
     assert cli("plan", path, "--allowed-account-id", "123456789012").code == 2
     assert aws.calls.count("GetCallerIdentity") == 1
+
+
+def test_an_answer_that_is_not_aws_s_is_an_error_naming_it_not_a_crash(aws, cli, manifests):
+    """A proxy's page where STS's XML should be: botocore cannot parse it; the guard cannot learn the account."""
+    path = manifests({"a.yaml": TEAM.format(name="alpha")})
+    aws.hooks.append(lambda operation: PROXY_PAGE if operation == "GetCallerIdentity" else None)
+
+    result = cli("plan", path, "--allowed-account-id", "123456789012")
+
+    assert result.code == 1
+    assert "(unknown: UnparseableAnswer: the answer could not be parsed (a proxy?))" in result.err
+    assert "Sign in" not in result.err and not aws.writes()
 
 
 def test_a_non_allowed_region_exits_1_before_any_call(aws, cli, manifests):

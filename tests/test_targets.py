@@ -221,6 +221,20 @@ def test_a_target_whose_credentials_reach_another_account_is_refused_before_any_
     assert not [c for c in aws.calls if c.startswith(("Describe", "List"))]
 
 
+def test_a_role_that_cannot_be_assumed_is_named_with_aws_s_answer(aws, cli, manifests):
+    denied = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole"
+    aws.hooks.append(lambda operation: (403, "AccessDenied", denied) if operation == "AssumeRole" else None)
+
+    result = cli("plan", manifests(TREE))
+
+    assert result.code == 1
+    assert "target payments (payments/target.yaml): the credentials reach AWS account (unknown: AccessDenied: " in (
+        result.err
+    )
+    assert denied in result.err
+    assert not [c for c in aws.calls if c.startswith(("Describe", "List"))]
+
+
 def test_validate_counts_resources_per_target(cli, manifests, tmp_path: Path):
     result = cli("validate", manifests(TREE))
 
