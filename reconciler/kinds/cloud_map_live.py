@@ -93,14 +93,15 @@ def check_registries(aws: Aws, resources: Sequence[Resource]) -> list[ManifestEr
     return errors
 
 
-def registries_to_send(aws: Aws, resource: Resource) -> list[Any]:
+def registries_to_send(aws: Aws, resource: Resource, lookups: dict[str, Any]) -> list[Any]:
     """The resource's ``serviceRegistries`` with every ``registryArn`` written as a name replaced by its Cloud Map
-    ARN (what CreateService and UpdateService take); raises ManifestError when a name no longer resolves."""
+    ARN (what CreateService and UpdateService take); raises ManifestError when a name no longer resolves.
+    ``lookups``: the apply's shared answers, so Cloud Map is read once per apply, not once per service."""
     entries = list(resource.spec.get("serviceRegistries") or [])
     named = _named([resource])
     if not named:
         return entries
-    services, namespaces = cloud_map_services(aws, {})
+    services, namespaces = cloud_map_services(aws, lookups)
     for _, i, value in named:
         service, problem = find_registry(value, services, namespaces)
         if service is None:

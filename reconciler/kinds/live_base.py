@@ -49,6 +49,8 @@ class ApplyContext:
     """Address -> what an earlier action of this apply produced (the ARN of a newly registered revision)."""
     epoch: int | None = None
     """The lease epoch (fencing token) of the daemon applying, tagged onto what changes; None without a lease."""
+    lookups: dict[str, Any] = field(default_factory=dict)
+    """Answers the apply's actions share, asked once (Cloud Map's services, to send a registry's ARN)."""
 
     @property
     def stamp(self) -> Stamp:

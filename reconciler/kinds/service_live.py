@@ -86,7 +86,7 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
     if "taskDefinition" in spec:
         spec["taskDefinition"] = _task_definition(spec, ctx)
     if spec.get("serviceRegistries"):
-        spec["serviceRegistries"] = registries_to_send(aws, resource)
+        spec["serviceRegistries"] = registries_to_send(aws, resource, ctx.lookups)
     spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
     addr = resource.address
     where = f"{addr.cluster}/{addr.name}"
@@ -179,7 +179,7 @@ class ServiceLive(BaseLive):
             defaults = assumed(spec)
             args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
             if args.get("serviceRegistries"):
-                args["serviceRegistries"] = registries_to_send(aws, resource)
+                args["serviceRegistries"] = registries_to_send(aws, resource, ctx.lookups)
             if "taskDefinition" in args:
                 args["taskDefinition"] = _task_definition(spec, ctx)
                 run_pre_rollout(aws, resource, args["taskDefinition"], ctx)  # raises unless its task exits 0
