@@ -206,10 +206,7 @@ class Fleet:
         self.changed.set()
         with self._lock:
             units = list(self.units.values())
-        for unit in units:
-            unit.daemon.stop()
-            unit.daemon.stages.aws.shut_down()
-        results: list[bool] = []
+        results: list[bool] = []  # every unit stops at once, each in its thread, within the one deadline
         stoppers = [threading.Thread(target=lambda u=u: results.append(u.stop(deadline))) for u in units]
         for thread in stoppers:
             thread.start()
