@@ -97,6 +97,18 @@ class Stall:
         self.explained = True
         return True
 
+    def explain(
+        self, aws: Aws, progress: Progress, body: Mapping[str, Any] | None, now: float, *, after: float
+    ) -> tuple[Progress, bool]:
+        """``progress`` explained (``explain``) when it failed or timed out, or once per stretch in which it has not
+        changed for ``after`` seconds; otherwise carrying what explaining this stretch found. True when it was
+        explained just now."""
+        if (progress.finished and progress.state != "completed") or self.due(progress, now, after=after):
+            explained = explain(aws, progress, body)
+            self.trouble = explained.trouble
+            return explained, True
+        return with_trouble(progress, self.trouble), False
+
 
 def assess(address: Address, body: Mapping[str, Any] | None) -> Progress:
     """The rollout state of one service from its DescribeServices entry (None: the service is gone)."""
@@ -212,11 +224,7 @@ def wait_for(
         while True:
             body = _describe(aws, address)
             state = assess(address, body)
-            if state.state == "failed" or stall.due(state, time.monotonic(), after=stall_after):
-                progress = explain(aws, state, body)
-                stall.trouble = progress.trouble
-            else:
-                progress = with_trouble(state, stall.trouble)
+            progress, _ = stall.explain(aws, state, body, time.monotonic(), after=stall_after)
             report(progress)
             if progress.finished:
                 return progress

@@ -192,15 +192,10 @@ class Deployments:
         self, following: Following, progress: rollout.Progress, body: Mapping[str, Any] | None
     ) -> rollout.Progress:
         """A failed or stuck rollout, or one unchanged for ``stall_after`` seconds, with its unhealthy targets."""
-        if progress.finished and progress.state != "completed":
-            return rollout.explain(self.aws, progress, body)
-        if following.stall.due(progress, self.clock(), after=self.stall_after):
-            explained = rollout.explain(self.aws, progress, body)
-            following.stall.trouble = explained.trouble
-            if explained.trouble:
-                log.warning("rollout not progressing", service=str(following.address), unhealthy=explained.trouble)
-            return explained
-        return rollout.with_trouble(progress, following.stall.trouble)
+        explained, asked = following.stall.explain(self.aws, progress, body, self.clock(), after=self.stall_after)
+        if asked and not progress.finished and explained.trouble:
+            log.warning("rollout not progressing", service=str(following.address), unhealthy=explained.trouble)
+        return explained
 
     def _outcome(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
         service = str(following.address)
