@@ -185,8 +185,8 @@ class Pipeline:
         found = split(documents, self.settings.variables, regions=known_regions())
         check_offline(found, errors, self.kinds, self.settings.variables)
         if not found.targets:
-            return [Part(self.target, self, [])]
-        parts = [Part(t, self.for_target(t), found.documents[t.name]) for t in found.targets]
+            return [Part(self, [])]
+        parts = [Part(self.for_target(t), found.documents[t.name]) for t in found.targets]
         if found.several:
             _check_distinct(parts)
         return parts
@@ -292,11 +292,14 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class Part:
-    """One target's manifests and the pipeline that serves it."""
+    """One target's manifests and the pipeline that serves it (``stages.target``)."""
 
-    target: Target
     stages: Pipeline
     documents: list[Document]
+
+    @property
+    def target(self) -> Target:
+        return self.stages.target
 
     def load(self) -> Loaded:
         """The target's manifests, checked (offline, then with ``${ssm:...}`` read in the target's account)."""
