@@ -32,7 +32,7 @@ from typing import Any
 from reconciler.core.errors import InvalidManifests, ManifestError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document
-from reconciler.core.manifests import resources_from
+from reconciler.core.manifests import API_VERSION, ENVELOPE, resources_from
 from reconciler.core.model import Resource
 from reconciler.core.variables import substitute
 
@@ -127,12 +127,12 @@ def _target(doc: Document, errors: list[ManifestError], regions: Collection[str]
     """One Target document, or None with its problems added to ``errors``."""
     body: Mapping[str, Any] = doc.body
     start = len(errors)
-    for key in sorted(set(body) - {"apiVersion", "kind", "metadata", "spec"}):
+    for key in sorted(set(body) - ENVELOPE):
         errors.append(
             _error(doc, key, f"unknown top-level field {key!r}; a Target has apiVersion, kind, metadata, spec")
         )
-    if body.get("apiVersion") != "ecs-reconciler/v1":
-        errors.append(_error(doc, "apiVersion", f"expected 'ecs-reconciler/v1', got {body.get('apiVersion')!r}"))
+    if body.get("apiVersion") != API_VERSION:
+        errors.append(_error(doc, "apiVersion", f"expected {API_VERSION!r}, got {body.get('apiVersion')!r}"))
     metadata = body.get("metadata")
     name = metadata.get("name") if isinstance(metadata, Mapping) else None
     if not isinstance(name, str) or not NAME.match(name) or name == DEFAULT:
