@@ -255,7 +255,7 @@ class Pipeline:
         options = self.settings.apply
         shown = self.progress and not self._scoped
         with (
-            Progress(self.aws, "reading live state", after=self.settings.aws.pace.progress_after)
+            Progress(self.aws, self._reading, after=self.settings.aws.pace.progress_after)
             if shown
             else (contextlib.nullcontext())
         ):
@@ -267,6 +267,11 @@ class Pipeline:
         if not self._scoped:
             self.in_use_known = self._in_use(state)
         return Planned(loaded, the_plan, state)
+
+    @property
+    def _reading(self) -> str:
+        """What a long read's progress lines say (which target, when several are read side by side)."""
+        return "reading live state" if self.target.is_default else f"reading live state of target {self.target.name}"
 
     def _in_use(self, state: State) -> set[str]:
         return {v for live in state.live.values() for v in self.kinds.of(live.address).in_use(live)}

@@ -7,6 +7,7 @@ import os
 import sys
 import types
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -16,7 +17,7 @@ from reconciler.core.model import Resource
 from reconciler.core.render import Where
 from reconciler.core.settings import Settings
 from reconciler.embedded import load_emulator, running_emulator
-from reconciler.pipeline import Pipeline, Planned, names, targeted
+from reconciler.pipeline import Loaded, Pipeline, Planned, names, targeted
 
 EMBEDDED_REGION = "us-east-1"
 
@@ -134,11 +135,17 @@ def plan_parts(stages: Pipeline, path: str, targets: Sequence[str]) -> list[Plan
     for target in targets:
         if not any(names(target, r.address) for _, one in loaded for r in one.resources):
             raise UsageError(f"--target {target}: no such resource in the manifests")
-    planned = []
+    chosen = []
     for part, one in loaded:
         mine = [t for t in targets if any(names(t, r.address) for r in one.resources)]
-        if targets and not mine:
-            continue
-        narrowed = targeted(one, mine, stages.kinds, region=part.stages.aws.region)
-        planned.append(PlannedPart(part.stages, part.stages.plan(narrowed), where_of(part.stages)))
-    return planned
+        if not targets or mine:
+            chosen.append((part.stages, targeted(one, mine, stages.kinds, region=part.stages.aws.region)))
+
+    def plan_one(item: tuple[Pipeline, Loaded]) -> PlannedPart:
+        return PlannedPart(item[0], item[0].plan(item[1]), where_of(item[0]))
+
+    if len(chosen) <= 1:
+        return [plan_one(item) for item in chosen]
+    # Targets draw on AWS request buckets of their own (per account and region): read side by side.
+    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+        return list(pool.map(plan_one, chosen))
