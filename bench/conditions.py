@@ -7,6 +7,7 @@ client's pacing is not mirrored by the server."""
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from collections import Counter
@@ -18,6 +19,12 @@ from reconciler.pacing import BUCKETS
 from tests.faults import HookedApp, read_operation_name, signing_service
 
 THROTTLED = (400, "ThrottlingException", "Rate exceeded")
+
+
+def caller_of(environ: dict[str, Any]) -> tuple[str, str]:
+    """(access key id, region) of a SigV4-signed request."""
+    match = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 class ServerBucket:
@@ -53,17 +60,27 @@ class AwsConditions:
         self._on_throttle = on_throttle
         self.latency = latency
         self.enabled = False
-        self.buckets: dict[tuple[str, str], ServerBucket] = {}
-        for b in BUCKETS:
-            bucket = ServerBucket(b.capacity, b.rate)
-            for operation in b.operations:
-                self.buckets[(b.service, operation)] = bucket
+        self._callers: dict[tuple[str, str], dict[tuple[str, str], ServerBucket]] = {}
+        self._lock = threading.Lock()
         self.throttled: Counter[str] = Counter()
+
+    def buckets(self, caller: tuple[str, str]) -> dict[tuple[str, str], ServerBucket]:
+        """One caller's buckets, by (service, operation). AWS keeps them per account and region; the caller here is
+        (access key, region): each assumed role's session is one account, the process's own keys another."""
+        with self._lock:
+            if caller not in self._callers:
+                found: dict[tuple[str, str], ServerBucket] = {}
+                for b in BUCKETS:
+                    bucket = ServerBucket(b.capacity, b.rate)
+                    for operation in b.operations:
+                        found[(b.service, operation)] = bucket
+                self._callers[caller] = found
+            return self._callers[caller]
 
     def switch(self, on: bool) -> None:
         """Turn the conditions on or off; buckets start full either way."""
-        for bucket in set(self.buckets.values()):
-            bucket.refill()
+        with self._lock:
+            self._callers.clear()
         self.enabled = on
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -75,7 +92,7 @@ class AwsConditions:
         operation = read_operation_name(environ, body)
         time.sleep(self.latency)
         if operation is not None:
-            bucket = self.buckets.get((signing_service(environ), operation))
+            bucket = self.buckets(caller_of(environ)).get((signing_service(environ), operation))
             if bucket is not None and not bucket.try_take():
                 self.throttled[operation] += 1
                 if self._on_throttle is not None:
