@@ -111,7 +111,7 @@ def floor_calls(bench: Bench) -> Counter[str]:
     tags of scalable targets and log groups are one ListTagsForResource each (no batch read exists). Nothing else
     needs listing (no prune)."""
     of_kind = lambda kind: [r for r in bench.resources if r.address.kind == kind]  # noqa: E731
-    per_cluster = Counter(str(r.address.cluster) for r in of_kind("Service"))
+    per_cluster = Counter(str(r.address.scope) for r in of_kind("Service"))
     scaled, groups = of_kind("ScalingPolicy"), of_kind("LogGroup")
     policies = sum(len(r.spec.get("policies", [])) for r in scaled)
     actions = sum(len(r.spec.get("scheduledActions", [])) for r in scaled)
@@ -160,13 +160,13 @@ def baseline_read(bench: Bench) -> None:
         ecs.describe_clusters(clusters=clusters[i : i + 100], include=["SETTINGS", "TAGS", "CONFIGURATIONS"])
     per_cluster: dict[str, list[str]] = {}
     for r in by_kind["Service"]:
-        per_cluster.setdefault(str(r.address.cluster), []).append(r.address.name)
+        per_cluster.setdefault(str(r.address.scope), []).append(r.address.name)
     for cluster, names in sorted(per_cluster.items()):
         for i in range(0, len(names), 10):
             ecs.describe_services(cluster=cluster, services=names[i : i + 10], include=["TAGS"])
     for r in by_kind["TaskDefinition"]:
         ecs.describe_task_definition(taskDefinition=r.address.name, include=["TAGS"])
-    targets = sorted(f"service/{r.address.cluster}/{r.address.name}" for r in by_kind.get("ScalingPolicy", []))
+    targets = sorted(f"service/{r.address.scope}/{r.address.name}" for r in by_kind.get("ScalingPolicy", []))
     if targets:
         scaling = boto3.client("application-autoscaling", **connection)
         where = {"ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount"}

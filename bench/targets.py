@@ -33,9 +33,9 @@ spec: {{region: {region}, roleArn: "arn:aws:iam::{account}:role/ecs-reconciler-t
 def pipeline(endpoint_url: str, *, paced: bool) -> Pipeline:
     aws = AwsSettings(endpoint_url=endpoint_url, region=REGION, embedded=True, pace=PaceSettings(enabled=paced))
     settings = Settings(aws=aws)
-    stages = Pipeline(Aws(settings.aws), settings)
-    stages.progress = False
-    return stages
+    pipeline = Pipeline(Aws(settings.aws), settings)
+    pipeline.progress = False
+    return pipeline
 
 
 def network_in(endpoint_url: str, account: str) -> dict[str, str]:
@@ -86,7 +86,7 @@ def main() -> int:
         for root in trees.values():  # set up without the conditions
             setup = pipeline(emulated.endpoint_url, paced=False)
             for part in setup.parts(root):
-                failed = [o for o in part.stages.apply(part.stages.plan(part.load())) if o.status != "done"]
+                failed = [o for o in part.pipeline.apply(part.pipeline.plan(part.load())) if o.status != "done"]
                 if failed:
                     raise SystemExit(f"set-up failed: {failed[0].error}")
         for label, root in trees.items():
@@ -97,9 +97,9 @@ def main() -> int:
             took = time.perf_counter() - started
             if any(p.planned.plan.actions for p in parts):
                 raise SystemExit(f"{label}: the plan is not empty")
-            limits = [bucket_limit(p.stages.aws.by_service) for p in parts]
-            calls = sum(sum(p.stages.aws.calls.values()) for p in parts)
-            throttled = sum(sum(p.stages.aws.throttled.values()) for p in parts)
+            limits = [bucket_limit(p.pipeline.aws.by_service) for p in parts]
+            calls = sum(sum(p.pipeline.aws.calls.values()) for p in parts)
+            throttled = sum(sum(p.pipeline.aws.throttled.values()) for p in parts)
             slowest = max(limit for limit, _ in limits)
             print(
                 f"{label}: no-op plan {took:.1f} s, {calls} calls, {throttled} throttled; slowest target's bucket "

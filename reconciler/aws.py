@@ -355,7 +355,7 @@ class _Given(botocore.credentials.CredentialProvider):  # type: ignore[misc]
         return self._credentials
 
 
-class Progress:
+class Ticker:
     """A long stage's progress on stderr, TTY or not: nothing for the first ``after`` seconds, then a line every
     ``every`` seconds with the AWS calls made so far (and the throttling answers met), and one when it ends."""
 
@@ -380,7 +380,7 @@ class Progress:
             if self._done.wait(self.every):
                 return
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Ticker:
         self._started = time.monotonic()
         self._thread.start()
         return self

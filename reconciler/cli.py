@@ -443,13 +443,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             embedded=embedded,
             output_format=args.format,
             output=args.output,
-            targets=args.target,
+            selectors=args.target,
             save=args.out,
         )
     if args.command == "apply":
         from reconciler.commands.apply import apply
 
-        return apply(args.path, settings, embedded=embedded, targets=args.target, auto_approve=args.auto_approve)
+        return apply(args.path, settings, embedded=embedded, selectors=args.target, auto_approve=args.auto_approve)
     if args.command == "emulator":
         from reconciler.commands.emulator import serve
 
@@ -471,13 +471,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from reconciler.commands.export import export
 
         return export(settings, embedded=embedded, cluster=args.cluster, services=args.service, output=args.output)
-    from reconciler.commands.common import pipeline
+    from reconciler.commands.common import open_pipeline
 
     if args.command == "run":
         from reconciler.daemon.run import run
 
-        with pipeline(settings, embedded=embedded) as stages:
-            return run(args.path, stages)
+        with open_pipeline(settings, embedded=embedded) as pipeline:
+            return run(args.path, pipeline)
     from reconciler.commands.common import example_manifests
     from reconciler.core.manifests import load_resources
     from reconciler.daemon.demo import run_demo
@@ -485,8 +485,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     path = args.path or example_manifests()
     load_resources(path, KINDS, variables=settings.variables)
-    with pipeline(settings, embedded=True, reuse=False) as stages:
-        return run_demo(path, stages)
+    with open_pipeline(settings, embedded=True, reuse=False) as pipeline:
+        return run_demo(path, pipeline)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.aws import Aws, Progress, batches, known_regions
+from reconciler.aws import Aws, Ticker, batches, known_regions
 from reconciler.core.errors import InvalidManifests, ManifestError, PlanError, UsageError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document, Limits
@@ -176,7 +176,7 @@ class Pipeline:
     def load(self, path: str | os.PathLike[str]) -> Loaded:
         """A manifest tree that declares no target (all of it this pipeline's), checked; see ``parts``."""
         parts = self.parts(path)
-        if len(parts) != 1 or parts[0].stages is not self:
+        if len(parts) != 1 or parts[0].pipeline is not self:
             raise UsageError(f"{os.fspath(path)} declares targets: its targets are planned one by one")
         return parts[0].load()
 
@@ -255,7 +255,7 @@ class Pipeline:
         options = self.settings.apply
         shown = self.progress and not self._scoped
         with (
-            Progress(self.aws, self._reading, after=self.settings.aws.pace.progress_after)
+            Ticker(self.aws, self._reading, after=self.settings.aws.pace.progress_after)
             if shown
             else (contextlib.nullcontext())
         ):
@@ -297,18 +297,18 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class Part:
-    """One target's manifests and the pipeline that serves it (``stages.target``)."""
+    """One target's manifests and the pipeline that serves it (``pipeline.target``)."""
 
-    stages: Pipeline
+    pipeline: Pipeline
     documents: list[Document]
 
     @property
     def target(self) -> Target:
-        return self.stages.target
+        return self.pipeline.target
 
     def load(self) -> Loaded:
         """The target's manifests, checked (offline, then with ``${ssm:...}`` read in the target's account)."""
-        return self.stages.load_documents(self.documents, [])
+        return self.pipeline.load_documents(self.documents, [])
 
 
 def _check_distinct(parts: Sequence[Part]) -> None:
@@ -316,8 +316,8 @@ def _check_distinct(parts: Sequence[Part]) -> None:
     and region): refused before anything is read."""
     seen: dict[tuple[str | None, str], Target] = {}
     for part in parts:
-        part.stages.check_target()
-        key = (part.stages.aws.account(), part.stages.aws.region)
+        part.pipeline.check_target()
+        key = (part.pipeline.aws.account(), part.pipeline.aws.region)
         if (other := seen.get(key)) is not None:
             raise UsageError(
                 f"targets {other.name} and {part.target.name} both reach account {key[0]}, region {key[1]}: "
@@ -329,31 +329,32 @@ def _check_distinct(parts: Sequence[Part]) -> None:
 # ------------------------------------------------------------------------------------------------ --target
 
 
-def parse_target(target: str) -> tuple[str, str]:
+def parse_selector(selector: str) -> tuple[str, str]:
     """``KIND/NAME`` (a service also as ``Service/CLUSTER/NAME``) -> (kind, name)."""
-    kind, sep, name = target.partition("/")
+    kind, sep, name = selector.partition("/")
     if not sep or not kind or not name:
-        raise UsageError(f"--target {target!r}: expected KIND/NAME, e.g. Service/api or TaskDefinition/api")
+        raise UsageError(f"--target {selector!r}: expected KIND/NAME, e.g. Service/api or TaskDefinition/api")
     return kind, name
 
 
-def names(target: str, address: Address) -> bool:
-    """``target`` (``KIND/NAME``, a service also ``Service/CLUSTER/NAME``) names the resource at ``address``."""
-    kind, name = parse_target(target)
-    return address.kind.lower() == kind.lower() and name in (address.name, f"{address.cluster}/{address.name}")
+def names(selector: str, address: Address) -> bool:
+    """``selector`` (``--target KIND/NAME``, a service also ``Service/CLUSTER/NAME``) names the resource at
+    ``address``."""
+    kind, name = parse_selector(selector)
+    return address.kind.lower() == kind.lower() and name in (address.name, f"{address.scope}/{address.name}")
 
 
-def targeted(loaded: Loaded, targets: Sequence[str], kinds: Registry, *, region: str) -> Loaded:
-    """Only the resources ``targets`` name and, transitively, the declared resources they reference (what they
-    need to exist first); findings are kept for those resources only. No targets: ``loaded`` unchanged."""
-    if not targets:
+def narrowed(loaded: Loaded, selectors: Sequence[str], kinds: Registry, *, region: str) -> Loaded:
+    """Only the resources ``selectors`` name and, transitively, the declared resources they reference (what they
+    need to exist first); findings are kept for those resources only. No selectors: ``loaded`` unchanged."""
+    if not selectors:
         return loaded
     by_address = {r.address: r for r in loaded.resources}
     wanted: set[Address] = set()
-    for target in targets:
-        matches = [a for a in by_address if names(target, a)]
+    for selector in selectors:
+        matches = [a for a in by_address if names(selector, a)]
         if not matches:
-            raise UsageError(f"--target {target}: no such resource in the manifests")
+            raise UsageError(f"--target {selector}: no such resource in the manifests")
         wanted.update(matches)
     stack = list(wanted)
     while stack:

@@ -187,9 +187,9 @@ def describe(aws: Aws, address: Address) -> Mapping[str, Any] | None:
 def roll_back(aws: Aws, address: Address, *, task_definition: str, revision: str | None) -> None:
     """Point a service back at ``task_definition`` (UpdateService starts its deployment) and, when known, tag it with
     the git revision that task definition came from."""
-    where = f"{address.cluster}/{address.name}"
+    where = f"{address.scope}/{address.name}"
     answer = aws.call(
-        "ecs", "UpdateService", where, cluster=address.cluster, service=address.name, taskDefinition=task_definition
+        "ecs", "UpdateService", where, cluster=address.scope, service=address.name, taskDefinition=task_definition
     )
     arn = answer.get("service", {}).get("serviceArn")
     if revision and arn:
@@ -197,9 +197,9 @@ def roll_back(aws: Aws, address: Address, *, task_definition: str, revision: str
 
 
 def _describe(aws: Aws, address: Address, *, tags: bool = False) -> Mapping[str, Any] | None:
-    where = f"{address.cluster}/{address.name}"
+    where = f"{address.scope}/{address.name}"
     extra: dict[str, Any] = {"include": ["TAGS"]} if tags else {}
-    answer = aws.call("ecs", "DescribeServices", where, cluster=address.cluster, services=[address.name], **extra)
+    answer = aws.call("ecs", "DescribeServices", where, cluster=address.scope, services=[address.name], **extra)
     services: list[Mapping[str, Any]] = answer.get("services", [])
     return services[0] if services else None
 

@@ -19,9 +19,9 @@ SERVICES = 12
 
 def make_daemon(link: Any, **daemon: Any) -> Daemon:
     settings = Settings(aws=AwsSettings(), daemon=DaemonSettings(**daemon))
-    stages = Pipeline(Aws(settings.aws), settings)
-    stages.keep_between_passes()
-    return Daemon(str(link), stages, alerter=Alerter([]), metrics=Metrics())
+    pipeline = Pipeline(Aws(settings.aws), settings)
+    pipeline.keep_between_passes()
+    return Daemon(str(link), pipeline, alerter=Alerter([]), metrics=Metrics())
 
 
 def scaled(files: dict[str, str], name: str) -> dict[str, str]:

@@ -107,7 +107,7 @@ def test_json_plan_contract(aws, cli, manifests):
     assert result.code == 2
     plan = json.loads(result.out)
     assert plan["summary"] == {"create": 3, "update": 0, "replace": 0, "delete": 0}
-    assert [(c["action"], c["kind"], c["name"], c["cluster"]) for c in plan["changes"]] == [
+    assert [(c["action"], c["kind"], c["name"], c["scope"]) for c in plan["changes"]] == [
         ("create", "Cluster", "prod", None),
         ("create", "TaskDefinition", "api", None),
         ("create", "Service", "api", "prod"),

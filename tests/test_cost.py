@@ -150,7 +150,7 @@ def test_scaling_policy_ranges_before_from_live_and_after_from_the_manifest(aws,
     plan = json.loads(cli("plan", root, "--format", "json").out)
     assert [(c["kind"], c["action"]) for c in plan["changes"]] == [("ScalingPolicy", "update")]
     [line] = plan["cost"]["services"]
-    assert (line["name"], line["cluster"]) == ("api", "prod")
+    assert (line["name"], line["scope"]) == ("api", "prod")
     assert (line["before"]["low"], line["before"]["high"]) == pytest.approx((2 * TASK_256, 10 * TASK_256))
     assert (line["after"]["low"], line["after"]["high"]) == pytest.approx((2 * TASK_256, 20 * TASK_256))
     assert "Service prod/api: $18.02 to $90.10 -> $18.02 to $180.20 (-$72.08 to +$162.18)" in cli("plan", root).out

@@ -66,7 +66,7 @@ def test_manifests_in_a_folder_below_the_link_are_read_through_one_resolved_revi
     assert find_link(path) == (str(gitsync.link), "manifests")
     snapshot = read_snapshot(path, retries=0)
     assert snapshot.revision == revision
-    assert snapshot.target == os.path.realpath(path)
+    assert snapshot.folder == os.path.realpath(path)
     assert [d.file for d in snapshot.documents] == ["c.yaml"]
 
 
@@ -78,8 +78,8 @@ def test_a_plain_directory_has_no_revision(manifests):
 
 def test_a_missing_link_keeps_the_last_state(aws, tmp_path: Path):
     sent: list[Alert] = []
-    stages = Pipeline(Aws(AwsSettings()), Settings())
-    daemon = Daemon(str(tmp_path / "current"), stages, alerter=Alerter([Collect(sent)]), metrics=Metrics())
+    pipeline = Pipeline(Aws(AwsSettings()), Settings())
+    daemon = Daemon(str(tmp_path / "current"), pipeline, alerter=Alerter([Collect(sent)]), metrics=Metrics())
     assert daemon.run_pass() == "no_source"
     assert aws.calls == [] and sent == []
 
@@ -98,8 +98,8 @@ class Collect:
 def detect(aws, example):
     sent: list[Alert] = []
     settings = replace(Settings(), daemon=DaemonSettings(mode="detect"))
-    stages = Pipeline(Aws(settings.aws), settings)
-    daemon = Daemon(str(example), stages, alerter=Alerter([Collect(sent)]), metrics=Metrics())
+    pipeline = Pipeline(Aws(settings.aws), settings)
+    daemon = Daemon(str(example), pipeline, alerter=Alerter([Collect(sent)]), metrics=Metrics())
     return daemon, sent
 
 
@@ -213,8 +213,8 @@ def test_an_error_severity_finding_refuses_the_daemon_as_it_refuses_apply(aws, c
 
     sent: list[Alert] = []
     settings = Settings(security=SecuritySettings({"image-tag": "error"}))
-    stages = Pipeline(Aws(settings.aws), settings)
-    daemon = Daemon(str(example), stages, alerter=Alerter([Collect(sent)]), metrics=Metrics())
+    pipeline = Pipeline(Aws(settings.aws), settings)
+    daemon = Daemon(str(example), pipeline, alerter=Alerter([Collect(sent)]), metrics=Metrics())
     assert daemon.run_pass() == "refused"
     assert daemon.run_pass() == "refused"
     assert aws.writes() == [], "the daemon writes nothing while the finding stands"

@@ -30,9 +30,9 @@ FAST_RETRIES = RetrySettings(attempts=10, initial_delay=0.001, max_delay=0.01, r
 def apply_once(aws: Any, root: Path, *, retry: RetrySettings = FAST_RETRIES, prune: bool = False) -> bool:
     """One pass of `apply` through the engine (as the CLI runs it): True when every action was done."""
     settings = Settings(aws=AwsSettings(endpoint_url=aws.endpoint_url, retry=retry), apply=ApplySettings(prune=prune))
-    stages = Pipeline(Aws(settings.aws), settings)
+    pipeline = Pipeline(Aws(settings.aws), settings)
     try:
-        outcomes = stages.apply(stages.plan(stages.load(root)))
+        outcomes = pipeline.apply(pipeline.plan(pipeline.load(root)))
     except ReconcilerError:
         return False
     return all(o.status == "done" for o in outcomes)
@@ -43,8 +43,8 @@ def converged(aws: Any, root: Path) -> bool:
     aws.hooks.clear()
     aws.after_hooks.clear()
     settings = Settings(aws=AwsSettings(endpoint_url=aws.endpoint_url))
-    stages = Pipeline(Aws(settings.aws), settings)
-    return not stages.plan(stages.load(root)).plan.pending
+    pipeline = Pipeline(Aws(settings.aws), settings)
+    return not pipeline.plan(pipeline.load(root)).plan.pending
 
 
 def lose_first(counts: dict[str, int]) -> Any:

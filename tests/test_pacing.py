@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from reconciler.aws import Progress
+from reconciler.aws import Ticker
 from reconciler.core.settings import PaceSettings
 from reconciler.pacing import BUCKETS, Pacer, TokenBucket, limit_seconds
 
@@ -108,7 +108,7 @@ class Counting:
 
 def test_a_long_read_shows_progress_lines_and_a_short_one_stays_quiet(capsys):
     aws = Counting()
-    with Progress(aws, "reading live state", after=0.05, every=0.05):  # type: ignore[arg-type]
+    with Ticker(aws, "reading live state", after=0.05, every=0.05):  # type: ignore[arg-type]
         aws.calls["DescribeServices"] += 40
         aws.throttled["DescribeTaskDefinition"] += 2
         time.sleep(0.2)
@@ -117,6 +117,6 @@ def test_a_long_read_shows_progress_lines_and_a_short_one_stays_quiet(capsys):
     assert lines[0].startswith("reading live state: so far 40 AWS calls in 0 s (2 throttled, paced down)")
     assert lines[-1].startswith("reading live state: done, 40 AWS calls")
 
-    with Progress(aws, "reading live state", after=5):  # type: ignore[arg-type]
+    with Ticker(aws, "reading live state", after=5):  # type: ignore[arg-type]
         time.sleep(0.05)
     assert capsys.readouterr().err == ""

@@ -148,7 +148,7 @@ def test_the_json_plan_round_trips_and_orders_by_dependency(aws, docs):
     position = {a.address: i for i, a in enumerate(the_plan.actions)}
     for r in resources:
         if r.address.kind == service.KIND:
-            assert position[cluster.address(str(r.address.cluster), {})] < position[r.address]
+            assert position[cluster.address(str(r.address.scope), {})] < position[r.address]
             family = service.family_of(str(r.spec["taskDefinition"]))
             assert position[task_definition.address(family, {})] < position[r.address]
 

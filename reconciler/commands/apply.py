@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from reconciler import rollout
 from reconciler.commands import EXIT_ERROR, EXIT_OK, planfile
-from reconciler.commands.common import colour_wanted, pipeline, plan_parts
+from reconciler.commands.common import colour_wanted, open_pipeline, plan_parts
 from reconciler.core.errors import UsageError
 from reconciler.core.render import PlanPart, render_parts, render_text, summary_line
 from reconciler.core.settings import ApplySettings, Settings
@@ -28,13 +28,13 @@ def _report(outcomes: list[Outcome]) -> bool:
 
 
 def apply(
-    path: str, settings: Settings, *, embedded: bool, targets: Sequence[str] = (), auto_approve: bool = False
+    path: str, settings: Settings, *, embedded: bool, selectors: Sequence[str] = (), auto_approve: bool = False
 ) -> int:
     saved = planfile.read(path)
     if saved is not None:
         return _apply_saved(path, saved, settings, embedded=embedded)
-    with pipeline(settings, embedded=embedded) as stages:
-        planned = plan_parts(stages, path, targets)  # every target planned before any target is written to
+    with open_pipeline(settings, embedded=embedded) as pipeline:
+        planned = plan_parts(pipeline, path, selectors)  # every target planned before any target is written to
         parts = [PlanPart(one.planned.plan, one.planned.loaded.findings, where=one.where) for one in planned]
         sys.stdout.write(render_parts("text", parts, colour=colour_wanted()))
         if not any(one.planned.plan.actions for one in planned):
@@ -49,7 +49,7 @@ def apply(
         for done, one in enumerate(changing):
             if len(planned) > 1:
                 print(f"\nApplying to {one.where}:")
-            if _apply_planned(one.stages, one.planned, settings) != EXIT_OK:
+            if _apply_planned(one.pipeline, one.planned, settings) != EXIT_OK:
                 left = [str(other.where) for other in changing[done + 1 :]]
                 if left:
                     print(f"Not applied, as {one.where} failed: {'; '.join(left)}.", file=sys.stderr)
@@ -83,11 +83,11 @@ def _apply_saved(file: str, saved: planfile.SavedPlan, settings: Settings, *, em
             max_deletions=int(options.get("max_deletions", settings.apply.max_deletions)),
         ),
     )
-    with pipeline(settings, embedded=embedded) as stages:
-        parts = plan_parts(stages, saved.path, saved.targets)
+    with open_pipeline(settings, embedded=embedded) as pipeline:
+        parts = plan_parts(pipeline, saved.path, saved.selectors)
         if len(parts) != 1:
             raise UsageError(f"{saved.path} now holds {len(parts)} targets; a saved plan covers one")
-        stages, planned = parts[0].stages, parts[0].planned
+        pipeline, planned = parts[0].pipeline, parts[0].planned
         reasons = planfile.stale(saved, planned, parts[0].where)
         if reasons:
             print(f"Saved plan {file} is stale, nothing was changed:", file=sys.stderr)
@@ -98,23 +98,23 @@ def _apply_saved(file: str, saved: planfile.SavedPlan, settings: Settings, *, em
         print(f"Applying the saved plan {file}: {summary_line(planned.plan)}.")
         if not planned.plan.actions:
             return EXIT_ERROR if planned.plan.pending else EXIT_OK
-        return _apply_planned(stages, planned, settings)
+        return _apply_planned(pipeline, planned, settings)
 
 
-def _apply_planned(stages: Pipeline, planned: Planned, settings: Settings) -> int:
-    outcomes = stages.apply(planned)
+def _apply_planned(pipeline: Pipeline, planned: Planned, settings: Settings) -> int:
+    outcomes = pipeline.apply(planned)
     if not _report(outcomes):
         return EXIT_ERROR
     print(f"\nApplied: {summary_line(planned.plan)}.")
-    if settings.apply.wait and not _wait_for_rollouts(stages, outcomes, settings.apply):
+    if settings.apply.wait and not _wait_for_rollouts(pipeline, outcomes, settings.apply):
         return EXIT_ERROR
-    after = stages.verify(planned.loaded)
+    after = pipeline.verify(planned.loaded)
     print("\nPlan after apply:")
     sys.stdout.write(render_text(after))
     return EXIT_ERROR if after.pending else EXIT_OK
 
 
-def _wait_for_rollouts(stages: Pipeline, outcomes: list[Outcome], options: ApplySettings) -> bool:
+def _wait_for_rollouts(pipeline: Pipeline, outcomes: list[Outcome], options: ApplySettings) -> bool:
     """Wait for every service this apply created, updated or replaced; print why a rollout did not finish."""
     services = [
         o.action.address
@@ -126,7 +126,7 @@ def _wait_for_rollouts(stages: Pipeline, outcomes: list[Outcome], options: Apply
     print(f"Waiting for {len(services)} service rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)
     display = rollout.Display(services)
     results = rollout.wait_for(
-        stages.aws, services, timeout=options.wait_timeout, poll=options.wait_poll, report=display
+        pipeline.aws, services, timeout=options.wait_timeout, poll=options.wait_poll, report=display
     )
     failed = [p for p in results if p.state != "completed"]
     for progress in failed:

@@ -17,7 +17,7 @@ from reconciler.core.model import Resource
 from reconciler.core.render import Where
 from reconciler.core.settings import Settings
 from reconciler.embedded import load_emulator, running_emulator
-from reconciler.pipeline import Loaded, Pipeline, Planned, names, targeted
+from reconciler.pipeline import Loaded, Pipeline, Planned, names, narrowed
 
 EMBEDDED_REGION = "us-east-1"
 
@@ -35,15 +35,15 @@ def check_region(region: str) -> None:
 
 
 @contextlib.contextmanager
-def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Iterator[Pipeline]:
+def open_pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Iterator[Pipeline]:
     """The pipeline for one command. With ``embedded``: a running ``ecs-reconciler emulator`` when there is one
     (and ``reuse``), else a fresh emulator for the command's lifetime."""
     if not embedded:
         aws = Aws(settings.aws)
         check_region(aws.region)
-        stages = Pipeline(aws, settings)
-        stages.check_target()  # the wrong account or region: exit 1 before anything is read
-        yield stages
+        pipeline = Pipeline(aws, settings)
+        pipeline.check_target()  # the wrong account or region: exit 1 before anything is read
+        yield pipeline
         return
     region = settings.aws.region or EMBEDDED_REGION
     check_region(region)
@@ -54,9 +54,9 @@ def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Itera
             running = types.SimpleNamespace(endpoint_url=url)
             load_emulator().seed_lease_table(running, settings.daemon.lease.table, region=region)
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=url, embedded=True))
-        stages = Pipeline(Aws(settings.aws), settings)
-        stages.check_target()
-        yield stages
+        pipeline = Pipeline(Aws(settings.aws), settings)
+        pipeline.check_target()
+        yield pipeline
         return
     embedded_aws = load_emulator()
     with embedded_aws.start_emulator() as emulator:
@@ -69,9 +69,9 @@ def pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Itera
             file=sys.stderr,
         )
         settings = replace(settings, aws=replace(settings.aws, endpoint_url=emulator.endpoint_url, embedded=True))
-        stages = Pipeline(Aws(settings.aws), settings)
-        stages.check_target()
-        yield stages
+        pipeline = Pipeline(Aws(settings.aws), settings)
+        pipeline.check_target()
+        yield pipeline
 
 
 def example_manifests() -> str:
@@ -110,36 +110,36 @@ def colour_wanted(stream: object = None) -> bool:
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
-def where_of(stages: Pipeline) -> Where:
+def where_of(pipeline: Pipeline) -> Where:
     """The target, account (STS GetCallerIdentity, which needs no permission) and region a pipeline serves."""
-    target = stages.target
-    return Where(stages.aws.account(), stages.aws.region, None if target.is_default else target.name)
+    target = pipeline.target
+    return Where(pipeline.aws.account(), pipeline.aws.region, None if target.is_default else target.name)
 
 
 @dataclass(frozen=True)
 class PlannedPart:
     """One target's plan, with where it was made."""
 
-    stages: Pipeline
+    pipeline: Pipeline
     planned: Planned
     where: Where
 
 
-def plan_parts(stages: Pipeline, path: str, targets: Sequence[str]) -> list[PlannedPart]:
+def plan_parts(pipeline: Pipeline, path: str, selectors: Sequence[str]) -> list[PlannedPart]:
     """Load every target's manifests (a non-empty set, all checked before any target is read), narrow to
-    ``targets`` (``--target KIND/NAME``) and what they reference, and plan each target."""
-    if targets and stages.settings.apply.prune:
-        raise UsageError("--target cannot be combined with --prune: every resource outside the targets would be pruned")
-    loaded = [(part, part.load()) for part in stages.parts(path)]
+    ``selectors`` (``--target KIND/NAME``) and what they reference, and plan each target."""
+    if selectors and pipeline.settings.apply.prune:
+        raise UsageError("--target cannot be combined with --prune: every resource not selected would be pruned")
+    loaded = [(part, part.load()) for part in pipeline.parts(path)]
     require_manifests(path, [r for _, one in loaded for r in one.resources])
-    for target in targets:
-        if not any(names(target, r.address) for _, one in loaded for r in one.resources):
-            raise UsageError(f"--target {target}: no such resource in the manifests")
+    for selector in selectors:
+        if not any(names(selector, r.address) for _, one in loaded for r in one.resources):
+            raise UsageError(f"--target {selector}: no such resource in the manifests")
     chosen = []
     for part, one in loaded:
-        mine = [t for t in targets if any(names(t, r.address) for r in one.resources)]
-        if not targets or mine:
-            chosen.append((part.stages, targeted(one, mine, stages.kinds, region=part.stages.aws.region)))
+        mine = [s for s in selectors if any(names(s, r.address) for r in one.resources)]
+        if not selectors or mine:
+            chosen.append((part.pipeline, narrowed(one, mine, pipeline.kinds, region=part.pipeline.aws.region)))
 
     def plan_one(item: tuple[Pipeline, Loaded]) -> PlannedPart:
         return PlannedPart(item[0], item[0].plan(item[1]), where_of(item[0]))

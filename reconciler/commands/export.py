@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from reconciler.commands import EXIT_OK
-from reconciler.commands.common import pipeline
+from reconciler.commands.common import open_pipeline
 from reconciler.core.errors import PlanError
 from reconciler.core.loader import MANIFEST_SUFFIXES
 from reconciler.core.manifests import API_VERSION
@@ -34,68 +34,70 @@ HEADER = (
 )
 
 
-def _neighbours(stages: Pipeline, live: Live) -> set[Address]:
-    kinds, region = stages.kinds, stages.aws.region
+def _neighbours(pipeline: Pipeline, live: Live) -> set[Address]:
+    kinds, region = pipeline.kinds, pipeline.aws.region
     out = set(kinds.of(live.address).live_references(live, region=region))
     for kind in kinds:
         out.update(kind.referrers_of(live.address))
     return out
 
 
-def _read_reachable(stages: Pipeline, found: Found) -> None:
+def _read_reachable(pipeline: Pipeline, found: Found) -> None:
     """Read, kind by kind in batches, everything reachable from what ``found`` holds."""
-    frontier = {a for live in found.values() for a in _neighbours(stages, live)} - found.looked_up
+    frontier = {a for live in found.values() for a in _neighbours(pipeline, live)} - found.looked_up
     while frontier:
-        for name in stages.kinds.names:
+        for name in pipeline.kinds.names:
             addresses = sorted(a for a in frontier if a.kind == name)
             if addresses:
-                new = stages.live[name].observe(stages.aws, addresses, found)
+                new = pipeline.live[name].observe(pipeline.aws, addresses, found)
                 found.update(new)
                 found.looked_up.update(addresses)
-        frontier = {a for live in found.values() for a in _neighbours(stages, live)} - found.looked_up
+        frontier = {a for live in found.values() for a in _neighbours(pipeline, live)} - found.looked_up
 
 
-def _document(stages: Pipeline, live: Live, found: Found) -> dict[str, Any] | None:
-    spec = stages.kinds.of(live.address).export(live, found, region=stages.aws.region)
+def _document(pipeline: Pipeline, live: Live, found: Found) -> dict[str, Any] | None:
+    spec = pipeline.kinds.of(live.address).export(live, found, region=pipeline.aws.region)
     if spec is None:
         return None
     name = live.address.name
     return {"apiVersion": API_VERSION, "kind": live.address.kind, "metadata": {"name": name}, "spec": dict(spec)}
 
 
-def export_manifests(stages: Pipeline, cluster_name: str, service_names: list[str]) -> dict[str, list[dict[str, Any]]]:
+def export_manifests(
+    pipeline: Pipeline, cluster_name: str, service_names: list[str]
+) -> dict[str, list[dict[str, Any]]]:
     """File name -> manifests for a live cluster and its services (all of them when ``service_names`` is empty)."""
     found = Found()
     cluster = Address(CLUSTER.name, cluster_name)
-    found.update(stages.live[CLUSTER.name].observe(stages.aws, [cluster], found))
+    found.update(pipeline.live[CLUSTER.name].observe(pipeline.aws, [cluster], found))
     found.looked_up.add(cluster)
     if cluster not in found:
         raise PlanError(f"cluster {cluster_name!r} does not exist (or is INACTIVE)")
-    names = service_names or list_names(stages.aws, [cluster_name])[cluster_name]
+    names = service_names or list_names(pipeline.aws, [cluster_name])[cluster_name]
     addresses = [Address(SERVICE.name, n, cluster_name) for n in sorted(set(names))]
     if addresses:
-        found.update(stages.live[SERVICE.name].observe(stages.aws, addresses, found))
+        found.update(pipeline.live[SERVICE.name].observe(pipeline.aws, addresses, found))
         found.looked_up.update(addresses)
     missing = sorted(a.name for a in addresses if a not in found)
     if missing:
         raise PlanError(f"no ACTIVE service {', '.join(missing)} in cluster {cluster_name!r}")
-    _read_reachable(stages, found)
+    _read_reachable(pipeline, found)
     files: dict[str, list[dict[str, Any]]] = {}
     # The cluster's file holds what the cluster itself uses (its capacity providers), each before the cluster.
-    uses = stages.kinds.of(cluster).live_references(found[cluster], region=stages.aws.region)
+    uses = pipeline.kinds.of(cluster).live_references(found[cluster], region=pipeline.aws.region)
     written = {cluster} | {a for a in uses if a in found}
-    ordered = sorted(written, key=stages.kinds.order)
+    ordered = sorted(written, key=pipeline.kinds.order)
     files[f"cluster-{cluster_name}.yaml"] = [
-        doc for doc in (_document(stages, found[a], found) for a in ordered) if doc
+        doc for doc in (_document(pipeline, found[a], found) for a in ordered) if doc
     ]
     for service in addresses:
         reach, todo = {service}, [service]
         while todo:
-            for neighbour in _neighbours(stages, found[todo.pop()]):
+            for neighbour in _neighbours(pipeline, found[todo.pop()]):
                 if neighbour in found and neighbour not in reach and neighbour not in written:
                     reach.add(neighbour)
                     todo.append(neighbour)
-        docs = [_document(stages, found[a], found) for a in sorted(reach, key=stages.kinds.order)]
+        docs = [_document(pipeline, found[a], found) for a in sorted(reach, key=pipeline.kinds.order)]
         written |= reach
         files[f"service-{service.name}.yaml"] = [doc for doc in docs if doc]
     return files
@@ -117,8 +119,8 @@ def write_files(directory: str, files: Mapping[str, list[dict[str, Any]]]) -> li
 
 
 def export(settings: Settings, *, embedded: bool, cluster: str, services: list[str], output: str) -> int:
-    with pipeline(settings, embedded=embedded) as stages:
-        files = export_manifests(stages, cluster, services)
+    with open_pipeline(settings, embedded=embedded) as pipeline:
+        files = export_manifests(pipeline, cluster, services)
     for path in write_files(output, files):
         print(f"wrote {path}")
     return EXIT_OK

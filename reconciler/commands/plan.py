@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from reconciler.commands import EXIT_CHANGES, EXIT_OK, planfile
-from reconciler.commands.common import colour_wanted, pipeline, plan_parts, write
+from reconciler.commands.common import colour_wanted, open_pipeline, plan_parts, write
 from reconciler.core import cost
 from reconciler.core.errors import UsageError
 from reconciler.core.render import PlanPart, render_parts
@@ -20,11 +20,11 @@ def plan(
     embedded: bool,
     output_format: str,
     output: str | None,
-    targets: Sequence[str] = (),
+    selectors: Sequence[str] = (),
     save: str | None = None,
 ) -> int:
-    with pipeline(settings, embedded=embedded) as stages:
-        planned = plan_parts(stages, path, targets)
+    with open_pipeline(settings, embedded=embedded) as pipeline:
+        planned = plan_parts(pipeline, path, selectors)
         if save is not None and len(planned) > 1:
             raise UsageError("--out saves the plan of one target; plan each target's folder on its own to save it")
         prices = cost.load_prices()
@@ -36,9 +36,9 @@ def plan(
                     one.planned.plan,
                     one.planned.loaded.resources,
                     one.planned.state.live,
-                    one.stages.kinds,
+                    one.pipeline.kinds,
                     prices=prices,
-                    region=one.stages.aws.region,
+                    region=one.pipeline.aws.region,
                 ),
                 one.where,
             )
@@ -48,7 +48,7 @@ def plan(
     write(render_parts(output_format, parts, colour=colour), output)
     if save is not None:
         only = planned[0]
-        planfile.save(save, path, only.planned, targets=targets, where=only.where, options=settings.apply)
+        planfile.save(save, path, only.planned, selectors=selectors, where=only.where, options=settings.apply)
         print(
             f"Plan saved to {save}; `ecs-reconciler apply {save}` applies exactly this plan "
             "(give it the same --var and --var-file).",

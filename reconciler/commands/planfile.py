@@ -58,7 +58,7 @@ def plan_fingerprint(plan: Plan) -> str:
 @dataclass(frozen=True)
 class SavedPlan:
     path: str
-    targets: list[str]
+    selectors: list[str]
     options: dict[str, Any]
     account: str | None
     region: str
@@ -69,13 +69,13 @@ class SavedPlan:
 
 
 def save(
-    file: str, manifests_path: str, planned: Planned, *, targets: Sequence[str], where: Where, options: ApplySettings
+    file: str, manifests_path: str, planned: Planned, *, selectors: Sequence[str], where: Where, options: ApplySettings
 ) -> None:
     document = {
         "format": FORMAT,
         "tool": f"ecs-reconciler {__version__}",
         "path": os.path.abspath(manifests_path),
-        "targets": list(targets),
+        "selectors": list(selectors),
         "options": {
             "prune": options.prune,
             "adopt": options.adopt,
@@ -113,7 +113,7 @@ def read(file: str) -> SavedPlan | None:
         prints = document["fingerprints"]
         return SavedPlan(
             path=str(document["path"]),
-            targets=[str(t) for t in document["targets"]],
+            selectors=[str(t) for t in document["selectors"]],
             options=dict(document["options"]),
             account=document["account"],
             region=str(document["region"]),

@@ -8,7 +8,7 @@ import sys
 
 from reconciler import rollout
 from reconciler.commands import EXIT_CHANGES, EXIT_OK
-from reconciler.commands.common import pipeline, plan_parts
+from reconciler.commands.common import open_pipeline, plan_parts
 from reconciler.core.diff import tag_map
 from reconciler.core.kind import Registry
 from reconciler.core.plan import SUSPEND_ANNOTATION
@@ -22,9 +22,9 @@ COLUMNS = ("RESOURCE", "STATE", "DRIFT", "RUNNING/DESIRED", "DEPLOYMENT", "TASK 
 def rows_for(path: str, settings: Settings, *, embedded: bool) -> list[tuple[str, ...]]:
     """One row per declared resource, target by target, in the plan's order (named ``TARGET: RESOURCE`` when the
     manifests declare targets)."""
-    with pipeline(settings, embedded=embedded) as stages:
-        parts = plan_parts(stages, path, ())
-    return [row for part in parts for row in _rows(part.planned, part.stages.kinds, part.where.target)]
+    with open_pipeline(settings, embedded=embedded) as pipeline:
+        parts = plan_parts(pipeline, path, ())
+    return [row for part in parts for row in _rows(part.planned, part.pipeline.kinds, part.where.target)]
 
 
 def _rows(planned: Planned, kinds: Registry, target: str | None) -> list[tuple[str, ...]]:

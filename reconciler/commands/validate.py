@@ -1,4 +1,4 @@
-"""`validate`: the offline stages of the pipeline (no AWS call); exit 0 valid, 1 invalid."""
+"""`validate`: the offline pipeline of the pipeline (no AWS call); exit 0 valid, 1 invalid."""
 
 from __future__ import annotations
 

@@ -11,14 +11,15 @@ from reconciler.core.errors import ManifestError
 
 @dataclass(frozen=True, order=True)
 class Address:
-    """A resource's identity: kind, name and (for services) the cluster it lives in."""
+    """A resource's identity: kind, name and, for kinds whose names are unique only inside a container, that
+    container (``scope``: a service's cluster, a schedule's group, a scaling policy's cluster)."""
 
     kind: str
     name: str
-    cluster: str | None = None
+    scope: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.cluster}/{self.name}" if self.cluster else f"{self.kind} {self.name}"
+        return f"{self.kind} {self.scope}/{self.name}" if self.scope else f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True)

@@ -335,7 +335,7 @@ def plan_as_dict(
                 "action": a.action,
                 "kind": a.address.kind,
                 "name": a.address.name,
-                "cluster": a.address.cluster,
+                "scope": a.address.scope,
                 "reason": a.reason,
                 "diff": [
                     {"path": c.path, "before": _json_value(c.before), "after": _json_value(c.after)} for c in a.changes
@@ -351,7 +351,7 @@ def plan_as_dict(
                 "severity": f.severity,
                 "kind": f.address.kind,
                 "name": f.address.name,
-                "cluster": f.address.cluster,
+                "scope": f.address.scope,
                 "file": f.file,
                 "line": f.line,
                 "field": f.field,
@@ -371,7 +371,7 @@ def plan_as_dict(
             "services": [
                 {
                     "name": c.address.name,
-                    "cluster": c.address.cluster,
+                    "scope": c.address.scope,
                     "before": _estimate_dict(c.before),
                     "after": _estimate_dict(c.after),
                 }

@@ -70,13 +70,13 @@ def _wait(what: str, check: Callable[[], bool]) -> None:
         time.sleep(0.2)
 
 
-def run_demo(path: str, stages: Pipeline) -> int:
-    aws = stages.aws
-    services = [r for r in stages.load(path).resources if r.address.kind == SERVICE.name]
+def run_demo(path: str, pipeline: Pipeline) -> int:
+    aws = pipeline.aws
+    services = [r for r in pipeline.load(path).resources if r.address.kind == SERVICE.name]
     if not services:
         raise PlanError(f"{path}: the demo needs at least one Service to drift")
     target = services[0].address
-    settings = replace(stages.settings, daemon=DaemonSettings(resync_interval=2.0))
+    settings = replace(pipeline.settings, daemon=DaemonSettings(resync_interval=2.0))
     printed = _Printed()
     with tempfile.TemporaryDirectory(prefix="ecs-reconciler-demo-") as root:
         revision = _publish(path, root)
@@ -87,7 +87,7 @@ def run_demo(path: str, stages: Pipeline) -> int:
 
             def exec_enabled() -> bool | None:
                 try:
-                    found = aws.call("ecs", "DescribeServices", str(target), cluster=target.cluster,
+                    found = aws.call("ecs", "DescribeServices", str(target), cluster=target.scope,
                                      services=[target.name]).get("services", [])  # fmt: skip
                 except AwsError:  # the cluster is not there yet
                     return None
@@ -98,7 +98,7 @@ def run_demo(path: str, stages: Pipeline) -> int:
             _wait("the first apply", lambda: operator.daemon.state.baseline is not None and exec_enabled() is False)
             print(f"2. The daemon applied it: {target} runs, with ECS Exec off as its manifest says.", flush=True)
             console = Aws(settings.aws)
-            console.call("ecs", "UpdateService", str(target), cluster=target.cluster, service=target.name,
+            console.call("ecs", "UpdateService", str(target), cluster=target.scope, service=target.name,
                          enableExecuteCommand=True)  # fmt: skip
             print(f"3. Someone turned ECS Exec on for {target} in the console, outside git.", flush=True)
             alert = printed.wait_for("drift")

@@ -75,7 +75,7 @@ class Daemon:
     def __init__(
         self,
         path: str,
-        stages: Pipeline,
+        pipeline: Pipeline,
         *,
         alerter: Alerter,
         metrics: Metrics,
@@ -83,9 +83,9 @@ class Daemon:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = path
-        self.stages = stages
-        self.settings = stages.settings
-        self.target = stages.target
+        self.pipeline = pipeline
+        self.settings = pipeline.settings
+        self.target = pipeline.target
         """The target this daemon serves (its part of the tree; the default target when the tree declares none)."""
         name = None if self.target.is_default else self.target.name
         self.alerter = alerter.for_target(name)
@@ -95,10 +95,10 @@ class Daemon:
         self.state = LoopState()
         self.wake = threading.Event()
         self.stopping = threading.Event()
-        self._last_target: str | None = None
+        self._last_folder: str | None = None
         options = self.settings.daemon
         self.deployments = Deployments(
-            stages.aws,
+            pipeline.aws,
             self.alerter,
             self.metrics,
             timeout=options.rollout_timeout,
@@ -153,7 +153,7 @@ class Daemon:
     def _target_moved(self) -> bool:
         """The heartbeat's check: the link points somewhere else than the last pass read."""
         target = resolve(self.path)
-        return target is not None and target != self._last_target
+        return target is not None and target != self._last_folder
 
     def _pass_with_backoff(self) -> None:
         """Run a pass until it succeeds. A failing daemon retries at least as often as a healthy one resyncs, so it
@@ -217,7 +217,7 @@ class Daemon:
         except SourceMissing as exc:
             log.warning("no manifests to read; live state kept as it is", error=str(exc))
             return "no_source"
-        self._last_target = snapshot.target
+        self._last_folder = snapshot.folder
         mine = select(snapshot, self.target, self.settings.variables, regions=known_regions())
         if mine is None:
             log.warning(
@@ -240,10 +240,10 @@ class Daemon:
         """The full, level-triggered pass; ``first``: what the change-first step applied of this revision."""
         leading = self.lease is None or self.lease.is_leader()
         try:
-            loaded = self.stages.load_documents(snapshot.documents, snapshot.errors)
+            loaded = self.pipeline.load_documents(snapshot.documents, snapshot.errors)
             if not leading:
                 return "standby"
-            planned = self.stages.plan(loaded)
+            planned = self.pipeline.plan(loaded)
         except InvalidManifests as exc:
             return self._problem(
                 snapshot,
@@ -274,7 +274,7 @@ class Daemon:
             if self.lease is not None and not self.lease.is_leader():
                 return "standby"
             try:
-                outcomes = self.stages.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
+                outcomes = self.pipeline.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
             except SecurityRefused as exc:
                 findings = [str(f) for f in exc.findings]
                 return self._problem(snapshot, "refused", f"{exc}", findings)
@@ -331,12 +331,12 @@ class Daemon:
             return []
         if self.lease is not None and not self.lease.is_leader():
             return []
-        stages = self.stages.scoped(prune=False)
+        pipeline = self.pipeline.scoped(prune=False)
         try:
-            planned = stages.plan(stages.load_documents(changed, []))
+            planned = pipeline.plan(pipeline.load_documents(changed, []))
             if not planned.plan.actions or self.deployments.is_held(snapshot.fingerprint):
                 return []
-            outcomes = stages.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
+            outcomes = pipeline.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
         except Exception as exc:  # the full pass that follows meets the same problem and handles it
             log.info("change-first skipped; the full pass follows", reason=str(exc))
             return []

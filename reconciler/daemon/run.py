@@ -65,7 +65,7 @@ class Unit:
         reserve = min(RELEASE_RESERVE, max(0.0, deadline - time.monotonic()) / 4) if self.lease is not None else 0.0
         self.daemon.stop()
         if shut_down:
-            self.daemon.stages.aws.shut_down()  # no more retries, no retry waits: the pass ends at its current call
+            self.daemon.pipeline.aws.shut_down()  # no more retries, no retry waits: the pass ends at its current call
         loop = self.threads[0]
         loop.join(max(0.0, deadline - reserve - time.monotonic()))
         finished = not loop.is_alive()
@@ -90,8 +90,8 @@ class Fleet:
     account, role or region) has its daemon stopped, and nothing of it is pruned. A tree without Target documents
     is one daemon for the default target."""
 
-    def __init__(self, path: str, stages: Pipeline, *, alerter: Alerter, metrics: Metrics) -> None:
-        self.path, self.stages, self.alerter, self.metrics = path, stages, alerter, metrics
+    def __init__(self, path: str, pipeline: Pipeline, *, alerter: Alerter, metrics: Metrics) -> None:
+        self.path, self.pipeline, self.alerter, self.metrics = path, pipeline, alerter, metrics
         self.units: dict[str, Unit] = {}
         self.parsed: ParseCache = {}
         """Shared by every target's daemon and the fleet's own reads: each file is parsed once per change."""
@@ -105,7 +105,7 @@ class Fleet:
     def declared(self) -> dict[str, Target]:
         """The targets the manifests declare now; the current ones while the tree cannot tell (not synced yet, a
         broken Target document: the daemons report that)."""
-        settings = self.stages.settings
+        settings = self.pipeline.settings
         current = {name: unit.daemon.target for name, unit in self.units.items()}
         try:
             snapshot = read_snapshot(
@@ -116,7 +116,7 @@ class Fleet:
             )
         except SourceMissing:
             return current or {DEFAULT: Target()}
-        self._last_read = snapshot.target
+        self._last_read = snapshot.folder
         parts = split(snapshot.documents, settings.variables, regions=known_regions())
         if parts.errors:
             return current or {DEFAULT: Target()}
@@ -129,8 +129,8 @@ class Fleet:
             for name, unit in list(self.units.items()):
                 if wanted.get(name) != unit.daemon.target:
                     log.info("target no longer declared as it was; its daemon stops", target=name)
-                    deadline = time.monotonic() + self.stages.settings.daemon.shutdown_grace
-                    unit.stop(deadline, shut_down=unit.daemon.stages.aws is not self.stages.aws)
+                    deadline = time.monotonic() + self.pipeline.settings.daemon.shutdown_grace
+                    unit.stop(deadline, shut_down=unit.daemon.pipeline.aws is not self.pipeline.aws)
                     del self.units[name]
             for name, target in wanted.items():
                 if name not in self.units and not self.stopping.is_set():
@@ -139,17 +139,17 @@ class Fleet:
                     log.info("serving target", target=name, region=target.region, role=target.role_arn)
 
     def _unit(self, target: Target) -> Unit:
-        stages = self.stages.for_target(target)
-        stages.keep_between_passes()
-        options = self.stages.settings.daemon
+        pipeline = self.pipeline.for_target(target)
+        pipeline.keep_between_passes()
+        options = self.pipeline.settings.daemon
         lease = None
         if options.lease.table:
             name = options.lease.name if target.is_default else f"{options.lease.name}/{target.name}"
-            lease = Lease(self.stages.aws, replace(options.lease, name=name))  # the table is in the home account
-            stages.aws.fence = lease  # every write checks, before it is sent, that the lease is still safely held
-        daemon = Daemon(self.path, stages, alerter=self.alerter, metrics=self.metrics, lease=lease)
+            lease = Lease(self.pipeline.aws, replace(options.lease, name=name))  # the table is in the home account
+            pipeline.aws.fence = lease  # every write checks, before it is sent, that the lease is still safely held
+        daemon = Daemon(self.path, pipeline, alerter=self.alerter, metrics=self.metrics, lease=lease)
         daemon.state.parsed = self.parsed
-        stages.aws.listeners.append(daemon.metrics.observe_call)
+        pipeline.aws.listeners.append(daemon.metrics.observe_call)
         unit = Unit(daemon, lease, [threading.Thread(target=daemon.run, name=f"loop-{target.name}", daemon=True)])
         if lease is not None:
             unit.threads.append(
@@ -159,7 +159,7 @@ class Fleet:
 
     def run(self) -> None:
         """Refresh on every change of the source and when git-sync's link moves (the heartbeat)."""
-        heartbeat = self.stages.settings.daemon.watch.heartbeat
+        heartbeat = self.pipeline.settings.daemon.watch.heartbeat
         while not self.stopping.is_set():
             if self.changed.wait(heartbeat) or resolve(self.path) != self._last_read:
                 self.changed.clear()
@@ -238,13 +238,13 @@ class Operator:
         return finished
 
 
-def start(path: str, stages: Pipeline, *, sinks: list[Sink] | None = None) -> Operator:
+def start(path: str, pipeline: Pipeline, *, sinks: list[Sink] | None = None) -> Operator:
     """Start the daemons and their helpers in threads; returns at once."""
-    aws, settings = stages.aws, stages.settings
+    aws, settings = pipeline.aws, pipeline.settings
     options = settings.daemon
     metrics = Metrics()
     alerter = Alerter(sinks if sinks is not None else sinks_for(aws, settings))
-    fleet = Fleet(path, stages, alerter=alerter, metrics=metrics)
+    fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
     server = None
     if options.metrics_port is not None:
         server = MetricsServer(
@@ -302,10 +302,10 @@ def _keep_lease(daemon: Daemon, lease: Lease) -> None:
         daemon.stopping.wait(lease.renew_period)
 
 
-def run(path: str, stages: Pipeline) -> int:
+def run(path: str, pipeline: Pipeline) -> int:
     """Run until SIGTERM or SIGINT; exit code 0 after a clean shutdown."""
-    settings = stages.settings
-    operator = start(path, stages)
+    settings = pipeline.settings
+    operator = start(path, pipeline)
     received: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

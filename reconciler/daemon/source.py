@@ -1,8 +1,8 @@
 """The manifest source: a plain directory or git-sync's ``--link`` symlink, read whole into memory per pass.
 
-Only the link and the basename of its target are git-sync's contract. Each read resolves the link once and reads
-the whole tree through the resolved path, so one pass never mixes two revisions; a file vanishing mid-read (the
-old worktree deleted under us) means: resolve again and retry.
+Only the link and the basename of the folder it points to are git-sync's contract. Each read resolves the link
+once and reads the whole tree through the resolved path, so one pass never mixes two revisions; a file vanishing
+mid-read (the old worktree deleted under us) means: resolve again and retry.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ class SourceMissing(Exception):
 class Snapshot:
     """One revision of the manifests, entirely in memory."""
 
-    target: str
-    """The directory that was read (the link's resolved target)."""
+    folder: str
+    """The directory that was read (where git-sync's link pointed)."""
     revision: str | None
-    """The git revision (basename of the link target), or None for a plain directory."""
+    """The git revision (basename of the folder the link points to), or None for a plain directory."""
     documents: list[Document]
     errors: list[ManifestError]
     """What the loader refused (the documents are then incomplete)."""
@@ -59,12 +59,12 @@ def find_link(path: str) -> tuple[str, str] | None:
 
 def resolve(path: str) -> str | None:
     """The directory ``path`` stands for now (following the link), or None when there is none."""
-    target = os.path.realpath(path)
-    return target if os.path.isdir(target) else None
+    folder = os.path.realpath(path)
+    return folder if os.path.isdir(folder) else None
 
 
-def revision_of(target: str) -> str | None:
-    name = os.path.basename(target)
+def revision_of(folder: str) -> str | None:
+    name = os.path.basename(folder)
     return name if REVISION.fullmatch(name) else None
 
 
@@ -83,15 +83,15 @@ def read_snapshot(
     link = find_link(path)
     for _ in range(retries + 1):
         root = os.path.realpath(link[0]) if link else None
-        target = resolve(os.path.join(root, link[1]) if root and link else path)
-        if target is None:
+        folder = resolve(os.path.join(root, link[1]) if root and link else path)
+        if folder is None:
             raise SourceMissing(f"{path}: no such directory (waiting for the first sync?)")
         try:
-            documents, errors = load_tree(target, cache=cache, limits=limits or Limits())
+            documents, errors = load_tree(folder, cache=cache, limits=limits or Limits())
         except FileVanished:
             continue
         revision = revision_of(root) if root else None
-        return Snapshot(target, revision, documents, errors, fingerprint(documents, errors))
+        return Snapshot(folder, revision, documents, errors, fingerprint(documents, errors))
     raise SourceMissing(f"{path}: the tree changed under every one of {retries + 1} reads")
 
 

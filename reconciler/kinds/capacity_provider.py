@@ -101,7 +101,7 @@ class CapacityProviderKind(BaseKind):
         running = [a for a in live.body.get(USED_BY) or [] if a not in deleting]
         if not running:
             return None
-        return "services still run on it: " + ", ".join(f"{a.cluster}/{a.name}" for a in running)
+        return "services still run on it: " + ", ".join(f"{a.scope}/{a.name}" for a in running)
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         group = dict(live.body.get("autoScalingGroupProvider") or {})

@@ -90,7 +90,7 @@ def run_pre_rollout(aws: Aws, resource: Resource, revision: str, ctx: ApplyConte
     if hook is None:
         return
     address, revision = resource.address, revision_of(revision)
-    cluster = str(address.cluster)
+    cluster = str(address.scope)
     key = started_by(address.name, revision)
     task = _find(aws, cluster, key)
     if task is None:

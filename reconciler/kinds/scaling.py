@@ -45,7 +45,7 @@ def resource_id(cluster: str, service: str) -> str:
 
 def service_address(addr: Address) -> Address:
     """The Service a ScalingPolicy scales."""
-    return Address(SERVICE.name, addr.name, addr.cluster)
+    return Address(SERVICE.name, addr.name, addr.scope)
 
 
 # --- checking ----------------------------------------------------------------------------------------------------
@@ -268,14 +268,14 @@ class ScalingPolicyKind(BaseKind):
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
         target = service_address(resource.address)
-        missing = f"service {target.cluster}/{target.name} is neither declared in the manifests nor live"
+        missing = f"service {target.scope}/{target.name} is neither declared in the manifests nor live"
         return [Reference(target, "spec.service", missing=missing)]
 
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:
         return [service_address(live.address)]
 
     def referrers_of(self, address: Address) -> list[Address]:
-        return [Address(self.name, address.name, address.cluster)] if address.kind == SERVICE.name else []
+        return [Address(self.name, address.name, address.scope)] if address.kind == SERVICE.name else []
 
     def claims(self, resource: Resource) -> Mapping[Address, Mapping[str, Any]]:
         return {service_address(resource.address): {"desiredCount": bounds(resource)}}
@@ -290,7 +290,7 @@ class ScalingPolicyKind(BaseKind):
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         """The live scalable target with its policies (step-scaling alarms included) and scheduled actions."""
         target = live.body["target"]
-        spec: dict[str, Any] = {"cluster": live.address.cluster, "service": live.address.name}
+        spec: dict[str, Any] = {"cluster": live.address.scope, "service": live.address.name}
         spec.update({k: target[k] for k in TARGET_FIELDS if k in target})
         if not any((spec.get("suspendedState") or {}).values()):  # nothing suspended is what a new target has
             spec.pop("suspendedState", None)

@@ -123,7 +123,7 @@ def observe(aws: Aws, services: Sequence[Address]) -> dict[Address, Live]:
     """The scalable targets of the given services (DescribeScalableTargets, 50 resource ids per call), each with
     its tags (one call per target), policies, step-scaling alarms (one call per step-scaling policy) and scheduled
     actions (per target or namespace-wide, see ``SHARED_LISTING_FROM``)."""
-    ids = sorted({resource_id(str(a.cluster), a.name) for a in services})
+    ids = sorted({resource_id(str(a.scope), a.name) for a in services})
     if not ids:
         return {}
     return {live.address: live for live in _lives(aws, _targets(aws, ids))}
@@ -140,7 +140,7 @@ def list_managed(aws: Aws) -> dict[Address, Live]:
 def _where(addr: Address) -> dict[str, str]:
     return {
         "ServiceNamespace": NAMESPACE,
-        "ResourceId": resource_id(str(addr.cluster), addr.name),
+        "ResourceId": resource_id(str(addr.scope), addr.name),
         "ScalableDimension": DIMENSION,
     }
 
@@ -158,7 +158,7 @@ def _put_policy(aws: Aws, resource: Resource, policy: Mapping[str, Any]) -> None
     answer = aws.call(AAS, "PutScalingPolicy", f"{addr} {policy['policyName']}", **_where(addr), **body)
     if "alarm" in policy:
         alarm = to_api_case("cloudwatch", "PutMetricAlarm", dict(policy["alarm"]))
-        alarm.setdefault("AlarmName", f"ecs-reconciler-{addr.cluster}-{addr.name}-{policy['policyName']}")
+        alarm.setdefault("AlarmName", f"ecs-reconciler-{addr.scope}-{addr.name}-{policy['policyName']}")
         aws.call("cloudwatch", "PutMetricAlarm", alarm["AlarmName"], **alarm, AlarmActions=[answer["PolicyARN"]])
 
 

@@ -41,13 +41,13 @@ def _group_managed(aws: Aws, groups: Sequence[str]) -> dict[str, str | None]:
 
 def _get(aws: Aws, address: Address, managed: Mapping[str, str | None]) -> Live | None:
     try:
-        answer = aws.call(SERVICE, "GetSchedule", str(address), Name=address.name, GroupName=address.cluster)
+        answer = aws.call(SERVICE, "GetSchedule", str(address), Name=address.name, GroupName=address.scope)
     except AwsError as exc:
         if exc.code == NOT_FOUND:
             return None
         raise
     body = from_api_case(SERVICE, "GetSchedule", {k: v for k, v in answer.items() if k != "ResponseMetadata"})
-    owner = managed.get(str(address.cluster))
+    owner = managed.get(str(address.scope))
     return Live(address, body, managed=owner is not None, owner=owner)
 
 
@@ -77,7 +77,7 @@ def _definition(aws: Aws, resource: Resource, ctx: ApplyContext) -> dict[str, An
     target["ecsParameters"] = {**target["ecsParameters"], "taskDefinitionArn": task}
     spec["target"] = target
     api = to_api_case(SERVICE, OPERATION, spec)
-    return {**api, "Name": resource.address.name, "GroupName": resource.address.cluster}
+    return {**api, "Name": resource.address.name, "GroupName": resource.address.scope}
 
 
 def _ensure_group(aws: Aws, group: str, ctx: ApplyContext) -> None:
@@ -95,7 +95,7 @@ class ScheduledTaskLive(BaseLive):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        managed = _group_managed(aws, [str(a.cluster) for a in addresses])
+        managed = _group_managed(aws, [str(a.scope) for a in addresses])
         lives = aws.map(lambda a: _get(aws, a, managed), list(addresses))
         return {live.address: live for live in lives if live is not None}
 
@@ -113,7 +113,7 @@ class ScheduledTaskLive(BaseLive):
     def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
         address = action.address
         if action.action == "delete":
-            aws.call(SERVICE, "DeleteSchedule", str(address), Name=address.name, GroupName=address.cluster)
+            aws.call(SERVICE, "DeleteSchedule", str(address), Name=address.name, GroupName=address.scope)
             return None
         assert action.resource is not None
         definition = _definition(aws, action.resource, ctx)

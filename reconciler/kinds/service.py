@@ -241,7 +241,7 @@ class ServiceKind(BaseKind):
         return errors
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
-        cluster = str(resource.address.cluster)
+        cluster = str(resource.address.scope)
         missing = f"cluster {cluster!r} is neither declared in the manifests nor live"
         refs = [Reference(Address(CLUSTER.name, cluster), "spec.cluster", missing=missing)]
         if resource.spec.get("taskDefinition"):
@@ -256,7 +256,7 @@ class ServiceKind(BaseKind):
         return refs
 
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:
-        refs = [Address(CLUSTER.name, str(live.address.cluster))]
+        refs = [Address(CLUSTER.name, str(live.address.scope))]
         if live.body.get("taskDefinition"):
             refs.append(Address(TASK_DEFINITION.name, family_of(str(live.body["taskDefinition"]))))
         return refs
@@ -316,7 +316,7 @@ class ServiceKind(BaseKind):
         latest = found.get(Address(TASK_DEFINITION.name, family_of(runs)))
         current = revision_of(str(latest.body["taskDefinitionArn"])) if latest else None
         ref = family_of(runs) if runs == current else runs
-        spec = {"cluster": live.address.cluster, **spec, "taskDefinition": ref, **export_tags(body)}
+        spec = {"cluster": live.address.scope, **spec, "taskDefinition": ref, **export_tags(body)}
         return drop_empty(spec)
 
     def findings(self, resource: Resource, declared: Mapping[Address, Resource]) -> Iterator[tuple[str, str, str]]:
@@ -337,12 +337,12 @@ class ServiceKind(BaseKind):
                 "spec.taskDefinition",
                 f"task definition {family} has no taskRoleArn but its containers are configured to call AWS",
             )
-        home = declared.get(Address(CLUSTER.name, str(resource.address.cluster)))
+        home = declared.get(Address(CLUSTER.name, str(resource.address.scope)))
         if spec.get("enableExecuteCommand") is True and home is not None and not _exec_logged(home.spec, td):
             yield (
                 "exec-logging",
                 "spec.enableExecuteCommand",
-                f"ECS Exec is on but cluster {resource.address.cluster} does not log exec sessions",
+                f"ECS Exec is on but cluster {resource.address.scope} does not log exec sessions",
             )
 
     def cost_subject(self, address: Address) -> Address | None:
@@ -361,7 +361,7 @@ class ServiceKind(BaseKind):
         task = related.get(Address(TASK_DEFINITION.name, family_of(runs)))
         if task is not None and task.get("taskDefinitionArn") and revision_of(str(task["taskDefinitionArn"])) != runs:
             task = None  # the live service runs another revision than the family's latest: its size is not known
-        home = related.get(Address(CLUSTER.name, str(address.cluster)))
+        home = related.get(Address(CLUSTER.name, str(address.scope)))
         return Cost(int(low), int(high), _strategy(doc, home), task)
 
 

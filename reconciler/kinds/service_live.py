@@ -89,12 +89,12 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
         spec["serviceRegistries"] = registries_to_send(aws, resource, ctx.lookups)
     spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
     addr = resource.address
-    where = f"{addr.cluster}/{addr.name}"
+    where = f"{addr.scope}/{addr.name}"
     aws.call(
         "ecs",
         "CreateService",
         where,
-        cluster=addr.cluster,
+        cluster=addr.scope,
         serviceName=addr.name,
         clientToken=str(uuid.uuid4()),
         **spec,
@@ -104,17 +104,17 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
 def _delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
     """Scale to 0, delete, and (for a replace) wait until the service is INACTIVE so its name is free again."""
     addr = live.address
-    where = f"{addr.cluster}/{addr.name}"
+    where = f"{addr.scope}/{addr.name}"
     if live.body.get("schedulingStrategy", "REPLICA") == "REPLICA" and live.body.get("desiredCount", 0):
-        aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, desiredCount=0)
+        aws.call("ecs", "UpdateService", where, cluster=addr.scope, service=addr.name, desiredCount=0)
     try:
-        aws.call("ecs", "DeleteService", where, cluster=addr.cluster, service=addr.name)
+        aws.call("ecs", "DeleteService", where, cluster=addr.scope, service=addr.name)
     except AwsError as exc:
         if exc.code not in GONE_CODES:
             raise
     deadline = time.monotonic() + wait_seconds
     while wait_seconds:
-        answer = aws.call("ecs", "DescribeServices", where, cluster=addr.cluster, services=[addr.name])
+        answer = aws.call("ecs", "DescribeServices", where, cluster=addr.scope, services=[addr.name])
         if all(s.get("status") == "INACTIVE" for s in answer.get("services", [])):
             return
         if time.monotonic() > deadline:
@@ -130,9 +130,9 @@ class ServiceLive(BaseLive):
         Service Connect namespace is resolved to both its name and ARN, a service registry's ARN to its names."""
         names_by_cluster: dict[str, list[str]] = {}
         for a in addresses:
-            cluster = Address(CLUSTER.name, str(a.cluster))
+            cluster = Address(CLUSTER.name, str(a.scope))
             if cluster in found or cluster not in found.looked_up:
-                names_by_cluster.setdefault(str(a.cluster), []).append(a.name)
+                names_by_cluster.setdefault(str(a.scope), []).append(a.name)
         services = describe(aws, names_by_cluster)
         sections = [
             section.get("serviceConnectConfiguration")
@@ -184,8 +184,8 @@ class ServiceLive(BaseLive):
                 args["taskDefinition"] = _task_definition(spec, ctx)
                 run_pre_rollout(aws, resource, args["taskDefinition"], ctx)  # raises unless its task exits 0
             if args:
-                where = f"{addr.cluster}/{addr.name}"
-                aws.call("ecs", "UpdateService", where, cluster=addr.cluster, service=addr.name, **args)
+                where = f"{addr.scope}/{addr.name}"
+                aws.call("ecs", "UpdateService", where, cluster=addr.scope, service=addr.name, **args)
             sync_tags(aws, live.body["serviceArn"], spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
 
