@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_cli import CLUSTER, SERVICE, TASK, service
 
-from reconciler.emulator.patches import TASK_EXIT_ENV
+from reconciler.emulator.ecs_tasks import TASK_EXIT_ENV
 
 HOOK = """\
   annotations:

@@ -11,6 +11,8 @@ from typing import Any
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 from moto.servicediscovery.responses import ServiceDiscoveryResponse
 
+from reconciler.emulator.hooks import page, patch
+
 TARGET_ANSWERS_ENV = "ECS_RECONCILER_EMULATOR_TARGET_ANSWERS"
 """What registered targets answer their load balancer's HTTP health checks with, read at each DescribeTargetHealth
 (a test sets it with monkeypatch.setenv): ``<target id>=<HTTP status>`` pairs, comma-separated, e.g.
@@ -28,12 +30,10 @@ def _list_services(self: ServiceDiscoveryResponse) -> str:
         if item.get("Name") == "NAMESPACE_ID":
             wanted = set(item.get("Values") or [])
             services = [s for s in services if s.namespace_id in wanted]
-    size = int(params.get("MaxResults") or _SERVICES_PAGE)
-    start = int(params.get("NextToken") or 0)
-    page = services[start : start + size]
-    answer: dict[str, Any] = {"Services": [s.to_json() for s in page]}
-    if start + size < len(services):
-        answer["NextToken"] = str(start + size)
+    listed, token = page(services, int(params.get("MaxResults") or _SERVICES_PAGE), params.get("NextToken"))
+    answer: dict[str, Any] = {"Services": [s.to_json() for s in listed]}
+    if token:
+        answer["NextToken"] = token
     return json.dumps(answer)
 
 
@@ -72,7 +72,7 @@ def _health_for(original: Callable[..., Any], self: FakeTargetGroup, target: dic
     )
 
 
-def patch_cloud_map_and_elb(patch: Callable[[type, str, Callable[..., Any]], None]) -> None:
-    """Install these patches (``patch``: ``patches._patch``)."""
+def patch_cloud_map_and_elb() -> None:
+    """Install these patches."""
     ServiceDiscoveryResponse.list_services = _list_services  # type: ignore[method-assign]
     patch(FakeTargetGroup, "health_for", _health_for)

@@ -10,6 +10,8 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.ecs.models import EC2ContainerServiceBackend
 
+from reconciler.emulator.ecs_deployments import sync_deployment
+
 ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
 """How emulated deployments end (read when a service is described, so a test can set it with monkeypatch.setenv):
 
@@ -34,7 +36,8 @@ def _event(service: Any, message: str) -> None:
     service.events.insert(0, {"id": f"{time.time_ns():x}", "createdAt": utcnow(), "message": message})
 
 
-def _start_rollout(service: Any, *, previous_running: int) -> None:
+def start_rollout(service: Any, *, previous_running: int) -> None:
+    """Start the rolling deployment that CreateService or UpdateService begins."""
     # ECS developer guide, "Deployment types": CreateService and UpdateService start a rolling deployment; until
     # the new tasks are running and healthy the PRIMARY deployment is IN_PROGRESS with fewer running than desired.
     # moto fixed the state at creation from MOTO_ECS_SERVICE_RUNNING and never moved it.
@@ -117,20 +120,17 @@ def _circuit_breaker_rollback(backend: EC2ContainerServiceBackend, service: Any)
     previous = getattr(service, "completed_task_definition", None)
     if not breaker.get("rollback") or not previous or previous == service.task_definition:
         return
-    from reconciler.emulator.patches import _sync_deployment  # patches imports this module
-
     service.task_definition = previous
-    _sync_deployment(backend, service)
+    sync_deployment(backend, service)
     for deployment in service.deployments:
         if deployment.get("status") == "PRIMARY":
             deployment["id"] = f"ecs-svc/{time.time_ns()}"
-    _start_rollout(service, previous_running=0)
+    start_rollout(service, previous_running=0)
     _event(service, f"(service {service.name}) rolling back to {previous.rsplit('/', 1)[-1]}.")
 
 
-def _describe_services(
-    original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any
-) -> Any:
+def describe_services(original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
+    """DescribeServices, each service's rollout moved on to where its time and ``ROLLOUT_ENV`` put it."""
     services, failures = original(self, *args, **kwargs)
     for service in services:
         _advance_rollout(self, service)
