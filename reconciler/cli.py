@@ -1,5 +1,5 @@
-"""The command line: parses arguments, builds the settings tree once, and hands them to one module per command
-(``reconciler.commands``). Exit codes follow Terraform's -detailed-exitcode convention."""
+"""The command line: parses arguments (``reconciler.parser``), builds the settings tree once, and hands them to one
+module per command (``reconciler.commands``). Exit codes follow Terraform's -detailed-exitcode convention."""
 
 from __future__ import annotations
 
@@ -7,18 +7,16 @@ import argparse
 import os
 import re
 import sys
-import typing
 from collections.abc import Sequence
 
 import structlog
 
-from reconciler import __version__, log
+from reconciler import log
 from reconciler.commands import EXIT_ERROR
 from reconciler.commands.common import print_errors
 from reconciler.core import security
 from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
 from reconciler.core.manifests import load_var_file
-from reconciler.core.render import RENDERERS
 from reconciler.core.settings import (
     MANAGED_TAG_VALUE,
     ApplySettings,
@@ -32,93 +30,7 @@ from reconciler.core.settings import (
 )
 from reconciler.core.tags import INSTANCE_PATTERN
 from reconciler.core.variables import VARIABLE, merge_sources
-
-LOG_LEVELS = ("debug", "info", "warning", "error")
-PATH_HELP = "a directory of manifests (*.yaml, *.yml, searched recursively) or one manifest file"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, except that a usage error exits 1: exit 2 means "changes pending" to a CI job reading the code."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
-
-
-def _log_level(p: argparse.ArgumentParser, default: object) -> None:
-    p.add_argument(
-        "--log-level",
-        default=default,
-        type=str.lower,
-        choices=LOG_LEVELS,
-        help="debug, info, warning or error (default: info for run, warning for the other commands; also "
-        "ECS_RECONCILER_LOG_LEVEL)",
-    )
-
-
-def _manifest_options(p: argparse.ArgumentParser, *, path_help: str = PATH_HELP) -> None:
-    p.add_argument("path", help=path_help)
-    _log_level(p, argparse.SUPPRESS)  # also accepted after the command; the top-level value is the default
-    p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set ${KEY} (wins over --var-file)")
-    p.add_argument(
-        "--var-file",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="YAML mapping of variables (wins over ECSR_VAR_* variables; a later file wins over an earlier one)",
-    )
-    p.add_argument(
-        "--severity",
-        action="append",
-        default=[],
-        metavar="RULE=LEVEL",
-        help=f"set a security rule's severity: {', '.join(security.SEVERITIES)} (repeatable)",
-    )
-    p.add_argument(
-        "--max-files",
-        type=int,
-        default=ManifestSettings.max_files,
-        metavar="N",
-        help="refuse a manifest tree of more files than this (default: %(default)s)",
-    )
-
-
-def _aws_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", default=None, help="AWS region (default: the standard chain)")
-    _guard_options(p)
-    p.add_argument(
-        "--embedded-aws",
-        action="store_true",
-        help="run against an in-process AWS emulator on 127.0.0.1 (no AWS account needed)",
-    )
-
-
-def _guard_options(p: argparse.ArgumentParser) -> None:
-    """The account and region guard."""
-    p.add_argument(
-        "--allowed-account-id",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="refuse (exit 1, before reading anything) credentials for any other AWS account (repeatable)",
-    )
-    p.add_argument(
-        "--allowed-region",
-        action="append",
-        default=[],
-        metavar="REGION",
-        help="refuse (exit 1, before reading anything) any other region (repeatable)",
-    )
-
-
-def _ownership_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--instance",
-        default=None,
-        metavar="NAME",
-        help="this instance's name in the managed-by tag: only resources carrying it are changed or pruned "
-        "(default: the name of the manifests directory, or of git-sync's link)",
-    )
+from reconciler.parser import build_parser
 
 
 def default_instance(path: str) -> str:
@@ -139,222 +51,6 @@ def _instance(args: argparse.Namespace) -> str:
             f"--instance {given!r}: 1 to 128 letters, digits and _ . : / = + @ -, starting with a letter or digit"
         )
     return str(given)
-
-
-def _plan_options(p: argparse.ArgumentParser, *, path_help: str = PATH_HELP) -> None:
-    _manifest_options(p, path_help=path_help)
-    _aws_options(p)
-    _ownership_options(p)
-    p.add_argument("--prune", action="store_true", help="delete managed resources no longer in the manifests")
-    p.add_argument("--adopt", action="store_true", help="take ownership of same-named unmanaged resources")
-    p.add_argument(
-        "--allow-replace", action="store_true", help="allow changes that need a service deleted and re-created"
-    )
-    p.add_argument(
-        "--max-deletions",
-        type=int,
-        default=ApplySettings.max_deletions,
-        help="refuse a prune that would delete more than this (default: %(default)s)",
-    )
-
-
-def _keep_revisions(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--keep-revisions",
-        type=int,
-        default=ApplySettings.keep_revisions,
-        help="ACTIVE revisions kept per managed task definition family (default: %(default)s)",
-    )
-
-
-def _run_options(run: argparse.ArgumentParser) -> None:
-    daemon, lease = DaemonSettings(), LeaseSettings()
-    run.add_argument(
-        "--mode",
-        choices=["enforce", "detect"],
-        default=daemon.mode,
-        help="enforce applies, detect only plans and alerts (default: %(default)s)",
-    )
-    run.add_argument(
-        "--resync-interval",
-        type=float,
-        default=daemon.resync_interval,
-        metavar="SECONDS",
-        help="full pass at least this often, to catch drift (default: %(default)s)",
-    )
-    run.add_argument(
-        "--metrics-port",
-        type=int,
-        default=daemon.metrics_port,
-        metavar="PORT",
-        help="serve /metrics, /healthz and /readyz on this port (0: any free port; default: off)",
-    )
-    run.add_argument(
-        "--metrics-address",
-        default=daemon.metrics_address,
-        metavar="ADDRESS",
-        help="address the metrics server binds (default: %(default)s, all interfaces; 127.0.0.1 keeps it local)",
-    )
-    run.add_argument(
-        "--max-vanished",
-        type=int,
-        default=daemon.max_vanished,
-        metavar="N",
-        help="when every resource the daemon brought up is gone and a pass would re-create more than N, alert and "
-        "wait for a new revision instead (-1: never; default: %(default)s)",
-    )
-    run.add_argument("--alert-sns-topic", default=None, metavar="ARN", help="publish alerts to this SNS topic")
-    run.add_argument("--alert-webhook", default=None, metavar="URL", help="POST alerts as Slack-compatible JSON")
-    run.add_argument(
-        "--lease-table",
-        default=None,
-        metavar="NAME",
-        help="elect a leader through this DynamoDB table (partition key 'name', a string)",
-    )
-    run.add_argument(
-        "--rollback-on-failure",
-        action="store_true",
-        help="when a service of a git revision fails its rollout, return every service that revision changed to the "
-        "last revision that rolled out completely (default: off; the failed revision is held either way)",
-    )
-    run.add_argument(
-        "--rollout-timeout",
-        type=float,
-        default=daemon.rollout_timeout,
-        metavar="SECONDS",
-        help="a rollout still unfinished this long after its pass counts as failed (default: %(default)g)",
-    )
-    run.add_argument("--lease-name", default=lease.name, help="the lease's key in the table (default: %(default)s)")
-    run.add_argument(
-        "--lease-duration",
-        type=float,
-        default=lease.duration,
-        metavar="SECONDS",
-        help="a dead leader is replaced within about this long (default: %(default)s)",
-    )
-    run.add_argument(
-        "--lease-renew",
-        type=float,
-        default=lease.renew_period,
-        metavar="SECONDS",
-        help="renewal period of the lease (default: %(default)s)",
-    )
-
-
-def _target_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        metavar="KIND/NAME",
-        help="limit to this resource and what it references, e.g. Service/api (repeatable)",
-    )
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _log_level(parser, (os.environ.get("ECS_RECONCILER_LOG_LEVEL") or "").lower() or None)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    validate = commands.add_parser("validate", help="check manifests offline (no AWS calls); exit 0 valid, 1 invalid")
-    _manifest_options(validate)
-    validate.add_argument("--strict", action="store_true", help="also fail on any unsuppressed security warning")
-
-    plan = commands.add_parser("plan", help="show what apply would change; exit 0 none, 2 changes, 1 error")
-    _plan_options(plan)
-    plan.add_argument(
-        "--format",
-        choices=sorted(RENDERERS),
-        default="text",
-        help="text (for a terminal), markdown (a pull-request comment) or json (for scripts); default: %(default)s",
-    )
-    plan.add_argument("--output", metavar="FILE", help="write the rendered plan to FILE instead of standard output")
-    plan.add_argument(
-        "--out",
-        metavar="PLANFILE",
-        help="also save the plan for `apply PLANFILE`, which applies exactly it (no secret values are saved)",
-    )
-    _target_option(plan)
-
-    apply = commands.add_parser("apply", help="make live ECS match the manifests; exit 0 converged, 1 error")
-    _plan_options(apply, path_help=PATH_HELP + ", or a plan saved by `plan --out`")
-    _keep_revisions(apply)
-    _target_option(apply)
-    apply.add_argument(
-        "--auto-approve", action="store_true", help="do not ask for confirmation on a terminal (CI never asks)"
-    )
-    apply.add_argument(
-        "--wait",
-        action=argparse.BooleanOptionalAction,
-        default=ApplySettings.wait,
-        help="wait until every changed service has rolled out (default: wait; --no-wait to skip)",
-    )
-    apply.add_argument(
-        "--wait-timeout",
-        type=float,
-        default=ApplySettings.wait_timeout,
-        metavar="SECONDS",
-        help="fail the apply when rollouts take longer (default: %(default)g)",
-    )
-
-    state = commands.add_parser(
-        "status",
-        help="where each declared resource stands live (reads only): drift, rollout, task definition, git revision; "
-        "exit 0 settled, 2 not, 1 error",
-    )
-    _manifest_options(state)
-    _aws_options(state)
-
-    back = commands.add_parser(
-        "rollback", help="return each service declared in PATH to the task definition it ran before; exit 0 done"
-    )
-    _manifest_options(back)
-    _aws_options(back)
-    back.add_argument("--dry-run", action="store_true", help="only print what would be rolled back")
-
-    exporter = commands.add_parser(
-        "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"
-    )
-    exporter.add_argument("--cluster", required=True, help="the live cluster to export")
-    exporter.add_argument(
-        "--service", action="append", default=[], metavar="NAME", help="export only this service (repeatable)"
-    )
-    exporter.add_argument("--output", required=True, metavar="DIR", help="directory to write (new or empty)")
-    _aws_options(exporter)
-    _log_level(exporter, argparse.SUPPRESS)
-
-    run = commands.add_parser(
-        "run", help="the operator: keep live ECS equal to PATH (a directory or git-sync's link) until SIGTERM"
-    )
-    _plan_options(run)
-    _keep_revisions(run)
-    _run_options(run)
-
-    demo = commands.add_parser(
-        "demo",
-        help="the daemon on the embedded emulator: apply, a drift made out of band, its alert and heal; then exit",
-    )
-    demo.add_argument(
-        "path", nargs="?", default=None, help="manifests to use (default: the example shipped with the tool)"
-    )
-    _log_level(demo, argparse.SUPPRESS)
-    demo.set_defaults(embedded_aws=True, region=None)
-
-    emulator = commands.add_parser(
-        "emulator",
-        help="serve the embedded AWS emulator until stopped; other commands reach it with --embedded-aws",
-    )
-    emulator.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
-    emulator.add_argument(
-        "--state", metavar="FILE", help="load the emulator's state from FILE at start and save it there on exit"
-    )
-    emulator.add_argument("--region", default=None, help="region the example network is made in (default: us-east-1)")
-    _log_level(emulator, argparse.SUPPRESS)
-
-    completion = commands.add_parser("completion", help="print a shell completion script: eval it in your shell")
-    completion.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete in")
-    return parser
 
 
 def _variables(args: argparse.Namespace) -> dict[str, str]:
@@ -457,7 +153,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "completion":
         from reconciler.commands.completion import script
 
-        sys.stdout.write(script(_parser(), args.shell))
+        sys.stdout.write(script(build_parser(), args.shell))
         return 0
     if args.command == "status":
         from reconciler.commands.status import status
@@ -490,7 +186,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     log.configure(level=args.log_level or ("info" if args.command == "run" else "warning"))
     try:
         return _dispatch(args, settings_from(args))

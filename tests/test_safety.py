@@ -20,7 +20,7 @@ from test_daemon import live_service, service_at, tags_of, tree
 
 from reconciler import log
 from reconciler.aws import Aws
-from reconciler.cli import _parser, settings_from
+from reconciler.cli import settings_from
 from reconciler.core.errors import AwsError, UsageError
 from reconciler.core.settings import DaemonSettings, LeaseSettings, ManifestSettings, Settings
 from reconciler.core.tags import EPOCH_TAG_KEY
@@ -29,6 +29,7 @@ from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
 from reconciler.emulator import seed_demo_network
+from reconciler.parser import build_parser
 from reconciler.pipeline import Pipeline
 
 MANAGED = "ecs-reconciler/managed-by"
@@ -351,7 +352,7 @@ def test_the_manifest_file_limit_is_a_setting_with_room_for_a_large_fleet(cli, m
 
 
 def test_instance_metrics_address_and_guard_flags_reach_the_settings(tmp_path):
-    args = _parser().parse_args(
+    args = build_parser().parse_args(
         ["run", str(tmp_path / "team-x"), "--metrics-address", "127.0.0.1", "--allowed-account-id", "1",
          "--allowed-account-id", "2", "--allowed-region", "eu-west-1", "--max-vanished", "-1"]
     )  # fmt: skip
@@ -360,7 +361,7 @@ def test_instance_metrics_address_and_guard_flags_reach_the_settings(tmp_path):
     assert settings.daemon.metrics_address == "127.0.0.1"
     assert settings.aws.allowed_account_ids == ("1", "2") and settings.aws.allowed_regions == ("eu-west-1",)
     assert settings.daemon.max_vanished == -1
-    assert settings_from(_parser().parse_args(["run", "m", "--instance", "prod-eu"])).apply.instance == "prod-eu"
+    assert settings_from(build_parser().parse_args(["run", "m", "--instance", "prod-eu"])).apply.instance == "prod-eu"
     assert DaemonSettings().metrics_address == "0.0.0.0"
     with pytest.raises(UsageError, match="--instance"):
-        settings_from(_parser().parse_args(["plan", "m", "--instance", "has space"]))
+        settings_from(build_parser().parse_args(["plan", "m", "--instance", "has space"]))
