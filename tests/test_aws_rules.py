@@ -1,4 +1,5 @@
-"""Tests for reconciler.core.aws_rules: AWS's documented rules, one refused and one accepted case per rule."""
+"""Tests for AWS's documented rules (reconciler.core.aws_rules and each kind's rules): one refused and one
+accepted case per rule."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from typing import Any
 import pytest
 
 from reconciler.core import aws_rules
+from reconciler.kinds.cluster import cluster_rules
+from reconciler.kinds.log_group import log_group_rules
+from reconciler.kinds.scaling_rules import scaling_rules
+from reconciler.kinds.service_rules import service_rules
+from reconciler.kinds.task_definition_rules import task_definition_rules
 
 FARGATE_TD: dict[str, Any] = {
     "requiresCompatibilities": ["FARGATE"],
@@ -128,14 +134,14 @@ BASES = {
 
 def check(base: str, spec: dict[str, Any], td: dict[str, Any] | None) -> list[aws_rules.Problem]:
     if base in ("fargate", "ec2"):
-        return aws_rules.task_definition_rules(spec)
+        return task_definition_rules(spec)
     if base in ("service", "ec2-service"):
-        return aws_rules.service_rules(spec, td if td is not None else (FARGATE_TD if base == "service" else EC2_TD))
+        return service_rules(spec, td if td is not None else (FARGATE_TD if base == "service" else EC2_TD))
     if base == "cluster":
-        return aws_rules.cluster_rules(spec)
+        return cluster_rules(spec)
     if base == "log-group":
-        return aws_rules.log_group_rules(spec)
-    return aws_rules.scaling_rules(spec)
+        return log_group_rules(spec)
+    return scaling_rules(spec)
 
 
 def container(i: int, **fields: Any) -> Callable[[dict[str, Any]], None]:
@@ -664,7 +670,7 @@ def test_rules_that_need_the_declared_task_definition_are_skipped_without_it() -
         "role": "r",
         "loadBalancers": [{"targetGroupArn": "tg", "containerName": "nope", "containerPort": 1}],
     }
-    assert aws_rules.service_rules(spec, None) == []
+    assert service_rules(spec, None) == []
 
 
 def test_tag_rules_read_ecs_lists_and_maps_alike() -> None:
@@ -675,14 +681,14 @@ def test_tag_rules_read_ecs_lists_and_maps_alike() -> None:
 
 @pytest.mark.parametrize("spec", [{"containerDefinitions": "x"}, {"containerDefinitions": [None, 3]}, {"cpu": []}])
 def test_a_spec_of_the_wrong_shape_never_raises(spec: dict[str, Any]) -> None:
-    aws_rules.task_definition_rules(spec)
-    aws_rules.service_rules(spec, spec)
-    aws_rules.cluster_rules(spec)
-    aws_rules.log_group_rules(spec)
-    aws_rules.scaling_rules(spec)
+    task_definition_rules(spec)
+    service_rules(spec, spec)
+    cluster_rules(spec)
+    log_group_rules(spec)
+    scaling_rules(spec)
 
 
 def test_every_message_says_what_to_do() -> None:
     spec = copy.deepcopy(FARGATE_TD) | {"ipcMode": "host", "pidMode": "host"}
-    for _, message in aws_rules.task_definition_rules(spec):
+    for _, message in task_definition_rules(spec):
         assert any(word in message for word in ("remove", "use", "drop")), message

@@ -13,18 +13,15 @@ alone is a cost change of that service too. EC2 capacity is "not estimated"; a p
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.aws_rules import FARGATE_PROVIDERS, as_size
 from reconciler.core.kind import Cost, Registry
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Plan, claims_of
-
-FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
-_UNITS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -104,15 +101,6 @@ def split_tasks(count: int, strategy: Sequence[Mapping[str, Any]]) -> dict[str, 
     return placed
 
 
-def task_size(value: Any) -> int | None:
-    """CPU units or MiB from ``"1024"``, ``1024``, ``"1 vCPU"`` or ``"2 GB"``; None when unreadable."""
-    match = _UNITS.match(str(value))
-    if not match:
-        return None
-    number, unit = float(match.group(1)), (match.group(2) or "").lower()
-    return int(number * 1024) if unit in ("vcpu", "gb") else int(number)
-
-
 def _monthly(shape: Cost | None, prices: Prices, region: str) -> Estimate:
     if shape is None:
         return Estimate(reason="not estimated")
@@ -126,8 +114,8 @@ def _monthly(shape: Cost | None, prices: Prices, region: str) -> Estimate:
     platform = shape.task.get("runtimePlatform") or {}
     if str(platform.get("operatingSystemFamily", "LINUX")).startswith("WINDOWS"):
         return Estimate(reason="not estimated: Windows tasks")
-    cpu = task_size(shape.task.get("cpu"))
-    memory = task_size(shape.task.get("memory"))
+    cpu = as_size(shape.task.get("cpu"))
+    memory = as_size(shape.task.get("memory"))
     if cpu is None or memory is None:
         return Estimate(reason="not estimated: the task definition has no task-level cpu and memory")
     arch = "arm64" if platform.get("cpuArchitecture") == "ARM64" else "x86_64"

@@ -8,15 +8,16 @@ from typing import Any
 from moto.ecs.exceptions import ECSException
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 
+from reconciler.core.aws_rules import on_fargate
+
 ACTIVE_STATUSES = ("ACTIVE", "DRAINING")
 """The statuses of a service that still exists (ECS keeps INACTIVE services describable for a while after delete)."""
-_FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 
 def is_fargate(service: Service) -> bool:
     """Whether the service's tasks run on Fargate: its launch type, or a Fargate provider in its strategy."""
-    strategy = getattr(service, "capacity_provider_strategy", None) or []
-    return service.launch_type == "FARGATE" or any(i.get("capacityProvider") in _FARGATE_PROVIDERS for i in strategy)
+    strategy = getattr(service, "capacity_provider_strategy", None)
+    return on_fargate({"launchType": service.launch_type, "capacityProviderStrategy": strategy})
 
 
 def _platform_family(backend: EC2ContainerServiceBackend, service: Service) -> str:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.core.aws_rules import FARGATE_PROVIDERS
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, Decision, PlanContext
@@ -16,8 +17,6 @@ from reconciler.core.names import name_of
 from reconciler.core.schema import ShapeProblem, check_spec
 
 OPERATION = "CreateCapacityProvider"
-AWS_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
-"""Providers AWS gives every cluster: never declared, never referenced."""
 MANAGED_SCALING_DEFAULTS: dict[str, Any] = {
     "targetCapacity": 100,
     "minimumScalingStepSize": 1,
@@ -115,7 +114,7 @@ class CapacityProviderKind(BaseKind):
 
 def is_declarable(name: object) -> bool:
     """A provider name another kind refers to that this kind manages (not AWS's FARGATE ones)."""
-    return isinstance(name, str) and bool(name) and name not in AWS_PROVIDERS
+    return isinstance(name, str) and bool(name) and name not in FARGATE_PROVIDERS
 
 
 KIND = CapacityProviderKind()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core.aws_rules import cluster_rules
+from reconciler.core.aws_rules import Problem, non_finite, prefixed, strategy_rules, tag_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, Reference
@@ -44,6 +44,14 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     if "tags" in doc:
         out["tags"] = user_tags(doc["tags"])
     return out
+
+
+def cluster_rules(spec: Mapping[str, Any]) -> list[Problem]:
+    """CreateCluster's rules beyond botocore's model."""
+    problems: list[Problem] = list(non_finite(spec, ""))
+    problems += strategy_rules(spec.get("defaultCapacityProviderStrategy"), "defaultCapacityProviderStrategy")
+    problems += prefixed("tags", tag_rules(spec.get("tags")))
+    return problems
 
 
 class ClusterKind(BaseKind):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core.aws_rules import log_group_rules
+from reconciler.core.aws_rules import Problem, as_int, non_finite, prefixed, tag_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, PlanContext
@@ -15,6 +15,11 @@ from reconciler.core.schema import ShapeProblem, check_spec, input_members
 
 OPERATION = "CreateLogGroup"
 _NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+LOG_RETENTION_DAYS = (
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731),
+    *(1096, 1827, 2192, 2557, 2922, 3288, 3653),
+)
+"""CloudWatch Logs API reference, PutRetentionPolicy, retentionInDays: the only values it takes."""
 
 
 def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -24,6 +29,28 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
         "kmsKeyId": doc.get("kmsKeyId"),
         "tags": user_tags(doc.get("tags")),
     }
+
+
+def log_group_rules(spec: Mapping[str, Any]) -> list[Problem]:
+    """CreateLogGroup and PutRetentionPolicy's rules beyond botocore's model."""
+    problems: list[Problem] = list(non_finite(spec, ""))
+    # CloudWatch Logs API reference, PutRetentionPolicy retentionInDays: one of a fixed list of values.
+    days = spec.get("retentionInDays")
+    if days is not None and as_int(days) not in LOG_RETENTION_DAYS:
+        closest = min(LOG_RETENTION_DAYS, key=lambda d: abs(d - (as_int(days) or 0)))
+        problems.append(
+            (
+                "retentionInDays",
+                f"{days} is not a retention CloudWatch Logs offers (closest: {closest}); use one of "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}",
+            )
+        )
+    # CloudWatch Logs API reference, CreateLogGroup kmsKeyId: the ARN of a KMS key.
+    key = spec.get("kmsKeyId")
+    if isinstance(key, str) and not (key.startswith("arn:") and ":kms:" in key):
+        problems.append(("kmsKeyId", "must be a KMS key ARN (arn:aws:kms:region:account:key/id), not an id or alias"))
+    problems += prefixed("tags", tag_rules(spec.get("tags")))
+    return problems
 
 
 class LogGroupKind(BaseKind):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core.aws_rules import scaling_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, project
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, PlanContext, Reference
@@ -25,6 +24,7 @@ from reconciler.core.schema import (
     to_api_case,
     utc_timestamp,
 )
+from reconciler.kinds.scaling_rules import scaling_rules
 from reconciler.kinds.service import KIND as SERVICE
 
 AAS = "application-autoscaling"

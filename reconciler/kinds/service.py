@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from reconciler.core.aws_rules import service_rules
+from reconciler.core.aws_rules import fargate_compatible, on_fargate
 from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Reference
@@ -20,8 +20,9 @@ from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
 from reconciler.kinds.pre_rollout import check_hook, parse_hook
+from reconciler.kinds.service_rules import service_rules
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
-from reconciler.kinds.task_definition import containers, is_fargate, revision_to_run
+from reconciler.kinds.task_definition import containers, revision_to_run
 
 OPERATION = "CreateService"
 NOT_COMPARED = frozenset({"cluster", "clientToken", "forceNewDeployment"})
@@ -38,11 +39,6 @@ CALLS_AWS_VALUE = re.compile(r"arn:aws[a-z-]*:|\.amazonaws\.com")
 """Environment values that name an AWS resource or endpoint."""
 
 
-def _is_fargate(doc: Mapping[str, Any]) -> bool:
-    providers = [s.get("capacityProvider", "") for s in doc.get("capacityProviderStrategy") or []]
-    return doc.get("launchType") == "FARGATE" or any(p.startswith("FARGATE") for p in providers)
-
-
 def _primary(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return next((d for d in doc.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
 
@@ -52,7 +48,7 @@ def facts(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "schedulingStrategy": doc.get("schedulingStrategy") or "REPLICA",
         "deploymentController": (doc.get("deploymentController") or {}).get("type", "ECS"),
-        "fargate": _is_fargate(doc),
+        "fargate": on_fargate(doc),
     }
 
 
@@ -224,12 +220,8 @@ class ServiceKind(BaseKind):
         count = spec.get("desiredCount")
         if isinstance(count, int) and count < 0:
             error("spec.desiredCount", f"must be 0 or more, got {count}")
-        if "launchType" in spec and "capacityProviderStrategy" in spec:
-            error("spec.capacityProviderStrategy", "set either launchType or capacityProviderStrategy, not both")
-        if spec.get("launchType") == "FARGATE" and "networkConfiguration" not in spec:
-            error("spec.networkConfiguration", "Fargate services need networkConfiguration.awsvpcConfiguration")
         td = declared.get(Address(TASK_DEFINITION.name, family_of(str(ref or ""))))
-        if spec.get("launchType") == "FARGATE" and td is not None and not is_fargate(td.spec):
+        if spec.get("launchType") == "FARGATE" and td is not None and not fargate_compatible(td.spec):
             error(
                 "spec.launchType",
                 f"launchType FARGATE needs task definition {td.address.name!r} to list FARGATE in "

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from reconciler.core.aws_rules import task_definition_rules
-from reconciler.core.cost import task_size
+from reconciler.core.aws_rules import as_size, fargate_compatible
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.kind import BaseKind, Decision, PlanContext, Reference
@@ -17,6 +16,7 @@ from reconciler.core.schema import ShapeProblem, check_spec, input_members
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.log_group import KIND as LOG_GROUP
+from reconciler.kinds.task_definition_rules import task_definition_rules
 
 OPERATION = "RegisterTaskDefinition"
 CONTENT_FIELDS = input_members("ecs", OPERATION) - {"family", "tags"}
@@ -36,10 +36,6 @@ FARGATE_MEMORY = {
     16384: range(32768, 122881, 8192),
 }
 """Fargate task sizes: vCPU units to the memory (MiB) values allowed with them (ECS developer guide)."""
-
-
-def is_fargate(spec: Mapping[str, Any]) -> bool:
-    return "FARGATE" in (spec.get("requiresCompatibilities") or [])
 
 
 def _needs_execution_role(spec: Mapping[str, Any]) -> str | None:
@@ -101,7 +97,7 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     network_mode = str(out["networkMode"])
     for field in ("cpu", "memory"):
         if field in out:
-            size = task_size(out[field])
+            size = as_size(out[field])
             out[field] = str(size) if size is not None else str(out[field])
     if "containerDefinitions" in out:
         out["containerDefinitions"] = {
@@ -222,13 +218,13 @@ class TaskDefinitionKind(BaseKind):
                 error(f"spec.containerDefinitions[{i}].name", f"duplicate container name {name!r}")
             seen.add(str(name))
         errors += resource.spec_errors(task_definition_rules(spec))
-        if not is_fargate(spec):
+        if not fargate_compatible(spec):
             return errors
         if not spec.get("executionRoleArn") and (why := _needs_execution_role(spec)):
             error("spec.executionRoleArn", f"a Fargate task needs an execution role when {why}")
         if spec.get("networkMode") != "awsvpc":
             error("spec.networkMode", f"Fargate requires networkMode 'awsvpc', got {spec.get('networkMode')!r}")
-        cpu, memory = task_size(spec.get("cpu")), task_size(spec.get("memory"))
+        cpu, memory = as_size(spec.get("cpu")), as_size(spec.get("memory"))
         if spec.get("cpu") is None or spec.get("memory") is None:
             path = "spec.cpu" if spec.get("cpu") is None else "spec.memory"
             error(path, "Fargate requires task-level cpu and memory")

@@ -1,0 +1,160 @@
+"""CreateService's rules beyond botocore's model (see ``reconciler.core.aws_rules`` for the form of a rule): DAEMON
+services, launch-type-only fields, load balancers, and what the service's task definition must agree with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.core.aws_rules import (
+    Problem,
+    as_int,
+    as_map,
+    mappings,
+    network_mode,
+    non_finite,
+    on_fargate,
+    prefixed,
+    strategy_rules,
+    tag_rules,
+)
+
+
+def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | None) -> list[Problem]:
+    """CreateService's rules beyond botocore's model; ``task_definition`` is the spec of the declared task definition
+    of the service's family (None when the manifests do not declare it: the rules that need it are skipped)."""
+    problems: list[Problem] = list(non_finite(spec, ""))
+    daemon = spec.get("schedulingStrategy") == "DAEMON"
+    launch = spec.get("launchType")
+
+    # ECS API reference, CreateService capacityProviderStrategy: "If a capacityProviderStrategy is specified, the
+    # launchType parameter must be omitted."
+    if "launchType" in spec and "capacityProviderStrategy" in spec:
+        problems.append(("capacityProviderStrategy", "set either launchType or capacityProviderStrategy, not both"))
+    # ECS API reference, CreateService networkConfiguration: required for task definitions that use the awsvpc
+    # network mode, which Fargate tasks always use.
+    if launch == "FARGATE" and "networkConfiguration" not in spec:
+        problems.append(("networkConfiguration", "Fargate services need networkConfiguration.awsvpcConfiguration"))
+
+    # ECS API reference, CreateService schedulingStrategy: DAEMON takes no desired count, no placement strategy,
+    # no Fargate, and only the ECS deployment controller.
+    if daemon:
+        if "desiredCount" in spec:
+            problems.append(("desiredCount", "a DAEMON service runs one task per instance: remove desiredCount"))
+        if on_fargate(spec):
+            problems.append(("schedulingStrategy", "Fargate does not support DAEMON services: use REPLICA"))
+        if spec.get("placementStrategy"):
+            problems.append(("placementStrategy", "a DAEMON service takes no placement strategy: remove it"))
+        controller = as_map(spec.get("deploymentController")).get("type", "ECS")
+        if controller != "ECS":
+            problems.append(
+                ("schedulingStrategy", f"the {controller} deployment controller does not support DAEMON: use REPLICA")
+            )
+
+    # ECS API reference, AwsVpcConfiguration.assignPublicIp: only for tasks on Fargate.
+    vpc = as_map(as_map(spec.get("networkConfiguration")).get("awsvpcConfiguration"))
+    if launch == "EC2" and "assignPublicIp" in vpc:
+        problems.append(
+            (
+                "networkConfiguration.awsvpcConfiguration.assignPublicIp",
+                "EC2 tasks get no public IP from ECS: remove assignPublicIp (use a NAT gateway or public subnets)",
+            )
+        )
+    # ECS API reference, CreateService platformVersion: only for tasks on Fargate.
+    if launch == "EC2" and spec.get("platformVersion"):
+        problems.append(("platformVersion", "platformVersion is for Fargate only: remove it with launchType EC2"))
+    load_balancers = list(mappings(spec, "loadBalancers"))
+    # ECS API reference, CreateService healthCheckGracePeriodSeconds: only for services with a load balancer.
+    if "healthCheckGracePeriodSeconds" in spec and not load_balancers:
+        problems.append(
+            ("healthCheckGracePeriodSeconds", "only services with loadBalancers take a grace period: remove it")
+        )
+    # ECS API reference, CreateService role: only with a load balancer and a task definition not using awsvpc.
+    if spec.get("role") and not load_balancers:
+        problems.append(("role", "role is only for services with loadBalancers: remove it"))
+
+    problems += strategy_rules(spec.get("capacityProviderStrategy"), "capacityProviderStrategy")
+
+    # ECS API reference, LoadBalancer: with a target group, containerName and containerPort are required.
+    for i, balancer in load_balancers:
+        if balancer.get("targetGroupArn"):
+            for field in ("containerName", "containerPort"):
+                if field not in balancer:
+                    problems.append((f"loadBalancers[{i}]", f"a target group needs {field}: add it"))
+
+    problems += prefixed("tags", tag_rules(spec.get("tags")))
+    if task_definition is not None:
+        problems += _service_with_task_definition(spec, task_definition, load_balancers)
+    return problems
+
+
+def _service_with_task_definition(
+    spec: Mapping[str, Any], task_definition: Mapping[str, Any], load_balancers: list[tuple[int, Mapping[str, Any]]]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    mode = network_mode(task_definition)
+    containers = {str(c.get("name")): c for _, c in mappings(task_definition, "containerDefinitions")}
+
+    # ECS API reference, CreateService role: not with a task definition using the awsvpc network mode.
+    if spec.get("role") and mode == "awsvpc":
+        problems.append(("role", "an awsvpc task definition uses the service-linked role: remove role"))
+    # ECS API reference, CreateService networkConfiguration: required for awsvpc, not supported otherwise.
+    if "networkConfiguration" in spec and mode != "awsvpc":
+        problems.append(
+            ("networkConfiguration", f"the task definition uses networkMode {mode}: remove networkConfiguration")
+        )
+    if "networkConfiguration" not in spec and mode == "awsvpc":
+        problems.append(
+            ("networkConfiguration", "an awsvpc task definition needs networkConfiguration.awsvpcConfiguration")
+        )
+
+    # ECS API reference, LoadBalancer containerName / containerPort: a container of the task definition and one of
+    # its port mappings.
+    for i, balancer in load_balancers:
+        name, port = balancer.get("containerName"), as_int(balancer.get("containerPort"))
+        if name is None:
+            continue
+        container = containers.get(str(name))
+        if container is None:
+            problems.append(
+                (
+                    f"loadBalancers[{i}].containerName",
+                    f"the task definition has no container {name!r}: use one of {sorted(containers)}",
+                )
+            )
+        elif port is not None and port not in _container_ports(container):
+            problems.append(
+                (
+                    f"loadBalancers[{i}].containerPort",
+                    f"container {name!r} maps no containerPort {port}: add a port mapping or use one it maps",
+                )
+            )
+
+    # ECS API reference, ServiceConnectService.portName: the name of a port mapping of the task definition.
+    port_names = {
+        str(m.get("name"))
+        for c in containers.values()
+        for _, m in mappings(c, "portMappings")
+        if m.get("name") is not None
+    }
+    connect = as_map(spec.get("serviceConnectConfiguration"))
+    for i, service in mappings(connect, "services"):
+        port_name = service.get("portName")
+        if port_name is not None and str(port_name) not in port_names:
+            shown = sorted(port_names) or "none: name a port mapping with name:"
+            problems.append(
+                (
+                    f"serviceConnectConfiguration.services[{i}].portName",
+                    f"no port mapping of the task definition is named {port_name!r}; named ones: {shown}",
+                )
+            )
+    return problems
+
+
+def _container_ports(container: Mapping[str, Any]) -> set[int]:
+    ports = set()
+    for _, mapping in mappings(container, "portMappings"):
+        port = as_int(mapping.get("containerPort"))
+        if port is not None:
+            ports.add(port)
+    return ports
