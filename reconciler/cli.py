@@ -155,6 +155,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         sys.stdout.write(script(build_parser(), args.shell))
         return 0
+    if args.command == "schema":
+        from reconciler.commands.schema import schema
+
+        return schema(output=args.output)
     if args.command == "status":
         from reconciler.commands.status import status
 

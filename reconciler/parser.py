@@ -314,6 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--region", default=None, help="region the example network is made in (default: us-east-1)")
     _log_level(emulator, argparse.SUPPRESS)
 
+    schema = commands.add_parser(
+        "schema", help="write the manifests' JSON Schemas for editors (yaml-language-server); no AWS calls"
+    )
+    schema.add_argument(
+        "--output",
+        default=None,
+        metavar="DIR",
+        help="write one file per kind and manifest.json here (default: one bundled schema on stdout)",
+    )
+    _log_level(schema, argparse.SUPPRESS)
+
     completion = commands.add_parser("completion", help="print a shell completion script: eval it in your shell")
     completion.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete in")
     return parser

@@ -81,6 +81,9 @@ def test_the_wheel_requires_moto_only_through_the_embedded_extra(tmp_path: Path)
     # `ecs-reconciler demo` runs the example from an installed wheel: the manifests are inside it.
     examples = {p.name for p in (ROOT / "reconciler" / "examples" / "manifests").glob("*.yaml")}
     assert examples and {f"reconciler/examples/manifests/{name}" for name in examples} <= shipped
+    # Their modeline names the editor schemas beside them.
+    schemas = {p.name for p in (ROOT / "reconciler" / "examples" / "schemas").glob("*.json")}
+    assert schemas and {f"reconciler/examples/schemas/{name}" for name in schemas} <= shipped
     assert metadata["License-Expression"] == "MIT"
     assert any(c.startswith("Programming Language :: Python :: 3") for c in metadata.get_all("Classifier") or [])
     requirements = [Requirement(r) for r in metadata.get_all("Requires-Dist") or []]

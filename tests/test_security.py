@@ -146,7 +146,8 @@ def test_apply_prints_the_findings_before_applying_and_keeps_its_exit_code(aws, 
     (example / "web.yaml").write_text(web.replace("nginx-unprivileged:1.27", "nginx-unprivileged:latest"))
     planned = cli("plan", example).out
     heading = "Security findings: 1 open, 0 suppressed:"
-    finding = "web.yaml:18: spec.containerDefinitions[0].image: warning [image-tag]"
+    line = next(n for n, text in enumerate(web.splitlines(), 1) if "image:" in text)
+    finding = f"web.yaml:{line}: spec.containerDefinitions[0].image: warning [image-tag]"
     assert f"{heading}\n  {finding}" in planned
 
     applied = cli("apply", example)

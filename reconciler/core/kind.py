@@ -94,6 +94,9 @@ class Kind(Protocol):
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         """The spec checked against botocore's model(s): (coerced spec, problems)."""
 
+    def spec_schema(self) -> dict[str, Any]:
+        """The spec as a JSON Schema object built from the same botocore shapes (``reconciler.core.json_schema``)."""
+
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         """The resource's identity."""
 

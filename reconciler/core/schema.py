@@ -46,6 +46,7 @@ __all__ = [
     "coerce_scalars",
     "from_api_case",
     "input_members",
+    "operation_input",
     "pascal_to_camel",
     "to_api_case",
     "utc_timestamp",
@@ -247,6 +248,14 @@ def _named_node(service: str, shape_name: str) -> _Node:
         raise ValueError(f"unknown shape {shape_name!r} of AWS service {service!r}") from exc
     with _compile_lock:
         return _node_for(service, shape)
+
+
+def operation_input(service: str, operation: str) -> Shape | None:
+    """botocore's input shape of ``operation`` (None: it takes no input), as this module checks it."""
+    try:
+        return _service_model(service).operation_model(operation).input_shape
+    except OperationNotFoundError as exc:
+        raise ValueError(f"unknown operation {operation!r} of AWS service {service!r}") from exc
 
 
 def input_members(service: str, operation: str, *, user_case: bool = False) -> frozenset[str]:

@@ -11,6 +11,7 @@ from typing import Any
 from reconciler.core.aws_rules import FARGATE_PROVIDERS
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
 from reconciler.core.errors import ManifestError
+from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, Decision, PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
@@ -65,6 +66,9 @@ class CapacityProviderKind(BaseKind):
 
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         return check_spec("ecs", OPERATION, spec, provided=["name"])
+
+    def spec_schema(self) -> dict[str, Any]:
+        return input_schema("ecs", OPERATION, provided=["name"])
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, name)

@@ -8,6 +8,7 @@ from typing import Any
 from reconciler.core.aws_rules import Problem, non_finite, prefixed, strategy_rules, tag_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.core.errors import ManifestError
+from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
@@ -63,6 +64,9 @@ class ClusterKind(BaseKind):
 
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         return check_spec("ecs", OPERATION, spec, provided=[self.name_field or ""])
+
+    def spec_schema(self) -> dict[str, Any]:
+        return input_schema("ecs", OPERATION, provided=[self.name_field or ""])
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, name)

@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.core.aws_rules import Problem, as_int, non_finite, prefixed, tag_rules
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
 from reconciler.core.errors import ManifestError
+from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
@@ -76,6 +77,12 @@ class LogGroupKind(BaseKind):
             coerced.update(retention)
             problems += more
         return coerced, problems
+
+    def spec_schema(self) -> dict[str, Any]:
+        """CreateLogGroup input with PutRetentionPolicy's ``retentionInDays``."""
+        schema = input_schema("logs", OPERATION, provided=["logGroupName"])
+        retention = input_schema("logs", "PutRetentionPolicy")["properties"]["retentionInDays"]
+        return {**schema, "properties": {**schema["properties"], "retentionInDays": retention}}
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, name)

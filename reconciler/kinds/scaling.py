@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.core.diff import FieldChange, compare, drop_empty, project
 from reconciler.core.errors import ManifestError
+from reconciler.core.json_schema import input_schema, without
 from reconciler.core.kind import BaseKind, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
@@ -87,6 +88,30 @@ def check_shape(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProb
                 coerced["alarm"] = alarm
             out[field].append(coerced)
     return out, problems
+
+
+def spec_schema() -> dict[str, Any]:
+    """What ``check_shape`` checks, as a JSON Schema: the target fields, policies (each with its alarm) and scheduled
+    actions, all camelCase, less what the tool fills in."""
+    identity = [pascal_to_camel(name) for name in IDENTITY]
+    target = input_schema(AAS, "RegisterScalableTarget", provided=IDENTITY, user_case=True)["properties"]
+    policy = without(input_schema(AAS, "PutScalingPolicy", provided=IDENTITY, user_case=True), identity)
+    alarm = input_schema("cloudwatch", "PutMetricAlarm", provided=["AlarmName"], user_case=True)
+    policy["properties"]["alarm"] = {
+        "description": "Step scaling: the CloudWatch alarm that triggers the policy (its actions are wired in).",
+        **without(alarm, ["alarmName", "alarmActions"]),
+    }
+    action = without(input_schema(AAS, "PutScheduledAction", provided=IDENTITY, user_case=True), identity)
+    name = {"type": "string"}
+    properties = {
+        "cluster": {**name, "description": "The cluster of the service to scale."},
+        "service": {**name, "description": "The service to scale."},
+        **{field: target[field] for field in TARGET_FIELDS},
+        "policies": {"type": "array", "items": policy},
+        "scheduledActions": {"type": "array", "items": action},
+    }
+    required = ["cluster", "service", "minCapacity", "maxCapacity"]
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
 def check(resource: Resource) -> list[ManifestError]:
@@ -258,6 +283,9 @@ class ScalingPolicyKind(BaseKind):
 
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         return check_shape(spec)
+
+    def spec_schema(self) -> dict[str, Any]:
+        return spec_schema()
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, str(spec["service"]), str(spec["cluster"]))

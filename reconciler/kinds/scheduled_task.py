@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.core.diff import FieldChange, compare, project
 from reconciler.core.errors import ManifestError
+from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, Note, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, name_of, revision_of
@@ -78,6 +79,9 @@ class ScheduledTaskKind(BaseKind):
 
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         return check_spec(SERVICE, OPERATION, spec, provided=["Name", "FlexibleTimeWindow"], user_case=True)
+
+    def spec_schema(self) -> dict[str, Any]:
+        return input_schema(SERVICE, OPERATION, provided=["Name", "FlexibleTimeWindow"], user_case=True)
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, name, group_of(spec))

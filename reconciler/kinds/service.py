@@ -10,6 +10,7 @@ from typing import Any
 from reconciler.core.aws_rules import fargate_compatible, on_fargate
 from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
 from reconciler.core.errors import ManifestError
+from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
@@ -193,6 +194,9 @@ class ServiceKind(BaseKind):
 
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         return check_spec("ecs", OPERATION, spec, provided=["serviceName"])
+
+    def spec_schema(self) -> dict[str, Any]:
+        return input_schema("ecs", OPERATION, provided=["serviceName"], require=["cluster"])
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, name, str(spec.get("cluster", "default")))

@@ -8,6 +8,7 @@ from typing import Any
 from reconciler.core.aws_rules import as_size, fargate_compatible
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
 from reconciler.core.errors import ManifestError
+from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, Decision, PlanContext, Reference
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
@@ -197,6 +198,9 @@ class TaskDefinitionKind(BaseKind):
 
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         return check_spec("ecs", OPERATION, spec, provided=["family"])
+
+    def spec_schema(self) -> dict[str, Any]:
+        return input_schema("ecs", OPERATION, provided=["family"])
 
     def address(self, name: str, spec: Mapping[str, Any]) -> Address:
         return Address(self.name, name)
