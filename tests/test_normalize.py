@@ -374,7 +374,7 @@ def test_service_connect_namespace_by_name_or_arn_matches_once_resolved(written,
 
 
 def test_every_default_names_its_aws_source():
-    assert all(d.source.startswith(("API ", "DG ")) for d in TABLE)
+    assert all(d.source.startswith(("API ", "DG ", "Logs ", "Scheduler ", "SG ")) for d in TABLE)
     keys = [(d.at, d.field, tuple(sorted(d.when.items()))) for d in TABLE]
     assert len(keys) == len(set(keys)), "a default is written twice"
 

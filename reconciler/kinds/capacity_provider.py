@@ -16,17 +16,9 @@ from reconciler.core.kind import BaseKind, Decision, PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
 from reconciler.core.schema import ShapeProblem, check_spec
+from reconciler.kinds.defaults import fill, strip
 
 OPERATION = "CreateCapacityProvider"
-MANAGED_SCALING_DEFAULTS: dict[str, Any] = {
-    "targetCapacity": 100,
-    "minimumScalingStepSize": 1,
-    "maximumScalingStepSize": 10000,
-    "instanceWarmupPeriod": 300,
-}
-"""What ECS uses for a managed scaling member CreateCapacityProvider leaves out (ManagedScaling, ECS API reference)."""
-PROVIDER_DEFAULTS: dict[str, Any] = {"managedTerminationProtection": "DISABLED", "managedDraining": "ENABLED"}
-"""AutoScalingGroupProvider defaults: termination protection is off, managed draining is on for new providers."""
 UPDATABLE = frozenset({"managedScaling", "managedTerminationProtection", "managedDraining"})
 """What UpdateCapacityProvider's AutoScalingGroupProviderUpdate can change; anything else needs a new provider."""
 USED_BY = "usedByServices"
@@ -41,11 +33,11 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     group = doc.get("autoScalingGroupProvider")
     if group is not None:
-        provider = {**PROVIDER_DEFAULTS, **{k: v for k, v in group.items() if v is not None}}
+        provider = fill("capacityProvider.autoScalingGroupProvider", group)
         if provider.get("autoScalingGroupArn"):
             provider["autoScalingGroupArn"] = name_of(str(provider["autoScalingGroupArn"]))
         if "managedScaling" in provider:
-            provider["managedScaling"] = {**MANAGED_SCALING_DEFAULTS, **(provider["managedScaling"] or {})}
+            provider["managedScaling"] = fill("capacityProvider.managedScaling", provider["managedScaling"])
         out["autoScalingGroupProvider"] = provider
     if "tags" in doc:
         out["tags"] = user_tags(doc["tags"])
@@ -107,10 +99,7 @@ class CapacityProviderKind(BaseKind):
         return "services still run on it: " + ", ".join(f"{a.scope}/{a.name}" for a in running)
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
-        group = dict(live.body.get("autoScalingGroupProvider") or {})
-        for key, default in PROVIDER_DEFAULTS.items():
-            if group.get(key) == default:
-                del group[key]
+        group = strip("capacityProvider.autoScalingGroupProvider", live.body.get("autoScalingGroupProvider") or {})
         tags = user_tags(live.body.get("tags"))
         spec = {"autoScalingGroupProvider": group, "tags": [{"key": k, "value": v} for k, v in tags.items()]}
         return drop_empty(spec)

@@ -5,7 +5,8 @@ field AWS defaulted never shows as a change, and a field the manifest omits is s
 drift away from it is corrected. A default that depends on another field says so in ``when`` (facts the kind passes
 in: the scheduling strategy, the network mode, whether the task runs on Fargate, ...).
 
-Sources: API = Amazon ECS API Reference (the data type or action named), DG = Amazon ECS Developer Guide.
+Sources: API = Amazon ECS API Reference (the data type or action named), DG = Amazon ECS Developer Guide, Logs =
+CloudWatch Logs API Reference, Scheduler = EventBridge Scheduler API Reference, SG = EventBridge Scheduler User Guide.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Default:
     """Facts that must hold for the default to apply: fact -> the values it may have."""
     requires: str | None = None
     """A field of the same object that must be present (``hostPort`` only defaults when ``containerPort`` is set)."""
+    compared: bool = True
+    """False for what a new resource gets that a live one may not hold (it depends on the resource's history,
+    ``NOT_DEFAULTED`` says why): not filled in for comparison, only left out of an exported manifest."""
 
 
 ECS_CONTROLLER = {"deploymentController": ("ECS",)}
@@ -117,12 +121,57 @@ TABLE: tuple[Default, ...] = (
         "API AwsVpcConfiguration.assignPublicIp ('when you use create-service or update-service, the default is "
         "DISABLED')",
     ),
+    Default(
+        "service",
+        "availabilityZoneRebalancing",
+        "ENABLED",
+        "API CreateService.availabilityZoneRebalancing (ENABLED for a new REPLICA service)",
+        when={"schedulingStrategy": ("REPLICA",)},
+        compared=False,
+    ),
     # --- Cluster (CreateCluster) -------------------------------------------------------------------------------------
     Default(
         "cluster.executeCommandConfiguration",
         "logging",
         "DEFAULT",
         "API ExecuteCommandConfiguration.logging ('if no logging parameter is specified, it defaults to this value')",
+    ),
+    # --- CapacityProvider (CreateCapacityProvider) ------------------------------------------------------------------
+    Default(
+        "capacityProvider.autoScalingGroupProvider",
+        "managedTerminationProtection",
+        "DISABLED",
+        "API AutoScalingGroupProvider.managedTerminationProtection ('the default is off')",
+    ),
+    Default(
+        "capacityProvider.autoScalingGroupProvider",
+        "managedDraining",
+        "ENABLED",
+        "API AutoScalingGroupProvider.managedDraining (ENABLED for new providers)",
+    ),
+    Default(
+        "capacityProvider.managedScaling",
+        "targetCapacity",
+        100,
+        "API ManagedScaling.targetCapacity ('the default value of 100 percent')",
+    ),
+    Default(
+        "capacityProvider.managedScaling",
+        "minimumScalingStepSize",
+        1,
+        "API ManagedScaling.minimumScalingStepSize ('the default value of 1 is used')",
+    ),
+    Default(
+        "capacityProvider.managedScaling",
+        "maximumScalingStepSize",
+        10000,
+        "API ManagedScaling.maximumScalingStepSize ('the default value of 10000 is used')",
+    ),
+    Default(
+        "capacityProvider.managedScaling",
+        "instanceWarmupPeriod",
+        300,
+        "API ManagedScaling.instanceWarmupPeriod ('the default value of 300 seconds is used')",
     ),
     # --- capacity provider strategies (services and a cluster's default strategy) ------------------------------------
     Default("capacityProviderStrategy", "base", 0, "API CapacityProviderStrategyItem.base"),
@@ -191,6 +240,47 @@ TABLE: tuple[Default, ...] = (
         "DISABLED",
         "API EFSAuthorizationConfig.iam ('the default value of DISABLED is used')",
     ),
+    # --- LogGroup (CreateLogGroup) -----------------------------------------------------------------------------------
+    Default(
+        "logGroup",
+        "logGroupClass",
+        "STANDARD",
+        "Logs CreateLogGroup.logGroupClass (STANDARD when omitted)",
+        compared=False,
+    ),
+    Default(
+        "logGroup",
+        "deletionProtectionEnabled",
+        False,
+        "Logs CreateLogGroup.deletionProtectionEnabled ('by default log groups are created without deletion "
+        "protection enabled')",
+        compared=False,
+    ),
+    # --- ScheduledTask (CreateSchedule) ------------------------------------------------------------------------------
+    Default(
+        "schedule",
+        "flexibleTimeWindow",
+        {"mode": "OFF"},
+        "Scheduler CreateSchedule.FlexibleTimeWindow (required: the tool sends mode OFF, run on time, when a "
+        "manifest leaves it out)",
+    ),
+    Default(
+        "schedule", "scheduleExpressionTimezone", "UTC", "Scheduler CreateSchedule.ScheduleExpressionTimezone (UTC)"
+    ),
+    Default("schedule", "state", "ENABLED", "Scheduler CreateSchedule.State (ENABLED when omitted)"),
+    Default(
+        "schedule.target",
+        "retryPolicy",
+        {"maximumEventAgeInSeconds": 86400, "maximumRetryAttempts": 185},
+        "SG 'Configuring a retry policy' (by default 185 retries over 24 hours)",
+    ),
+    Default("schedule.ecsParameters", "taskCount", 1, "Scheduler EcsParameters.TaskCount ('the default is 1')"),
+    Default(
+        "schedule.awsvpcConfiguration",
+        "assignPublicIp",
+        "DISABLED",
+        "Scheduler AwsVpcConfiguration.AssignPublicIp (DISABLED when omitted, as for ECS's RunTask)",
+    ),
 )
 """Every default the kinds fill in."""
 
@@ -218,7 +308,7 @@ NOT_DEFAULTED: Mapping[str, str] = {
 
 
 def defaults(at: str, facts: Mapping[str, Any] | None = None) -> list[Default]:
-    """The entries of ``TABLE`` for ``at`` whose conditions hold for ``facts``."""
+    """The entries of ``TABLE`` for ``at`` whose conditions hold for ``facts`` (those not compared too)."""
     facts = facts or {}
     return [d for d in TABLE if d.at == at and all(facts.get(k) in values for k, values in d.when.items())]
 
@@ -227,7 +317,7 @@ def fill(at: str, doc: Mapping[str, Any] | None, facts: Mapping[str, Any] | None
     """``doc`` with the defaults for ``at`` filled in where it leaves a field out (or has it as None)."""
     out = {k: v for k, v in (doc or {}).items() if v is not None}
     for entry in defaults(at, facts):
-        if entry.field in out or (entry.requires is not None and entry.requires not in out):
+        if not entry.compared or entry.field in out or (entry.requires is not None and entry.requires not in out):
             continue
         if isinstance(entry.value, SameAs):
             if entry.value.field in out:

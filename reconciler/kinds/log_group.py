@@ -13,6 +13,7 @@ from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.kinds.defaults import strip
 
 OPERATION = "CreateLogGroup"
 _NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
@@ -101,11 +102,7 @@ class LogGroupKind(BaseKind):
         members = input_members("logs", OPERATION, user_case=True) | input_members(
             "logs", "PutRetentionPolicy", user_case=True
         )
-        spec = {k: v for k, v in live.body.items() if k in members - {"logGroupName", "tags"}}
-        if spec.get("logGroupClass") == "STANDARD":
-            del spec["logGroupClass"]
-        if spec.get("deletionProtectionEnabled") is False:
-            del spec["deletionProtectionEnabled"]
+        spec = strip("logGroup", {k: v for k, v in live.body.items() if k in members - {"logGroupName", "tags"}})
         spec["tags"] = normalize(live.body)["tags"]
         return drop_empty(spec)
 

@@ -20,6 +20,7 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, name_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.kinds.cluster import KIND as CLUSTER
+from reconciler.kinds.defaults import fill
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import revision_to_run
 
@@ -27,14 +28,6 @@ SERVICE = "scheduler"
 OPERATION = "CreateSchedule"
 DEFAULT_GROUP = "ecs-reconciler"
 """The schedule group the tool's schedules live in unless ``groupName`` says otherwise."""
-DEFAULTS: dict[str, Any] = {
-    "flexibleTimeWindow": {"mode": "OFF"},
-    "scheduleExpressionTimezone": "UTC",
-    "state": "ENABLED",
-}
-"""What Scheduler assumes when CreateSchedule leaves a field out (the flexible window is required; OFF runs on time)."""
-TARGET_DEFAULTS: dict[str, Any] = {"retryPolicy": {"maximumEventAgeInSeconds": 86400, "maximumRetryAttempts": 185}}
-ECS_DEFAULTS: dict[str, Any] = {"taskCount": 1}
 
 
 def group_of(spec: Mapping[str, Any]) -> str:
@@ -49,16 +42,16 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Comparable form of a spec or a GetSchedule answer (camelCase): cluster and task definition by name, defaults
     filled in, subnets and security groups as sets."""
     out = {k: v for k, v in doc.items() if k not in ("name", "groupName", "clientToken", "arn")}
-    out = {**DEFAULTS, **{k: v for k, v in out.items() if v is not None}}
-    target = {**TARGET_DEFAULTS, **dict(out.get("target") or {})}
+    out = fill("schedule", out)
+    target = fill("schedule.target", out.get("target"))
     if target.get("arn"):
         target["arn"] = name_of(str(target["arn"]))
-    ecs = {**ECS_DEFAULTS, **dict(target.get("ecsParameters") or {})}
+    ecs = fill("schedule.ecsParameters", target.get("ecsParameters"))
     if ecs.get("taskDefinitionArn"):
         ecs["taskDefinitionArn"] = revision_of(str(ecs["taskDefinitionArn"]))
     vpc = (ecs.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     if vpc is not None:
-        vpc = {"assignPublicIp": "DISABLED", **vpc}
+        vpc = fill("schedule.awsvpcConfiguration", vpc)
         vpc["subnets"] = sorted(vpc.get("subnets") or [])
         vpc["securityGroups"] = sorted(vpc.get("securityGroups") or [])
         ecs["networkConfiguration"] = {"awsvpcConfiguration": vpc}

@@ -15,8 +15,9 @@ from reconciler.core.names import family_of
 from reconciler.core.plan import Action
 from reconciler.core.schema import from_api_case, to_api_case
 from reconciler.core.tags import managed_tags, owner_of
+from reconciler.kinds.defaults import fill
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.scheduled_task import DEFAULTS, KIND, OPERATION, SERVICE, group_of
+from reconciler.kinds.scheduled_task import KIND, OPERATION, SERVICE, group_of
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION
 
@@ -70,7 +71,7 @@ def _ecs_arns(aws: Aws, spec: Mapping[str, Any], ctx: ApplyContext) -> tuple[str
 
 def _definition(aws: Aws, resource: Resource, ctx: ApplyContext) -> dict[str, Any]:
     """The whole CreateSchedule/UpdateSchedule input (UpdateSchedule replaces every field)."""
-    spec = {**DEFAULTS, **{k: v for k, v in resource.spec.items() if k != "groupName"}}
+    spec = fill("schedule", {k: v for k, v in resource.spec.items() if k != "groupName"})
     cluster, task = _ecs_arns(aws, spec, ctx)
     target = dict(spec["target"])
     target["arn"] = cluster

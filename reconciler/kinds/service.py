@@ -302,8 +302,6 @@ class ServiceKind(BaseKind):
         deployment["deploymentCircuitBreaker"] = breaker
         spec["deploymentConfiguration"] = deployment
         spec = strip("service", spec, known)
-        if spec.get("availabilityZoneRebalancing") == "ENABLED":  # AWS's default for a new REPLICA service
-            del spec["availabilityZoneRebalancing"]
         vpc = dict((spec.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {})
         vpc = strip("service.awsvpcConfiguration", vpc)
         if vpc:
