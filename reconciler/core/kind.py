@@ -44,6 +44,18 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """How a change will roll out once applied: the deployment strategy and its steps in order, in words
+    (``canary 10% for 5 min, then 100%``, ``bake 15 min``, ``pauses before production traffic, ...``)."""
+
+    strategy: str
+    steps: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "; ".join(self.steps)
+
+
+@dataclass(frozen=True)
 class Decision:
     """What a kind makes of a diff: update in place or replace, why, and what later actions may refer to."""
 
@@ -51,6 +63,8 @@ class Decision:
     reason: str = "live state differs from the manifest"
     produces: str | None = None
     """A reference that exists only once this action has run (``family:(new revision)``)."""
+    rollout: Timeline | None = None
+    """How the deployment this action starts will roll out (None: it starts none)."""
 
 
 @dataclass

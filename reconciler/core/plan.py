@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import PlanError
-from reconciler.core.kind import ACTION_TYPES, ActionType, Note, PlanContext, Registry
+from reconciler.core.kind import ACTION_TYPES, ActionType, Note, PlanContext, Registry, Timeline
 from reconciler.core.model import Address, Live, Observed, Resource
 from reconciler.core.redact import redact_at
 from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
@@ -53,6 +53,8 @@ class Action:
     """The live resource (None for a create)."""
     produces: str | None = None
     """A reference that exists once this action has run (``family:(new revision)``), for later actions."""
+    rollout: Timeline | None = None
+    """How the deployment this action starts will roll out (a service's strategy and its steps)."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ def _desired_actions(
         if live is None:
             decision = kind.decide(resource, None, [])
             changes = _redacted(kind.creation(resource))
-            actions.append(Action("create", addr, changes, f"{addr} does not exist", resource, None, decision.produces))
+            reason = f"{addr} does not exist"
+            actions.append(Action("create", addr, changes, reason, resource, None, decision.produces, decision.rollout))
             if decision.produces and SUSPEND_ANNOTATION not in resource.annotations:
                 ctx.produced[addr] = decision.produces
             continue
@@ -177,7 +180,16 @@ def _desired_actions(
         if not live.managed and decision.action == "update" and decision.produces is None:
             decision = replace(decision, reason="adopt: take ownership")
         actions.append(
-            Action(decision.action, addr, _redacted(found), decision.reason, resource, live, decision.produces)
+            Action(
+                decision.action,
+                addr,
+                _redacted(found),
+                decision.reason,
+                resource,
+                live,
+                decision.produces,
+                decision.rollout,
+            )
         )
         # A suspended resource's action is held, so what it would produce (a new revision) never exists.
         if decision.produces and SUSPEND_ANNOTATION not in resource.annotations:

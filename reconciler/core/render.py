@@ -134,6 +134,11 @@ def cost_total(cost: CostReport) -> str:
     return total
 
 
+def rollout_text(action: Action) -> str:
+    """``CANARY: canary 10% for 5 min, then 100%; bake 15 min; pauses before production traffic, ...``."""
+    return f"{action.rollout.strategy}: {action.rollout}" if action.rollout is not None else ""
+
+
 def _change_lines(change: FieldChange) -> list[str]:
     """Unified-diff lines for one field."""
     if change.before is ABSENT:
@@ -165,6 +170,8 @@ def render_text(
         lines.append(
             paint(f"{SYMBOLS[action.action]} {action.address}", action.action, colour) + f"  ({action.reason})"
         )
+        if action.rollout is not None:
+            lines.append(f"    rollout: {rollout_text(action)}")
         for change in field_changes(action):
             if change.before is ABSENT:
                 lines.append(paint(f"    + {change.path}: {_value(change.after)}", "create", colour))
@@ -223,6 +230,8 @@ def _cell(text: str) -> str:
 
 def _md_action(action: Action) -> str:
     title = f"#### `{SYMBOLS[action.action]}` {action.action} `{action.address}`\n{_cell(action.reason)}\n\n"
+    if action.rollout is not None:
+        title += f"**Rollout** {_cell(rollout_text(action))}\n\n"
     lines = [line for change in field_changes(action) for line in _change_lines(change)]
     if action.action == "delete":
         lines = [f"- {action.address}"]
@@ -337,6 +346,9 @@ def plan_as_dict(
                 "name": a.address.name,
                 "scope": a.address.scope,
                 "reason": a.reason,
+                "rollout": None
+                if a.rollout is None
+                else {"strategy": a.rollout.strategy, "steps": list(a.rollout.steps), "text": str(a.rollout)},
                 "diff": [
                     {"path": c.path, "before": _json_value(c.before), "after": _json_value(c.after)} for c in a.changes
                 ],

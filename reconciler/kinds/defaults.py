@@ -115,6 +115,64 @@ TABLE: tuple[Default, ...] = (
     Default("service.deploymentCircuitBreaker", "enable", False, "API DeploymentCircuitBreaker.enable"),
     Default("service.deploymentCircuitBreaker", "rollback", False, "API DeploymentCircuitBreaker.rollback"),
     Default(
+        "service.deploymentCircuitBreaker",
+        "resetOnHealthyTask",
+        True,
+        "API DeploymentCircuitBreaker.resetOnHealthyTask ('The default is true')",
+    ),
+    Default(
+        "service.linearConfiguration",
+        "stepPercent",
+        10.0,
+        "API LinearConfiguration.stepPercent ('The default value is 10.0')",
+        when={"strategy": ("LINEAR",)},
+    ),
+    Default(
+        "service.linearConfiguration",
+        "stepBakeTimeInMinutes",
+        6,
+        "API LinearConfiguration.stepBakeTimeInMinutes ('The default value is 6')",
+        when={"strategy": ("LINEAR",)},
+    ),
+    Default(
+        "service.canaryConfiguration",
+        "canaryPercent",
+        5.0,
+        "API CanaryConfiguration.canaryPercent ('The default value is 5.0')",
+        when={"strategy": ("CANARY",)},
+    ),
+    Default(
+        "service.canaryConfiguration",
+        "canaryBakeTimeInMinutes",
+        10,
+        "API CanaryConfiguration.canaryBakeTimeInMinutes ('The default value is 10')",
+        when={"strategy": ("CANARY",)},
+    ),
+    Default(
+        "service.lifecycleHook",
+        "targetType",
+        "AWS_LAMBDA",
+        "API DeploymentLifecycleHook.targetType ('If not specified, the default value is AWS_LAMBDA')",
+    ),
+    Default(
+        "service.lifecycleHookTimeout",
+        "timeoutInMinutes",
+        1440,
+        "API DeploymentLifecycleHookTimeoutConfiguration.timeoutInMinutes ('Default: 1440 (24 hours)')",
+    ),
+    Default(
+        "service.lifecycleHookTimeout",
+        "action",
+        "ROLLBACK",
+        "API DeploymentLifecycleHookTimeoutConfiguration.action ('Default: ROLLBACK')",
+    ),
+    Default(
+        "service.earlySuccessCriteria",
+        "enable",
+        False,
+        "API DeploymentEarlySuccessCriteria.enable ('The default value is false')",
+    ),
+    Default(
         "service.awsvpcConfiguration",
         "assignPublicIp",
         "DISABLED",
@@ -298,6 +356,15 @@ NOT_DEFAULTED: Mapping[str, str] = {
     "cluster.settings": (
         "API ClusterSetting; DG 'Account settings': containerInsights follows the account setting; compared only "
         "when the manifest sets it"
+    ),
+    "service.deploymentConfiguration.bakeTimeInMinutes": (
+        "API DeploymentConfiguration.bakeTimeInMinutes: required for BLUE_GREEN; CloudFormation's page gives "
+        "different values by controller and strategy (180 minutes for rolling and external controllers), so it is "
+        "compared only when the manifest sets it"
+    ),
+    "service.deploymentCircuitBreaker.thresholdConfiguration": (
+        "API ThresholdConfiguration: BOUNDED_PERCENT 50 by default, answered only by services that set one; "
+        "compared only when the manifest sets it"
     ),
     "service.serviceConnectConfiguration.namespace": (
         "DG 'Service Connect': the cluster's serviceConnectDefaults namespace; compared only when the manifest "

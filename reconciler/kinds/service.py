@@ -21,6 +21,8 @@ from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
 from reconciler.kinds.pre_rollout import check_hook, parse_hook
+from reconciler.kinds.service_deployment import normalize_deployment, timeline
+from reconciler.kinds.service_deployment_rules import deployment_rules
 from reconciler.kinds.service_rules import service_rules
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import containers, revision_to_run
@@ -32,6 +34,9 @@ UPDATABLE = input_members("ecs", "UpdateService") & input_members("ecs", OPERATI
 DEPLOYMENT_ONLY = ("serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations")
 """CreateService fields DescribeServices answers only inside the PRIMARY deployment (botocore: ``Deployment``, not
 ``Service``)."""
+NO_DEPLOYMENT = frozenset({"desiredCount", "tags", "propagateTags", "enableECSManagedTags"})
+"""Fields changed without a new service deployment (DG 'Updating an Amazon ECS service': a new desired count scales
+the current deployment; tags are written by TagResource)."""
 REPLACE_FIELDS = frozenset({"launchType", "role", "schedulingStrategy"})
 """CreateService fields UpdateService cannot change: a change means delete and re-create."""
 CALLS_AWS_NAME = re.compile(r"^AWS_|(^|_)(S3|SQS|SNS|DYNAMO(DB)?|KINESIS|BUCKET|QUEUE|TABLE|TOPIC|STREAM)(_|$)", re.I)
@@ -50,6 +55,7 @@ def facts(doc: Mapping[str, Any]) -> dict[str, Any]:
         "schedulingStrategy": doc.get("schedulingStrategy") or "REPLICA",
         "deploymentController": (doc.get("deploymentController") or {}).get("type", "ECS"),
         "fargate": on_fargate(doc),
+        "strategy": (doc.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING",
     }
 
 
@@ -73,10 +79,7 @@ def normalize(doc: Mapping[str, Any], *, task_definition: str | None) -> dict[st
             out[field] = _primary(doc)[field]
     out.pop("serviceName", None)
     out = fill("service", out, known)
-    deployment = fill("service.deploymentConfiguration", out.get("deploymentConfiguration"), known)
-    breaker = deployment["deploymentCircuitBreaker"]
-    deployment["deploymentCircuitBreaker"] = fill("service.deploymentCircuitBreaker", breaker)
-    out["deploymentConfiguration"] = deployment
+    out["deploymentConfiguration"] = normalize_deployment(out.get("deploymentConfiguration"), known)
     if task_definition is not None:
         out["taskDefinition"] = task_definition
     if "role" in out:
@@ -114,6 +117,11 @@ def diff(resource: Resource, live: Live) -> list[FieldChange]:
         body["serviceRegistries"] = registries_as_written(body["serviceRegistries"], wanted)
     current = normalize(body, task_definition=_revision(live.body.get("taskDefinition")))
     return compare(project(current, desired), desired)
+
+
+def starts_deployment(changes: Sequence[FieldChange]) -> bool:
+    """UpdateService with these changes starts a new service deployment (a change of count or tags alone does not)."""
+    return any(c.path.split(".", 1)[0] not in NO_DEPLOYMENT for c in changes)
 
 
 def replace_reasons(changes: Sequence[FieldChange], resource: Resource, live: Live) -> list[str]:
@@ -231,7 +239,7 @@ class ServiceKind(BaseKind):
                 f"launchType FARGATE needs task definition {td.address.name!r} to list FARGATE in "
                 f"requiresCompatibilities ({td.file})",
             )
-        rules = service_rules(spec, td.spec if td is not None else None)
+        rules = service_rules(spec, td.spec if td is not None else None) + deployment_rules(spec)
         errors += resource.spec_errors(rules)
         errors += check_hook(resource)
         return errors
@@ -275,9 +283,10 @@ class ServiceKind(BaseKind):
         return [FieldChange(k, ABSENT, v) for k, v in sorted(resource.spec.items()) if k != "cluster"]
 
     def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
+        rollout = timeline(resource.spec) if live is None or starts_deployment(changes) else None
         if live is not None and (why := replace_reasons(changes, resource, live)):
-            return Decision("replace", "; ".join(why))
-        return Decision()
+            return Decision("replace", "; ".join(why), rollout=rollout)
+        return Decision(rollout=rollout)
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         """The family alone when the service runs its latest ACTIVE revision, else family:revision."""
