@@ -289,7 +289,7 @@ def test_the_timeline_says_how_each_strategy_rolls_out():
     assert str(timeline({"deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 60}})) == (
         "green at 100% of production traffic at once; bake 1 h"
     )
-    assert str(timeline({})) == "rolling: tasks replaced between 100% and 200% of desiredCount"
+    assert str(timeline({})) == "tasks replaced with 100% to 200% of desiredCount running"
     assert timeline({"deploymentController": {"type": "EXTERNAL"}}) is None
 
 

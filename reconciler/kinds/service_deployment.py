@@ -102,7 +102,7 @@ def _steps(config: Mapping[str, Any], strategy: str) -> list[str]:
         return ["green at 100% of production traffic at once"]
     maximum = config.get("maximumPercent", 200)
     minimum = config.get("minimumHealthyPercent", 100)
-    return [f"rolling: tasks replaced between {minimum}% and {maximum}% of desiredCount"]
+    return [f"tasks replaced with {minimum}% to {maximum}% of desiredCount running"]
 
 
 def timeline(spec: Mapping[str, Any]) -> Timeline | None:
