@@ -1,6 +1,7 @@
-"""The AWS boundary: the only module that imports botocore (boto3's core; boto3 itself, with s3transfer and its
-resource documentation, is not needed and not imported). Pacing within AWS's request buckets, retries, error
-translation, paging and read concurrency."""
+"""The AWS boundary: the only module that calls AWS, through botocore (boto3's core; boto3 itself, with s3transfer
+and its resource documentation, is not needed and not imported; ``core/schema.py`` and ``core/json_schema.py`` read
+botocore's bundled service models, offline). Pacing within AWS's request buckets, retries, error translation,
+paging and read concurrency."""
 
 from __future__ import annotations
 
@@ -43,13 +44,12 @@ THROTTLED_CODES = frozenset(
         "ProvisionedThroughputExceededException",
     }
 )
-"""The codes among those that mean the account's request budget is spent: the call's bucket backs off and the call
-waits its turn again, without spending one of its retry attempts (a 500 does spend one)."""
+"""Error codes that mean the account's request budget is spent (throttling): the call's bucket backs off and the
+call waits its turn again, without spending one of its retry attempts (a 500 does spend one)."""
 
-THROTTLING_CODES = THROTTLED_CODES | frozenset(
-    {"ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError"}
-)
-"""Error codes that mean "try again later" whatever the HTTP status: the throttled ones and AWS's own failures."""
+UNAVAILABLE_CODES = frozenset({"ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError"})
+"""Error codes of AWS's own failures (5xx answers, whatever HTTP status carries them): worth another try, spending a
+retry attempt."""
 
 CONNECTION_ERRORS = (
     botocore.exceptions.EndpointConnectionError,
@@ -84,7 +84,7 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
         code = str(error.get("Code", "Unknown"))
         message = str(error.get("Message", exc))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        if code in THROTTLING_CODES or status >= 500:
+        if code in THROTTLED_CODES or code in UNAVAILABLE_CODES or status >= 500:
             return RetryableAwsError(operation, resource, code, message)
         return AwsError(operation, resource, code, message)
     if isinstance(exc, CONNECTION_ERRORS):

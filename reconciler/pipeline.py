@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.aws import Aws, Ticker, batches, known_regions
-from reconciler.core.errors import InvalidManifests, ManifestError, PlanError, UsageError
+from reconciler.core.errors import InvalidManifests, ManifestError, SecurityRefused, UsageError, WrongTarget
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document, Limits
 from reconciler.core.manifests import check_references, read_documents, resources_from
@@ -29,23 +29,6 @@ from reconciler.executor import Outcome, execute
 from reconciler.kinds import KINDS
 from reconciler.kinds.live import LIVE
 from reconciler.kinds.live_base import ApplyContext, Found, LiveKind
-
-
-class SecurityRefused(PlanError):
-    """Findings at severity error stand: nothing is written."""
-
-    def __init__(self, findings: Sequence[Finding]) -> None:
-        self.findings = list(findings)
-        count = len(self.findings)
-        super().__init__(
-            f"{count} security finding{'s' if count != 1 else ''} at severity error: apply refused, nothing was "
-            "changed (fix them, suppress them with a reason, or lower --severity)"
-        )
-
-
-class WrongTarget(PlanError):
-    """The credentials reach an account, or the session a region, that the settings do not allow: nothing is read
-    or written there."""
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.core import loader
-from reconciler.core.errors import ManifestError
-from reconciler.core.loader import Document, FileVanished, Limits, load_text, load_tree
+from reconciler.core.errors import FileVanished, ManifestError
+from reconciler.core.loader import Document, Limits, load_text, load_tree
 
 
 @pytest.fixture(autouse=True, params=loader._COMPOSERS, ids=lambda c: c.__name__)

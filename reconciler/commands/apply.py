@@ -9,12 +9,12 @@ from dataclasses import replace
 from reconciler import rollout
 from reconciler.commands import EXIT_ERROR, EXIT_OK, planfile
 from reconciler.commands.common import colour_wanted, open_pipeline, plan_parts
-from reconciler.core.errors import UsageError
+from reconciler.core.errors import SecurityRefused, UsageError
 from reconciler.core.render import PlanPart, render_parts, render_text, summary_line
 from reconciler.core.settings import ApplySettings, Settings
 from reconciler.executor import Outcome
 from reconciler.kinds.service import KIND as SERVICE
-from reconciler.pipeline import Pipeline, Planned, SecurityRefused
+from reconciler.pipeline import Pipeline, Planned
 
 
 def _report(outcomes: list[Outcome]) -> bool:

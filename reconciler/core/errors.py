@@ -3,16 +3,25 @@
     ReconcilerError                 base of everything the tool raises on purpose
     ├── ManifestError               one problem in one manifest: file, line, field path, message
     ├── InvalidManifests            a load/validate pass found ManifestErrors (all of them, in .errors)
+    ├── FileVanished                a manifest file disappeared between listing and reading (read the tree again)
+    ├── SourceMissing               the daemon's manifests folder is missing or kept changing (keep the last state)
     ├── UsageError                  a bad command-line value (--var without "=", an unknown --severity rule)
     ├── PlanError                   the plan cannot be made safely (e.g. a replace without --allow-replace,
-    │                               a prune beyond the deletion guard, a reference that is not live)
+    │   │                           a prune beyond the deletion guard, a reference that is not live)
+    │   ├── SecurityRefused         findings at severity error stand: nothing is written
+    │   ├── WrongTarget             the credentials or region are not the ones the settings allow
+    │   └── HookFailed              a pre-rollout task did not exit 0: its service stays on its revision
+    ├── PassFailed                  a daemon pass's apply stopped at a failed action (retried with backoff)
     └── AwsError                    an AWS call failed: operation, resource, error code, message
         └── RetryableAwsError       throttling, 5xx or a connection error: worth another try later
 
-botocore exceptions are translated once, in ``reconciler.aws``; nothing else catches them.
+The errors of AWS calls are botocore's, translated once, in ``reconciler.aws`` (``raise ... from exc``); the only
+other botocore errors caught are the model loader's (an unknown service or operation, in ``core/schema.py``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class ReconcilerError(Exception):
@@ -42,12 +51,50 @@ class InvalidManifests(ReconcilerError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+class FileVanished(ReconcilerError):
+    """A file disappeared between listing and reading: the caller resolves the root again and retries."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        super().__init__(f"{file}: disappeared while the manifest tree was being read")
+
+
+class SourceMissing(ReconcilerError):
+    """The link or directory does not exist (yet), or kept changing while read: keep the last state."""
+
+
 class UsageError(ReconcilerError):
     """A command-line value the tool cannot use."""
 
 
 class PlanError(ReconcilerError):
     """The plan cannot be made or applied safely."""
+
+
+class SecurityRefused(PlanError):
+    """Findings at severity error stand: nothing is written."""
+
+    def __init__(self, findings: Sequence[object]) -> None:
+        self.findings = list(findings)
+        """The findings (``reconciler.core.security.Finding``), each read as its text."""
+        count = len(self.findings)
+        super().__init__(
+            f"{count} security finding{'s' if count != 1 else ''} at severity error: apply refused, nothing was "
+            "changed (fix them, suppress them with a reason, or lower --severity)"
+        )
+
+
+class WrongTarget(PlanError):
+    """The credentials reach an account, or the session a region, that the settings do not allow: nothing is read
+    or written there."""
+
+
+class HookFailed(PlanError):
+    """The pre-rollout task did not exit 0: the service stays on its current revision."""
+
+
+class PassFailed(ReconcilerError):
+    """An apply stopped at a failed action; the pass is retried with backoff."""
 
 
 class AwsError(ReconcilerError):

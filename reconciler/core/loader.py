@@ -26,10 +26,10 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from reconciler.core.errors import ManifestError
+from reconciler.core.errors import FileVanished, ManifestError
 from reconciler.core.settings import ManifestSettings
 
-__all__ = ["Document", "FileVanished", "Limits", "load_text", "load_tree", "source_text", "with_source_text"]
+__all__ = ["Document", "Limits", "load_text", "load_tree", "source_text", "with_source_text"]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 TREE = "."
@@ -94,14 +94,6 @@ class Limits:
     """Most nodes per document, counting every alias expansion (defeats alias bombs)."""
     max_depth: int = 64
     """Deepest nesting of nodes in a document (the document itself is level 1)."""
-
-
-class FileVanished(Exception):
-    """A file disappeared between listing and reading: the caller resolves the root again and retries."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        super().__init__(f"{file}: disappeared while the manifest tree was being read")
 
 
 # ---------------------------------------------------------------------------------------------------------- tree

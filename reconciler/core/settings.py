@@ -69,9 +69,9 @@ class ApplySettings:
     allow_replace: bool = False
     """Allow changes that AWS can only make by deleting and re-creating a service."""
     max_deletions: int = 10
+    """A prune that would delete more resources than this is refused."""
     concurrency: int = 8
     """Writes in flight at once (independent resources only; 1 applies one action at a time, in plan order)."""
-    """A prune that would delete more resources than this is refused."""
     keep_revisions: int = 5
     """ACTIVE revisions kept per managed task definition family; older unused ones are deregistered."""
     drain_timeout: float = 600.0

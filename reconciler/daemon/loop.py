@@ -23,7 +23,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponent
 
 from reconciler import rollout
 from reconciler.aws import known_regions
-from reconciler.core.errors import InvalidManifests, PlanError
+from reconciler.core.errors import InvalidManifests, PassFailed, PlanError, SecurityRefused, SourceMissing
 from reconciler.core.loader import Document, Limits, ParseCache
 from reconciler.core.model import Address
 from reconciler.core.plan import SUSPEND_ANNOTATION, Action
@@ -34,9 +34,9 @@ from reconciler.daemon.drift import Drift, drifts_in, track
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import StatusBook
-from reconciler.daemon.source import Snapshot, SourceMissing, find_link, read_snapshot, resolve, select
+from reconciler.daemon.source import Snapshot, find_link, read_snapshot, resolve, select
 from reconciler.executor import Outcome
-from reconciler.pipeline import Pipeline, Planned, SecurityRefused
+from reconciler.pipeline import Pipeline, Planned
 
 log = structlog.get_logger("reconciler.loop")
 
@@ -44,10 +44,6 @@ log = structlog.get_logger("reconciler.loop")
 def same_document(before: Document | None, after: Document) -> bool:
     """The document did not change: the very object (its file was not parsed again) or an equal body."""
     return before is after or (before is not None and before.body == after.body)
-
-
-class PassFailed(Exception):
-    """An apply stopped at a failed action; the pass is retried with backoff."""
 
 
 @dataclass
@@ -320,7 +316,7 @@ class Daemon:
         detect mode, for a revision the loader refused, without the lease, and with more than
         ``change_first_limit`` documents changed; anything it cannot do (a reference declared only in an unchanged
         document that is not live yet, a refusal, an AWS error) is left to the full pass. Returns how many actions
-        the actions it completed (their rollouts are followed like the full pass's)."""
+        it completed (their rollouts are followed like the full pass's)."""
         current = {(d.file, d.index): d for d in snapshot.documents}
         previous, self.state.documents = self.state.documents, current
         options = self.settings.daemon

@@ -20,6 +20,7 @@ from types import FrameType
 import structlog
 
 from reconciler.aws import Aws, known_regions
+from reconciler.core.errors import SourceMissing
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
@@ -27,7 +28,7 @@ from reconciler.daemon.alerts import Alerter, Sink, SnsSink, WebhookSink
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics, MetricsServer
-from reconciler.daemon.source import SourceMissing, read_snapshot, resolve
+from reconciler.daemon.source import read_snapshot, resolve
 from reconciler.daemon.watch import watch_source
 from reconciler.pipeline import Pipeline
 

@@ -14,16 +14,12 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
-from reconciler.core.errors import ManifestError
-from reconciler.core.loader import Document, FileVanished, Limits, ParseCache, load_tree
+from reconciler.core.errors import FileVanished, ManifestError, SourceMissing
+from reconciler.core.loader import Document, Limits, ParseCache, load_tree
 from reconciler.core.targets import DEFAULT, Target, split
 
 REVISION = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 """A git commit hash (SHA-1 or SHA-256): the basename of the directory git-sync's link points to."""
-
-
-class SourceMissing(Exception):
-    """The link or directory does not exist (yet), or kept changing while read: keep the last state."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 A kind is two files: ``<kind>.py``, pure (check, normalise, diff, references, export, findings, cost), and
 ``<kind>_live.py``, its AWS reads and writes (``reconciler.kinds.live_base.LiveKind``). ``KINDS`` here and
-``reconciler.kinds.live.LIVE`` list them; nothing else names a kind.
+``reconciler.kinds.live.LIVE`` list them. The planner, executor, export, cost and security name no kind: they loop
+over these registries (a kind imports the kinds it refers to; the rollout wait and the demo name the Service kind).
 """
 
 from reconciler.core.kind import Registry

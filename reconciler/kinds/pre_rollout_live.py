@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from reconciler.aws import Aws
-from reconciler.core.errors import PlanError
+from reconciler.core.errors import HookFailed
 from reconciler.core.model import Address, Resource
 from reconciler.core.names import family_of, name_of, revision_of
 from reconciler.kinds.live_base import ApplyContext
@@ -26,10 +26,6 @@ from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 log = structlog.get_logger("reconciler.pre_rollout")
 RUN_FIELDS = ("launchType", "capacityProviderStrategy", "networkConfiguration", "platformVersion")
 """What the hook task takes from its service: where and how the service's tasks run."""
-
-
-class HookFailed(PlanError):
-    """The pre-rollout task did not exit 0: the service stays on its current revision."""
 
 
 def _task_definition(hook: Hook, service_revision: str, ctx: ApplyContext) -> str:
