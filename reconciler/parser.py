@@ -148,7 +148,8 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         type=int,
         default=daemon.metrics_port,
         metavar="PORT",
-        help="serve /metrics, /healthz and /readyz on this port (0: any free port; default: off)",
+        help="serve /metrics, /healthz, /readyz, /status and the web console (/) on this port (0: any free port; "
+        "default: off)",
     )
     run.add_argument(
         "--metrics-address",

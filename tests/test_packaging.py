@@ -84,6 +84,8 @@ def test_the_wheel_requires_moto_only_through_the_embedded_extra(tmp_path: Path)
     # Their modeline names the editor schemas beside them.
     schemas = {p.name for p in (ROOT / "reconciler" / "examples" / "schemas").glob("*.json")}
     assert schemas and {f"reconciler/examples/schemas/{name}" for name in schemas} <= shipped
+    templates = {p.name for p in (ROOT / "reconciler" / "console" / "templates").glob("*.html")}
+    assert templates and {f"reconciler/console/templates/{name}" for name in templates} <= shipped
     assert metadata["License-Expression"] == "MIT"
     assert any(c.startswith("Programming Language :: Python :: 3") for c in metadata.get_all("Classifier") or [])
     requirements = [Requirement(r) for r in metadata.get_all("Requires-Dist") or []]

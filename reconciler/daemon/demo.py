@@ -76,13 +76,17 @@ def run_demo(path: str, pipeline: Pipeline) -> int:
     if not services:
         raise PlanError(f"{path}: the demo needs at least one Service to drift")
     target = services[0].address
-    settings = replace(pipeline.settings, daemon=DaemonSettings(resync_interval=2.0))
+    settings = replace(
+        pipeline.settings, daemon=DaemonSettings(resync_interval=2.0, metrics_port=0, metrics_address="127.0.0.1")
+    )
     printed = _Printed()
     with tempfile.TemporaryDirectory(prefix="ecs-reconciler-demo-") as root:
         revision = _publish(path, root)
         link = os.path.join(root, "current")
         print(f"1. Published {path} as revision {revision[:12]} at {link} (a git-sync layout).", flush=True)
         operator = start(link, Pipeline(aws, settings), sinks=[printed])
+        if operator.server is not None:
+            print(f"   The console is at http://127.0.0.1:{operator.server.port}/ while the demo runs.", flush=True)
         try:
 
             def exec_enabled() -> bool | None:

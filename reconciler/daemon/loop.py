@@ -447,4 +447,5 @@ class Daemon:
             desired=desired,
             outcomes=outcomes,
             drift=drift,
+            observed=planned.state.observed,
         )

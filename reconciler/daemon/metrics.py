@@ -1,5 +1,5 @@
-"""Prometheus metrics, and the small HTTP server for /metrics, /healthz, /readyz, /status (JSON) and
-``POST /reconcile`` (ask for a pass now)."""
+"""Prometheus metrics, and the small HTTP server for /metrics, /healthz, /readyz, /status (JSON),
+``POST /reconcile`` (ask for a pass now) and, at every other path, the web console (``reconciler.console``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ Readiness = Callable[[], tuple[bool, str]]
 """Answers (ready, why)."""
 StatusReport = Callable[[], dict[str, Any]]
 """The daemon's status document (served as JSON at /status)."""
+WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
 
 class Metrics:
@@ -124,6 +125,7 @@ def _app(
     readiness: Readiness,
     status: StatusReport | None,
     reconcile: Callable[[], None] | None,
+    console: WsgiApp | None,
 ) -> Callable[..., Iterable[bytes]]:
     prometheus = make_wsgi_app(metrics.registry)
 
@@ -145,6 +147,8 @@ def _app(
             ok, why = True, "alive"
         elif path == "/readyz":
             ok, why = readiness()
+        elif console is not None:
+            return console(environ, start_response)
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
@@ -166,8 +170,9 @@ class MetricsServer:
         port: int,
         status: StatusReport | None = None,
         reconcile: Callable[[], None] | None = None,
+        console: WsgiApp | None = None,
     ) -> None:
-        app = _app(metrics, readiness, status, reconcile)
+        app = _app(metrics, readiness, status, reconcile, console)
         self._server = make_server(address, port, app, server_class=_Server, handler_class=_QuietHandler)
         self.port: int = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)

@@ -1,5 +1,7 @@
-"""The daemon's status document (served at /status): the git revision applied and being applied, and for each
-resource whether it is in sync, drifted or suspended, its rollout, its last change and its last error.
+"""The daemon's status document (served at /status, shown by the console): the git revision applied and being
+applied, and for each resource whether it is in sync, drifted or suspended, what the plan would change (the plan's
+redacted field changes), what AWS last said of it (a service's counts and events, a task definition's containers,
+secrets masked), its rollout, its last change and its last error; and the recent alerts.
 
 Written by the loop thread after each pass, read by the HTTP thread: each write replaces whole values, so a reader
 sees one pass's picture or the next one's, never a mix inside one resource.
@@ -7,18 +9,87 @@ sees one pass's picture or the next one's, never a mix inside one resource.
 
 from __future__ import annotations
 
+import collections
 import datetime
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.core.model import Address
-from reconciler.core.plan import SUSPEND_ANNOTATION, Plan
+from reconciler.core.diff import ABSENT
+from reconciler.core.model import Address, Live
+from reconciler.core.names import revision_of
+from reconciler.core.plan import SUSPEND_ANNOTATION, Action, Plan
+from reconciler.core.redact import redact
+from reconciler.core.render import field_changes
+from reconciler.daemon.alerts import Alert
 from reconciler.executor import Outcome
+
+EVENTS_SHOWN = 5
+"""A service's most recent events kept in its status."""
+ALERTS_KEPT = 20
+"""Recent alerts kept for /status and the console."""
+CONTAINER_FIELDS = ("name", "image", "cpu", "memory", "essential", "portMappings", "environment", "secrets")
+"""What a task definition's status shows of each container (environment values masked as in every output)."""
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _identity(address: Address) -> dict[str, Any]:
+    return {"kind": address.kind, "name": address.name, "scope": address.scope}
+
+
+def _value(value: Any) -> Any:
+    return None if value is ABSENT else value
+
+
+def changes_of(action: Action) -> dict[str, Any]:
+    """What the plan would do to a resource, field by field, with the plan's redacted values (absent: null)."""
+    return {
+        "action": action.action,
+        "reason": action.reason,
+        "diff": [{"path": c.path, "live": _value(c.before), "desired": _value(c.after)} for c in field_changes(action)],
+    }
+
+
+def live_facts(live: Live) -> dict[str, Any]:
+    """What a resource's describe answer says that a person looks for: a service's task definition, counts and
+    latest events; a task definition's revision and containers (secrets masked). Empty for other kinds."""
+    body = live.body
+    facts: dict[str, Any] = {}
+    if "serviceName" in body:
+        facts["task_definition"] = revision_of(str(body.get("taskDefinition", "")))
+        facts["running"], facts["desired"] = body.get("runningCount"), body.get("desiredCount")
+        facts["events"] = [
+            {"at": str(e.get("createdAt", "")), "message": str(e.get("message", ""))}
+            for e in (body.get("events") or [])[:EVENTS_SHOWN]
+        ]
+    if "containerDefinitions" in body:
+        facts["revision"] = f"{body.get('family')}:{body.get('revision')}"
+        facts["containers"] = [
+            redact({k: c[k] for k in CONTAINER_FIELDS if k in c}) for c in body.get("containerDefinitions") or []
+        ]
+    return facts
+
+
+class RecentAlerts:
+    """An alert sink that keeps the last ``ALERTS_KEPT`` alerts for /status and the console."""
+
+    name = "recent"
+
+    def __init__(self) -> None:
+        self._alerts: collections.deque[dict[str, Any]] = collections.deque(maxlen=ALERTS_KEPT)
+        self._lock = threading.Lock()
+
+    def send(self, alert: Alert) -> None:
+        with self._lock:
+            self._alerts.appendleft({"at": _now(), **alert.as_dict()})
+
+    def newest_first(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._alerts)
 
 
 @dataclass
@@ -50,9 +121,11 @@ class StatusBook:
         desired: Mapping[Address, Mapping[str, str]],
         outcomes: list[Outcome],
         drift: bool,
+        observed: Mapping[Address, Live] | None = None,
     ) -> None:
         """One pass's result. ``desired``: each declared resource's annotations; ``drift``: this pass's differences
-        were made outside git (manifests unchanged since live state last matched them)."""
+        were made outside git (manifests unchanged since live state last matched them); ``observed``: live state as
+        the pass read it."""
         at = _now()
         pending = {a.address: a for a in plan.actions} if plan else {}
         held = {a.address: a for a in plan.held} if plan else {}
@@ -62,6 +135,7 @@ class StatusBook:
             key = str(address)
             before = self.resources.get(key, {})
             entry: dict[str, Any] = {
+                **_identity(address),
                 "state": "in_sync",
                 "suspended": notes.get(SUSPEND_ANNOTATION),
                 "drift": False,
@@ -85,6 +159,10 @@ class StatusBook:
                 entry["drift"] = True
             elif entry["suspended"] is not None and entry["state"] == "in_sync":
                 entry["state"] = "suspended"
+            action = held.get(address) or (pending.get(address) if outcome is None else None)
+            entry["changes"] = changes_of(action) if action is not None else None
+            live = (observed or {}).get(address)
+            entry["live"] = live_facts(live) if live is not None else {}
             resources[key] = entry
         self.resources = resources
         self.last_pass = {"at": at, "revision": revision, "result": result}
@@ -96,7 +174,7 @@ class StatusBook:
         """The /status JSON."""
         resources = {k: dict(v) for k, v in self.resources.items()}
         for address, state in rollouts.items():
-            resources.setdefault(str(address), {"state": "unknown"})["rollout"] = dict(state)
+            resources.setdefault(str(address), {**_identity(address), "state": "unknown"})["rollout"] = dict(state)
         return {
             "mode": self.mode,
             "revision": {"applied": self.applied, "applying": self.applying},

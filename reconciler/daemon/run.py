@@ -20,6 +20,7 @@ from types import FrameType
 import structlog
 
 from reconciler.aws import Aws, known_regions
+from reconciler.console.app import console_app
 from reconciler.core.errors import SourceMissing
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
@@ -28,6 +29,7 @@ from reconciler.daemon.alerts import Alerter, Sink, SnsSink, WebhookSink
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics, MetricsServer
+from reconciler.daemon.report import RecentAlerts
 from reconciler.daemon.source import read_snapshot, resolve
 from reconciler.daemon.watch import watch_source
 from reconciler.pipeline import Pipeline
@@ -244,20 +246,29 @@ def start(path: str, pipeline: Pipeline, *, sinks: list[Sink] | None = None) -> 
     aws, settings = pipeline.aws, pipeline.settings
     options = settings.daemon
     metrics = Metrics()
-    alerter = Alerter(sinks if sinks is not None else sinks_for(aws, settings))
+    delivering = sinks if sinks is not None else sinks_for(aws, settings)
+    recent = RecentAlerts()  # the status document's, not a delivery
+    alerter = Alerter([*delivering, recent])
     fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
     server = None
     if options.metrics_port is not None:
+
+        def status() -> dict[str, object]:
+            return {**fleet.status(), "alerts": recent.newest_first()}
+
         server = MetricsServer(
             metrics,
             fleet.readiness,
             address=options.metrics_address,
             port=options.metrics_port,
-            status=fleet.status,
+            status=status,
             reconcile=lambda: _ask_for_pass(fleet, "POST /reconcile"),
+            console=console_app(status),
         )
         log.info(
-            "serving metrics", port=server.port, paths=["/metrics", "/healthz", "/readyz", "/status", "/reconcile"]
+            "serving metrics",
+            port=server.port,
+            paths=["/", "/metrics", "/healthz", "/readyz", "/status", "/reconcile"],
         )
     operator = Operator(fleet, server)
     operator.threads.append(threading.Thread(target=fleet.run, name="targets", daemon=True))
@@ -276,7 +287,7 @@ def start(path: str, pipeline: Pipeline, *, sinks: list[Sink] | None = None) -> 
         mode=options.mode,
         resync_interval=options.resync_interval,
         lease_table=options.lease.table,
-        sinks=[s.name for s in alerter.sinks],
+        sinks=[s.name for s in delivering],
     )
     fleet.refresh()
     for thread in operator.threads:
