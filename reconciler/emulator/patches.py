@@ -1,8 +1,8 @@
 """patch_moto(): make moto behave like the documented AWS APIs where a diff engine would notice.
 
 One module per AWS service holds its patches, each saying which AWS behaviour it stands for: ``ecs_services``,
-``ecs_clusters``, ``ecs_tasks`` (with ``rollouts``, the deployments a service update starts), ``logs``, ``scaling``
-and ``cloud_map_elb``. Idempotent and process-wide.
+``ecs_clusters``, ``ecs_tasks`` (with ``rollouts``, the deployments a service update starts), ``logs``, ``scaling``,
+``cloud_map_elb`` and ``deployment_api`` (ECS's service deployments and revisions). Idempotent and process-wide.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from reconciler.emulator.cloud_map_elb import patch_cloud_map_and_elb
+from reconciler.emulator.deployment_api import patch_service_deployments
 from reconciler.emulator.ecs_clusters import patch_ecs_clusters
 from reconciler.emulator.ecs_services import patch_ecs_services
 from reconciler.emulator.ecs_tasks import patch_ecs_tasks
@@ -32,4 +33,5 @@ def patch_moto() -> None:
         patch_logs()
         patch_scaling()
         patch_cloud_map_and_elb()
+        patch_service_deployments()  # last: it wraps the patched CreateService, UpdateService and DescribeServices
         _patched = True

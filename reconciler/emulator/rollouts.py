@@ -10,14 +10,16 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.ecs.models import EC2ContainerServiceBackend
 
+from reconciler.emulator.clock import CLOCK, rollout_seconds
 from reconciler.emulator.ecs_deployments import sync_deployment
 
 ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
 """How emulated deployments end (read when a service is described, so a test can set it with monkeypatch.setenv):
 
 * ``complete`` (the default): the tasks start and pass their health checks, as on AWS when the image runs; the
-  PRIMARY deployment reaches rolloutState COMPLETED with runningCount == desiredCount ``ROLLOUT_SECONDS`` after
-  CreateService/UpdateService, and the service logs "has reached a steady state".
+  PRIMARY deployment reaches rolloutState COMPLETED with runningCount == desiredCount
+  ``clock.ROLLOUT_SECONDS_ENV`` seconds after CreateService/UpdateService, and the service logs "has reached a
+  steady state".
 * ``fail``: the tasks stop before becoming healthy (a bad image, a crashing container); the deployment circuit
   breaker marks the PRIMARY deployment FAILED and the service logs why. When the service's circuit breaker has
   ``rollback`` on, ECS then rolls the service back to the task definition of its last completed deployment (a new
@@ -28,8 +30,6 @@ ROLLOUT_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT"
 ROLLOUT_IMAGES_ENV = "ECS_RECONCILER_EMULATOR_ROLLOUT_IMAGES"
 """When set, only deployments whose task definition runs an image containing this text end as ``ROLLOUT_ENV``
 says; every other deployment completes (a revision where one service's image is broken and the rest are fine)."""
-ROLLOUT_SECONDS = 0.2
-"""How long an emulated deployment takes to settle (AWS takes minutes; tests and the demo should not)."""
 
 
 def _event(service: Any, message: str) -> None:
@@ -44,7 +44,7 @@ def start_rollout(service: Any, *, previous_running: int) -> None:
     primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
     if primary is None:
         return
-    service.rollout_started = time.monotonic()
+    service.rollout_started = CLOCK.now()
     running = min(previous_running, service.desired_count)
     service.running_count = running
     service.pending_count = service.desired_count - running
@@ -67,7 +67,8 @@ def _images_of(backend: EC2ContainerServiceBackend, arn: str) -> list[str]:
     return [str(c.get("image", "")) for c in getattr(definition, "container_definitions", None) or []]
 
 
-def _mode_for(backend: EC2ContainerServiceBackend, primary: dict[str, Any]) -> str:
+def rollout_mode(backend: EC2ContainerServiceBackend, primary: dict[str, Any]) -> str:
+    """How the deployment of ``primary`` (a DescribeServices deployment) ends: complete, fail or stuck."""
     mode = os.environ.get(ROLLOUT_ENV, "complete")
     pattern = os.environ.get(ROLLOUT_IMAGES_ENV)
     if pattern and not any(pattern in image for image in _images_of(backend, str(primary.get("taskDefinition")))):
@@ -80,8 +81,8 @@ def _advance_rollout(backend: EC2ContainerServiceBackend, service: Any) -> None:
     started = getattr(service, "rollout_started", None)
     if primary is None or started is None or primary.get("rolloutState") != "IN_PROGRESS":
         return
-    mode = _mode_for(backend, primary)
-    if mode == "stuck" or time.monotonic() - started < ROLLOUT_SECONDS:
+    mode = rollout_mode(backend, primary)
+    if mode == "stuck" or CLOCK.now() - started < rollout_seconds():
         return
     if mode == "fail":
         failed = max(service.desired_count, 1)
@@ -120,13 +121,19 @@ def _circuit_breaker_rollback(backend: EC2ContainerServiceBackend, service: Any)
     previous = getattr(service, "completed_task_definition", None)
     if not breaker.get("rollback") or not previous or previous == service.task_definition:
         return
-    service.task_definition = previous
+    restart_rollout(backend, service, previous)
+
+
+def restart_rollout(backend: EC2ContainerServiceBackend, service: Any, task_definition: str) -> None:
+    """Roll ``service`` back to ``task_definition`` as a new rolling deployment (ECS rolls back by deploying the
+    earlier revision again)."""
+    service.task_definition = task_definition
     sync_deployment(backend, service)
     for deployment in service.deployments:
         if deployment.get("status") == "PRIMARY":
             deployment["id"] = f"ecs-svc/{time.time_ns()}"
     start_rollout(service, previous_running=0)
-    _event(service, f"(service {service.name}) rolling back to {previous.rsplit('/', 1)[-1]}.")
+    _event(service, f"(service {service.name}) rolling back to {task_definition.rsplit('/', 1)[-1]}.")
 
 
 def describe_services(original: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
