@@ -20,6 +20,10 @@ from reconciler.core.settings import PaceSettings
 ECS_THROTTLING = "Amazon ECS API Reference, Request throttling"
 LOGS_QUOTAS = "Amazon CloudWatch Logs User Guide, CloudWatch Logs quotas"
 SSM_QUOTAS = "AWS General Reference, AWS Systems Manager endpoints and quotas"
+SERVICE_BUCKET_NOTE = (
+    " (the service deployment calls are not in its table: they share the service bucket's figures and tokens, which"
+    " can only be slower than AWS, never throttled for it)"
+)
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,22 @@ def _bucket(name: str, service: str, operations: str, capacity: float, rate: flo
 
 BUCKETS: tuple[Bucket, ...] = (
     _bucket("ecs cluster reads", "ecs", "DescribeClusters ListClusters", 50, 20, ECS_THROTTLING),
-    _bucket("ecs service reads", "ecs", "DescribeServices ListServices", 100, 20, ECS_THROTTLING),
-    _bucket("ecs service writes", "ecs", "CreateService UpdateService", 50, 5, ECS_THROTTLING),
+    _bucket(
+        "ecs service reads",
+        "ecs",
+        "DescribeServices ListServices ListServiceDeployments DescribeServiceDeployments DescribeServiceRevisions",
+        100,
+        20,
+        ECS_THROTTLING + SERVICE_BUCKET_NOTE,
+    ),
+    _bucket(
+        "ecs service writes",
+        "ecs",
+        "CreateService UpdateService StopServiceDeployment ContinueServiceDeployment",
+        50,
+        5,
+        ECS_THROTTLING + SERVICE_BUCKET_NOTE,
+    ),
     _bucket(
         "ecs task definition reads",
         "ecs",
@@ -61,7 +79,9 @@ BUCKETS: tuple[Bucket, ...] = (
 """The documented buckets. ECS's figures are its API reference's "Request throttling" table (burst = bucket maximum
 capacity, sustained = refill rate); CloudWatch Logs documents DescribeLogGroups at 10 transactions a second and
 Systems Manager GetParameters at 40 (its default throughput), with no separate burst, so the burst is one second's
-worth. Operations in no bucket here (IAM, Application Auto Scaling, the ECS calls AWS leaves undocumented) are not
+worth. The table names no figures for the service deployment calls (List/DescribeServiceDeployments,
+DescribeServiceRevisions, Stop/ContinueServiceDeployment): they draw from the service read and write buckets.
+Operations in no bucket here (IAM, Application Auto Scaling, the ECS calls AWS leaves undocumented) are not
 paced; their throttling answers still back off and are retried without spending the retry budget."""
 
 
