@@ -71,11 +71,17 @@ def manifests(secret: str = SECRET) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    missing = "no chromium executable (apt-get install chromium)" if CHROMIUM is None else None
+    if sync_playwright is None:
+        missing = "playwright is not installed (pip install -e '.[test]')"
+    if missing is not None:
         if os.environ.get("CI") == "true":
-            pytest.fail("no chromium executable: .ci/run installs Debian's chromium package")
-        pytest.skip("no chromium executable (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+            pytest.fail(f"{missing}: .ci/run installs both")
+        pytest.skip(missing)
 
     with sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
