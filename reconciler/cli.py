@@ -162,11 +162,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "status":
         from reconciler.commands.status import status
 
-        return status(args.path, settings, embedded=embedded)
+        return status(args.path, settings, embedded=embedded, output_format=args.format)
     if args.command == "rollback":
         from reconciler.commands.rollback import rollback
 
         return rollback(args.path, settings, embedded=embedded, dry_run=args.dry_run)
+    if args.command == "continue":
+        from reconciler.commands.continue_deployment import continue_deployment
+
+        return continue_deployment(args.path, args.service, settings, embedded=embedded, rollback=args.rollback)
     if args.command == "export":
         from reconciler.commands.export import export
 

@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _manifest_options(state)
     _aws_options(state)
+    state.add_argument(
+        "--format", choices=("text", "json"), default="text", help="a table, or JSON per resource (default: text)"
+    )
 
     back = commands.add_parser(
         "rollback", help="return each service declared in PATH to the task definition it ran before; exit 0 done"
@@ -275,6 +278,18 @@ def build_parser() -> argparse.ArgumentParser:
     _manifest_options(back)
     _aws_options(back)
     back.add_argument("--dry-run", action="store_true", help="only print what would be rolled back")
+
+    resume = commands.add_parser(
+        "continue",
+        help="answer the PAUSE hook a service's deployment waits at: continue it (or --rollback); exit 0 answered, "
+        "1 nothing paused",
+    )
+    _manifest_options(resume)
+    resume.add_argument("service", metavar="SERVICE", help="the service, as for --target: Service/web")
+    resume.add_argument(
+        "--rollback", action="store_true", help="roll the deployment back to the previous service revision instead"
+    )
+    _aws_options(resume)
 
     exporter = commands.add_parser(
         "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"

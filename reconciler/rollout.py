@@ -8,12 +8,13 @@ A rollout that failed, timed out, or has not moved for ``STALL_AFTER`` seconds i
 
 from __future__ import annotations
 
+import datetime
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -24,12 +25,14 @@ from reconciler.core.model import Address
 from reconciler.core.names import name_of
 from reconciler.core.plan import Action
 from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.deployments import read
+from reconciler.deployments.stages import Deployment, standing
 from reconciler.kinds.live import LIVE
 from reconciler.kinds.service import KIND as SERVICE
 
 log = structlog.get_logger("reconciler.rollout")
 
-State = Literal["waiting", "completed", "failed", "timed out"]
+State = Literal["waiting", "paused", "completed", "failed", "timed out"]
 FIRST_POLL = 0.25
 """Seconds before the second check; the pause doubles up to ApplySettings.wait_poll."""
 EVENTS_SHOWN = 5
@@ -49,10 +52,18 @@ class Progress:
     """The service's most recent events, newest first."""
     trouble: tuple[str, ...] = ()
     """Why it may be stuck, beyond its events (``explain``): its unhealthy load balancer targets and their reasons."""
+    deployment: Deployment | None = None
+    """The ServiceDeployment this was read from (None: ECS names none, the PRIMARY deployment was read)."""
 
     @property
     def finished(self) -> bool:
+        """Nothing more to wait for in ``apply``: done, failed, timed out, or paused awaiting an approval."""
         return self.state != "waiting"
+
+    @property
+    def settled(self) -> bool:
+        """The deployment's outcome is known (a paused one may still go either way)."""
+        return self.state not in ("waiting", "paused")
 
 
 def explain(aws: Aws, progress: Progress, body: Mapping[str, Any] | None) -> Progress:
@@ -75,7 +86,7 @@ def with_trouble(progress: Progress, trouble: tuple[str, ...]) -> Progress:
     if not trouble:
         return progress
     detail = f"{progress.detail}; unhealthy targets: {'; '.join(trouble)}"
-    return Progress(progress.address, progress.state, detail, progress.events, trouble)
+    return replace(progress, detail=detail, trouble=trouble)
 
 
 @dataclass
@@ -103,18 +114,44 @@ class Stall:
         """``progress`` explained (``explain``) when it failed or timed out, or once per stretch in which it has not
         changed for ``after`` seconds; otherwise carrying what explaining this stretch found. True when it was
         explained just now."""
-        if (progress.finished and progress.state != "completed") or self.due(progress, now, after=after):
+        if progress.state in ("failed", "timed out") or self.due(progress, now, after=after):
             explained = explain(aws, progress, body)
             self.trouble = explained.trouble
             return explained, True
         return with_trouble(progress, self.trouble), False
 
 
-def assess(address: Address, body: Mapping[str, Any] | None) -> Progress:
-    """The rollout state of one service from its DescribeServices entry (None: the service is gone)."""
+STALE_GRACE = datetime.timedelta(seconds=5)
+"""A current deployment that started this long before the wait began is an earlier one: the change made just now
+has not been turned into a deployment yet (clocks of the machine and of AWS may differ a little)."""
+
+
+def assess(
+    address: Address,
+    body: Mapping[str, Any] | None,
+    deployment: Deployment | None = None,
+    *,
+    now: datetime.datetime | None = None,
+    since: datetime.datetime | None = None,
+) -> Progress:
+    """The rollout state of one service from its DescribeServices entry (None: the service is gone) and, when ECS
+    names one, its current ServiceDeployment (``reconciler.deployments.stages.standing``: stage, traffic, bake left,
+    a PAUSE hook awaiting approval, alarms, ECS's rollback). ``since``: when the change being waited for was made (a
+    deployment completed before it is an earlier one)."""
     if body is None or body.get("status") != "ACTIVE":
         return Progress(address, "failed", "the service is not ACTIVE")
     events = tuple(str(e.get("message", "")) for e in (body.get("events") or [])[:EVENTS_SHOWN])
+    if deployment is not None:
+        now = now or datetime.datetime.now(datetime.UTC)
+        found = standing(deployment, now)
+        earlier = (
+            since is not None and deployment.started_at is not None and deployment.started_at < since - STALE_GRACE
+        )
+        if found.state == "completed" and earlier:
+            return Progress(
+                address, "waiting", "ECS has not started the new deployment yet", events, deployment=deployment
+            )
+        return Progress(address, found.state, found.detail, events, deployment=deployment)
     primary = next((d for d in body.get("deployments") or [] if d.get("status") == "PRIMARY"), None)
     if primary is None:  # CODE_DEPLOY / EXTERNAL controllers: ECS reports no PRIMARY deployment to follow
         return Progress(address, "completed", "no ECS deployment to follow", events)
@@ -196,6 +233,12 @@ def roll_back(aws: Aws, address: Address, *, task_definition: str, revision: str
         aws.call("ecs", "TagResource", where, resourceArn=arn, tags=[{"key": REVISION_TAG_KEY, "value": revision}])
 
 
+def current_deployment(aws: Aws, body: Mapping[str, Any] | None) -> Deployment | None:
+    """The ServiceDeployment a described service is on (None: ECS names none)."""
+    arn = read.current_arn(body)
+    return read.describe(aws, [arn]).get(arn) if arn else None
+
+
 def _describe(aws: Aws, address: Address, *, tags: bool = False) -> Mapping[str, Any] | None:
     where = f"{address.scope}/{address.name}"
     extra: dict[str, Any] = {"include": ["TAGS"]} if tags else {}
@@ -212,6 +255,7 @@ def wait_for(
     poll: float,
     report: Callable[[Progress], None],
     stall_after: float = STALL_AFTER,
+    since: datetime.datetime | None = None,
 ) -> list[Progress]:
     """Poll every service until its rollout finishes or ``timeout`` seconds have passed (one deadline for all);
     ``report`` sees each new state. A rollout that fails, times out, or waits ``stall_after`` seconds without change
@@ -223,14 +267,14 @@ def wait_for(
         stall = Stall(time.monotonic())
         while True:
             body = _describe(aws, address)
-            state = assess(address, body)
+            state = assess(address, body, current_deployment(aws, body), since=since)
             progress, _ = stall.explain(aws, state, body, time.monotonic(), after=stall_after)
             report(progress)
             if progress.finished:
                 return progress
             left = deadline - time.monotonic()
             if left <= 0:
-                final = Progress(address, "timed out", f"{state.detail} after {timeout:g}s", state.events)
+                final = replace(state, state="timed out", detail=f"{state.detail} after {timeout:g}s")
                 final = with_trouble(final, stall.trouble) if stall.trouble else explain(aws, final, body)
                 report(final)
                 return final

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -49,7 +50,7 @@ def apply(
         for done, one in enumerate(changing):
             if len(planned) > 1:
                 print(f"\nApplying to {one.where}:")
-            if _apply_planned(one.pipeline, one.planned, settings) != EXIT_OK:
+            if _apply_planned(one.pipeline, one.planned, settings, path=path) != EXIT_OK:
                 left = [str(other.where) for other in changing[done + 1 :]]
                 if left:
                     print(f"Not applied, as {one.where} failed: {'; '.join(left)}.", file=sys.stderr)
@@ -98,15 +99,16 @@ def _apply_saved(file: str, saved: planfile.SavedPlan, settings: Settings, *, em
         print(f"Applying the saved plan {file}: {summary_line(planned.plan)}.")
         if not planned.plan.actions:
             return EXIT_ERROR if planned.plan.pending else EXIT_OK
-        return _apply_planned(pipeline, planned, settings)
+        return _apply_planned(pipeline, planned, settings, path=saved.path)
 
 
-def _apply_planned(pipeline: Pipeline, planned: Planned, settings: Settings) -> int:
+def _apply_planned(pipeline: Pipeline, planned: Planned, settings: Settings, *, path: str) -> int:
+    since = datetime.datetime.now(datetime.UTC)
     outcomes = pipeline.apply(planned)
     if not _report(outcomes):
         return EXIT_ERROR
     print(f"\nApplied: {summary_line(planned.plan)}.")
-    if settings.apply.wait and not _wait_for_rollouts(pipeline, outcomes, settings.apply):
+    if settings.apply.wait and not _wait_for_rollouts(pipeline, outcomes, settings.apply, path=path, since=since):
         return EXIT_ERROR
     after = pipeline.verify(planned.loaded)
     print("\nPlan after apply:")
@@ -114,8 +116,12 @@ def _apply_planned(pipeline: Pipeline, planned: Planned, settings: Settings) -> 
     return EXIT_ERROR if after.pending else EXIT_OK
 
 
-def _wait_for_rollouts(pipeline: Pipeline, outcomes: list[Outcome], options: ApplySettings) -> bool:
-    """Wait for every service this apply created, updated or replaced; print why a rollout did not finish."""
+def _wait_for_rollouts(
+    pipeline: Pipeline, outcomes: list[Outcome], options: ApplySettings, *, path: str, since: datetime.datetime
+) -> bool:
+    """Wait for every service this apply created, updated or replaced until its deployment completes, fails or
+    pauses at a PAUSE hook awaiting approval (printed with how to continue: not a failure); print why a rollout
+    failed: the stage, the alarms that fired, ECS's rollback, the events and the unhealthy targets."""
     services = [
         o.action.address
         for o in outcomes
@@ -126,15 +132,21 @@ def _wait_for_rollouts(pipeline: Pipeline, outcomes: list[Outcome], options: App
     print(f"Waiting for {len(services)} service rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)
     display = rollout.Display(services)
     results = rollout.wait_for(
-        pipeline.aws, services, timeout=options.wait_timeout, poll=options.wait_poll, report=display
+        pipeline.aws, services, timeout=options.wait_timeout, poll=options.wait_poll, report=display, since=since
     )
-    failed = [p for p in results if p.state != "completed"]
+    for progress in results:
+        if progress.state == "paused":
+            service = f"{progress.address.kind}/{progress.address.name}"
+            print(f"Paused: {progress.address}: {progress.detail}")
+            print(f"  Approve with `ecs-reconciler continue {path} {service}`, or roll back with `--rollback`.")
+    failed = [p for p in results if p.state not in ("completed", "paused")]
     for progress in failed:
         print(f"Rollout {progress.state}: {progress.address}: {progress.detail}", file=sys.stderr)
         if progress.events:
             print("  Recent events:", file=sys.stderr)
             for event in progress.events:
                 print(f"    {event}", file=sys.stderr)
-    if not failed:
-        print(f"Rolled out: {', '.join(str(a) for a in services)}.")
+    done = [str(p.address) for p in results if p.state == "completed"]
+    if not failed and done:
+        print(f"Rolled out: {', '.join(done)}.")
     return not failed

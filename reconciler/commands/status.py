@@ -1,10 +1,16 @@
 """`status`: where each declared resource stands, from live AWS with read access only (no daemon needed): in sync,
-drifted or suspended; for services, desired vs running, the deployment's state, the task definition and the git
-revision it was applied from (the revision tag). Exit 0 everything in sync and rolled out, 2 otherwise, 1 error."""
+drifted or suspended; for services, desired vs running, the deployment (ECS's current ServiceDeployment, read in
+batches: strategy, status, lifecycle stage, traffic shifted, a PAUSE hook awaiting approval with its expiry, the
+alarms that fired, ECS's rollback), the task definition and the git revision it was applied from (the revision
+tag). ``--format json`` gives the same per resource, the deployment under ``deployment``. Exit 0 everything in sync
+and rolled out, 2 otherwise, 1 error."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import sys
+from typing import Any
 
 from reconciler import rollout
 from reconciler.commands import EXIT_CHANGES, EXIT_OK
@@ -14,24 +20,58 @@ from reconciler.core.kind import Registry
 from reconciler.core.plan import SUSPEND_ANNOTATION
 from reconciler.core.settings import Settings
 from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.deployments import read
+from reconciler.deployments.stages import Deployment
 from reconciler.pipeline import Planned
 
 COLUMNS = ("RESOURCE", "STATE", "DRIFT", "RUNNING/DESIRED", "DEPLOYMENT", "TASK DEFINITION", "REVISION")
 
 
-def rows_for(path: str, settings: Settings, *, embedded: bool) -> list[tuple[str, ...]]:
-    """One row per declared resource, target by target, in the plan's order (named ``TARGET: RESOURCE`` when the
-    manifests declare targets)."""
+def entries_for(path: str, settings: Settings, *, embedded: bool) -> list[dict[str, Any]]:
+    """One entry per declared resource, target by target, in the plan's order."""
     with open_pipeline(settings, embedded=embedded) as pipeline:
         parts = plan_parts(pipeline, path, ())
-    return [row for part in parts for row in _rows(part.planned, part.pipeline.kinds, part.where.target)]
+        out: list[dict[str, Any]] = []
+        for part in parts:
+            observed = part.planned.state.observed
+            bodies = {a: live.body for a, live in observed.items() if rollout.has_rollouts(a)}
+            deployments = read.current(part.pipeline.aws, bodies)
+            out += _entries(part.planned, part.pipeline.kinds, part.where.target, deployments)
+    return out
 
 
-def _rows(planned: Planned, kinds: Registry, target: str | None) -> list[tuple[str, ...]]:
+def deployment_entry(deployment: Deployment, progress: rollout.Progress) -> dict[str, Any]:
+    """A service's deployment as ``status --format json`` and the daemon's ``/status`` show it."""
+    hook = deployment.paused
+    return {
+        "arn": deployment.arn,
+        "strategy": deployment.strategy,
+        "status": deployment.status,
+        "stage": deployment.stage,
+        "state": progress.state,
+        "detail": progress.detail,
+        "productionTrafficPercent": deployment.production_weight,
+        "awaitingApproval": None
+        if hook is None
+        else {
+            "hookId": hook.hook_id,
+            "expiresAt": hook.expires_at.isoformat() if hook.expires_at else None,
+            "timeoutAction": hook.timeout_action,
+        },
+        "triggeredAlarms": list(deployment.alarms),
+        "rollback": deployment.rollback,
+        "targetRevision": deployment.target_revision,
+    }
+
+
+def _entries(
+    planned: Planned, kinds: Registry, target: str | None, deployments: dict[Any, Deployment]
+) -> list[dict[str, Any]]:
     loaded, the_plan = planned.loaded, planned.plan
     changing = {a.address: a for a in (*the_plan.actions, *the_plan.held)}
     unmanaged = {n.address for n in the_plan.notes if n.blocking}
-    rows: list[tuple[str, ...]] = []
+    now = datetime.datetime.now(datetime.UTC)
+    entries: list[dict[str, Any]] = []
     for resource in sorted(loaded.resources, key=lambda r: kinds.order(r.address)):
         address = resource.address
         live = planned.state.observed.get(address)
@@ -44,19 +84,58 @@ def _rows(planned: Planned, kinds: Registry, target: str | None) -> list[tuple[s
             state = "suspended"
         else:
             state = "drifted" if action is not None else "in sync"
-        drift = "yes" if action is not None or address in unmanaged else "no"
-        running = deployment = task_definition = "-"
-        revision = "-"
-        if live is not None:
-            revision = tag_map(live.body.get("tags")).get(REVISION_TAG_KEY) or "-"
-            if rollout.has_rollouts(address):
-                progress = rollout.assess(address, live.body)
-                running = rollout.counts(live.body)
-                deployment = progress.state if progress.state != "waiting" else progress.detail.split(":", 1)[0]
-                task_definition = rollout.task_definition_of(live.body) or "-"
-        name = f"{target}: {address}" if target else str(address)
-        rows.append((name, state, drift, running, deployment, task_definition, revision))
-    return rows
+        entry: dict[str, Any] = {
+            "target": target,
+            "resource": str(address),
+            "kind": address.kind,
+            "name": address.name,
+            "scope": address.scope,
+            "state": state,
+            "drift": action is not None or address in unmanaged,
+            "revision": tag_map(live.body.get("tags")).get(REVISION_TAG_KEY) if live is not None else None,
+        }
+        if live is not None and rollout.has_rollouts(address):
+            deployment = deployments.get(address)
+            progress = rollout.assess(address, live.body, deployment, now=now)
+            entry.update(
+                running=int(live.body.get("runningCount", 0)),
+                desired=int(live.body.get("desiredCount", 0)),
+                rollout=progress.state,
+                rolloutDetail=progress.detail,
+                taskDefinition=rollout.task_definition_of(live.body),
+                deployment=deployment_entry(deployment, progress) if deployment is not None else None,
+            )
+        entries.append(entry)
+    return entries
+
+
+def _row(entry: dict[str, Any]) -> tuple[str, ...]:
+    name = f"{entry['target']}: {entry['resource']}" if entry["target"] else entry["resource"]
+    running = f"{entry['running']}/{entry['desired']}" if "running" in entry else "-"
+    deployment = "-"
+    if "rollout" in entry:
+        deployment = _deployment_cell(entry["rollout"], entry["rolloutDetail"], entry.get("deployment"))
+    drift = "yes" if entry["drift"] else "no"
+    return (
+        name,
+        entry["state"],
+        drift,
+        running,
+        deployment,
+        entry.get("taskDefinition") or "-",
+        entry["revision"] or "-",
+    )
+
+
+def _deployment_cell(state: str, detail: str, found: dict[str, Any] | None) -> str:
+    """``completed``, ``CANARY PRODUCTION_TRAFFIC_SHIFT``, ``CANARY paused at ... until ...``, ``failed: ...``."""
+    if found is None or state == "completed":
+        return state if state != "waiting" else detail.split(":", 1)[0]
+    if found["awaitingApproval"]:
+        return f"{found['strategy']} paused at {found['stage']} until {found['awaitingApproval']['expiresAt']}"
+    if state == "failed":
+        return f"failed: {found['strategy']} {found['status']}"
+    return f"{found['strategy']} {found['stage'] or found['status']}"
 
 
 def render(rows: list[tuple[str, ...]]) -> str:
@@ -67,8 +146,14 @@ def render(rows: list[tuple[str, ...]]) -> str:
     )
 
 
-def status(path: str, settings: Settings, *, embedded: bool) -> int:
-    rows = rows_for(path, settings, embedded=embedded)
-    sys.stdout.write(render(rows))
-    settled = all(r[1] in ("in sync", "suspended") and r[2] == "no" and r[4] in ("-", "completed") for r in rows)
+def status(path: str, settings: Settings, *, embedded: bool, output_format: str = "text") -> int:
+    entries = entries_for(path, settings, embedded=embedded)
+    if output_format == "json":
+        sys.stdout.write(json.dumps({"resources": entries}, indent=2, default=str) + "\n")
+    else:
+        sys.stdout.write(render([_row(e) for e in entries]))
+    settled = all(
+        e["state"] in ("in sync", "suspended") and not e["drift"] and e.get("rollout", "completed") == "completed"
+        for e in entries
+    )
     return EXIT_OK if settled else EXIT_CHANGES
