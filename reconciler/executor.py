@@ -65,7 +65,7 @@ def dependencies(plan: Plan, kinds: Registry | None, *, region: str | None) -> l
             if barrier is not None:
                 wanted.add(barrier)
             if action.resource is not None:
-                for ref in kinds.of(action.address).references(action.resource, region=region):
+                for ref in kinds.references(action.resource, region=region):
                     j = index.get(ref.address)
                     if j is not None and j < i:
                         wanted.add(j)

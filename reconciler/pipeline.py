@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.aws import Aws, Ticker, batches, known_regions
 from reconciler.core.errors import InvalidManifests, ManifestError, SecurityRefused, UsageError, WrongTarget
-from reconciler.core.kind import Registry
+from reconciler.core.kind import Pins, Registry
 from reconciler.core.loader import Document, Limits
 from reconciler.core.manifests import check_references, read_documents, resources_from
 from reconciler.core.model import Address, Live, Resource
@@ -208,7 +208,7 @@ class Pipeline:
         wanted: dict[str, set[Address]] = {name: set() for name in self.kinds.names}
         for r in resources:
             wanted[r.address.kind].add(r.address)
-            for ref in self.kinds.of(r.address).references(r, region=region):
+            for ref in self.kinds.references(r, region=region):
                 wanted.setdefault(ref.address.kind, set()).add(ref.address)
         found = Found(self.kept, keep_for=self.settings.aws.read.keep_for if self.kept is not None else 0.0)
         for name in self.kinds.names:
@@ -257,7 +257,8 @@ class Pipeline:
         return "reading live state" if self.target.is_default else f"reading live state of target {self.target.name}"
 
     def _in_use(self, state: State) -> set[str]:
-        return {v for live in state.live.values() for v in self.kinds.of(live.address).in_use(live)}
+        pinning = ((self.kinds.facet(live.address, Pins), live) for live in state.live.values())
+        return {v for kind, live in pinning if kind for v in kind.in_use(live)}
 
     # -------------------------------------------------------------------------------------------- apply and verify
 
@@ -342,7 +343,7 @@ def narrowed(loaded: Loaded, selectors: Sequence[str], kinds: Registry, *, regio
     stack = list(wanted)
     while stack:
         resource = by_address[stack.pop()]
-        for ref in kinds.of(resource.address).references(resource, region=region):
+        for ref in kinds.references(resource, region=region):
             if ref.address in by_address and ref.address not in wanted:
                 wanted.add(ref.address)
                 stack.append(ref.address)

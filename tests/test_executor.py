@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.errors import AwsError
-from reconciler.core.kind import BaseKind, Reference
+from reconciler.core.kind import BaseKind, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action, Plan
 from reconciler.core.settings import ApplySettings
@@ -21,13 +21,16 @@ class Parent(BaseKind):
     name = "Parent"
 
 
-class Child(BaseKind):
+class Child(BaseKind, Refers):
     """Refers to the Parent named in its spec."""
 
     name = "Child"
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
         return [Reference(Address("Parent", str(resource.spec["parent"])), "spec.parent")]
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        return []
 
 
 class FakeAws:

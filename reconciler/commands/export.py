@@ -2,7 +2,7 @@
 
 Reads a live cluster and its services, then follows what each uses (``Kind.live_references``: its task definition,
 that revision's log groups) and what refers to it (``Kind.referrers_of``: its ScalingPolicy), kind by kind in
-batches, and writes each as its kind exports it (``Kind.export``: the create operation's input members, server
+batches, and writes each as its kind exports it (``Exports.export``: the create operation's input members, server
 defaults dropped). ``plan`` on the result right after is empty (the resources stay unmanaged until ``apply
 --adopt``). One file for the cluster, one per service holding what it needs that no earlier file holds.
 """
@@ -18,6 +18,7 @@ import yaml
 from reconciler.commands import EXIT_OK
 from reconciler.commands.common import open_pipeline
 from reconciler.core.errors import PlanError
+from reconciler.core.kind import Claims, Exports
 from reconciler.core.loader import MANIFEST_SUFFIXES
 from reconciler.core.manifests import API_VERSION
 from reconciler.core.model import Address, Live
@@ -36,8 +37,8 @@ HEADER = (
 
 def _neighbours(pipeline: Pipeline, live: Live) -> set[Address]:
     kinds, region = pipeline.kinds, pipeline.aws.region
-    out = set(kinds.of(live.address).live_references(live, region=region))
-    for kind in kinds:
+    out = set(kinds.live_references(live, region=region))
+    for kind in kinds.having(Claims):
         out.update(kind.referrers_of(live.address))
     return out
 
@@ -56,7 +57,8 @@ def _read_reachable(pipeline: Pipeline, found: Found) -> None:
 
 
 def _document(pipeline: Pipeline, live: Live, found: Found) -> dict[str, Any] | None:
-    spec = pipeline.kinds.of(live.address).export(live, found, region=pipeline.aws.region)
+    exporter = pipeline.kinds.facet(live.address, Exports)
+    spec = exporter.export(live, found, region=pipeline.aws.region) if exporter else None
     if spec is None:
         return None
     name = live.address.name
@@ -84,7 +86,7 @@ def export_manifests(
     _read_reachable(pipeline, found)
     files: dict[str, list[dict[str, Any]]] = {}
     # The cluster's file holds what the cluster itself uses (its capacity providers), each before the cluster.
-    uses = pipeline.kinds.of(cluster).live_references(found[cluster], region=pipeline.aws.region)
+    uses = pipeline.kinds.live_references(found[cluster], region=pipeline.aws.region)
     written = {cluster} | {a for a in uses if a in found}
     ordered = sorted(written, key=pipeline.kinds.order)
     files[f"cluster-{cluster_name}.yaml"] = [

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.core.aws_rules import FARGATE_PROVIDERS, as_size
-from reconciler.core.kind import Cost, Registry
+from reconciler.core.kind import Claims, Cost, Costs, Registry
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Plan, claims_of
 
@@ -157,22 +157,25 @@ def _related(refs: list[Address], *sources: Mapping[Address, Any]) -> dict[Addre
 def estimate(
     plan: Plan, desired: list[Resource], live: Mapping[Address, Live], kinds: Registry, *, prices: Prices, region: str
 ) -> CostReport:
-    """Before and after for every resource with a cost (``Kind.cost``) that the plan creates, changes or deletes,
-    or whose cost an action on another resource changes (a service's ScalingPolicy)."""
+    """Before and after for every resource with a cost (``Costs.cost``) that the plan creates, changes or deletes,
+    or whose cost an action on another resource changes (a service's ScalingPolicy: ``Claims.claimed``)."""
     by_address = {r.address: r for r in desired}
     deleted = {a.address for a in plan.actions if a.action == "delete"}
-    touched = dict.fromkeys(s for a in plan.actions if (s := kinds.of(a.address).cost_subject(a.address)) is not None)
+    touched = dict.fromkeys(s for a in plan.actions if (s := _cost_subject(a.address, kinds)) is not None)
     wanted_claims = claims_of(desired, kinds)
     live_claims: dict[Address, dict[str, Any]] = {}
     for item in live.values():
-        for address, fields in kinds.of(item.address).live_claims(item).items():
+        claimer = kinds.facet(item.address, Claims)
+        for address, fields in (claimer.live_claims(item) if claimer else {}).items():
             live_claims.setdefault(address, {}).update(fields)
     lines = []
     for addr in touched:
-        kind, current = kinds.of(addr), live.get(addr)
+        kind, current = kinds.facet(addr, Costs), live.get(addr)
+        if kind is None:
+            continue
         before = ABSENT
         if current is not None:
-            refs = kind.live_references(current, region=region)
+            refs = kinds.live_references(current, region=region)
             shape = kind.cost(current.body, addr, _related(refs, live), live_claims.get(addr, {}))
             before = _monthly(shape, prices, region)
         if addr in deleted:
@@ -182,14 +185,22 @@ def estimate(
             doc = dict(resource.spec)
             if "desiredCount" not in doc and current is not None:
                 doc["desiredCount"] = current.body.get("desiredCount", 0)
-            refs = [r.address for r in kind.references(resource, region=region)]
+            refs = [r.address for r in kinds.references(resource, region=region)]
             related = _related(refs, by_address, live)
             after = _monthly(kind.cost(doc, addr, related, wanted_claims.get(addr, {})), prices, region)
         elif current is not None:  # a resource the manifests do not declare, whose cost another declared one sets
-            refs = kind.live_references(current, region=region)
+            refs = kinds.live_references(current, region=region)
             shape = kind.cost(current.body, addr, _related(refs, live), wanted_claims.get(addr, {}))
             after = _monthly(shape, prices, region)
         else:
             after = ABSENT
         lines.append(ServiceCost(addr, before, after))
     return CostReport(region, prices.date, tuple(lines))
+
+
+def _cost_subject(address: Address, kinds: Registry) -> Address | None:
+    """The resource whose cost an action on ``address`` changes: itself when it costs, else what it claims."""
+    if kinds.facet(address, Costs):
+        return address
+    claimer = kinds.facet(address, Claims)
+    return claimer.claimed(address) if claimer else None

@@ -1,7 +1,7 @@
 """The Kind protocol: what every manifest kind tells the pure core, and the ordered registry the core loops over.
 
-A kind's pure half (``reconciler/kinds/<kind>.py``) implements ``Kind``; its AWS half
-(``reconciler/kinds/<kind>_live.py``) implements ``reconciler.kinds.live.LiveKind``. Nothing in the core names a
+A kind's pure half (``reconciler/kinds/<kind>.py``) implements ``Kind`` and the facets it declares; its AWS half
+(``reconciler/kinds/<kind>_live.py``) implements ``reconciler.kinds.live_base.LiveKind``. Nothing in the core names a
 kind: facts that cross kinds travel as data — references between addresses, ``claims`` one resource makes on
 another's fields, and the ``PlanContext`` the planner fills in dependency order.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import ManifestError
@@ -92,7 +92,13 @@ class Cost:
 
 
 class Kind(Protocol):
-    """One manifest kind's pure operations. ``BaseKind`` gives the defaults most kinds keep."""
+    """One manifest kind's core: what every kind tells the pure core (``BaseKind`` gives the defaults most keep).
+
+    Identity (``name``, ``name_field``, ``check_name``, ``address``), shape (``check_shape``, ``spec_schema``,
+    ``check``), normalise and diff (``prepare``, ``diff``, ``creation``) and ``decide``. What only some kinds do is a
+    facet they declare by inheriting it (``Refers``, ``Pins``, ``Keeps``, ``Claims``, ``Exports``, ``Findings``,
+    ``Costs``); the ``Registry`` checks each declaration and answers which kinds have a facet.
+    """
 
     @property
     def name(self) -> str:
@@ -105,39 +111,17 @@ class Kind(Protocol):
     def check_name(self, name: object) -> str | None:
         """Why ``name`` is not a valid name for the kind, or None."""
 
+    def address(self, name: str, spec: Mapping[str, Any]) -> Address:
+        """The resource's identity."""
+
     def check_shape(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[ShapeProblem]]:
         """The spec checked against botocore's model(s): (coerced spec, problems)."""
 
     def spec_schema(self) -> dict[str, Any]:
         """The spec as a JSON Schema object built from the same botocore shapes (``reconciler.core.json_schema``)."""
 
-    def address(self, name: str, spec: Mapping[str, Any]) -> Address:
-        """The resource's identity."""
-
     def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
         """Rules AWS enforces that its model does not encode; ``declared`` is the whole manifest set."""
-
-    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
-        """What the resource names and needs (a service's cluster and family, a task's log groups)."""
-
-    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
-        """What a live resource uses (a live revision's log groups): kept by prune, followed by export."""
-
-    def in_use(self, live: Live) -> set[str]:
-        """Immutable versions of other resources this live resource runs (``family:revision``): never deleted."""
-
-    def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
-        """Why prune must keep this managed live resource (what still uses it, other than ``deleting``), or None;
-        ``users``: how many of the resources this prune deletes use it (name it among their live references)."""
-
-    def referrers_of(self, address: Address) -> list[Address]:
-        """Addresses of this kind that may refer to ``address`` (a service's ScalingPolicy): followed by export."""
-
-    def claims(self, resource: Resource) -> Mapping[Address, Mapping[str, Any]]:
-        """Fields of other resources this one owns (a ScalingPolicy owns its service's desiredCount range)."""
-
-    def live_claims(self, live: Live) -> Mapping[Address, Mapping[str, Any]]:
-        """The same, as the live resource holds them (the live scalable target's range)."""
 
     def prepare(self, resource: Resource, live: Live | None, ctx: PlanContext) -> tuple[Resource, list[Note]]:
         """The resource as it should be planned, given what earlier kinds decided (claims, produced references)."""
@@ -151,56 +135,16 @@ class Kind(Protocol):
     def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
         """Update or replace, why, and what the action produces (``live`` None: a create)."""
 
-    def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
-        """A live resource as the spec a manifest would declare, server defaults dropped; ``found``: what else was
-        read (a service names its family alone when it runs the latest revision)."""
-
-    def findings(self, resource: Resource, declared: Mapping[Address, Resource]) -> Iterator[tuple[str, str, str]]:
-        """Security findings: (rule id, field path, message)."""
-
-    def cost_subject(self, address: Address) -> Address | None:
-        """The resource whose cost an action on ``address`` changes (None: costs nothing by itself)."""
-
-    def cost(
-        self,
-        doc: Mapping[str, Any],
-        address: Address,
-        related: Mapping[Address, Mapping[str, Any]],
-        claims: Mapping[str, Any],
-    ) -> Cost | None:
-        """What a desired spec or live body costs; ``related``: the documents it references, by address; ``claims``:
-        what other resources own of it (a desiredCount range)."""
-
 
 class BaseKind:
-    """Defaults for the optional parts of ``Kind``: no references, claims, findings, cost or export."""
+    """Defaults for the core members most kinds keep: no extra rules, planned as written, a create shows every
+    field, a difference is an update in place."""
 
     name: str = ""
     name_field: str | None = None
 
     def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
         return []
-
-    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
-        return []
-
-    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
-        return []
-
-    def in_use(self, live: Live) -> set[str]:
-        return set()
-
-    def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
-        return None
-
-    def referrers_of(self, address: Address) -> list[Address]:
-        return []
-
-    def claims(self, resource: Resource) -> Mapping[Address, Mapping[str, Any]]:
-        return {}
-
-    def live_claims(self, live: Live) -> Mapping[Address, Mapping[str, Any]]:
-        return {}
 
     def prepare(self, resource: Resource, live: Live | None, ctx: PlanContext) -> tuple[Resource, list[Note]]:
         return resource, []
@@ -211,14 +155,79 @@ class BaseKind:
     def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
         return Decision()
 
+
+# --- facets: what some kinds do, declared by inheriting the facet (every member must then be defined) -------------
+
+
+class Refers:
+    """Facet: the kind's resources name others (a service its cluster and family, a task definition its log
+    groups)."""
+
+    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
+        """What the resource names and needs."""
+        raise NotImplementedError
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        """What a live resource uses (a live revision's log groups): kept by prune, followed by export."""
+        raise NotImplementedError
+
+
+class Pins:
+    """Facet: a live resource runs immutable versions of others (a service its task definition revisions)."""
+
+    def in_use(self, live: Live) -> set[str]:
+        """The versions (``family:revision``) this live resource runs: never deleted."""
+        raise NotImplementedError
+
+
+class Keeps:
+    """Facet: prune may have to keep a managed live resource of the kind (a cluster or provider still used)."""
+
+    def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
+        """Why prune must keep this managed live resource (what still uses it, other than ``deleting``), or None;
+        ``users``: how many of the resources this prune deletes use it (name it among their live references)."""
+        raise NotImplementedError
+
+
+class Claims:
+    """Facet: the kind's resources own fields of another resource (a ScalingPolicy its service's desiredCount)."""
+
+    def claimed(self, address: Address) -> Address:
+        """The resource whose fields a resource of this kind at ``address`` owns (its cost changes with them)."""
+        raise NotImplementedError
+
+    def referrers_of(self, address: Address) -> list[Address]:
+        """Addresses of this kind that may own fields of ``address``: followed by export."""
+        raise NotImplementedError
+
+    def claims(self, resource: Resource) -> Mapping[Address, Mapping[str, Any]]:
+        """The fields of other resources this one owns, by their address."""
+        raise NotImplementedError
+
+    def live_claims(self, live: Live) -> Mapping[Address, Mapping[str, Any]]:
+        """The same, as the live resource holds them (the live scalable target's range)."""
+        raise NotImplementedError
+
+
+class Exports:
+    """Facet: ``export`` writes manifests for the kind's live resources."""
+
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
-        return None
+        """A live resource as the spec a manifest would declare, server defaults dropped; ``found``: what else was
+        read (a service names its family alone when it runs the latest revision)."""
+        raise NotImplementedError
+
+
+class Findings:
+    """Facet: the kind's resources have security findings (``reconciler.core.security``)."""
 
     def findings(self, resource: Resource, declared: Mapping[Address, Resource]) -> Iterator[tuple[str, str, str]]:
-        return iter(())
+        """Security findings: (rule id, field path, message)."""
+        raise NotImplementedError
 
-    def cost_subject(self, address: Address) -> Address | None:
-        return None
+
+class Costs:
+    """Facet: the kind's resources cost money by themselves (priced by ``reconciler.core.cost``)."""
 
     def cost(
         self,
@@ -227,13 +236,37 @@ class BaseKind:
         related: Mapping[Address, Mapping[str, Any]],
         claims: Mapping[str, Any],
     ) -> Cost | None:
-        return None
+        """What a desired spec or live body costs; ``related``: the documents it references, by address; ``claims``:
+        what other resources own of it (a desiredCount range)."""
+        raise NotImplementedError
+
+
+FACETS: tuple[type[Any], ...] = (Refers, Pins, Keeps, Claims, Exports, Findings, Costs)
+"""Every facet a kind may declare."""
+F = TypeVar("F")
+
+
+def _facet_problems(kind: Kind) -> list[str]:
+    """What is wrong with the facets ``kind`` declares: a member left undefined, or defined without its facet."""
+    problems = []
+    for facet in FACETS:
+        members = [n for n, v in vars(facet).items() if callable(v) and not n.startswith("_")]
+        for member in members:
+            defined = getattr(type(kind), member, None)
+            if isinstance(kind, facet) and defined is vars(facet)[member]:
+                problems.append(f"{kind.name} declares {facet.__name__} but does not define {member}")
+            elif not isinstance(kind, facet) and defined is not None:
+                problems.append(f"{kind.name} defines {member} but does not declare {facet.__name__}")
+    return problems
 
 
 class Registry:
-    """The kinds in dependency order: each may refer to the kinds before it; deletes run in reverse."""
+    """The kinds in dependency order: each may refer to the kinds before it; deletes run in reverse. Refuses a kind
+    whose facets are declared but not defined, or defined but not declared."""
 
     def __init__(self, kinds: Sequence[Kind]) -> None:
+        if problems := [p for k in kinds for p in _facet_problems(k)]:
+            raise TypeError("; ".join(problems))
         self._kinds = {k.name: k for k in kinds}
         self.names: tuple[str, ...] = tuple(k.name for k in kinds)
 
@@ -256,3 +289,22 @@ class Registry:
     def order(self, address: Address) -> tuple[int, Address]:
         """Sort key: dependency order, then address."""
         return self.rank(address), address
+
+    def having(self, facet: type[F]) -> list[F]:
+        """The kinds that declare ``facet``, in dependency order."""
+        return [k for k in self._kinds.values() if isinstance(k, facet)]
+
+    def facet(self, address: Address, facet: type[F]) -> F | None:
+        """The address's kind as ``facet``, or None when the kind does not declare it."""
+        kind = self._kinds.get(address.kind)
+        return kind if isinstance(kind, facet) else None
+
+    def references(self, resource: Resource, *, region: str | None) -> list[Reference]:
+        """What the resource names (``Refers.references``; none for a kind that refers to nothing)."""
+        kind = self.facet(resource.address, Refers)
+        return kind.references(resource, region=region) if kind else []
+
+    def live_references(self, live: Live, *, region: str | None) -> list[Address]:
+        """What the live resource uses (``Refers.live_references``; none for a kind that refers to nothing)."""
+        kind = self.facet(live.address, Refers)
+        return kind.live_references(live, region=region) if kind else []

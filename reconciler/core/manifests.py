@@ -205,11 +205,11 @@ def load_var_file(path: str | os.PathLike[str]) -> dict[str, str]:
 def check_references(
     resources: list[Resource], observed: Observed, kinds: Registry, *, region: str | None
 ) -> list[ManifestError]:
-    """Plan-time rule: what a resource needs (``Kind.references``) is declared in the manifests or live."""
+    """Plan-time rule: what a resource needs (``Refers.references``) is declared in the manifests or live."""
     declared = {r.address for r in resources}
     errors = []
     for r in resources:
-        for ref in kinds.of(r.address).references(r, region=region):
+        for ref in kinds.references(r, region=region):
             if ref.required and ref.address not in declared and ref.address not in observed:
                 errors.append(r.error(ref.path, ref.missing or f"{ref.address} is neither declared nor live"))
     return errors

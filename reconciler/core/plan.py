@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import PlanError
-from reconciler.core.kind import ACTION_TYPES, ActionType, Note, PlanContext, Registry, Timeline
+from reconciler.core.kind import ACTION_TYPES, ActionType, Claims, Keeps, Note, PlanContext, Registry, Timeline
 from reconciler.core.model import Address, Live, Observed, Resource
 from reconciler.core.redact import redact_at
 from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
@@ -85,10 +85,11 @@ def _owner_change(before: object, instance: str) -> FieldChange:
 
 
 def claims_of(desired: Iterable[Resource], kinds: Registry) -> dict[Address, dict[str, object]]:
-    """Fields each resource owns of another (``Kind.claims``), merged by the address claimed."""
+    """Fields each resource owns of another (``Claims.claims``), merged by the address claimed."""
     out: dict[Address, dict[str, object]] = {}
     for resource in desired:
-        for address, fields in kinds.of(resource.address).claims(resource).items():
+        claimer = kinds.facet(resource.address, Claims)
+        for address, fields in (claimer.claims(resource) if claimer else {}).items():
             out.setdefault(address, {}).update(fields)
     return out
 
@@ -200,12 +201,12 @@ def _desired_actions(
 def referenced(desired: list[Resource], live: Mapping[Address, Live], kinds: Registry) -> set[Address]:
     """What declared resources depend on: what they reference and, for what they reference that is only live, what
     that live resource uses in turn (the log groups of the revision a service runs)."""
-    refs = {ref.address for r in desired for ref in kinds.of(r.address).references(r, region=None)}
+    refs = {ref.address for r in desired for ref in kinds.references(r, region=None)}
     declared = {r.address for r in desired}
     frontier = [a for a in refs if a not in declared and a in live]
     while frontier:
         address = frontier.pop()
-        for used in kinds.of(address).live_references(live[address], region=None):
+        for used in kinds.live_references(live[address], region=None):
             if used not in refs:
                 refs.add(used)
                 if used not in declared and used in live:
@@ -238,11 +239,12 @@ def _prune_actions(
             )
             continue
         doomed.append(live)
-    users = Counter(u for live in doomed for u in kinds.of(live.address).live_references(live, region=None))
+    users = Counter(u for live in doomed for u in kinds.live_references(live, region=None))
     deleting = {live.address for live in doomed}
     for live in doomed:
         addr = live.address
-        if refused := kinds.of(addr).delete_refused(live, deleting, users.get(addr, 0)):
+        keeper = kinds.facet(addr, Keeps)
+        if keeper and (refused := keeper.delete_refused(live, deleting, users.get(addr, 0))):
             notes.append(Note(f"{addr} is not in the manifests but {refused}; kept", addr))
             continue
         actions.append(Action("delete", addr, (), "managed, and no longer in the manifests (--prune)", None, live))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from reconciler.core.errors import ManifestError
-from reconciler.core.kind import Registry
+from reconciler.core.kind import Findings, Registry
 from reconciler.core.model import Address, Resource
 from reconciler.core.settings import SecuritySettings
 
@@ -102,13 +102,14 @@ def find_issues(
     resources: list[Resource], settings: SecuritySettings, kinds: Registry
 ) -> tuple[list[Finding], list[ManifestError]]:
     """Every finding (suppressed ones marked, rules set to off left out) and every malformed suppression; the rules
-    themselves are each kind's (``Kind.findings``)."""
+    themselves are each kind's (``Findings.findings``)."""
     by_address = {r.address: r for r in resources}
     findings: list[Finding] = []
     errors: list[ManifestError] = []
     for resource in sorted(resources, key=lambda r: (r.file, r.line)):
         suppressed = _suppressions(resource, errors)
-        for rule_id, path, message in kinds.of(resource.address).findings(resource, by_address):
+        finder = kinds.facet(resource.address, Findings)
+        for rule_id, path, message in finder.findings(resource, by_address) if finder else ():
             rule = RULES[rule_id]
             severity = _severity(settings.severities.get(rule_id, rule.severity))
             if severity == "off":

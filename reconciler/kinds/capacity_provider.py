@@ -12,7 +12,7 @@ from reconciler.core.aws_rules import FARGATE_PROVIDERS
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, Decision, PlanContext
+from reconciler.core.kind import BaseKind, Decision, Exports, Keeps, PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
 from reconciler.core.schema import ShapeProblem, check_spec
@@ -44,7 +44,7 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class CapacityProviderKind(BaseKind):
+class CapacityProviderKind(BaseKind, Keeps, Exports):
     name = "CapacityProvider"
     name_field = "name"
 

@@ -9,7 +9,7 @@ from reconciler.core.aws_rules import Problem, non_finite, prefixed, strategy_ru
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, Reference
+from reconciler.core.kind import BaseKind, Exports, Keeps, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
@@ -55,7 +55,7 @@ def cluster_rules(spec: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-class ClusterKind(BaseKind):
+class ClusterKind(BaseKind, Refers, Keeps, Exports):
     name = "Cluster"
     name_field = "clusterName"
 

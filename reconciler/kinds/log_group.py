@@ -10,7 +10,7 @@ from reconciler.core.aws_rules import Problem, as_int, non_finite, prefixed, tag
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, PlanContext
+from reconciler.core.kind import BaseKind, Exports, PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
 from reconciler.kinds.defaults import strip
@@ -55,7 +55,7 @@ def log_group_rules(spec: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-class LogGroupKind(BaseKind):
+class LogGroupKind(BaseKind, Exports):
     name = "LogGroup"
     name_field = "logGroupName"
 

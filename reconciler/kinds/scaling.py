@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.core.diff import FieldChange, compare, drop_empty, project
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema, without
-from reconciler.core.kind import BaseKind, PlanContext, Reference
+from reconciler.core.kind import BaseKind, Claims, Exports, PlanContext, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
 from reconciler.core.schema import (
@@ -274,7 +274,7 @@ def _export_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ScalingPolicyKind(BaseKind):
+class ScalingPolicyKind(BaseKind, Refers, Claims, Exports):
     name = "ScalingPolicy"
     name_field = None
 
@@ -301,6 +301,9 @@ class ScalingPolicyKind(BaseKind):
 
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:
         return [service_address(live.address)]
+
+    def claimed(self, address: Address) -> Address:
+        return service_address(address)
 
     def referrers_of(self, address: Address) -> list[Address]:
         return [Address(self.name, address.name, address.scope)] if address.kind == SERVICE.name else []
@@ -329,9 +332,6 @@ class ScalingPolicyKind(BaseKind):
         actions = sorted(live.body.get("scheduledActions") or [], key=lambda a: str(a["scheduledActionName"]))
         spec["scheduledActions"] = [action_times(_cut(a, action_members)) for a in actions]
         return dict(whole_numbers(drop_empty(spec)))
-
-    def cost_subject(self, address: Address) -> Address | None:
-        return service_address(address)
 
 
 KIND = ScalingPolicyKind()

@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.core.diff import FieldChange, compare, project
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, Note, PlanContext, Reference
+from reconciler.core.kind import BaseKind, Note, Pins, PlanContext, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, name_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec
@@ -60,7 +60,7 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ScheduledTaskKind(BaseKind):
+class ScheduledTaskKind(BaseKind, Refers, Pins):
     name = "ScheduledTask"
     name_field = "name"
 

@@ -11,7 +11,19 @@ from reconciler.core.aws_rules import fargate_compatible, on_fargate
 from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, Cost, Decision, Note, PlanContext, Reference
+from reconciler.core.kind import (
+    BaseKind,
+    Cost,
+    Costs,
+    Decision,
+    Exports,
+    Findings,
+    Note,
+    Pins,
+    PlanContext,
+    Reference,
+    Refers,
+)
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec, input_members
@@ -193,7 +205,7 @@ def _strategy(doc: Mapping[str, Any], cluster_doc: Mapping[str, Any] | None) -> 
     return list(strategy) if strategy else None
 
 
-class ServiceKind(BaseKind):
+class ServiceKind(BaseKind, Refers, Pins, Exports, Findings, Costs):
     name = "Service"
     name_field = "serviceName"
 
@@ -347,9 +359,6 @@ class ServiceKind(BaseKind):
                 "spec.enableExecuteCommand",
                 f"ECS Exec is on but cluster {resource.address.scope} does not log exec sessions",
             )
-
-    def cost_subject(self, address: Address) -> Address | None:
-        return address
 
     def cost(
         self,

@@ -9,7 +9,7 @@ from reconciler.core.aws_rules import as_size, fargate_compatible
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, Decision, PlanContext, Reference
+from reconciler.core.kind import BaseKind, Decision, Exports, Findings, PlanContext, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.redact import credential_shape, is_sensitive
@@ -189,7 +189,7 @@ def _is_root(user: Any) -> bool:
 KIND_NAME = "TaskDefinition"
 
 
-class TaskDefinitionKind(BaseKind):
+class TaskDefinitionKind(BaseKind, Refers, Exports, Findings):
     name = KIND_NAME
     name_field = "family"
 

@@ -1,0 +1,73 @@
+"""The Kind core and its facets: the registry answers which kinds have a facet, and refuses a kind whose facets are
+declared but not defined, or defined but not declared (a method nobody would call)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from reconciler.core.kind import FACETS, BaseKind, Claims, Costs, Exports, Findings, Keeps, Pins, Refers, Registry
+from reconciler.core.model import Address, Live
+from reconciler.kinds import KINDS
+
+
+class Exporting(BaseKind, Exports):
+    name = "Exporting"
+
+    def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
+        return {"exported": live.address.name}
+
+
+class DeclaresWithoutDefining(BaseKind, Exports):
+    name = "Forgetful"
+
+
+class DefinesWithoutDeclaring(BaseKind):
+    name = "Undeclared"
+
+    def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
+        return None
+
+
+def test_the_registry_answers_which_kinds_have_each_facet() -> None:
+    having = {facet.__name__: [k.name for k in KINDS.having(facet)] for facet in FACETS}
+    assert having == {
+        "Refers": ["Cluster", "TaskDefinition", "Service", "ScheduledTask", "ScalingPolicy"],
+        "Pins": ["Service", "ScheduledTask"],
+        "Keeps": ["CapacityProvider", "Cluster"],
+        "Claims": ["ScalingPolicy"],
+        "Exports": ["LogGroup", "CapacityProvider", "Cluster", "TaskDefinition", "Service", "ScalingPolicy"],
+        "Findings": ["TaskDefinition", "Service"],
+        "Costs": ["Service"],
+    }
+
+
+def test_a_kind_is_found_as_a_facet_only_when_it_declares_it() -> None:
+    kinds = Registry([Exporting()])  # type: ignore[list-item]  # a stand-in: only the facet is exercised
+    live = Live(Address("Exporting", "a"), {})
+    exporter = kinds.facet(live.address, Exports)
+    assert exporter is not None and exporter.export(live, {}, region=None) == {"exported": "a"}
+    assert kinds.facet(live.address, Costs) is None
+    assert kinds.facet(Address("Unknown", "a"), Exports) is None
+    assert kinds.live_references(live, region=None) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        (DeclaresWithoutDefining(), "Forgetful declares Exports but does not define export"),
+        (DefinesWithoutDeclaring(), "Undeclared defines export but does not declare Exports"),
+    ],
+)
+def test_the_registry_refuses_a_facet_half_declared(kind: BaseKind, problem: str) -> None:
+    with pytest.raises(TypeError, match=problem):
+        Registry([kind])  # type: ignore[list-item]
+
+
+def test_every_facet_is_one_the_core_does_not_have() -> None:
+    assert {Refers, Pins, Keeps, Claims, Exports, Findings, Costs} == set(FACETS)
+    core = {n for n in vars(BaseKind) if not n.startswith("_")}
+    for facet in FACETS:
+        assert not core & {n for n in vars(facet) if not n.startswith("_")}, facet.__name__
