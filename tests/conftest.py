@@ -26,13 +26,26 @@ from faults import HookedEmulator, start_hooked_emulator
 
 from reconciler import log
 from reconciler.cli import main
+from reconciler.embedded import EMULATOR_ENV
 from reconciler.emulator import ECS_TASKS_TRUST, seed_demo_network
+from reconciler.emulator import server as emulator_server
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 TOOL_CALLS = pytest.StashKey[list[tuple[str, frozenset[str]]]]()
 """IAM action names of the AWS calls ecs-reconciler made during the session, each with the tag keys its request set
 (recorded by faults.HookedApp)."""
+
+
+@pytest.fixture(autouse=True)
+def own_emulator_discovery(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's ``--embedded-aws`` finds only an emulator the test itself announced: the discovery file
+    (reconciler.embedded.discovery_file(), under XDG_CACHE_HOME) lives in a fresh folder, and no emulator URL comes
+    from the environment. Returns the cache folder."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.delenv(EMULATOR_ENV, raising=False)
+    return cache
 
 
 @pytest.fixture(autouse=True)
@@ -346,6 +359,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # ------------------------------------------------------------------------- markers
 
 EMULATOR_FIXTURES = frozenset({"emulator", "aws"})
+EMULATOR_ARGUMENTS = frozenset({"--embedded-aws", "demo", "emulator"})
+"""Command-line words that make ecs-reconciler start an AWS emulator of its own."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -354,3 +369,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.emulator)
+
+
+class UnmarkedEmulator(AssertionError):
+    """A test not marked `emulator` started one."""
+
+
+def starts_emulator(args: Any) -> bool:
+    """Whether a command line (as given to subprocess.Popen) runs ecs-reconciler so that it starts an emulator."""
+    words = [str(args)] if isinstance(args, (str, bytes, os.PathLike)) else [str(a) for a in args]
+    runs_the_tool = any(w.endswith("ecs-reconciler") or w == "reconciler" for w in words)
+    return runs_the_tool and bool(EMULATOR_ARGUMENTS & set(words))
+
+
+@pytest.fixture(autouse=True)
+def emulator_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked `emulator` that starts one, in-process (anything served by reconciler.emulator.serve) or
+    as a subprocess running ecs-reconciler with EMULATOR_ARGUMENTS, fails with UnmarkedEmulator: `-m "not
+    emulator"` starts no emulator."""
+    if request.node.get_closest_marker("emulator") is not None:
+        return
+    name = request.node.nodeid
+
+    def refuse_to_serve(*args: Any, **kwargs: Any) -> Any:
+        raise UnmarkedEmulator(f"{name} starts an AWS emulator: mark it `emulator`")
+
+    monkeypatch.setattr(emulator_server, "make_server", refuse_to_serve)
+    popen_init = subprocess.Popen.__init__
+
+    def checked_popen_init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        if starts_emulator(args):
+            raise UnmarkedEmulator(f"{name} runs {args!r}, which starts an AWS emulator: mark it `emulator`")
+        popen_init(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", checked_popen_init)

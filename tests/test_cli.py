@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from reconciler.core.settings import MANAGED_TAG_KEY
 
 CLUSTER = """\
@@ -334,6 +336,7 @@ def test_validate_is_offline(aws, cli, example):
     assert aws.calls == []
 
 
+@pytest.mark.emulator
 def test_embedded_aws_needs_no_account(cli, example, monkeypatch):
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)

@@ -151,6 +151,7 @@ def without_aws_environment(monkeypatch):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
 
 
+@pytest.mark.emulator
 def test_the_persistent_emulator_keeps_state_across_commands(
     cli, example, tmp_path, monkeypatch, without_aws_environment
 ):
@@ -174,6 +175,7 @@ def test_the_persistent_emulator_keeps_state_across_commands(
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_the_emulator_saves_its_state_to_a_file_and_loads_it(
     cli, example, tmp_path, monkeypatch, without_aws_environment
 ):
@@ -195,6 +197,7 @@ def test_the_emulator_saves_its_state_to_a_file_and_loads_it(
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_the_demo_runs_from_any_directory_with_the_shipped_example(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != EMULATOR_ENV}
     result = subprocess.run(
