@@ -26,9 +26,7 @@ SUFFIXES = {
 def exported() -> dict[str, str]:
     """Each series name the daemon's /metrics can carry -> its metric family."""
     return {
-        family.name + suffix: family.name
-        for family in Metrics().registry.collect()
-        for suffix in SUFFIXES[family.type]
+        family.name + suffix: family.name for family in Metrics().registry.collect() for suffix in SUFFIXES[family.type]
     }
 
 

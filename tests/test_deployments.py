@@ -29,7 +29,7 @@ def load(name: str) -> Deployment:
 def test_a_successful_deployment_is_completed():
     found = standing(load("cli-describe-successful"), NOW)
     assert found.state == "completed"
-    assert found.detail == "ROLLING SUCCESSFUL: SUCCESSFUL, 1/1 tasks"
+    assert found.detail == "ROLLING SUCCESSFUL: 1/1 running, 0 pending"
 
 
 def test_a_paused_canary_is_awaiting_approval_with_its_expiry():
@@ -37,7 +37,10 @@ def test_a_paused_canary_is_awaiting_approval_with_its_expiry():
     found = standing(deployment, NOW)
     assert found.state == "paused"
     assert found.paused is not None and found.paused.hook_id.startswith("ecs-pause-e7tK9G")
-    assert "PRODUCTION_TRAFFIC_SHIFT, 10% of production traffic on the new revision, 2/2 tasks" in found.detail
+    assert (
+        "paused: at PRODUCTION_TRAFFIC_SHIFT, 10% of production traffic on the new revision, 2/2 running, 0 pending"
+        in found.detail
+    )
     assert "expires 2024-01-15T12:00:00+00:00 (in 23 h 30 min, then ROLLBACK)" in found.detail
 
 
@@ -45,7 +48,7 @@ def test_an_alarm_rollback_is_a_failure_naming_the_stage_and_the_alarm():
     found = standing(load("alarm-rollback"), NOW)
     assert found.state == "failed"
     assert found.alarms == ("web-5xx",)
-    assert "CANARY ROLLBACK_IN_PROGRESS at PRODUCTION_TRAFFIC_SHIFT" in found.detail
+    assert "CANARY ROLLBACK_IN_PROGRESS: at PRODUCTION_TRAFFIC_SHIFT" in found.detail
     assert "alarms in ALARM: web-5xx" in found.detail
     assert found.rollback == "Rolling back because alarm web-5xx is in ALARM"
 

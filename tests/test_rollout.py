@@ -43,7 +43,7 @@ def test_a_circuit_breaker_failure_fails_the_apply_and_shows_the_events(aws, cli
     root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
     result = cli("apply", root)
     assert result.code == 1
-    assert "Rollout failed: Service prod/api: FAILED" in result.err
+    assert "Rollout failed: Service prod/api: ROLLING STOPPED: 0/2 running" in result.err
     assert "circuit breaker: tasks failed to start" in result.err
     assert "Recent events:" in result.err
     assert "deployment failed: tasks failed to start." in result.err
@@ -56,7 +56,7 @@ def test_a_rollout_that_never_finishes_times_out(aws, cli, manifests, monkeypatc
     root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
     result = cli("apply", root, "--wait-timeout", "0.5")
     assert result.code == 1
-    assert "Rollout timed out: Service prod/api: IN_PROGRESS: 0/2 running, 2 pending after 0.5s" in result.err
+    assert "Rollout timed out: Service prod/api: ROLLING IN_PROGRESS: 0/2 running, 2 pending after 0.5s" in result.err
     assert "has started 2 tasks." in result.err
 
 

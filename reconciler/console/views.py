@@ -143,8 +143,6 @@ def service_page(status: Mapping[str, Any], target: str, cluster: str, name: str
     )
     address = f"{SERVICE} {cluster}/{name}"
     alerts = [
-        a
-        for a in status.get("alerts") or []
-        if a.get("resource") == address and (a.get("target") or DEFAULT) == target
+        a for a in status.get("alerts") or [] if a.get("resource") == address and (a.get("target") or DEFAULT) == target
     ]
     return ServicePage(page_target, service, task_definition, alerts)

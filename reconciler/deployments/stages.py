@@ -61,6 +61,7 @@ class Deployment:
     """Percent of production traffic the target revision is asked to carry (None: ECS does not say)."""
     running: int
     requested: int
+    pending: int
     hooks: tuple[Hook, ...]
     alarms: tuple[str, ...]
     """The alarms that fired (``alarms.triggeredAlarmNames``)."""
@@ -99,6 +100,7 @@ class Deployment:
             production_weight=float(weight) if isinstance(weight, int | float) else None,
             running=int(target.get("runningTaskCount", 0) or 0),
             requested=int(target.get("requestedTaskCount", 0) or 0),
+            pending=int(target.get("pendingTaskCount", 0) or 0),
             hooks=hooks,
             alarms=tuple(str(a) for a in (doc.get("alarms") or {}).get("triggeredAlarmNames") or []),
             rollback=rollback.get("reason") or (str(doc["status"]) if doc.get("status") in ROLLED_BACK else None),
@@ -138,14 +140,14 @@ def _left(until: datetime.datetime, now: datetime.datetime) -> str:
 
 
 def _where(deployment: Deployment, now: datetime.datetime) -> str:
-    """``PRODUCTION_TRAFFIC_SHIFT, 10% of production traffic on the new revision, 1/2 tasks``."""
-    parts = [deployment.stage or deployment.status]
+    """``at PRODUCTION_TRAFFIC_SHIFT, 10% of production traffic on the new revision, 1/2 running, 1 pending``."""
+    parts = [f"at {deployment.stage}"] if deployment.stage else []
     if deployment.production_weight is not None and deployment.strategy != "ROLLING":
         parts.append(f"{deployment.production_weight:g}% of production traffic on the new revision")
     if deployment.stage == "BAKE_TIME" and deployment.bake_minutes is not None and deployment.updated_at is not None:
         end = deployment.updated_at + datetime.timedelta(minutes=int(deployment.bake_minutes))
         parts.append(f"bake {_left(end, now)} left")
-    parts.append(f"{deployment.running}/{deployment.requested} tasks")
+    parts.append(f"{deployment.running}/{deployment.requested} running, {deployment.pending} pending")
     return ", ".join(parts)
 
 
@@ -158,7 +160,7 @@ def standing(deployment: Deployment, now: datetime.datetime) -> Standing:
         return Standing("completed", f"{deployment.strategy} {deployment.status}: {where}")
     if deployment.status in ROLLED_BACK | STOPPED:
         why = deployment.rollback or deployment.reason or deployment.status
-        detail = f"{deployment.strategy} {deployment.status} at {where} ({why}){alarms}"
+        detail = f"{deployment.strategy} {deployment.status}: {where} ({why}){alarms}"
         if deployment.circuit_breaker == "TRIGGERED":
             detail += "; the circuit breaker triggered"
         return Standing("failed", detail, alarms=deployment.alarms, rollback=deployment.rollback)
@@ -168,6 +170,6 @@ def standing(deployment: Deployment, now: datetime.datetime) -> Standing:
         if hook.expires_at is not None:
             left = _left(hook.expires_at, now)
             expiry = f", expires {hook.expires_at.isoformat()} (in {left}, then {hook.timeout_action})"
-        detail = f"{deployment.strategy} paused at {where}: awaiting approval (hook {hook.hook_id}{expiry})"
+        detail = f"{deployment.strategy} paused: {where}; awaiting approval (hook {hook.hook_id}{expiry})"
         return Standing("paused", detail, paused=hook, alarms=deployment.alarms)
     return Standing("waiting", f"{deployment.strategy} {deployment.status}: {where}{alarms}", alarms=deployment.alarms)
