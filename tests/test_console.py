@@ -68,6 +68,14 @@ def test_services_are_grouped_by_cluster_and_other_resources_listed_apart():
     assert (web.state_label, web.url) == ("drifted", "/targets/default/services/prod/web")
 
 
+def test_several_targets_each_have_their_clusters_and_service_pages():
+    status = {"targets": {"payments-prod": STATUS, "search-prod": STATUS}, "alerts": []}
+    assert [t.name for t in overview(status).targets] == ["payments-prod", "search-prod"]
+    page = service_page(status, "search-prod", "prod", "web")
+    assert page is not None and page.service.url == "/targets/search-prod/services/prod/web"
+    assert page.alerts == []
+
+
 def test_the_overview_page_escapes_what_it_shows():
     status, html = get(console_app(lambda: STATUS), "/")
     assert status == "200 OK"

@@ -127,6 +127,7 @@ def test_demo_applies_then_shows_a_drift_alerted_healed_and_resolved(aws, cli, e
     assert "drift on Service demo/web" in result.out and "healed" in result.out
     assert "enableExecuteCommand: desired false, live true" in result.out
     assert "drift resolved: Service demo/web" in result.out
+    assert "The console is at http://127.0.0.1:" in result.out
 
 
 THROTTLED = (400, "ThrottlingException", "Rate exceeded")
