@@ -75,10 +75,17 @@ def make_revision(backend: EC2ContainerServiceBackend, service: Any) -> dict[str
         ),
         "serviceArn": service.arn,
         "clusterArn": service.cluster_arn,
+        # AWS's published answer (aws-cli's describe-service-revisions example) shows serviceConnectConfiguration
+        # {"enabled": false} for a service without Service Connect.
+        "serviceConnectConfiguration": {"enabled": False},
         **content_of(service),
         "containerImages": _images(backend, service.task_definition),
         "guardDutyEnabled": False,
         "createdAt": CLOCK.utc(),
     }
+    if revision.get("platformVersion") == "LATEST":
+        # Developer Guide, "Fargate platform versions": a revision names the version LATEST resolved to (1.4.0 on
+        # Linux, 1.0.0 on Windows), as AWS's published describe-service-revisions answer shows.
+        revision["platformVersion"] = "1.4.0" if revision.get("platformFamily", "Linux") == "Linux" else "1.0.0"
     revisions(backend)[revision["serviceRevisionArn"]] = revision
     return revision
