@@ -1,4 +1,4 @@
-"""Tests for reconciler.core.loader: reading a manifest tree safely into plain data with field lines."""
+"""Tests for reconciler.core.loader and yaml_reader: reading a manifest tree safely into plain data with field lines."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.core import loader
+from reconciler.core import loader, yaml_reader
 from reconciler.core.errors import FileVanished, ManifestError
 from reconciler.core.loader import Document, Limits, load_text, load_tree
 
 
-@pytest.fixture(autouse=True, params=loader._COMPOSERS, ids=lambda c: c.__name__)
+@pytest.fixture(autouse=True, params=yaml_reader._COMPOSERS, ids=lambda c: c.__name__)
 def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type:
     """Run every test with each available parser: libyaml's (when installed) and PyYAML's pure-Python one."""
-    monkeypatch.setattr(loader, "_COMPOSERS", [request.param])
+    monkeypatch.setattr(yaml_reader, "_COMPOSERS", [request.param])
     return request.param  # type: ignore[no-any-return]
 
 

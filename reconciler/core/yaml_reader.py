@@ -1,0 +1,473 @@
+"""Parse one manifest file's bytes into plain-data documents, safely, remembering where every value came from.
+
+Each document is parsed from PyYAML's node graph by hand, so no tag can construct an object or run code. What cannot
+be loaded safely (oversized files, bad UTF-8, syntax errors, unknown tags, alias bombs, deep nesting, non-string or
+duplicate keys, documents that are not mappings) is returned as ``ManifestError``s; nothing raises for a bad
+manifest. ``reconciler.core.loader`` reads the files of a tree and hands each one here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, cast
+
+import yaml
+from yaml.composer import Composer, ComposerError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+from reconciler.core.errors import ManifestError
+from reconciler.core.settings import ManifestSettings
+
+_TAG_PREFIX = "tag:yaml.org,2002:"
+_STR = _TAG_PREFIX + "str"
+_INT = _TAG_PREFIX + "int"
+_FLOAT = _TAG_PREFIX + "float"
+_BOOL = _TAG_PREFIX + "bool"
+_NULL = _TAG_PREFIX + "null"
+_SEQ = _TAG_PREFIX + "seq"
+_MAP = _TAG_PREFIX + "map"
+_MERGE = _TAG_PREFIX + "merge"
+_TIMESTAMP = _TAG_PREFIX + "timestamp"
+_VALUE = _TAG_PREFIX + "value"
+_TEXT_TAGS = frozenset({_STR, _TIMESTAMP, _VALUE, _MERGE})
+"""Scalar tags whose value is the scalar's text: dates stay strings, ``=`` and a ``<<`` outside a key are text."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of one manifest file, as plain data, with the line of every field."""
+
+    file: str
+    """Path relative to the root, with "/" separators, e.g. "apps/web.yaml"."""
+    index: int
+    """0-based position of the document within its file (empty documents count)."""
+    line: int
+    """1-based line where the document's content starts."""
+    body: Any
+    """Plain data: dict / list / str / int / float / bool / None only."""
+    lines: Mapping[str, int]
+    """Field path -> 1-based line, e.g. "spec.containerDefinitions[0].image" -> 12 ("" -> document start)."""
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Field path -> the scalar's text exactly as written, for every scalar YAML 1.1 read as a number or a boolean
+    (``0755`` -> 493, ``1:20`` -> 80, ``1.10`` -> 1.1, ``yes`` -> True): where AWS wants a string, that text is sent
+    (see :func:`with_source_text`)."""
+
+    def line_of(self, path: str) -> int:
+        """The line of ``path``, else of its nearest recorded ancestor, else the document's start."""
+        while True:
+            line = self.lines.get(path)
+            if line is not None:
+                return line
+            if not path:
+                return self.line
+            path = path[: max(path.rfind("."), path.rfind("["), 0)]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much the loader reads before refusing: the defences against huge or hostile manifests."""
+
+    max_file_bytes: int = 1_048_576
+    """Largest size of one file."""
+    max_total_bytes: int = 128 * 1_048_576
+    """Largest size of all the files together (room for ``max_files`` files of about 13 KiB each)."""
+    max_files: int = ManifestSettings.max_files
+    """Most manifest files under the root: a fleet of thousands of services kept one file per service fits."""
+    max_nodes: int = 200_000
+    """Most nodes per document, counting every alias expansion (defeats alias bombs)."""
+    max_depth: int = 64
+    """Deepest nesting of nodes in a document (the document itself is level 1)."""
+
+
+def too_large(file: str, size: int, limits: Limits) -> ManifestError:
+    """The error for a file over ``limits.max_file_bytes``."""
+    return ManifestError(file, f"file is {size} bytes, larger than the limit of {limits.max_file_bytes} bytes")
+
+
+# ---------------------------------------------------------------------------------------------------------- text
+
+
+def load_text(text: bytes, *, file: str, limits: Limits = Limits()) -> tuple[list[Document], list[ManifestError]]:
+    """Parse one manifest file's bytes into its non-empty documents; never raises for bad content.
+
+    A document with any problem is dropped and its problems reported; a syntax error ends the file (the documents
+    before it are kept).
+    """
+    return _load_text(bytes(text), file=file, limits=limits, composer_class=_COMPOSERS[0])
+
+
+def _load_text(
+    text: bytes, *, file: str, limits: Limits, composer_class: type[Any]
+) -> tuple[list[Document], list[ManifestError]]:
+    if len(text) > limits.max_file_bytes:
+        return [], [too_large(file, len(text), limits)]
+    try:
+        source = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = text.count(b"\n", 0, exc.start) + 1
+        return [], [ManifestError(file, f"not valid UTF-8 at byte offset {exc.start}", line=line)]
+
+    documents: list[Document] = []
+    errors: list[ManifestError] = []
+    try:
+        for index, root in enumerate(
+            _compose_all(text, source, max_depth=limits.max_depth, composer_class=composer_class)
+        ):
+            if _is_empty(root):
+                continue
+            document, document_errors = _build_document(root, file=file, index=index, limits=limits)
+            errors.extend(document_errors)
+            if document is not None:
+                documents.append(document)
+    except yaml.MarkedYAMLError as exc:
+        errors.append(_syntax_error(file, exc))
+    except yaml.reader.ReaderError as exc:
+        newlines = (
+            text.count(b"\n", 0, exc.position) if composer_class.byte_positions else source.count("\n", 0, exc.position)
+        )
+        line = newlines + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        errors.append(ManifestError(file, f"unacceptable character #x{code:04x}: {exc.reason}", line=line))
+    except yaml.YAMLError as exc:
+        errors.append(ManifestError(file, f"invalid YAML: {exc}"))
+    except RecursionError:
+        errors.append(ManifestError(file, "nesting too deep to parse"))
+    except Exception as exc:  # a parser surprise must cost this file, never the whole pass
+        errors.append(ManifestError(file, f"cannot load: {type(exc).__name__}: {exc}"))
+    return documents, sorted(errors, key=lambda e: e.line or 0)
+
+
+def _syntax_error(file: str, exc: yaml.MarkedYAMLError) -> ManifestError:
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "invalid YAML"
+    if exc.context and exc.problem:
+        where = f" at line {exc.context_mark.line + 1}" if exc.context_mark is not None else ""
+        message = f"{exc.problem} ({exc.context}{where})"
+    return ManifestError(file, f"invalid YAML: {message}", line=None if mark is None else mark.line + 1)
+
+
+class _DepthLimited(Composer):
+    """PyYAML's composer, refusing nesting deeper than ``max_depth`` while composing (so it never recurses deep)."""
+
+    max_depth = Limits.max_depth
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth:
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+                raise ComposerError(None, None, f"nesting deeper than {self.max_depth} levels", mark)
+            return cast(Node, super().compose_node(parent, index))
+        finally:
+            self._depth -= 1
+
+
+class _PyComposer(_DepthLimited, Reader, Scanner, Parser, Resolver):
+    """Pure-Python reader, scanner and parser (SafeLoader's), composed by ``_DepthLimited``."""
+
+    byte_positions = False
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        Resolver.__init__(self)
+
+
+_COMPOSERS: list[type[Any]] = [_PyComposer]
+if yaml.__with_libyaml__:  # libyaml parses about ten times faster; composing and resolving stay in Python
+
+    class _CComposer(_DepthLimited, yaml.cyaml.CParser, Resolver):  # type: ignore[misc, name-defined]
+        """libyaml's parser producing events, composed by ``_DepthLimited``: only events cross from C."""
+
+        byte_positions = True
+
+        def __init__(self, stream: bytes) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)  # type: ignore[attr-defined]
+            Composer.__init__(self)
+            Resolver.__init__(self)
+
+    _COMPOSERS.insert(0, _CComposer)
+
+
+def _compose_all(text: bytes, source: str, *, max_depth: int, composer_class: type[Any]) -> Iterator[Node]:
+    """``yaml.compose_all`` with a depth limit: node graphs only, nothing is constructed."""
+    composer = composer_class(text if composer_class.byte_positions else source)
+    composer.max_depth = max_depth
+    try:
+        while composer.check_node():
+            yield composer.get_node()
+    finally:
+        composer.dispose()
+
+
+def _is_empty(node: Node) -> bool:
+    """True for a document with no content (``---`` alone, or only comments)."""
+    return isinstance(node, ScalarNode) and node.tag == _NULL and node.value == "" and not node.style
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _build_document(
+    root: Node, *, file: str, index: int, limits: Limits
+) -> tuple[Document | None, list[ManifestError]]:
+    line = _line(root)
+    if not isinstance(root, MappingNode):
+        return None, [ManifestError(file, "document is not a mapping", line=line)]
+    builder = _Builder(file)
+    problem = _measure(root, limits=limits, file=file)
+    if problem is not None:
+        return None, [problem]
+    lines: dict[str, int] = {"": line}
+    try:
+        body = builder.build(root, path="", lines=lines)
+    except RecursionError:
+        return None, [ManifestError(file, "nesting too deep to load", line=line)]
+    if builder.errors:
+        return None, builder.errors
+    document = Document(
+        file=file,
+        index=index,
+        line=line,
+        body=body,
+        lines=MappingProxyType(lines),
+        sources=MappingProxyType(builder.sources),
+    )
+    return document, []
+
+
+def _measure(root: Node, *, limits: Limits, file: str) -> ManifestError | None:
+    """Check the document's size with every alias expanded, and its depth, before building anything.
+
+    Sizes are memoised per node, so an alias bomb is refused after visiting each written node once. Merge keys are
+    counted as full copies of their sources, an upper bound of what building does.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height)
+    open_nodes: set[int] = set()
+
+    class Refused(Exception):
+        pass
+
+    def refuse(node: Node, message: str) -> Refused:
+        return Refused(ManifestError(file, message, line=_line(node)))
+
+    def measure(node: Node, depth: int) -> tuple[int, int]:
+        key = id(node)
+        known = sizes.get(key)
+        if known is None:
+            if key in open_nodes:
+                raise refuse(node, "recursive alias: a node contains itself")
+            if depth > limits.max_depth:
+                raise refuse(node, f"nesting deeper than {limits.max_depth} levels (after expanding aliases)")
+            if isinstance(node, ScalarNode):
+                known = (1, 1)
+            else:
+                open_nodes.add(key)
+                children: list[Node] = (
+                    [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else list(node.value)
+                )
+                count, height = 1, 1
+                for child in children:
+                    child_count, child_height = measure(child, depth + 1)
+                    count += child_count
+                    height = max(height, child_height + 1)
+                    if count > limits.max_nodes:
+                        break
+                open_nodes.discard(key)
+                known = (count, height)
+            sizes[key] = known
+        count, height = known
+        if count > limits.max_nodes:
+            raise refuse(node, f"too many nodes (alias bomb?): more than {limits.max_nodes} after expanding aliases")
+        if depth + height - 1 > limits.max_depth:
+            raise refuse(node, f"nesting deeper than {limits.max_depth} levels (after expanding aliases)")
+        return known
+
+    try:
+        measure(root, 1)
+    except Refused as exc:
+        error: ManifestError = exc.args[0]
+        return error
+    return None
+
+
+class _Builder:
+    """Turns a measured node graph into plain data and field lines; collects (once per node) what it refuses."""
+
+    _constructor = yaml.SafeLoader("")  # only its pure scalar constructors are used
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.errors: list[ManifestError] = []
+        self.sources: dict[str, str] = {}
+        self._reported: set[tuple[int, str]] = set()
+
+    def refuse(self, node: Node, message: str, *, path: str) -> None:
+        if (id(node), message) in self._reported:
+            return
+        self._reported.add((id(node), message))
+        self.errors.append(ManifestError(self.file, message, line=_line(node), field=path or None))
+
+    def build(self, node: Node, *, path: str, lines: dict[str, int]) -> Any:
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path=path)
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ:
+                self.refuse(node, _tag_refused(node.tag, "a sequence"), path=path)
+            items = []
+            for i, item in enumerate(node.value):
+                item_path = f"{path}[{i}]"
+                lines[item_path] = _line(item)
+                items.append(self.build(item, path=item_path, lines=lines))
+            return items
+        if node.tag != _MAP:
+            self.refuse(node, _tag_refused(node.tag, "a mapping"), path=path)
+        result = {}
+        for key, (key_node, value_node) in self.pairs(cast(MappingNode, node), path=path).items():
+            child = f"{path}.{key}" if path else key
+            lines[child] = _line(key_node)
+            result[key] = self.build(value_node, path=child, lines=lines)
+        return result
+
+    def pairs(self, node: MappingNode, *, path: str) -> dict[str, tuple[Node, Node]]:
+        """The mapping's effective (key node, value node) by key, merge keys applied as YAML 1.1 / PyYAML do.
+
+        Keys written in the mapping win over merged ones; among merged sources the earlier wins. Merged keys come
+        first, as in PyYAML.
+        """
+        own: dict[str, tuple[Node, Node]] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE:
+                if merges:
+                    self.refuse(key_node, "duplicate key '<<'", path=path)
+                merges.append(value_node)
+                continue
+            key = self.key(key_node, path=path)
+            if key is None:
+                continue
+            if key in own:
+                first = _line(own[key][0])
+                child = f"{path}.{key}" if path else key
+                self.refuse(key_node, f"duplicate key {key!r} (first at line {first})", path=child)
+                continue
+            own[key] = (key_node, value_node)
+        if not merges:
+            return own
+        merged: dict[str, tuple[Node, Node]] = {}
+        for value_node in merges:
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    self.refuse(source, "a merge key '<<' takes a mapping or a list of mappings", path=path)
+                    continue
+                if source.tag != _MAP:
+                    self.refuse(source, _tag_refused(source.tag, "a mapping"), path=path)
+                for key, pair in self.pairs(source, path=path).items():
+                    merged.setdefault(key, pair)
+        for key in own:
+            merged.pop(key, None)
+        return merged | own
+
+    def key(self, node: Node, *, path: str) -> str | None:
+        if not isinstance(node, ScalarNode):
+            self.refuse(node, "mapping key is not a scalar", path=path)
+            return None
+        if node.tag in _TEXT_TAGS:
+            return str(node.value)
+        if node.tag in (_INT, _FLOAT, _BOOL, _NULL):
+            kind = _short(node.tag)[2:]
+            message = f"mapping key {node.value!r} is read as {kind}, not a string (quote it)"
+            self.refuse(node, message, path=path)
+            return None
+        self.refuse(node, f"tag {_short(node.tag)} is not allowed", path=path)
+        return None
+
+    def scalar(self, node: ScalarNode, *, path: str) -> Any:
+        tag = node.tag
+        if tag in _TEXT_TAGS:
+            return node.value
+        construct = {
+            _NULL: self._constructor.construct_yaml_null,
+            _BOOL: self._constructor.construct_yaml_bool,
+            _INT: self._constructor.construct_yaml_int,
+            _FLOAT: self._constructor.construct_yaml_float,
+        }.get(tag)
+        if construct is None:
+            self.refuse(node, f"tag {_short(tag)} is not allowed", path=path)
+            return None
+        if tag != _NULL:
+            self.sources[path] = str(node.value)
+        try:
+            return construct(node)
+        except (ValueError, KeyError, TypeError, yaml.YAMLError):
+            self.refuse(node, f"{node.value!r} is not a valid {_short(tag)[2:]}", path=path)
+            return None
+
+
+class _TextDict(dict[Any, Any]):
+    """A mapping that remembers the written text of its number and boolean values, by key."""
+
+    __slots__ = ("texts",)
+    texts: dict[Any, str]
+
+
+class _TextList(list[Any]):
+    """A list that remembers the written text of its number and boolean items, by index."""
+
+    __slots__ = ("texts",)
+    texts: dict[Any, str]
+
+
+def with_source_text(value: Any, sources: Mapping[str, str], *, path: str) -> Any:
+    """A copy of ``value`` (the body found at field ``path`` of a Document, or that body after variables were
+    substituted) whose mappings and lists remember the text as written of their number and boolean members, from
+    the Document's ``sources``. Read it back with :func:`source_text`; the copy is equal to ``value``. Copying a
+    container drops what it remembers (the copy's members then read as they were parsed)."""
+    if isinstance(value, Mapping):
+        mapping = _TextDict()
+        mapping.texts = {}
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            mapping[key] = with_source_text(item, sources, path=child)
+            if child in sources and not isinstance(item, str):
+                mapping.texts[key] = sources[child]
+        return mapping
+    if isinstance(value, list):
+        items = _TextList()
+        items.texts = {}
+        for index, item in enumerate(value):
+            child = f"{path}[{index}]"
+            items.append(with_source_text(item, sources, path=child))
+            if child in sources and not isinstance(item, str):
+                items.texts[index] = sources[child]
+        return items
+    return value
+
+
+def source_text(container: Any, key: Any) -> str | None:
+    """The text as written of ``container[key]`` when it is a number or boolean that came from a manifest through
+    :func:`with_source_text`; None otherwise."""
+    texts = getattr(container, "texts", None) if isinstance(container, _TextDict | _TextList) else None
+    return None if texts is None else texts.get(key)
+
+
+def _tag_refused(tag: str, kind: str) -> str:
+    """The message for a collection's tag: a scalar tag is misplaced, any other tag is not allowed at all."""
+    allowed = tag in _TEXT_TAGS or tag in (_INT, _FLOAT, _BOOL, _NULL)
+    return f"tag {_short(tag)} is not allowed on {kind}" if allowed else f"tag {_short(tag)} is not allowed"
+
+
+def _short(tag: str) -> str:
+    """``tag:yaml.org,2002:python/object`` -> ``!!python/object``; local tags such as ``!Ref`` unchanged."""
+    return "!!" + tag[len(_TAG_PREFIX) :] if tag.startswith(_TAG_PREFIX) else tag
