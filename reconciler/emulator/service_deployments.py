@@ -12,7 +12,10 @@ Service.currentServiceDeployment and currentServiceRevisions follow the latest d
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
@@ -33,6 +36,20 @@ from reconciler.emulator.rollouts import restart_rollout
 from reconciler.emulator.service_revisions import content_of, make_revision
 from reconciler.emulator.staged_deployments import advance_staged, request_staged_rollback, start_staged
 
+_LOCK = threading.RLock()
+Result = TypeVar("Result")
+
+
+def _serialised(function: Callable[..., Result]) -> Callable[..., Result]:
+    """One request at a time moves deployments (moto's server is threaded; two reads must not both enter a stage)."""
+
+    @functools.wraps(function)
+    def locked(*args: Any, **kwargs: Any) -> Result:
+        with _LOCK:
+            return function(*args, **kwargs)
+
+    return locked
+
 
 def latest(backend: EC2ContainerServiceBackend, service_arn: str) -> Deployment | None:
     """The service's newest deployment."""
@@ -45,6 +62,7 @@ def changes_revision(service: Any, before: dict[str, Any]) -> bool:
     return content_of(service) != before
 
 
+@_serialised
 def start_deployment(backend: EC2ContainerServiceBackend, service: Any, *, previous: dict[str, Any] | None) -> None:
     """Record the deployment CreateService/UpdateService just started (``previous``: the PRIMARY deployment the
     service had before, None for a new service)."""
@@ -89,6 +107,7 @@ def _monitoring(monitor: dict[str, Any] | None) -> str:
     return "MONITORING" if (monitor or {}).get("enable") else "DISABLED"
 
 
+@_serialised
 def advance(backend: EC2ContainerServiceBackend, service: Any) -> None:
     """Bring the service's newest deployment up to now (called whenever the service is read)."""
     deployment = latest(backend, service.arn)
@@ -174,6 +193,7 @@ def request_rollback(backend: EC2ContainerServiceBackend, service: Any, deployme
     deployment.rollback = {"reason": reason, "startedAt": CLOCK.utc(now), "serviceRevisionArn": _source(deployment)}
 
 
+@_serialised
 def stop_deployment(backend: EC2ContainerServiceBackend, deployment: Deployment, stop_type: str) -> None:
     """StopServiceDeployment (Developer Guide, "Stopping Amazon ECS service deployments"): ROLLBACK from PENDING or
     IN_PROGRESS; a stop or rollback already under way goes on; any other state is a conflict. The API reference
@@ -190,6 +210,7 @@ def stop_deployment(backend: EC2ContainerServiceBackend, deployment: Deployment,
     _mirror(service, deployment)
 
 
+@_serialised
 def continue_deployment(backend: EC2ContainerServiceBackend, deployment: Deployment, hook_id: str, action: str) -> None:
     """ContinueServiceDeployment (Developer Guide, "Continuing Amazon ECS service deployments"): the PAUSE hook must
     be AWAITING_ACTION and the deployment IN_PROGRESS. CONTINUE lets the stage end (the hook SUCCEEDED); ROLLBACK
