@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 
@@ -16,9 +15,9 @@ from reconciler.commands import EXIT_ERROR
 from reconciler.commands.common import print_errors
 from reconciler.core import security
 from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
+from reconciler.core.instance import NAME_RULE
 from reconciler.core.manifests import load_var_file
 from reconciler.core.settings import (
-    MANAGED_TAG_VALUE,
     ApplySettings,
     AwsSettings,
     DaemonSettings,
@@ -33,24 +32,11 @@ from reconciler.core.variables import VARIABLE, merge_sources
 from reconciler.parser import build_parser
 
 
-def default_instance(path: str) -> str:
-    """The instance name when --instance is not given: the manifests directory's own name as given (a symlink such
-    as git-sync's link is not resolved: its target changes at every revision), made a valid tag value."""
-    name = os.path.basename(os.path.abspath(path).rstrip(os.sep))
-    name = re.sub(r"[^A-Za-z0-9_.:/=+@-]", "-", name).lstrip("-_.:/=+@")[:128]
-    return name or MANAGED_TAG_VALUE
-
-
-def _instance(args: argparse.Namespace) -> str:
+def _instance(args: argparse.Namespace) -> str | None:
     given = getattr(args, "instance", None)
-    if given is None:
-        path = getattr(args, "path", None)
-        return default_instance(path) if path else MANAGED_TAG_VALUE
-    if not INSTANCE_PATTERN.match(given):
-        raise UsageError(
-            f"--instance {given!r}: 1 to 128 letters, digits and _ . : / = + @ -, starting with a letter or digit"
-        )
-    return str(given)
+    if given is not None and not INSTANCE_PATTERN.match(given):
+        raise UsageError(f"--instance {given!r}: {NAME_RULE}")
+    return None if given is None else str(given)
 
 
 def _variables(args: argparse.Namespace) -> dict[str, str]:
@@ -63,6 +49,29 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
         given[key] = value
     files = [load_var_file(path) for path in getattr(args, "var_file", [])]
     return merge_sources(cli=given, files=files, environment=os.environ)
+
+
+SAVED_PLAN_FIXES = ("target", "prune", "adopt", "allow_replace", "instance", "max_deletions")
+"""Options a saved plan records: ``apply PLANFILE`` takes them from the file, never from the command line."""
+
+
+def _saved_plan(args: argparse.Namespace) -> None:
+    """``apply PLANFILE`` and ``show PLANFILE``: the plan's own var files unless others are given; an option the
+    plan records, given again, is a usage error (the plan applies as it was made)."""
+    from reconciler.commands import planfile
+
+    if args.command not in ("apply", "show"):
+        return
+    saved = planfile.read(args.path)
+    if saved is None:
+        return
+    defaults = build_parser().parse_args(["apply", args.path])
+    given = [n for n in SAVED_PLAN_FIXES if hasattr(args, n) and getattr(args, n) != getattr(defaults, n)]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise UsageError(f"{option} cannot be given with a saved plan: {args.path} applies with the options it records")
+    if not args.var_file:
+        args.var_file = list(saved.var_files)
 
 
 def _pace() -> PaceSettings:
@@ -81,7 +90,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     apply = ApplySettings(
-        instance=_instance(args),
         prune=getattr(args, "prune", False),
         adopt=getattr(args, "adopt", False),
         allow_replace=getattr(args, "allow_replace", False),
@@ -116,7 +124,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
             allowed_regions=tuple(getattr(args, "allowed_region", [])),
             pace=_pace(),
         ),
-        manifests=ManifestSettings(max_files=getattr(args, "max_files", ManifestSettings.max_files)),
+        manifests=ManifestSettings(
+            max_files=getattr(args, "max_files", ManifestSettings.max_files), instance=_instance(args)
+        ),
         variables=_variables(args),
         apply=apply,
         security=SecuritySettings(severities),
@@ -141,7 +151,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             output=args.output,
             selectors=args.target,
             save=args.out,
+            var_files=args.var_file,
         )
+    if args.command == "show":
+        from reconciler.commands.show import show
+
+        return show(args.path, settings, embedded=embedded, output_format=args.format, output=args.output)
     if args.command == "apply":
         from reconciler.commands.apply import apply
 
@@ -197,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log.configure(level=args.log_level or ("info" if args.command == "run" else "warning"))
     try:
+        _saved_plan(args)
         return _dispatch(args, settings_from(args))
     except InvalidManifests as exc:
         print_errors(exc)

@@ -11,6 +11,7 @@ import typing
 from reconciler import __version__
 from reconciler.commands import EXIT_ERROR
 from reconciler.core import security
+from reconciler.core.instance import DEFAULT as DEFAULT_INSTANCE
 from reconciler.core.render import RENDERERS
 from reconciler.core.settings import ApplySettings, DaemonSettings, LeaseSettings, ManifestSettings
 
@@ -97,8 +98,8 @@ def _ownership_options(p: argparse.ArgumentParser) -> None:
         "--instance",
         default=None,
         metavar="NAME",
-        help="this instance's name in the managed-by tag: only resources carrying it are changed or pruned "
-        "(default: the name of the manifests directory, or of git-sync's link)",
+        help="this instance's name in the managed-by tag, when the manifests declare none in an Instance document: "
+        f"only resources carrying it are changed or pruned (default: {DEFAULT_INSTANCE})",
     )
 
 
@@ -260,6 +261,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="fail the apply when rollouts take longer (default: %(default)g)",
     )
+
+    show = commands.add_parser(
+        "show",
+        help="plan again (reads only) with what a saved plan records and print it; exit 0 it still matches, 1 not",
+    )
+    show.add_argument("path", metavar="PLANFILE", help="a plan saved by `plan --out`")
+    _log_level(show, argparse.SUPPRESS)
+    show.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set ${KEY}, as for the plan")
+    show.add_argument(
+        "--var-file", action="append", default=[], metavar="FILE", help="var files (default: the plan's own)"
+    )
+    _aws_options(show)
+    show.add_argument("--format", choices=sorted(RENDERERS), default="text", help="as for plan (default: %(default)s)")
+    show.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
 
     state = commands.add_parser(
         "status",

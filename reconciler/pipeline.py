@@ -16,13 +16,14 @@ from typing import Any
 
 from reconciler.aws import Aws, Ticker, batches, known_regions
 from reconciler.core.errors import InvalidManifests, ManifestError, SecurityRefused, UsageError, WrongTarget
+from reconciler.core.instance import Instance, resolve
 from reconciler.core.kind import Pins, Registry
 from reconciler.core.loader import Document, Limits
 from reconciler.core.manifests import check_references, read_documents, resources_from
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Plan, make_plan
 from reconciler.core.security import Finding, blocking, find_issues
-from reconciler.core.settings import Settings
+from reconciler.core.settings import ApplySettings, Settings
 from reconciler.core.targets import Target, check_offline, split
 from reconciler.core.variables import Parameter
 from reconciler.executor import Outcome, execute
@@ -37,6 +38,8 @@ class Loaded:
 
     resources: list[Resource]
     findings: list[Finding] = field(default_factory=list)
+    instance: Instance = field(default_factory=Instance)
+    """Whose resources these are: the managed-by value written and owned (core/instance.py)."""
 
     @property
     def refusing(self) -> list[Finding]:
@@ -154,7 +157,7 @@ class Pipeline:
         """A manifest tree split by target (``reconciler.core.targets``), every target's manifests checked offline
         first: a bad manifest anywhere raises before any AWS call."""
         documents, errors = read_documents(path, limits=Limits(max_files=self.settings.manifests.max_files))
-        return self.parts_of(documents, errors)
+        return self.parts_of(documents, errors, path=path)
 
     def load(self, path: str | os.PathLike[str]) -> Loaded:
         """A manifest tree that declares no target (all of it this pipeline's), checked; see ``parts``."""
@@ -163,29 +166,41 @@ class Pipeline:
             raise UsageError(f"{os.fspath(path)} declares targets: its targets are planned one by one")
         return parts[0].load()
 
-    def parts_of(self, documents: list[Document], errors: list[ManifestError]) -> list[Part]:
-        """Documents already read (the daemon's snapshot) split by target; see ``parts``."""
+    def parts_of(
+        self, documents: list[Document], errors: list[ManifestError], *, path: str | os.PathLike[str] | None = None
+    ) -> list[Part]:
+        """Documents already read (the daemon's snapshot) split by target; see ``parts``. ``path``: where they were
+        read from (the names earlier versions derived the instance from)."""
         found = split(documents, self.settings.variables, regions=known_regions())
         check_offline(found, errors, self.kinds, self.settings.variables)
+        instance = self.instance_of(found.instance, path)
         if not found.targets:
-            return [Part(self, [])]
-        parts = [Part(self.for_target(t), found.documents[t.name]) for t in found.targets]
+            return [Part(self, [], instance)]
+        parts = [Part(self.for_target(t), found.documents[t.name], instance) for t in found.targets]
         if found.several:
             _check_distinct(parts)
         return parts
 
-    def load_documents(self, documents: list[Document], errors: list[ManifestError]) -> Loaded:
-        """Documents already read into memory (the daemon's snapshot), with the loader's errors."""
+    def instance_of(self, declared: Instance | None, path: str | os.PathLike[str] | None) -> Instance:
+        """This run's instance: the manifests' Instance document, else ``--instance``, else the default."""
+        return resolve(declared, self.settings.manifests.instance, path=path)
+
+    def load_documents(
+        self, documents: list[Document], errors: list[ManifestError], *, instance: Instance | None = None
+    ) -> Loaded:
+        """Documents already read into memory (the daemon's snapshot, Target and Instance documents taken out),
+        with the loader's errors; ``instance``: the tree's (None: ``--instance`` or the default)."""
         resources = resources_from(
             documents, errors, self.kinds, variables=self.settings.variables, ssm=self.read_parameters
         )
-        return self._with_findings(resources)
+        findings, problems = find_issues(resources, self.settings.security, self.kinds)
+        if problems:
+            raise InvalidManifests(problems)
+        return Loaded(resources, findings, instance or self.instance_of(None, None))
 
-    def _with_findings(self, resources: list[Resource]) -> Loaded:
-        findings, errors = find_issues(resources, self.settings.security, self.kinds)
-        if errors:
-            raise InvalidManifests(errors)
-        return Loaded(resources, findings)
+    def options(self, loaded: Loaded) -> ApplySettings:
+        """The apply options for ``loaded``: the settings' own, with the manifests' instance."""
+        return replace(self.settings.apply, instance=loaded.instance.name, former_owners=loaded.instance.former)
 
     def read_parameters(self, names: list[str]) -> dict[str, Parameter]:
         """SSM parameters by name, 10 per GetParameters call, never decrypted (a SecureString's value is not read).
@@ -235,7 +250,7 @@ class Pipeline:
 
     def plan(self, loaded: Loaded) -> Planned:
         """Observe, check what only live state can tell, and plan (pure)."""
-        options = self.settings.apply
+        options = self.options(loaded)
         shown = self.progress and not self._scoped
         with (
             Ticker(self.aws, self._reading, after=self.settings.aws.pace.progress_after)
@@ -271,7 +286,7 @@ class Pipeline:
         in_use = self._in_use(planned.state) | self.in_use_known
         self.check_target()
         epoch = self.aws.fence.token if self.aws.fence is not None else None
-        ctx = ApplyContext(self.settings.apply, revision=revision, in_use=in_use, epoch=epoch)
+        ctx = ApplyContext(self.options(planned.loaded), revision=revision, in_use=in_use, epoch=epoch)
         return execute(self.aws, planned.plan, self.live, ctx, stop=stop)
 
     def verify(self, loaded: Loaded) -> Plan:
@@ -285,6 +300,7 @@ class Part:
 
     pipeline: Pipeline
     documents: list[Document]
+    instance: Instance = field(default_factory=Instance)
 
     @property
     def target(self) -> Target:
@@ -292,7 +308,7 @@ class Part:
 
     def load(self) -> Loaded:
         """The target's manifests, checked (offline, then with ``${ssm:...}`` read in the target's account)."""
-        return self.pipeline.load_documents(self.documents, [])
+        return self.pipeline.load_documents(self.documents, [], instance=self.instance)
 
 
 def _check_distinct(parts: Sequence[Part]) -> None:
@@ -350,4 +366,5 @@ def narrowed(loaded: Loaded, selectors: Sequence[str], kinds: Registry, *, regio
     return Loaded(
         [r for r in loaded.resources if r.address in wanted],
         [f for f in loaded.findings if f.address in wanted],
+        loaded.instance,
     )

@@ -83,12 +83,12 @@ def test_apply_creates_what_the_manifests_say(aws, cli, ecs, manifests):
 
     cluster = ecs.describe_clusters(clusters=["prod"], include=["SETTINGS", "TAGS"])["clusters"][0]
     assert cluster["settings"] == [{"name": "containerInsights", "value": "enabled"}]
-    assert {"key": MANAGED_TAG_KEY, "value": "manifests"} in cluster["tags"], "the instance: the directory's name"
+    assert {"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"} in cluster["tags"], "the default instance"
     svc = service(ecs)
     assert svc["taskDefinition"].endswith("task-definition/api:1")
     assert svc["desiredCount"] == 2
     assert svc["launchType"] == "FARGATE"
-    assert tags_of(ecs, svc["serviceArn"])[MANAGED_TAG_KEY] == "manifests"
+    assert tags_of(ecs, svc["serviceArn"])[MANAGED_TAG_KEY] == "ecs-reconciler"
     # AWS's own defaults are what the service runs with when the manifest says nothing.
     assert svc["deploymentConfiguration"]["maximumPercent"] == 200
 
@@ -243,7 +243,7 @@ def test_unmanaged_same_named_resource_is_left_alone_unless_adopted(aws, cli, ec
     adopted = cli("apply", root, "--adopt")
     assert adopted.code == 0, adopted.out + adopted.err
     cluster = ecs.describe_clusters(clusters=["prod"], include=["SETTINGS", "TAGS"])["clusters"][0]
-    assert tags_of(ecs, cluster["clusterArn"])[MANAGED_TAG_KEY] == "manifests"
+    assert tags_of(ecs, cluster["clusterArn"])[MANAGED_TAG_KEY] == "ecs-reconciler"
     assert cluster["settings"] == [{"name": "containerInsights", "value": "enabled"}]
     assert cli("plan", root).code == 0
 
@@ -361,14 +361,14 @@ def test_prune_keeps_the_cluster_and_family_a_declared_service_uses(aws, cli, ec
         }
     )
 
-    planned = cli("plan", root, "--prune", "--format", "json", "--instance", "example")  # the same instance
+    planned = cli("plan", root, "--prune", "--format", "json")  # the same (default) instance, whatever the folder
 
     changes = {(c["action"], c["kind"], c["name"]) for c in json.loads(planned.out)["changes"]}
     # web's scaling goes with web; the cluster, the family api runs and the log group it writes to stay.
     assert changes == {("create", "Service", "api"), ("delete", "Service", "web"), ("delete", "ScalingPolicy", "web")}
     assert "Cluster demo is not in the manifests but a declared resource uses it; kept" in planned.out
     assert "LogGroup /ecs/demo/web is not in the manifests but a declared resource uses it; kept" in planned.out
-    assert cli("apply", root, "--prune", "--instance", "example").code == 0
+    assert cli("apply", root, "--prune").code == 0
     assert ecs.describe_clusters(clusters=["demo"])["clusters"][0]["status"] == "ACTIVE"
     assert ecs.list_task_definitions(familyPrefix="web", status="ACTIVE")["taskDefinitionArns"]
     assert service(ecs, "api", cluster="demo")["status"] == "ACTIVE"

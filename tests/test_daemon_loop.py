@@ -105,7 +105,7 @@ def detect(aws, example):
 
 def test_detect_mode_alerts_drift_and_leaves_it(aws, cli, ecs, detect):
     daemon, sent = detect
-    assert cli("apply", daemon.path, "--instance", daemon.settings.apply.instance).code == 0
+    assert cli("apply", daemon.path).code == 0
     assert daemon.run_pass() == "in_sync"
     ecs.update_service(cluster="demo", service="web", enableExecuteCommand=True)
     aws.reset_calls()

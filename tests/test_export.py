@@ -268,7 +268,7 @@ def test_export_then_plan_is_empty_and_adopt_takes_ownership(aws, cli, ecs, role
     adopted = cli("apply", out, "--adopt")
     assert adopted.code == 0, adopted.out + adopted.err
     live = ecs.describe_services(cluster="legacy", services=["billing-api"], include=["TAGS"])["services"][0]
-    assert {"key": MANAGED_TAG_KEY, "value": out.name} in live["tags"]
+    assert {"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"} in live["tags"]
     assert live["taskDefinition"].endswith(":1")  # adopting re-registered nothing
     # Adopting tagged the log group and the scalable target, and re-put no policy, alarm or action.
     writes = {c for c in aws.tool_calls[adopting:] if not c.split(":")[1].startswith(("Describe", "List", "Get"))}
@@ -278,7 +278,7 @@ def test_export_then_plan_is_empty_and_adopt_takes_ownership(aws, cli, ecs, role
         "ScalableTargets"
     ][0]["ScalableTargetARN"]
     tags = boto3.client("application-autoscaling").list_tags_for_resource(ResourceARN=target_arn)["Tags"]
-    assert tags[MANAGED_TAG_KEY] == out.name
+    assert tags[MANAGED_TAG_KEY] == "ecs-reconciler"
     after = cli("plan", out)
     assert after.code == 0 and "not managed" not in after.out, after.out
 
@@ -317,5 +317,5 @@ def test_export_of_the_applied_example_plans_empty(aws, cli, example, tmp_path):
         ("ScalingPolicy", "web"),
     ]
     assert docs[3]["spec"] == yaml.safe_load((example / "scaling.yaml").read_text())["spec"]
-    plan = cli("plan", out, "--instance", example.name)  # the instance that applied the example
+    plan = cli("plan", out)  # the same (default) instance as the one that applied the example
     assert (plan.code, plan.out.splitlines()[1:]) == (0, ["No changes. Live ECS matches the manifests."]), plan.err

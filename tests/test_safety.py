@@ -173,8 +173,9 @@ def test_a_second_instance_with_prune_deletes_nothing_of_the_first(aws, cli, ecs
     second = tmp_path / "team-b"
     second.mkdir()
     (second / "b.yaml").write_text(TEAM.format(name="beta"))
+    (second / "instance.yaml").write_text("apiVersion: ecs-reconciler/v1\nkind: Instance\nmetadata: {name: team-b}\n")
     aws.reset_calls()
-    result = cli("apply", second, "--prune", "--no-wait")  # instance from the directory name: team-b
+    result = cli("apply", second, "--prune", "--no-wait")  # the instance its Instance document declares
     assert result.code == 0, result.err
     assert not [op for op in aws.writes() if op.startswith(("Delete", "Deregister"))]
     assert cluster_tags(ecs, "alpha")[MANAGED] == "team-a"
@@ -201,7 +202,7 @@ def test_resources_tagged_by_an_earlier_version_are_retagged_never_deleted(aws, 
     path = manifests({"a.yaml": TEAM.format(name="alpha")})
     plan = cli("plan", path, "--instance", "team-a", "--prune")
     assert plan.code == 2
-    assert "earlier version" in plan.out + plan.err
+    assert "a managed-by value this instance had before ('ecs-reconciler')" in plan.out + plan.err
     aws.reset_calls()
     assert cli("apply", path, "--instance", "team-a", "--prune", "--no-wait").code == 0
     assert not [op for op in aws.writes() if op.startswith("Delete")]
@@ -357,11 +358,12 @@ def test_instance_metrics_address_and_guard_flags_reach_the_settings(tmp_path):
          "--allowed-account-id", "2", "--allowed-region", "eu-west-1", "--max-vanished", "-1"]
     )  # fmt: skip
     settings = settings_from(args)
-    assert settings.apply.instance == "team-x"
+    assert settings.manifests.instance is None, "no default from the folder's name"
     assert settings.daemon.metrics_address == "127.0.0.1"
     assert settings.aws.allowed_account_ids == ("1", "2") and settings.aws.allowed_regions == ("eu-west-1",)
     assert settings.daemon.max_vanished == -1
-    assert settings_from(build_parser().parse_args(["run", "m", "--instance", "prod-eu"])).apply.instance == "prod-eu"
+    given = settings_from(build_parser().parse_args(["run", "m", "--instance", "prod-eu"]))
+    assert given.manifests.instance == "prod-eu"
     assert DaemonSettings().metrics_address == "0.0.0.0"
     with pytest.raises(UsageError, match="--instance"):
         settings_from(build_parser().parse_args(["plan", "m", "--instance", "has space"]))

@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 
 from reconciler import rollout
 from reconciler.commands import EXIT_ERROR, EXIT_OK, planfile
-from reconciler.commands.common import colour_wanted, open_pipeline, plan_parts
+from reconciler.commands.common import (
+    TARGETED_APPLY,
+    colour_wanted,
+    open_pipeline,
+    plan_parts,
+    shown_parts,
+    where_of,
+)
 from reconciler.core.errors import SecurityRefused, UsageError
-from reconciler.core.render import PlanPart, render_parts, render_text, summary_line
+from reconciler.core.render import render_parts, render_text, summary_line
 from reconciler.core.settings import ApplySettings, Settings
 from reconciler.executor import Outcome
 from reconciler.kinds.service import KIND as SERVICE
@@ -36,8 +42,7 @@ def apply(
         return _apply_saved(path, saved, settings, embedded=embedded)
     with open_pipeline(settings, embedded=embedded) as pipeline:
         planned = plan_parts(pipeline, path, selectors)  # every target planned before any target is written to
-        parts = [PlanPart(one.planned.plan, one.planned.loaded.findings, where=one.where) for one in planned]
-        sys.stdout.write(render_parts("text", parts, colour=colour_wanted()))
+        sys.stdout.write(render_parts("text", shown_parts(planned, selectors), colour=colour_wanted()))
         if not any(one.planned.plan.actions for one in planned):
             return EXIT_ERROR if any(one.planned.plan.pending for one in planned) else EXIT_OK
         refusing = [f for one in planned if one.planned.plan.actions for f in one.planned.loaded.refusing]
@@ -50,7 +55,7 @@ def apply(
         for done, one in enumerate(changing):
             if len(planned) > 1:
                 print(f"\nApplying to {one.where}:")
-            if _apply_planned(one.pipeline, one.planned, settings, path=path) != EXIT_OK:
+            if _apply_planned(one.pipeline, one.planned, settings, path=path, selectors=selectors) != EXIT_OK:
                 left = [str(other.where) for other in changing[done + 1 :]]
                 if left:
                     print(f"Not applied, as {one.where} failed: {'; '.join(left)}.", file=sys.stderr)
@@ -71,20 +76,11 @@ def _confirmed() -> bool:
 
 
 def _apply_saved(file: str, saved: planfile.SavedPlan, settings: Settings, *, embedded: bool) -> int:
-    """Apply exactly the plan saved in ``file``: plan again with its options, refuse if anything changed."""
-    options = saved.options
-    settings = replace(
-        settings,
-        aws=replace(settings.aws, region=settings.aws.region or saved.region),
-        apply=replace(
-            settings.apply,
-            prune=bool(options.get("prune")),
-            adopt=bool(options.get("adopt")),
-            allow_replace=bool(options.get("allow_replace")),
-            max_deletions=int(options.get("max_deletions", settings.apply.max_deletions)),
-        ),
-    )
-    with open_pipeline(settings, embedded=embedded) as pipeline:
+    """Apply exactly the plan saved in ``file``: in the account and region it was made for, plan again with what it
+    records, refuse if anything changed."""
+    with open_pipeline(planfile.settings_for(saved, settings), embedded=embedded) as pipeline:
+        if (reason := planfile.wrong_place(saved, where_of(pipeline))) is not None:
+            raise UsageError(f"saved plan {file}: {reason}; nothing was read or changed")
         parts = plan_parts(pipeline, saved.path, saved.selectors)
         if len(parts) != 1:
             raise UsageError(f"{saved.path} now holds {len(parts)} targets; a saved plan covers one")
@@ -97,12 +93,15 @@ def _apply_saved(file: str, saved: planfile.SavedPlan, settings: Settings, *, em
             print("Run `ecs-reconciler plan --out` again, review it, and apply the new one.", file=sys.stderr)
             return EXIT_ERROR
         print(f"Applying the saved plan {file}: {summary_line(planned.plan)}.")
+        sys.stdout.write(render_parts("text", shown_parts(parts, saved.selectors), colour=colour_wanted()))
         if not planned.plan.actions:
             return EXIT_ERROR if planned.plan.pending else EXIT_OK
-        return _apply_planned(pipeline, planned, settings, path=saved.path)
+        return _apply_planned(pipeline, planned, settings, path=saved.path, selectors=saved.selectors)
 
 
-def _apply_planned(pipeline: Pipeline, planned: Planned, settings: Settings, *, path: str) -> int:
+def _apply_planned(
+    pipeline: Pipeline, planned: Planned, settings: Settings, *, path: str, selectors: Sequence[str]
+) -> int:
     since = datetime.datetime.now(datetime.UTC)
     outcomes = pipeline.apply(planned)
     if not _report(outcomes):
@@ -111,8 +110,16 @@ def _apply_planned(pipeline: Pipeline, planned: Planned, settings: Settings, *, 
     if settings.apply.wait and not _wait_for_rollouts(pipeline, outcomes, settings.apply, path=path, since=since):
         return EXIT_ERROR
     after = pipeline.verify(planned.loaded)
-    print("\nPlan after apply:")
-    sys.stdout.write(render_text(after))
+    if not selectors:
+        print("\nPlan after apply:")
+        sys.stdout.write(render_text(after))
+        return EXIT_ERROR if after.pending else EXIT_OK
+    print(f"\nPlan after apply, of the targeted resources only ({', '.join(selectors)} and what they reference):")
+    if after.pending:
+        sys.stdout.write(render_text(after))
+    else:
+        print("No changes in the targeted resources; the rest of the manifests was not compared.")
+    print("\n" + TARGETED_APPLY.format(path=path), file=sys.stderr)
     return EXIT_ERROR if after.pending else EXIT_OK
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from reconciler.aws import Aws, known_regions
+from reconciler.core import cost
 from reconciler.core.errors import InvalidManifests, UsageError
 from reconciler.core.model import Resource
-from reconciler.core.render import Where
+from reconciler.core.render import PlanPart, Where
 from reconciler.core.settings import Settings
 from reconciler.embedded import load_emulator, running_emulator
 from reconciler.pipeline import Loaded, Pipeline, Planned, names, narrowed
@@ -149,3 +150,43 @@ def plan_parts(pipeline: Pipeline, path: str, selectors: Sequence[str]) -> list[
     # Targets draw on AWS request buckets of their own (per account and region): read side by side.
     with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
         return list(pool.map(plan_one, chosen))
+
+
+TARGETED_PLAN = (
+    "Warning: resource targeting is in effect. This plan covers only {selected} and what they reference, so it may "
+    "be incomplete: it may not show every change the manifests ask for. --target is for exceptional situations "
+    "(recovering from a mistake or an error), not for routine use."
+)
+TARGETED_APPLY = (
+    "Warning: applied changes may be incomplete. The plan was made with --target, so changes the manifests ask for "
+    "elsewhere were left out. Run `ecs-reconciler plan {path}` without --target to see whether others are pending."
+)
+
+
+def targeting_warning(selectors: Sequence[str]) -> list[str]:
+    """Terraform's warning on a targeted plan (none without ``--target``)."""
+    return [TARGETED_PLAN.format(selected=", ".join(selectors))] if selectors else []
+
+
+def shown_parts(planned: Sequence[PlannedPart], selectors: Sequence[str] = ()) -> list[PlanPart]:
+    """What `plan`, `apply` and `show` print of each target's plan: the plan, its findings, its cost (partial when
+    targeted) and the targeting warning."""
+    prices = cost.load_prices()
+    return [
+        PlanPart(
+            one.planned.plan,
+            one.planned.loaded.findings,
+            cost.estimate(
+                one.planned.plan,
+                one.planned.loaded.resources,
+                one.planned.state.live,
+                one.pipeline.kinds,
+                prices=prices,
+                region=one.pipeline.aws.region,
+                partial=bool(selectors),
+            ),
+            one.where,
+            targeting_warning(selectors),
+        )
+        for one in planned
+    ]

@@ -67,6 +67,8 @@ class CostReport:
     region: str
     prices_date: str
     services: tuple[ServiceCost, ...]
+    partial: bool = False
+    """The plan covers only some resources (``--target``): so does the cost."""
 
     @property
     def priced(self) -> tuple[ServiceCost, ...]:
@@ -155,7 +157,14 @@ def _related(refs: list[Address], *sources: Mapping[Address, Any]) -> dict[Addre
 
 
 def estimate(
-    plan: Plan, desired: list[Resource], live: Mapping[Address, Live], kinds: Registry, *, prices: Prices, region: str
+    plan: Plan,
+    desired: list[Resource],
+    live: Mapping[Address, Live],
+    kinds: Registry,
+    *,
+    prices: Prices,
+    region: str,
+    partial: bool = False,
 ) -> CostReport:
     """Before and after for every resource with a cost (``Costs.cost``) that the plan creates, changes or deletes,
     or whose cost an action on another resource changes (a service's ScalingPolicy: ``Claims.claimed``)."""
@@ -195,7 +204,7 @@ def estimate(
         else:
             after = ABSENT
         lines.append(ServiceCost(addr, before, after))
-    return CostReport(region, prices.date, tuple(lines))
+    return CostReport(region, prices.date, tuple(lines), partial)
 
 
 def _cost_subject(address: Address, kinds: Registry) -> Address | None:

@@ -16,7 +16,7 @@ from reconciler.core.kind import ACTION_TYPES, ActionType, Claims, Keeps, Note, 
 from reconciler.core.model import Address, Live, Observed, Resource
 from reconciler.core.redact import redact_at
 from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
-from reconciler.core.tags import LEGACY_OWNER, ownership
+from reconciler.core.tags import LEGACY_OWNER, Ownership, ownership
 
 __all__ = [
     "ACTION_TYPES",
@@ -82,6 +82,11 @@ def _redacted(changes: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
 
 def _owner_change(before: object, instance: str) -> FieldChange:
     return FieldChange(f"tags.{MANAGED_TAG_KEY}", before, instance)
+
+
+def _owner(live: Live, options: ApplySettings) -> Ownership:
+    former = options.former_owners | {LEGACY_OWNER}
+    return ownership(live.owner, managed=live.managed, instance=options.instance, former=former)
 
 
 def claims_of(desired: Iterable[Resource], kinds: Registry) -> dict[Address, dict[str, object]]:
@@ -151,18 +156,19 @@ def _desired_actions(
                 ctx.produced[addr] = decision.produces
             continue
         found = without_ignored(kind.diff(resource, live, ctx), resource)
-        owner = ownership(live.owner, managed=live.managed, instance=options.instance)
+        owner = _owner(live, options)
         if owner == "other":
             # Another instance's: never changed, and --adopt does not take it (it would be a silent theft).
             state = "differs from its manifest" if found else "matches its manifest"
             message = (
                 f"{addr} exists but is managed by another ecs-reconciler instance ({live.owner!r}, this one is "
-                f"{options.instance!r}; {state}); left alone"
+                f"{options.instance!r}; {state}); left alone (if {live.owner!r} is a name this tree had before, "
+                "list it in its Instance document's spec.formerNames)"
             )
             notes.append(Note(message, addr, blocking=bool(found)))
             continue
         if owner == "legacy":
-            found.append(_owner_change(LEGACY_OWNER, options.instance))  # migrated by a tag update, never a delete
+            found.append(_owner_change(live.owner, options.instance))  # migrated by a tag update, never a delete
         if not live.managed and not options.adopt:
             # An unmanaged resource that already matches its manifest is converged: nothing stands in the way
             # (this is where `export` leaves existing services). One that differs cannot converge without --adopt.
@@ -224,7 +230,7 @@ def _prune_actions(
         notes.append(Note(f"{addr} is not in the manifests but a declared resource uses it; kept", addr))
     doomed = []
     for addr, live in sorted(candidates.items()):
-        owner = ownership(live.owner, managed=live.managed, instance=options.instance)
+        owner = _owner(live, options)
         if addr in wanted | keep or owner in ("other", "unmanaged"):
             continue
         if owner == "legacy":
@@ -232,8 +238,8 @@ def _prune_actions(
             # deleting on that reading is how one instance pruned another's fleet. Declared ones are retagged.
             notes.append(
                 Note(
-                    f"{addr} carries the managed-by value of an earlier version and is not in the manifests; kept "
-                    "(delete it by hand, or declare it once to migrate its tag)",
+                    f"{addr} carries a managed-by value this instance had before ({live.owner!r}) and is not in the "
+                    "manifests; kept (delete it by hand, or declare it once to migrate its tag)",
                     addr,
                 )
             )

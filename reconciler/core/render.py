@@ -123,7 +123,8 @@ def delta_text(low: float, high: float) -> str:
 
 
 def cost_heading(cost: CostReport) -> str:
-    return f"Monthly cost (Fargate prices for {cost.region} as of {cost.prices_date}; 730 hours a month)"
+    partial = "; partial: only the targeted resources" if cost.partial else ""
+    return f"Monthly cost (Fargate prices for {cost.region} as of {cost.prices_date}; 730 hours a month{partial})"
 
 
 def cost_total(cost: CostReport) -> str:
@@ -389,6 +390,7 @@ def plan_as_dict(
                 }
                 for c in cost.services
             ],
+            "partial": cost.partial,
             "delta": {
                 "low": cost.delta[0],
                 "high": cost.delta[1],
@@ -419,22 +421,33 @@ class PlanPart:
     findings: Sequence[Finding] = ()
     cost: CostReport | None = None
     where: Where | None = None
+    warnings: Sequence[str] = ()
+    """Shown before the plan (``--target``'s warning)."""
 
 
 def render_parts(output_format: str, parts: Sequence[PlanPart], *, colour: bool = False) -> str:
     """Plans of several targets in one output, grouped by target: each target's plan in turn under its own header
     (text; markdown in one comment that shares the length limit and carries the marker once), or
-    ``{"targets": [plan, ...]}`` (JSON). One target renders exactly as ``RENDERERS`` does."""
-    if output_format == "json" and len(parts) > 1:
-        plans = [plan_as_dict(p.plan, findings=p.findings, cost=p.cost, where=p.where) for p in parts]
-        return json.dumps({"targets": plans}, indent=2, sort_keys=False, default=str) + "\n"
+    ``{"targets": [plan, ...]}`` (JSON). One target renders exactly as ``RENDERERS`` does, its warnings first
+    (``"warnings"`` in JSON)."""
+    if output_format == "json":
+        plans = [
+            {**plan_as_dict(p.plan, findings=p.findings, cost=p.cost, where=p.where), "warnings": list(p.warnings)}
+            for p in parts
+        ]
+        document = plans[0] if len(plans) == 1 else {"targets": plans}
+        return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
     if output_format == "markdown":
         limit = COMMENT_LIMIT // max(1, len(parts))
-        texts = [render_markdown(p.plan, findings=p.findings, cost=p.cost, where=p.where, limit=limit) for p in parts]
+        texts = [
+            render_markdown(p.plan, findings=p.findings, cost=p.cost, where=p.where, limit=limit).replace(
+                COMMENT_MARKER + "\n", COMMENT_MARKER + "\n" + "".join(f"> **{w}**\n\n" for w in p.warnings), 1
+            )
+            for p in parts
+        ]
         return "".join(t if i == 0 else t.replace(COMMENT_MARKER + "\n", "", 1) for i, t in enumerate(texts))
-    if output_format == "text":
-        return "\n".join(
-            render_text(p.plan, findings=p.findings, cost=p.cost, where=p.where, colour=colour) for p in parts
-        )
-    renderer = RENDERERS[output_format]
-    return "".join(renderer(p.plan, findings=p.findings, cost=p.cost, where=p.where) for p in parts)
+    return "\n".join(
+        "".join(paint(w, "note", colour) + "\n\n" for w in p.warnings)
+        + render_text(p.plan, findings=p.findings, cost=p.cost, where=p.where, colour=colour)
+        for p in parts
+    )

@@ -9,7 +9,7 @@ from typing import Literal
 MANAGED_TAG_KEY = "ecs-reconciler/managed-by"
 """Tag key that marks a resource as created and owned by ecs-reconciler."""
 MANAGED_TAG_VALUE = "ecs-reconciler"
-"""Value of the managed-by tag written by versions before instances (read as a legacy owner, see core/tags.py)."""
+"""Value of the managed-by tag written by versions before instances, and the default instance (core/instance.py)."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,10 @@ class ApplySettings:
     """Safety limits and housekeeping for plan and apply."""
 
     instance: str = MANAGED_TAG_VALUE
-    """This instance's name, the managed-by tag's value: only resources carrying it are changed or pruned
-    (``--instance``; the command line's default is the manifests root's directory name)."""
+    """This instance's name, the managed-by tag's value: only resources carrying it are changed or pruned (the
+    pipeline fills it in from the manifests' Instance document or ``--instance``, see core/instance.py)."""
+    former_owners: frozenset[str] = frozenset()
+    """Managed-by values a declared resource is taken over from by a tag update, and never pruned for."""
     prune: bool = False
     """Delete managed resources that are no longer in the manifests."""
     adopt: bool = False
@@ -209,6 +211,8 @@ class ManifestSettings:
 
     max_files: int = 10_000
     """Most manifest files under the root (``--max-files``); a larger tree is refused as invalid, unread."""
+    instance: str | None = None
+    """``--instance``: the instance when the manifests declare none (they win; a different one is a usage error)."""
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """Ownership tags: what marks a resource as ours and the tags the tool writes (pure; the writes are the kinds').
 
-The managed-by tag's value is the instance name (``--instance``): several instances share an account, and each
-changes, adopts and prunes only what carries its own name. The value earlier versions wrote, ``ecs-reconciler``
-(``LEGACY_OWNER``), is read as this instance's for what the manifests declare, and retagged on the next apply.
+The managed-by tag's value is the instance name (core/instance.py): several instances share an account, and each
+changes, adopts and prunes only what carries its own name. The values earlier versions wrote (``LEGACY_OWNER``, and
+names derived from the manifests' path) are *former* owners: read as this instance's for what the manifests declare,
+retagged on the next apply, never pruned.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -55,14 +56,17 @@ def is_managed(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> 
     return owner_of(tags) is not None
 
 
-def ownership(owner: str | None, *, managed: bool, instance: str) -> Ownership:
-    """Whose a live resource is, seen from ``instance``. A managed resource whose owner was not read counts as
-    ours (a caller that only knows it is managed)."""
+def ownership(
+    owner: str | None, *, managed: bool, instance: str, former: Collection[str] = (LEGACY_OWNER,)
+) -> Ownership:
+    """Whose a live resource is, seen from ``instance`` (``former``: the managed-by values it takes over when
+    declared). A managed resource whose owner was not read counts as ours (a caller that only knows it is
+    managed)."""
     if not managed:
         return "unmanaged"
     if owner is None or owner == instance:
         return "ours"
-    if owner == LEGACY_OWNER:
+    if owner in former:
         return "legacy"
     return "other"
 

@@ -29,6 +29,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.core import instance
 from reconciler.core.errors import InvalidManifests, ManifestError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document
@@ -74,6 +75,8 @@ class Split:
     targets: list[Target]
     documents: dict[str, list[Document]]
     errors: list[ManifestError]
+    instance: instance.Instance | None = None
+    """The tree's Instance document (None: it declares none)."""
 
     @property
     def several(self) -> bool:
@@ -83,11 +86,13 @@ class Split:
 def split(
     documents: list[Document], variables: Mapping[str, str] | None = None, *, regions: Collection[str] = ()
 ) -> Split:
-    """Take the Target documents out of ``documents`` and give every other document to the nearest Target above
-    it. Target documents are checked here (``${VAR}`` placeholders filled; ``regions``: the regions AWS has, when
-    known); their problems are returned, not raised."""
+    """Take the Target and Instance documents out of ``documents`` and give every other document to the nearest
+    Target above it. Target and Instance documents are checked here (``${VAR}`` placeholders filled; ``regions``:
+    the regions AWS has, when known); their problems are returned, not raised."""
     declared = [d for d in documents if isinstance(d.body, Mapping) and d.body.get("kind") == KIND]
     filled, errors = substitute(declared, variables or {})
+    named, problems = instance.declared([d for d in documents if instance.is_instance_document(d)], API_VERSION)
+    errors += problems
     targets: list[Target] = []
     for doc in filled:
         target = _target(doc, errors, regions)
@@ -102,13 +107,13 @@ def split(
     by_folder = sorted(targets, key=lambda t: -len(t.folder))
     groups: dict[str, list[Document]] = {}
     for doc in documents:
-        if isinstance(doc.body, Mapping) and doc.body.get("kind") == KIND:
+        if isinstance(doc.body, Mapping) and doc.body.get("kind") in (KIND, instance.KIND):
             continue
         folder = posixpath.dirname(doc.file)
         owner = next((t for t in by_folder if _within(folder, t.folder)), None)
         groups.setdefault(owner.name if owner else DEFAULT, []).append(doc)
     ordered = ([Target()] if DEFAULT in groups else []) + [t for t in targets if t.name in groups]
-    return Split(ordered, {t.name: groups[t.name] for t in ordered}, errors)
+    return Split(ordered, {t.name: groups[t.name] for t in ordered}, errors, named)
 
 
 def _within(folder: str, governed: str) -> bool:

@@ -24,6 +24,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponent
 from reconciler import rollout
 from reconciler.aws import known_regions
 from reconciler.core.errors import InvalidManifests, PassFailed, PlanError, SecurityRefused, SourceMissing
+from reconciler.core.instance import Instance
 from reconciler.core.loader import Document, Limits, ParseCache
 from reconciler.core.model import Address
 from reconciler.core.plan import SUSPEND_ANNOTATION, Action
@@ -232,11 +233,17 @@ class Daemon:
             self._settle_memory()
             return result
 
+    def _instance(self, snapshot: Snapshot) -> Instance:
+        """The instance of this revision: its Instance document, else ``--instance``, else the default."""
+        return self.pipeline.instance_of(snapshot.instance, self.path)
+
     def _reconcile(self, snapshot: Snapshot, *, first: Sequence[Action] = ()) -> str:
         """The full, level-triggered pass; ``first``: what the change-first step applied of this revision."""
         leading = self.lease is None or self.lease.is_leader()
         try:
-            loaded = self.pipeline.load_documents(snapshot.documents, snapshot.errors)
+            loaded = self.pipeline.load_documents(
+                snapshot.documents, snapshot.errors, instance=self._instance(snapshot)
+            )
             if not leading:
                 return "standby"
             planned = self.pipeline.plan(loaded)
@@ -329,7 +336,7 @@ class Daemon:
             return []
         pipeline = self.pipeline.scoped(prune=False)
         try:
-            planned = pipeline.plan(pipeline.load_documents(changed, []))
+            planned = pipeline.plan(pipeline.load_documents(changed, [], instance=self._instance(snapshot)))
             if not planned.plan.actions or self.deployments.is_held(snapshot.fingerprint):
                 return []
             outcomes = pipeline.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)

@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
 from reconciler.core.errors import FileVanished, ManifestError, SourceMissing
+from reconciler.core.instance import Instance, is_instance_document
 from reconciler.core.loader import Document, Limits, ParseCache, load_tree
 from reconciler.core.targets import DEFAULT, Target, split
 
@@ -35,6 +36,8 @@ class Snapshot:
     """What the loader refused (the documents are then incomplete)."""
     fingerprint: str
     """Hash of the content read: equal fingerprints mean equal manifests."""
+    instance: Instance | None = None
+    """The tree's Instance document (set by ``select``; None: it declares none)."""
 
 
 def find_link(path: str) -> tuple[str, str] | None:
@@ -108,4 +111,6 @@ def select(
     elif target not in parts.targets:
         return None
     documents = parts.documents.get(target.name, [])
-    return replace(snapshot, documents=documents, fingerprint=fingerprint(documents, snapshot.errors))
+    named = [d for d in snapshot.documents if is_instance_document(d)]  # a new instance name is a new revision
+    content = fingerprint(documents + named, snapshot.errors)
+    return replace(snapshot, documents=documents, fingerprint=content, instance=parts.instance)
