@@ -21,6 +21,7 @@ from reconciler.core.settings import (
     ApplySettings,
     AwsSettings,
     DaemonSettings,
+    HttpSettings,
     LeaseSettings,
     ManifestSettings,
     PaceSettings,
@@ -110,6 +111,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             alert_webhook=args.alert_webhook,
             rollout_timeout=args.rollout_timeout,
             rollback_on_failure=args.rollback_on_failure,
+            http=HttpSettings(token_file=args.http_token_file, status_needs_token=args.status_needs_token),
             lease=LeaseSettings(
                 table=args.lease_table,
                 name=args.lease_name,

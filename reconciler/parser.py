@@ -166,6 +166,18 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         help="when every resource the daemon brought up is gone and a pass would re-create more than N, alert and "
         "wait for a new revision instead (-1: never; default: %(default)s)",
     )
+    run.add_argument(
+        "--http-token-file",
+        default=None,
+        metavar="FILE",
+        help="bearer token that POST /reconcile must carry ('Authorization: Bearer <token>'); without it such "
+        "requests answer 403",
+    )
+    run.add_argument(
+        "--status-needs-token",
+        action="store_true",
+        help="put /status and the console behind the token too (/metrics, /healthz, /readyz stay open)",
+    )
     run.add_argument("--alert-sns-topic", default=None, metavar="ARN", help="publish alerts to this SNS topic")
     run.add_argument("--alert-webhook", default=None, metavar="URL", help="POST alerts as Slack-compatible JSON")
     run.add_argument(

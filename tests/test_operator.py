@@ -101,8 +101,8 @@ def status_of(port: int) -> dict[str, Any]:
     return dict(json.loads(body))
 
 
-def post(url: str) -> int:
-    request = urllib.request.Request(url, data=b"", method="POST")
+def post(url: str, *, token: str) -> int:
+    request = urllib.request.Request(url, data=b"", method="POST", headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=5) as response:
         return int(response.status)
 
@@ -216,9 +216,12 @@ def test_suspended_drift_is_alerted_and_left_and_an_ignored_field_is_neither(aws
     assert proc.stop() == 0
 
 
-def test_post_reconcile_and_sighup_start_a_pass_at_once(aws, ecs, daemon, gitsync):
+def test_post_reconcile_and_sighup_start_a_pass_at_once(aws, ecs, daemon, gitsync, tmp_path):
     gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0")})
-    proc = daemon(gitsync.link, "--resync-interval", "3600", "--metrics-port", "0")
+    (tmp_path / "token").write_text("t0ken\n")
+    proc = daemon(
+        gitsync.link, "--resync-interval", "3600", "--metrics-port", "0", "--http-token-file", tmp_path / "token"
+    )
     port = proc.wait_for_event("serving metrics")["port"]
     proc.wait_for_event("alert", kind="rollout_completed")
     time.sleep(0.5)  # nothing in flight: the daemon now waits for an hour
@@ -226,7 +229,7 @@ def test_post_reconcile_and_sighup_start_a_pass_at_once(aws, ecs, daemon, gitsyn
     seen: list[float] = []
     aws.hooks.append(lambda operation: seen.append(time.monotonic()) or None)
     asked = time.monotonic()
-    assert post(f"http://127.0.0.1:{port}/reconcile") == 202
+    assert post(f"http://127.0.0.1:{port}/reconcile", token="t0ken") == 202
     eventually(lambda: seen, timeout=5, interval=0.01, what="the pass's first AWS call")
     assert seen[0] - asked < 0.2, f"the pass started {seen[0] - asked:.3f}s after POST /reconcile"
     eventually(lambda: len(proc.find("pass")) >= 2, what="the requested pass")

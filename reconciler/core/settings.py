@@ -142,6 +142,26 @@ class LeaseSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """The daemon's HTTP port (reconciler/daemon/http.py): who may change things, and how much a client can hold."""
+
+    token_file: str | None = None
+    """File holding the bearer token that requests changing anything (``POST /reconcile``) must carry; None: such
+    requests answer 403."""
+    status_needs_token: bool = False
+    """/status and the console need the token too (/metrics, /healthz and /readyz never do)."""
+    pass_interval: float = 5.0
+    """Seconds between two passes asked for from outside (``POST /reconcile``, SIGHUP): a request within this of the
+    last one granted is queued, one at most, and granted when the interval ends."""
+    idle_timeout: int = 10
+    """Seconds a connection may stay open without sending anything before it is closed."""
+    threads: int = 4
+    """Worker threads answering requests (connections wait in one event loop, not a thread each)."""
+    connection_limit: int = 100
+    """Open connections at most; past it no new connection is accepted until one closes."""
+
+
+@dataclass(frozen=True)
 class DaemonSettings:
     """The long-running `run` loop."""
 
@@ -167,6 +187,8 @@ class DaemonSettings:
     more than this many of them, the daemon alerts and waits for a new revision or a restart (-1: never brake)."""
     shutdown_grace: float = 8.0
     """Seconds SIGTERM waits for the action in flight before the process exits anyway."""
+    http: HttpSettings = field(default_factory=HttpSettings)
+    """The HTTP port's access rules and limits."""
     watch: WatchSettings = field(default_factory=WatchSettings)
     """Watching the manifest source."""
     backoff: BackoffSettings = field(default_factory=BackoffSettings)

@@ -1,24 +1,13 @@
-"""Prometheus metrics, and the small HTTP server for /metrics, /healthz, /readyz, /status (JSON),
-``POST /reconcile`` (ask for a pass now) and, at every other path, the web console (``reconciler.console``)."""
+"""Prometheus metrics: the daemon's metric families, in a registry of their own (served by
+``reconciler.daemon.http``)."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from reconciler.core.errors import AwsError
-
-Readiness = Callable[[], tuple[bool, str]]
-"""Answers (ready, why)."""
-StatusReport = Callable[[], dict[str, Any]]
-"""The daemon's status document (served as JSON at /status)."""
-WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
 
 class Metrics:
@@ -70,6 +59,12 @@ class Metrics:
         self.suspended = Gauge(
             "ecs_reconciler_suspended_resources", "Resources whose healing is suspended by annotation.", t, registry=r
         )
+        self.alerts_dropped = Counter(
+            "ecs_reconciler_alerts_dropped",
+            "Alerts a sink never delivered (its queue was full, every attempt failed, or shutdown came first).",
+            [*t, "sink"],
+            registry=r,
+        )
 
     def for_target(self, target: str) -> TargetMetrics:
         return TargetMetrics(self, target)
@@ -109,75 +104,3 @@ class TargetMetrics:
         self.aws_calls.labels(service, operation).inc()
         if error is not None:
             self.aws_errors.labels(service, operation, error.code).inc()
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
-        return None
-
-
-def _app(
-    metrics: Metrics,
-    readiness: Readiness,
-    status: StatusReport | None,
-    reconcile: Callable[[], None] | None,
-    console: WsgiApp | None,
-) -> Callable[..., Iterable[bytes]]:
-    prometheus = make_wsgi_app(metrics.registry)
-
-    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/reconcile" and reconcile is not None:
-            if environ.get("REQUEST_METHOD") != "POST":
-                start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
-                return [b"POST asks for a pass\n"]
-            reconcile()
-            start_response("202 Accepted", [("Content-Type", "text/plain")])
-            return [b"pass requested\n"]
-        if path == "/status" and status is not None:
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [json.dumps(status(), default=str, indent=2).encode() + b"\n"]
-        if path == "/metrics":
-            return prometheus(environ, start_response)  # type: ignore[no-any-return]
-        if path == "/healthz":
-            ok, why = True, "alive"
-        elif path == "/readyz":
-            ok, why = readiness()
-        elif console is not None:
-            return console(environ, start_response)
-        else:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found\n"]
-        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
-        return [f"{why}\n".encode()]
-
-    return app
-
-
-class MetricsServer:
-    """Serves the metrics app in a daemon thread until ``stop``."""
-
-    def __init__(
-        self,
-        metrics: Metrics,
-        readiness: Readiness,
-        *,
-        address: str,
-        port: int,
-        status: StatusReport | None = None,
-        reconcile: Callable[[], None] | None = None,
-        console: WsgiApp | None = None,
-    ) -> None:
-        app = _app(metrics, readiness, status, reconcile, console)
-        self._server = make_server(address, port, app, server_class=_Server, handler_class=_QuietHandler)
-        self.port: int = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()

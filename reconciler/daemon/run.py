@@ -1,6 +1,6 @@
-"""Wiring for the `run` command: the loop, the watcher, the lease renewer and the metrics server, each in its
-thread, and signal handling: SIGTERM/SIGINT finish the action in flight, release the lease and exit 0; SIGHUP asks
-for a pass now (as ``POST /reconcile`` on the metrics port does).
+"""Wiring for the `run` command: the loop, the watcher, the lease renewer and the HTTP server, each in its thread,
+and signal handling: SIGTERM/SIGINT finish the action in flight, release the lease and exit 0; SIGHUP asks for a
+pass now, spaced by the same gate as ``POST /reconcile`` (``reconciler.daemon.gate``).
 
 Shutdown keeps to ``shutdown_grace`` whatever AWS does: the AWS boundary stops retrying at once, the loop gets what
 is left of the grace minus a reserve for releasing the lease (one attempt, itself bounded), and a process whose pass
@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import FrameType
 
@@ -26,9 +27,11 @@ from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
 from reconciler.daemon.alerts import Alerter, Sink, SnsSink, WebhookSink
+from reconciler.daemon.gate import PassGate
+from reconciler.daemon.http import Guard, HttpServer, daemon_app, read_token
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
-from reconciler.daemon.metrics import Metrics, MetricsServer
+from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import RecentAlerts
 from reconciler.daemon.source import read_snapshot, resolve
 from reconciler.daemon.watch import watch_source
@@ -223,9 +226,12 @@ class Operator:
     """A started fleet of daemons and the threads that serve them."""
 
     fleet: Fleet
-    server: MetricsServer | None
+    server: HttpServer | None
+    gate: PassGate
+    """Spaces the passes asked for from outside (``POST /reconcile``, SIGHUP)."""
     threads: list[threading.Thread] = field(default_factory=list)
-    watch_stop: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Stops the watcher and the gate."""
 
     @property
     def daemon(self) -> Daemon:
@@ -234,15 +240,21 @@ class Operator:
 
     def stop(self, *, grace: float) -> bool:
         """Stop everything within ``grace`` seconds; True when every loop finished in time."""
-        self.watch_stop.set()
+        self.stopping.set()
         finished = self.fleet.stop(grace=grace)
         if self.server is not None:
             self.server.stop()
         return finished
 
 
-def start(path: str, pipeline: Pipeline, *, sinks: list[Sink] | None = None) -> Operator:
-    """Start the daemons and their helpers in threads; returns at once."""
+def start(
+    path: str,
+    pipeline: Pipeline,
+    *,
+    sinks: list[Sink] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Operator:
+    """Start the daemons and their helpers in threads; returns at once. ``clock``: the pass gate's."""
     aws, settings = pipeline.aws, pipeline.settings
     options = settings.daemon
     metrics = Metrics()
@@ -250,33 +262,38 @@ def start(path: str, pipeline: Pipeline, *, sinks: list[Sink] | None = None) -> 
     recent = RecentAlerts()  # the status document's, not a delivery
     alerter = Alerter([*delivering, recent])
     fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
+    gate = PassGate(fleet.request_pass, interval=options.http.pass_interval, clock=clock)
     server = None
     if options.metrics_port is not None:
 
         def status() -> dict[str, object]:
             return {**fleet.status(), "alerts": recent.newest_first()}
 
-        server = MetricsServer(
+        token = read_token(options.http.token_file) if options.http.token_file else None
+        app = daemon_app(
             metrics,
             fleet.readiness,
-            address=options.metrics_address,
-            port=options.metrics_port,
+            guard=Guard(token),
+            status_needs_token=options.http.status_needs_token,
             status=status,
-            reconcile=lambda: _ask_for_pass(fleet, "POST /reconcile"),
+            reconcile=lambda: _ask_for_pass(gate, "POST /reconcile"),
             console=console_app(status),
         )
+        server = HttpServer(app, address=options.metrics_address, port=options.metrics_port, options=options.http)
         log.info(
             "serving metrics",
             port=server.port,
             paths=["/", "/metrics", "/healthz", "/readyz", "/status", "/reconcile"],
+            reconcile="allowed with the token" if token else "off (no --http-token-file)",
         )
-    operator = Operator(fleet, server)
+    operator = Operator(fleet, server, gate)
+    operator.threads.append(threading.Thread(target=gate.run, args=(operator.stopping,), name="gate", daemon=True))
     operator.threads.append(threading.Thread(target=fleet.run, name="targets", daemon=True))
     operator.threads.append(
         threading.Thread(
             target=watch_source,
             args=(path, options.watch),
-            kwargs={"on_change": fleet.source_changed, "stop": operator.watch_stop},
+            kwargs={"on_change": fleet.source_changed, "stop": operator.stopping},
             name="watch",
             daemon=True,
         )
@@ -295,9 +312,10 @@ def start(path: str, pipeline: Pipeline, *, sinks: list[Sink] | None = None) -> 
     return operator
 
 
-def _ask_for_pass(fleet: Fleet, source: str) -> None:
-    log.info("pass requested", source=source)
-    fleet.request_pass()
+def _ask_for_pass(gate: PassGate, source: str) -> str:
+    answer = gate.request()
+    log.info("pass requested", source=source, answer=answer)
+    return answer
 
 
 def _keep_lease(daemon: Daemon, lease: Lease) -> None:
@@ -328,7 +346,7 @@ def run(path: str, pipeline: Pipeline) -> int:
         while True:
             while received and received[0] == signal.SIGHUP:  # SIGHUP asks for a pass now
                 received.pop(0)
-                _ask_for_pass(operator.fleet, "SIGHUP")
+                _ask_for_pass(operator.gate, "SIGHUP")
             if received:
                 break
             time.sleep(0.05)
