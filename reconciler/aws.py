@@ -23,8 +23,8 @@ from botocore.parsers import ResponseParserError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_when_event_set, wait_exponential_jitter
 
 from reconciler.core.errors import AwsError, RetryableAwsError
-from reconciler.core.schema import data_loader
 from reconciler.core.settings import AwsSettings
+from reconciler.core.shapes import data_loader
 from reconciler.core.targets import Target
 from reconciler.pacing import Pacer
 

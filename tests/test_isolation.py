@@ -41,7 +41,6 @@ def test_embedded_aws_ignores_an_emulator_announced_outside_the_tests_cache(
     assert running_emulator() is None
 
 
-
 def test_an_unmarked_test_cannot_start_an_emulator_in_process() -> None:
     with pytest.raises(UnmarkedEmulator, match="mark it `emulator`"):
         start_emulator()

@@ -17,8 +17,8 @@ from reconciler.core.manifests import parse_documents
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of
 from reconciler.core.plan import make_plan
-from reconciler.core.schema import from_api_case
 from reconciler.core.settings import ApplySettings
+from reconciler.core.shapes import from_api_case
 from reconciler.kinds import KINDS, scaling
 from reconciler.kinds.cloud_map import attach_namespaces
 

@@ -13,10 +13,9 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.core.schema import (
-    ShapeProblem,
+from reconciler.core.schema import ShapeProblem, check_input
+from reconciler.core.shapes import (
     camel_to_pascal,
-    check_input,
     coerce_scalars,
     from_api_case,
     input_members,

@@ -24,7 +24,7 @@ from botocore.model import Shape
 
 from reconciler.core.kind import Kind, Registry
 from reconciler.core.manifests import API_VERSION
-from reconciler.core.schema import operation_input, pascal_to_camel
+from reconciler.core.shapes import operation_input, pascal_to_camel
 from reconciler.core.targets import ACCOUNT, REGION, ROLE_ARN
 from reconciler.core.targets import KIND as TARGET
 

@@ -1,4 +1,4 @@
-"""Check and convert manifest specs against botocore's own service models.
+"""Check manifest specs against botocore's own service models (compiled in ``reconciler.core.shapes``).
 
 A manifest's ``spec`` is the input of one AWS API operation (ECS ``RegisterTaskDefinition`` without ``family``,
 Application Auto Scaling ``PutScalingPolicy``, CloudWatch ``PutMetricAlarm``, ...). Nothing here is a hand-written
@@ -9,10 +9,8 @@ Paths name a place relative to the checked object: ``""`` is the object itself, 
 map key, ``[3]`` a list item; a map key that is not a plain identifier is written ``["com.example.label"]``
 (JSON-quoted). Example: ``containerDefinitions[0].portMappings[0].containerPort``.
 
-Case: ECS and CloudWatch Logs name members in camelCase, Application Auto Scaling and CloudWatch in PascalCase.
-Manifests are written in camelCase throughout. :func:`to_api_case` / :func:`from_api_case` convert by walking the
-shape (so ``OKActions`` <-> ``okActions`` and map keys, which are user data, are never touched), and
-``check_input(..., user_case=True)`` checks a camelCase document directly so paths match what the user wrote.
+Case: manifests are written in camelCase; ``check_input(..., user_case=True)`` checks a camelCase document directly
+so paths match what the user wrote (``reconciler.core.shapes`` converts between cases).
 
 The module is pure: it reads botocore's bundled model files and calls no AWS.
 """
@@ -22,44 +20,24 @@ from __future__ import annotations
 import datetime
 import decimal
 import difflib
-import functools
 import json
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.session
-from botocore.exceptions import DataNotFoundError, UnknownServiceError
-from botocore.model import NoShapeFoundError, OperationNotFoundError, ServiceModel, Shape
 from botocore.utils import parse_to_aware_datetime
 from botocore.validate import ParamValidator
 
-from reconciler.core.loader import source_text
+from reconciler.core.shapes import NUMBER_TYPES, Node, coerce_scalars, operation_node, service_model, to_api_case
 
-__all__ = [
-    "ShapeProblem",
-    "camel_to_pascal",
-    "check_input",
-    "check_spec",
-    "coerce_scalars",
-    "from_api_case",
-    "input_members",
-    "operation_input",
-    "pascal_to_camel",
-    "to_api_case",
-    "utc_timestamp",
-]
+__all__ = ["ShapeProblem", "check_input", "check_spec", "utc_timestamp"]
 
 _MAX_VALUE_CHARS = 40
 """Longer scalar values are truncated in messages."""
 _MAX_ENUM_SHOWN = 20
 """Longer enums are listed up to this many values in messages."""
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*\Z")
-_NUMBER_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*\Z")
-_LEADING_CAPS = re.compile(r"[A-Z]+")
 _EXPECTED = {
     "string": "string",
     "integer": "integer",
@@ -73,7 +51,6 @@ _EXPECTED = {
     "map": "mapping",
     "list": "list",
 }
-_NUMBER_TYPES = (int, float, decimal.Decimal)
 
 
 @dataclass(frozen=True)
@@ -87,182 +64,6 @@ class ShapeProblem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
-
-
-# --- case conversion ---------------------------------------------------------------------------------------------
-
-
-def pascal_to_camel(name: str) -> str:
-    """Lower the leading capital, or the leading acronym: ``PolicyName`` -> ``policyName``, ``OKActions`` ->
-    ``okActions``, ``ARN`` -> ``arn``, ``RoleARN`` -> ``roleARN``; camelCase names are returned unchanged."""
-    match = _LEADING_CAPS.match(name)
-    if match is None:
-        return name
-    caps = match.group()
-    if len(caps) > 1 and len(caps) < len(name):
-        # "OKActions": the last capital starts the next word.
-        return caps[:-1].lower() + name[len(caps) - 1 :]
-    return caps.lower() + name[len(caps) :]
-
-
-def camel_to_pascal(name: str) -> str:
-    """Raise the first letter: ``policyName`` -> ``PolicyName``. Naive on purpose (``okActions`` -> ``OkActions``):
-    use :func:`to_api_case`, which walks the shape, to get the exact member names of an operation."""
-    return name[:1].upper() + name[1:]
-
-
-# --- compiled model ----------------------------------------------------------------------------------------------
-
-
-class _Node:
-    """One shape of a service model, reduced to what checking and converting need."""
-
-    __slots__ = (
-        "api_keys",
-        "camel_of",
-        "enum",
-        "enum_set",
-        "key",
-        "kind",
-        "lower_names",
-        "max",
-        "member",
-        "members",
-        "min",
-        "name",
-        "required",
-        "sensitive",
-        "union",
-        "user_keys",
-        "user_lower_names",
-        "value",
-    )
-
-    def __init__(self, shape: Shape) -> None:
-        metadata = shape.metadata
-        self.name: str = shape.name
-        self.kind: str = "document" if metadata.get("document") else shape.type_name
-        self.sensitive: bool = bool(metadata.get("sensitive"))
-        self.min: float | None = metadata.get("min")
-        self.max: float | None = metadata.get("max")
-        self.enum: tuple[str, ...] = tuple(metadata.get("enum", ()))
-        self.enum_set: frozenset[str] = frozenset(self.enum)
-        self.union: bool = bool(metadata.get("union"))
-        self.required: tuple[str, ...] = tuple(metadata.get("required", ()))
-        self.members: dict[str, _Node] = {}
-        self.camel_of: dict[str, str] = {}
-        self.api_keys: dict[str, str] = {}
-        self.user_keys: dict[str, str] = {}
-        self.lower_names: dict[str, str] = {}
-        self.user_lower_names: dict[str, str] = {}
-        self.member: _Node | None = None
-        self.key: _Node | None = None
-        self.value: _Node | None = None
-
-    def set_members(self, members: dict[str, _Node]) -> None:
-        self.members = members
-        self.camel_of = {name: pascal_to_camel(name) for name in members}
-        self.api_keys = {name: name for name in members}
-        # A user may write the camelCase name or the exact API name; the camelCase one wins a (never seen) clash.
-        self.user_keys = {**self.api_keys, **{camel: name for name, camel in self.camel_of.items()}}
-        self.lower_names = {name.lower(): name for name in members}
-        self.user_lower_names = {camel.lower(): camel for camel in self.camel_of.values()}
-
-
-_compile_lock = threading.Lock()
-_nodes: dict[tuple[str, str], _Node] = {}
-
-
-@functools.cache
-def data_loader() -> Any:
-    """botocore's loader of model files, one per process: the AWS clients share it (reconciler.aws), so each model
-    and the endpoint rules are read and held once, not once here and again per client."""
-    return botocore.session.get_session().get_component("data_loader")
-
-
-@functools.cache
-def _service_model(service: str) -> ServiceModel:
-    try:
-        session = botocore.session.get_session()
-        session.register_component("data_loader", data_loader())
-        return session.get_service_model(service)
-    except (UnknownServiceError, DataNotFoundError) as exc:
-        raise ValueError(f"unknown AWS service {service!r}") from exc
-
-
-def _node_for(service: str, shape: Shape) -> _Node:
-    """The compiled node of ``shape``; call with ``_compile_lock`` held. Recursive shapes are fine: a node is
-    registered before its children are compiled."""
-    cache_key = (service, shape.name)
-    node = _nodes.get(cache_key)
-    if node is not None:
-        return node
-    node = _Node(shape)
-    _nodes[cache_key] = node
-    if node.kind == "structure":
-        node.set_members({name: _node_for(service, member) for name, member in shape.members.items()})
-    elif node.kind == "list":
-        node.member = _node_for(service, shape.member)
-    elif node.kind == "map":
-        node.key = _node_for(service, shape.key)
-        node.value = _node_for(service, shape.value)
-    return node
-
-
-class _NoShape:
-    """Stands in for the input or output shape of an operation that has none: an empty structure."""
-
-    type_name = "structure"
-    metadata: dict[str, Any] = {}
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-def _empty_structure(name: str) -> _Node:
-    node = _Node(_NoShape(name))
-    node.set_members({})
-    return node
-
-
-@functools.cache
-def _operation_node(service: str, operation: str, direction: str) -> _Node:
-    model = _service_model(service)
-    try:
-        operation_model = model.operation_model(operation)
-    except OperationNotFoundError as exc:
-        raise ValueError(f"unknown operation {operation!r} of AWS service {service!r}") from exc
-    shape = operation_model.input_shape if direction == "input" else operation_model.output_shape
-    if shape is None:
-        return _empty_structure(f"{operation}{direction.title()}")
-    with _compile_lock:
-        return _node_for(service, shape)
-
-
-@functools.cache
-def _named_node(service: str, shape_name: str) -> _Node:
-    model = _service_model(service)
-    try:
-        shape = model.shape_for(shape_name)
-    except NoShapeFoundError as exc:
-        raise ValueError(f"unknown shape {shape_name!r} of AWS service {service!r}") from exc
-    with _compile_lock:
-        return _node_for(service, shape)
-
-
-def operation_input(service: str, operation: str) -> Shape | None:
-    """botocore's input shape of ``operation`` (None: it takes no input), as this module checks it."""
-    try:
-        return _service_model(service).operation_model(operation).input_shape
-    except OperationNotFoundError as exc:
-        raise ValueError(f"unknown operation {operation!r} of AWS service {service!r}") from exc
-
-
-def input_members(service: str, operation: str, *, user_case: bool = False) -> frozenset[str]:
-    """The top-level member names of the input shape of ``operation``: exact API case, or with ``user_case=True``
-    as a manifest writes them (camelCase: ``PolicyName`` -> ``policyName``, ``OKActions`` -> ``okActions``)."""
-    node = _operation_node(service, operation, "input")
-    return frozenset(node.camel_of.values() if user_case else node.members)
 
 
 # --- checking ----------------------------------------------------------------------------------------------------
@@ -289,7 +90,7 @@ def check_input(
     own validator still objects, its report is returned (one problem per line, prefixed ``botocore:``), so ``[]``
     always means botocore would send the request.
     """
-    root = _operation_node(service, operation, "input")
+    root = operation_node(service, operation, "input")
     provided = frozenset(provided)
     unknown = provided - root.members.keys()
     if unknown:
@@ -297,7 +98,7 @@ def check_input(
     problems: list[ShapeProblem] = []
     _Checker(problems, user_case).check(root, params, "", sensitive=False, provided=provided)
     if not problems:
-        api_params = _rename(root, params, to_api=True) if user_case else params
+        api_params = to_api_case(service, operation, params) if user_case else params
         problems.extend(_botocore_problems(service, operation, api_params, provided))
     return problems
 
@@ -313,7 +114,7 @@ def check_spec(
 
 def _botocore_problems(service: str, operation: str, params: Any, provided: frozenset[str]) -> list[ShapeProblem]:
     """botocore's own verdict, as a safety net behind the walk above (which should always have found more)."""
-    shape = _service_model(service).operation_model(operation).input_shape
+    shape = service_model(service).operation_model(operation).input_shape
     if shape is None:
         return []
     report = ParamValidator().validate(params, shape)
@@ -338,7 +139,7 @@ class _Checker:
         self.problems.append(ShapeProblem(path, message))
 
     def check(
-        self, node: _Node, value: Any, path: str, *, sensitive: bool, provided: frozenset[str] = frozenset()
+        self, node: Node, value: Any, path: str, *, sensitive: bool, provided: frozenset[str] = frozenset()
     ) -> None:
         sensitive = sensitive or node.sensitive
         kind = node.kind
@@ -377,7 +178,7 @@ class _Checker:
                 return
             self.check_range(node, value, path)
         elif kind in ("double", "float"):
-            if not isinstance(value, _NUMBER_TYPES) or isinstance(value, bool):
+            if not isinstance(value, NUMBER_TYPES) or isinstance(value, bool):
                 self.report_type(node, value, path, sensitive)
                 return
             self.check_range(node, value, path)
@@ -393,7 +194,7 @@ class _Checker:
         elif kind == "document":
             self.check_document(value, path, sensitive)
 
-    def check_structure(self, node: _Node, value: Any, path: str, sensitive: bool, provided: frozenset[str]) -> None:
+    def check_structure(self, node: Node, value: Any, path: str, sensitive: bool, provided: frozenset[str]) -> None:
         if not isinstance(value, dict):
             self.report_type(node, value, path, sensitive)
             return
@@ -420,10 +221,10 @@ class _Checker:
             else:
                 self.report(path, f"must set exactly one of: {choices}")
 
-    def shown(self, node: _Node, name: str) -> str:
+    def shown(self, node: Node, name: str) -> str:
         return node.camel_of[name] if self.user_case else name
 
-    def check_map_key(self, key_node: _Node, key: Any, path: str) -> None:
+    def check_map_key(self, key_node: Node, key: Any, path: str) -> None:
         if not isinstance(key, str):
             self.report(path, f"map key: expected string, got {_describe(key, sensitive=False)}")
             return
@@ -447,27 +248,27 @@ class _Checker:
         else:
             self.report(path, f"expected JSON-like value, got {_describe(value, sensitive)}")
 
-    def check_size(self, node: _Node, size: int, path: str) -> None:
+    def check_size(self, node: Node, size: int, path: str) -> None:
         if node.min is not None and size < node.min:
             self.report(path, f"must have at least {_number(node.min)} items, got {size}")
         if node.max is not None and size > node.max:
             self.report(path, f"must have at most {_number(node.max)} items, got {size}")
 
-    def check_length(self, node: _Node, length: int, path: str) -> None:
+    def check_length(self, node: Node, length: int, path: str) -> None:
         if node.min is not None and length < node.min:
             self.report(path, f"length must be at least {_number(node.min)}, got {length}")
         if node.max is not None and length > node.max:
             self.report(path, f"length must be at most {_number(node.max)}, got {length}")
 
-    def check_range(self, node: _Node, value: Any, path: str) -> None:
+    def check_range(self, node: Node, value: Any, path: str) -> None:
         if node.min is not None and value < node.min:
             self.report(path, f"must be at least {_number(node.min)}, got {value}")
         if node.max is not None and value > node.max:
             self.report(path, f"must be at most {_number(node.max)}, got {value}")
 
-    def report_type(self, node: _Node, value: Any, path: str, sensitive: bool) -> None:
+    def report_type(self, node: Node, value: Any, path: str, sensitive: bool) -> None:
         message = f"expected {_EXPECTED[node.kind]}, got {_describe(value, sensitive)}"
-        if node.kind == "string" and isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool):
+        if node.kind == "string" and isinstance(value, NUMBER_TYPES) and not isinstance(value, bool):
             message += f'; quote it: "{value}"' if not sensitive else "; quote it"
         self.report(path, message)
 
@@ -522,7 +323,7 @@ def _truncate(text: str) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
 
 
-def _unknown_message(node: _Node, key: Any, user_case: bool) -> str:
+def _unknown_message(node: Node, key: Any, user_case: bool) -> str:
     message = f"unknown field {key!r}"
     if isinstance(key, str):
         candidates = node.user_lower_names if user_case else node.lower_names
@@ -532,7 +333,7 @@ def _unknown_message(node: _Node, key: Any, user_case: bool) -> str:
     return message
 
 
-def _enum_message(node: _Node, value: str, sensitive: bool) -> str:
+def _enum_message(node: Node, value: str, sensitive: bool) -> str:
     shown = ", ".join(node.enum[:_MAX_ENUM_SHOWN])
     if len(node.enum) > _MAX_ENUM_SHOWN:
         shown += f", ... ({len(node.enum) - _MAX_ENUM_SHOWN} more)"
@@ -544,93 +345,3 @@ def _enum_message(node: _Node, value: str, sensitive: bool) -> str:
     if close:
         message += f" (did you mean {by_lower[close[0]]!r}?)"
     return message
-
-
-# --- converting --------------------------------------------------------------------------------------------------
-
-
-def coerce_scalars(service: str, operation: str, params: Any) -> Any:
-    """A copy of ``params`` with the scalars YAML typed "wrong" but unambiguously turned into what the input shape
-    of ``operation`` wants: an int or float where a string is wanted becomes a string (``cpu: 256`` -> ``"256"``),
-    a numeric string where an integer is wanted becomes an int, and one where a float/double is wanted a float.
-    Keys may be camelCase or exact API names.
-
-    Where a string is wanted, a number or boolean that came from a manifest with its text as written (containers
-    from ``loader.with_source_text``) becomes exactly that text: ``0755`` -> ``"0755"``, ``1:20`` -> ``"1:20"``,
-    ``1.10`` -> ``"1.10"``, ``yes`` -> ``"yes"``, never YAML 1.1's reading of it. Without that text a boolean is
-    never coerced; everything else is left for :func:`check_input` to report."""
-    return _coerce(_operation_node(service, operation, "input"), params, None)
-
-
-def _coerce(node: _Node, value: Any, text: str | None) -> Any:
-    kind = node.kind
-    if kind == "structure" and isinstance(value, dict):
-        keys, members = node.user_keys, node.members
-        result = {}
-        for key, item in value.items():
-            name = keys.get(key) if isinstance(key, str) else None
-            result[key] = _coerce(members[name], item, source_text(value, key)) if name is not None else item
-        return result
-    if kind == "list" and isinstance(value, list | tuple):
-        assert node.member is not None
-        return [_coerce(node.member, item, source_text(value, index)) for index, item in enumerate(value)]
-    if kind == "map" and isinstance(value, dict):
-        assert node.value is not None
-        return {key: _coerce(node.value, item, source_text(value, key)) for key, item in value.items()}
-    if kind == "string" and text is not None and isinstance(value, (bool, *_NUMBER_TYPES)):
-        return text
-    if isinstance(value, bool):
-        return value
-    if kind == "string" and isinstance(value, _NUMBER_TYPES):
-        return str(value)
-    if kind in ("integer", "long") and isinstance(value, str) and _INTEGER_TEXT.match(value):
-        return int(value)
-    if kind in ("double", "float") and isinstance(value, str) and _NUMBER_TEXT.match(value):
-        return float(value)
-    return value
-
-
-def to_api_case(service: str, operation: str, params: Any) -> Any:
-    """A copy of the camelCase document ``params`` whose keys are the exact member names of the input shape of
-    ``operation`` (``policyName`` -> ``PolicyName``, ``okActions`` -> ``OKActions``), nested structures, list items
-    and map values included. Map keys are user data and kept; keys the shape does not know are kept as given (and
-    left for :func:`check_input` to report), as is ``policyName`` when ``PolicyName`` is given too."""
-    return _rename(_operation_node(service, operation, "input"), params, to_api=True)
-
-
-def from_api_case(service: str, operation: str, data: Any, *, shape: str | None = None) -> Any:
-    """The reverse of :func:`to_api_case`, for what AWS returns: a copy of ``data`` with member names in camelCase
-    (``ScalingPolicies`` -> ``scalingPolicies``, ``OKActions`` -> ``okActions``).
-
-    ``data`` is walked as the output shape of ``operation`` (a whole ``DescribeScalingPolicies`` response), or, if
-    ``shape`` is given, as that named shape of the service model (``"ScalingPolicy"`` for one item of it; then
-    ``operation`` only documents where the data came from and is not looked up). Map keys and unknown keys are kept.
-    """
-    node = _named_node(service, shape) if shape is not None else _operation_node(service, operation, "output")
-    return _rename(node, data, to_api=False)
-
-
-def _rename(node: _Node, value: Any, *, to_api: bool) -> Any:
-    kind = node.kind
-    if kind == "structure" and isinstance(value, Mapping):
-        keys = node.user_keys if to_api else node.api_keys
-        result: dict[Any, Any] = {}
-        for key, item in value.items():
-            name = keys.get(key) if isinstance(key, str) else None
-            if name is None:
-                result[key] = item
-                continue
-            new_key = name if to_api else node.camel_of[name]
-            if new_key != key and new_key in value:
-                # Both "policyName" and "PolicyName" given: the one already in the target case wins.
-                result[key] = item
-            else:
-                result[new_key] = _rename(node.members[name], item, to_api=to_api)
-        return result
-    if kind == "list" and isinstance(value, list | tuple):
-        assert node.member is not None
-        return [_rename(node.member, item, to_api=to_api) for item in value]
-    if kind == "map" and isinstance(value, Mapping):
-        assert node.value is not None
-        return {key: _rename(node.value, item, to_api=to_api) for key, item in value.items()}
-    return value

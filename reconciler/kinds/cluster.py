@@ -12,7 +12,8 @@ from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, Exports, Keeps, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
-from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.core.schema import ShapeProblem, check_spec
+from reconciler.core.shapes import input_members
 from reconciler.kinds.capacity_provider import KIND as CAPACITY_PROVIDER
 from reconciler.kinds.capacity_provider import is_declarable
 from reconciler.kinds.cloud_map import as_written, without_resolution

@@ -12,7 +12,8 @@ from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
 from reconciler.core.kind import BaseKind, Exports, PlanContext
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.core.schema import ShapeProblem, check_spec
+from reconciler.core.shapes import input_members
 from reconciler.kinds.defaults import strip
 
 OPERATION = "CreateLogGroup"

@@ -16,15 +16,8 @@ from reconciler.core.json_schema import input_schema, without
 from reconciler.core.kind import BaseKind, Claims, Exports, PlanContext, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name
-from reconciler.core.schema import (
-    ShapeProblem,
-    check_spec,
-    from_api_case,
-    input_members,
-    pascal_to_camel,
-    to_api_case,
-    utc_timestamp,
-)
+from reconciler.core.schema import ShapeProblem, check_spec, utc_timestamp
+from reconciler.core.shapes import from_api_case, input_members, pascal_to_camel, to_api_case
 from reconciler.kinds.scaling_rules import scaling_rules
 from reconciler.kinds.service import KIND as SERVICE
 

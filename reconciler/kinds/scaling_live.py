@@ -11,7 +11,7 @@ from reconciler.aws import Aws, batches
 from reconciler.core.diff import ABSENT
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action
-from reconciler.core.schema import from_api_case, to_api_case
+from reconciler.core.shapes import from_api_case, to_api_case
 from reconciler.core.tags import Stamp, is_managed, own_tags, owner_of
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.scaling import (

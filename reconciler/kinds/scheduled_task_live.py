@@ -13,7 +13,7 @@ from reconciler.core.errors import AwsError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of
 from reconciler.core.plan import Action
-from reconciler.core.schema import from_api_case, to_api_case
+from reconciler.core.shapes import from_api_case, to_api_case
 from reconciler.core.tags import managed_tags, owner_of
 from reconciler.kinds.defaults import fill
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found

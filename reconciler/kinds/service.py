@@ -26,7 +26,8 @@ from reconciler.core.kind import (
 )
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
-from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.core.schema import ShapeProblem, check_spec
+from reconciler.core.shapes import input_members
 from reconciler.kinds.cloud_map import as_written, registries_as_written, without_registry, without_resolution
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags

@@ -13,7 +13,8 @@ from reconciler.core.kind import BaseKind, Decision, Exports, Findings, PlanCont
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.redact import credential_shape, is_sensitive
-from reconciler.core.schema import ShapeProblem, check_spec, input_members
+from reconciler.core.schema import ShapeProblem, check_spec
+from reconciler.core.shapes import input_members
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.log_group import KIND as LOG_GROUP
