@@ -249,22 +249,21 @@ class _Checker:
             self.report(path, f"expected JSON-like value, got {_describe(value, sensitive)}")
 
     def check_size(self, node: Node, size: int, path: str) -> None:
-        if node.min is not None and size < node.min:
-            self.report(path, f"must have at least {_number(node.min)} items, got {size}")
-        if node.max is not None and size > node.max:
-            self.report(path, f"must have at most {_number(node.max)} items, got {size}")
+        self.check_bounds(node, size, path, "must have {} items")
 
     def check_length(self, node: Node, length: int, path: str) -> None:
-        if node.min is not None and length < node.min:
-            self.report(path, f"length must be at least {_number(node.min)}, got {length}")
-        if node.max is not None and length > node.max:
-            self.report(path, f"length must be at most {_number(node.max)}, got {length}")
+        self.check_bounds(node, length, path, "length must be {}")
 
     def check_range(self, node: Node, value: Any, path: str) -> None:
+        self.check_bounds(node, value, path, "must be {}")
+
+    def check_bounds(self, node: Node, value: Any, path: str, wording: str) -> None:
+        """``value`` (a count, a length or a number) within the shape's min and max; ``wording`` says what it is,
+        ``{}`` standing for the bound (``must have {} items``)."""
         if node.min is not None and value < node.min:
-            self.report(path, f"must be at least {_number(node.min)}, got {value}")
+            self.report(path, f"{wording.format('at least ' + _number(node.min))}, got {value}")
         if node.max is not None and value > node.max:
-            self.report(path, f"must be at most {_number(node.max)}, got {value}")
+            self.report(path, f"{wording.format('at most ' + _number(node.max))}, got {value}")
 
     def report_type(self, node: Node, value: Any, path: str, sensitive: bool) -> None:
         message = f"expected {_EXPECTED[node.kind]}, got {_describe(value, sensitive)}"

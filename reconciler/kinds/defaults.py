@@ -394,6 +394,15 @@ def fill(at: str, doc: Mapping[str, Any] | None, facts: Mapping[str, Any] | None
     return out
 
 
+def fill_awsvpc(configuration: Mapping[str, Any], at: str) -> dict[str, Any]:
+    """An ``awsvpcConfiguration`` (a service's, a schedule's task's) with the defaults for ``at`` filled in and its
+    subnets and security groups sorted: they are sets."""
+    out = fill(at, configuration)
+    out["subnets"] = sorted(out.get("subnets") or [])
+    out["securityGroups"] = sorted(out.get("securityGroups") or [])
+    return out
+
+
 def strip(at: str, doc: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``doc`` without the fields that hold their default for ``at`` (what an exported manifest need not say)."""
     out = dict(doc)

@@ -20,7 +20,7 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, name_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.kinds.cluster import KIND as CLUSTER
-from reconciler.kinds.defaults import fill
+from reconciler.kinds.defaults import fill, fill_awsvpc
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import revision_to_run
 
@@ -51,10 +51,7 @@ def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
         ecs["taskDefinitionArn"] = revision_of(str(ecs["taskDefinitionArn"]))
     vpc = (ecs.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     if vpc is not None:
-        vpc = fill("schedule.awsvpcConfiguration", vpc)
-        vpc["subnets"] = sorted(vpc.get("subnets") or [])
-        vpc["securityGroups"] = sorted(vpc.get("securityGroups") or [])
-        ecs["networkConfiguration"] = {"awsvpcConfiguration": vpc}
+        ecs["networkConfiguration"] = {"awsvpcConfiguration": fill_awsvpc(vpc, "schedule.awsvpcConfiguration")}
     target["ecsParameters"] = ecs
     out["target"] = target
     return out

@@ -31,7 +31,7 @@ from reconciler.core.shapes import input_members
 from reconciler.kinds.cloud_map import as_written, registries_as_written, without_registry, without_resolution
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
-from reconciler.kinds.defaults import fill, strip
+from reconciler.kinds.defaults import fill, fill_awsvpc, strip
 from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
 from reconciler.kinds.pre_rollout import check_hook, parse_hook
 from reconciler.kinds.service_deployment import normalize_deployment, timeline
@@ -102,10 +102,7 @@ def normalize(doc: Mapping[str, Any], *, task_definition: str | None) -> dict[st
         out["capacityProviderStrategy"] = {k: fill("capacityProviderStrategy", v) for k, v in strategy.items()}
     vpc = (out.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     if vpc is not None:
-        vpc = fill("service.awsvpcConfiguration", vpc)
-        vpc["subnets"] = sorted(vpc.get("subnets") or [])
-        vpc["securityGroups"] = sorted(vpc.get("securityGroups") or [])
-        out["networkConfiguration"] = {"awsvpcConfiguration": vpc}
+        out["networkConfiguration"] = {"awsvpcConfiguration": fill_awsvpc(vpc, "service.awsvpcConfiguration")}
     for field in ("loadBalancers", "serviceRegistries", "placementConstraints"):
         out[field] = sorted(drop_empty(out[field] or []), key=repr)
     if "tags" in out:
