@@ -4,8 +4,8 @@ settings tree it fills (``reconciler.cli`` turns the parsed arguments into that 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
-import sys
 import typing
 
 from reconciler import __version__
@@ -20,11 +20,30 @@ PATH_HELP = "a directory of manifests (*.yaml, *.yml, searched recursively) or o
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, except that a usage error exits 1: exit 2 means "changes pending" to a CI job reading the code."""
+    """argparse, except that a usage error is one line (with a did-you-mean for an unknown option or command) and a
+    hint to the command's help, and exits 1: exit 2 means "changes pending" to a CI job reading the code."""
 
     def error(self, message: str) -> typing.NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+        hint = _suggestion(self, message)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}{hint} (see `{self.prog} --help`)\n")
+
+
+def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
+    """`` (did you mean --format?)`` for an unrecognised option or command close to one that exists."""
+    unknown = message.partition("unrecognized arguments: ")[2].split()
+    choice = message.partition("invalid choice: ")[2].split("'")
+    known: list[str] = []
+    for action in parser._actions:  # noqa: SLF001 - argparse lists options only here
+        known += action.option_strings
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            known += list(action.choices)
+            for sub in action.choices.values():
+                known += [o for a in sub._actions for o in a.option_strings]  # noqa: SLF001
+    for word in unknown[:1] + choice[1:2]:
+        close = difflib.get_close_matches(word.partition("=")[0], sorted(set(known)), n=1)
+        if close:
+            return f" (did you mean {close[0]}?)"
+    return ""
 
 
 def _log_level(p: argparse.ArgumentParser, default: object) -> None:

@@ -134,14 +134,16 @@ def test_scaling_policy_ranges_before_from_live_and_after_from_the_manifest(aws,
     [line] = cost["services"]
     assert (line["before"]["low"], line["before"]["high"]) == pytest.approx((2 * TASK_256, 10 * TASK_256))
     assert (line["after"]["low"], line["after"]["high"]) == pytest.approx((3 * TASK_512, 6 * TASK_512))
+    # Each end of the range against the same end: at the minimum 3 x 512 instead of 2 x 256, at the maximum
+    # 6 x 512 instead of 10 x 256 (both sides counted the same way).
     assert (cost["delta"]["low"], cost["delta"]["high"]) == pytest.approx(
-        (3 * TASK_512 - 10 * TASK_256, 6 * TASK_512 - 2 * TASK_256)
+        (6 * TASK_512 - 10 * TASK_256, 3 * TASK_512 - 2 * TASK_256)
     )
     text = cli("plan", root).out
-    assert "Service prod/api: $18.02 to $90.10 -> $54.06 to $108.12 (-$36.04 to +$90.10)" in text
-    assert "Total change: -$36.04 to +$90.10 a month" in text
+    assert "Service prod/api: $18.02 to $90.10 -> $54.06 to $108.12 (+$18.02 to +$36.04)" in text
+    assert "Total change: +$18.02 to +$36.04 a month" in text
     markdown = cli("plan", root, "--format", "markdown").out
-    assert "| `Service prod/api` | $18.02 to $90.10 | $54.06 to $108.12 | -$36.04 to +$90.10 |" in markdown
+    assert "| `Service prod/api` | $18.02 to $90.10 | $54.06 to $108.12 | +$18.02 to +$36.04 |" in markdown
 
     # A change to the ScalingPolicy alone changes what the service may cost.
     manifests(
@@ -153,7 +155,7 @@ def test_scaling_policy_ranges_before_from_live_and_after_from_the_manifest(aws,
     assert (line["name"], line["scope"]) == ("api", "prod")
     assert (line["before"]["low"], line["before"]["high"]) == pytest.approx((2 * TASK_256, 10 * TASK_256))
     assert (line["after"]["low"], line["after"]["high"]) == pytest.approx((2 * TASK_256, 20 * TASK_256))
-    assert "Service prod/api: $18.02 to $90.10 -> $18.02 to $180.20 (-$72.08 to +$162.18)" in cli("plan", root).out
+    assert "Service prod/api: $18.02 to $90.10 -> $18.02 to $180.20 (+$0.00 to +$90.10)" in cli("plan", root).out
 
 
 def test_split_tasks_places_base_first_then_by_weight():
@@ -214,3 +216,11 @@ def test_an_ec2_service_is_not_estimated():
     documents = task + "---\n" + FARGATE_SERVICE.replace("COUNT", "2").replace("FARGATE\n", "EC2\n")
     [line] = pure_cost(documents).services
     assert line.after.low is None and line.after.reason == "not estimated: EC2 launch type"
+
+
+def test_a_change_that_leaves_the_scaling_range_alone_changes_the_cost_by_nothing():
+    documents = TASK + "---\n" + FARGATE_SERVICE.replace("COUNT", "2")
+    report = pure_cost(documents)
+    [line] = report.services
+    same = type(line)(line.address, line.after, line.after)
+    assert same.delta == (0.0, 0.0), "the same range on both sides, counted the same way"

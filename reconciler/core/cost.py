@@ -56,10 +56,12 @@ class ServiceCost:
 
     @property
     def delta(self) -> tuple[float, float] | None:
-        """Monthly change (low, high); None without a figure on both sides."""
+        """Monthly change of each end of the range (low to low, high to high); None without a figure on both sides.
+        A service whose range is unchanged changes by nothing, whatever the range's width."""
         if self.before.low is None or self.before.high is None or self.after.low is None or self.after.high is None:
             return None
-        return self.after.low - self.before.high, self.after.high - self.before.low
+        ends = self.after.low - self.before.low, self.after.high - self.before.high
+        return min(ends), max(ends)
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,12 @@ class Plan:
 
 def _redacted(changes: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
     """Changes safe to show: sensitive environment values masked (a Plan never holds a secret value)."""
-    return tuple(FieldChange(c.path, redact_at(c.path, c.before), redact_at(c.path, c.after)) for c in changes)
+    return tuple(FieldChange(c.path, _masked(c.path, c.before), _masked(c.path, c.after)) for c in changes)
+
+
+def _masked(path: str, value: object) -> object:
+    """A value safe to show; an absent side stays absent, so an added or removed secret reads as ``+`` or ``-``."""
+    return value if value is ABSENT else redact_at(path, value)
 
 
 def _owner_change(before: object, instance: str) -> FieldChange:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from reconciler.core.cost import CostReport, Estimate, ServiceCost
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.plan import Action, Plan
+from reconciler.core.redact import MASK
 from reconciler.core.security import Finding
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
@@ -146,7 +147,17 @@ def _change_lines(change: FieldChange) -> list[str]:
         return [f"+ {change.path}: {_value(change.after)}"]
     if change.after is ABSENT:
         return [f"- {change.path}: {_value(change.before)}"]
+    if _sensitive_change(change):
+        return [f"~ {change.path}: {SENSITIVE_CHANGED}"]
     return [f"- {change.path}: {_value(change.before)}", f"+ {change.path}: {_value(change.after)}"]
+
+
+SENSITIVE_CHANGED = "(sensitive value changed)"
+
+
+def _sensitive_change(change: FieldChange) -> bool:
+    """Both sides masked: the value changed, and neither may be shown (Terraform's "(sensitive value)")."""
+    return bool(change.before == MASK and change.after == MASK)
 
 
 # --- text ---------------------------------------------------------------------------------------------------------
@@ -178,6 +189,8 @@ def render_text(
                 lines.append(paint(f"    + {change.path}: {_value(change.after)}", "create", colour))
             elif change.after is ABSENT:
                 lines.append(paint(f"    - {change.path}: {_value(change.before)}", "delete", colour))
+            elif _sensitive_change(change):
+                lines.append(paint(f"    ~ {change.path}: {SENSITIVE_CHANGED}", "update", colour))
             else:
                 lines.append(
                     paint(f"    ~ {change.path}: {_value(change.before)} -> {_value(change.after)}", "update", colour)
