@@ -27,7 +27,7 @@ from reconciler.core.errors import InvalidManifests, PassFailed, PlanError, Secu
 from reconciler.core.instance import Instance
 from reconciler.core.loader import Document, Limits, ParseCache
 from reconciler.core.model import Address
-from reconciler.core.plan import SUSPEND_ANNOTATION, Action
+from reconciler.core.plan import SUSPEND_ANNOTATION, Action, Plan
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.brake import vanished
 from reconciler.daemon.deployments import Deployments
@@ -45,6 +45,16 @@ log = structlog.get_logger("reconciler.loop")
 def same_document(before: Document | None, after: Document) -> bool:
     """The document did not change: the very object (its file was not parsed again) or an equal body."""
     return before is after or (before is not None and before.body == after.body)
+
+
+def pass_result(plan: Plan, *, drift: bool, enforce: bool) -> str:
+    """What a pass that went through says of itself: ``in_sync``, ``drift`` (detected, or left held), ``healed``,
+    ``applied`` or ``pending`` (detect mode)."""
+    if not plan.actions:
+        return "drift" if drift and plan.held else "in_sync"
+    if drift:
+        return "healed" if enforce else "drift"
+    return "applied" if enforce else "pending"
 
 
 @dataclass
@@ -297,12 +307,7 @@ class Daemon:
             self._alert_drift(drifts_in(the_plan), snapshot.revision, healed=enforce)
         elif the_plan.actions or first:
             self._announce(snapshot, [*first, *the_plan.actions], enforce=enforce)
-        if not the_plan.actions:
-            result = "drift" if is_drift and the_plan.held else "in_sync"
-        elif is_drift:
-            result = "healed" if enforce else "drift"
-        else:
-            result = "applied" if enforce else "pending"
+        result = pass_result(the_plan, drift=is_drift, enforce=enforce)
         self._record(snapshot, result, planned, outcomes, drift=is_drift)
         return result
 
