@@ -6,55 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from aws_state import described_service, tags_of
+from builders import APP, CLUSTER, SECRET, SERVICE, TASK, cluster, documents, service, tags, task_definition
 
 from reconciler.core.settings import MANAGED_TAG_KEY
-
-CLUSTER = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: prod}
-spec:
-  settings: [{name: containerInsights, value: enabled}]
-"""
-TASK = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {name: api}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: app
-      image: example/api:1.0
-      portMappings: [{containerPort: 8080}]
-      environment:
-        - {name: MODE, value: prod}
-        - {name: DB_PASSWORD, value: hunter2}
-"""
-SERVICE = """\
-apiVersion: ecs-reconciler/v1
-kind: Service
-metadata: {name: api}
-spec:
-  cluster: prod
-  taskDefinition: api
-  desiredCount: 2
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0a1b2c3d4e5f60001]
-      securityGroups: [sg-0a1b2c3d4e5f60001]
-"""
-
-
-def tags_of(ecs, arn: str) -> dict[str, str]:
-    return {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
-
-
-def service(ecs, name: str = "api", cluster: str = "prod") -> dict:
-    return ecs.describe_services(cluster=cluster, services=[name])["services"][0]
 
 
 def test_bundled_example_plans_applies_and_converges(aws, cli, example):
@@ -78,13 +33,13 @@ def test_bundled_example_plans_applies_and_converges(aws, cli, example):
 
 
 def test_apply_creates_what_the_manifests_say(aws, cli, ecs, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     assert cli("apply", root).code == 0
 
     cluster = ecs.describe_clusters(clusters=["prod"], include=["SETTINGS", "TAGS"])["clusters"][0]
     assert cluster["settings"] == [{"name": "containerInsights", "value": "enabled"}]
     assert {"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"} in cluster["tags"], "the default instance"
-    svc = service(ecs)
+    svc = described_service(ecs)
     assert svc["taskDefinition"].endswith("task-definition/api:1")
     assert svc["desiredCount"] == 2
     assert svc["launchType"] == "FARGATE"
@@ -94,17 +49,17 @@ def test_apply_creates_what_the_manifests_say(aws, cli, ecs, manifests):
 
 
 def test_plan_never_shows_secret_values(aws, cli, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     text = cli("plan", root)
     as_json = cli("plan", root, "--format", "json")
     for output in (text.out, as_json.out, text.err):
-        assert "hunter2" not in output
+        assert SECRET not in output
     assert "(sensitive value)" in text.out
     assert "prod" in text.out  # ordinary values are shown
 
 
 def test_json_plan_contract(aws, cli, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     result = cli("plan", root, "--format", "json")
     assert result.code == 2
     plan = json.loads(result.out)
@@ -122,7 +77,7 @@ def test_json_plan_contract(aws, cli, manifests):
 
 
 def test_drift_out_of_band_is_reported_on_the_right_field_and_healed(aws, cli, ecs, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cli("apply", root)
     ecs.update_service(cluster="prod", service="api", desiredCount=7)
     ecs.update_cluster(cluster="prod", settings=[{"name": "containerInsights", "value": "disabled"}])
@@ -138,14 +93,14 @@ def test_drift_out_of_band_is_reported_on_the_right_field_and_healed(aws, cli, e
 
     healed = cli("apply", root)
     assert healed.code == 0
-    assert service(ecs)["desiredCount"] == 2
+    assert described_service(ecs)["desiredCount"] == 2
     assert cli("plan", root).code == 0
 
 
 def test_image_change_registers_exactly_one_revision_and_rolls_the_service(aws, cli, ecs, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cli("apply", root)
-    manifests({"api.yaml": (TASK + "---\n" + SERVICE).replace("example/api:1.0", "example/api:1.1")})
+    manifests({"api.yaml": documents(task_definition(image="example/api:1.1"), SERVICE)})
 
     plan = cli("plan", root)
     assert plan.code == 2
@@ -155,30 +110,30 @@ def test_image_change_registers_exactly_one_revision_and_rolls_the_service(aws, 
     assert cli("apply", root).code == 0
     revisions = ecs.list_task_definitions(familyPrefix="api")["taskDefinitionArns"]
     assert sorted(r.rsplit(":", 1)[1] for r in revisions) == ["1", "2"]
-    assert service(ecs)["taskDefinition"].endswith("task-definition/api:2")
+    assert described_service(ecs)["taskDefinition"].endswith("task-definition/api:2")
     assert cli("apply", root).code == 0
     assert len(ecs.list_task_definitions(familyPrefix="api")["taskDefinitionArns"]) == 2
 
 
 def test_old_revisions_beyond_the_limit_are_deregistered_but_not_one_in_use(aws, cli, ecs, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cli("apply", root)
     for version in range(2, 6):
-        manifests({"api.yaml": (TASK + "---\n" + SERVICE).replace("example/api:1.0", f"example/api:{version}")})
+        manifests({"api.yaml": documents(task_definition(image=f"example/api:{version}"), SERVICE)})
         assert cli("apply", root, "--keep-revisions", "2").code == 0
     active = ecs.list_task_definitions(familyPrefix="api", status="ACTIVE")["taskDefinitionArns"]
     assert sorted(int(a.rsplit(":", 1)[1]) for a in active) == [4, 5]
 
     # A revision a service still runs survives, even when it is old.
     ecs.update_service(cluster="prod", service="api", taskDefinition="api:4")
-    manifests({"api.yaml": (TASK + "---\n" + SERVICE).replace("example/api:1.0", "example/api:6")})
+    manifests({"api.yaml": documents(task_definition(image="example/api:6"), SERVICE)})
     cli("apply", root, "--keep-revisions", "1")
     active = ecs.list_task_definitions(familyPrefix="api", status="ACTIVE")["taskDefinitionArns"]
     assert sorted(int(a.rsplit(":", 1)[1]) for a in active) == [4, 6]
 
 
 def test_prune_deletes_only_managed_resources_and_only_when_asked(aws, cli, ecs, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cli("apply", root)
     # Something the tool does not manage, in the same cluster.
     ecs.create_service(
@@ -196,7 +151,7 @@ def test_prune_deletes_only_managed_resources_and_only_when_asked(aws, cli, ecs,
 
     without = cli("plan", root)
     assert without.code == 0, without.out
-    assert service(ecs)["status"] == "ACTIVE"
+    assert described_service(ecs)["status"] == "ACTIVE"
 
     planned = cli("plan", root, "--prune", "--format", "json")
     assert planned.code == 2
@@ -204,12 +159,12 @@ def test_prune_deletes_only_managed_resources_and_only_when_asked(aws, cli, ecs,
         ("delete", "Service", "api")
     ]
     assert cli("apply", root, "--prune").code == 0
-    assert service(ecs)["status"] == "INACTIVE"
-    assert service(ecs, "hand-made")["status"] == "ACTIVE"
+    assert described_service(ecs)["status"] == "INACTIVE"
+    assert described_service(ecs, "hand-made")["status"] == "ACTIVE"
 
 
 def test_prune_refuses_beyond_the_deletion_guard_and_on_an_empty_manifest_set(aws, cli, ecs, manifests, tmp_path):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cli("apply", root)
     only_cluster = manifests({"prod.yaml": CLUSTER}, fresh=True)
 
@@ -225,7 +180,7 @@ def test_prune_refuses_beyond_the_deletion_guard_and_on_an_empty_manifest_set(aw
     assert skipped.code == 1
     assert "no manifests found in" in skipped.err
     assert aws.writes() == []
-    assert service(ecs)["status"] == "ACTIVE"
+    assert described_service(ecs)["status"] == "ACTIVE"
 
 
 def test_unmanaged_same_named_resource_is_left_alone_unless_adopted(aws, cli, ecs, manifests):
@@ -248,15 +203,16 @@ def test_unmanaged_same_named_resource_is_left_alone_unless_adopted(aws, cli, ec
     assert cli("plan", root).code == 0
 
 
+SPOT = {"capacityProvider": "FARGATE_SPOT", "weight": 1}
+
+
 def test_a_change_aws_cannot_make_in_place_is_a_replace_refused_without_the_flag(aws, cli, ecs, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cli("apply", root)
-    old_arn = service(ecs)["serviceArn"]
+    old_arn = described_service(ecs)["serviceArn"]
     manifests(
         {
-            "api.yaml": (TASK + "---\n" + SERVICE).replace(
-                "launchType: FARGATE", "capacityProviderStrategy: [{capacityProvider: FARGATE_SPOT, weight: 1}]"
-            )
+            "api.yaml": documents(TASK, service(launchType=None, capacityProviderStrategy=[SPOT]))
         }
     )
 
@@ -273,16 +229,16 @@ def test_a_change_aws_cannot_make_in_place_is_a_replace_refused_without_the_flag
 
     replaced = cli("apply", root, "--allow-replace")
     assert replaced.code == 0, replaced.out + replaced.err
-    svc = service(ecs)
+    svc = described_service(ecs)
     assert svc["status"] == "ACTIVE" and "launchType" not in svc
     assert svc["capacityProviderStrategy"][0]["capacityProvider"] == "FARGATE_SPOT"
     assert svc["serviceArn"] == old_arn  # same name, new service
 
 
 def test_tag_only_change_retags_without_a_new_revision(aws, cli, ecs, manifests):
-    root = manifests({"api.yaml": TASK + "  tags: [{key: owner, value: a}]\n"})
+    root = manifests({"api.yaml": task_definition(tags=tags(owner="a"))})
     cli("apply", root)
-    manifests({"api.yaml": TASK + "  tags: [{key: owner, value: b}]\n"})
+    manifests({"api.yaml": task_definition(tags=tags(owner="b"))})
     plan = cli("plan", root)
     assert '~ tags.owner: "a" -> "b"' in plan.out
     assert cli("apply", root).code == 0
@@ -296,14 +252,12 @@ def test_service_may_use_a_live_family_not_in_the_manifests(aws, cli, ecs, manif
     ecs.register_task_definition(family="legacy", containerDefinitions=[{"name": "a", "image": "x", "memory": 64}])
     root = manifests(
         {
-            "svc.yaml": SERVICE.replace("cluster: prod", "cluster: shared")
-            .replace("taskDefinition: api", "taskDefinition: legacy")
-            .replace("launchType: FARGATE", "launchType: EC2")
+            "svc.yaml": service(cluster="shared", taskDefinition="legacy", launchType="EC2")
         }
     )
     result = cli("apply", root)
     assert result.code == 0, result.out + result.err
-    assert service(ecs, cluster="shared")["taskDefinition"].endswith("legacy:1")
+    assert described_service(ecs, cluster="shared")["taskDefinition"].endswith("legacy:1")
 
 
 def test_retryable_errors_are_retried_and_others_fail_fast(aws, cli, manifests):
@@ -321,7 +275,7 @@ def test_retryable_errors_are_retried_and_others_fail_fast(aws, cli, manifests):
     assert aws.calls.count("CreateCluster") == 3
 
     aws.hooks[:] = [lambda op: (400, "AccessDeniedException", "not allowed") if op == "UpdateCluster" else None]
-    manifests({"prod.yaml": CLUSTER.replace("enabled", "disabled")})
+    manifests({"prod.yaml": cluster(settings=[{"name": "containerInsights", "value": "disabled"}])})
     aws.reset_calls()
     denied = cli("apply", root)
     assert denied.code == 1
@@ -371,4 +325,4 @@ def test_prune_keeps_the_cluster_and_family_a_declared_service_uses(aws, cli, ec
     assert cli("apply", root, "--prune").code == 0
     assert ecs.describe_clusters(clusters=["demo"])["clusters"][0]["status"] == "ACTIVE"
     assert ecs.list_task_definitions(familyPrefix="web", status="ACTIVE")["taskDefinitionArns"]
-    assert service(ecs, "api", cluster="demo")["status"] == "ACTIVE"
+    assert described_service(ecs, "api", cluster="demo")["status"] == "ACTIVE"

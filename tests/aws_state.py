@@ -1,0 +1,55 @@
+"""Reading the emulator's state back for the tests' assertions (tags, services, a service reaching a count), and
+setting up what the tool expects to find there (a lease table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from builders import REGION
+
+from reconciler.core.tags import REVISION_TAG_KEY
+
+
+def tags_of(ecs: Any, arn: str) -> dict[str, str]:
+    """An ECS resource's tags as a dict."""
+    return {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
+
+
+def described_service(ecs: Any, name: str = "api", cluster: str = "prod") -> dict[str, Any]:
+    """DescribeServices' answer for one service, whatever its status."""
+    found: dict[str, Any] = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+    return found
+
+
+def live_service(ecs: Any) -> dict[str, Any] | None:
+    """The prod/api service when it is ACTIVE, else None (also when the cluster is gone)."""
+    try:
+        found = ecs.describe_services(cluster="prod", services=["api"])["services"]
+    except ecs.exceptions.ClusterNotFoundException:
+        return None
+    return found[0] if found and found[0]["status"] == "ACTIVE" else None
+
+
+def service_at(ecs: Any, *, count: int, revision: str | None = None) -> Callable[[], bool]:
+    """A check for conftest.eventually: prod/api wants ``count`` tasks (and carries the revision tag, if given)."""
+
+    def check() -> bool:
+        svc = live_service(ecs)
+        if svc is None or svc["desiredCount"] != count:
+            return False
+        return revision is None or tags_of(ecs, svc["serviceArn"]).get(REVISION_TAG_KEY) == revision
+
+    return check
+
+
+def make_lease_table(aws: Any, name: str = "leases") -> None:
+    """A DynamoDB table of the shape the daemon's lease uses (key ``name``)."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=aws.endpoint_url, region_name=REGION)
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
