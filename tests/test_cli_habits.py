@@ -10,12 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from test_cli import CLUSTER, SERVICE, TASK
+from builders import APP, CLUSTER, SECRET, TASK, documents, service
 
 from reconciler.cli import main
 from reconciler.commands.common import colour_wanted
-
-SECRET = "hunter2"  # the value of DB_PASSWORD in TASK
 
 
 def test_a_usage_error_exits_1_never_2_which_means_changes_pending(example):
@@ -70,7 +68,7 @@ def test_paths_a_wrong_one_a_single_file_and_an_empty_directory(aws, cli, manife
     assert (missing.code, missing.err) == (1, f"Error: {tmp_path / 'nope'}: no such file or directory\n")
     assert "Invalid manifests" not in missing.err
 
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     one = cli("validate", root / "prod.yaml")
     assert one.code == 0 and "1 resources valid" in one.out
     planned = cli("plan", root / "prod.yaml")
@@ -150,7 +148,7 @@ def test_apply_on_a_terminal_asks_and_only_yes_proceeds(aws, cli, ecs, manifests
 
 
 def test_a_saved_plan_is_applied_exactly_and_holds_no_secret(aws, cli, ecs, manifests, tmp_path):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     saved = tmp_path / "plan.json"
     planned = cli("plan", root, "--out", saved)
     assert planned.code == 2
@@ -167,9 +165,9 @@ def test_a_saved_plan_is_applied_exactly_and_holds_no_secret(aws, cli, ecs, mani
 
 
 def test_a_stale_saved_plan_is_refused_and_nothing_is_written(aws, cli, ecs, manifests, tmp_path):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     assert cli("apply", root).code == 0
-    manifests({"api.yaml": (TASK + "---\n" + SERVICE).replace("desiredCount: 2", "desiredCount: 3")})
+    manifests({"api.yaml": documents(TASK, service(desiredCount=3))})
     saved = tmp_path / "plan.json"
     assert cli("plan", root, "--out", saved).code == 2
 
@@ -181,7 +179,7 @@ def test_a_stale_saved_plan_is_refused_and_nothing_is_written(aws, cli, ecs, man
     assert aws.writes() == []
 
     assert cli("plan", root, "--out", saved).code == 2
-    manifests({"api.yaml": (TASK + "---\n" + SERVICE).replace("desiredCount: 2", "desiredCount: 4")})
+    manifests({"api.yaml": documents(TASK, service(desiredCount=4))})
     aws.reset_calls()
     manifests_changed = cli("apply", saved)
     assert manifests_changed.code == 1 and "the manifests in" in manifests_changed.err
@@ -189,7 +187,7 @@ def test_a_stale_saved_plan_is_refused_and_nothing_is_written(aws, cli, ecs, man
 
 
 def test_target_limits_the_plan_to_a_resource_and_what_it_references(aws, cli, manifests, roles):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     only_task = cli("plan", root, "--target", "TaskDefinition/api")
     assert "Plan: 1 to create" in only_task.out
     assert "+ TaskDefinition api" in only_task.out and "Cluster prod" not in only_task.out

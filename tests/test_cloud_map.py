@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
+from builders import CLUSTER, TASK, documents, service
 from conftest import REGION
-from test_cli import CLUSTER, SERVICE, TASK
 
 from reconciler.kinds.cloud_map import CloudMapService, find_registry, registries_as_written
 
@@ -31,7 +31,7 @@ def cloud_map(aws: Any) -> Any:
 
 
 def registered(registry: str) -> str:
-    return SERVICE + f"  serviceRegistries:\n    - registryArn: {registry}\n"
+    return service(serviceRegistries=[{"registryArn": registry}])
 
 
 def live_registries(ecs: Any) -> list[str]:
@@ -44,7 +44,7 @@ def test_a_registry_written_by_name_is_created_with_its_arn_then_plans_empty(
 ):
     api = cloud_map("internal.local", "api")
     cloud_map("other.local", "api")  # the same service name in another namespace: the namespace decides
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + registered("internal.local/api")})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, registered("internal.local/api"))})
     applied = cli("apply", root, "--no-wait")
     assert applied.code == 0, applied.err
     assert live_registries(ecs) == [api]
@@ -59,9 +59,9 @@ def test_a_registry_written_by_name_is_created_with_its_arn_then_plans_empty(
 def test_a_changed_registry_name_plans_an_update_and_applies_its_arn(aws, cli, ecs, manifests, cloud_map):
     cloud_map("internal.local", "api")
     admin = cloud_map("internal.local", "admin")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + registered("internal.local/api")})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, registered("internal.local/api"))})
     assert cli("apply", root, "--no-wait").code == 0
-    root = manifests({"api.yaml": TASK + "---\n" + registered("admin")})  # a bare name, unique in the account
+    root = manifests({"api.yaml": documents(TASK, registered("admin"))})  # a bare name, unique in the account
     planned = cli("plan", root)
     assert planned.code == 2, planned.err
     assert "serviceRegistries" in planned.out and "internal.local/api" in planned.out and "admin" in planned.out
@@ -83,7 +83,7 @@ def test_a_registry_name_that_resolves_to_no_one_service_fails_plan_and_apply_be
 ):
     cloud_map("internal.local", "api")
     cloud_map("other.local", "api")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + registered(registry)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, registered(registry))})
     aws.reset_calls()
     for command in ("plan", "apply"):
         result = cli(command, root)

@@ -4,28 +4,32 @@ per revision; a failing one leaves the service on its old revision and says why,
 from __future__ import annotations
 
 import pytest
-from test_cli import CLUSTER, SERVICE, TASK, service
+from aws_state import described_service
+from builders import (
+    CLUSTER,
+    REGION,
+    SECRET,
+    TASK,
+    awslogs,
+    container,
+    documents,
+    log_group,
+    service,
+    task_definition,
+)
 
 from reconciler.emulator.ecs_tasks import TASK_EXIT_ENV
 
-HOOK = """\
-  annotations:
-    ecs-reconciler/pre-rollout: '{"family": "api", "command": ["./migrate"]}'
-"""
-LOGGED_TASK = TASK.replace('  memory: "512"\n', '  memory: "512"\n  executionRoleArn: ecsTaskExecutionRole\n').replace(
-    "        - {name: DB_PASSWORD, value: hunter2}\n",
-    "        - {name: DB_PASSWORD, value: hunter2}\n"
-    "      logConfiguration:\n"
-    "        logDriver: awslogs\n"
-    "        options: {awslogs-group: /ecs/api, awslogs-region: us-east-1, awslogs-stream-prefix: api}\n",
-)
-LOGS = """\
-apiVersion: ecs-reconciler/v1
-kind: LogGroup
-metadata: {name: /ecs/api}
-spec: {retentionInDays: 7}
-"""
-HOOKED = SERVICE.replace("metadata: {name: api}\n", "metadata:\n  name: api\n" + HOOK)
+HOOK = {"ecs-reconciler/pre-rollout": '{"family": "api", "command": ["./migrate"]}'}
+LOGGED = container(logConfiguration=awslogs(**{"awslogs-region": REGION}))
+
+
+def logged_task(image: str = "example/api:1.0") -> str:
+    return task_definition(executionRoleArn="ecsTaskExecutionRole", containers=[{**LOGGED, "image": image}])
+
+
+LOGS = log_group()
+HOOKED = service(annotations=HOOK)
 
 
 def hook_tasks(ecs) -> list[dict]:
@@ -40,11 +44,11 @@ def hook_tasks(ecs) -> list[dict]:
 @pytest.fixture
 def hooked(aws, cli, manifests):
     """The service at api:1 with a pre-rollout hook (which a create does not run), and a change that makes api:2."""
-    root = manifests({"prod.yaml": CLUSTER, "logs.yaml": LOGS, "api.yaml": LOGGED_TASK + "---\n" + HOOKED})
+    root = manifests({"prod.yaml": CLUSTER, "logs.yaml": LOGS, "api.yaml": documents(logged_task(), HOOKED)})
     assert cli("apply", root, "--no-wait").code == 0
 
     def next_revision(image: str = "example/api:1.1"):
-        manifests({"api.yaml": LOGGED_TASK.replace("example/api:1.0", image) + "---\n" + HOOKED})
+        manifests({"api.yaml": documents(logged_task(image), HOOKED)})
         return root
 
     return next_revision
@@ -58,7 +62,7 @@ def test_the_hook_runs_once_before_the_service_moves_to_the_new_revision(aws, cl
     assert applied.code == 0, applied.err
     writes = aws.writes()
     assert writes.index("RunTask") < writes.index("UpdateService")
-    assert service(ecs)["taskDefinition"].endswith("/api:2")
+    assert described_service(ecs)["taskDefinition"].endswith("/api:2")
     [task] = hook_tasks(ecs)
     assert task["startedBy"] == "pre-rollout-api-api-2"
     assert task["overrides"]["containerOverrides"] == [{"name": "app", "command": ["./migrate"]}]
@@ -76,35 +80,32 @@ def test_a_failing_hook_leaves_the_service_on_its_old_revision(aws, cli, ecs, ho
     root = hooked()
     applied = cli("apply", root, "--no-wait")
     assert applied.code == 1
-    assert service(ecs)["taskDefinition"].endswith("/api:1")
+    assert described_service(ecs)["taskDefinition"].endswith("/api:1")
     [task] = hook_tasks(ecs)
     task_id = task["taskArn"].rsplit("/", 1)[1]
     assert f"pre-rollout task api ({task_id}) exited 3" in applied.err
     assert "stays on its current revision, not moved to api:2" in applied.err
     assert f"logs: /ecs/api api/app/{task_id}" in applied.err
-    assert "hunter2" not in applied.out + applied.err
+    assert SECRET not in applied.out + applied.err
 
     # A re-run pass does not run the failed hook a second time for the same revision, and still does not move.
     monkeypatch.setenv(TASK_EXIT_ENV, "0")
     again = cli("apply", root, "--no-wait")
     assert again.code == 1
     assert len(hook_tasks(ecs)) == 1
-    assert service(ecs)["taskDefinition"].endswith("/api:1")
+    assert described_service(ecs)["taskDefinition"].endswith("/api:1")
 
 
 @pytest.mark.parametrize(
     ("annotation", "message"),
     [
-        ("'not json'", "not JSON"),
-        ('\'{"family": "api", "cmd": []}\'', "unknown field(s) cmd"),
-        ('\'{"family": "api", "command": "./migrate"}\'', "command must be a list of strings"),
+        ("not json", "not JSON"),
+        ('{"family": "api", "cmd": []}', "unknown field(s) cmd"),
+        ('{"family": "api", "command": "./migrate"}', "command must be a list of strings"),
     ],
 )
 def test_a_malformed_hook_fails_validate(cli, manifests, annotation, message):
-    bad = SERVICE.replace(
-        "metadata: {name: api}\n",
-        f"metadata:\n  name: api\n  annotations:\n    ecs-reconciler/pre-rollout: {annotation}\n",
-    )
-    result = cli("validate", manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + bad}))
+    bad = service(annotations={"ecs-reconciler/pre-rollout": annotation})
+    result = cli("validate", manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, bad)}))
     assert result.code == 1
     assert "metadata.annotations.ecs-reconciler/pre-rollout" in result.err and message in result.err

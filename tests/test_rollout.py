@@ -7,18 +7,18 @@ import io
 import json
 
 import pytest
-from test_cli import CLUSTER, SERVICE, TASK
+from builders import APP, CLUSTER, SERVICE, TASK, documents, service
 
 from reconciler.core.model import Address
 from reconciler.emulator import ROLLOUT_ENV
 from reconciler.rollout import Display, Progress, assess
 
-SECOND_SERVICE = SERVICE.replace("metadata: {name: api}", "metadata: {name: worker}")
+SECOND_SERVICE = service("worker", taskDefinition="api")
 
 
 @pytest.fixture
 def two_services(manifests):
-    return manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE + "---\n" + SECOND_SERVICE})
+    return manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, SERVICE, SECOND_SERVICE)})
 
 
 def test_apply_waits_until_every_changed_service_has_rolled_out(aws, cli, ecs, two_services):
@@ -40,7 +40,7 @@ def test_apply_waits_until_every_changed_service_has_rolled_out(aws, cli, ecs, t
 def test_a_circuit_breaker_failure_fails_the_apply_and_shows_the_events(aws, cli, manifests, monkeypatch):
     # AWS: the new tasks stop before they are healthy and the deployment circuit breaker marks the rollout FAILED.
     monkeypatch.setenv(ROLLOUT_ENV, "fail")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     result = cli("apply", root)
     assert result.code == 1
     assert "Rollout failed: Service prod/api: ROLLING STOPPED: 0/2 running" in result.err
@@ -53,7 +53,7 @@ def test_a_circuit_breaker_failure_fails_the_apply_and_shows_the_events(aws, cli
 def test_a_rollout_that_never_finishes_times_out(aws, cli, manifests, monkeypatch):
     # AWS: the tasks never become healthy and no circuit breaker is configured, so the deployment stays IN_PROGRESS.
     monkeypatch.setenv(ROLLOUT_ENV, "stuck")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     result = cli("apply", root, "--wait-timeout", "0.5")
     assert result.code == 1
     assert "Rollout timed out: Service prod/api: ROLLING IN_PROGRESS: 0/2 running, 2 pending after 0.5s" in result.err
@@ -62,7 +62,7 @@ def test_a_rollout_that_never_finishes_times_out(aws, cli, manifests, monkeypatc
 
 def test_no_wait_returns_without_following_the_rollout(aws, cli, manifests, monkeypatch):
     monkeypatch.setenv(ROLLOUT_ENV, "stuck")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     result = cli("apply", root, "--no-wait")
     assert result.code == 0, result.err
     assert "Waiting for" not in result.err

@@ -5,29 +5,12 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from builders import CLUSTER, TASK, scheduled_task, task_definition
 from conftest import REGION
-from test_cli import CLUSTER, TASK
 
 from reconciler.core.settings import MANAGED_TAG_KEY
 
-SCHEDULE = """\
-apiVersion: ecs-reconciler/v1
-kind: ScheduledTask
-metadata: {name: nightly-report}
-spec:
-  scheduleExpression: cron(0 3 * * ? *)
-  scheduleExpressionTimezone: Europe/Berlin
-  target:
-    arn: prod
-    roleArn: arn:aws:iam::123456789012:role/scheduler-run-task
-    ecsParameters:
-      taskDefinitionArn: api
-      launchType: FARGATE
-      networkConfiguration:
-        awsvpcConfiguration:
-          subnets: [subnet-0a1b2c3d4e5f60001]
-          securityGroups: [sg-0a1b2c3d4e5f60001]
-"""
+SCHEDULE = scheduled_task()
 
 
 @pytest.fixture
@@ -59,7 +42,7 @@ def test_a_scheduled_task_runs_the_managed_revision_and_follows_a_new_one(aws, c
     assert cli("plan", root).out.splitlines()[1].startswith("No changes.")
     assert aws.writes() == []
 
-    manifests({"api.yaml": TASK.replace("example/api:1.0", "example/api:1.1")})
+    manifests({"api.yaml": task_definition(image="example/api:1.1")})
     planned = cli("plan", root)
     assert "ScheduledTask ecs-reconciler/nightly-report" in planned.out
     assert "api:(new revision)" in planned.out
