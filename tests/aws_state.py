@@ -11,6 +11,9 @@ from builders import REGION
 
 from reconciler.core.tags import REVISION_TAG_KEY
 
+WHERE = {"ServiceNamespace": "ecs", "ResourceId": "service/prod/api", "ScalableDimension": "ecs:service:DesiredCount"}
+"""Application Auto Scaling's address of the prod/api service's desired count."""
+
 
 def tags_of(ecs: Any, arn: str) -> dict[str, str]:
     """An ECS resource's tags as a dict."""
@@ -42,6 +45,18 @@ def service_at(ecs: Any, *, count: int, revision: str | None = None) -> Callable
         return revision is None or tags_of(ecs, svc["serviceArn"]).get(REVISION_TAG_KEY) == revision
 
     return check
+
+
+def register_family(ecs: Any, family: str = "api") -> None:
+    """Register a revision out of band, shaped like builders.TASK (its container app maps port 8080)."""
+    ecs.register_task_definition(
+        family=family,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "example/api:1.0", "portMappings": [{"containerPort": 8080}]}],
+    )
 
 
 def make_lease_table(aws: Any, name: str = "leases") -> None:

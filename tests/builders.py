@@ -142,8 +142,61 @@ def target(name: str, *, account: str, region: str = REGION, **spec: Any) -> str
     return document("Target", name, _fields(defaults, spec))
 
 
+CPU_POLICY: Mapping[str, Any] = MappingProxyType(
+    {
+        "policyName": "cpu50",
+        "policyType": "TargetTrackingScaling",
+        "targetTrackingScalingPolicyConfiguration": {
+            "targetValue": 50,
+            "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
+            "scaleInCooldown": 60,
+            "scaleOutCooldown": 60,
+        },
+    }
+)
+"""A target tracking policy holding average CPU at 50%."""
+QUEUE_POLICY: Mapping[str, Any] = MappingProxyType(
+    {
+        "policyName": "queue-depth",
+        "policyType": "StepScaling",
+        "stepScalingPolicyConfiguration": {
+            "adjustmentType": "ChangeInCapacity",
+            "cooldown": 60,
+            "stepAdjustments": [{"metricIntervalLowerBound": 0, "scalingAdjustment": 2}],
+        },
+        "alarm": {
+            "metricName": "ApproximateNumberOfMessagesVisible",
+            "namespace": "AWS/SQS",
+            "dimensions": [{"name": "QueueName", "value": "jobs"}],
+            "statistic": "Average",
+            "period": 60,
+            "evaluationPeriods": 2,
+            "threshold": 100,
+            "comparisonOperator": "GreaterThanThreshold",
+        },
+    }
+)
+"""A step scaling policy adding 2 tasks while the jobs queue holds more than 100 messages (its alarm declared)."""
+NIGHT_FLOOR: Mapping[str, Any] = MappingProxyType(
+    {
+        "scheduledActionName": "night-floor",
+        "schedule": "cron(0 22 * * ? *)",
+        "timezone": "Europe/Berlin",
+        "scalableTargetAction": {"minCapacity": 1, "maxCapacity": 2},
+    }
+)
+"""A scheduled action lowering the range to 1-2 tasks at 22:00 Berlin time."""
+
+
+def full_scaling(name: str = "api-scaling", **spec: Any) -> str:
+    """scaling_policy() with CPU_POLICY, QUEUE_POLICY and NIGHT_FLOOR."""
+    defaults = {"policies": [dict(CPU_POLICY), dict(QUEUE_POLICY)], "scheduledActions": [dict(NIGHT_FLOOR)]}
+    return scaling_policy(name, **{**defaults, **spec})
+
+
 CLUSTER = cluster()
 TASK = task_definition()
 SERVICE = service()
+SCALING = full_scaling()
 APP = documents(TASK, SERVICE)
 """TASK and SERVICE in one file (api.yaml in most tests)."""

@@ -6,33 +6,22 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from conftest import REGION
-from test_cli import SERVICE
-from test_scaling import SCALING, WHERE
-
-SUBNET, GROUP = "subnet-0a1b2c3d4e5f60001", "sg-0a1b2c3d4e5f60001"
+from aws_state import WHERE, register_family
+from builders import NETWORK, REGION, SCALING, SERVICE, cluster
 
 
 @pytest.fixture
 def live_service(ecs):
     """Cluster prod, family api and service prod/api made outside the tool (none of them in any manifest)."""
     ecs.create_cluster(clusterName="prod")
-    ecs.register_task_definition(
-        family="api",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "example/api:1.0"}],
-    )
-    network = {"awsvpcConfiguration": {"subnets": [SUBNET], "securityGroups": [GROUP]}}
+    register_family(ecs)
     ecs.create_service(
         cluster="prod",
         serviceName="api",
         taskDefinition="api",
         desiredCount=2,
         launchType="FARGATE",
-        networkConfiguration=network,
+        networkConfiguration=dict(NETWORK),
     )
 
 
@@ -69,13 +58,7 @@ def test_a_service_whose_cluster_is_neither_declared_nor_live_fails_clearly(aws,
     assert "cluster 'prod' is neither declared in the manifests nor live" in planned.err
 
 
-CONNECTED = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: mesh}
-spec:
-  serviceConnectDefaults: {namespace: internal}
-"""
+CONNECTED = cluster("mesh", settings=None, serviceConnectDefaults={"namespace": "internal"})
 
 
 def test_a_service_connect_namespace_written_by_name_plans_empty_after_apply(aws, cli, ecs, manifests):

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from aws_state import register_family
+from builders import CLUSTER, TASK, documents, service
 from conftest import REGION
-from test_cli import CLUSTER, SERVICE, TASK
-from test_operator import Recorded
+from daemon_io import Recorded
 
 from reconciler import rollout
 from reconciler.aws import Aws
@@ -52,13 +53,12 @@ def target_group(aws, elbv2):
 
 
 def balanced(arn: str, *, container: str = "app", port: int = 8080) -> str:
-    entry = f"    - targetGroupArn: {arn}\n      containerName: {container}\n      containerPort: {port}\n"
-    return SERVICE + "  loadBalancers:\n" + entry
+    return service(loadBalancers=[{"targetGroupArn": arn, "containerName": container, "containerPort": port}])
 
 
 def test_a_service_behind_a_fitting_target_group_plans_and_applies(aws, cli, ecs, manifests, target_group):
     arn = target_group("api")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(arn)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced(arn))})
     planned = cli("plan", root)
     assert planned.code == 2, planned.err
     applied = cli("apply", root)
@@ -69,7 +69,7 @@ def test_a_service_behind_a_fitting_target_group_plans_and_applies(aws, cli, ecs
 
 def test_an_instance_target_group_for_awsvpc_tasks_fails_plan_naming_the_field(aws, cli, manifests, target_group):
     arn = target_group("api-instances", target_type="instance")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(arn)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced(arn))})
     aws.reset_calls()
     result = cli("plan", root)
     assert result.code == 1
@@ -84,7 +84,7 @@ def test_a_missing_or_unattached_target_group_fails_plan(aws, cli, manifests, ta
     alone = target_group("api-alone", listener=False)
     missing = alone.replace("api-alone", "api-gone").replace(alone.rsplit("/", 1)[1], "0123456789abcdef")
     for arn, message in ((missing, "does not exist"), (alone, "is not attached to a load balancer")):
-        root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(arn)}, fresh=True)
+        root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced(arn))}, fresh=True)
         result = cli("plan", root)
         assert result.code == 1, result.out
         assert message in result.err
@@ -93,14 +93,7 @@ def test_a_missing_or_unattached_target_group_fails_plan(aws, cli, manifests, ta
 
 def test_a_port_the_live_task_definition_does_not_map_fails_plan(aws, cli, ecs, manifests, target_group):
     """The task definition lives elsewhere (not in these manifests): the live revision is checked."""
-    ecs.register_task_definition(
-        family="api",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "example/api:1.0", "portMappings": [{"containerPort": 8080}]}],
-    )
+    register_family(ecs)
     arn = target_group("api")
     root = manifests({"prod.yaml": CLUSTER, "api.yaml": balanced(arn, port=9090)})
     result = cli("plan", root)
@@ -113,7 +106,7 @@ def test_a_port_the_live_task_definition_does_not_map_fails_plan(aws, cli, ecs, 
 
 
 def test_a_port_the_declared_task_definition_does_not_map_fails_validate_offline(cli, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced("arn:aws:x", port=9090)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced("arn:aws:x", port=9090))})
     result = cli("validate", root)
     assert result.code == 1
     assert "spec.loadBalancers[0].containerPort" in result.err
@@ -141,7 +134,7 @@ def test_unhealthy_targets_are_reported_with_their_reasons(aws, elbv2, target_gr
 
 def test_a_udp_target_group_for_a_tcp_port_mapping_fails_plan(aws, cli, manifests, target_group):
     arn = target_group("api-udp", protocol="UDP")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(arn)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced(arn))})
     result = cli("plan", root)
     assert result.code == 1
     assert "spec.loadBalancers[0].containerPort" in result.err
@@ -169,7 +162,7 @@ def test_a_failed_rollout_behind_a_load_balancer_names_its_unhealthy_targets(
     aws, cli, manifests, monkeypatch, failing_health_checks
 ):
     monkeypatch.setenv(ROLLOUT_ENV, "fail")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(failing_health_checks)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced(failing_health_checks))})
     result = cli("apply", root)
     assert result.code == 1
     assert "Rollout failed: Service prod/api:" in result.err
@@ -180,7 +173,7 @@ def test_a_rollout_that_does_not_move_is_explained_once_then_alerted_with_its_un
     aws, cli, manifests, monkeypatch, failing_health_checks
 ):
     monkeypatch.setenv(ROLLOUT_ENV, "stuck")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(failing_health_checks)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced(failing_health_checks))})
     assert cli("apply", root, "--no-wait").code == 0
     now = [1000.0]
     sink = Recorded()
@@ -220,7 +213,7 @@ def test_apply_waiting_on_a_rollout_that_does_not_move_shows_its_unhealthy_targe
     aws, cli, manifests, monkeypatch, failing_health_checks
 ):
     monkeypatch.setenv(ROLLOUT_ENV, "stuck")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + balanced(failing_health_checks)})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, balanced(failing_health_checks))})
     assert cli("apply", root, "--no-wait").code == 0
     address = Address("Service", "api", "prod")
     seen: list[rollout.Progress] = []

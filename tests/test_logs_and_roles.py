@@ -7,8 +7,8 @@ from collections import Counter
 
 import boto3
 import pytest
+from builders import CLUSTER, SERVICE, awslogs, container, documents, log_group, task_definition
 from conftest import REGION
-from test_cli import CLUSTER, SERVICE, TASK
 
 from reconciler.aws import Aws
 from reconciler.core.model import Address
@@ -18,27 +18,12 @@ from reconciler.kinds.live_base import Found
 from reconciler.kinds.log_group import KIND
 from reconciler.kinds.log_group_live import LIVE
 
-LOG_GROUP = """\
-apiVersion: ecs-reconciler/v1
-kind: LogGroup
-metadata: {name: /ecs/api}
-spec:
-  retentionInDays: 7
-  tags: {team: api}
-"""
-LOGGING = """\
-  executionRoleArn: arn:aws:iam::123456789012:role/api-execution
-  taskRoleArn: api-task
-"""
-AWSLOGS = """\
-      logConfiguration:
-        logDriver: awslogs
-        options: {awslogs-group: /ecs/api, awslogs-stream-prefix: api}
-"""
+LOG_GROUP = log_group(tags={"team": "api"})
+ROLES = {"executionRoleArn": "arn:aws:iam::123456789012:role/api-execution", "taskRoleArn": "api-task"}
 
 
-def task_with_logs() -> str:
-    return TASK.replace('  memory: "512"\n', '  memory: "512"\n' + LOGGING) + AWSLOGS
+def task_with_logs(**options: str) -> str:
+    return task_definition(**ROLES, containers=[container(logConfiguration=awslogs(**options))])
 
 
 @pytest.fixture
@@ -63,7 +48,7 @@ def test_log_group_is_created_with_retention_and_tags_then_converges(aws, cli, l
     assert tags == {"team": "api", MANAGED_TAG_KEY: "manifests"}
     assert cli("plan", root).code == 0
 
-    manifests({"logs.yaml": LOG_GROUP.replace("retentionInDays: 7", "retentionInDays: 30")})
+    manifests({"logs.yaml": log_group(retentionInDays=30, tags={"team": "api"})})
     changed = json.loads(cli("plan", root, "--format", "json").out)
     assert changed["changes"][0]["diff"] == [{"path": "retentionInDays", "before": 7, "after": 30}]
     assert cli("apply", root).code == 0
@@ -71,7 +56,7 @@ def test_log_group_is_created_with_retention_and_tags_then_converges(aws, cli, l
 
 
 def test_task_logging_to_a_declared_group_with_existing_roles_applies(aws, cli, iam, manifests):
-    root = manifests({"logs.yaml": LOG_GROUP, "api.yaml": task_with_logs() + "---\n" + SERVICE, "prod.yaml": CLUSTER})
+    root = manifests({"logs.yaml": LOG_GROUP, "api.yaml": documents(task_with_logs(), SERVICE), "prod.yaml": CLUSTER})
     plan = json.loads(cli("plan", root, "--format", "json").out)
     assert [c["kind"] for c in plan["changes"]] == ["LogGroup", "Cluster", "TaskDefinition", "Service"]
     result = cli("apply", root)
@@ -80,7 +65,7 @@ def test_task_logging_to_a_declared_group_with_existing_roles_applies(aws, cli, 
 
 
 def test_undeclared_log_group_fails_plan_with_no_writes(aws, cli, iam, manifests):
-    root = manifests({"api.yaml": task_with_logs() + "---\n" + SERVICE, "prod.yaml": CLUSTER})
+    root = manifests({"api.yaml": documents(task_with_logs(), SERVICE), "prod.yaml": CLUSTER})
     aws.reset_calls()
     result = cli("apply", root)
     assert result.code == 1
@@ -89,10 +74,8 @@ def test_undeclared_log_group_fails_plan_with_no_writes(aws, cli, iam, manifests
     assert "log group '/ecs/api' is neither declared (kind LogGroup) nor live" in result.err
     assert aws.writes() == []
 
-    creates_itself = task_with_logs().replace(
-        "awslogs-stream-prefix: api}", 'awslogs-stream-prefix: api, awslogs-create-group: "true"}'
-    )
-    manifests({"api.yaml": creates_itself + "---\n" + SERVICE})
+    creates_itself = task_with_logs(**{"awslogs-create-group": "true"})
+    manifests({"api.yaml": documents(creates_itself, SERVICE)})
     assert cli("plan", root).code == 2
 
 
@@ -100,7 +83,7 @@ def test_missing_role_or_untrusted_role_fails_plan_with_no_writes(aws, cli, mani
     iam = boto3.client("iam", endpoint_url=aws.endpoint_url, region_name=REGION)
     lambda_trust = ECS_TASKS_TRUST.replace("ecs-tasks.amazonaws.com", "lambda.amazonaws.com")
     iam.create_role(RoleName="api-task", AssumeRolePolicyDocument=lambda_trust)
-    root = manifests({"logs.yaml": LOG_GROUP, "api.yaml": task_with_logs() + "---\n" + SERVICE, "prod.yaml": CLUSTER})
+    root = manifests({"logs.yaml": LOG_GROUP, "api.yaml": documents(task_with_logs(), SERVICE), "prod.yaml": CLUSTER})
     aws.reset_calls()
     result = cli("plan", root)
     assert result.code == 1
@@ -111,7 +94,7 @@ def test_missing_role_or_untrusted_role_fails_plan_with_no_writes(aws, cli, mani
 
 
 def test_fargate_awslogs_without_an_execution_role_is_invalid_offline(aws, cli, manifests):
-    root = manifests({"api.yaml": TASK + AWSLOGS})
+    root = manifests({"api.yaml": task_definition(containers=[container(logConfiguration=awslogs())])})
     result = cli("validate", root)
     assert result.code == 1
     assert "spec.executionRoleArn: a Fargate task needs an execution role when container 'app' logs with awslogs" in (
@@ -126,9 +109,7 @@ def test_log_group_retention_key_tags_and_prune_follow_the_manifest(aws, cli, lo
     root = manifests({"logs.yaml": LOG_GROUP, "prod.yaml": keep})
     assert cli("apply", root).code == 0
 
-    changed = LOG_GROUP.replace("  retentionInDays: 7\n", f"  kmsKeyId: {key}\n").replace(
-        "tags: {team: api}", "tags: {owner: web}"
-    )
+    changed = log_group(retentionInDays=None, kmsKeyId=key, tags={"owner": "web"})
     manifests({"logs.yaml": changed})
     assert cli("apply", root).code == 0, "retention dropped, key associated, tags swapped"
     (group,) = logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"]
@@ -136,7 +117,7 @@ def test_log_group_retention_key_tags_and_prune_follow_the_manifest(aws, cli, lo
     tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
     assert tags == {"owner": "web", MANAGED_TAG_KEY: "manifests"}
 
-    manifests({"logs.yaml": changed.replace(f"  kmsKeyId: {key}\n", "")})
+    manifests({"logs.yaml": log_group(retentionInDays=None, tags={"owner": "web"})})
     assert cli("apply", root).code == 0
     assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"][0]
     assert cli("plan", root).code == 0

@@ -9,54 +9,16 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from aws_state import WHERE
+from builders import APP, CLUSTER, CPU_POLICY, NIGHT_FLOOR, SCALING, TASK, documents, full_scaling, service
 from conftest import REGION
-from test_cli import CLUSTER, SERVICE, TASK
 
 from reconciler.aws import Aws
 from reconciler.core.model import Address
 from reconciler.core.settings import MANAGED_TAG_KEY, AwsSettings
 from reconciler.kinds import scaling, scaling_live
 
-RESOURCE_ID = "service/prod/api"
-WHERE = {"ServiceNamespace": "ecs", "ResourceId": RESOURCE_ID, "ScalableDimension": "ecs:service:DesiredCount"}
-SCALING = """\
-apiVersion: ecs-reconciler/v1
-kind: ScalingPolicy
-metadata: {name: api-scaling}
-spec:
-  cluster: prod
-  service: api
-  minCapacity: 2
-  maxCapacity: 10
-  policies:
-    - policyName: cpu50
-      policyType: TargetTrackingScaling
-      targetTrackingScalingPolicyConfiguration:
-        targetValue: 50
-        predefinedMetricSpecification: {predefinedMetricType: ECSServiceAverageCPUUtilization}
-        scaleInCooldown: 60
-        scaleOutCooldown: 60
-    - policyName: queue-depth
-      policyType: StepScaling
-      stepScalingPolicyConfiguration:
-        adjustmentType: ChangeInCapacity
-        cooldown: 60
-        stepAdjustments: [{metricIntervalLowerBound: 0, scalingAdjustment: 2}]
-      alarm:
-        metricName: ApproximateNumberOfMessagesVisible
-        namespace: AWS/SQS
-        dimensions: [{name: QueueName, value: jobs}]
-        statistic: Average
-        period: 60
-        evaluationPeriods: 2
-        threshold: 100
-        comparisonOperator: GreaterThanThreshold
-  scheduledActions:
-    - scheduledActionName: night-floor
-      schedule: cron(0 22 * * ? *)
-      timezone: Europe/Berlin
-      scalableTargetAction: {minCapacity: 1, maxCapacity: 2}
-"""
+RESOURCE_ID = WHERE["ResourceId"]
 
 
 @pytest.fixture
@@ -71,7 +33,7 @@ def cloudwatch(aws):
 
 @pytest.fixture
 def scaled(manifests):
-    return manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING})
+    return manifests({"prod.yaml": CLUSTER, "api.yaml": APP, "scaling.yaml": SCALING})
 
 
 def policies(autoscaling) -> dict[str, dict]:
@@ -128,11 +90,7 @@ def test_changed_target_value_updates_only_that_policy(aws, cli, scaled, manifes
 def test_removing_a_policy_deletes_it_and_its_alarm(aws, cli, scaled, manifests, autoscaling, cloudwatch):
     cli("apply", scaled)
     step_arn = policies(autoscaling)["queue-depth"]["PolicyARN"]
-    without_step = (
-        SCALING.split("    - policyName: queue-depth")[0]
-        + "  scheduledActions:"
-        + SCALING.split("  scheduledActions:")[1]
-    )
+    without_step = full_scaling(policies=[dict(CPU_POLICY)])
     manifests({"scaling.yaml": without_step})
 
     plan = cli("plan", scaled)
@@ -177,14 +135,14 @@ def test_bounds_a_declared_scheduled_action_set_are_not_drift(aws, cli, scaled, 
 
 def test_start_and_end_times_written_as_text_are_not_drift(aws, cli, scaled, manifests, autoscaling):
     """A manifest holds times as text, AWS answers with datetimes (in any zone): the same instant is no change."""
-    sale = (
-        "    - scheduledActionName: sale\n"
-        "      schedule: at(2030-11-29T06:00:00)\n"
-        "      startTime: 2030-11-01T01:00:00+01:00\n"
-        '      endTime: "2030-12-02 12:30:00"\n'
-        "      scalableTargetAction: {minCapacity: 8}\n"
-    )
-    manifests({"scaling.yaml": SCALING + sale})
+    sale = {
+        "scheduledActionName": "sale",
+        "schedule": "at(2030-11-29T06:00:00)",
+        "startTime": "2030-11-01T01:00:00+01:00",
+        "endTime": "2030-12-02 12:30:00",
+        "scalableTargetAction": {"minCapacity": 8},
+    }
+    manifests({"scaling.yaml": full_scaling(scheduledActions=[dict(NIGHT_FLOOR), sale])})
     assert cli("apply", scaled).code == 0
     (action,) = [
         a
@@ -194,7 +152,8 @@ def test_start_and_end_times_written_as_text_are_not_drift(aws, cli, scaled, man
     assert action["StartTime"].timestamp() == datetime(2030, 11, 1, tzinfo=UTC).timestamp()
     assert cli("plan", scaled).code == 0
 
-    manifests({"scaling.yaml": SCALING + sale.replace("12:30:00", "13:30:00")})
+    later = {**sale, "endTime": "2030-12-02 13:30:00"}
+    manifests({"scaling.yaml": full_scaling(scheduledActions=[dict(NIGHT_FLOOR), later])})
     moved = json.loads(cli("plan", scaled, "--format", "json").out)["changes"][0]["diff"]
     assert [(d["path"], d["before"], d["after"]) for d in moved] == [
         ("scheduledActions.sale.endTime", "2030-12-02T12:30:00+00:00", "2030-12-02T13:30:00+00:00")
@@ -205,7 +164,7 @@ def test_desired_count_at_create_is_clamped_to_the_range(aws, cli, ecs, manifest
     root = manifests(
         {
             "prod.yaml": CLUSTER,
-            "api.yaml": TASK + "---\n" + SERVICE.replace("desiredCount: 2", "desiredCount: 40"),
+            "api.yaml": documents(TASK, service(desiredCount=40)),
             "scaling.yaml": SCALING,
         }
     )
@@ -215,7 +174,7 @@ def test_desired_count_at_create_is_clamped_to_the_range(aws, cli, ecs, manifest
 
 def test_prune_removes_the_scaling_of_a_service_that_stays(aws, cli, scaled, manifests, autoscaling):
     cli("apply", scaled)
-    manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE}, fresh=True)
+    manifests({"prod.yaml": CLUSTER, "api.yaml": APP}, fresh=True)
     assert cli("plan", scaled).code == 0  # not without --prune
     pruned = json.loads(cli("plan", scaled, "--prune", "--format", "json").out)
     assert [(c["action"], c["kind"]) for c in pruned["changes"]] == [("delete", "ScalingPolicy")]
@@ -233,7 +192,7 @@ def test_prune_removes_the_scaling_of_a_service_that_stays(aws, cli, scaled, man
 )
 def test_invalid_scaling_fails_with_file_and_field_and_no_writes(aws, cli, manifests, change, message):
     root = manifests(
-        {"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING.replace(change, message)}
+        {"prod.yaml": CLUSTER, "api.yaml": APP, "scaling.yaml": SCALING.replace(change, message)}
     )
     aws.reset_calls()
     result = cli("apply", root)
@@ -248,8 +207,8 @@ def test_two_policies_for_one_service_and_unknown_fields_are_validation_errors(c
     root = manifests(
         {
             "a.yaml": SCALING,
-            "b.yaml": SCALING.replace("api-scaling", "other").replace("targetValue: 50", "targetValu: 50"),
-            "c.yaml": SCALING.replace("api-scaling", "third"),
+            "b.yaml": full_scaling("other").replace("targetValue: 50", "targetValu: 50"),
+            "c.yaml": full_scaling("third"),
         }
     )
     result = cli("validate", root)
