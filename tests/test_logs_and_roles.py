@@ -45,7 +45,7 @@ def test_log_group_is_created_with_retention_and_tags_then_converges(aws, cli, l
     (group,) = logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"]
     assert group["retentionInDays"] == 7
     tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
-    assert tags == {"team": "api", MANAGED_TAG_KEY: "manifests"}
+    assert tags == {"team": "api", MANAGED_TAG_KEY: "ecs-reconciler"}
     assert cli("plan", root).code == 0
 
     manifests({"logs.yaml": log_group(retentionInDays=30, tags={"team": "api"})})
@@ -115,7 +115,7 @@ def test_log_group_retention_key_tags_and_prune_follow_the_manifest(aws, cli, lo
     (group,) = logs.describe_log_groups(logGroupNamePrefix="/ecs/api")["logGroups"]
     assert "retentionInDays" not in group and group["kmsKeyId"] == key
     tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
-    assert tags == {"owner": "web", MANAGED_TAG_KEY: "manifests"}
+    assert tags == {"owner": "web", MANAGED_TAG_KEY: "ecs-reconciler"}
 
     manifests({"logs.yaml": log_group(retentionInDays=None, tags={"owner": "web"})})
     assert cli("apply", root).code == 0

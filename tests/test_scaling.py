@@ -48,7 +48,7 @@ def test_scaling_is_created_in_order_and_then_the_plan_is_empty(aws, cli, scaled
     (only,) = target["ScalableTargets"]
     assert (only["MinCapacity"], only["MaxCapacity"]) == (2, 10)
     tags = autoscaling.list_tags_for_resource(ResourceARN=only["ScalableTargetARN"])["Tags"]
-    assert tags[MANAGED_TAG_KEY] == "manifests"
+    assert tags[MANAGED_TAG_KEY] == "ecs-reconciler"
     live = policies(autoscaling)
     assert live["cpu50"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 50
     alarm = cloudwatch.describe_alarms(ActionPrefix=live["queue-depth"]["PolicyARN"])["MetricAlarms"]
@@ -226,7 +226,7 @@ def test_an_unmanaged_scalable_target_is_adopted_by_tagging_it(aws, cli, scaled,
     left = cli("plan", scaled)
     assert "not managed by ecs-reconciler" in left.out
     assert cli("apply", scaled, "--adopt").code == 0
-    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"][MANAGED_TAG_KEY] == "manifests"
+    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"][MANAGED_TAG_KEY] == "ecs-reconciler"
     assert cli("plan", scaled).code == 0
 
 
