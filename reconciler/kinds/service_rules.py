@@ -24,7 +24,6 @@ def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | 
     """CreateService's rules beyond botocore's model; ``task_definition`` is the spec of the declared task definition
     of the service's family (None when the manifests do not declare it: the rules that need it are skipped)."""
     problems: list[Problem] = list(non_finite(spec, ""))
-    daemon = spec.get("schedulingStrategy") == "DAEMON"
     launch = spec.get("launchType")
 
     # ECS API reference, CreateService capacityProviderStrategy: "If a capacityProviderStrategy is specified, the
@@ -36,20 +35,8 @@ def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | 
     if launch == "FARGATE" and "networkConfiguration" not in spec:
         problems.append(("networkConfiguration", "Fargate services need networkConfiguration.awsvpcConfiguration"))
 
-    # ECS API reference, CreateService schedulingStrategy: DAEMON takes no desired count, no placement strategy,
-    # no Fargate, and only the ECS deployment controller.
-    if daemon:
-        if "desiredCount" in spec:
-            problems.append(("desiredCount", "a DAEMON service runs one task per instance: remove desiredCount"))
-        if on_fargate(spec):
-            problems.append(("schedulingStrategy", "Fargate does not support DAEMON services: use REPLICA"))
-        if spec.get("placementStrategy"):
-            problems.append(("placementStrategy", "a DAEMON service takes no placement strategy: remove it"))
-        controller = as_map(spec.get("deploymentController")).get("type", "ECS")
-        if controller != "ECS":
-            problems.append(
-                ("schedulingStrategy", f"the {controller} deployment controller does not support DAEMON: use REPLICA")
-            )
+    if spec.get("schedulingStrategy") == "DAEMON":
+        problems += _daemon_rules(spec)
 
     # ECS API reference, AwsVpcConfiguration.assignPublicIp: only for tasks on Fargate.
     vpc = as_map(as_map(spec.get("networkConfiguration")).get("awsvpcConfiguration"))
@@ -85,6 +72,25 @@ def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | 
     problems += prefixed("tags", tag_rules(spec.get("tags")))
     if task_definition is not None:
         problems += _service_with_task_definition(spec, task_definition, load_balancers)
+    return problems
+
+
+def _daemon_rules(spec: Mapping[str, Any]) -> list[Problem]:
+    """What a DAEMON service may not set."""
+    problems: list[Problem] = []
+    # ECS API reference, CreateService schedulingStrategy: DAEMON takes no desired count, no placement strategy,
+    # no Fargate, and only the ECS deployment controller.
+    if "desiredCount" in spec:
+        problems.append(("desiredCount", "a DAEMON service runs one task per instance: remove desiredCount"))
+    if on_fargate(spec):
+        problems.append(("schedulingStrategy", "Fargate does not support DAEMON services: use REPLICA"))
+    if spec.get("placementStrategy"):
+        problems.append(("placementStrategy", "a DAEMON service takes no placement strategy: remove it"))
+    controller = as_map(spec.get("deploymentController")).get("type", "ECS")
+    if controller != "ECS":
+        problems.append(
+            ("schedulingStrategy", f"the {controller} deployment controller does not support DAEMON: use REPLICA")
+        )
     return problems
 
 

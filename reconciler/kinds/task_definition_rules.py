@@ -60,6 +60,19 @@ def task_definition_rules(spec: Mapping[str, Any]) -> list[Problem]:
             ),
         )
 
+    problems += _fit_rules(containers, task_memory=task_memory, task_cpu=task_cpu)
+    if fargate:
+        problems += _fargate_task_rules(spec)
+    problems += _size_rules(spec)
+    problems += prefixed("tags", tag_rules(spec.get("tags")))
+    return problems
+
+
+def _fit_rules(
+    containers: list[tuple[int, Mapping[str, Any]]], *, task_memory: int | None, task_cpu: int | None
+) -> list[Problem]:
+    """The containers' memory and cpu against the task's."""
+    problems: list[Problem] = []
     # ECS API reference, ContainerDefinition.memory / cpu: the containers' reservations must fit in the task's
     # memory and cpu when those are set at task level.
     if task_memory is not None:
@@ -82,9 +95,12 @@ def task_definition_rules(spec: Mapping[str, Any]) -> list[Problem]:
                     "lower their cpu or raise the task cpu",
                 )
             )
+    return problems
 
-    if fargate:
-        problems += _fargate_task_rules(spec)
+
+def _size_rules(spec: Mapping[str, Any]) -> list[Problem]:
+    """The task definition's size as JSON."""
+    problems: list[Problem] = []
     # ECS developer guide, "Amazon ECS service quotas": task definition size, 64 KiB of JSON.
     try:
         size = len(json.dumps(spec, separators=(",", ":"), default=str).encode())
@@ -98,7 +114,6 @@ def task_definition_rules(spec: Mapping[str, Any]) -> list[Problem]:
                 "(64 KiB): move long values (environment, commands) into environmentFiles or secrets",
             )
         )
-    problems += prefixed("tags", tag_rules(spec.get("tags")))
     return problems
 
 
@@ -111,13 +126,31 @@ def _container_rules(
     names: set[str],
     task_memory: int | None,
 ) -> list[Problem]:
+    """One container's rules, in its task definition (network mode, Fargate, volumes, container names, memory)."""
     problems: list[Problem] = []
-    name = container.get("name")
-
     # ECS API reference, ContainerDefinition.image: required by RegisterTaskDefinition (the model marks it optional).
     if not container.get("image"):
         problems.append(("image", "a container needs an image (a repository and tag, e.g. nginx:1.27)"))
 
+    problems += _memory_rules(container, fargate=fargate, task_memory=task_memory)
+    problems += _port_rules(container, mode)
+    problems += _health_check_rules(container)
+    problems += _network_mode_rules(container, mode)
+
+    log = as_map(container.get("logConfiguration"))
+    # ECS developer guide, "Using the awslogs log driver": awslogs-group is required.
+    if log.get("logDriver") == "awslogs" and not as_map(log.get("options")).get("awslogs-group"):
+        problems.append(("logConfiguration.options", "the awslogs driver needs options.awslogs-group (a log group)"))
+
+    problems += _reference_rules(container, volumes=volumes, names=names)
+    if fargate:
+        problems += _fargate_container_rules(container)
+    return problems
+
+
+def _memory_rules(container: Mapping[str, Any], *, fargate: bool, task_memory: int | None) -> list[Problem]:
+    """A container's memory and memory reservation."""
+    problems: list[Problem] = []
     memory, reservation = as_int(container.get("memory")), as_int(container.get("memoryReservation"))
     # ECS API reference, ContainerDefinition.memory: on EC2 a task needs a task-level memory or, per container,
     # memory or memoryReservation.
@@ -134,7 +167,12 @@ def _container_rules(
     for field, value in (("memory", memory), ("memoryReservation", reservation)):
         if value is not None and value < MIN_CONTAINER_MEMORY_MIB:
             problems.append((field, f"{value} MiB is too little: a container needs at least 6 MiB"))
+    return problems
 
+
+def _port_rules(container: Mapping[str, Any], mode: str) -> list[Problem]:
+    """A container's port mappings, for the task's network mode."""
+    problems: list[Problem] = []
     for j, mapping in mappings(container, "portMappings"):
         container_port, host_port = as_int(mapping.get("containerPort")), as_int(mapping.get("hostPort"))
         # ECS API reference, PortMapping.hostPort: with awsvpc (and host) the hostPort is left out or equal to
@@ -150,7 +188,12 @@ def _container_rules(
         for field, port, low in (("containerPort", container_port, 1), ("hostPort", host_port, 0)):
             if port is not None and not low <= port <= 65535:
                 problems.append((f"portMappings[{j}].{field}", f"{port} is not a port: use {low}-65535"))
+    return problems
 
+
+def _health_check_rules(container: Mapping[str, Any]) -> list[Problem]:
+    """A container's health check settings."""
+    problems: list[Problem] = []
     check = as_map(container.get("healthCheck"))
     for field, (low, high) in HEALTH_CHECK_RANGES.items():
         # ECS API reference, HealthCheck data type: each setting's valid range.
@@ -158,7 +201,12 @@ def _container_rules(
         if value is not None and not low <= value <= high:
             unit = "" if field == "retries" else " seconds"
             problems.append((f"healthCheck.{field}", f"{value} is out of range: use {low}-{high}{unit}"))
+    return problems
 
+
+def _network_mode_rules(container: Mapping[str, Any], mode: str) -> list[Problem]:
+    """What a container may set in the task's network mode."""
+    problems: list[Problem] = []
     # ECS API reference, ContainerDefinition.links: only for the bridge network mode.
     if container.get("links") and mode != "bridge":
         problems.append(
@@ -170,12 +218,13 @@ def _container_rules(
         for field in ("hostname", "dnsServers", "dnsSearchDomains", "extraHosts"):
             if container.get(field):
                 problems.append((field, f"{field} is not supported with networkMode awsvpc: remove it"))
+    return problems
 
-    log = as_map(container.get("logConfiguration"))
-    # ECS developer guide, "Using the awslogs log driver": awslogs-group is required.
-    if log.get("logDriver") == "awslogs" and not as_map(log.get("options")).get("awslogs-group"):
-        problems.append(("logConfiguration.options", "the awslogs driver needs options.awslogs-group (a log group)"))
 
+def _reference_rules(container: Mapping[str, Any], *, volumes: set[str], names: set[str]) -> list[Problem]:
+    """What a container names: secrets, environment files, volumes and the containers it depends on."""
+    problems: list[Problem] = []
+    name = container.get("name")
     # ECS API reference, Secret.valueFrom: the full ARN of a Secrets Manager secret or SSM parameter, or the name of
     # an SSM parameter in the task's Region.
     for j, secret in mappings(container, "secrets"):
@@ -209,9 +258,6 @@ def _container_rules(
                     f"{other!r} is not another container of this task definition: name one of {sorted(names - {name})}",
                 )
             )
-
-    if fargate:
-        problems += _fargate_container_rules(container)
     return problems
 
 
