@@ -88,6 +88,19 @@ def _create_service(original: Callable[..., Any], self: EC2ContainerServiceRespo
         # service created with a capacity provider strategy has no launchType (moto forced "EC2").
         service.capacity_provider_strategy = strategy
         service.launch_type = None
+    _fill_created(service)
+    sync_deployment(backend, service)
+    start_rollout(service, previous_running=0)
+    for param in _CREATE_SERVICE_DEPLOYMENT_ECHOED:
+        value = self._get_param(param)
+        if value is not None:
+            for deployment in service.deployments:
+                deployment[param] = value
+    return cast("ActionResult", result)
+
+
+def _fill_created(service: Any) -> None:
+    """What AWS answers for a new service where CreateService was not given it (``service``: moto's Service)."""
     # ECS API reference, CreateService defaults: deploymentConfiguration as documented (filled field by field
     # under what was given), enableECSManagedTags and enableExecuteCommand false, no placement constraints or
     # strategies, and Availability Zone rebalancing ENABLED for create requests.
@@ -113,14 +126,6 @@ def _create_service(original: Callable[..., Any], self: EC2ContainerServiceRespo
         # ECS API reference, platformVersion: for Fargate, "If one isn't specified, the LATEST platform version is
         # used"; platformFamily is set for Fargate services only.
         service.platform_version = "LATEST"
-    sync_deployment(backend, service)
-    start_rollout(service, previous_running=0)
-    for param in _CREATE_SERVICE_DEPLOYMENT_ECHOED:
-        value = self._get_param(param)
-        if value is not None:
-            for deployment in service.deployments:
-                deployment[param] = value
-    return cast("ActionResult", result)
 
 
 def _update_service(
