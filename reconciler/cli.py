@@ -101,6 +101,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
     daemon = DaemonSettings()
     if args.command == "run":
+        if args.alert_webhook is not None:
+            from reconciler.daemon.webhook import check_url
+
+            check_url(args.alert_webhook)
         daemon = DaemonSettings(
             mode=args.mode,
             resync_interval=args.resync_interval,

@@ -12,6 +12,8 @@
     │   ├── WrongTarget             the credentials or region are not the ones the settings allow
     │   └── HookFailed              a pre-rollout task did not exit 0: its service stays on its revision
     ├── PassFailed                  a daemon pass's apply stopped at a failed action (retried with backoff)
+    ├── NotDelivered                an alert sink's attempt failed (a webhook's 5xx, a timeout): tried again
+    │   └── DeliveryRefused         never worth another try: a refused address, a redirect, a 4xx answer
     └── AwsError                    an AWS call failed: operation, resource, error code, message
         └── RetryableAwsError       throttling, 5xx or a connection error: worth another try later
 
@@ -95,6 +97,14 @@ class HookFailed(PlanError):
 
 class PassFailed(ReconcilerError):
     """An apply stopped at a failed action; the pass is retried with backoff."""
+
+
+class NotDelivered(ReconcilerError):
+    """One attempt to deliver an alert failed; another attempt may succeed."""
+
+
+class DeliveryRefused(NotDelivered):
+    """An alert that must not be sent there again: the address is refused, or the answer was a redirect or a 4xx."""
 
 
 class AwsError(ReconcilerError):

@@ -1,20 +1,20 @@
 """Alerts: what a drift or a broken revision looks like to a human, and the sinks that carry it.
 
 Every alert is a structured log event; configured sinks also get it: SNS (the JSON document as the message) and a
-webhook (Slack-compatible JSON: ``text`` for humans, ``ecs_reconciler`` for machines). Values come from plans,
-which hold redacted values only; a sink that fails is logged and never fails the pass. The webhook URL is never
-logged (a Slack URL is a credential).
+webhook (``reconciler.daemon.webhook``: Slack-compatible JSON, ``text`` for humans, ``ecs_reconciler`` for
+machines). A sink is anything with a ``name`` and a ``send(alert)`` that makes one attempt; sinks that talk to the
+outside are wrapped in ``reconciler.daemon.delivery.Background``, which queues, retries and drops (counted) without
+ever holding a pass. Values come from plans, which hold redacted values only; a sink that fails is logged and
+never fails the pass.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.request
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 import structlog
-from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from reconciler.aws import Aws
 from reconciler.core.errors import ReconcilerError
@@ -105,6 +105,8 @@ def text_of(alert: Alert) -> str:
 
 
 class Sink(Protocol):
+    """Where alerts go: ``send`` makes one attempt and raises (OSError, a ReconcilerError) when it fails."""
+
     name: str
 
     def send(self, alert: Alert) -> None: ...
@@ -128,27 +130,6 @@ class SnsSink:
             Subject=subject.encode("ascii", "replace").decode()[:100],
             Message=json.dumps(alert.as_dict(), default=str),
         )
-
-
-class WebhookSink:
-    name = "webhook"
-
-    def __init__(self, url: str, *, timeout: float, attempts: int = 3) -> None:
-        self._url = url
-        self._timeout = timeout
-        self._attempts = attempts
-
-    def send(self, alert: Alert) -> None:
-        body = json.dumps({"text": text_of(alert), "ecs_reconciler": alert.as_dict()}, default=str).encode()
-        request = urllib.request.Request(
-            self._url, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
-
-        def post() -> None:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310 (the user's URL)
-                response.read()
-
-        Retrying(stop=stop_after_attempt(self._attempts), wait=wait_exponential(multiplier=0.5), reraise=True)(post)
 
 
 class Alerter:

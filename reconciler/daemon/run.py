@@ -26,7 +26,8 @@ from reconciler.core.errors import SourceMissing
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
-from reconciler.daemon.alerts import Alerter, Sink, SnsSink, WebhookSink
+from reconciler.daemon.alerts import Alert, Alerter, Sink, SnsSink
+from reconciler.daemon.delivery import Background, DeliveryRules, Dropped
 from reconciler.daemon.gate import PassGate
 from reconciler.daemon.http import Guard, HttpServer, daemon_app, read_token
 from reconciler.daemon.lease import Lease
@@ -35,15 +36,19 @@ from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import RecentAlerts
 from reconciler.daemon.source import read_snapshot, resolve
 from reconciler.daemon.watch import watch_source
+from reconciler.daemon.webhook import WebhookSink
 from reconciler.pipeline import Pipeline
 
 log = structlog.get_logger("reconciler.run")
 
+ALERT_RESERVE = 0.1
+"""Fraction of the shutdown grace kept for delivering the alerts still queued."""
 RELEASE_RESERVE = 2.0
 """Seconds of the shutdown grace kept for releasing the lease (at most a quarter of the grace)."""
 
 
 def sinks_for(aws: Aws, settings: Settings) -> list[Sink]:
+    """The sinks the settings name, each to be delivered in the background."""
     options = settings.daemon
     sinks: list[Sink] = []
     if options.alert_sns_topic:
@@ -51,6 +56,13 @@ def sinks_for(aws: Aws, settings: Settings) -> list[Sink]:
     if options.alert_webhook:
         sinks.append(WebhookSink(options.alert_webhook, timeout=options.webhook_timeout))
     return sinks
+
+
+def _count_drop(metrics: Metrics) -> Dropped:
+    def dropped(alert: Alert, sink: str) -> None:
+        metrics.alerts_dropped.labels(alert.target or DEFAULT, sink).inc()
+
+    return dropped
 
 
 @dataclass
@@ -229,6 +241,8 @@ class Operator:
     server: HttpServer | None
     gate: PassGate
     """Spaces the passes asked for from outside (``POST /reconcile``, SIGHUP)."""
+    sinks: list[Background]
+    """The alert sinks delivering in the background, closed last at shutdown."""
     threads: list[threading.Thread] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     """Stops the watcher and the gate."""
@@ -239,11 +253,18 @@ class Operator:
         return self.fleet.each()[0]
 
     def stop(self, *, grace: float) -> bool:
-        """Stop everything within ``grace`` seconds; True when every loop finished in time."""
+        """Stop everything within ``grace`` seconds; True when every loop finished in time. Alerts still queued get
+        what is left of the grace (at least ``ALERT_RESERVE`` of it), then are dropped."""
+        deadline = time.monotonic() + grace
         self.stopping.set()
-        finished = self.fleet.stop(grace=grace)
+        finished = self.fleet.stop(grace=grace * (1 - ALERT_RESERVE))
         if self.server is not None:
             self.server.stop()
+        closers = [threading.Thread(target=sink.close, args=(deadline,), daemon=True) for sink in self.sinks]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join(max(0.0, deadline - time.monotonic()) + 0.1)
         return finished
 
 
@@ -252,13 +273,18 @@ def start(
     pipeline: Pipeline,
     *,
     sinks: list[Sink] | None = None,
+    delivery: DeliveryRules | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Operator:
-    """Start the daemons and their helpers in threads; returns at once. ``clock``: the pass gate's."""
+    """Start the daemons and their helpers in threads; returns at once. ``sinks`` (default: the settings') are
+    delivered in the background by ``delivery``'s rules; ``clock``: the pass gate's."""
     aws, settings = pipeline.aws, pipeline.settings
     options = settings.daemon
     metrics = Metrics()
-    delivering = sinks if sinks is not None else sinks_for(aws, settings)
+    delivering = [
+        Background(sink, rules=delivery or DeliveryRules(), dropped=_count_drop(metrics))
+        for sink in (sinks if sinks is not None else sinks_for(aws, settings))
+    ]
     recent = RecentAlerts()  # the status document's, not a delivery
     alerter = Alerter([*delivering, recent])
     fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
@@ -286,7 +312,7 @@ def start(
             paths=["/", "/metrics", "/healthz", "/readyz", "/status", "/reconcile"],
             reconcile="allowed with the token" if token else "off (no --http-token-file)",
         )
-    operator = Operator(fleet, server, gate)
+    operator = Operator(fleet, server, gate, delivering)
     operator.threads.append(threading.Thread(target=gate.run, args=(operator.stopping,), name="gate", daemon=True))
     operator.threads.append(threading.Thread(target=fleet.run, name="targets", daemon=True))
     operator.threads.append(
