@@ -16,7 +16,8 @@ import os
 import stat
 
 from reconciler.core.errors import FileVanished, ManifestError
-from reconciler.core.yaml_reader import Document, Limits, load_text, source_text, too_large, with_source_text
+from reconciler.core.yaml_nodes import source_text, with_source_text
+from reconciler.core.yaml_reader import Document, Limits, load_text, too_large
 
 __all__ = ["Document", "Limits", "load_text", "load_tree", "source_text", "with_source_text"]
 

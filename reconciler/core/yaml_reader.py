@@ -3,7 +3,8 @@
 Each document is parsed from PyYAML's node graph by hand, so no tag can construct an object or run code. What cannot
 be loaded safely (oversized files, bad UTF-8, syntax errors, unknown tags, alias bombs, deep nesting, non-string or
 duplicate keys, documents that are not mappings) is returned as ``ManifestError``s; nothing raises for a bad
-manifest. ``reconciler.core.loader`` reads the files of a tree and hands each one here.
+manifest (``reconciler.core.yaml_nodes`` builds the data). ``reconciler.core.loader`` reads the files of a tree and
+hands each one here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, cast
 
 import yaml
 from yaml.composer import Composer, ComposerError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import Resolver
@@ -23,20 +24,7 @@ from yaml.scanner import Scanner
 
 from reconciler.core.errors import ManifestError
 from reconciler.core.settings import ManifestSettings
-
-_TAG_PREFIX = "tag:yaml.org,2002:"
-_STR = _TAG_PREFIX + "str"
-_INT = _TAG_PREFIX + "int"
-_FLOAT = _TAG_PREFIX + "float"
-_BOOL = _TAG_PREFIX + "bool"
-_NULL = _TAG_PREFIX + "null"
-_SEQ = _TAG_PREFIX + "seq"
-_MAP = _TAG_PREFIX + "map"
-_MERGE = _TAG_PREFIX + "merge"
-_TIMESTAMP = _TAG_PREFIX + "timestamp"
-_VALUE = _TAG_PREFIX + "value"
-_TEXT_TAGS = frozenset({_STR, _TIMESTAMP, _VALUE, _MERGE})
-"""Scalar tags whose value is the scalar's text: dates stay strings, ``=`` and a ``<<`` outside a key are text."""
+from reconciler.core.yaml_nodes import NULL, Builder, line_of
 
 
 @dataclass(frozen=True)
@@ -211,20 +199,16 @@ def _compose_all(text: bytes, source: str, *, max_depth: int, composer_class: ty
 
 def _is_empty(node: Node) -> bool:
     """True for a document with no content (``---`` alone, or only comments)."""
-    return isinstance(node, ScalarNode) and node.tag == _NULL and node.value == "" and not node.style
-
-
-def _line(node: Node) -> int:
-    return int(node.start_mark.line) + 1
+    return isinstance(node, ScalarNode) and node.tag == NULL and node.value == "" and not node.style
 
 
 def _build_document(
     root: Node, *, file: str, index: int, limits: Limits
 ) -> tuple[Document | None, list[ManifestError]]:
-    line = _line(root)
+    line = line_of(root)
     if not isinstance(root, MappingNode):
         return None, [ManifestError(file, "document is not a mapping", line=line)]
-    builder = _Builder(file)
+    builder = Builder(file)
     problem = _measure(root, limits=limits, file=file)
     if problem is not None:
         return None, [problem]
@@ -259,7 +243,7 @@ def _measure(root: Node, *, limits: Limits, file: str) -> ManifestError | None:
         pass
 
     def refuse(node: Node, message: str) -> Refused:
-        return Refused(ManifestError(file, message, line=_line(node)))
+        return Refused(ManifestError(file, message, line=line_of(node)))
 
     def measure(node: Node, depth: int) -> tuple[int, int]:
         key = id(node)
@@ -299,175 +283,3 @@ def _measure(root: Node, *, limits: Limits, file: str) -> ManifestError | None:
         error: ManifestError = exc.args[0]
         return error
     return None
-
-
-class _Builder:
-    """Turns a measured node graph into plain data and field lines; collects (once per node) what it refuses."""
-
-    _constructor = yaml.SafeLoader("")  # only its pure scalar constructors are used
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.errors: list[ManifestError] = []
-        self.sources: dict[str, str] = {}
-        self._reported: set[tuple[int, str]] = set()
-
-    def refuse(self, node: Node, message: str, *, path: str) -> None:
-        if (id(node), message) in self._reported:
-            return
-        self._reported.add((id(node), message))
-        self.errors.append(ManifestError(self.file, message, line=_line(node), field=path or None))
-
-    def build(self, node: Node, *, path: str, lines: dict[str, int]) -> Any:
-        if isinstance(node, ScalarNode):
-            return self.scalar(node, path=path)
-        if isinstance(node, SequenceNode):
-            if node.tag != _SEQ:
-                self.refuse(node, _tag_refused(node.tag, "a sequence"), path=path)
-            items = []
-            for i, item in enumerate(node.value):
-                item_path = f"{path}[{i}]"
-                lines[item_path] = _line(item)
-                items.append(self.build(item, path=item_path, lines=lines))
-            return items
-        if node.tag != _MAP:
-            self.refuse(node, _tag_refused(node.tag, "a mapping"), path=path)
-        result = {}
-        for key, (key_node, value_node) in self.pairs(cast(MappingNode, node), path=path).items():
-            child = f"{path}.{key}" if path else key
-            lines[child] = _line(key_node)
-            result[key] = self.build(value_node, path=child, lines=lines)
-        return result
-
-    def pairs(self, node: MappingNode, *, path: str) -> dict[str, tuple[Node, Node]]:
-        """The mapping's effective (key node, value node) by key, merge keys applied as YAML 1.1 / PyYAML do.
-
-        Keys written in the mapping win over merged ones; among merged sources the earlier wins. Merged keys come
-        first, as in PyYAML.
-        """
-        own: dict[str, tuple[Node, Node]] = {}
-        merges: list[Node] = []
-        for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE:
-                if merges:
-                    self.refuse(key_node, "duplicate key '<<'", path=path)
-                merges.append(value_node)
-                continue
-            key = self.key(key_node, path=path)
-            if key is None:
-                continue
-            if key in own:
-                first = _line(own[key][0])
-                child = f"{path}.{key}" if path else key
-                self.refuse(key_node, f"duplicate key {key!r} (first at line {first})", path=child)
-                continue
-            own[key] = (key_node, value_node)
-        if not merges:
-            return own
-        merged: dict[str, tuple[Node, Node]] = {}
-        for value_node in merges:
-            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-            for source in sources:
-                if not isinstance(source, MappingNode):
-                    self.refuse(source, "a merge key '<<' takes a mapping or a list of mappings", path=path)
-                    continue
-                if source.tag != _MAP:
-                    self.refuse(source, _tag_refused(source.tag, "a mapping"), path=path)
-                for key, pair in self.pairs(source, path=path).items():
-                    merged.setdefault(key, pair)
-        for key in own:
-            merged.pop(key, None)
-        return merged | own
-
-    def key(self, node: Node, *, path: str) -> str | None:
-        if not isinstance(node, ScalarNode):
-            self.refuse(node, "mapping key is not a scalar", path=path)
-            return None
-        if node.tag in _TEXT_TAGS:
-            return str(node.value)
-        if node.tag in (_INT, _FLOAT, _BOOL, _NULL):
-            kind = _short(node.tag)[2:]
-            message = f"mapping key {node.value!r} is read as {kind}, not a string (quote it)"
-            self.refuse(node, message, path=path)
-            return None
-        self.refuse(node, f"tag {_short(node.tag)} is not allowed", path=path)
-        return None
-
-    def scalar(self, node: ScalarNode, *, path: str) -> Any:
-        tag = node.tag
-        if tag in _TEXT_TAGS:
-            return node.value
-        construct = {
-            _NULL: self._constructor.construct_yaml_null,
-            _BOOL: self._constructor.construct_yaml_bool,
-            _INT: self._constructor.construct_yaml_int,
-            _FLOAT: self._constructor.construct_yaml_float,
-        }.get(tag)
-        if construct is None:
-            self.refuse(node, f"tag {_short(tag)} is not allowed", path=path)
-            return None
-        if tag != _NULL:
-            self.sources[path] = str(node.value)
-        try:
-            return construct(node)
-        except (ValueError, KeyError, TypeError, yaml.YAMLError):
-            self.refuse(node, f"{node.value!r} is not a valid {_short(tag)[2:]}", path=path)
-            return None
-
-
-class _TextDict(dict[Any, Any]):
-    """A mapping that remembers the written text of its number and boolean values, by key."""
-
-    __slots__ = ("texts",)
-    texts: dict[Any, str]
-
-
-class _TextList(list[Any]):
-    """A list that remembers the written text of its number and boolean items, by index."""
-
-    __slots__ = ("texts",)
-    texts: dict[Any, str]
-
-
-def with_source_text(value: Any, sources: Mapping[str, str], *, path: str) -> Any:
-    """A copy of ``value`` (the body found at field ``path`` of a Document, or that body after variables were
-    substituted) whose mappings and lists remember the text as written of their number and boolean members, from
-    the Document's ``sources``. Read it back with :func:`source_text`; the copy is equal to ``value``. Copying a
-    container drops what it remembers (the copy's members then read as they were parsed)."""
-    if isinstance(value, Mapping):
-        mapping = _TextDict()
-        mapping.texts = {}
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            mapping[key] = with_source_text(item, sources, path=child)
-            if child in sources and not isinstance(item, str):
-                mapping.texts[key] = sources[child]
-        return mapping
-    if isinstance(value, list):
-        items = _TextList()
-        items.texts = {}
-        for index, item in enumerate(value):
-            child = f"{path}[{index}]"
-            items.append(with_source_text(item, sources, path=child))
-            if child in sources and not isinstance(item, str):
-                items.texts[index] = sources[child]
-        return items
-    return value
-
-
-def source_text(container: Any, key: Any) -> str | None:
-    """The text as written of ``container[key]`` when it is a number or boolean that came from a manifest through
-    :func:`with_source_text`; None otherwise."""
-    texts = getattr(container, "texts", None) if isinstance(container, _TextDict | _TextList) else None
-    return None if texts is None else texts.get(key)
-
-
-def _tag_refused(tag: str, kind: str) -> str:
-    """The message for a collection's tag: a scalar tag is misplaced, any other tag is not allowed at all."""
-    allowed = tag in _TEXT_TAGS or tag in (_INT, _FLOAT, _BOOL, _NULL)
-    return f"tag {_short(tag)} is not allowed on {kind}" if allowed else f"tag {_short(tag)} is not allowed"
-
-
-def _short(tag: str) -> str:
-    """``tag:yaml.org,2002:python/object`` -> ``!!python/object``; local tags such as ``!Ref`` unchanged."""
-    return "!!" + tag[len(_TAG_PREFIX) :] if tag.startswith(_TAG_PREFIX) else tag
