@@ -18,7 +18,7 @@ from reconciler.core.shapes import input_members
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, strip
 from reconciler.kinds.log_group import KIND as LOG_GROUP
-from reconciler.kinds.task_definition_rules import task_definition_rules
+from reconciler.kinds.task_definition_rules import fargate_size_rules, task_definition_rules
 
 OPERATION = "RegisterTaskDefinition"
 CONTENT_FIELDS = input_members("ecs", OPERATION) - {"family", "tags"}
@@ -27,17 +27,6 @@ NEW_REVISION = "(new revision)"
 """Stands for the revision an earlier action of the same plan registers: ``family:(new revision)``."""
 KEEP_REVISIONS_ANNOTATION = "ecs-reconciler/keep-revisions"
 """Annotation overriding how many ACTIVE revisions of the family are kept."""
-
-FARGATE_MEMORY = {
-    256: range(512, 2049, 512),
-    512: range(1024, 4097, 1024),
-    1024: range(2048, 8193, 1024),
-    2048: range(4096, 16385, 1024),
-    4096: range(8192, 30721, 1024),
-    8192: range(16384, 61441, 4096),
-    16384: range(32768, 122881, 8192),
-}
-"""Fargate task sizes: vCPU units to the memory (MiB) values allowed with them (ECS developer guide)."""
 
 
 def _needs_execution_role(spec: Mapping[str, Any]) -> str | None:
@@ -229,19 +218,7 @@ class TaskDefinitionKind(BaseKind, Refers, Exports, Findings):
             error("spec.executionRoleArn", f"a Fargate task needs an execution role when {why}")
         if spec.get("networkMode") != "awsvpc":
             error("spec.networkMode", f"Fargate requires networkMode 'awsvpc', got {spec.get('networkMode')!r}")
-        cpu, memory = as_size(spec.get("cpu")), as_size(spec.get("memory"))
-        if spec.get("cpu") is None or spec.get("memory") is None:
-            path = "spec.cpu" if spec.get("cpu") is None else "spec.memory"
-            error(path, "Fargate requires task-level cpu and memory")
-        elif cpu not in FARGATE_MEMORY:
-            error("spec.cpu", f"{spec['cpu']!r} is not a Fargate CPU size; use one of {sorted(FARGATE_MEMORY)}")
-        elif memory not in FARGATE_MEMORY[cpu]:
-            allowed = FARGATE_MEMORY[cpu]
-            error(
-                "spec.memory",
-                f"{spec['memory']!r} is not valid with cpu {spec['cpu']!r} on Fargate: "
-                f"use {allowed.start} to {allowed.stop - 1} MiB in steps of {allowed.step}",
-            )
+        errors += resource.spec_errors(fargate_size_rules(spec))
         return errors
 
     def references(self, resource: Resource, *, region: str | None) -> list[Reference]:

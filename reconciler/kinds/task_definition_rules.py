@@ -301,3 +301,53 @@ def _fargate_task_rules(spec: Mapping[str, Any]) -> list[Problem]:
     if spec.get("placementConstraints"):
         problems.append(("placementConstraints", "Fargate tasks take no placement constraints: remove them"))
     return problems
+
+
+def _gib(start: int, stop: int, step: int) -> tuple[int, ...]:
+    """MiB values from ``start`` to ``stop`` GB inclusive, in ``step`` GB steps."""
+    return tuple(range(start * 1024, stop * 1024 + 1, step * 1024))
+
+
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: _gib(1, 4, 1),
+    1024: _gib(2, 8, 1),
+    2048: _gib(4, 16, 1),
+    4096: _gib(8, 30, 1),
+    8192: _gib(16, 60, 4),
+    16384: _gib(32, 120, 8),
+}
+"""Fargate task sizes: CPU units to the memory values (MiB) allowed with them, as AWS publishes them (ECS developer
+guide, "Troubleshoot Amazon ECS task definition invalid CPU or memory errors", task-cpu-memory-error.html, and the
+ECS API reference, RegisterTaskDefinition ``memory``): 256 takes 512 MiB, 1 GB or 2 GB (not 1.5 GB); 512 takes 1 to
+4 GB and 1024 takes 2 to 8 GB, in 1 GB steps; 2048 takes 4 to 16 GB and 4096 8 to 30 GB, in 1 GB steps; 8192 takes 16
+to 60 GB in 4 GB steps and 16384 32 to 120 GB in 8 GB steps."""
+
+
+def _allowed_memory(cpu: int) -> str:
+    """What memory goes with ``cpu`` on Fargate, in words: the values, or the range and its step."""
+    allowed = FARGATE_SIZES[cpu]
+    if len(allowed) <= 4:
+        return ", ".join(str(m) for m in allowed) + " MiB"
+    step = allowed[1] - allowed[0]
+    return f"{allowed[0]} to {allowed[-1]} MiB ({allowed[0] // 1024} to {allowed[-1] // 1024} GB) in steps of {step}"
+
+
+def fargate_size_rules(spec: Mapping[str, Any]) -> list[Problem]:
+    """A Fargate task's cpu and memory: both set, and a pair from ``FARGATE_SIZES`` (RegisterTaskDefinition answers
+    "Invalid 'cpu' setting for task" otherwise)."""
+    if spec.get("cpu") is None or spec.get("memory") is None:
+        return [("cpu" if spec.get("cpu") is None else "memory", "Fargate requires task-level cpu and memory")]
+    cpu, memory = as_size(spec.get("cpu")), as_size(spec.get("memory"))
+    if cpu not in FARGATE_SIZES:
+        sizes = ", ".join(str(c) for c in FARGATE_SIZES)
+        return [("cpu", f"{spec['cpu']!r} is not a Fargate CPU size: use one of {sizes} CPU units")]
+    if memory not in FARGATE_SIZES[cpu]:
+        return [
+            (
+                "memory",
+                f"{spec['memory']!r} is not valid with cpu {spec['cpu']!r} on Fargate: "
+                f"with {cpu} CPU units use {_allowed_memory(cpu)}",
+            )
+        ]
+    return []
