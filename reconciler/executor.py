@@ -1,10 +1,12 @@
-"""Applies a Plan, exactly that Plan; stops at the first failure and reports what happened to each action (done,
-failed with its error, skipped because an earlier one failed), in plan order. Each write is its kind's
-(``LiveKind.apply``); the executor names no kind.
+"""Applies a Plan, exactly that Plan, and reports what happened to each action, in plan order: done, failed (with
+its error), or skipped (because an action it depends on failed, named by address; or because the process is
+shutting down). Every write the tool makes goes through here: each action is its kind's verb (``LiveKind.create``,
+``update``, ``retag``, ``delete``; a replace is delete and create in the action's order) or a task the executor runs
+before the update it guards (``RunTask``, a pre-rollout hook). The executor names no kind.
 
 Independent actions run concurrently (``ApplySettings.concurrency`` at once, paced by the AWS boundary's buckets): an
-action starts only once every earlier action it depends on is done (``dependencies``). After a failure no further
-action starts; those in flight finish."""
+action starts only once every earlier action it depends on is done (``dependencies``). A failure skips only what
+depends on it, transitively; everything else in the plan is still applied."""
 
 from __future__ import annotations
 
@@ -12,31 +14,55 @@ import contextvars
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import structlog
 
 from reconciler.aws import Aws
-from reconciler.core.errors import PlanError, ReconcilerError
+from reconciler.core.errors import AwsError, PlanError, ReconcilerError
 from reconciler.core.kind import Registry
 from reconciler.core.model import Address
-from reconciler.core.plan import Action, Plan
+from reconciler.core.plan import Action, Create, Delete, Order, Plan, Replace, Retag, RunTask, Update
 from reconciler.kinds.live_base import ApplyContext, LiveKind
+from reconciler.kinds.pre_rollout_live import run_hook
 
 log = structlog.get_logger("reconciler.apply")
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What happened to one action."""
+
     action: Action
     status: Literal["done", "failed", "skipped"]
-    error: str | None = None
+    error: Exception | None = None
+    """Failed: the error (an ``AwsError`` carries AWS's code; anything not a ``ReconcilerError`` is a bug)."""
+    because: Address | None = None
+    """Skipped: the address of the failed action it depends on (None: the process is shutting down)."""
+
+    @property
+    def address(self) -> Address:
+        return self.action.address
+
+    @property
+    def code(self) -> str | None:
+        """AWS's error code, when AWS answered the failure."""
+        return self.error.code if isinstance(self.error, AwsError) else None
+
+    @property
+    def message(self) -> str:
+        """One line: the error, or why the action was skipped; empty when done."""
+        if self.status == "failed":
+            return str(self.error)
+        if self.status == "skipped":
+            return f"because {self.because} failed" if self.because is not None else "the process is shutting down"
+        return ""
 
 
 def refuse_unsafe(plan: Plan, *, allow_replace: bool) -> None:
     """Raise before any write when the plan holds a replace that was not allowed."""
-    replaces = [str(a.address) for a in plan.actions if a.action == "replace"]
+    replaces = [str(a.address) for a in plan.actions if isinstance(a, Replace)]
     if replaces and not allow_replace:
         raise PlanError(
             f"{', '.join(replaces)}: the change can only be made by deleting and re-creating the service; "
@@ -44,33 +70,60 @@ def refuse_unsafe(plan: Plan, *, allow_replace: bool) -> None:
         )
 
 
-def dependencies(plan: Plan, kinds: Registry | None, *, region: str | None) -> list[set[int]]:
+def dependencies(plan: Plan, kinds: Registry, *, region: str | None) -> list[set[int]]:
     """For each action (by index), the earlier actions it must wait for: those at the addresses its resource references
-    (a service waits for its cluster, and for the task definition whose new revision it runs), and in either direction
-    around a delete or replace (what is deleted or re-created waits for everything before it, and everything after it
-    waits for it: prune's order, services before the revisions they ran, stays as planned). Without ``kinds`` every
-    action waits for the one before it (one at a time)."""
-    index: dict[Address, int] = {a.address: i for i, a in enumerate(plan.actions)}
+    (a service waits for its cluster, and for the task definition whose new revision it runs), the tasks that run
+    before it (a service's update waits for its pre-rollout task, which waits for the task definitions it runs), and
+    in either direction around a delete or replace (what is deleted or re-created waits for everything before it, and
+    everything after it waits for it: prune's order, services before the revisions they ran, stays as planned)."""
+    index: dict[Address, int] = {}
+    tasks: dict[Address, int] = {}
     needs: list[set[int]] = []
     barrier: int | None = None
     for i, action in enumerate(plan.actions):
-        if kinds is None:
-            needs.append({i - 1} if i else set())
-            continue
         wanted: set[int] = set()
-        if action.action in ("delete", "replace"):
+        if isinstance(action, Delete | Replace):
             wanted = set(range(i))
             barrier = i
+        elif barrier is not None:
+            wanted.add(barrier)
+        if isinstance(action, RunTask):
+            wanted |= {index[a] for a in action.needs if a in index}
+            tasks[action.address] = i
         else:
-            if barrier is not None:
-                wanted.add(barrier)
-            if action.resource is not None:
+            if not isinstance(action, Delete):
                 for ref in kinds.references(action.resource, region=region):
-                    j = index.get(ref.address)
-                    if j is not None and j < i:
-                        wanted.add(j)
+                    if ref.address in index:
+                        wanted.add(index[ref.address])
+            if action.address in tasks:
+                wanted.add(tasks[action.address])
+            index[action.address] = i
         needs.append(wanted)
     return needs
+
+
+def run_action(aws: Aws, action: Action, live: LiveKind, ctx: ApplyContext) -> str | None:
+    """One action's writes; returns what later actions may need (an ARN) or None."""
+    if isinstance(action, Create):
+        return live.create(aws, action.resource, ctx)
+    if isinstance(action, Update):
+        stamped = ctx if action.revision is None else replace(ctx, revision=action.revision)
+        return live.update(aws, action.resource, action.live, action.changes, stamped)
+    if isinstance(action, Retag):
+        return live.retag(aws, action.resource, action.live, ctx)
+    if isinstance(action, Delete):
+        live.delete(aws, action.live, ctx)
+        return None
+    if isinstance(action, Replace):
+        if action.order is Order.CREATE_THEN_DELETE:
+            produced = live.create(aws, action.resource, ctx)
+            live.delete(aws, action.live, ctx)
+            return produced
+        live.delete(aws, action.live, ctx)
+        live.await_gone(aws, action.live, ctx)
+        return live.create(aws, action.resource, ctx)
+    run_hook(aws, action, ctx)
+    return None
 
 
 def execute(
@@ -82,25 +135,27 @@ def execute(
     on_outcome: Callable[[Outcome], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
-    """Run every action in order. ``stop``: asked before each action; once it answers True (the daemon is shutting
-    down) the remaining actions are skipped, to be redone by a later pass."""
+    """Run every action, each once what it depends on is done. ``stop``: asked before each action; once it answers
+    True (the daemon is shutting down) the remaining actions are skipped, to be redone by a later pass."""
     refuse_unsafe(plan, allow_replace=ctx.settings.allow_replace)
     workers = max(1, ctx.settings.concurrency)
-    kinds = Registry([lk.kind for lk in live.values()]) if workers > 1 else None
-    needs = dependencies(plan, kinds, region=aws.region if workers > 1 else None)
+    kinds = Registry([lk.kind for lk in live.values()])
+    needs = dependencies(plan, kinds, region=aws.region)
     outcomes: dict[int, Outcome] = {}
     lock = threading.Lock()
-    failed = threading.Event()
 
     def run(i: int) -> Outcome:
         action = plan.actions[i]
-        log.info("apply", action=action.action, resource=str(action.address))
+        where = {"action": action.verb, "resource": str(action.address)}
+        log.info("apply", **where)
         try:
-            produced = live[action.address.kind].apply(aws, action, ctx)
+            produced = run_action(aws, action, live[action.address.kind], ctx)
         except ReconcilerError as exc:
-            failed.set()
-            log.error("apply failed", action=action.action, resource=str(action.address), error=str(exc))
-            return Outcome(action, "failed", str(exc))
+            log.error("apply failed", **where, error=str(exc), code=getattr(exc, "code", None))
+            return Outcome(action, "failed", exc)
+        except Exception as exc:  # a bug: this action fails, the others go on
+            log.exception("apply failed: unexpected error", **where)
+            return Outcome(action, "failed", exc)
         if produced is not None:
             with lock:
                 ctx.outputs[action.address] = produced
@@ -111,16 +166,21 @@ def execute(
         if on_outcome:
             on_outcome(outcome)
 
+    def blocker(i: int) -> Outcome | None:
+        """The first failed or skipped action ``i`` depends on."""
+        return next((outcomes[j] for j in sorted(needs[i]) if j in outcomes and outcomes[j].status != "done"), None)
+
     pending = list(range(len(plan.actions)))
     running: dict[Future[Outcome], int] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool:
         while pending or running:
             for i in list(pending):
-                if failed.is_set():
-                    record(i, Outcome(plan.actions[i], "skipped", "an earlier action failed"))
+                if (failed := blocker(i)) is not None:
+                    cause = failed.address if failed.status == "failed" else failed.because
+                    record(i, Outcome(plan.actions[i], "skipped", because=cause))
                 elif stop is not None and stop():
-                    record(i, Outcome(plan.actions[i], "skipped", "shutting down"))
-                elif len(running) < workers and all(outcomes.get(j) is not None for j in needs[i]):
+                    record(i, Outcome(plan.actions[i], "skipped"))
+                elif len(running) < workers and all(j in outcomes for j in needs[i]):
                     context = contextvars.copy_context()  # the pass's bound log fields follow the write
                     running[pool.submit(context.run, run, i)] = i
                 else:

@@ -323,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _manifest_options(back)
     _aws_options(back)
-    back.add_argument("--dry-run", action="store_true", help="only print what would be rolled back")
+    _ownership_options(back)
+    back.add_argument("--dry-run", action="store_true", help="only print the rollback's plan")
 
     resume = commands.add_parser(
         "continue",

@@ -283,11 +283,25 @@ class Pipeline:
         """Run the plan, exactly; refuses before any write while an error-severity finding stands."""
         if planned.plan.actions and planned.loaded.refusing:
             raise SecurityRefused(planned.loaded.refusing)
-        in_use = self._in_use(planned.state) | self.in_use_known
+        options = self.options(planned.loaded)
+        return self.run(planned.plan, options, revision=revision, in_use=self._in_use(planned.state), stop=stop)
+
+    def run(
+        self,
+        plan: Plan,
+        options: ApplySettings,
+        *,
+        revision: str | None = None,
+        in_use: set[str] | frozenset[str] = frozenset(),
+        stop: Callable[[], bool] | None = None,
+    ) -> list[Outcome]:
+        """Run a plan through the executor in this pipeline's target (one ``plan`` made, or a rollback's);
+        ``in_use``: task definition revisions live services use beyond those this pipeline saw (never
+        deregistered)."""
         self.check_target()
         epoch = self.aws.fence.token if self.aws.fence is not None else None
-        ctx = ApplyContext(self.options(planned.loaded), revision=revision, in_use=in_use, epoch=epoch)
-        return execute(self.aws, planned.plan, self.live, ctx, stop=stop)
+        ctx = ApplyContext(options, revision=revision, in_use=set(in_use) | self.in_use_known, epoch=epoch)
+        return execute(self.aws, plan, self.live, ctx, stop=stop)
 
     def verify(self, loaded: Loaded) -> Plan:
         """Plan again after an apply: what still stands between live state and the manifests."""

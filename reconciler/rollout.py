@@ -23,7 +23,7 @@ from reconciler.aws import Aws
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Address
 from reconciler.core.names import name_of
-from reconciler.core.plan import Action
+from reconciler.core.plan import Action, Create, Replace, Update
 from reconciler.core.tags import REVISION_TAG_KEY
 from reconciler.deployments import read
 from reconciler.deployments.stages import Deployment, standing
@@ -169,7 +169,7 @@ def assess(
 
 def rolled_out_by(actions: list[Action]) -> list[Address]:
     """The services whose deployments these applied actions start (created, updated or replaced)."""
-    return [a.address for a in actions if a.address.kind == SERVICE.name and a.action != "delete"]
+    return [a.address for a in actions if a.address.kind == SERVICE.name and isinstance(a, Create | Update | Replace)]
 
 
 def task_definition_of(body: Mapping[str, Any] | None) -> str | None:
@@ -219,18 +219,6 @@ def revision_of_task_definition(aws: Aws, task_definition: str) -> str | None:
 def describe(aws: Aws, address: Address) -> Mapping[str, Any] | None:
     """One service's DescribeServices entry, tags included (None: not found)."""
     return _describe(aws, address, tags=True)
-
-
-def roll_back(aws: Aws, address: Address, *, task_definition: str, revision: str | None) -> None:
-    """Point a service back at ``task_definition`` (UpdateService starts its deployment) and, when known, tag it with
-    the git revision that task definition came from."""
-    where = f"{address.scope}/{address.name}"
-    answer = aws.call(
-        "ecs", "UpdateService", where, cluster=address.scope, service=address.name, taskDefinition=task_definition
-    )
-    arn = answer.get("service", {}).get("serviceArn")
-    if revision and arn:
-        aws.call("ecs", "TagResource", where, resourceArn=arn, tags=[{"key": REVISION_TAG_KEY, "value": revision}])
 
 
 def current_deployment(aws: Aws, body: Mapping[str, Any] | None) -> Deployment | None:

@@ -63,7 +63,8 @@ def test_json_plan_contract(aws, cli, manifests):
     result = cli("plan", root, "--format", "json")
     assert result.code == 2
     plan = json.loads(result.out)
-    assert plan["summary"] == {"create": 3, "update": 0, "replace": 0, "delete": 0}
+    assert plan["summary"] == {"create": 3, "update": 0, "replace": 0, "delete": 0, "retag": 0, "run": 0}
+    assert [c["reason"] for c in plan["changes"]] == ["missing"] * 3
     assert [(c["action"], c["kind"], c["name"], c["scope"]) for c in plan["changes"]] == [
         ("create", "Cluster", "prod", None),
         ("create", "TaskDefinition", "api", None),
@@ -219,7 +220,14 @@ def test_a_change_aws_cannot_make_in_place_is_a_replace_refused_without_the_flag
     plan = cli("plan", root)
     assert plan.code == 2
     assert "-/+ Service prod/api" in plan.out
+    assert "(forced by capacityProviderStrategy; delete, then create)" in plan.out
     assert "apply needs --allow-replace" in plan.out
+    [change] = json.loads(cli("plan", root, "--format", "json").out)["changes"]
+    assert (change["reason"], change["order"], change["forcedBy"]) == (
+        "launch-switch",
+        "delete-then-create",
+        ["capacityProviderStrategy"],
+    )
 
     aws.reset_calls()
     refused = cli("apply", root)

@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.core.diff import FieldChange
 from reconciler.core.errors import AwsError
 from reconciler.core.kind import BaseKind, Reference, Refers
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Action, Plan
+from reconciler.core.plan import Action, Create, Delete, Plan, RunTask, Update
 from reconciler.core.settings import ApplySettings
 from reconciler.executor import execute
 from reconciler.kinds.live_base import ApplyContext
@@ -55,18 +56,35 @@ class Recorder:
     def check_live(self, aws: Any, resources: Sequence[Resource]) -> list[Any]:
         return []
 
-    def apply(self, aws: Any, action: Action, ctx: ApplyContext) -> str | None:
+    def write(self, address: Address) -> str:
         started = time.monotonic()
         time.sleep(self.seconds)
-        self.spans[action.address.name] = (started, time.monotonic())
-        if action.address.name in self.failing:
-            raise AwsError("Write", action.address.name, "InvalidParameterException", "refused")
-        return f"arn:{action.address.name}"
+        self.spans[address.name] = (started, time.monotonic())
+        if address.name in self.failing:
+            raise AwsError("Write", address.name, "InvalidParameterException", "refused")
+        return f"arn:{address.name}"
+
+    def create(self, aws: Any, desired: Resource, ctx: ApplyContext) -> str | None:
+        return self.write(desired.address)
+
+    def update(
+        self, aws: Any, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        return self.write(desired.address)
+
+    def retag(self, aws: Any, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        return self.write(desired.address)
+
+    def delete(self, aws: Any, live: Live, ctx: ApplyContext) -> None:
+        self.write(live.address)
+
+    def await_gone(self, aws: Any, live: Live, ctx: ApplyContext) -> None:
+        return None
 
 
 def create(kind: str, name: str, **spec: Any) -> Action:
     address = Address(kind, name)
-    return Action("create", address, (), "new", resource=Resource(address, spec))
+    return Create(address, Resource(address, spec), ())
 
 
 def run(
@@ -100,15 +118,46 @@ def test_an_action_starts_only_after_what_it_references_is_done():
     assert spans["b"][0] < spans["a"][1], "the two parents ran side by side"
 
 
-def test_a_failure_stops_what_depends_on_it_and_starts_nothing_more():
-    actions = [create("Parent", "a"), create("Child", "a1", parent="a")]
+def test_a_failure_skips_only_what_depends_on_it_and_everything_else_is_applied() -> None:
+    actions = [create("Parent", "a"), create("Child", "a1", parent="a"), create("Child", "a2", parent="a")]
     actions += [create("Parent", f"p{i}") for i in range(20)]
     outcomes, _ = run(actions, concurrency=2, failing={"a"})
-    status = {o.action.address.name: o.status for o in outcomes}
-    assert status["a"] == "failed"
-    assert status["a1"] == "skipped"
-    assert [o for o in outcomes if o.status == "skipped" and o.error == "an earlier action failed"]
-    assert sum(1 for s in status.values() if s == "done") <= 1, "at most the write already in flight finished"
+    by_name = {o.action.address.name: o for o in outcomes}
+    failed = by_name["a"]
+    assert failed.status == "failed" and failed.code == "InvalidParameterException"
+    assert isinstance(failed.error, AwsError)
+    for child in ("a1", "a2"):
+        assert (by_name[child].status, by_name[child].because) == ("skipped", Address("Parent", "a"))
+    assert all(by_name[f"p{i}"].status == "done" for i in range(20)), "the others were all applied"
+
+
+def test_a_skip_names_the_failed_action_through_a_chain_of_dependents() -> None:
+    old = Address("Parent", "old")
+    actions = [create("Parent", "a"), Delete(old, Live(old, {})), create("Parent", "after")]
+    outcomes, _ = run(actions, failing={"a"})
+    assert [(o.status, o.because) for o in outcomes] == [
+        ("failed", None),
+        ("skipped", Address("Parent", "a")),
+        ("skipped", Address("Parent", "a")),
+    ], "the delete waits for everything before it, and what follows waits for the delete"
+
+
+def test_an_update_waits_for_its_task_and_is_skipped_when_the_task_fails(monkeypatch: Any) -> None:
+    address = Address("Parent", "svc")
+    ran: list[str] = []
+
+    def run_hook(aws: Any, hook: RunTask, ctx: ApplyContext) -> None:
+        ran.append(hook.family)
+        raise AwsError("RunTask", hook.family, "ClientException", "no such family")
+
+    monkeypatch.setattr("reconciler.executor.run_hook", run_hook)
+    resource, live = Resource(address, {}), Live(address, {})
+    hook = RunTask(address, "migrate", "svc:2")
+    update = Update(address, resource, live, (FieldChange("taskDefinition", "svc:1", "svc:2"),))
+    outcomes, spans = run([hook, update, create("Parent", "other")])
+    assert ran == ["migrate"]
+    assert [o.status for o in outcomes] == ["failed", "skipped", "done"]
+    assert outcomes[1].because == address and "svc" not in spans, "the update was never sent"
 
 
 def test_concurrency_one_applies_in_plan_order_one_at_a_time():
@@ -119,7 +168,7 @@ def test_concurrency_one_applies_in_plan_order_one_at_a_time():
 
 
 def test_a_delete_waits_for_everything_before_it_and_everything_after_waits_for_it():
-    delete = Action("delete", Address("Parent", "old"), (), "gone", live=Live(Address("Parent", "old"), {}))
+    delete = Delete(Address("Parent", "old"), Live(Address("Parent", "old"), {}))
     actions = [create("Parent", "a"), create("Parent", "b"), delete, create("Parent", "c")]
     _, spans = run(actions)
     assert spans["old"][0] >= max(spans["a"][1], spans["b"][1])

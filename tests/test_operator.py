@@ -305,11 +305,13 @@ def test_status_and_rollback_from_the_command_line(aws, ecs, daemon, gitsync, cl
 
     dry = cli("rollback", gitsync.link, "--dry-run")
     assert dry.code == 0
-    assert f"Service prod/api: would return from api:2 to api:1 (git revision {first})" in dry.out
+    assert '~ taskDefinition: "api:2" -> "api:1"' in dry.out
+    assert f'~ tags.{REVISION_TAG_KEY}: "{second}" -> "{first}"' in dry.out
     assert "Service prod/web: runs web:1; no earlier revision to return to" in dry.out
     assert running(ecs, "api") == "api:2"
     done = cli("rollback", gitsync.link)
     assert done.code == 0, done.err
+    assert "rolled back: Service prod/api" in done.out
     assert running(ecs, "api") == "api:1"
     assert tags_of(ecs, live(ecs, "api")["serviceArn"])[REVISION_TAG_KEY] == first
 

@@ -38,7 +38,7 @@ DESIRED = [
 
 def test_creates_follow_dependency_order_and_services_wait_for_the_new_revision():
     plan = make_plan(DESIRED, {}, ApplySettings(), KINDS)
-    assert [(a.action, a.address.kind) for a in plan.actions] == [
+    assert [(a.verb, a.address.kind) for a in plan.actions] == [
         ("create", "Cluster"),
         ("create", "TaskDefinition"),
         ("create", "Service"),
@@ -60,7 +60,7 @@ def test_deletes_come_last_in_reverse_dependency_order():
         Address("Service", "old", "old"): live("Service", "old", {}, "old"),
     }
     plan = make_plan(DESIRED, {}, ApplySettings(prune=True), KINDS, prune_candidates=candidates)
-    assert [(a.action, a.address.kind) for a in plan.actions][-3:] == [
+    assert [(a.verb, a.address.kind) for a in plan.actions][-3:] == [
         ("delete", "Service"),
         ("delete", "TaskDefinition"),
         ("delete", "Cluster"),
@@ -74,7 +74,7 @@ def test_prune_never_touches_unmanaged_resources_and_keeps_clusters_with_foreign
         Address("Cluster", "theirs"): live("Cluster", "theirs", {}, managed=False),
     }
     plan = make_plan(DESIRED, {}, ApplySettings(prune=True), KINDS, prune_candidates=candidates)
-    deletes = [str(a.address) for a in plan.actions if a.action == "delete"]
+    deletes = [str(a.address) for a in plan.actions if a.verb == "delete"]
     assert deletes == ["Service busy/s"]
     assert any("Cluster busy" in n.message and "kept" in n.message for n in plan.notes)
 
@@ -102,6 +102,6 @@ def test_unmanaged_resource_is_left_alone_blocking_only_when_it_differs_unless_a
     plan = make_plan([differing], observed, ApplySettings(), KINDS)
     assert plan.actions == () and plan.pending and plan.notes[0].blocking
     adopted = make_plan([differing], observed, ApplySettings(adopt=True), KINDS)
-    assert [(a.action, [c.path for c in a.changes]) for a in adopted.actions] == [
+    assert [(a.verb, [c.path for c in a.changes]) for a in adopted.actions] == [
         ("update", ["settings", f"tags.{MANAGED_TAG_KEY}"])
     ]

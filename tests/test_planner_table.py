@@ -55,7 +55,7 @@ def plan_of(case: dict[str, Any], **options: Any) -> Plan:
 
 
 def check(plan: Plan, expect: dict[str, Any]) -> None:
-    assert [f"{a.action} {a.address}" for a in plan.actions] == expect["actions"]
+    assert [f"{a.verb} {a.address}" for a in plan.actions] == expect["actions"]
     notes = [n.message for n in plan.notes]
     for want, note in zip(expect.get("notes", []), notes, strict=False):
         assert want in note, notes
@@ -87,7 +87,7 @@ def test_every_renderer_reads_the_same_plan(case):
     plan = plan_of(case)
     as_dict = plan_as_dict(plan)
     assert [(c["action"], c["kind"], c["name"]) for c in as_dict["changes"]] == [
-        (a.action, a.address.kind, a.address.name) for a in plan.actions
+        (a.verb, a.address.kind, a.address.name) for a in plan.actions
     ]
     assert yaml.safe_load(render_json(plan))["summary"] == plan.summary
     text, markdown = render_text(plan), render_markdown(plan)

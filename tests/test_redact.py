@@ -125,7 +125,7 @@ def test_neither_plans_nor_drift_alerts_show_a_credential_shaped_value():
         "tags": [{"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"}],
     }
     updated = make_plan([desired], {desired.address: Live(desired.address, live_body, True)}, ApplySettings(), KINDS)
-    assert updated.actions and updated.actions[0].action == "update"
+    assert updated.actions and updated.actions[0].verb == "update"
     _, events = track({}, drifts_in(updated))
     alert = drift_alert(events[0], revision="abc", healed=False)
     for shown in (repr(created), repr(updated), text_of(alert), json.dumps(alert.as_dict(), default=str)):

@@ -10,8 +10,8 @@ from pathlib import Path
 from test_cli import SERVICE
 
 from reconciler.core.diff import ABSENT, FieldChange
-from reconciler.core.model import Address
-from reconciler.core.plan import Action, Plan
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import Action, Plan, Reason, Update
 from reconciler.core.render import COMMENT_LIMIT, COMMENT_MARKER, render_markdown
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "plan.md"
@@ -101,12 +101,14 @@ def test_output_writes_any_format_and_keeps_the_exit_code(aws, cli, manifests, t
 
 
 def big_plan(count: int) -> Plan:
-    actions = []
+    actions: list[Action] = []
     for i in range(count):
         env = [{"name": f"VAR_{j}", "value": "x" * 40} for j in range(20)]
         changes = tuple(FieldChange(f"containerDefinitions.app.environment.VAR_{j}", "old", "new") for j in range(20))
         changes += (FieldChange("containerDefinitions", ABSENT, [{"name": "app", "environment": env}]),)
-        actions.append(Action("update", Address("TaskDefinition", f"family-{i:03d}"), changes, "content differs"))
+        address = Address("TaskDefinition", f"family-{i:03d}")
+        live, resource = Live(address, {}), Resource(address, {})
+        actions.append(Update(address, resource, live, changes, Reason.NEW_REVISION))
     return Plan(tuple(actions))
 
 
@@ -119,7 +121,8 @@ def test_a_comment_over_the_limit_is_truncated_and_says_what_was_cut():
     assert len(comment) <= COMMENT_LIMIT
     assert comment.startswith(COMMENT_MARKER)
     assert "**Plan: 0 to create, 120 to update, 0 to replace, 0 to delete.**" in comment
-    shown = [i for i in range(120) if f"`TaskDefinition family-{i:03d}`\ncontent differs" in comment]
+    title = "`TaskDefinition family-{:03d}`\ncontent differs from the latest ACTIVE revision"
+    shown = [i for i in range(120) if title.format(i) in comment]
     assert shown == list(range(len(shown))) and 0 < len(shown) < 120  # the first ones, whole
     assert (
         f"the diffs of {120 - len(shown)} of 120 resources are not shown (`TaskDefinition family-{len(shown):03d}`"

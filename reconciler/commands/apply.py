@@ -20,7 +20,6 @@ from reconciler.core.errors import SecurityRefused, UsageError
 from reconciler.core.render import render_parts, render_text, summary_line
 from reconciler.core.settings import ApplySettings, Settings
 from reconciler.executor import Outcome
-from reconciler.kinds.service import KIND as SERVICE
 from reconciler.pipeline import Pipeline, Planned
 
 
@@ -29,8 +28,7 @@ def _report(outcomes: list[Outcome]) -> bool:
     for outcome in outcomes:
         if outcome.status != "done":
             ok = False
-            error = f": {outcome.error}" if outcome.error else ""
-            print(f"{outcome.status}: {outcome.action.action} {outcome.action.address}{error}", file=sys.stderr)
+            print(f"{outcome.status}: {outcome.action.verb} {outcome.address}: {outcome.message}", file=sys.stderr)
     return ok
 
 
@@ -129,11 +127,7 @@ def _wait_for_rollouts(
     """Wait for every service this apply created, updated or replaced until its deployment completes, fails or
     pauses at a PAUSE hook awaiting approval (printed with how to continue: not a failure); print why a rollout
     failed: the stage, the alarms that fired, ECS's rollback, the events and the unhealthy targets."""
-    services = [
-        o.action.address
-        for o in outcomes
-        if o.status == "done" and o.action.address.kind == SERVICE.name and o.action.action != "delete"
-    ]
+    services = rollout.rolled_out_by([o.action for o in outcomes if o.status == "done"])
     if not services:
         return True
     print(f"Waiting for {len(services)} service rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)

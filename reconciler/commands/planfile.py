@@ -24,7 +24,7 @@ from reconciler import __version__
 from reconciler.core.diff import ABSENT
 from reconciler.core.errors import UsageError
 from reconciler.core.model import Resource
-from reconciler.core.plan import Plan
+from reconciler.core.plan import Action, Plan, Replace
 from reconciler.core.render import Where
 from reconciler.core.settings import Settings
 from reconciler.core.tags import INSTANCE_PATTERN
@@ -69,12 +69,19 @@ def plan_fingerprint(plan: Plan) -> str:
     return _digest(
         {
             "actions": [
-                [a.action, str(a.address), a.reason, [[c.path, c.before, c.after] for c in a.changes]]
-                for a in plan.actions
+                [*_kind_of(a), str(a.address), [[c.path, c.before, c.after] for c in a.changes]] for a in plan.actions
             ],
             "notes": [[n.message, n.blocking] for n in plan.notes],
         }
     )
+
+
+def _kind_of(action: Action) -> list[str]:
+    """What kind of action it is: its verb and reason, a replace also its order and forcing fields."""
+    out = [action.verb, action.reason.value]
+    if isinstance(action, Replace):
+        out += [action.order.value, *action.forced_by]
+    return out
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ def save(
             "live": live_fingerprint(planned),
             "plan": plan_fingerprint(planned.plan),
         },
-        "actions": [f"{a.action} {a.address}" for a in planned.plan.actions],
+        "actions": [f"{a.verb} {a.address}" for a in planned.plan.actions],
     }
     try:
         with open(file, "w", encoding="utf-8") as handle:

@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.core.aws_rules import FARGATE_PROVIDERS, as_size
 from reconciler.core.kind import Claims, Cost, Costs, Registry
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Plan, claims_of
+from reconciler.core.plan import Delete, Plan, claims_of
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def estimate(
     """Before and after for every resource with a cost (``Costs.cost``) that the plan creates, changes or deletes,
     or whose cost an action on another resource changes (a service's ScalingPolicy: ``Claims.claimed``)."""
     by_address = {r.address: r for r in desired}
-    deleted = {a.address for a in plan.actions if a.action == "delete"}
+    deleted = {a.address for a in plan.actions if isinstance(a, Delete)}
     touched = dict.fromkeys(s for a in plan.actions if (s := _cost_subject(a.address, kinds)) is not None)
     wanted_claims = claims_of(desired, kinds)
     live_claims: dict[Address, dict[str, Any]] = {}

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from reconciler.core.actions import Order, Reason, RunTask
+from reconciler.core.actions import Timeline as Timeline  # the kinds build it here
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.schema import ShapeProblem
-
-ActionType = Literal["create", "update", "replace", "delete"]
-ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete")
 
 
 @dataclass(frozen=True)
@@ -43,28 +42,42 @@ class Note:
     """The live state cannot converge while this stands (apply exits 1)."""
 
 
-@dataclass(frozen=True)
-class Timeline:
-    """How a change will roll out once applied: the deployment strategy and its steps in order, in words
-    (``canary 10% for 5 min, then 100%``, ``bake 15 min``, ``pauses before production traffic, ...``)."""
-
-    strategy: str
-    steps: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return "; ".join(self.steps)
+def only_tags(changes: Sequence[FieldChange]) -> bool:
+    """Every change is to ``tags`` or one tag (``tags.<key>``)."""
+    return bool(changes) and all(c.path == "tags" or c.path.startswith("tags.") for c in changes)
 
 
 @dataclass(frozen=True)
-class Decision:
-    """What a kind makes of a diff: update in place or replace, why, and what later actions may refer to."""
+class InPlace:
+    """Update in place (or, for a create, what it produces)."""
 
-    action: Literal["update", "replace"] = "update"
-    reason: str = "live state differs from the manifest"
+    reason: Reason = Reason.DIFFERS
     produces: str | None = None
     """A reference that exists only once this action has run (``family:(new revision)``)."""
     rollout: Timeline | None = None
     """How the deployment this action starts will roll out (None: it starts none)."""
+    first: tuple[RunTask, ...] = ()
+    """Tasks that must run and exit 0 before the update (pre-rollout hooks)."""
+
+
+@dataclass(frozen=True)
+class Recreate:
+    """The changes cannot be made in place: replace, in ``order``."""
+
+    forced_by: tuple[str, ...]
+    """The field paths that cannot change in place."""
+    reason: Reason = Reason.IMMUTABLE
+    order: Order = Order.DELETE_THEN_CREATE
+    rollout: Timeline | None = None
+
+
+@dataclass(frozen=True)
+class TagsOnly:
+    """Only tags differ: retag, nothing else is written."""
+
+
+Decision = InPlace | Recreate | TagsOnly
+"""What a kind makes of a diff: update in place, replace, or retag; why, and what later actions may refer to."""
 
 
 @dataclass
@@ -133,7 +146,7 @@ class Kind(Protocol):
         """The fields a create shows."""
 
     def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
-        """Update or replace, why, and what the action produces (``live`` None: a create)."""
+        """Update, replace or retag, why, and what the action produces (``live`` None: a create)."""
 
 
 class BaseKind:
@@ -153,7 +166,8 @@ class BaseKind:
         return [FieldChange(k, ABSENT, v) for k, v in sorted(resource.spec.items())]
 
     def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
-        return Decision()
+        """Retag when only tags differ, else update in place."""
+        return TagsOnly() if live is not None and only_tags(changes) else InPlace()
 
 
 # --- facets: what some kinds do, declared by inheriting the facet (every member must then be defined) -------------

@@ -8,23 +8,44 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from reconciler.core.actions import (
+    VERBS,
+    Action,
+    Create,
+    Delete,
+    Order,
+    Reason,
+    Replace,
+    Retag,
+    RunTask,
+    Update,
+    Verb,
+)
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import PlanError
-from reconciler.core.kind import ACTION_TYPES, ActionType, Claims, Keeps, Note, PlanContext, Registry, Timeline
+from reconciler.core.kind import Claims, InPlace, Keeps, Note, PlanContext, Recreate, Registry
 from reconciler.core.model import Address, Live, Observed, Resource
 from reconciler.core.redact import redact_at
 from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
 from reconciler.core.tags import LEGACY_OWNER, Ownership, ownership
 
 __all__ = [
-    "ACTION_TYPES",
     "IGNORE_ANNOTATION",
     "SUSPEND_ANNOTATION",
+    "VERBS",
     "Action",
-    "ActionType",
+    "Create",
+    "Delete",
     "Note",
+    "Order",
+    "Reason",
+    "Replace",
+    "Retag",
+    "RunTask",
+    "Update",
+    "Verb",
     "Plan",
     "ignored_paths",
     "make_plan",
@@ -40,24 +61,6 @@ IGNORE_ANNOTATION = "ecs-reconciler/ignore"
 
 
 @dataclass(frozen=True)
-class Action:
-    """One change to one resource."""
-
-    action: ActionType
-    address: Address
-    changes: tuple[FieldChange, ...]
-    reason: str
-    resource: Resource | None = None
-    """The desired resource as planned (None for a delete)."""
-    live: Live | None = None
-    """The live resource (None for a create)."""
-    produces: str | None = None
-    """A reference that exists once this action has run (``family:(new revision)``), for later actions."""
-    rollout: Timeline | None = None
-    """How the deployment this action starts will roll out (a service's strategy and its steps)."""
-
-
-@dataclass(frozen=True)
 class Plan:
     actions: tuple[Action, ...] = ()
     notes: tuple[Note, ...] = ()
@@ -66,8 +69,8 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = Counter(a.action for a in self.actions)
-        return {name: counts.get(name, 0) for name in ACTION_TYPES}
+        counts = Counter(a.verb for a in self.actions)
+        return {verb: counts.get(verb, 0) for verb in VERBS}
 
     @property
     def pending(self) -> bool:
@@ -122,23 +125,48 @@ def without_ignored(changes: Iterable[FieldChange], resource: Resource) -> list[
 
 
 def _hold_suspended(actions: list[Action]) -> tuple[list[Action], list[Action], list[Note]]:
-    """Split actions on suspended resources off: (to apply, held, a note for each held one)."""
-    run, held, notes = [], [], []
+    """Split actions on suspended resources off (with the tasks their updates would run first): (to apply, held, a
+    note for each held resource)."""
+    suspended = {
+        a.address: a.resource.annotations[SUSPEND_ANNOTATION]
+        for a in actions
+        if not isinstance(a, Delete | RunTask) and SUSPEND_ANNOTATION in a.resource.annotations
+    }
+    run: list[Action] = []
+    held: list[Action] = []
+    notes: list[Note] = []
     for action in actions:
-        reason = action.resource.annotations.get(SUSPEND_ANNOTATION) if action.resource is not None else None
+        reason = suspended.get(action.address)
         if reason is None:
             run.append(action)
             continue
         held.append(action)
+        if isinstance(action, RunTask):
+            continue
         count = len(action.changes)
         notes.append(
             Note(
-                f"{action.address} is suspended ({reason or 'no reason given'}): {action.action} with {count} "
+                f"{action.address} is suspended ({reason or 'no reason given'}): {action.verb} with {count} "
                 f"field change{'s' if count != 1 else ''} not applied",
                 action.address,
             )
         )
     return run, held, notes
+
+
+def _changed(
+    resource: Resource, live: Live, found: list[FieldChange], decision: InPlace | Recreate | None, reason: Reason
+) -> list[Action]:
+    """The action (after the tasks it must run first) a kind's decision makes of a diff; ``decision`` None: retag."""
+    changes = _redacted(found)
+    address = resource.address
+    if decision is None:
+        return [Retag(address, resource, live, changes, reason)]
+    if isinstance(decision, Recreate):
+        forced, order, why = decision.forced_by, decision.order, decision.reason
+        return [Replace(address, resource, live, changes, forced, order, why, rollout=decision.rollout)]
+    update = Update(address, resource, live, changes, reason, decision.produces, decision.rollout)
+    return [*decision.first, update]
 
 
 def _desired_actions(
@@ -154,11 +182,11 @@ def _desired_actions(
         notes += prepared
         if live is None:
             decision = kind.decide(resource, None, [])
-            changes = _redacted(kind.creation(resource))
-            reason = f"{addr} does not exist"
-            actions.append(Action("create", addr, changes, reason, resource, None, decision.produces, decision.rollout))
-            if decision.produces and SUSPEND_ANNOTATION not in resource.annotations:
-                ctx.produced[addr] = decision.produces
+            produces = decision.produces if isinstance(decision, InPlace) else None
+            rollout = decision.rollout if isinstance(decision, InPlace) else None
+            actions.append(Create(addr, resource, _redacted(kind.creation(resource)), produces, rollout=rollout))
+            if produces and SUSPEND_ANNOTATION not in resource.annotations:
+                ctx.produced[addr] = produces
             continue
         found = without_ignored(kind.diff(resource, live, ctx), resource)
         owner = _owner(live, options)
@@ -172,8 +200,10 @@ def _desired_actions(
             )
             notes.append(Note(message, addr, blocking=bool(found)))
             continue
+        taking: Reason | None = None
         if owner == "legacy":
             found.append(_owner_change(live.owner, options.instance))  # migrated by a tag update, never a delete
+            taking = Reason.OWNER_MIGRATION
         if not live.managed and not options.adopt:
             # An unmanaged resource that already matches its manifest is converged: nothing stands in the way
             # (this is where `export` leaves existing services). One that differs cannot converge without --adopt.
@@ -186,26 +216,20 @@ def _desired_actions(
             continue
         if not live.managed:
             found.append(_owner_change(ABSENT, options.instance))
+            taking = Reason.ADOPT
         if not found:
             continue
         decision = kind.decide(resource, live, found)
-        if not live.managed and decision.action == "update" and decision.produces is None:
-            decision = replace(decision, reason="adopt: take ownership")
-        actions.append(
-            Action(
-                decision.action,
-                addr,
-                _redacted(found),
-                decision.reason,
-                resource,
-                live,
-                decision.produces,
-                decision.rollout,
-            )
-        )
-        # A suspended resource's action is held, so what it would produce (a new revision) never exists.
-        if decision.produces and SUSPEND_ANNOTATION not in resource.annotations:
-            ctx.produced[addr] = decision.produces
+        if isinstance(decision, InPlace):
+            reason = taking if taking is not None and decision.produces is None else decision.reason
+            actions += _changed(resource, live, found, decision, reason)
+            # A suspended resource's action is held, so what it would produce (a new revision) never exists.
+            if decision.produces and SUSPEND_ANNOTATION not in resource.annotations:
+                ctx.produced[addr] = decision.produces
+        elif isinstance(decision, Recreate):
+            actions += _changed(resource, live, found, decision, decision.reason)
+        else:
+            actions += _changed(resource, live, found, None, taking or Reason.TAGS)
     return actions, notes
 
 
@@ -229,7 +253,8 @@ def _prune_actions(
     desired: list[Resource], observed: Observed, candidates: Observed, options: ApplySettings, kinds: Registry
 ) -> tuple[list[Action], list[Note]]:
     wanted = {r.address for r in desired}
-    actions, notes = [], []
+    actions: list[Action] = []
+    notes: list[Note] = []
     keep = referenced(desired, {**candidates, **observed}, kinds)
     for addr in sorted(set(candidates) & keep - wanted):
         notes.append(Note(f"{addr} is not in the manifests but a declared resource uses it; kept", addr))
@@ -258,7 +283,7 @@ def _prune_actions(
         if keeper and (refused := keeper.delete_refused(live, deleting, users.get(addr, 0))):
             notes.append(Note(f"{addr} is not in the manifests but {refused}; kept", addr))
             continue
-        actions.append(Action("delete", addr, (), "managed, and no longer in the manifests (--prune)", None, live))
+        actions.append(Delete(addr, live))
     if len(actions) > options.max_deletions:
         raise PlanError(
             f"prune would delete {len(actions)} resources, more than the limit of {options.max_deletions} "
@@ -288,6 +313,9 @@ def make_plan(
     actions, held, suspended = _hold_suspended(actions)
     notes += suspended
     for action in actions:
-        if action.action == "replace" and not options.allow_replace:
-            notes.append(Note(f"{action.address}: {action.reason}; apply needs --allow-replace", action.address))
+        if isinstance(action, Replace) and not options.allow_replace:
+            order = action.order.value.replace("-then-", ", then ")
+            forced = f"forced by {', '.join(action.forced_by)}; {order}"
+            message = f"{action.address}: a replace ({forced}); apply needs --allow-replace"
+            notes.append(Note(message, action.address))
     return Plan(tuple(actions), tuple(notes), tuple(held))

@@ -11,15 +11,39 @@ from typing import Any, Protocol
 
 from reconciler.core.cost import CostReport, Estimate, ServiceCost
 from reconciler.core.diff import ABSENT, FieldChange
-from reconciler.core.plan import Action, Plan
+from reconciler.core.plan import Action, Create, Delete, Order, Plan, Reason, Replace, RunTask
 from reconciler.core.redact import MASK
 from reconciler.core.security import Finding
 
-SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "retag": "~", "run": ">"}
+REASONS = {
+    Reason.MISSING: "{address} does not exist",
+    Reason.DIFFERS: "live state differs from the manifest",
+    Reason.NEW_REVISION: "content differs from the latest ACTIVE revision: register a new revision",
+    Reason.TAGS: "only tags differ",
+    Reason.ADOPT: "adopt: take ownership",
+    Reason.OWNER_MIGRATION: "managed-by names a name this instance had before: retag with its name",
+    Reason.IMMUTABLE: "{fields} cannot change in place",
+    Reason.LAUNCH_SWITCH: "switching between launchType and capacityProviderStrategy needs a new service",
+    Reason.PRUNE: "managed, and no longer in the manifests (--prune)",
+    Reason.ROLLBACK: "roll back to the task definition it ran before",
+    Reason.PRE_ROLLOUT: "pre-rollout task {family}: must exit 0 before the service moves to {revision}",
+}
+"""The human text of each reason (the JSON plan carries the reason's value)."""
+ORDERS = {Order.DELETE_THEN_CREATE: "delete, then create", Order.CREATE_THEN_DELETE: "create, then delete"}
 NO_CHANGES = "No changes. Live ECS matches the manifests."
 BLOCKED = "Nothing can be applied: {count} problem{s} below stand{verb} between live ECS and the manifests."
 """Instead of NO_CHANGES when the plan has no action but a blocking note (an unmanaged resource that differs)."""
-COLOURS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "note": "33", "finding": "31"}
+COLOURS = {
+    "create": "32",
+    "update": "33",
+    "replace": "35",
+    "delete": "31",
+    "retag": "33",
+    "run": "36",
+    "note": "33",
+    "finding": "31",
+}
 """ANSI SGR codes for a terminal: green create, yellow update, magenta replace, red delete."""
 COMMENT_MARKER = "<!-- ecs-reconciler-plan -->"
 """First line of the markdown plan: how a CI job finds its own earlier comment to update it in place."""
@@ -71,10 +95,21 @@ def headline(plan: Plan) -> str:
     return NO_CHANGES
 
 
+def reason_text(action: Action) -> str:
+    """Why the action is planned, in words; a replace also says what forces it and in which order it runs."""
+    fields = ", ".join(action.forced_by) if isinstance(action, Replace) else ""
+    family, revision = (action.family, action.for_revision) if isinstance(action, RunTask) else ("", "")
+    text = REASONS[action.reason].format(address=action.address, fields=fields, family=family, revision=revision)
+    if isinstance(action, Replace):
+        forced = f"forced by {fields}; " if action.reason is not Reason.IMMUTABLE else ""
+        text += f" ({forced}{ORDERS[action.order]})"
+    return text
+
+
 def field_changes(action: Action) -> Iterator[FieldChange]:
     """An action's changes, a created resource's nested values spelled out field by field (as an update's are)."""
     for change in action.changes:
-        if change.before is ABSENT and action.action == "create":
+        if change.before is ABSENT and isinstance(action, Create):
             for path, value in _leaves(change.path, change.after):
                 yield FieldChange(path, ABSENT, value)
         else:
@@ -99,8 +134,14 @@ def _value(value: Any) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    """``1 to create, 2 to update, 0 to replace, 0 to delete``, then retags and tasks to run when there are any."""
     s = plan.summary
-    return f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, {s['delete']} to delete"
+    line = f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, {s['delete']} to delete"
+    if s["retag"]:
+        line += f", {s['retag']} to retag"
+    if s["run"]:
+        line += f", {s['run']} task{'s' if s['run'] != 1 else ''} to run"
+    return line
 
 
 def money(amount: float, *, signed: bool = False) -> str:
@@ -180,7 +221,7 @@ def render_text(
     for action in plan.actions:
         lines.append("")
         lines.append(
-            paint(f"{SYMBOLS[action.action]} {action.address}", action.action, colour) + f"  ({action.reason})"
+            paint(f"{SYMBOLS[action.verb]} {action.address}", action.verb, colour) + f"  ({reason_text(action)})"
         )
         if action.rollout is not None:
             lines.append(f"    rollout: {rollout_text(action)}")
@@ -243,11 +284,11 @@ def _cell(text: str) -> str:
 
 
 def _md_action(action: Action) -> str:
-    title = f"#### `{SYMBOLS[action.action]}` {action.action} `{action.address}`\n{_cell(action.reason)}\n\n"
+    title = f"#### `{SYMBOLS[action.verb]}` {action.verb} `{action.address}`\n{_cell(reason_text(action))}\n\n"
     if action.rollout is not None:
         title += f"**Rollout** {_cell(rollout_text(action))}\n\n"
     lines = [line for change in field_changes(action) for line in _change_lines(change)]
-    if action.action == "delete":
+    if isinstance(action, Delete):
         lines = [f"- {action.address}"]
     block = _fence("\n".join(lines), "diff")
     if len(lines) > DETAILS_AFTER:
@@ -346,6 +387,30 @@ def _estimate_dict(estimate: Estimate) -> dict[str, Any]:
     return {"low": estimate.low, "high": estimate.high, "reason": estimate.reason}
 
 
+def _action_dict(action: Action) -> dict[str, Any]:
+    """One action: what, where, why (the reason's stable value and its text), how it rolls out, the diff; a replace
+    its order and the fields that force it."""
+    rollout = action.rollout
+    out: dict[str, Any] = {
+        "action": action.verb,
+        "kind": action.address.kind,
+        "name": action.address.name,
+        "scope": action.address.scope,
+        "reason": action.reason.value,
+        "reasonText": reason_text(action),
+        "rollout": None
+        if rollout is None
+        else {"strategy": rollout.strategy, "steps": list(rollout.steps), "text": str(rollout)},
+        "diff": [
+            {"path": c.path, "before": _json_value(c.before), "after": _json_value(c.after)} for c in action.changes
+        ],
+    }
+    if isinstance(action, Replace):
+        out["order"] = action.order.value
+        out["forcedBy"] = list(action.forced_by)
+    return out
+
+
 def plan_as_dict(
     plan: Plan, *, findings: Sequence[Finding] = (), cost: CostReport | None = None, where: Where | None = None
 ) -> dict[str, Any]:
@@ -353,22 +418,7 @@ def plan_as_dict(
         "target": where.target if where is not None else None,
         "account": where.account if where is not None else None,
         "region": where.region if where is not None else None,
-        "changes": [
-            {
-                "action": a.action,
-                "kind": a.address.kind,
-                "name": a.address.name,
-                "scope": a.address.scope,
-                "reason": a.reason,
-                "rollout": None
-                if a.rollout is None
-                else {"strategy": a.rollout.strategy, "steps": list(a.rollout.steps), "text": str(a.rollout)},
-                "diff": [
-                    {"path": c.path, "before": _json_value(c.before), "after": _json_value(c.after)} for c in a.changes
-                ],
-            }
-            for a in plan.actions
-        ],
+        "changes": [_action_dict(a) for a in plan.actions],
         "summary": plan.summary,
         "notes": [{"message": n.message, "blocking": n.blocking} for n in plan.notes],
         "security": [

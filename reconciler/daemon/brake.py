@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from reconciler.core.model import Address, Live
-from reconciler.core.plan import Plan
+from reconciler.core.plan import Create, Plan
 
 
 def vanished(plan: Plan, observed: Mapping[Address, Live], fleet: Collection[Address], *, limit: int) -> list[Address]:
@@ -22,5 +22,5 @@ def vanished(plan: Plan, observed: Mapping[Address, Live], fleet: Collection[Add
     if limit < 0 or not fleet or any(address in observed for address in fleet):
         return []
     known = set(fleet)
-    again = [a.address for a in plan.actions if a.action == "create" and a.address in known]
+    again = [a.address for a in plan.actions if isinstance(a, Create) and a.address in known]
     return again if len(again) > limit else []

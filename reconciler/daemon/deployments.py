@@ -8,7 +8,8 @@ ELB's reasons (``rollout.explain``, asked only then). A git revision with a fail
 service is held: the loop does not apply it again until the manifests change. With ``rollback_on_failure``, the first
 failure of a revision returns every service that revision changed to the task definition it ran under the last
 revision that rolled out completely (or, for a service no completed revision of this process changed, the one it ran
-before the failing revision), in one step and one alert.
+before the failing revision), in one step and one alert: one rollback plan (``reconciler.rollback``) run through the
+executor, ownership checked as every plan's.
 
 What this remembers lives in memory: a restarted daemon forgets holds and last-good task definitions, and starts
 over from what it sees live.
@@ -26,9 +27,14 @@ import structlog
 from reconciler import rollout
 from reconciler.aws import Aws
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.model import Address
+from reconciler.core.model import Address, Live
+from reconciler.core.plan import Plan, Update
+from reconciler.core.settings import ApplySettings
+from reconciler.core.tags import is_managed, owner_of
 from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.metrics import TargetMetrics
+from reconciler.executor import Outcome
+from reconciler.rollback import Return, rollback_plan
 
 log = structlog.get_logger("reconciler.rollout")
 
@@ -87,6 +93,10 @@ class Deployments:
     timeout: float
     poll: float
     rollback: bool = False
+    run: Callable[[Plan], list[Outcome]] | None = None
+    """Runs a rollback plan through the executor (the loop's pipeline); needed with ``rollback``."""
+    options: ApplySettings = field(default_factory=ApplySettings)
+    """The apply options of the revision last loaded: the instance whose services a rollback may change."""
     clock: Callable[[], float] = time.monotonic
     stall_after: float = rollout.STALL_AFTER
     """Seconds a rollout's state may stay the same before its unhealthy targets are looked up (once a stretch)."""
@@ -234,25 +244,45 @@ class Deployments:
             self._roll_back(group, following)
         self.in_flight.remove(group)
 
-    def _roll_back(self, group: RevisionRollout, failing: Following) -> None:
-        done: list[str] = []
+    def _rollback_plan(self, group: RevisionRollout) -> tuple[Plan, list[str]]:
+        """The rollback of every service the revision changed, and why some cannot be rolled back."""
         errors: list[str] = []
+        lives: dict[Address, Live | None] = {}
+        returns: dict[Address, Return] = {}
         for address, following in sorted(group.services.items()):
-            target, good_revision = self.last_good.get(address, (following.previous, None))
-            if target is None:
+            task_definition, revision = self.last_good.get(address, (following.previous, None))
+            if task_definition is None:
                 errors.append(f"{address}: created by this revision, no earlier task definition to return to")
                 continue
-            if target == following.task_definition:
+            if task_definition == following.task_definition:
                 continue
             try:
-                rollout.roll_back(self.aws, address, task_definition=target, revision=good_revision)
+                body = rollout.describe(self.aws, address)
             except ReconcilerError as exc:
                 errors.append(f"{address}: rollback failed: {exc}")
                 continue
-            done.append(f"{address}: {following.task_definition or '?'} -> {target}")
-            self.states[address] = {"state": "rolled back", "detail": f"back on {target}", "revision": good_revision}
-        assert self.held is not None
-        self.held.rolled_back = tuple(done)
+            tags = body.get("tags") if body is not None else None
+            lives[address] = None if body is None else Live(address, body, is_managed(tags), owner_of(tags))
+            returns[address] = Return(task_definition, revision)
+        plan = rollback_plan(lives, returns, instance=self.options.instance, former=self.options.former_owners)
+        return plan, errors + [n.message for n in plan.notes if n.blocking]
+
+    def _roll_back(self, group: RevisionRollout, failing: Following) -> None:
+        plan, errors = self._rollback_plan(group)
+        done: list[str] = []
+        outcomes = self.run(plan) if self.run is not None and plan.actions else []
+        for outcome in outcomes:
+            address, action = outcome.address, outcome.action
+            back = action.resource.spec["taskDefinition"] if isinstance(action, Update) else None
+            if outcome.status != "done":
+                errors.append(f"{address}: rollback failed: {outcome.message}")
+                continue
+            following = group.services[address]
+            done.append(f"{address}: {following.task_definition or '?'} -> {back}")
+            revision = self.last_good.get(address, (None, None))[1]
+            self.states[address] = {"state": "rolled back", "detail": f"back on {back}", "revision": revision}
+        if self.held is not None:
+            self.held.rolled_back = tuple(done)
         self.metrics.rollbacks.inc()
         self.alerter.send(
             Alert(

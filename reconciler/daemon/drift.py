@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from reconciler.core.diff import ABSENT
 from reconciler.core.model import Address
-from reconciler.core.plan import SUSPEND_ANNOTATION, Plan
+from reconciler.core.plan import SUSPEND_ANNOTATION, Delete, Plan, RunTask
+from reconciler.core.render import reason_text
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,14 @@ def drifts_in(plan: Plan) -> dict[Address, Drift]:
     return {
         a.address: Drift(
             a.address,
-            a.action,
-            a.reason,
+            a.verb,
+            reason_text(a),
             tuple(FieldDrift(c.path, _plain(c.after), _plain(c.before)) for c in a.changes),
-            a.resource.annotations.get(SUSPEND_ANNOTATION) if held and a.resource is not None else None,
+            a.resource.annotations.get(SUSPEND_ANNOTATION) if held and not isinstance(a, Delete) else None,
         )
         for held, actions in ((False, plan.actions), (True, plan.held))
         for a in actions
+        if not isinstance(a, RunTask)
     }
 
 

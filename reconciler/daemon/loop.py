@@ -111,6 +111,8 @@ class Daemon:
             timeout=options.rollout_timeout,
             poll=options.rollout_poll,
             rollback=options.rollback_on_failure,
+            run=lambda plan: pipeline.run(plan, self.deployments.options, stop=self.stopping.is_set),
+            options=self.settings.apply,
             clock=clock,
         )
         self.book = StatusBook(options.mode)
@@ -254,6 +256,7 @@ class Daemon:
             loaded = self.pipeline.load_documents(
                 snapshot.documents, snapshot.errors, instance=self._instance(snapshot)
             )
+            self.deployments.options = self.pipeline.options(loaded)  # a rollback writes as this revision's instance
             if not leading:
                 return "standby"
             planned = self.pipeline.plan(loaded)
@@ -296,7 +299,7 @@ class Daemon:
             failed = [o for o in outcomes if o.status != "done"]
             self._follow_rollouts(snapshot, planned, outcomes)
             if failed and not self.stopping.is_set():
-                raise PassFailed(f"{failed[0].action.action} {failed[0].action.address}: {failed[0].error}")
+                raise PassFailed(f"{failed[0].action.verb} {failed[0].address}: {failed[0].message}")
             if failed:
                 return "interrupted"
         self.state.problem = None
@@ -416,7 +419,7 @@ class Daemon:
             for a in services
         }
         for action in applied:
-            log.info("applied", action=action.action, resource=str(action.address), revision=snapshot.revision)
+            log.info("applied", action=action.verb, resource=str(action.address), revision=snapshot.revision)
         self.deployments.follow(snapshot.fingerprint, snapshot.revision, services, previous)
 
     def _announce(self, snapshot: Snapshot, actions: Sequence[Action], *, enforce: bool) -> None:
@@ -429,7 +432,7 @@ class Daemon:
             Alert(
                 "applied",
                 f"revision {snapshot.revision or snapshot.fingerprint[:12]} applied: "
-                + ", ".join(f"{a.action} {a.address}" for a in actions),
+                + ", ".join(f"{a.verb} {a.address}" for a in actions),
                 snapshot.revision,
             )
         )

@@ -21,7 +21,7 @@ from reconciler.core.model import Address, Live
 from reconciler.core.names import revision_of
 from reconciler.core.plan import SUSPEND_ANNOTATION, Action, Plan
 from reconciler.core.redact import redact
-from reconciler.core.render import field_changes
+from reconciler.core.render import field_changes, reason_text
 from reconciler.daemon.alerts import Alert
 from reconciler.executor import Outcome
 
@@ -31,6 +31,16 @@ ALERTS_KEPT = 20
 """Recent alerts kept for /status and the console."""
 CONTAINER_FIELDS = ("name", "image", "cpu", "memory", "essential", "portMappings", "environment", "secrets")
 """What a task definition's status shows of each container (environment values masked as in every output)."""
+
+
+def _by_address(outcomes: list[Outcome]) -> dict[Address, Outcome]:
+    """Each resource's outcome: of the actions at one address (a pre-rollout task and the update it guards), the one
+    that failed, else the last."""
+    out: dict[Address, Outcome] = {}
+    for outcome in outcomes:
+        if out.get(outcome.address) is None or out[outcome.address].status != "failed":
+            out[outcome.address] = outcome
+    return out
 
 
 def _now() -> str:
@@ -48,8 +58,8 @@ def _value(value: Any) -> Any:
 def changes_of(action: Action) -> dict[str, Any]:
     """What the plan would do to a resource, field by field, with the plan's redacted values (absent: null)."""
     return {
-        "action": action.action,
-        "reason": action.reason,
+        "action": action.verb,
+        "reason": reason_text(action),
         "diff": [{"path": c.path, "live": _value(c.before), "desired": _value(c.after)} for c in field_changes(action)],
     }
 
@@ -129,7 +139,7 @@ class StatusBook:
         at = _now()
         pending = {a.address: a for a in plan.actions} if plan else {}
         held = {a.address: a for a in plan.held} if plan else {}
-        done = {o.action.address: o for o in outcomes}
+        done = _by_address(outcomes)
         resources: dict[str, dict[str, Any]] = {}
         for address, notes in sorted(desired.items()):
             key = str(address)
@@ -144,11 +154,11 @@ class StatusBook:
             }
             outcome = done.get(address)
             if outcome is not None and outcome.status == "done":
-                entry["last_change"] = {"at": at, "revision": revision, "action": outcome.action.action}
+                entry["last_change"] = {"at": at, "revision": revision, "action": outcome.action.verb}
                 entry["drift"] = False
             elif outcome is not None and outcome.status == "failed":
                 entry["state"] = "error"
-                entry["last_error"] = {"at": at, "revision": revision, "error": outcome.error}
+                entry["last_error"] = {"at": at, "revision": revision, "error": outcome.message}
             elif address in pending and result == "held":
                 entry["state"] = "held"
             elif address in pending:

@@ -12,7 +12,7 @@ from reconciler.core.aws_rules import FARGATE_PROVIDERS
 from reconciler.core.diff import FieldChange, compare, drop_empty, project, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, Decision, Exports, Keeps, PlanContext
+from reconciler.core.kind import BaseKind, Decision, Exports, Keeps, PlanContext, Recreate
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
 from reconciler.core.schema import ShapeProblem, check_spec
@@ -87,8 +87,8 @@ class CapacityProviderKind(BaseKind, Keeps, Exports):
             {c.path.split(".")[1] for c in changes if c.path.startswith("autoScalingGroupProvider.")} - UPDATABLE
         )
         if live is not None and fixed:
-            return Decision("replace", f"autoScalingGroupProvider.{', '.join(fixed)} cannot change in place")
-        return Decision()
+            return Recreate(tuple(f"autoScalingGroupProvider.{f}" for f in fixed))
+        return super().decide(resource, live, changes)
 
     def delete_refused(self, live: Live, deleting: set[Address], users: int) -> str | None:
         """A provider that a service's strategy names (a service this prune does not delete) stays: AWS refuses to

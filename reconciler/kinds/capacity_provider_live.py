@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler.aws import Aws, batches
-from reconciler.core.model import Address, Live
+from reconciler.core.diff import FieldChange
+from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
-from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds import cluster_live, service_live
 from reconciler.kinds.capacity_provider import KIND, UPDATABLE, USED_BY
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.tagging import sync_tags
+from reconciler.kinds.tagging import ECS, sync_spec_tags
 
 
 def describe(aws: Aws, names: Sequence[str] | None) -> dict[Address, Live]:
@@ -64,25 +64,29 @@ class CapacityProviderLive(BaseLive):
         users = services_using(aws, [a.name for a in managed])
         return {a: Live(a, {**v.body, USED_BY: users[a.name]}, managed=True, owner=v.owner) for a, v in managed.items()}
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        name = action.address.name
-        if action.action in ("delete", "replace"):
-            aws.call("ecs", "DeleteCapacityProvider", name, capacityProvider=name)
-            if action.action == "delete":
-                return None
-        assert action.resource is not None
-        spec = dict(action.resource.spec)
-        if action.live is None or action.action == "replace":
-            spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
-            aws.call("ecs", "CreateCapacityProvider", name, name=name, **spec)
-            return None
-        group = spec.get("autoScalingGroupProvider") or {}
-        update = {k: v for k, v in group.items() if k in UPDATABLE}
-        if any(c.path.startswith("autoScalingGroupProvider.") for c in action.changes) and update:
-            aws.call("ecs", "UpdateCapacityProvider", name, name=name, autoScalingGroupProvider=update)
-        arn = str(action.live.body["capacityProviderArn"])
-        sync_tags(aws, arn, spec, action.live.body.get("tags"), stamp=ctx.stamp)
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        name = desired.address.name
+        spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
+        aws.call("ecs", "CreateCapacityProvider", name, name=name, **spec)
         return None
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        name = desired.address.name
+        group = desired.spec.get("autoScalingGroupProvider") or {}
+        update = {k: v for k, v in group.items() if k in UPDATABLE}
+        if any(c.path.startswith("autoScalingGroupProvider.") for c in changes) and update:
+            aws.call("ecs", "UpdateCapacityProvider", name, name=name, autoScalingGroupProvider=update)
+        return self.retag(aws, desired, live, ctx)
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        arn = str(live.body["capacityProviderArn"])
+        sync_spec_tags(aws, ECS, arn, desired.spec, live.body.get("tags"), stamp=ctx.stamp)
+        return None
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        aws.call("ecs", "DeleteCapacityProvider", live.address.name, capacityProvider=live.address.name)
 
 
 LIVE = CapacityProviderLive()

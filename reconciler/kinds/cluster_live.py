@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.core.model import Address, Live
+from reconciler.core.diff import FieldChange
+from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
-from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import CAPACITY_FIELDS, KIND, UPDATE_FIELDS
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.tagging import sync_tags
+from reconciler.kinds.tagging import ECS, sync_spec_tags
 
 
 def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
@@ -48,18 +48,17 @@ class ClusterLive(BaseLive):
         arns = aws.pages("ecs", "ListClusters", "clusterArns")
         return {a: v for a, v in describe(aws, [name_of(arn) for arn in arns]).items() if v.managed}
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        name = action.address.name
-        if action.action == "delete":
-            aws.call("ecs", "DeleteCluster", name, cluster=name)
-            return None
-        assert action.resource is not None
-        spec = dict(action.resource.spec)
-        if action.live is None:
-            spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
-            aws.call("ecs", "CreateCluster", name, clusterName=name, **spec)
-            return None
-        changed = {c.path.split(".", 1)[0] for c in action.changes}
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        name = desired.address.name
+        spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
+        aws.call("ecs", "CreateCluster", name, clusterName=name, **spec)
+        return None
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        name, spec = desired.address.name, desired.spec
+        changed = {c.path.split(".", 1)[0] for c in changes}
         update_args = {f: spec[f] for f in UPDATE_FIELDS if f in changed and f in spec}
         if update_args:
             aws.call("ecs", "UpdateCluster", name, cluster=name, **update_args)
@@ -72,8 +71,14 @@ class ClusterLive(BaseLive):
                 capacityProviders=list(spec.get("capacityProviders") or []),
                 defaultCapacityProviderStrategy=list(spec.get("defaultCapacityProviderStrategy") or []),
             )
-        sync_tags(aws, action.live.body["clusterArn"], spec, action.live.body.get("tags"), stamp=ctx.stamp)
+        return self.retag(aws, desired, live, ctx)
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        sync_spec_tags(aws, ECS, live.body["clusterArn"], desired.spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        aws.call("ecs", "DeleteCluster", live.address.name, cluster=live.address.name)
 
 
 LIVE = ClusterLive()

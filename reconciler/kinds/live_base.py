@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler.aws import Aws
+from reconciler.core.diff import FieldChange
 from reconciler.core.errors import ManifestError, PlanError
 from reconciler.core.kind import Kind
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Action
+from reconciler.core.names import family_of
 from reconciler.core.settings import ApplySettings
 from reconciler.core.tags import Stamp
+from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
+from reconciler.kinds.task_definition import NEW_REVISION
 
 
 class Found(dict[Address, Live]):
@@ -62,6 +65,12 @@ class ApplyContext:
             raise PlanError(f"{address} was to be produced earlier in this apply but was not")
         return self.outputs[address]
 
+    def task_definition(self, ref: str) -> str:
+        """A planned task definition reference, ``family:(new revision)`` resolved to what this apply registered."""
+        if ref.endswith(f":{NEW_REVISION}"):
+            return self.output(Address(TASK_DEFINITION.name, family_of(ref)))
+        return ref
+
 
 class LiveKind(Protocol):
     """One kind's reads and writes."""
@@ -83,8 +92,24 @@ class LiveKind(Protocol):
         every resource the manifests declare (a service's load balancers are checked against its declared task
         definition, else the live one)."""
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        """Run one create, update, replace or delete; returns what later actions may need (an ARN) or None."""
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        """Create the resource, tagged as the tool's; returns what later actions may need (an ARN) or None."""
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        """Change the live resource in place so the ``changes`` are made, tags included; returns what later actions
+        may need (an ARN) or None."""
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        """Bring only the tags in line (``reconciler.kinds.tagging.sync_tags``); returns what later actions may
+        need or None."""
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        """Delete the live resource (a delete whose resource is already gone is done)."""
+
+    def await_gone(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        """After ``delete``, before a create of the same name (a replace): wait until the name is free."""
 
     def rollout_trouble(self, aws: Aws, body: Mapping[str, Any]) -> list[str]:
         """Why a rollout that failed or stalls may be stuck, as AWS explains it beyond the resource's own describe
@@ -92,7 +117,11 @@ class LiveKind(Protocol):
 
 
 class BaseLive:
-    """Defaults for the optional parts of ``LiveKind``: no plan-time live checks, nothing to say about rollouts."""
+    """Defaults for the optional parts of ``LiveKind``: no plan-time live checks, a name free once deleted, nothing
+    to say about rollouts."""
+
+    def await_gone(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        return None
 
     def check_live(
         self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]

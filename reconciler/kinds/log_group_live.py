@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.core.diff import user_tags
-from reconciler.core.model import Address, Live
-from reconciler.core.plan import Action
+from reconciler.core.diff import FieldChange
+from reconciler.core.model import Address, Live, Resource
 from reconciler.core.tags import is_managed, managed_tag_map, owner_of
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.log_group import KIND
+from reconciler.kinds.tagging import LOGS, sync_spec_tags
 
 
 def _arn(body: Mapping[str, Any]) -> str:
@@ -50,21 +50,20 @@ class LogGroupLive(BaseLive):
         lives = aws.map(lambda body: _live(aws, body), groups)
         return {live.address: live for live in lives if live.managed}
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        name = action.address.name
-        if action.action == "delete":
-            aws.call("logs", "DeleteLogGroup", name, logGroupName=name)
-            return None
-        assert action.resource is not None
-        spec = action.resource.spec
-        if action.live is None:
-            args = {k: v for k, v in spec.items() if k != "retentionInDays"}
-            tags = managed_tag_map(spec.get("tags"), stamp=ctx.stamp)
-            aws.call("logs", "CreateLogGroup", name, logGroupName=name, **{**args, "tags": tags})
-            if spec.get("retentionInDays") is not None:
-                aws.call("logs", "PutRetentionPolicy", name, logGroupName=name, retentionInDays=spec["retentionInDays"])
-            return None
-        changed = {c.path.split(".", 1)[0] for c in action.changes}
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        name, spec = desired.address.name, desired.spec
+        args = {k: v for k, v in spec.items() if k != "retentionInDays"}
+        tags = managed_tag_map(spec.get("tags"), stamp=ctx.stamp)
+        aws.call("logs", "CreateLogGroup", name, logGroupName=name, **{**args, "tags": tags})
+        if spec.get("retentionInDays") is not None:
+            aws.call("logs", "PutRetentionPolicy", name, logGroupName=name, retentionInDays=spec["retentionInDays"])
+        return None
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        name, spec = desired.address.name, desired.spec
+        changed = {c.path.split(".", 1)[0] for c in changes}
         if "retentionInDays" in changed:
             if spec.get("retentionInDays") is None:
                 aws.call("logs", "DeleteRetentionPolicy", name, logGroupName=name)
@@ -75,15 +74,14 @@ class LogGroupLive(BaseLive):
                 aws.call("logs", "AssociateKmsKey", name, logGroupName=name, kmsKeyId=spec["kmsKeyId"])
             else:
                 aws.call("logs", "DisassociateKmsKey", name, logGroupName=name)
-        arn, live_tags = _arn(action.live.body), dict(action.live.body.get("tags") or {})
-        wanted = managed_tag_map(spec.get("tags"), stamp=ctx.stamp)
-        to_add = {k: v for k, v in wanted.items() if live_tags.get(k) != v}
-        to_remove = sorted(set(user_tags(live_tags)) - set(wanted)) if "tags" in spec else []
-        if to_add:
-            aws.call("logs", "TagResource", name, resourceArn=arn, tags=to_add)
-        if to_remove:
-            aws.call("logs", "UntagResource", name, resourceArn=arn, tagKeys=to_remove)
+        return self.retag(aws, desired, live, ctx)
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        sync_spec_tags(aws, LOGS, _arn(live.body), desired.spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        aws.call("logs", "DeleteLogGroup", live.address.name, logGroupName=live.address.name)
 
 
 LIVE = LogGroupLive()

@@ -16,13 +16,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.core.actions import RunTask
 from reconciler.core.errors import ManifestError
-from reconciler.core.model import Resource
-from reconciler.core.names import check_ecs_name
+from reconciler.core.model import Address, Resource
+from reconciler.core.names import check_ecs_name, family_of
+from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 
 ANNOTATION = "ecs-reconciler/pre-rollout"
 TAG_KEY = "ecs-reconciler/pre-rollout"
 """Tag on a hook task: the service revision it ran for."""
+RUN_FIELDS = ("launchType", "capacityProviderStrategy", "networkConfiguration", "platformVersion")
+"""What the hook task takes from its service: where and how the service's tasks run."""
 _STARTED_BY = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -67,3 +71,18 @@ def started_by(service: str, revision: str) -> str:
     """RunTask's ``startedBy`` for the hook of ``service`` moving to ``revision`` (family:N): the key that makes the
     hook run once per revision (128 letters, digits, hyphens and underscores)."""
     return _STARTED_BY.sub("-", f"pre-rollout-{service}-{revision}")[-128:]
+
+
+def hook_task(hook: Hook, service: Resource) -> RunTask:
+    """The action that runs ``hook`` before ``service`` (as planned) moves to its task definition."""
+    revision = str(service.spec["taskDefinition"])
+    families = sorted({hook.family, family_of(revision)})
+    return RunTask(
+        service.address,
+        hook.family,
+        revision,
+        {k: service.spec[k] for k in RUN_FIELDS if k in service.spec},
+        hook.command,
+        hook.container,
+        tuple(Address(TASK_DEFINITION.name, f) for f in families),
+    )

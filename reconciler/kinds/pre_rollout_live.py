@@ -1,14 +1,18 @@
 """Pre-rollout task hooks, the AWS half: before a service moves to a new revision, RunTask the hook's task, wait
 until it stops, and let the update go ahead only when it exited 0.
 
-Once per revision: the task is started with ``startedBy`` naming the service and the revision it moves to (and
-tagged with it), and a pass first looks for such a task: one that exited 0 is not run again, one still running is
+The executor runs the hook as its own action (``RunTask``) before the service's update, which waits for it: a hook
+that fails skips the update. Once per revision: the task is started with ``startedBy`` naming the service and the
+revision it moves to (and tagged with it), and with a ``clientToken`` derived from the action (the service, the task
+definition, the git revision), so a retried RunTask whose answer was lost starts nothing twice; a pass first looks for
+such a task: one that exited 0 is not run again, one still running is
 waited for, and one that failed fails the pass again without a second run (push a new revision, or stop relying on
 the old task by deleting it from the cluster's history). The exit code and the task's awslogs stream are in the
 error of a failed hook (so in the apply's output and the daemon's alert) and in the log line of a passed one."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -16,24 +20,30 @@ from typing import Any
 import structlog
 
 from reconciler.aws import Aws
+from reconciler.core.actions import RunTask
 from reconciler.core.errors import HookFailed
-from reconciler.core.model import Address, Resource
+from reconciler.core.model import Address
 from reconciler.core.names import family_of, name_of, revision_of
 from reconciler.kinds.live_base import ApplyContext
-from reconciler.kinds.pre_rollout import TAG_KEY, Hook, parse_hook, started_by
+from reconciler.kinds.pre_rollout import TAG_KEY, started_by
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 
 log = structlog.get_logger("reconciler.pre_rollout")
-RUN_FIELDS = ("launchType", "capacityProviderStrategy", "networkConfiguration", "platformVersion")
-"""What the hook task takes from its service: where and how the service's tasks run."""
 
 
-def _task_definition(hook: Hook, service_revision: str, ctx: ApplyContext) -> str:
+def _task_definition(hook: RunTask, service_revision: str, ctx: ApplyContext) -> str:
     """The service's own family runs the revision the service moves to; another family runs the revision this apply
     registered for it, else its latest ACTIVE one."""
     if hook.family == family_of(service_revision):
         return service_revision
     return ctx.outputs.get(Address(TASK_DEFINITION.name, hook.family), hook.family)
+
+
+def client_token(hook: RunTask, task_definition: str, ctx: ApplyContext) -> str:
+    """RunTask's idempotency token: the same for every try of this action (the service, the task definition it runs
+    and the git revision applied), so a retry after a lost answer starts no second task (64 characters at most)."""
+    key = f"{hook.address}|{task_definition}|{ctx.revision or ''}"
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _find(aws: Aws, cluster: str, key: str) -> dict[str, Any] | None:
@@ -73,44 +83,50 @@ def _log_stream(aws: Aws, task: Mapping[str, Any], container: str) -> str | None
     return None
 
 
-def _outcome(task: Mapping[str, Any], hook: Hook) -> tuple[str, int | None]:
+def _outcome(task: Mapping[str, Any], hook: RunTask) -> tuple[str, int | None]:
     containers = task.get("containers") or []
     chosen = next((c for c in containers if c.get("name") == hook.container), containers[0] if containers else {})
     return str(chosen.get("name", "")), chosen.get("exitCode")
 
 
-def run_pre_rollout(aws: Aws, resource: Resource, revision: str, ctx: ApplyContext) -> None:
-    """Run the service's pre-rollout hook for its move to ``revision`` (family:N or its ARN), once; raise HookFailed
-    unless the task exits 0. No hook annotation: nothing happens."""
-    hook, _ = parse_hook(resource.annotations)
-    if hook is None:
-        return
-    address, revision = resource.address, revision_of(revision)
+def _start(aws: Aws, hook: RunTask, revision: str, key: str, ctx: ApplyContext) -> dict[str, Any]:
+    """RunTask once (``clientToken``), with the service's placement and the hook's overrides."""
+    address, cluster = hook.address, str(hook.address.scope)
+    run: dict[str, Any] = dict(hook.run)
+    if hook.command is not None or hook.container is not None:
+        override: dict[str, Any] = {"name": hook.container or _first_container(aws, hook, revision, ctx)}
+        if hook.command is not None:
+            override["command"] = list(hook.command)
+        run["overrides"] = {"containerOverrides": [override]}
+    task_definition = _task_definition(hook, revision, ctx)
+    answer = aws.call(
+        "ecs",
+        "RunTask",
+        f"{cluster}/{key}",
+        cluster=cluster,
+        taskDefinition=task_definition,
+        count=1,
+        startedBy=key,
+        clientToken=client_token(hook, task_definition, ctx),
+        tags=[{"key": TAG_KEY, "value": f"{address.name}/{revision}"}],
+        **run,
+    )
+    if not answer.get("tasks"):
+        reasons = "; ".join(str(f.get("reason")) for f in answer.get("failures") or [])
+        raise HookFailed(f"{address}: pre-rollout task {hook.family} did not start: {reasons}")
+    return dict(answer["tasks"][0])
+
+
+def run_hook(aws: Aws, hook: RunTask, ctx: ApplyContext) -> None:
+    """Run the pre-rollout task for the service's move to the revision it plans, once; raise HookFailed unless the
+    task exits 0."""
+    address = hook.address
+    revision = revision_of(ctx.task_definition(hook.for_revision))
     cluster = str(address.scope)
     key = started_by(address.name, revision)
     task = _find(aws, cluster, key)
     if task is None:
-        run: dict[str, Any] = {k: resource.spec[k] for k in RUN_FIELDS if k in resource.spec}
-        if hook.command is not None or hook.container is not None:
-            override: dict[str, Any] = {"name": hook.container or _first_container(aws, hook, revision, ctx)}
-            if hook.command is not None:
-                override["command"] = list(hook.command)
-            run["overrides"] = {"containerOverrides": [override]}
-        answer = aws.call(
-            "ecs",
-            "RunTask",
-            f"{cluster}/{key}",
-            cluster=cluster,
-            taskDefinition=_task_definition(hook, revision, ctx),
-            count=1,
-            startedBy=key,
-            tags=[{"key": TAG_KEY, "value": f"{address.name}/{revision}"}],
-            **run,
-        )
-        if not answer.get("tasks"):
-            reasons = "; ".join(str(f.get("reason")) for f in answer.get("failures") or [])
-            raise HookFailed(f"{address}: pre-rollout task {hook.family} did not start: {reasons}")
-        task = answer["tasks"][0]
+        task = _start(aws, hook, revision, key, ctx)
     else:
         log.info("pre-rollout task found", service=str(address), revision=revision, task=task["taskArn"])
     task = _wait(aws, cluster, task, ctx.settings.wait_timeout)
@@ -132,7 +148,7 @@ def run_pre_rollout(aws: Aws, resource: Resource, revision: str, ctx: ApplyConte
     )
 
 
-def _first_container(aws: Aws, hook: Hook, revision: str, ctx: ApplyContext) -> str:
+def _first_container(aws: Aws, hook: RunTask, revision: str, ctx: ApplyContext) -> str:
     ref = _task_definition(hook, revision, ctx)
     definition = aws.call("ecs", "DescribeTaskDefinition", ref, taskDefinition=ref)["taskDefinition"]
     return str(definition["containerDefinitions"][0]["name"])

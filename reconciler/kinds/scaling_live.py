@@ -8,9 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.aws import Aws, batches
-from reconciler.core.diff import ABSENT
+from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Action
 from reconciler.core.shapes import from_api_case, to_api_case
 from reconciler.core.tags import Stamp, is_managed, own_tags, owner_of
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
@@ -25,6 +24,7 @@ from reconciler.kinds.scaling import (
     normalize_spec,
     resource_id,
 )
+from reconciler.kinds.tagging import SCALING, sync_tags
 
 # --- reading -----------------------------------------------------------------------------------------------------
 
@@ -189,17 +189,13 @@ def _create(aws: Aws, resource: Resource, *, stamp: Stamp) -> None:
         _put_action(aws, resource, action)
 
 
-def _update(aws: Aws, resource: Resource, live: Live, changes: Sequence[Any], *, stamp: Stamp) -> None:
+def _update(aws: Aws, resource: Resource, live: Live, changes: Sequence[FieldChange]) -> None:
     """Only the parts that changed: the target, then changed or new policies (an unchanged target-tracking policy
     is never re-put: that would churn its alarms), then scheduled actions; then what the manifest dropped."""
     addr, spec = resource.address, resource.spec
     changed = {c.path.split(".", 1)[0] for c in changes}
     if changed & set(TARGET_FIELDS):
         _register(aws, resource, tags=None)
-    tags = own_tags(stamp)
-    if any(live.body.get("tags", {}).get(k) != v for k, v in tags.items()):
-        arn = str(live.body["target"]["scalableTargetARN"])
-        aws.call(AAS, "TagResource", str(addr), ResourceARN=arn, Tags=tags)
     desired, current = normalize_spec(spec), _projected(normalize_live(live.body), normalize_spec(spec))
     for part, put, items in (
         ("policies", _put_policy, spec.get("policies", [])),
@@ -237,17 +233,24 @@ class ScalingPolicyLive(BaseLive):
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         return list_managed(aws)
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        if action.action == "delete":
-            assert action.live is not None
-            _delete(aws, action.live)
-        elif action.live is None:
-            assert action.resource is not None
-            _create(aws, action.resource, stamp=ctx.stamp)
-        else:
-            assert action.resource is not None
-            _update(aws, action.resource, action.live, action.changes, stamp=ctx.stamp)
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        _create(aws, desired, stamp=ctx.stamp)
         return None
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        _update(aws, desired, live, changes)
+        return self.retag(aws, desired, live, ctx)
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        """The scalable target carries the tool's own tags (a ScalingPolicy declares no tags of its own)."""
+        arn = str(live.body["target"]["scalableTargetARN"])
+        sync_tags(aws, SCALING, arn, wanted=None, live=live.body.get("tags"), stamp=ctx.stamp, declared=False)
+        return None
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        _delete(aws, live)
 
 
 LIVE = ScalingPolicyLive()

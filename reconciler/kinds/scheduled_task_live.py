@@ -9,33 +9,37 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.aws import Aws
+from reconciler.core.diff import FieldChange
 from reconciler.core.errors import AwsError
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.names import family_of
-from reconciler.core.plan import Action
 from reconciler.core.shapes import from_api_case, to_api_case
-from reconciler.core.tags import managed_tags, owner_of
+from reconciler.core.tags import owner_of
 from reconciler.kinds.defaults import fill
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.scheduled_task import KIND, OPERATION, SERVICE, group_of
-from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
-from reconciler.kinds.task_definition import NEW_REVISION
+from reconciler.kinds.tagging import SCHEDULER, sync_tags
 
 NOT_FOUND = "ResourceNotFoundException"
+
+
+def _group_tags(aws: Aws, group: str) -> tuple[str, dict[str, str]] | None:
+    """A schedule group's ARN and tags (None: no such group)."""
+    try:
+        arn = str(aws.call(SERVICE, "GetScheduleGroup", group, Name=group)["Arn"])
+        tags = aws.call(SERVICE, "ListTagsForResource", group, ResourceArn=arn).get("Tags", [])
+    except AwsError as exc:
+        if exc.code == NOT_FOUND:
+            return None
+        raise
+    return arn, SCHEDULER.read(tags)
 
 
 def _group_managed(aws: Aws, groups: Sequence[str]) -> dict[str, str | None]:
     """Schedule group -> the instance its managed-by tag names (None: no such group, or not managed)."""
 
     def one(group: str) -> tuple[str, str | None]:
-        try:
-            arn = aws.call(SERVICE, "GetScheduleGroup", group, Name=group)["Arn"]
-            tags = aws.call(SERVICE, "ListTagsForResource", group, ResourceArn=arn).get("Tags", [])
-        except AwsError as exc:
-            if exc.code == NOT_FOUND:
-                return group, None
-            raise
-        return group, owner_of({t["Key"]: t["Value"] for t in tags})
+        found = _group_tags(aws, group)
+        return group, owner_of(found[1]) if found is not None else None
 
     return dict(aws.map(one, sorted(set(groups))))
 
@@ -59,9 +63,7 @@ def _ecs_arns(aws: Aws, spec: Mapping[str, Any], ctx: ApplyContext) -> tuple[str
     if not cluster.startswith("arn:"):
         found = aws.call("ecs", "DescribeClusters", cluster, clusters=[cluster]).get("clusters", [])
         cluster = str(found[0]["clusterArn"]) if found else cluster
-    ref = str(target["ecsParameters"]["taskDefinitionArn"])
-    if ref.endswith(f":{NEW_REVISION}"):
-        return cluster, ctx.output(Address(TASK_DEFINITION.name, family_of(ref)))
+    ref = ctx.task_definition(str(target["ecsParameters"]["taskDefinitionArn"]))
     if not ref.startswith("arn:"):
         ref = str(
             aws.call("ecs", "DescribeTaskDefinition", ref, taskDefinition=ref)["taskDefinition"]["taskDefinitionArn"]
@@ -88,7 +90,7 @@ def _ensure_group(aws: Aws, group: str, ctx: ApplyContext) -> None:
     except AwsError as exc:
         if exc.code != NOT_FOUND:
             raise
-        tags = [{"Key": t["key"], "Value": t["value"]} for t in managed_tags(None, stamp=ctx.stamp)]
+        tags = SCHEDULER.write(ctx.stamp.tags())
         aws.call(SERVICE, "CreateScheduleGroup", group, Name=group, Tags=tags)
 
 
@@ -111,19 +113,32 @@ class ScheduledTaskLive(BaseLive):
         lives = aws.map(lambda a: _get(aws, a, owners), addresses)
         return {live.address: live for live in lives if live is not None}
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        address = action.address
-        if action.action == "delete":
-            aws.call(SERVICE, "DeleteSchedule", str(address), Name=address.name, GroupName=address.scope)
-            return None
-        assert action.resource is not None
-        definition = _definition(aws, action.resource, ctx)
-        if action.live is None:
-            _ensure_group(aws, group_of(action.resource.spec), ctx)
-            aws.call(SERVICE, "CreateSchedule", str(address), **definition)
-        else:
-            aws.call(SERVICE, "UpdateSchedule", str(address), **definition)
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        definition = _definition(aws, desired, ctx)
+        _ensure_group(aws, group_of(desired.spec), ctx)
+        aws.call(SERVICE, "CreateSchedule", str(desired.address), **definition)
         return None
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        """UpdateSchedule with the whole definition; the group's tags when the owner tag changes (adopt)."""
+        aws.call(SERVICE, "UpdateSchedule", str(desired.address), **_definition(aws, desired, ctx))
+        if any(c.path.startswith("tags") for c in changes):
+            self.retag(aws, desired, live, ctx)
+        return None
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        """Scheduler cannot tag a schedule: ownership is its group's tags."""
+        found = _group_tags(aws, str(desired.address.scope))
+        if found is not None:
+            arn, tags = found
+            sync_tags(aws, SCHEDULER, arn, wanted=None, live=tags, stamp=ctx.stamp, declared=False)
+        return None
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        address = live.address
+        aws.call(SERVICE, "DeleteSchedule", str(address), Name=address.name, GroupName=address.scope)
 
 
 LIVE = ScheduledTaskLive()

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from reconciler.core.actions import Reason
 from reconciler.core.aws_rules import fargate_compatible, on_fargate
 from reconciler.core.diff import ABSENT, FieldChange, compare, drop_empty, keyed, project, short_name, user_tags
 from reconciler.core.errors import ManifestError
@@ -18,11 +19,15 @@ from reconciler.core.kind import (
     Decision,
     Exports,
     Findings,
+    InPlace,
     Note,
     Pins,
     PlanContext,
+    Recreate,
     Reference,
     Refers,
+    TagsOnly,
+    only_tags,
 )
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
@@ -33,7 +38,7 @@ from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, fill_awsvpc, strip
 from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
-from reconciler.kinds.pre_rollout import check_hook, parse_hook
+from reconciler.kinds.pre_rollout import check_hook, hook_task, parse_hook
 from reconciler.kinds.service_deployment import normalize_deployment, timeline
 from reconciler.kinds.service_deployment_rules import deployment_rules
 from reconciler.kinds.service_rules import service_rules
@@ -134,17 +139,18 @@ def starts_deployment(changes: Sequence[FieldChange]) -> bool:
     return any(c.path.split(".", 1)[0] not in NO_DEPLOYMENT for c in changes)
 
 
-def replace_reasons(changes: Sequence[FieldChange], resource: Resource, live: Live) -> list[str]:
-    """Why these changes cannot be made in place (empty when they can)."""
+def replacement(changes: Sequence[FieldChange], resource: Resource, live: Live) -> tuple[tuple[str, ...], Reason]:
+    """The fields that keep these changes from being made in place (none when they can be), and why."""
     fields = {c.path.split(".", 1)[0] for c in changes}
-    reasons = [f"{f} cannot change in place" for f in sorted(fields & REPLACE_FIELDS)]
+    forced = sorted(fields & REPLACE_FIELDS)
     live_strategy = bool(live.body.get("capacityProviderStrategy"))
     switching = ("launchType" in resource.spec and live_strategy) or (
         bool(resource.spec.get("capacityProviderStrategy")) and not live_strategy and "launchType" in live.body
     )
     if switching:  # a manifest naming neither takes what AWS chose (launchType EC2, or the cluster's default strategy)
-        reasons.append("switching between launchType and capacityProviderStrategy needs a new service")
-    return reasons
+        switched = tuple(f for f in ("launchType", "capacityProviderStrategy") if f in fields and f not in forced)
+        return (*forced, *switched), Reason.LAUNCH_SWITCH
+    return tuple(forced), Reason.IMMUTABLE
 
 
 def _owned_desired_count(resource: Resource, live: Live | None, claimed: Any) -> tuple[Resource, list[Note]]:
@@ -293,10 +299,19 @@ class ServiceKind(BaseKind, Refers, Pins, Exports, Findings, Costs):
         return [FieldChange(k, ABSENT, v) for k, v in sorted(resource.spec.items()) if k != "cluster"]
 
     def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
+        """Replace what UpdateService cannot change; retag when only tags differ; an update that moves the service to
+        another task definition runs its pre-rollout task first."""
         rollout = timeline(resource.spec) if live is None or starts_deployment(changes) else None
-        if live is not None and (why := replace_reasons(changes, resource, live)):
-            return Decision("replace", "; ".join(why), rollout=rollout)
-        return Decision(rollout=rollout)
+        if live is None:
+            return InPlace(rollout=rollout)
+        forced, why = replacement(changes, resource, live)
+        if forced:
+            return Recreate(forced, why, rollout=rollout)
+        if only_tags(changes):
+            return TagsOnly()
+        hook, _ = parse_hook(resource.annotations)
+        moves = any(c.path == "taskDefinition" for c in changes)
+        return InPlace(rollout=rollout, first=(hook_task(hook, resource),) if hook is not None and moves else ())
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         """The family alone when the service runs its latest ACTIVE revision, else family:revision."""

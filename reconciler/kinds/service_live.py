@@ -1,5 +1,6 @@
 """The Service kind's reads and writes: DescribeServices (10 a call, per cluster), CreateService (idempotent by
-clientToken), UpdateService, replace (delete, wait until INACTIVE, create) and delete."""
+clientToken), UpdateService, delete (scale to 0, DeleteService) and, before a replace's create, the wait until the
+deleted service is INACTIVE."""
 
 from __future__ import annotations
 
@@ -9,20 +10,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.aws import Aws, batches
+from reconciler.core.diff import FieldChange
 from reconciler.core.errors import AwsError, ManifestError, PlanError
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.names import family_of, name_of
-from reconciler.core.plan import Action
+from reconciler.core.names import name_of
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import check_registries, registries_to_send, resolve_namespaces, resolve_registries
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.load_balancers_live import check_load_balancers, unhealthy_targets
-from reconciler.kinds.pre_rollout_live import run_pre_rollout
 from reconciler.kinds.service import KIND, UPDATABLE, assumed
-from reconciler.kinds.tagging import sync_tags
-from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
-from reconciler.kinds.task_definition import NEW_REVISION
+from reconciler.kinds.tagging import ECS, sync_spec_tags
 
 EVENTS_KEPT = 10
 """A service's describe carries up to 100 events; a pass keeps the newest few (what status and alerts show)."""
@@ -72,19 +70,11 @@ def list_names(aws: Aws, clusters: Sequence[str]) -> dict[str, list[str]]:
     return dict(aws.map(names, sorted(set(clusters))))
 
 
-def _task_definition(spec: Mapping[str, Any], ctx: ApplyContext) -> str:
-    """The planned ``family:revision``, with ``family:(new revision)`` resolved to what this apply registered."""
-    ref = str(spec.get("taskDefinition", ""))
-    if ref.endswith(f":{NEW_REVISION}"):
-        return ctx.output(Address(TASK_DEFINITION.name, family_of(ref)))
-    return ref
-
-
 def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
     """CreateService with a fresh clientToken, so a retried call whose answer was lost creates nothing twice."""
     spec = {k: v for k, v in resource.spec.items() if k not in ("cluster", "clientToken")}
     if "taskDefinition" in spec:
-        spec["taskDefinition"] = _task_definition(spec, ctx)
+        spec["taskDefinition"] = ctx.task_definition(str(spec["taskDefinition"]))
     if spec.get("serviceRegistries"):
         spec["serviceRegistries"] = registries_to_send(aws, resource, ctx.lookups)
     spec["tags"] = managed_tags(spec.get("tags"), stamp=ctx.stamp)
@@ -101,8 +91,8 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
     )
 
 
-def _delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
-    """Scale to 0, delete, and (for a replace) wait until the service is INACTIVE so its name is free again."""
+def _delete(aws: Aws, live: Live) -> None:
+    """Scale to 0, then delete."""
     addr = live.address
     where = f"{addr.scope}/{addr.name}"
     if live.body.get("schedulingStrategy", "REPLICA") == "REPLICA" and live.body.get("desiredCount", 0):
@@ -112,6 +102,12 @@ def _delete(aws: Aws, live: Live, *, wait_seconds: float = 0.0) -> None:
     except AwsError as exc:
         if exc.code not in GONE_CODES:
             raise
+
+
+def await_inactive(aws: Aws, live: Live, *, wait_seconds: float) -> None:
+    """Wait until a deleted service is INACTIVE, so its name is free again."""
+    addr = live.address
+    where = f"{addr.scope}/{addr.name}"
     deadline = time.monotonic() + wait_seconds
     while wait_seconds:
         answer = aws.call("ecs", "DescribeServices", where, cluster=addr.scope, services=[addr.name])
@@ -159,35 +155,37 @@ class ServiceLive(BaseLive):
         group)."""
         return [str(t) for t in unhealthy_targets(aws, body)]
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        live, resource = action.live, action.resource
-        if action.action == "delete":
-            assert live is not None
-            _delete(aws, live)
-            return None
-        assert resource is not None
-        if action.action == "replace":
-            assert live is not None
-            _delete(aws, live, wait_seconds=ctx.settings.drain_timeout)
-            _create(aws, resource, ctx)
-        elif live is None:
-            _create(aws, resource, ctx)
-        else:
-            addr = resource.address
-            fields = {c.path.split(".", 1)[0] for c in action.changes} & UPDATABLE
-            spec = resource.spec
-            defaults = assumed(spec)
-            args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
-            if args.get("serviceRegistries"):
-                args["serviceRegistries"] = registries_to_send(aws, resource, ctx.lookups)
-            if "taskDefinition" in args:
-                args["taskDefinition"] = _task_definition(spec, ctx)
-                run_pre_rollout(aws, resource, args["taskDefinition"], ctx)  # raises unless its task exits 0
-            if args:
-                where = f"{addr.scope}/{addr.name}"
-                aws.call("ecs", "UpdateService", where, cluster=addr.scope, service=addr.name, **args)
-            sync_tags(aws, live.body["serviceArn"], spec, live.body.get("tags"), stamp=ctx.stamp)
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        _create(aws, desired, ctx)
         return None
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        """UpdateService with the changed fields UpdateService takes (a field the manifest dropped goes back to what
+        AWS assumes), then the tags."""
+        addr, spec = desired.address, desired.spec
+        fields = {c.path.split(".", 1)[0] for c in changes} & UPDATABLE
+        defaults = assumed(spec)
+        args = {f: spec[f] if f in spec else defaults[f] for f in fields if f in spec or f in defaults}
+        if args.get("serviceRegistries"):
+            args["serviceRegistries"] = registries_to_send(aws, desired, ctx.lookups)
+        if "taskDefinition" in args:
+            args["taskDefinition"] = ctx.task_definition(str(spec["taskDefinition"]))
+        if args:
+            where = f"{addr.scope}/{addr.name}"
+            aws.call("ecs", "UpdateService", where, cluster=addr.scope, service=addr.name, **args)
+        return self.retag(aws, desired, live, ctx)
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        sync_spec_tags(aws, ECS, live.body["serviceArn"], desired.spec, live.body.get("tags"), stamp=ctx.stamp)
+        return None
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        _delete(aws, live)
+
+    def await_gone(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        await_inactive(aws, live, wait_seconds=ctx.settings.drain_timeout)
 
 
 LIVE = ServiceLive()

@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from reconciler.core.actions import Reason
 from reconciler.core.aws_rules import as_size, fargate_compatible
 from reconciler.core.diff import FieldChange, compare, drop_empty, key_values, keyed, user_tags
 from reconciler.core.errors import ManifestError
 from reconciler.core.json_schema import input_schema
-from reconciler.core.kind import BaseKind, Decision, Exports, Findings, PlanContext, Reference, Refers
+from reconciler.core.kind import (
+    BaseKind,
+    Decision,
+    Exports,
+    Findings,
+    InPlace,
+    PlanContext,
+    Reference,
+    Refers,
+    TagsOnly,
+    only_tags,
+)
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.redact import credential_shape, is_sensitive
@@ -140,10 +152,6 @@ def revision_to_run(ref: str, ctx: PlanContext) -> str:
     return revision_of(str(live.body["taskDefinitionArn"])) if live else f"{family.name}:{NEW_REVISION}"
 
 
-def only_tags_changed(changes: Sequence[FieldChange]) -> bool:
-    return bool(changes) and all(c.path == "tags" or c.path.startswith("tags.") for c in changes)
-
-
 def _export_container(container: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
     out = strip("container", container)
     if out.get("healthCheck"):
@@ -241,10 +249,10 @@ class TaskDefinitionKind(BaseKind, Refers, Exports, Findings):
         return compare(normalize(live.body), normalize(resource.spec))
 
     def decide(self, resource: Resource, live: Live | None, changes: Sequence[FieldChange]) -> Decision:
-        if live is not None and only_tags_changed(changes):
-            return Decision(reason="only tags differ: tag the latest revision")
-        reason = "content differs from the latest ACTIVE revision: register a new revision"
-        return Decision(reason=reason, produces=f"{resource.address.name}:{NEW_REVISION}")
+        """Only tags differ: the latest revision is retagged; any other change registers a new revision."""
+        if live is not None and only_tags(changes):
+            return TagsOnly()
+        return InPlace(Reason.NEW_REVISION, f"{resource.address.name}:{NEW_REVISION}")
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
         body = live.body

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.aws import Aws
+from reconciler.core.diff import FieldChange
 from reconciler.core.errors import AwsError, ManifestError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of, revision_of
-from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.tagging import sync_tags
-from reconciler.kinds.task_definition import KEEP_REVISIONS_ANNOTATION, KIND, only_tags_changed
+from reconciler.kinds.tagging import ECS, sync_spec_tags
+from reconciler.kinds.task_definition import KEEP_REVISIONS_ANNOTATION, KIND
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 ROLE_FIELDS = ("taskRoleArn", "executionRoleArn")
@@ -119,7 +119,7 @@ def active_revisions(aws: Aws, family: str) -> list[str]:
     return sorted(exact, key=lambda a: int(a.rsplit(":", 1)[-1]), reverse=True)
 
 
-def deregister_old(aws: Aws, family: str, *, keep: int, in_use: set[str]) -> list[str]:
+def _deregister_old(aws: Aws, family: str, *, keep: int, in_use: set[str]) -> list[str]:
     """Deregister ACTIVE revisions beyond the newest ``keep``, never one in ``in_use`` (``family:rev``)."""
     old = [a for a in active_revisions(aws, family)[keep:] if revision_of(a) not in in_use]
     for arn in old:
@@ -198,23 +198,31 @@ class TaskDefinitionLive(BaseLive):
                 errors.append(r.error(path, message))
         return errors
 
-    def apply(self, aws: Aws, action: Action, ctx: ApplyContext) -> str | None:
-        family = action.address.name
-        if action.action == "delete":
-            deregister_old(aws, family, keep=0, in_use=ctx.in_use)
-            return None
-        resource, live = action.resource, action.live
-        assert resource is not None
-        if live is not None and only_tags_changed(action.changes):
-            arn = str(live.body["taskDefinitionArn"])
-            sync_tags(aws, arn, resource.spec, live.body.get("tags"), stamp=ctx.stamp)
-            return arn
-        spec = {**resource.spec, "tags": managed_tags(resource.spec.get("tags"), stamp=ctx.stamp)}
+    def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
+        """Register a revision and deregister the ones beyond the revisions kept; returns the new revision's ARN."""
+        family = desired.address.name
+        spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
         answer = aws.call("ecs", "RegisterTaskDefinition", family, family=family, **spec)
         arn = str(answer["taskDefinition"]["taskDefinitionArn"])
-        keep = _keep(resource, ctx.settings.keep_revisions)
-        deregister_old(aws, family, keep=keep, in_use=ctx.in_use | {revision_of(arn)})
+        keep = _keep(desired, ctx.settings.keep_revisions)
+        _deregister_old(aws, family, keep=keep, in_use=ctx.in_use | {revision_of(arn)})
         return arn
+
+    def update(
+        self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
+    ) -> str | None:
+        """A revision never changes: a new one is registered."""
+        return self.create(aws, desired, ctx)
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        """The latest revision's tags; returns its ARN."""
+        arn = str(live.body["taskDefinitionArn"])
+        sync_spec_tags(aws, ECS, arn, desired.spec, live.body.get("tags"), stamp=ctx.stamp)
+        return arn
+
+    def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
+        """Every ACTIVE revision of the family but those in use."""
+        _deregister_old(aws, live.address.name, keep=0, in_use=ctx.in_use)
 
 
 LIVE = TaskDefinitionLive()

@@ -1,0 +1,167 @@
+"""The actions a Plan holds: a closed set of frozen types, each with only the fields it has, and why each is planned.
+
+    Create    a resource that does not exist: the desired resource
+    Update    in place: desired, live and the field changes
+    Replace   delete and create again (``order`` says which first), ``forced_by`` the fields that cannot change in
+              place
+    Delete    a live resource no longer declared (prune): the live resource only
+    Retag     only tags differ (an adopted or migrated owner tag, a user tag): desired, live and the tag changes
+    RunTask   a one-off task that must exit 0 before the update of the service at the same address (a pre-rollout
+              hook)
+
+``Reason`` is a stable value (the JSON plan's ``reason``); the renderers hold its human text.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from reconciler.core.diff import ABSENT, FieldChange
+from reconciler.core.model import Address, Live, Resource
+
+Verb = Literal["create", "update", "replace", "delete", "retag", "run"]
+VERBS: tuple[Verb, ...] = ("create", "update", "replace", "delete", "retag", "run")
+
+
+class Reason(enum.Enum):
+    """Why an action is planned."""
+
+    MISSING = "missing"
+    DIFFERS = "differs"
+    NEW_REVISION = "new-revision"
+    TAGS = "tags"
+    ADOPT = "adopt"
+    OWNER_MIGRATION = "owner-migration"
+    IMMUTABLE = "immutable"
+    LAUNCH_SWITCH = "launch-switch"
+    PRUNE = "prune"
+    ROLLBACK = "rollback"
+    PRE_ROLLOUT = "pre-rollout"
+
+
+class Order(enum.Enum):
+    """Which half of a replace runs first."""
+
+    DELETE_THEN_CREATE = "delete-then-create"
+    """The name is taken while the old resource exists (an ECS service): delete, wait until it is gone, create."""
+    CREATE_THEN_DELETE = "create-then-delete"
+    """The new resource can stand beside the old one: create, then delete the old one."""
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """How a change will roll out once applied: the deployment strategy and its steps in order, in words
+    (``canary 10% for 5 min, then 100%``, ``bake 15 min``, ``pauses before production traffic, ...``)."""
+
+    strategy: str
+    steps: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "; ".join(self.steps)
+
+
+@dataclass(frozen=True)
+class Create:
+    verb: ClassVar[Verb] = "create"
+    address: Address
+    resource: Resource
+    changes: tuple[FieldChange, ...]
+    """The fields the new resource gets (redacted)."""
+    produces: str | None = None
+    """A reference that exists once this action has run (``family:(new revision)``), for later actions."""
+    reason: Reason = Reason.MISSING
+    rollout: Timeline | None = None
+    """How the deployment this action starts will roll out (a service's strategy and its steps)."""
+
+
+@dataclass(frozen=True)
+class Update:
+    verb: ClassVar[Verb] = "update"
+    address: Address
+    resource: Resource
+    live: Live
+    changes: tuple[FieldChange, ...]
+    reason: Reason = Reason.DIFFERS
+    produces: str | None = None
+    rollout: Timeline | None = None
+    revision: str | None = None
+    """The git revision the resource's revision tag is to name when it is not the apply's own (a rollback names the
+    revision the task definition it returns to was registered from)."""
+
+
+@dataclass(frozen=True)
+class Replace:
+    verb: ClassVar[Verb] = "replace"
+    address: Address
+    resource: Resource
+    live: Live
+    changes: tuple[FieldChange, ...]
+    forced_by: tuple[str, ...]
+    """The field paths that cannot change in place."""
+    order: Order = Order.DELETE_THEN_CREATE
+    reason: Reason = Reason.IMMUTABLE
+    produces: str | None = None
+    rollout: Timeline | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    verb: ClassVar[Verb] = "delete"
+    address: Address
+    live: Live
+    reason: Reason = Reason.PRUNE
+    changes: tuple[FieldChange, ...] = ()
+    produces: None = None
+    rollout: None = None
+
+
+@dataclass(frozen=True)
+class Retag:
+    verb: ClassVar[Verb] = "retag"
+    address: Address
+    resource: Resource
+    live: Live
+    changes: tuple[FieldChange, ...]
+    """Only ``tags`` / ``tags.<key>`` paths."""
+    reason: Reason = Reason.TAGS
+    produces: None = None
+    rollout: None = None
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Run ``family`` once for the service at ``address`` moving to ``for_revision`` (``family:N`` or
+    ``family:(new revision)``, resolved when it runs) and wait for it to exit 0; the service's update waits for it."""
+
+    verb: ClassVar[Verb] = "run"
+    address: Address
+    family: str
+    for_revision: str
+    run: Mapping[str, Any] = field(default_factory=dict)
+    """Where and how the task runs (the service's launch type or capacity, network configuration, platform)."""
+    command: tuple[str, ...] | None = None
+    container: str | None = None
+    needs: tuple[Address, ...] = ()
+    """The task definitions whose registration in this apply it waits for."""
+    reason: Reason = Reason.PRE_ROLLOUT
+    produces: None = None
+    rollout: None = None
+
+    @property
+    def changes(self) -> tuple[FieldChange, ...]:
+        """What the task is, shown as fields."""
+        shown: list[FieldChange] = [FieldChange("family", ABSENT, self.family)]
+        if self.command is not None:
+            shown.append(FieldChange("command", ABSENT, list(self.command)))
+        if self.container is not None:
+            shown.append(FieldChange("container", ABSENT, self.container))
+        return tuple(shown)
+
+
+Action = Create | Update | Replace | Delete | Retag | RunTask
+"""One step of a Plan."""
+Changing = Create | Update | Replace | Retag
+"""The actions that carry a desired resource."""
