@@ -1,0 +1,167 @@
+"""Every write the tool sends to AWS goes through the executor: a walk of reconciler/ with ``ast`` (pure, no emulator).
+
+What counts as a write comes from botocore's service models, not a hand list: an operation is a read when its name
+begins with a read verb (``Describe``, ``List``, ``Get``, ``BatchGet``); every other operation of the model mutates.
+Each call the AWS boundary offers (``aws.call``, ``aws.call_unfenced``, ``aws.pages``: service, then operation) is
+found in every module but the boundary itself (reconciler/aws.py) and the emulator (out of scope), and a mutating one
+may be sent only from:
+
+- reconciler/executor.py;
+- a kind's live verb (a method named create, update, retag, delete or await_gone in reconciler/kinds/), or the
+  executor's runner of a task action (``run_hook``);
+- a helper in reconciler/kinds/ that only those call (transitively, by name), such as the shared tag sync.
+
+Allowed elsewhere, each for its reason (``ELSEWHERE``): the daemon's lease writes its own DynamoDB item unfenced
+(taking, renewing and releasing the lease is what fences every other write, so it cannot itself go through the
+executor); an alert published to SNS changes no managed resource; the demo plays the person who changes ECS outside git
+(in its own emulator), which is the drift it shows the daemon healing.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import botocore.session
+
+ROOT = Path(__file__).resolve().parent.parent / "reconciler"
+BOUNDARY_CALLS = frozenset({"call", "call_unfenced", "pages"})
+READ_VERBS = ("Describe", "List", "Get", "BatchGet")
+VERBS = frozenset({"create", "update", "retag", "delete", "await_gone", "run_hook"})
+OUT_OF_SCOPE = ("aws.py", "emulator/")
+ELSEWHERE = {
+    ("daemon/lease.py", "dynamodb"): "the lease's own item, which fences every other write",
+    ("daemon/alerts.py", "sns"): "an alert, not a change to a managed resource",
+    ("daemon/demo.py", "ecs"): "the demo's out-of-band change, the drift it shows being healed",
+}
+"""(module, service) writes allowed outside the executor, and why."""
+NOT_LITERAL = {("kinds/scaling_live.py", "_listing"): "its operation is one of _PARTS' Describe reads"}
+"""Calls whose operation is a variable, with why each only reads."""
+
+
+def mutating(service: str) -> frozenset[str]:
+    """The operations of ``service``'s botocore model that are not reads."""
+    names = botocore.session.get_session().get_service_model(service).operation_names
+    return frozenset(n for n in names if not n.startswith(READ_VERBS))
+
+
+def operations(service: str) -> frozenset[str]:
+    return frozenset(botocore.session.get_session().get_service_model(service).operation_names)
+
+
+@dataclass
+class Function:
+    module: str
+    name: str
+    method: bool
+    sends: list[tuple[str | None, str | None, int]] = field(default_factory=list)
+    """(service, operation, line) of each boundary call (None: not a literal)."""
+    calls: set[str] = field(default_factory=set)
+    """Names of the functions and methods it calls."""
+
+
+def constants(tree: ast.Module) -> dict[str, str]:
+    """The module's top-level string constants (``AAS = "application-autoscaling"``)."""
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            out.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:  # SERVICE imported from the pure half: resolved below by its value's module
+                out.setdefault(alias.asname or alias.name, f"<import {node.module}.{alias.name}>")
+    return out
+
+
+def resolved(node: ast.expr, names: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in names:
+        value = names[node.id]
+        if value.startswith("<import "):
+            module, _, attr = value.removeprefix("<import ").removesuffix(">").rpartition(".")
+            path = ROOT.parent / (module.replace(".", "/") + ".py")
+            return constants(ast.parse(path.read_text())).get(attr) if path.exists() else None
+        return value
+    return None
+
+
+def functions(path: Path, root: Path = ROOT) -> Iterator[Function]:
+    """The module's top-level functions and methods, with what each sends and calls."""
+    tree = ast.parse(path.read_text())
+    names = constants(tree)
+    module = str(path.relative_to(root))
+    tops: list[tuple[ast.FunctionDef, bool]] = [(n, False) for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        tops += [(n, True) for n in cls.body if isinstance(n, ast.FunctionDef)]
+    for node, method in tops:
+        found = Function(module, node.name, method)
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            target = call.func
+            name = (
+                target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+            )
+            found.calls.add(name)
+            if isinstance(target, ast.Attribute) and name in BOUNDARY_CALLS and len(call.args) >= 2:
+                found.sends.append((resolved(call.args[0], names), resolved(call.args[1], names), call.lineno))
+        yield found
+
+
+def every_function() -> list[Function]:
+    paths = [p for p in sorted(ROOT.rglob("*.py")) if not str(p.relative_to(ROOT)).startswith(OUT_OF_SCOPE)]
+    return [f for p in paths for f in functions(p)]
+
+
+def allowed_senders(found: list[Function]) -> set[tuple[str, str]]:
+    """(module, function) of everything that may send a mutating call."""
+    allowed = {(f.module, f.name) for f in found if f.module == "executor.py"}
+    allowed |= {(f.module, f.name) for f in found if f.module.startswith("kinds/") and f.name in VERBS}
+    changed = True
+    while changed:  # a kinds helper whose every caller is allowed is allowed
+        changed = False
+        for helper in found:
+            key = (helper.module, helper.name)
+            if key in allowed or not helper.module.startswith("kinds/"):
+                continue
+            callers = [f for f in found if helper.name in f.calls and (f.module, f.name) != key]
+            if callers and all((f.module, f.name) in allowed for f in callers):
+                allowed.add(key)
+                changed = True
+    return allowed
+
+
+def test_mutating_aws_calls_are_sent_only_by_the_executor_and_the_kinds_verbs() -> None:
+    found = every_function()
+    allowed = allowed_senders(found)
+    known = {s: operations(s) for s in {s for f in found for s, _, _ in f.sends if s is not None}}
+    problems: list[str] = []
+    sent = 0
+    for function in found:
+        for service, operation, line in function.sends:
+            where = f"reconciler/{function.module}:{line} ({function.name})"
+            if operation is None:
+                if (function.module, function.name) not in NOT_LITERAL:
+                    problems.append(f"{where}: an operation the walk cannot read; name it literally")
+                continue
+            services = [service] if service is not None else [s for s in known if operation in known[s]]
+            if not services or any(operation not in known[s] for s in services):
+                problems.append(f"{where}: {service or 'no service the tool calls'} has no operation {operation}")
+                continue
+            if not any(operation in mutating(s) for s in services):
+                continue
+            sent += 1
+            if (function.module, service) in ELSEWHERE or (function.module, function.name) in allowed:
+                continue
+            problems.append(f"{where}: {service} {operation} is sent outside the executor and the kinds' verbs")
+    assert not problems, "\n".join(problems)
+    assert sent > 20, "the walk found the kinds' writes"
+
+
+def test_the_walk_finds_a_write_sent_from_elsewhere(tmp_path: Path) -> None:
+    module = tmp_path / "sneaky.py"
+    module.write_text('def roll(aws):\n    aws.call("ecs", "UpdateService", "x", cluster="c", service="s")\n')
+    [function] = functions(module, tmp_path)
+    assert function.sends == [("ecs", "UpdateService", 2)]
+    assert "UpdateService" in mutating("ecs") and "DescribeServices" not in mutating("ecs")
+    assert ("sneaky.py", "roll") not in allowed_senders([function])
