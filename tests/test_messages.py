@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from reconciler.core.diff import ABSENT, FieldChange
-from reconciler.core.model import Address
-from reconciler.core.plan import Action, Plan, _redacted
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import Plan, Reason, Update, _redacted
 from reconciler.core.render import render_markdown, render_text
 
 PATH = "containerDefinitions.app.environment.DB_PASSWORD"
@@ -16,7 +16,8 @@ PATH = "containerDefinitions.app.environment.DB_PASSWORD"
 
 def _plan(before: object, after: object) -> Plan:
     changes = _redacted([FieldChange(PATH, before, after)])
-    return Plan((Action("update", Address("TaskDefinition", "api"), changes, "content differs"),))
+    address = Address("TaskDefinition", "api")
+    return Plan((Update(address, Resource(address, {}), Live(address, {}), changes, Reason.NEW_REVISION),))
 
 
 def test_a_sensitive_value_added_changed_and_removed():
