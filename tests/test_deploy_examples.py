@@ -180,12 +180,13 @@ def test_the_emulator_saves_its_state_to_a_file_and_loads_it(
     cli, example, tmp_path, monkeypatch, without_aws_environment
 ):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    state = tmp_path / "state.pickle"
+    state = tmp_path / "state.jsonl"
     first = Emulator(tmp_path / "cache", "--state", str(state))
     try:
         assert cli("apply", example, "--embedded-aws", "--no-wait").code == 0
     finally:
-        assert f"Saved the emulator's state to {state}" in first.stop()
+        first.stop()
+    assert state.stat().st_mode & 0o777 == 0o600
     second = Emulator(tmp_path / "cache", "--state", str(state))
     try:
         result = cli("plan", example, "--embedded-aws")

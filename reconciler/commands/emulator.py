@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -25,27 +24,28 @@ def environment(url: str, region: str) -> dict[str, str]:
 
 def serve(*, port: int, state: str | None, region: str) -> int:
     embedded_aws = load_emulator()
-    if state and os.path.exists(state):
-        embedded_aws.load_state(state)
-        print(f"Loaded the emulator's state from {state}.", file=sys.stderr)
+    records = embedded_aws.check_journal(state) if state else []  # a file it cannot load: exit 1 before serving
+    app = embedded_aws.create_app()
+    journal = embedded_aws.Journal(app, state) if state else None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with embedded_aws.start_emulator(port=port) as emulator:
+    with embedded_aws.serve(journal or app, port=port) as emulator:
         url = emulator.endpoint_url
         embedded_aws.seed_demo_network(region=region)
+        if journal is not None:
+            replayed = journal.replay(records)
+            journal.open()
+            print(f"Replayed {replayed} requests from {state}; every change is recorded there.", file=sys.stderr)
         announce(url)
         try:
             print(f"AWS emulator on {url} (no AWS account is used). Other commands use it with --embedded-aws;")
             print("to point any AWS tool at it instead, run:")
             for name, value in environment(url, region).items():
                 print(f"export {name}={value}")
-            print("Ctrl-C stops it" + (f" and saves its state to {state}." if state else "; its state is then lost."))
+            print("Ctrl-C stops it" + (f"; its state is kept in {state}." if state else "; its state is then lost."))
             sys.stdout.flush()
             stop.wait()
         finally:
             withdraw(url)
-            if state:
-                embedded_aws.save_state(state)
-                print(f"\nSaved the emulator's state to {state}.", file=sys.stderr)
     return EXIT_OK

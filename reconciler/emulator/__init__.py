@@ -5,8 +5,8 @@ import it through ``reconciler.embedded.load_emulator()``, which says how to ins
 
 * ``start_emulator()`` serves moto's WSGI app (``create_app()``) on a free port; ``serve(app)`` serves any WSGI app
   wrapping it;
-* ``save_state(file)`` / ``load_state(file)``: the emulator's state kept across restarts (a pickle of moto's
-  backends);
+* ``Journal(app, file)`` / ``check_journal(file)``: the emulator's state kept across restarts (a journal of the
+  requests that changed something, replayed at start);
 * ``patch_moto()``: idempotent, process-wide monkeypatches of moto's ECS backend and responses, each making the
   emulator do what the ECS API reference says AWS does where moto differs in a way a diff engine would notice;
   they also model service rollouts (``ROLLOUT_ENV`` chooses how they end) and Application Auto Scaling tags.
@@ -28,7 +28,7 @@ from reconciler.emulator.seeds import (
     seed_lease_table,
 )
 from reconciler.emulator.server import Emulator, WsgiApp, create_app, serve, start_emulator
-from reconciler.emulator.state import load_state, save_state
+from reconciler.emulator.state import Journal, check_journal
 
 __all__ = [
     "DEMO_ACCOUNT",
@@ -38,11 +38,11 @@ __all__ = [
     "ECS_TASKS_TRUST",
     "ROLLOUT_ENV",
     "Emulator",
+    "Journal",
     "WsgiApp",
+    "check_journal",
     "create_app",
-    "load_state",
     "patch_moto",
-    "save_state",
     "seed_demo_network",
     "seed_execution_role",
     "seed_lease_table",
