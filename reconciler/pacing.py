@@ -73,6 +73,7 @@ BUCKETS: tuple[Bucket, ...] = (
     ),
     _bucket("ecs task definition registration", "ecs", "RegisterTaskDefinition", 20, 1, ECS_THROTTLING),
     _bucket("ecs tag reads", "ecs", "ListTagsForResource", 50, 20, ECS_THROTTLING),
+    _bucket("ecs tag writes", "ecs", "TagResource UntagResource", 20, 10, ECS_THROTTLING),
     _bucket("logs DescribeLogGroups", "logs", "DescribeLogGroups", 10, 10, LOGS_QUOTAS),
     _bucket("ssm parameter reads", "ssm", "GetParameters GetParameter", 40, 40, SSM_QUOTAS),
 )

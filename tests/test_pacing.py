@@ -120,3 +120,13 @@ def test_a_long_read_shows_progress_lines_and_a_short_one_stays_quiet(capsys):
     with Ticker(aws, "reading live state", after=5):  # type: ignore[arg-type]
         time.sleep(0.05)
     assert capsys.readouterr().err == ""
+
+
+def test_ecs_tag_writes_are_paced_in_their_documented_bucket() -> None:
+    """TagResource and UntagResource share ECS's tag modify bucket (20 burst, 10 a second)."""
+    pacer = Pacer(PaceSettings())
+    for operation in ("TagResource", "UntagResource"):
+        bucket = pacer.bucket("ecs", operation)
+        assert bucket is not None, operation
+        assert bucket.ceiling == 10
+    assert pacer.bucket("ecs", "TagResource") is pacer.bucket("ecs", "UntagResource")
