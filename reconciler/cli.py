@@ -14,6 +14,7 @@ from reconciler import log
 from reconciler.commands import EXIT_ERROR
 from reconciler.commands.common import print_errors
 from reconciler.core import security
+from reconciler.core.error_document import error_json
 from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
 from reconciler.core.instance import NAME_RULE
 from reconciler.core.manifests import load_var_file
@@ -30,7 +31,7 @@ from reconciler.core.settings import (
 )
 from reconciler.core.tags import INSTANCE_PATTERN
 from reconciler.core.variables import VARIABLE, merge_sources
-from reconciler.parser import build_parser
+from reconciler.parser import build_parser, wants_json
 
 
 def _instance(args: argparse.Namespace) -> str | None:
@@ -215,15 +216,21 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; an error is reported on stderr (and, with ``--format json``, as a JSON document on
+    stdout) and exits 1."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(json_errors=wants_json(given)).parse_args(given)
     log.configure(level=args.log_level or ("info" if args.command == "run" else "warning"))
     try:
         _saved_plan(args)
         return _dispatch(args, settings_from(args))
-    except InvalidManifests as exc:
-        print_errors(exc)
     except ReconcilerError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        if isinstance(exc, InvalidManifests):
+            print_errors(exc)
+        else:
+            print(f"Error: {exc}", file=sys.stderr)
+        if getattr(args, "format", None) == "json":
+            sys.stdout.write(error_json(exc))
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
     structlog.get_logger("reconciler").debug("exit with error")

@@ -6,11 +6,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import sys
 import typing
+from collections.abc import Sequence
 
 from reconciler import __version__
 from reconciler.commands import EXIT_ERROR
 from reconciler.core import security
+from reconciler.core.error_document import error_json
 from reconciler.core.instance import DEFAULT as DEFAULT_INSTANCE
 from reconciler.core.render import RENDERERS
 from reconciler.core.settings import ApplySettings, DaemonSettings, LeaseSettings, ManifestSettings
@@ -21,11 +24,22 @@ PATH_HELP = "a directory of manifests (*.yaml, *.yml, searched recursively) or o
 
 class _Parser(argparse.ArgumentParser):
     """argparse, except that a usage error is one line (with a did-you-mean for an unknown option or command) and a
-    hint to the command's help, and exits 1: exit 2 means "changes pending" to a CI job reading the code."""
+    hint to the command's help, and exits 1: exit 2 means "changes pending" to a CI job reading the code. With
+    ``json_errors`` the error is also a JSON document on standard output (``reconciler.core.error_document``)."""
+
+    json_errors = False
 
     def error(self, message: str) -> typing.NoReturn:
         hint = _suggestion(self, message)
+        if self.json_errors:
+            sys.stdout.write(error_json(f"{message}{hint}"))
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}{hint} (see `{self.prog} --help`)\n")
+
+
+def wants_json(argv: Sequence[str]) -> bool:
+    """Whether the command line asks for ``--format json`` (read before parsing, for the errors parsing meets)."""
+    pairs = zip(argv, [*argv[1:], ""], strict=True)
+    return any(a == "--format=json" or (a == "--format" and b == "json") for a, b in pairs)
 
 
 def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
@@ -245,16 +259,22 @@ def _target_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of every command and option."""
+def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
+    """The parser of every command and option; ``json_errors``: a usage error is also a JSON document on stdout."""
     parser = _Parser(prog="ecs-reconciler", description="Keep Amazon ECS equal to YAML manifests.")
+    parser.json_errors = json_errors
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _log_level(parser, (os.environ.get("ECS_RECONCILER_LOG_LEVEL") or "").lower() or None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="check manifests offline (no AWS calls); exit 0 valid, 1 invalid")
     _manifest_options(validate)
-    validate.add_argument("--strict", action="store_true", help="also fail on any unsuppressed security warning")
+    validate.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail on any unsuppressed security warning and on a reference to an undeclared name close to a "
+        "declared one",
+    )
 
     plan = commands.add_parser("plan", help="show what apply would change; exit 0 none, 2 changes, 1 error")
     _plan_options(plan)
@@ -390,4 +410,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     completion = commands.add_parser("completion", help="print a shell completion script: eval it in your shell")
     completion.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete in")
+    for sub in commands.choices.values():
+        sub.json_errors = json_errors
     return parser

@@ -1,4 +1,5 @@
-"""`validate`: the offline pipeline of the pipeline (no AWS call); exit 0 valid, 1 invalid."""
+"""`validate`: the offline half of the pipeline (no AWS call); exit 0 valid, 1 invalid. A reference to an undeclared
+name close to a declared one is a warning (an error with ``--strict``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from reconciler.commands import EXIT_ERROR, EXIT_OK
 from reconciler.commands.common import colour_wanted, require_manifests
 from reconciler.core.errors import InvalidManifests
 from reconciler.core.loader import Limits
-from reconciler.core.manifests import read_documents
+from reconciler.core.manifests import misnamed_references, read_documents
 from reconciler.core.render import finding_text, findings_heading, paint
 from reconciler.core.security import blocking, find_issues
 from reconciler.core.settings import Settings
@@ -30,6 +31,12 @@ def validate(path: str, settings: Settings, *, strict: bool) -> int:
         errors += problems
     if errors:
         raise InvalidManifests(errors)
+    regions = {t.name: t.region for t in parts.targets}
+    misnamed = [e for name, found in by_target.items() for e in misnamed_references(found, KINDS, region=regions[name])]
+    if misnamed and strict:
+        raise InvalidManifests(misnamed)
+    for warning in misnamed:
+        print(f"Warning: {warning}", file=sys.stderr)
     counts = f" ({', '.join(f'{name}: {len(found)}' for name, found in by_target.items())})" if parts.several else ""
     print(f"{len(resources)} resources valid in {path}{counts}")
     if findings:

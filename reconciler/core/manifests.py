@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from reconciler.core.errors import InvalidManifests, ManifestError, UsageError
-from reconciler.core.kind import Registry
+from reconciler.core.kind import Reference, Registry
 from reconciler.core.loader import Document, Limits, load_file, load_text, load_tree, with_source_text
 from reconciler.core.model import Address, Observed, Resource
 from reconciler.core.names import check_ecs_name
@@ -52,7 +53,9 @@ def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Re
     kind = body.get("kind")
     module = kinds.get(kind)
     if module is None:
-        error("kind", f"unknown kind {kind!r}; expected one of {', '.join(kinds.names)}")
+        close = difflib.get_close_matches(str(kind), kinds.names, n=1) if isinstance(kind, str) else []
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        error("kind", f"unknown kind {kind!r}{hint}; expected one of {', '.join(kinds.names)}")
     metadata = body.get("metadata")
     if not isinstance(metadata, Mapping):
         error("metadata", "missing or not a mapping; it needs at least a name")
@@ -202,14 +205,52 @@ def load_var_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return values
 
 
+def shown(address: Address) -> str:
+    """An address's name as a manifest writes it: ``demo``, or ``prod/web`` for a name scoped by its cluster."""
+    return f"{address.scope}/{address.name}" if address.scope else address.name
+
+
+def close_to(address: Address, declared: Collection[Address]) -> Address | None:
+    """The declared address of the same kind whose name is closest to ``address``'s (difflib), if one is close."""
+    names = {shown(a): a for a in declared if a.kind == address.kind and a != address}
+    close = difflib.get_close_matches(shown(address), sorted(names), n=1)
+    return names[close[0]] if close else None
+
+
+def _misnamed(r: Resource, ref: Reference, near: Address, *, live: bool) -> ManifestError:
+    where = "neither declared in the manifests nor live" if live else "not declared in the manifests"
+    return r.error(ref.path, f"{ref.address.kind} {shown(ref.address)!r} is {where} (did you mean {shown(near)!r}?)")
+
+
+def misnamed_references(resources: list[Resource], kinds: Registry, *, region: str | None) -> list[ManifestError]:
+    """Validate-time rule: a reference to a name the manifests do not declare, close to one they do (a service's
+    ``cluster: demo2`` beside a declared ``demo``), with the suggestion. Offline the name may still be live, so
+    ``validate`` warns (``--strict`` fails); ``check_references`` refuses it at plan when it is not live either."""
+    declared = {r.address for r in resources}
+    return [
+        _misnamed(r, ref, near, live=False)
+        for r in resources
+        for ref in kinds.references(r, region=region)
+        if ref.address not in declared and (near := close_to(ref.address, declared)) is not None
+    ]
+
+
 def check_references(
     resources: list[Resource], observed: Observed, kinds: Registry, *, region: str | None
 ) -> list[ManifestError]:
-    """Plan-time rule: what a resource needs (``Refers.references``) is declared in the manifests or live."""
+    """Plan-time rule: what a resource needs (``Refers.references``) is declared in the manifests or live, and a
+    name neither declared nor live is not one close to a declared name (a typo: refused with the suggestion, even
+    where the reference is optional)."""
     declared = {r.address for r in resources}
     errors = []
     for r in resources:
         for ref in kinds.references(r, region=region):
-            if ref.required and ref.address not in declared and ref.address not in observed:
-                errors.append(r.error(ref.path, ref.missing or f"{ref.address} is neither declared nor live"))
+            if ref.address in declared or ref.address in observed:
+                continue
+            near = close_to(ref.address, declared)
+            if ref.required:
+                hint = f" (did you mean {shown(near)!r}?)" if near else ""
+                errors.append(r.error(ref.path, (ref.missing or f"{ref.address} is neither declared nor live") + hint))
+            elif near is not None:
+                errors.append(_misnamed(r, ref, near, live=True))
     return errors

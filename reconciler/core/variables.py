@@ -9,6 +9,7 @@ malformed placeholder (unterminated, nested, empty, a bad name) is an error, nev
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -156,9 +157,11 @@ class _Filler:
             return self.variables[name]
         if placeholder.default is not None:
             return placeholder.default
+        close = difflib.get_close_matches(name, sorted(self.variables), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
         self.error(
             path,
-            f"variable {name} is undefined (set it with --var, --var-file or the environment variable "
+            f"variable {name} is undefined{hint} (set it with --var, --var-file or the environment variable "
             f"{ENVIRONMENT_PREFIX}{name})",
         )
         return placeholder.text
