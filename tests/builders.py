@@ -82,6 +82,7 @@ def task_definition(
     *,
     image: str = "example/api:1.0",
     containers: Sequence[Mapping[str, Any]] | None = None,
+    annotations: Mapping[str, str] | None = None,
     **spec: Any,
 ) -> str:
     """A Fargate TaskDefinition of 0.25 vCPU and 0.5 GB; one container (``container(image=image)``) unless given."""
@@ -92,7 +93,7 @@ def task_definition(
         "memory": "512",
         "containerDefinitions": [dict(c) for c in containers] if containers is not None else [container(image=image)],
     }
-    return document("TaskDefinition", name, _fields(defaults, spec))
+    return document("TaskDefinition", name, _fields(defaults, spec), annotations=annotations)
 
 
 def service(name: str = "api", *, annotations: Mapping[str, str] | None = None, **spec: Any) -> str:
@@ -200,3 +201,33 @@ SERVICE = service()
 SCALING = full_scaling()
 APP = documents(TASK, SERVICE)
 """TASK and SERVICE in one file (api.yaml in most tests)."""
+
+
+def revision_tree(revision: str = "1", count: int = 2, *, prefix: str = "") -> dict[str, str]:
+    """A git-sync revision's files: the prod cluster and the api app (``count`` tasks), each tagged rev=REVISION;
+    ``prefix`` names the files apart (``cluster<prefix>.yaml``) when revisions pile up in one tree."""
+    rev = tags(rev=revision)
+    return {
+        f"cluster{prefix}.yaml": cluster(settings=None, tags=rev),
+        f"app{prefix}.yaml": documents(
+            task_definition(containers=[container(port=None)]), service(desiredCount=count, tags=rev)
+        ),
+    }
+
+
+def image_app(
+    name: str,
+    tag: str,
+    *,
+    annotations: Mapping[str, str] | None = None,
+    task_annotations: Mapping[str, str] | None = None,
+    breaker_rollback: bool = False,
+) -> str:
+    """A one-task service ``name`` in prod and its family, whose one container runs example/NAME:TAG, behind ECS's
+    deployment circuit breaker (rolling back on failure when ``breaker_rollback``)."""
+    app = container(image=f"example/{name}:{tag}", port=None, environment=None)
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": breaker_rollback}}
+    return documents(
+        task_definition(name, containers=[app], annotations=task_annotations),
+        service(name, annotations=annotations, desiredCount=1, deploymentConfiguration=breaker),
+    )

@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 import pytest
+from daemon_io import Webhook
 from faults import HookedEmulator, start_hooked_emulator
 
 from reconciler import log
@@ -231,6 +232,14 @@ class DaemonProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A loopback HTTP server keeping the alerts a daemon POSTs to it."""
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
 
 
 def eventually(check: Any, *, timeout: float = 30, interval: float = 0.1, what: str = "condition") -> Any:

@@ -5,114 +5,16 @@ happens, not how fast (reaction times are measured in bench/)."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import signal
-import threading
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from conftest import REGION, eventually
-
-from reconciler.core.tags import REVISION_TAG_KEY
-
-CLUSTER = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {{name: prod}}
-spec:
-  tags: [{{key: rev, value: "{rev}"}}]
-"""
-APP = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {{name: api}}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: app
-      image: example/api:1.0
-      environment:
-        - {{name: MODE, value: prod}}
-        - {{name: DB_PASSWORD, value: hunter2}}
----
-apiVersion: ecs-reconciler/v1
-kind: Service
-metadata: {{name: api}}
-spec:
-  cluster: prod
-  taskDefinition: api
-  desiredCount: {count}
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0a1b2c3d4e5f60001]
-      securityGroups: [sg-0a1b2c3d4e5f60001]
-  tags: [{{key: rev, value: "{rev}"}}]
-"""
-
-
-def tree(rev: str = "1", count: int = 2) -> dict[str, str]:
-    return {"cluster.yaml": CLUSTER.format(rev=rev), "app.yaml": APP.format(rev=rev, count=count)}
-
-
-def tags_of(ecs: Any, arn: str) -> dict[str, str]:
-    return {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
-
-
-def live_service(ecs: Any) -> dict[str, Any] | None:
-    try:
-        found = ecs.describe_services(cluster="prod", services=["api"])["services"]
-    except ecs.exceptions.ClusterNotFoundException:
-        return None
-    return found[0] if found and found[0]["status"] == "ACTIVE" else None
-
-
-def service_at(ecs: Any, *, count: int, revision: str | None = None) -> Any:
-    def check() -> bool:
-        svc = live_service(ecs)
-        if svc is None or svc["desiredCount"] != count:
-            return False
-        return revision is None or tags_of(ecs, svc["serviceArn"]).get(REVISION_TAG_KEY) == revision
-
-    return check
-
-
-class Webhook:
-    """A loopback HTTP server that keeps every JSON body POSTed to it."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        bodies = self.bodies
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
-                bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def alerts(self, kind: str) -> list[dict[str, Any]]:
-        return [b["ecs_reconciler"] for b in self.bodies if b["ecs_reconciler"]["kind"] == kind]
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
+from aws_state import live_service, service_at
+from builders import REGION, revision_tree
+from conftest import eventually
+from daemon_io import get
 
 
 @pytest.fixture
@@ -132,16 +34,8 @@ def topic(aws: Any) -> tuple[str, Any]:
     return arn, messages
 
 
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def test_publish_drift_alerts_metrics_and_sigterm(aws, ecs, daemon, gitsync, webhook, topic):
-    first = gitsync.publish(tree(count=1))
+    first = gitsync.publish(revision_tree(count=1))
     topic_arn, sns_messages = topic
     proc = daemon(
         gitsync.link,
@@ -155,7 +49,7 @@ def test_publish_drift_alerts_metrics_and_sigterm(aws, ecs, daemon, gitsync, web
     base = f"http://127.0.0.1:{port}"
 
     # A git-sync publish: new worktree, atomic symlink swap, old worktree deleted. Applied, tagged with the revision.
-    second = gitsync.publish(tree(count=2))
+    second = gitsync.publish(revision_tree(count=2))
     eventually(service_at(ecs, count=2, revision=second), what="the published revision applied")
     # The change-first step may have applied it while the full pass over the revision still runs: a change made
     # before that pass ends is part of the revision's rollout, not drift. Drift is what comes after.
@@ -198,11 +92,11 @@ def test_publish_drift_alerts_metrics_and_sigterm(aws, ecs, daemon, gitsync, web
 def test_rapid_publishes_end_on_the_last_and_never_read_a_mixed_tree(aws, ecs, daemon, gitsync):
     """Each revision names its files after itself, so a pass that read two revisions at once would see every
     resource declared twice and report the tree invalid."""
-    gitsync.publish({"r0.yaml": CLUSTER.format(rev="0"), "a0.yaml": APP.format(rev="0", count=1)})
+    gitsync.publish(revision_tree("0", count=1, prefix="0"))
     proc = daemon(gitsync.link, "--resync-interval", "3600")
     eventually(service_at(ecs, count=1, revision=gitsync.published[0]), what="the first revision applied")
     for n in range(1, 21):
-        gitsync.publish({f"r{n}.yaml": CLUSTER.format(rev=n), f"a{n}.yaml": APP.format(rev=n, count=n % 3 + 1)})
+        gitsync.publish(revision_tree(str(n), count=n % 3 + 1, prefix=str(n)))
     last = gitsync.published[-1]
     eventually(service_at(ecs, count=20 % 3 + 1, revision=last), what="the last revision applied")
     cluster = ecs.describe_clusters(clusters=["prod"], include=["TAGS"])["clusters"][0]
@@ -214,11 +108,11 @@ def test_rapid_publishes_end_on_the_last_and_never_read_a_mixed_tree(aws, ecs, d
 
 
 def test_broken_revision_alerts_once_and_changes_nothing(aws, ecs, daemon, gitsync, webhook):
-    good = gitsync.publish(tree(count=2))
+    good = gitsync.publish(revision_tree(count=2))
     proc = daemon(gitsync.link, "--resync-interval", "0.5", "--alert-webhook", webhook.url)
     eventually(service_at(ecs, count=2, revision=good), what="the good revision applied")
     aws.reset_calls()
-    broken = gitsync.publish({**tree(count=3), "bad.yaml": "kind: Service\nmetadata: {name: x}\nspec: [\n"})
+    broken = gitsync.publish({**revision_tree(count=3), "bad.yaml": "kind: Service\nmetadata: {name: x}\nspec: [\n"})
     alert = eventually(lambda: webhook.alerts("invalid"), what="the invalid-revision alert")[0]
     assert alert["revision"] == broken
     assert any("bad.yaml" in e for e in alert["errors"])
@@ -228,7 +122,7 @@ def test_broken_revision_alerts_once_and_changes_nothing(aws, ecs, daemon, gitsy
     assert aws.writes() == [], "a broken revision changes nothing"
     assert live_service(ecs)["desiredCount"] == 2
 
-    fixed = gitsync.publish(tree(count=3))
+    fixed = gitsync.publish(revision_tree(count=3))
     eventually(service_at(ecs, count=3, revision=fixed), what="the fixed revision applied")
     assert proc.stop() == 0
 
@@ -241,7 +135,7 @@ def test_two_daemons_sharing_a_lease_never_both_apply_and_the_follower_takes_ove
         AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    first = gitsync.publish(tree(count=1))
+    first = gitsync.publish(revision_tree(count=1))
     lease = ("--lease-table", "leases", "--lease-duration", "3", "--lease-renew", "0.5", "--resync-interval", "1")
     a = daemon(gitsync.link, *lease, "--metrics-port", "0")
     b = daemon(gitsync.link, *lease, "--metrics-port", "0")
@@ -258,7 +152,7 @@ def test_two_daemons_sharing_a_lease_never_both_apply_and_the_follower_takes_ove
 
     leader.process.kill()  # dies without releasing the lease
     leader.process.wait(10)
-    second = gitsync.publish(tree(count=2))
+    second = gitsync.publish(revision_tree(count=2))
     follower.wait_for_event("leader", timeout=30)
     eventually(service_at(ecs, count=2, revision=second), what="the new leader applies")
     assert follower.stop() == 0

@@ -18,66 +18,22 @@ import urllib.request
 from typing import Any
 
 import pytest
+from aws_state import tags_of
+from builders import cluster, image_app
 from conftest import DaemonProcess, eventually
-from test_daemon import Webhook, get, tags_of
+from daemon_io import Recorded, get
 
 from reconciler.aws import Aws
 from reconciler.core.model import Address
 from reconciler.core.settings import AwsSettings
 from reconciler.core.tags import REVISION_TAG_KEY
-from reconciler.daemon.alerts import Alert, Alerter
+from reconciler.daemon.alerts import Alerter
 from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.metrics import Metrics
 from reconciler.emulator import ROLLOUT_ENV
 from reconciler.emulator.rollouts import ROLLOUT_IMAGES_ENV
 
-CLUSTER = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: prod}
-spec: {}
-"""
-SERVICE = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {{name: {name}}}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: app
-      image: example/{name}:{tag}
----
-apiVersion: ecs-reconciler/v1
-kind: Service
-metadata:
-  name: {name}
-  annotations: {annotations}
-spec:
-  cluster: prod
-  taskDefinition: {name}
-  desiredCount: 1
-  launchType: FARGATE
-  deploymentConfiguration:
-    deploymentCircuitBreaker: {{enable: true, rollback: {breaker_rollback}}}
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0a1b2c3d4e5f60001]
-      securityGroups: [sg-0a1b2c3d4e5f60001]
-"""
-
-
-def service(name: str, tag: str, *, annotations: str = "{}", breaker_rollback: bool = False) -> str:
-    return SERVICE.format(name=name, tag=tag, annotations=annotations, breaker_rollback=str(breaker_rollback).lower())
-
-
-@pytest.fixture
-def webhook() -> Any:
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
+CLUSTER = cluster(settings=None)
 
 
 @pytest.fixture
@@ -110,14 +66,14 @@ def post(url: str, *, token: str) -> int:
 def test_a_failing_image_is_alerted_once_with_its_events_and_not_applied_again(
     aws, ecs, daemon, gitsync, webhook, broken_images_fail
 ):
-    good = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0", breaker_rollback=True)})
+    good = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0", breaker_rollback=True)})
     proc = daemon(gitsync.link, "--resync-interval", "0.5", "--metrics-port", "0", "--alert-webhook", webhook.url)
     port = proc.wait_for_event("serving metrics")["port"]
     completed = eventually(lambda: webhook.alerts("rollout_completed"), what="the good revision rolled out")
     assert completed[0]["revision"] == good and completed[0]["task_definition"] == "api:1"
     assert [a["revision"] for a in webhook.alerts("applied")] == [good]
 
-    broken = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "broken", breaker_rollback=True)})
+    broken = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "broken", breaker_rollback=True)})
     failed = eventually(lambda: webhook.alerts("rollout_failed"), what="the rollout_failed alert")[0]
     assert failed["resource"] == "Service prod/api"
     assert failed["revision"] == broken
@@ -143,7 +99,7 @@ def test_a_failing_image_is_alerted_once_with_its_events_and_not_applied_again(
     assert 'ecs_reconciler_revision_held{target="default"} 1.0' in metrics
 
     # A new git revision is applied at once.
-    fixed = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.1", breaker_rollback=True)})
+    fixed = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.1", breaker_rollback=True)})
     eventually(lambda: len(webhook.alerts("rollout_completed")) == 2, what="the fixed revision rolled out")
     assert running(ecs, "api") == "api:3"
     assert webhook.alerts("rollout_completed")[-1]["revision"] == fixed
@@ -154,13 +110,13 @@ def test_a_failing_image_is_alerted_once_with_its_events_and_not_applied_again(
 def test_rollback_on_failure_returns_every_service_of_the_revision_in_one_alert(
     aws, ecs, daemon, gitsync, webhook, broken_images_fail
 ):
-    gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0"), "web.yaml": service("web", "1.0")})
+    gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0"), "web.yaml": image_app("web", "1.0")})
     proc = daemon(gitsync.link, "--resync-interval", "0.5", "--rollback-on-failure", "--alert-webhook", webhook.url)
     eventually(lambda: len(webhook.alerts("rollout_completed")) == 2, what="both services rolled out")
     assert (running(ecs, "api"), running(ecs, "web")) == ("api:1", "web:1")
 
     bad = gitsync.publish(
-        {"cluster.yaml": CLUSTER, "api.yaml": service("api", "broken"), "web.yaml": service("web", "2.0")}
+        {"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "broken"), "web.yaml": image_app("web", "2.0")}
     )
     rollback = eventually(lambda: webhook.alerts("rollback"), what="the rollback alert")[0]
     assert rollback["revision"] == bad
@@ -176,18 +132,18 @@ def test_rollback_on_failure_returns_every_service_of_the_revision_in_one_alert(
 
 
 def test_suspended_drift_is_alerted_and_left_and_an_ignored_field_is_neither(aws, ecs, daemon, gitsync, webhook):
-    gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0"), "web.yaml": service("web", "1.0")})
+    gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0"), "web.yaml": image_app("web", "1.0")})
     proc = daemon(gitsync.link, "--resync-interval", "0.5", "--metrics-port", "0", "--alert-webhook", webhook.url)
     port = proc.wait_for_event("serving metrics")["port"]
     eventually(lambda: len(webhook.alerts("rollout_completed")) == 2, what="both services created")
     # During an incident someone suspends api and leaves web's desiredCount to an autoscaler.
-    suspended = '{"ecs-reconciler/suspend": "incident 42: scaled by hand"}'
-    ignored = '{"ecs-reconciler/ignore": "desiredCount"}'
+    suspended = {"ecs-reconciler/suspend": "incident 42: scaled by hand"}
+    ignored = {"ecs-reconciler/ignore": "desiredCount"}
     steered = gitsync.publish(
         {
             "cluster.yaml": CLUSTER,
-            "api.yaml": service("api", "1.0", annotations=suspended),
-            "web.yaml": service("web", "1.0", annotations=ignored),
+            "api.yaml": image_app("api", "1.0", annotations=suspended),
+            "web.yaml": image_app("web", "1.0", annotations=ignored),
         }
     )
     proc.wait_for_event("pass", result="in_sync", revision=steered)
@@ -217,7 +173,7 @@ def test_suspended_drift_is_alerted_and_left_and_an_ignored_field_is_neither(aws
 
 
 def test_post_reconcile_and_sighup_start_a_pass_at_once(aws, ecs, daemon, gitsync, tmp_path):
-    gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0")})
+    gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0")})
     (tmp_path / "token").write_text("t0ken\n")
     proc = daemon(
         gitsync.link, "--resync-interval", "3600", "--metrics-port", "0", "--http-token-file", tmp_path / "token"
@@ -258,11 +214,11 @@ class QuietDaemon(DaemonProcess):
 
 
 def test_run_names_each_applied_revision_by_default(aws, ecs, gitsync):
-    first = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0")})
+    first = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0")})
     proc = QuietDaemon(gitsync.link, "--resync-interval", "0.5", env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         proc.wait_for_event("revision applied", revision=first)
-        second = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.1")})
+        second = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.1")})
         applied = proc.wait_for_event("revision applied", revision=second)
         assert applied["changes"] == 2
         assert proc.find("applied", resource="Service prod/api", revision=second)
@@ -275,12 +231,12 @@ def test_run_names_each_applied_revision_by_default(aws, ecs, gitsync):
 
 def test_status_and_rollback_from_the_command_line(aws, ecs, daemon, gitsync, cli):
     first = gitsync.publish(
-        {"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0"), "web.yaml": service("web", "1.0")}
+        {"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0"), "web.yaml": image_app("web", "1.0")}
     )
     proc = daemon(gitsync.link, "--resync-interval", "0.5")
     eventually(lambda: len(proc.find("alert", kind="rollout_completed")) == 2, what="both services rolled out")
     second = gitsync.publish(
-        {"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.1"), "web.yaml": service("web", "1.0")}
+        {"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.1"), "web.yaml": image_app("web", "1.0")}
     )
     proc.wait_for_event("alert", kind="rollout_completed", revision=second)
     assert proc.stop() == 0
@@ -316,19 +272,10 @@ def test_status_and_rollback_from_the_command_line(aws, ecs, daemon, gitsync, cl
     assert tags_of(ecs, live(ecs, "api")["serviceArn"])[REVISION_TAG_KEY] == first
 
 
-class Recorded:
-    name = "recorded"
-
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-
-    def send(self, alert: Alert) -> None:
-        self.alerts.append(alert)
-
-
 def test_a_rollout_stuck_past_the_timeout_fails_once(aws, cli, manifests, monkeypatch):
     monkeypatch.setenv(ROLLOUT_ENV, "stuck")
-    assert cli("apply", manifests({"cluster.yaml": CLUSTER, "api.yaml": service("api", "1.0")}), "--no-wait").code == 0
+    root = manifests({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0")})
+    assert cli("apply", root, "--no-wait").code == 0
     now = [1000.0]
     sink, metrics = Recorded(), Metrics().for_target("default")
     deployments = Deployments(Aws(AwsSettings()), Alerter([sink]), metrics, timeout=60, poll=5, clock=lambda: now[0])

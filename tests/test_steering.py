@@ -5,27 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_operator import CLUSTER, service
+from builders import cluster, image_app
 
 
-def tree(tag: str, *, annotations: str = "{}", td_annotations: str = "{}") -> dict[str, str]:
-    text = service("api", tag, annotations=annotations)
-    text = text.replace("metadata: {name: api}\n", f"metadata:\n  name: api\n  annotations: {td_annotations}\n", 1)
-    return {"cluster.yaml": CLUSTER, "api.yaml": text}
+def tree(
+    tag: str, *, annotations: dict[str, str] | None = None, td_annotations: dict[str, str] | None = None
+) -> dict[str, str]:
+    text = image_app("api", tag, annotations=annotations, task_annotations=td_annotations)
+    return {"cluster.yaml": cluster(settings=None), "api.yaml": text}
 
 
 def test_an_ignored_image_path_leaves_the_plan_empty(aws: Any, cli: Any, manifests: Any) -> None:
     assert cli("apply", manifests(tree("1.0")), "--no-wait").code == 0
     changed = cli("plan", manifests(tree("2.0")))
     assert changed.code == 2 and "containerDefinitions.app.image" in changed.out, "without the annotation it differs"
-    ignored = '{"ecs-reconciler/ignore": "cpu, containerDefinitions.app.image"}'
+    ignored = {"ecs-reconciler/ignore": "cpu, containerDefinitions.app.image"}
     quiet = cli("plan", manifests(tree("2.0", td_annotations=ignored)))
     assert quiet.code == 0, quiet.out
     assert "containerDefinitions.app.image" not in quiet.out
 
 
 def test_an_ignored_field_changed_out_of_band_is_not_planned(aws: Any, ecs: Any, cli: Any, manifests: Any) -> None:
-    path = manifests(tree("1.0", annotations='{"ecs-reconciler/ignore": "desiredCount"}'))
+    path = manifests(tree("1.0", annotations={"ecs-reconciler/ignore": "desiredCount"}))
     assert cli("apply", path, "--no-wait").code == 0
     ecs.update_service(cluster="prod", service="api", desiredCount=4)
     assert cli("plan", path).code == 0
@@ -36,7 +37,7 @@ def test_an_ignored_field_changed_out_of_band_is_not_planned(aws: Any, ecs: Any,
 def test_a_suspended_resource_is_shown_and_not_applied(aws: Any, ecs: Any, cli: Any, manifests: Any) -> None:
     assert cli("apply", manifests(tree("1.0")), "--no-wait").code == 0
     ecs.update_service(cluster="prod", service="api", desiredCount=4)
-    path = manifests(tree("1.0", annotations='{"ecs-reconciler/suspend": "incident 42"}'))
+    path = manifests(tree("1.0", annotations={"ecs-reconciler/suspend": "incident 42"}))
     shown = cli("plan", path)
     assert "Service prod/api is suspended (incident 42): update with 1 field change not applied" in shown.out
     applied = cli("apply", path, "--no-wait")
