@@ -473,14 +473,6 @@ RULES: list[tuple[str, str, Any, Any, str, str]] = [
         "only for services with loadBalancers",
     ),
     (
-        "grace period without load balancer",
-        "service",
-        top(loadBalancers=None),
-        top(loadBalancers=None, healthCheckGracePeriodSeconds=None),
-        "healthCheckGracePeriodSeconds",
-        "remove it",
-    ),
-    (
         "assignPublicIp on EC2",
         "ec2-service",
         both(

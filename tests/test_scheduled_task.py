@@ -78,7 +78,7 @@ def test_a_schedule_changed_out_of_band_is_drift_and_prune_deletes_a_removed_one
 @pytest.mark.parametrize(
     ("change", "where", "message"),
     [
-        (("cron(0 3 * * ? *)", "every night"), "spec.scheduleExpression", "must be cron(...), rate(...) or at(...)"),
+        (("cron(0 3 * * ? *)", "every night"), "spec.scheduleExpression", "is not a schedule: use at("),
         (("    roleArn: arn:aws:iam::123456789012:role/scheduler-run-task\n", ""), "spec.target", "'roleArn'"),
         (("arn: prod", "arn: prod cluster"), "spec.target.arn", "the cluster to run in"),
     ],

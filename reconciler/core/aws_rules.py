@@ -9,8 +9,11 @@ file and call no AWS, and they never raise on a spec of the wrong shape (schema.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import math
 import re
+import zoneinfo
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -22,6 +25,9 @@ FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
 declared, never referenced, and the only ones that run Fargate tasks."""
 
 _TAG_PUNCTUATION = frozenset(" _.:/=+-@")
+_SCHEDULE_AT = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)\Z")
+_SCHEDULE_RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)\Z")
+_SCHEDULE_CRON = re.compile(r"cron\(([^()]*)\)\Z")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$", re.I)
 
 
@@ -80,6 +86,19 @@ def as_size(value: Any) -> int | None:
     return int(number * 1024) if unit in ("vcpu", "gb") else int(number)
 
 
+def as_timestamp(value: Any) -> datetime.datetime | None:
+    """An aware datetime from a datetime or an ISO 8601 string (UTC when it names no offset); None otherwise."""
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
 def network_mode(spec: Mapping[str, Any]) -> str:
     """A task definition's network mode; AWS's default is bridge (Linux EC2)."""
     mode = spec.get("networkMode")
@@ -132,6 +151,49 @@ def strategy_rules(strategy: Any, path: str) -> list[Problem]:
     if all((as_int(item.get("weight")) or 0) == 0 for _, item in items):
         problems.append((path, "every weight is 0, so no task can be placed: give at least one provider a weight"))
     return problems
+
+
+# --- schedules -------------------------------------------------------------------------------------------------
+
+
+def schedule_problem(schedule: str) -> str | None:
+    """Why ``schedule`` is not an at(), rate() or 6-field cron() expression with ? in day-of-month or day-of-week,
+    or None: Application Auto Scaling's PutScheduledAction Schedule and EventBridge Scheduler's CreateSchedule
+    ScheduleExpression take the same three forms ("Schedule recurring scaling actions using cron expressions";
+    Scheduler User Guide, "Schedule types on EventBridge Scheduler")."""
+    usage = "use at(yyyy-mm-ddThh:mm:ss), rate(N minutes|hours|days) or cron(minutes hours day month weekday year)"
+    if match := _SCHEDULE_AT.match(schedule):
+        try:
+            datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return f"{match.group(1)} is not a date and time: {usage}"
+        return None
+    if _SCHEDULE_RATE.match(schedule):
+        return None
+    if match := _SCHEDULE_CRON.match(schedule):
+        fields = match.group(1).split()
+        if len(fields) != 6:
+            return f"a cron expression has 6 fields, this one {len(fields)}: {usage}"
+        if "?" not in (fields[2], fields[4]):
+            return "cron needs ? in day-of-month or day-of-week (one of them, e.g. cron(0 22 * * ? *))"
+        return None
+    return f"{schedule!r} is not a schedule: {usage}"
+
+
+def time_zone_problem(zone: Any) -> str | None:
+    """Why ``zone`` is not a canonical IANA time zone name (``Europe/Paris``, ``Etc/GMT+9``), or None; None too where
+    this machine holds no time zone database to check against."""
+    if not isinstance(zone, str):
+        return None
+    known = _time_zones()
+    if not known or zone in known:
+        return None
+    return f"{zone!r} is not an IANA time zone: use a name such as Europe/Paris, America/New_York or UTC"
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 # --- tags -------------------------------------------------------------------------------------------------------

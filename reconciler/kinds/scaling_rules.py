@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
-import datetime
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core.aws_rules import Problem, as_int, as_map, mappings, non_finite, prefixed
-
-_SCHEDULE_AT = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)\Z")
-_SCHEDULE_RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)\Z")
-_SCHEDULE_CRON = re.compile(r"cron\(([^()]*)\)\Z")
+from reconciler.core.aws_rules import (
+    Problem,
+    as_int,
+    as_list,
+    as_map,
+    as_timestamp,
+    mappings,
+    non_finite,
+    prefixed,
+    schedule_problem,
+    time_zone_problem,
+)
 
 
 def scaling_rules(spec: Mapping[str, Any]) -> list[Problem]:
@@ -24,8 +29,12 @@ def scaling_rules(spec: Mapping[str, Any]) -> list[Problem]:
         # Application Auto Scaling API reference, PutScheduledAction Schedule, and its user guide's "Schedule
         # recurring scaling actions using cron expressions": at(), rate() or a 6-field cron() with ? in
         # day-of-month or day-of-week.
-        if isinstance(schedule, str) and (why := _schedule_problem(schedule)):
+        if isinstance(schedule, str) and (why := schedule_problem(schedule)):
             problems.append((f"scheduledActions[{i}].schedule", why))
+        # Application Auto Scaling API reference, PutScheduledAction Timezone: "the canonical names of the IANA time
+        # zones".
+        if why := time_zone_problem(action.get("timezone")):
+            problems.append((f"scheduledActions[{i}].timezone", why))
         # Application Auto Scaling API reference, ScalableTargetAction: MinCapacity must not exceed MaxCapacity.
         target = as_map(action.get("scalableTargetAction"))
         low, high = as_int(target.get("minCapacity")), as_int(target.get("maxCapacity"))
@@ -37,33 +46,57 @@ def scaling_rules(spec: Mapping[str, Any]) -> list[Problem]:
                 )
             )
         # Application Auto Scaling API reference, PutScheduledAction StartTime/EndTime: start before end.
-        start, end = _timestamp(action.get("startTime")), _timestamp(action.get("endTime"))
+        start, end = as_timestamp(action.get("startTime")), as_timestamp(action.get("endTime"))
         if start is not None and end is not None and start >= end:
             problems.append((f"scheduledActions[{i}].endTime", "endTime must be after startTime"))
     for i, policy in mappings(spec, "policies"):
         step = as_map(policy.get("stepScalingPolicyConfiguration"))
         problems += prefixed(f"policies[{i}].stepScalingPolicyConfiguration", _step_rules(step))
+        predictive = as_map(policy.get("predictiveScalingPolicyConfiguration"))
+        problems += prefixed(f"policies[{i}].predictiveScalingPolicyConfiguration", _predictive_rules(predictive))
     return problems
 
 
-def _schedule_problem(schedule: str) -> str | None:
-    usage = "use at(yyyy-mm-ddThh:mm:ss), rate(N minutes|hours|days) or cron(minutes hours day month weekday year)"
-    if match := _SCHEDULE_AT.match(schedule):
-        try:
-            datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
-        except ValueError:
-            return f"{match.group(1)} is not a date and time: {usage}"
-        return None
-    if _SCHEDULE_RATE.match(schedule):
-        return None
-    if match := _SCHEDULE_CRON.match(schedule):
-        fields = match.group(1).split()
-        if len(fields) != 6:
-            return f"a cron expression has 6 fields, this one {len(fields)}: {usage}"
-        if "?" not in (fields[2], fields[4]):
-            return "cron needs ? in day-of-month or day-of-week (one of them, e.g. cron(0 22 * * ? *))"
-        return None
-    return f"{schedule!r} is not a schedule: {usage}"
+def _predictive_rules(config: Mapping[str, Any]) -> list[Problem]:
+    """Application Auto Scaling API reference, PredictiveScalingPolicyConfiguration and
+    PredictiveScalingMetricSpecification."""
+    if not config:
+        return []
+    problems: list[Problem] = []
+    specifications = as_list(config.get("metricSpecifications"))
+    # PredictiveScalingPolicyConfiguration.MetricSpecifications: "we currently only support a single metric
+    # specification".
+    if len(specifications) != 1:
+        problems.append(("metricSpecifications", f"{len(specifications)} metric specifications: give exactly one"))
+    for j, metric in mappings(config, "metricSpecifications"):
+        # PredictiveScalingMetricSpecification: "You must specify either a metric pair, or a load metric and a
+        # scaling metric individually."
+        pair = "predefinedMetricPairSpecification" in metric
+        load = {"predefinedLoadMetricSpecification", "customizedLoadMetricSpecification"} & set(metric)
+        scaling = {"predefinedScalingMetricSpecification", "customizedScalingMetricSpecification"} & set(metric)
+        if pair == bool(load or scaling) or (not pair and not (load and scaling)):
+            problems.append(
+                (
+                    f"metricSpecifications[{j}]",
+                    "give either predefinedMetricPairSpecification, or a load metric and a scaling metric "
+                    "(predefined or customized), not both",
+                )
+            )
+    behaviour = config.get("maxCapacityBreachBehavior", "HonorMaxCapacity")
+    # PredictiveScalingPolicyConfiguration.MaxCapacityBuffer: "Required if the MaxCapacityBreachBehavior property
+    # is set to IncreaseMaxCapacity, and cannot be used otherwise."
+    if behaviour == "IncreaseMaxCapacity" and "maxCapacityBuffer" not in config:
+        problems.append(("maxCapacityBuffer", "IncreaseMaxCapacity needs maxCapacityBuffer (a percentage): add it"))
+    if behaviour != "IncreaseMaxCapacity" and "maxCapacityBuffer" in config:
+        problems.append(
+            ("maxCapacityBuffer", "only maxCapacityBreachBehavior IncreaseMaxCapacity takes a buffer: remove it")
+        )
+    # PredictiveScalingPolicyConfiguration.SchedulingBufferTime: "must be less than the forecast interval duration
+    # of 3600 seconds".
+    buffer = as_int(config.get("schedulingBufferTime"))
+    if buffer is not None and buffer >= 3600:
+        problems.append(("schedulingBufferTime", f"{buffer} seconds: use less than 3600 (the forecast interval)"))
+    return problems
 
 
 def _step_rules(step: Mapping[str, Any]) -> list[Problem]:
@@ -91,15 +124,3 @@ def _step_rules(step: Mapping[str, Any]) -> list[Problem]:
             )
             break
     return problems
-
-
-def _timestamp(value: Any) -> datetime.datetime | None:
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)

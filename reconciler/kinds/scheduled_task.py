@@ -21,6 +21,7 @@ from reconciler.core.names import check_ecs_name, family_of, name_of, revision_o
 from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.defaults import fill, fill_awsvpc
+from reconciler.kinds.scheduled_task_rules import schedule_rules
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import revision_to_run
 
@@ -78,9 +79,9 @@ class ScheduledTaskKind(BaseKind, Refers, Pins):
 
     def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
         spec, errors = resource.spec, []
-        expression = str(spec.get("scheduleExpression", ""))
-        if not expression.startswith(("cron(", "rate(", "at(")) or not expression.endswith(")"):
-            errors.append(resource.error("spec.scheduleExpression", "must be cron(...), rate(...) or at(...)"))
+        family = family_of(str(_ecs(spec).get("taskDefinitionArn", "")))
+        declared_td = declared.get(Address(TASK_DEFINITION.name, family)) if family else None
+        errors += resource.spec_errors(schedule_rules(spec, declared_td.spec if declared_td is not None else None))
         target = spec.get("target") or {}
         if problem := check_ecs_name(name_of(str(target.get("arn", "")))):
             errors.append(resource.error("spec.target.arn", f"the cluster to run in: {problem}"))

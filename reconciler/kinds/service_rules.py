@@ -1,5 +1,7 @@
 """CreateService's rules beyond botocore's model (see ``reconciler.core.aws_rules`` for the form of a rule): DAEMON
-services, launch-type-only fields, load balancers, and what the service's task definition must agree with."""
+services, launch-type-only fields, load balancers, networks, Availability Zone rebalancing, and what the service's
+task definition must agree with (ports Service Connect and VPC Lattice name, Fargate Spot); its EBS volumes are in
+``service_volume_rules``."""
 
 from __future__ import annotations
 
@@ -9,15 +11,24 @@ from typing import Any
 from reconciler.core.aws_rules import (
     Problem,
     as_int,
+    as_list,
     as_map,
     mappings,
     network_mode,
     non_finite,
     on_fargate,
     prefixed,
+    providers_of,
     strategy_rules,
     tag_rules,
 )
+from reconciler.kinds.service_volume_rules import volume_rules
+from reconciler.kinds.task_definition_runtime_rules import is_arm, is_windows
+
+MAX_SUBNETS = 16
+"""ECS API reference, AwsVpcConfiguration.subnets: "There's a limit of 16 subnets"."""
+MAX_SECURITY_GROUPS = 5
+"""ECS API reference, AwsVpcConfiguration.securityGroups: "There's a limit of 5 security groups"."""
 
 
 def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | None) -> list[Problem]:
@@ -30,6 +41,15 @@ def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | 
     # launchType parameter must be omitted."
     if "launchType" in spec and "capacityProviderStrategy" in spec:
         problems.append(("capacityProviderStrategy", "set either launchType or capacityProviderStrategy, not both"))
+    # ECS API reference, CreateService launchType: "If you want to use Amazon ECS Managed Instances, you must use the
+    # capacityProviderStrategy request parameter and omit the launchType request parameter."
+    if launch == "MANAGED_INSTANCES":
+        problems.append(
+            (
+                "launchType",
+                "Managed Instances run through a capacity provider: name it in capacityProviderStrategy instead",
+            )
+        )
     # ECS API reference, CreateService networkConfiguration: required for task definitions that use the awsvpc
     # network mode, which Fargate tasks always use.
     if launch == "FARGATE" and "networkConfiguration" not in spec:
@@ -51,16 +71,15 @@ def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | 
     if launch == "EC2" and spec.get("platformVersion"):
         problems.append(("platformVersion", "platformVersion is for Fargate only: remove it with launchType EC2"))
     load_balancers = list(mappings(spec, "loadBalancers"))
-    # ECS API reference, CreateService healthCheckGracePeriodSeconds: only for services with a load balancer.
-    if "healthCheckGracePeriodSeconds" in spec and not load_balancers:
-        problems.append(
-            ("healthCheckGracePeriodSeconds", "only services with loadBalancers take a grace period: remove it")
-        )
+    # healthCheckGracePeriodSeconds needs no load balancer: ECS API reference, CreateService, applies it to "Elastic
+    # Load Balancing, VPC Lattice, and container health checks" (and leaves it unused without any).
     # ECS API reference, CreateService role: only with a load balancer and a task definition not using awsvpc.
     if spec.get("role") and not load_balancers:
         problems.append(("role", "role is only for services with loadBalancers: remove it"))
 
     problems += strategy_rules(spec.get("capacityProviderStrategy"), "capacityProviderStrategy")
+    problems += _network_rules(vpc)
+    problems += _rebalancing_rules(spec, load_balancers)
 
     # ECS API reference, LoadBalancer: with a target group, containerName and containerPort are required.
     for i, balancer in load_balancers:
@@ -70,8 +89,11 @@ def service_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any] | 
                     problems.append((f"loadBalancers[{i}]", f"a target group needs {field}: add it"))
 
     problems += prefixed("tags", tag_rules(spec.get("tags")))
+    windows = is_windows(task_definition) if task_definition is not None else None
+    problems += volume_rules(spec, task_definition, fargate=on_fargate(spec), windows=windows)
     if task_definition is not None:
         problems += _service_with_task_definition(spec, task_definition, load_balancers)
+        problems += _fargate_spot_rules(spec, task_definition)
     return problems
 
 
@@ -92,6 +114,58 @@ def _daemon_rules(spec: Mapping[str, Any]) -> list[Problem]:
             ("schedulingStrategy", f"the {controller} deployment controller does not support DAEMON: use REPLICA")
         )
     return problems
+
+
+def _network_rules(vpc: Mapping[str, Any]) -> list[Problem]:
+    """ECS API reference, AwsVpcConfiguration subnets / securityGroups: at most 16 subnets and 5 security groups."""
+    problems: list[Problem] = []
+    for field, most in (("subnets", MAX_SUBNETS), ("securityGroups", MAX_SECURITY_GROUPS)):
+        count = len(as_list(vpc.get(field)))
+        if count > most:
+            problems.append(
+                (f"networkConfiguration.awsvpcConfiguration.{field}", f"{count} {field}: a task takes at most {most}")
+            )
+    return problems
+
+
+def _rebalancing_rules(spec: Mapping[str, Any], load_balancers: list[tuple[int, Mapping[str, Any]]]) -> list[Problem]:
+    """ECS developer guide, "Balancing an Amazon ECS service across Availability Zones": what Availability Zone
+    rebalancing does not support."""
+    if spec.get("availabilityZoneRebalancing") != "ENABLED":
+        return []
+    field, problems = "availabilityZoneRebalancing", []
+    fix = "set availabilityZoneRebalancing: DISABLED"
+    if spec.get("schedulingStrategy") == "DAEMON":
+        problems.append((field, f"DAEMON services are not rebalanced across Availability Zones: {fix}"))
+    if spec.get("launchType") == "EXTERNAL":
+        problems.append((field, f"EXTERNAL tasks are not rebalanced across Availability Zones: {fix}"))
+    if as_int(as_map(spec.get("deploymentConfiguration")).get("maximumPercent")) == 100:
+        problems.append(
+            (field, f"rebalancing needs room to start a task first; maximumPercent 100 leaves none: raise it or {fix}")
+        )
+    if any(b.get("loadBalancerName") for _, b in load_balancers):
+        problems.append(
+            (field, f"services behind a Classic Load Balancer are not rebalanced: use a target group or {fix}")
+        )
+    for i, constraint in mappings(spec, "placementConstraints"):
+        if "attribute:ecs.availability-zone" in str(constraint.get("expression", "")):
+            problems.append(
+                (
+                    f"placementConstraints[{i}].expression",
+                    f"a constraint on ecs.availability-zone forbids rebalancing: remove it or {fix}",
+                )
+            )
+    return problems
+
+
+def _fargate_spot_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any]) -> list[Problem]:
+    """ECS developer guide, "Amazon ECS clusters for Fargate" (Fargate Spot): not for ARM64 or Windows tasks."""
+    if "FARGATE_SPOT" not in providers_of(spec.get("capacityProviderStrategy")):
+        return []
+    if is_arm(task_definition) or is_windows(task_definition):
+        platform = "ARM64" if is_arm(task_definition) else "Windows"
+        return [("capacityProviderStrategy", f"Fargate Spot does not run {platform} tasks: use FARGATE")]
+    return []
 
 
 def _service_with_task_definition(
@@ -144,13 +218,41 @@ def _service_with_task_definition(
         if m.get("name") is not None
     }
     connect = as_map(spec.get("serviceConnectConfiguration"))
+    shown = sorted(port_names) or "none: name a port mapping with name:"
+    protocols = {
+        str(m.get("name")): str(m.get("appProtocol") or "tcp")
+        for c in containers.values()
+        for _, m in mappings(c, "portMappings")
+        if m.get("name") is not None
+    }
     for i, service in mappings(connect, "services"):
         port_name = service.get("portName")
         if port_name is not None and str(port_name) not in port_names:
-            shown = sorted(port_names) or "none: name a port mapping with name:"
             problems.append(
                 (
                     f"serviceConnectConfiguration.services[{i}].portName",
+                    f"no port mapping of the task definition is named {port_name!r}; named ones: {shown}",
+                )
+            )
+        # ECS API reference, TimeoutConfiguration.perRequestTimeoutSeconds: "can only be set if Service Connect
+        # appProtocol isn't TCP" (a port mapping without appProtocol is TCP, PortMapping.appProtocol).
+        timeout = as_map(service.get("timeout"))
+        if "perRequestTimeoutSeconds" in timeout and protocols.get(str(port_name), "tcp").lower() == "tcp":
+            problems.append(
+                (
+                    f"serviceConnectConfiguration.services[{i}].timeout.perRequestTimeoutSeconds",
+                    f"port {port_name!r} speaks TCP, which takes only idleTimeoutSeconds: remove it or set the "
+                    "port mapping's appProtocol (http, http2, grpc)",
+                )
+            )
+    # ECS API reference, VpcLatticeConfiguration.portName: "the name of the portMapping you defined in your task
+    # definition".
+    for i, lattice in mappings(spec, "vpcLatticeConfigurations"):
+        port_name = lattice.get("portName")
+        if port_name is not None and str(port_name) not in port_names:
+            problems.append(
+                (
+                    f"vpcLatticeConfigurations[{i}].portName",
                     f"no port mapping of the task definition is named {port_name!r}; named ones: {shown}",
                 )
             )

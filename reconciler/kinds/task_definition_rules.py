@@ -1,6 +1,7 @@
 """RegisterTaskDefinition's rules beyond botocore's model (see ``reconciler.core.aws_rules`` for the form of a rule):
 the containers, their memory, ports, health checks, links, logs, secrets, files, mounts and dependencies, and what
-Fargate refuses."""
+Fargate refuses; how containers run and what storage they get are in ``task_definition_runtime_rules`` and
+``task_definition_storage_rules``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from reconciler.core.aws_rules import (
     prefixed,
     tag_rules,
 )
+from reconciler.kinds.task_definition_runtime_rules import runtime_rules
+from reconciler.kinds.task_definition_storage_rules import storage_rules
 
 MAX_TASK_DEFINITION_BYTES = 64 * 1024
 """ECS developer guide, "Amazon ECS service quotas": task definition size, 64 KiB (not adjustable)."""
@@ -63,6 +66,7 @@ def task_definition_rules(spec: Mapping[str, Any]) -> list[Problem]:
     problems += _fit_rules(containers, task_memory=task_memory, task_cpu=task_cpu)
     if fargate:
         problems += _fargate_task_rules(spec)
+    problems += runtime_rules(spec) + storage_rules(spec)
     problems += _size_rules(spec)
     problems += prefixed("tags", tag_rules(spec.get("tags")))
     return problems
