@@ -193,6 +193,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from reconciler.commands.continue_deployment import continue_deployment
 
         return continue_deployment(args.path, args.service, settings, embedded=embedded, rollback=args.rollback)
+    if args.command == "history":
+        from reconciler.commands.history import history
+
+        return history(args.path, settings, embedded=embedded, service=args.service, output_format=args.format)
     if args.command == "export":
         from reconciler.commands.export import export
 

@@ -358,6 +358,20 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     )
     _aws_options(resume)
 
+    past = commands.add_parser(
+        "history",
+        help="each declared service's deployments as ECS lists them (reads only): time, git revision, task "
+        "definition, strategy, outcome; exit 0",
+    )
+    _manifest_options(past)
+    past.add_argument(
+        "service", nargs="?", default=None, metavar="SERVICE", help="only this service, as for --target: Service/web"
+    )
+    _aws_options(past)
+    past.add_argument(
+        "--format", choices=("text", "json"), default="text", help="a table per service, or JSON (default: text)"
+    )
+
     exporter = commands.add_parser(
         "export", help="write manifests for a live cluster and its services (reads only); exit 0 written, 1 error"
     )

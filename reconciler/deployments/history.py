@@ -1,0 +1,82 @@
+"""A service's deployment history as ECS keeps it: each ServiceDeployment (ListServiceDeployments, then
+DescribeServiceDeployments ``read.BATCH`` a call), the task definition its target ServiceRevision runs
+(DescribeServiceRevisions, batched) and the git revision that task definition was registered from (its revision tag,
+one DescribeTaskDefinition per distinct task definition). Reads only, each call paced in its bucket by the AWS
+boundary. `history` prints it; the console's service page shows the same entries (``as_json``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import rollout
+from reconciler.aws import Aws
+from reconciler.core.model import Address
+from reconciler.core.names import revision_of
+from reconciler.deployments import read
+from reconciler.deployments.stages import Deployment, standing
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One deployment of a service: when, what it rolled out, how and how it ended."""
+
+    deployment: Deployment
+    task_definition: str | None
+    """``family:revision`` the target service revision runs (None: ECS no longer describes that revision)."""
+    git_revision: str | None
+    """The git revision that task definition was registered from (its revision tag), when it has one."""
+    outcome: str
+    """``completed``, ``failed``, ``paused`` or ``waiting`` (``stages.standing``)."""
+    detail: str
+
+
+def entries_of(
+    deployments: list[Deployment],
+    revisions: Mapping[str, Mapping[str, Any]],
+    origins: Mapping[str, str | None],
+    *,
+    now: datetime.datetime,
+) -> list[Entry]:
+    """Deployments (newest first), the ServiceRevisions by ARN and the git revision of each task definition ARN, as
+    history entries, oldest first. Pure."""
+    out: list[Entry] = []
+    for deployment in sorted(deployments, key=_started):
+        revision = revisions.get(deployment.target_revision or "") or {}
+        arn = str(revision.get("taskDefinition") or "")
+        where = standing(deployment, now)
+        out.append(Entry(deployment, revision_of(arn) if arn else None, origins.get(arn), where.state, where.detail))
+    return out
+
+
+def _started(deployment: Deployment) -> float:
+    return deployment.started_at.timestamp() if deployment.started_at else 0.0
+
+
+def service_history(aws: Aws, address: Address, *, now: datetime.datetime) -> list[Entry]:
+    """The service's deployments ECS still lists, oldest first, each with its task definition and git revision."""
+    deployments = read.history(aws, address)
+    revisions = read.revisions(aws, [d.target_revision for d in deployments if d.target_revision])
+    arns = sorted({str(r["taskDefinition"]) for r in revisions.values() if r.get("taskDefinition")})
+    origins = dict(zip(arns, aws.map(lambda arn: rollout.revision_of_task_definition(aws, arn), arns), strict=True))
+    return entries_of(deployments, revisions, origins, now=now)
+
+
+def as_json(entry: Entry) -> dict[str, Any]:
+    """An entry as `history --format json` prints it and the console shows it."""
+    deployment = entry.deployment
+    return {
+        "deployment": deployment.arn,
+        "startedAt": deployment.started_at.isoformat() if deployment.started_at else None,
+        "strategy": deployment.strategy,
+        "status": deployment.status,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+        "serviceRevision": deployment.target_revision,
+        "taskDefinition": entry.task_definition,
+        "gitRevision": entry.git_revision,
+        "rollback": deployment.rollback,
+    }
