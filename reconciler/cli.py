@@ -130,6 +130,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             allowed_account_ids=tuple(getattr(args, "allowed_account_id", [])),
             allowed_regions=tuple(getattr(args, "allowed_region", [])),
             pace=_pace(),
+            emulator=getattr(args, "emulator", None),
         ),
         manifests=ManifestSettings(
             max_files=getattr(args, "max_files", ManifestSettings.max_files), instance=_instance(args)
@@ -142,7 +143,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    embedded = bool(getattr(args, "embedded_aws", False))
+    embedded = bool(getattr(args, "embedded_aws", False)) or getattr(args, "emulator", None) is not None
     if args.command == "validate":
         from reconciler.commands.validate import validate
 

@@ -104,7 +104,14 @@ def _aws_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--embedded-aws",
         action="store_true",
-        help="run against an in-process AWS emulator on 127.0.0.1 (no AWS account needed)",
+        help="run against an in-process AWS emulator on 127.0.0.1 (no AWS account needed): the running "
+        "`ecs-reconciler emulator` if there is one, else one for this command only",
+    )
+    p.add_argument(
+        "--emulator",
+        default=None,
+        metavar="PORT|URL|STATE-FILE",
+        help="with several emulators running, the one to use (implies --embedded-aws; also ECS_RECONCILER_EMULATOR)",
     )
 
 

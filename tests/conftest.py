@@ -41,7 +41,7 @@ TOOL_CALLS = pytest.StashKey[list[tuple[str, frozenset[str]]]]()
 @pytest.fixture(autouse=True)
 def own_emulator_discovery(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's ``--embedded-aws`` finds only an emulator the test itself announced: the discovery file
-    (reconciler.embedded.discovery_file(), under XDG_CACHE_HOME) lives in a fresh folder, and no emulator URL comes
+    (reconciler.embedded.discovery_folder(), under XDG_CACHE_HOME) lives in a fresh folder, and no emulator URL comes
     from the environment. Returns the cache folder."""
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))

@@ -28,9 +28,10 @@ def test_embedded_aws_ignores_an_emulator_announced_outside_the_tests_cache(
     """The user's ~/.cache names a live emulator (the session's own): a test's --embedded-aws still starts a fresh
     one, because the autouse own_emulator_discovery fixture points XDG_CACHE_HOME at a folder of its own."""
     home = tmp_path / "home"
-    stale = home / ".cache" / "ecs-reconciler" / "emulator.json"
+    port = aws.endpoint_url.rsplit(":", 1)[-1]
+    stale = home / ".cache" / "ecs-reconciler" / "emulators" / f"{port}.json"
     stale.parent.mkdir(parents=True)
-    stale.write_text(json.dumps({"url": aws.endpoint_url, "pid": os.getpid()}))
+    stale.write_text(json.dumps({"url": aws.endpoint_url, "pid": os.getpid(), "state": None}))
     monkeypatch.setenv("HOME", str(home))
 
     result = cli("plan", example, "--embedded-aws")
@@ -38,7 +39,7 @@ def test_embedded_aws_ignores_an_emulator_announced_outside_the_tests_cache(
     assert result.code == 2, result.err
     assert "for this command only" in result.err
     assert aws.endpoint_url not in result.err
-    assert running_emulator() is None
+    assert running_emulator().running is None
 
 
 def test_an_unmarked_test_cannot_start_an_emulator_in_process() -> None:

@@ -17,7 +17,7 @@ from reconciler.core.errors import InvalidManifests, UsageError
 from reconciler.core.model import Resource
 from reconciler.core.render import PlanPart, Where
 from reconciler.core.settings import Settings
-from reconciler.embedded import load_emulator, running_emulator
+from reconciler.embedded import Discovered, load_emulator, running_emulator
 from reconciler.pipeline import Loaded, Pipeline, Planned, names, narrowed
 
 EMBEDDED_REGION = "us-east-1"
@@ -37,8 +37,9 @@ def check_region(region: str) -> None:
 
 @contextlib.contextmanager
 def open_pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> Iterator[Pipeline]:
-    """The pipeline for one command. With ``embedded``: a running ``ecs-reconciler emulator`` when there is one
-    (and ``reuse``), else a fresh emulator for the command's lifetime."""
+    """The pipeline for one command. With ``embedded``: the running ``ecs-reconciler emulator`` that
+    ``settings.aws.emulator`` names, else the only one running (and ``reuse``; ``reconciler.embedded``), else a fresh
+    emulator for the command's lifetime. Each says which it uses."""
     if not embedded:
         aws = Aws(settings.aws)
         check_region(aws.region)
@@ -48,9 +49,17 @@ def open_pipeline(settings: Settings, *, embedded: bool, reuse: bool = True) -> 
         return
     region = settings.aws.region or EMBEDDED_REGION
     check_region(region)
-    url = running_emulator() if reuse else None
-    if url is not None:
-        print(f"Using the running AWS emulator at {url} (no AWS account is used).", file=sys.stderr)
+    found = running_emulator(settings.aws.emulator) if reuse else Discovered(None)
+    for stopped in found.stopped:
+        print(
+            f"Warning: the AWS emulator {stopped} has stopped; this command runs on a fresh, empty emulator of its "
+            "own" + (f" (`ecs-reconciler emulator --state {stopped.state}` carries on)." if stopped.state else "."),
+            file=sys.stderr,
+        )
+    if found.running is not None:
+        url = found.running.url
+        kept = found.running.kept
+        print(f"Using the running AWS emulator at {url} ({kept}; no AWS account is used).", file=sys.stderr)
         if settings.daemon.lease.table:
             running = types.SimpleNamespace(endpoint_url=url)
             load_emulator().seed_lease_table(running, settings.daemon.lease.table, region=region)

@@ -8,7 +8,8 @@ import sys
 import threading
 
 from reconciler.commands import EXIT_OK
-from reconciler.embedded import EMULATOR_ENV, announce, load_emulator, withdraw
+from reconciler.core.errors import UsageError
+from reconciler.embedded import EMULATOR_ENV, announce, load_emulator, others_running, state_in_use
 
 
 def environment(url: str, region: str) -> dict[str, str]:
@@ -23,6 +24,8 @@ def environment(url: str, region: str) -> dict[str, str]:
 
 
 def serve(*, port: int, state: str | None, region: str) -> int:
+    if state and (sharing := state_in_use(state)) is not None:
+        raise UsageError(f"{state} is the state file of the AWS emulator running at {sharing.url}: use that one")
     embedded_aws = load_emulator()
     records = embedded_aws.check_journal(state) if state else []  # a file it cannot load: exit 1 before serving
     app = embedded_aws.create_app()
@@ -37,15 +40,15 @@ def serve(*, port: int, state: str | None, region: str) -> int:
             replayed = journal.replay(records)
             journal.open()
             print(f"Replayed {replayed} requests from {state}; every change is recorded there.", file=sys.stderr)
-        announce(url)
-        try:
-            print(f"AWS emulator on {url} (no AWS account is used). Other commands use it with --embedded-aws;")
-            print("to point any AWS tool at it instead, run:")
-            for name, value in environment(url, region).items():
-                print(f"export {name}={value}")
-            print("Ctrl-C stops it" + (f"; its state is kept in {state}." if state else "; its state is then lost."))
-            sys.stdout.flush()
-            stop.wait()
-        finally:
-            withdraw(url)
+        announce(url, state=state)
+        others, port = others_running(url), url.rsplit(":", 1)[-1]
+        print(f"AWS emulator on {url} (no AWS account is used). Other commands use it with --embedded-aws;")
+        for other in others:
+            print(f"Another AWS emulator is running at {other}: --embedded-aws now needs --emulator {port}")
+        print("to point any AWS tool (and --embedded-aws) at this one, run:")
+        for name, value in environment(url, region).items():
+            print(f"export {name}={value}")
+        print("Ctrl-C stops it" + (f"; its state is kept in {state}." if state else "; its state is then lost."))
+        sys.stdout.flush()
+        stop.wait()
     return EXIT_OK

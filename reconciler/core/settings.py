@@ -214,6 +214,9 @@ class AwsSettings:
     """AWS endpoint override (the embedded emulator, or AWS_ENDPOINT_URL, which boto3 honours by itself)."""
     embedded: bool = False
     """Talking to the embedded emulator: fixed dummy credentials and us-east-1 unless a region is given."""
+    emulator: str | None = None
+    """``--emulator``: the running emulator ``--embedded-aws`` uses, by URL, port or state file (None: the one
+    ``ECS_RECONCILER_EMULATOR`` names, else the only one running)."""
     allowed_account_ids: tuple[str, ...] = ()
     """Accounts the tool may read and change (``--allowed-account-id``); empty allows any. Checked once per command
     with STS GetCallerIdentity, before any state is read."""
