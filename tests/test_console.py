@@ -136,3 +136,27 @@ def test_a_task_definitions_live_facts_mask_secret_environment_values():
     facts = live_facts(Live(Address("TaskDefinition", "web"), body))
     container = {"name": "app", "image": "example/web:1", "environment": [{"name": "DB_PASSWORD", "value": MASK}]}
     assert facts == {"revision": "web:3", "containers": [container]}
+
+
+def test_a_service_page_shows_a_deployment_awaiting_approval_and_a_held_revision():
+    paused = {
+        "strategy": "CANARY",
+        "status": "IN_PROGRESS",
+        "stage": "PRE_PRODUCTION_TRAFFIC_SHIFT",
+        "awaitingApproval": {
+            "hookId": "ecs-pause-1",
+            "expiresAt": "2030-01-02T00:00:00+00:00",
+            "timeoutAction": "ROLLBACK",
+        },
+        "triggeredAlarms": [],
+    }
+    web = {
+        **STATUS["resources"]["Service prod/web"],
+        "rollout": {"state": "paused", "deployment": paused, "held": "fedcba9876543210"},
+    }
+    document = {**STATUS, "resources": {**STATUS["resources"], "Service prod/web": web}}
+    status, html = get(console_app(lambda: document), "/targets/default/services/prod/web")
+    assert status == "200 OK"
+    assert "CANARY IN_PROGRESS at PRE_PRODUCTION_TRAFFIC_SHIFT" in html
+    assert "awaiting approval" in html and "2030-01-02T00:00:00+00:00" in html and "then ROLLBACK" in html
+    assert "fedcba987654" in html and "not applied again" in html

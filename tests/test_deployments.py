@@ -10,11 +10,10 @@ from typing import Any
 import yaml
 
 from reconciler import rollout
-from reconciler.commands.status import deployment_entry
 from reconciler.core.model import Address
 from reconciler.deployments.approvals import Approval, approval
 from reconciler.deployments.read import current_arn
-from reconciler.deployments.stages import Deployment, standing
+from reconciler.deployments.stages import Deployment, standing, status_entry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "aws" / "deployments"
 WEB = Address("Service", "web", "demo")
@@ -72,7 +71,7 @@ def test_an_earlier_completed_deployment_is_not_the_one_waited_for():
 def test_status_json_shows_the_stage_and_the_expiry():
     deployment = load("devguide-pause-awaiting")
     progress = rollout.assess(WEB, {"status": "ACTIVE"}, deployment, now=NOW)
-    entry = deployment_entry(deployment, progress)
+    entry = status_entry(deployment, progress.state, progress.detail)
     assert entry["strategy"] == "CANARY"
     assert entry["stage"] == "PRODUCTION_TRAFFIC_SHIFT"
     assert entry["state"] == "paused"

@@ -204,7 +204,7 @@ def test_a_rollout_that_does_not_move_is_explained_once_then_alerted_with_its_un
     deployments.check(due_only=False)
     [alert] = sink.alerts
     assert alert.kind == "rollout_failed"
-    assert alert.summary.startswith("rollout timed out: Service prod/api (api:1): IN_PROGRESS: 0/2 running")
+    assert alert.summary.startswith("rollout timed out: Service prod/api (api:1): ROLLING IN_PROGRESS: 0/2 running")
     assert alert.unhealthy_targets == (MISMATCH,)
     assert MISMATCH in alert.summary
 

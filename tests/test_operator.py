@@ -291,5 +291,5 @@ def test_a_rollout_stuck_past_the_timeout_fails_once(aws, cli, manifests, monkey
     deployments.check(due_only=False)
     [alert] = sink.alerts
     assert alert.kind == "rollout_failed" and alert.level == "error"
-    assert alert.summary.startswith("rollout timed out: Service prod/api (api:1): IN_PROGRESS: 0/1 running")
+    assert alert.summary.startswith("rollout timed out: Service prod/api (api:1): ROLLING IN_PROGRESS: 0/1 running")
     assert deployments.is_held("fingerprint") and not deployments.in_flight

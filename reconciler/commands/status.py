@@ -21,7 +21,7 @@ from reconciler.core.plan import SUSPEND_ANNOTATION
 from reconciler.core.settings import Settings
 from reconciler.core.tags import REVISION_TAG_KEY
 from reconciler.deployments import read
-from reconciler.deployments.stages import Deployment
+from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.pipeline import Planned
 
 COLUMNS = ("RESOURCE", "STATE", "DRIFT", "RUNNING/DESIRED", "DEPLOYMENT", "TASK DEFINITION", "REVISION")
@@ -38,30 +38,6 @@ def entries_for(path: str, settings: Settings, *, embedded: bool) -> list[dict[s
             deployments = read.current(part.pipeline.aws, bodies)
             out += _entries(part.planned, part.pipeline.kinds, part.where.target, deployments)
     return out
-
-
-def deployment_entry(deployment: Deployment, progress: rollout.Progress) -> dict[str, Any]:
-    """A service's deployment as ``status --format json`` and the daemon's ``/status`` show it."""
-    hook = deployment.paused
-    return {
-        "arn": deployment.arn,
-        "strategy": deployment.strategy,
-        "status": deployment.status,
-        "stage": deployment.stage,
-        "state": progress.state,
-        "detail": progress.detail,
-        "productionTrafficPercent": deployment.production_weight,
-        "awaitingApproval": None
-        if hook is None
-        else {
-            "hookId": hook.hook_id,
-            "expiresAt": hook.expires_at.isoformat() if hook.expires_at else None,
-            "timeoutAction": hook.timeout_action,
-        },
-        "triggeredAlarms": list(deployment.alarms),
-        "rollback": deployment.rollback,
-        "targetRevision": deployment.target_revision,
-    }
 
 
 def _entries(
@@ -103,7 +79,7 @@ def _entries(
                 rollout=progress.state,
                 rolloutDetail=progress.detail,
                 taskDefinition=rollout.task_definition_of(live.body),
-                deployment=deployment_entry(deployment, progress) if deployment is not None else None,
+                deployment=None if deployment is None else status_entry(deployment, progress.state, progress.detail),
             )
         entries.append(entry)
     return entries

@@ -23,7 +23,15 @@ from reconciler.daemon.drift import DriftEvent, FieldDrift
 log = structlog.get_logger("reconciler.alerts")
 
 AlertKind = Literal[
-    "drift", "resolved", "invalid", "refused", "applied", "rollout_completed", "rollout_failed", "rollback"
+    "drift",
+    "resolved",
+    "invalid",
+    "refused",
+    "applied",
+    "deployment_paused",
+    "rollout_completed",
+    "rollout_failed",
+    "rollback",
 ]
 LEVELS: dict[str, str] = {
     "applied": "info",
@@ -38,8 +46,9 @@ LEVELS: dict[str, str] = {
 class Alert:
     kind: AlertKind
     """drift (new or changed), resolved (a drift is gone), invalid (a revision failed to load), refused (a plan
-    the safety rules refuse), applied (a pass applied a git revision), rollout_completed / rollout_failed (a
-    service's deployment after a pass changed it), rollback (a failed revision's services returned to the last
+    the safety rules refuse), applied (a pass applied a git revision), deployment_paused (a service's deployment
+    waits at a PAUSE hook for an approval), rollout_completed / rollout_failed (a service's deployment after a pass
+    changed it), rollback (a failed revision's services returned to the last
     revision that rolled out completely)."""
     summary: str
     revision: str | None
@@ -57,6 +66,18 @@ class Alert:
     """Failed rollouts: the service's load balancer targets that are not healthy, with ELB's reasons."""
     target: str | None = None
     """The target (account and region) the alert is about; None for the default target."""
+    deployment: str | None = None
+    """Rollouts: the ServiceDeployment's ARN, when ECS names one."""
+    stage: str | None = None
+    """Rollouts: the lifecycle stage the deployment was at."""
+    hook: str | None = None
+    """deployment_paused: the PAUSE hook awaiting an approval."""
+    expires_at: str | None = None
+    """deployment_paused: when the hook expires (ISO 8601) and ECS takes its timeout action."""
+    triggered_alarm_names: tuple[str, ...] = ()
+    """Failed rollouts: the CloudWatch alarms that fired (``alarms.triggeredAlarmNames``)."""
+    rollback: str | None = None
+    """Failed rollouts: why ECS rolled the deployment back (``rollback.reason``), when it did."""
 
     @property
     def level(self) -> str:

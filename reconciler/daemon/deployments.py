@@ -1,15 +1,19 @@
 """Following the deployments a pass started, across passes, without blocking the loop.
 
-After a pass changes services, the loop hands them here; between passes (and at the start of each) ``check`` looks
-at each service once, with the same assessment CLI ``apply`` waits with (``reconciler.rollout.assess``). Each outcome
-is alerted once (``rollout_completed`` / ``rollout_failed``), counted and logged; a failed or stuck rollout's alert,
-and the status of one that has not moved for ``stall_after`` seconds, name its unhealthy load balancer targets with
-ELB's reasons (``rollout.explain``, asked only then). A git revision with a failed or stuck
-service is held: the loop does not apply it again until the manifests change. With ``rollback_on_failure``, the first
-failure of a revision returns every service that revision changed to the task definition it ran under the last
-revision that rolled out completely (or, for a service no completed revision of this process changed, the one it ran
-before the failing revision), in one step and one alert: one rollback plan (``reconciler.rollback``) run through the
-executor, ownership checked as every plan's.
+After a pass changes services, the loop hands them here; between passes (and at the start of each) ``check`` reads
+the services still rolling out, in batches (DescribeServices, then DescribeServiceDeployments for the deployment each
+names: ``reconciler.deployments.read``), and assesses each as CLI ``apply`` does (``rollout.assess``, over
+``reconciler.deployments.stages``: status, lifecycle stage, traffic shifted, bake left, a PAUSE hook awaiting an
+approval, the alarms that fired, ECS's own rollback). A pause is alerted once (``deployment_paused``: hook, stage,
+expiry) and followed on; each outcome is alerted once (``rollout_completed`` / ``rollout_failed``, naming the alarms
+that fired and ECS's rollback), counted and logged. A failed or stuck rollout's alert, and the status of one that has
+not moved for ``stall_after`` seconds, name its unhealthy load balancer targets with ELB's reasons (``rollout.explain``,
+asked only then). The timeout counts only time spent rolling out: a deployment paused at a hook or baking ends when
+ECS says (the hook's expiry, the bake time). A git revision with a failed or stuck service is held: the loop does not
+apply it again until the manifests change. With ``rollback_on_failure``, the first failure of a revision returns every
+service that revision changed to the task definition it ran under the last revision that rolled out completely (or,
+for a service no completed revision of this process changed, the one it ran before the failing revision), in one step
+and one alert: one rollback plan (``reconciler.rollback``) run through the executor, ownership checked as every plan's.
 
 What this remembers lives in memory: a restarted daemon forgets holds and last-good task definitions, and starts
 over from what it sees live.
@@ -17,6 +21,7 @@ over from what it sees live.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +38,10 @@ from reconciler.core.settings import ApplySettings
 from reconciler.core.tags import is_managed, owner_of
 from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.metrics import TargetMetrics
+from reconciler.deployments import read
+from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.executor import Outcome
+from reconciler.kinds import service_live
 from reconciler.rollback import Return, rollback_plan
 
 log = structlog.get_logger("reconciler.rollout")
@@ -50,11 +58,37 @@ class Following:
     task_definition: str | None = None
     """``family:revision`` being rolled out (read from the service right after the pass changed it)."""
     progress: rollout.Progress | None = None
+    since: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+    """When the change was made (a deployment that completed before it is an earlier one)."""
+    deployment: str | None = None
+    """The ServiceDeployment followed, once ECS has started it (a newer one supersedes it: it stops)."""
+    rolling: float = 0.0
+    """Seconds spent rolling out (neither paused at a hook nor baking): what the timeout counts."""
+    checked: float = field(init=False)
+    paused: tuple[str, str] | None = None
+    """(deployment, hook) of the pause last alerted: each pause is alerted once."""
     stall: rollout.Stall = field(init=False)
     """When its state last changed, and what explaining a stretch without change found."""
 
     def __post_init__(self) -> None:
         self.stall = rollout.Stall(self.started)
+        self.checked = self.started
+
+    def timed(self, progress: rollout.Progress, now: float) -> None:
+        """Count the time since the last check when the deployment was rolling out then."""
+        last = self.progress
+        if last is None or (last.state == "waiting" and not _baking(last.deployment)):
+            self.rolling += now - self.checked
+        self.checked = now
+
+
+def _baking(deployment: Deployment | None) -> bool:
+    return deployment is not None and deployment.stage == "BAKE_TIME"
+
+
+def _started_after(deployment: Deployment, since: datetime.datetime) -> bool:
+    """ECS started the deployment for the change made at ``since`` (not an earlier one)."""
+    return deployment.started_at is None or deployment.started_at >= since - rollout.STALE_GRACE
 
 
 @dataclass
@@ -69,7 +103,7 @@ class RevisionRollout:
 
     @property
     def finished(self) -> bool:
-        return all(f.progress is not None and f.progress.finished for f in self.services.values())
+        return all(f.progress is not None and f.progress.settled for f in self.services.values())
 
 
 @dataclass
@@ -81,6 +115,8 @@ class Held:
     service: str
     reason: str
     rolled_back: tuple[str, ...] = ()
+    services: tuple[Address, ...] = ()
+    """Every service the revision changed (each shows the hold in /status)."""
 
 
 @dataclass
@@ -138,11 +174,13 @@ class Deployments:
                 earlier.services.pop(address, None)
         self.in_flight = [r for r in self.in_flight if r.services]
         following = {a: Following(a, previous.get(a), now) for a in services}
+        try:
+            bodies = self._describe(services)
+        except ReconcilerError as exc:  # the first check reads them instead
+            log.warning("could not read the changed services", services=len(services), error=str(exc))
+            bodies = {}
         for address, item in following.items():
-            try:
-                item.task_definition = rollout.task_definition_of(rollout.describe(self.aws, address))
-            except ReconcilerError as exc:  # the first check reads it instead
-                log.warning("could not read a changed service", service=str(address), error=str(exc))
+            item.task_definition = rollout.task_definition_of(bodies.get(address))
         for address in services:
             self.states[address] = {"state": "waiting", "detail": "deployment started", "revision": revision}
         self.in_flight.append(RevisionRollout(fingerprint, revision, following, now))
@@ -161,42 +199,99 @@ class Deployments:
 
     # ------------------------------------------------------------------ one revision's services
 
+    def _describe(self, services: list[Address]) -> dict[Address, Mapping[str, Any]]:
+        """The services' DescribeServices entries, 10 a call (a service not found is left out)."""
+        names: dict[str, list[str]] = {}
+        for address in services:
+            names.setdefault(str(address.scope), []).append(address.name)
+        return {a: live.body for a, live in service_live.describe(self.aws, names).items()}
+
     def _check_group(self, group: RevisionRollout) -> None:
-        for following in group.services.values():
-            if following.progress is not None and following.progress.finished:
-                continue
-            body = rollout.describe(self.aws, following.address)
-            progress = rollout.assess(following.address, body)
-            now_on = rollout.task_definition_of(body)
-            if following.task_definition is None:
-                following.task_definition = now_on
-            elif now_on != following.task_definition and body is not None:
-                # ECS's circuit breaker rolled the service back (or someone moved it): this rollout did not happen.
-                progress = rollout.Progress(
-                    following.address,
-                    "failed",
-                    f"the service runs {now_on} instead (rolled back by the deployment circuit breaker, or changed "
-                    f"by someone else); {progress.detail}",
-                    progress.events,
-                )
-            if not progress.finished and self.clock() - following.started > self.timeout:
-                progress = rollout.Progress(
-                    following.address, "timed out", f"{progress.detail} after {self.timeout:g}s", progress.events
-                )
-            progress = self._explained(following, progress, body)
+        pending = [f for f in group.services.values() if f.progress is None or not f.progress.settled]
+        bodies = self._describe([f.address for f in pending])
+        arns = {f.address: f.deployment or read.current_arn(bodies.get(f.address)) for f in pending}
+        found = read.describe(self.aws, [a for a in arns.values() if a])
+        for following in pending:
+            body = bodies.get(following.address)
+            arn = arns[following.address]
+            progress = self._assess(following, body, found.get(arn) if arn else None)
             following.progress = progress
-            self.states[following.address] = {
-                "state": progress.state,
-                "detail": progress.detail,
-                "revision": group.revision,
-                "task_definition": following.task_definition,
-                **({"unhealthy_targets": list(progress.trouble)} if progress.trouble else {}),
-            }
-            if progress.finished:
+            self.states[following.address] = self._state(group, following, progress)
+            if progress.state == "paused":
+                self._paused(group, following, progress)
+            if progress.settled:
                 self._outcome(group, following, progress)
                 if progress.state != "completed" and group in self.in_flight:
                     self._fail(group, following, progress)
                     return
+
+    def _assess(
+        self, following: Following, body: Mapping[str, Any] | None, deployment: Deployment | None
+    ) -> rollout.Progress:
+        """Where the service's deployment stands now: ECS's word when it names a deployment; otherwise the PRIMARY
+        deployment, failed when the service no longer runs what was rolled out (the circuit breaker moved it back);
+        timed out after ``timeout`` seconds of rolling out."""
+        address = following.address
+        progress = rollout.assess(address, body, deployment, since=following.since)
+        if following.deployment is None and deployment is not None and _started_after(deployment, following.since):
+            following.deployment = deployment.arn
+        now_on = rollout.task_definition_of(body)
+        if following.task_definition is None:
+            following.task_definition = now_on
+        elif deployment is None and now_on != following.task_definition and body is not None:
+            progress = rollout.Progress(
+                address,
+                "failed",
+                f"the service runs {now_on} instead (rolled back by the deployment circuit breaker, or changed "
+                f"by someone else); {progress.detail}",
+                progress.events,
+            )
+        following.timed(progress, self.clock())
+        rolling = progress.state == "waiting" and not _baking(progress.deployment)
+        if rolling and following.rolling > self.timeout:
+            progress = rollout.Progress(
+                address,
+                "timed out",
+                f"{progress.detail} after {self.timeout:g}s",
+                progress.events,
+                deployment=progress.deployment,
+            )
+        return self._explained(following, progress, body)
+
+    def _state(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> dict[str, Any]:
+        """The service's rollout as /status shows it, with its deployment when ECS names one."""
+        deployment = progress.deployment
+        return {
+            "state": progress.state,
+            "detail": progress.detail,
+            "revision": group.revision,
+            "task_definition": following.task_definition,
+            **({"unhealthy_targets": list(progress.trouble)} if progress.trouble else {}),
+            "deployment": None if deployment is None else status_entry(deployment, progress.state, progress.detail),
+        }
+
+    def _paused(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
+        """A deployment waits at a PAUSE hook: alerted once per pause, with the hook, the stage and the expiry."""
+        deployment = progress.deployment
+        hook = deployment.paused if deployment is not None else None
+        if deployment is None or hook is None or following.paused == (deployment.arn, hook.hook_id):
+            return
+        following.paused = (deployment.arn, hook.hook_id)
+        self.alerter.send(
+            Alert(
+                "deployment_paused",
+                f"deployment paused: {following.address} ({following.task_definition or 'task definition unknown'}): "
+                f"{progress.detail}; answer with `ecs-reconciler continue PATH {following.address.kind}/"
+                f"{following.address.scope}/{following.address.name}` (or --rollback)",
+                group.revision,
+                resource=str(following.address),
+                task_definition=following.task_definition,
+                deployment=deployment.arn,
+                stage=deployment.stage,
+                hook=hook.hook_id,
+                expires_at=hook.expires_at.isoformat() if hook.expires_at else None,
+            )
+        )
 
     def _explained(
         self, following: Following, progress: rollout.Progress, body: Mapping[str, Any] | None
@@ -212,6 +307,7 @@ class Deployments:
         outcome = "completed" if progress.state == "completed" else "failed"
         self.metrics.rollouts.labels(outcome if progress.state != "timed out" else "stuck").inc()
         where = f"{service} ({following.task_definition or 'task definition unknown'})"
+        deployment = progress.deployment
         if outcome == "completed":
             self.alerter.send(
                 Alert(
@@ -220,6 +316,8 @@ class Deployments:
                     group.revision,
                     resource=service,
                     task_definition=following.task_definition,
+                    deployment=deployment.arn if deployment else None,
+                    stage=deployment.stage if deployment else None,
                 )
             )
             return
@@ -233,12 +331,18 @@ class Deployments:
                 task_definition=following.task_definition,
                 events=progress.events,
                 unhealthy_targets=progress.trouble,
+                deployment=deployment.arn if deployment else None,
+                stage=deployment.stage if deployment else None,
+                triggered_alarm_names=deployment.alarms if deployment else (),
+                rollback=deployment.rollback if deployment else None,
             )
         )
 
     def _fail(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
         """Hold the revision; with rollback, return every service it changed, at once."""
-        self.held = Held(group.fingerprint, group.revision, str(following.address), progress.detail)
+        self.held = Held(
+            group.fingerprint, group.revision, str(following.address), progress.detail, services=tuple(group.services)
+        )
         self.metrics.held.set(1)
         if self.rollback:
             self._roll_back(group, following)

@@ -380,6 +380,9 @@ class Daemon:
     def status(self) -> dict[str, object]:
         """The /status document."""
         held = self.deployments.held
+        rollouts = {a: dict(s) for a, s in list(self.deployments.states.items())}  # the loop thread may add to it
+        for address in held.services if held is not None else ():
+            rollouts.setdefault(address, {})["held"] = held.revision if held is not None else None
         return self.book.document(
             held=None
             if held is None
@@ -389,7 +392,7 @@ class Daemon:
                 "reason": held.reason,
                 "rolled_back": list(held.rolled_back),
             },
-            rollouts=dict(self.deployments.states),  # a copy: the loop thread may add to it meanwhile
+            rollouts=rollouts,
         )
 
     def _begin_pass(self, snapshot: Snapshot) -> None:

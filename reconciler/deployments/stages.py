@@ -173,3 +173,28 @@ def standing(deployment: Deployment, now: datetime.datetime) -> Standing:
         detail = f"{deployment.strategy} paused: {where}; awaiting approval (hook {hook.hook_id}{expiry})"
         return Standing("paused", detail, paused=hook, alarms=deployment.alarms)
     return Standing("waiting", f"{deployment.strategy} {deployment.status}: {where}{alarms}", alarms=deployment.alarms)
+
+
+def status_entry(deployment: Deployment, state: str, detail: str) -> dict[str, Any]:
+    """A service's deployment as ``status --format json`` and the daemon's ``/status`` show it (``state`` and
+    ``detail``: where the waiter that read it says it stands)."""
+    hook = deployment.paused
+    return {
+        "arn": deployment.arn,
+        "strategy": deployment.strategy,
+        "status": deployment.status,
+        "stage": deployment.stage,
+        "state": state,
+        "detail": detail,
+        "productionTrafficPercent": deployment.production_weight,
+        "awaitingApproval": None
+        if hook is None
+        else {
+            "hookId": hook.hook_id,
+            "expiresAt": hook.expires_at.isoformat() if hook.expires_at else None,
+            "timeoutAction": hook.timeout_action,
+        },
+        "triggeredAlarms": list(deployment.alarms),
+        "rollback": deployment.rollback,
+        "targetRevision": deployment.target_revision,
+    }
