@@ -71,7 +71,8 @@ def test_two_emulators_side_by_side(served, cli, example, tmp_path, monkeypatch)
 
     unnamed = cli("plan", example, "--embedded-aws")
     assert unnamed.code == 1 and unnamed.err.count("\n") == 1
-    assert f"2 AWS emulators are running: {first.url} (state {state}); {second.url} (no state file)" in unnamed.err
+    assert "Error: 2 AWS emulators are running: " in unnamed.err
+    assert f"{first.url} (state {state})" in unnamed.err and f"{second.url} (no state file)" in unnamed.err
     assert "name one with --emulator" in unnamed.err
 
     applied = cli("apply", example, "--emulator", first.port, "--auto-approve", "--no-wait")
