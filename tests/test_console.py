@@ -106,22 +106,100 @@ def test_without_actions_the_console_is_read_only():
     assert status == "405 Method Not Allowed"
 
 
-def test_an_action_runs_only_for_an_authorised_request():
+TOKEN = "s3cret-token"
+FORM = b"target=default&service=Service%2Fprod%2Fweb"
+
+
+def acting(*, token: str | None = TOKEN) -> tuple[Any, list[dict[str, str]]]:
+    """A console with a reconcile action that records each form it ran for."""
     done: list[dict[str, str]] = []
 
-    def reconcile(form: dict[str, str]) -> str:
+    def reconcile(form: dict[str, str]) -> tuple[bool, str]:
         done.append(dict(form))
-        return "pass requested"
+        return True, "pass started"
 
-    app = console_app(
-        lambda: STATUS,
-        actions={"reconcile": reconcile},
-        authorize=lambda environ: environ.get("HTTP_AUTHORIZATION") == "Bearer right",
-    )
-    refused, _ = get(app, "/actions/reconcile", method="POST", body=b"service=web", HTTP_AUTHORIZATION="Bearer wrong")
-    assert refused == "403 Forbidden" and done == []
-    status, html = get(app, "/actions/reconcile", method="POST", body=b"service=web", HTTP_AUTHORIZATION="Bearer right")
-    assert status == "200 OK" and "pass requested" in html and done == [{"service": "web"}]
+    authorize = None if token is None else (lambda given: given == token)
+    return console_app(lambda: STATUS, actions={"reconcile": reconcile}, authorize=authorize), done
+
+
+def test_an_action_is_confirmed_on_a_page_whose_form_asks_for_the_token():
+    app, done = acting()
+    status, html = get(app, "/actions/reconcile", QUERY_STRING="target=default&service=Service/prod/web")
+    assert status == "200 OK" and done == []  # a GET only shows the confirmation
+    assert '<form method="post" action="/actions/reconcile"' in html
+    assert 'type="password" id="token" name="token"' in html
+    assert 'name="service" value="Service/prod/web"' in html and "Confirm: Reconcile now" in html
+    assert "setInterval" not in html  # never reloaded while the token is typed
+
+
+def test_an_action_runs_only_with_the_token_on_its_form():
+    app, done = acting()
+    refused, html = get(app, "/actions/reconcile", method="POST", body=FORM + b"&token=wrong")
+    assert refused == "403 Forbidden" and done == [] and "that is not the daemon&#39;s token" in html
+    missing, _ = get(app, "/actions/reconcile", method="POST", body=FORM, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert missing == "403 Forbidden" and done == []  # the form carries the token, not a header
+    status, html = get(app, "/actions/reconcile", method="POST", body=FORM + f"&token={TOKEN}".encode(),
+                       HTTP_ORIGIN="http://console.example:8080", HTTP_HOST="console.example:8080")  # fmt: skip
+    assert status == "200 OK" and "pass started" in html
+    assert done == [{"target": "default", "service": "Service/prod/web"}]  # the action never sees the token
+    assert 'href="/targets/default/services/prod/web"' in html  # back to the service
+    assert TOKEN not in html
+
+
+def test_an_action_posted_from_another_site_is_refused_even_with_the_token():
+    app, done = acting()
+    status, html = get(app, "/actions/reconcile", method="POST", body=FORM + f"&token={TOKEN}".encode(),
+                       HTTP_ORIGIN="https://evil.example", HTTP_HOST="console.example:8080")  # fmt: skip
+    assert status == "403 Forbidden" and done == [] and "not sent from this console" in html
+
+
+def test_without_a_token_file_actions_are_refused_saying_how_to_allow_them():
+    app, done = acting(token=None)
+    status, html = get(app, "/actions/reconcile")
+    assert status == "200 OK" and "<form" not in html and "--http-token-file" in html
+    status, html = get(app, "/actions/reconcile", method="POST", body=FORM + b"&token=anything")
+    assert status == "403 Forbidden" and done == [] and "--http-token-file" in html
+
+
+PAUSED = {
+    "deployment": "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/abc",
+    "startedAt": "2030-01-01T00:00:00+00:00",
+    "strategy": "CANARY",
+    "status": "IN_PROGRESS",
+    "outcome": "paused",
+    "detail": "CANARY paused",
+    "stage": "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "awaitingApproval": {
+        "hookId": "ecs-pause-1",
+        "expiresAt": "2030-01-02T00:00:00+00:00",
+        "timeoutAction": "ROLLBACK",
+    },
+    "serviceRevision": "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/2",
+    "taskDefinition": "web:4",
+    "gitRevision": "fedcba9876543210",
+    "rollback": None,
+}
+
+
+def test_a_paused_deployment_is_shown_with_its_hook_stage_expiry_and_answers():
+    done = {
+        **PAUSED,
+        "status": "SUCCESSFUL",
+        "outcome": "completed",
+        "awaitingApproval": None,
+        "taskDefinition": "web:3",
+    }
+    answers = {"continue": lambda f: (True, ""), "continue-rollback": lambda f: (True, "")}
+    app = console_app(lambda: STATUS, actions=answers, authorize=lambda given: False, history=lambda *_: [done, PAUSED])
+    status, html = get(app, "/targets/default/services/prod/web")
+    assert status == "200 OK"
+    assert "Deployment paused: awaiting approval" in html
+    assert "PRE_PRODUCTION_TRAFFIC_SHIFT" in html and "ecs-pause-1" in html and "2030-01-02T00:00:00+00:00" in html
+    assert 'href="/actions/continue?target=default&amp;service=Service%2Fprod%2Fweb"' in html
+    assert "/actions/continue-rollback?" in html
+    history = html[html.index('id="history"') :]
+    assert history.index("web:4") < history.index("web:3")  # newest first
+    assert "fedcba987654" in history
 
 
 def test_a_task_definitions_live_facts_mask_secret_environment_values():

@@ -1,13 +1,15 @@
 """The web console in a real browser: headless Chromium (Debian's `chromium`, installed by .ci/run) driven by
 Playwright against `ecs-reconciler run` on the emulator. The services are listed, a drift made out of band shows up
-by the next pass, and a service page shows its diff with a secret environment value masked. A screenshot of each
-page is kept in test-artifacts/console/.
+by the next pass, a service page shows its diff with a secret environment value masked, an action is refused
+without the daemon's token and performed with it, and a canary paused at a PAUSE hook is shown (hook, stage, expiry,
+history) and continued from its page. A screenshot of each page is kept in test-artifacts/console/.
 
 Without a Chromium executable these tests skip, except in CI (CI=true), where that is a failure."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -171,3 +173,97 @@ def test_a_service_page_shows_its_diff_with_secrets_masked_events_and_task_defin
     page.keyboard.press("Enter")
     page.wait_for_url(url + "/")
     assert proc.stop() == 0
+
+
+TOKEN = "console-token-0123456789abcdef"
+CANARY = {
+    "strategy": "CANARY",
+    "bakeTimeInMinutes": 1,
+    "canaryConfiguration": {"canaryPercent": 10, "canaryBakeTimeInMinutes": 1},
+    "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}],
+}
+
+
+def with_token(tmp_path: Any) -> str:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o600)
+    return str(token_file)
+
+
+def confirm(page: Any, button: str, token: str) -> str:
+    """Follow ``button`` to its confirmation page, give ``token`` and confirm; the outcome page's text."""
+    page.get_by_role("link", name=button).first.click()
+    page.get_by_label("The daemon's token").fill(token)
+    page.get_by_role("button", name=re.compile("^Confirm")).click()
+    return str(page.get_by_role("main").inner_text())
+
+
+def test_an_action_without_the_token_is_refused_and_with_it_performed(aws, ecs, cli, daemon, gitsync, page, tmp_path):
+    gitsync.publish(manifests())
+    assert cli("apply", gitsync.link, "--auto-approve", "--no-wait").code == 0
+    proc = daemon(gitsync.link, "--mode", "detect", "--resync-interval", "60", "--metrics-port", "0",
+                  "--metrics-address", "127.0.0.1", "--http-token-file", with_token(tmp_path))  # fmt: skip
+    url = f"http://127.0.0.1:{proc.wait_for_event('serving metrics')['port']}"
+    proc.wait_for_event("pass", result="in_sync")
+    page.goto(url + "/targets/default/services/prod/web")
+    assert "Reconcile now" in page.get_by_role("region", name="Actions").inner_text()
+
+    refused = confirm(page, "Reconcile now", "not-the-token")
+    assert "Refused" in refused and "not the daemon's token" in refused
+    screenshot(page, "action-refused")
+    assert not proc.find("pass requested")
+
+    page.goto(url + "/targets/default/services/prod/web")
+    page.get_by_role("link", name="Reconcile now").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Reconcile now"
+    screenshot(page, "action-confirm")
+    page.get_by_label("The daemon's token").fill(TOKEN)
+    page.get_by_role("button", name=re.compile("^Confirm")).click()
+    assert re.search(r"pass (started|queued|joined)", page.get_by_role("main").inner_text())
+    screenshot(page, "action-done")
+    assert proc.wait_for_event("pass requested", source="console")
+    assert proc.stop() == 0
+    assert not [line for line in proc.lines if TOKEN in line]  # the token never reaches a log
+
+
+def test_a_paused_deployment_is_shown_and_continued_from_the_page(aws, ecs, cli, daemon, manifests_dir, page, tmp_path):
+    root = manifests_dir
+    applied = cli("apply", root, "--auto-approve")
+    assert applied.code == 0 and "Paused: Service prod/api" in applied.out, applied.out + applied.err
+    proc = daemon(root, "--mode", "detect", "--resync-interval", "60", "--metrics-port", "0",
+                  "--metrics-address", "127.0.0.1", "--http-token-file", with_token(tmp_path))  # fmt: skip
+    url = f"http://127.0.0.1:{proc.wait_for_event('serving metrics')['port']}"
+    proc.wait_for_event("pass")
+    page.goto(url + "/targets/default/services/prod/api")
+
+    paused = page.get_by_role("region", name="Deployment paused: awaiting approval").inner_text()
+    assert "CANARY" in paused and "PRE_PRODUCTION_TRAFFIC_SHIFT" in paused and "ROLLBACK" in paused
+    arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["currentServiceDeployment"]
+    (hook,) = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0][
+        "lifecycleHookDetails"
+    ]
+    assert hook["hookId"] in paused and hook["expiresAt"].isoformat() in paused
+    history = page.get_by_role("region", name="Deployment history").inner_text()
+    assert "CANARY" in history and "paused" in history and "api:1" in history
+    screenshot(page, "service-paused")
+
+    outcome = confirm(page, "Continue the deployment", TOKEN)
+    assert f"continuing (hook {hook['hookId']} at PRE_PRODUCTION_TRAFFIC_SHIFT)" in outcome
+    screenshot(page, "service-continued")
+    answered = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert next(h for h in answered["lifecycleHookDetails"] if h["hookId"] == hook["hookId"])["status"] == "SUCCEEDED"
+
+    page.get_by_role("link", name="Back to the service").click()
+    assert hook["hookId"] not in page.get_by_role("main").inner_text().split("Deployment history")[0]
+    assert proc.stop() == 0
+
+
+@pytest.fixture
+def manifests_dir(manifests: Any) -> Any:
+    """The api service as a canary with a PAUSE hook before production traffic."""
+    from builders import cluster, documents, service, task_definition
+
+    return manifests(
+        {"prod.yaml": cluster(), "api.yaml": documents(task_definition(), service(deploymentConfiguration=CANARY))}
+    )

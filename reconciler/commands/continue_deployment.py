@@ -9,6 +9,7 @@ service is not this instance's, or AWS refused.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 from reconciler import rollout
 from reconciler.commands import EXIT_ERROR, EXIT_OK
@@ -20,32 +21,46 @@ from reconciler.core.tags import ownership
 from reconciler.deployments.approvals import approval
 from reconciler.kinds.service import KIND as SERVICE
 from reconciler.kinds.service_deployment_live import answer_hook
-from reconciler.pipeline import names
+from reconciler.pipeline import Loaded, Pipeline, names
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What became of a paused deployment's answer: sent (``ok``) or why nothing was sent."""
+
+    ok: bool
+    message: str
+
+
+def answer_paused(pipeline: Pipeline, loaded: Loaded, service: str, *, rollback: bool) -> Answered | None:
+    """Answer the PAUSE hook of the service ``service`` names among ``loaded``'s (None: none of them), as this
+    instance: `continue` and the console's actions both answer through here."""
+    chosen = [r for r in loaded.resources if r.address.kind == SERVICE.name and names(service, r.address)]
+    if not chosen:
+        return None
+    if len(chosen) > 1:
+        raise UsageError(f"{service} names {len(chosen)} services; write Service/CLUSTER/NAME")
+    address = chosen[0].address
+    live = pipeline.observe(chosen, prune=False).observed.get(address)
+    refused = _refused(live, instance=pipeline.options(loaded).instance)
+    if live is None or refused:
+        return Answered(False, f"{address}: {refused}; nothing was sent")
+    answer = approval(rollout.current_deployment(pipeline.aws, live.body), rollback=rollback)
+    if isinstance(answer, str):
+        return Answered(False, f"{address}: {answer}; nothing was sent")
+    answer_hook(pipeline.aws, answer)
+    done = "rolling back to the previous service revision" if rollback else "continuing"
+    return Answered(True, f"{address}: {done} (hook {answer.hook} at {answer.stage or 'its stage'})")
 
 
 def continue_deployment(path: str, service: str, settings: Settings, *, embedded: bool, rollback: bool) -> int:
     with open_pipeline(settings, embedded=embedded) as pipeline:
         for part in pipeline.parts(path):
-            loaded = part.load()
-            chosen = [r for r in loaded.resources if r.address.kind == SERVICE.name and names(service, r.address)]
-            if not chosen:
+            answered = answer_paused(part.pipeline, part.load(), service, rollback=rollback)
+            if answered is None:
                 continue
-            if len(chosen) > 1:
-                raise UsageError(f"{service} names {len(chosen)} services; write Service/CLUSTER/NAME")
-            address = chosen[0].address
-            live = part.pipeline.observe(chosen, prune=False).observed.get(address)
-            refused = _refused(live, instance=settings.apply.instance)
-            if live is None or refused:
-                print(f"{address}: {refused}; nothing was sent", file=sys.stderr)
-                return EXIT_ERROR
-            answer = approval(rollout.current_deployment(part.pipeline.aws, live.body), rollback=rollback)
-            if isinstance(answer, str):
-                print(f"{address}: {answer}; nothing was sent", file=sys.stderr)
-                return EXIT_ERROR
-            answer_hook(part.pipeline.aws, answer)
-            done = "rolling back to the previous service revision" if rollback else "continuing"
-            print(f"{address}: {done} (hook {answer.hook} at {answer.stage or 'its stage'})")
-            return EXIT_OK
+            print(answered.message, file=sys.stdout if answered.ok else sys.stderr)
+            return EXIT_OK if answered.ok else EXIT_ERROR
     raise UsageError(f"{service}: no such Service in the manifests")
 
 

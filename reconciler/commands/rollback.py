@@ -55,6 +55,22 @@ def plan_rollback(pipeline: Pipeline, loaded: Loaded) -> Plan:
     return rollback_plan(lives, returns, instance=options.instance, former=options.former_owners, named=named)
 
 
+def roll_back_now(pipeline: Pipeline, loaded: Loaded) -> tuple[bool, list[str]]:
+    """``rollback`` of the services ``loaded`` declares, without printing (the console's action): the same plan, run
+    by the executor; whether every service went back or had nothing to do, and a line per note and outcome."""
+    plan = plan_rollback(pipeline, loaded)
+    lines = [note.message for note in plan.notes]
+    refused = any(n.blocking for n in plan.notes)
+    if refused or not plan.actions:
+        return not refused, lines
+    outcomes = pipeline.run(plan, pipeline.options(loaded))
+    lines += [
+        f"rolled back: {o.address}" if o.status == "done" else f"{o.status}: rollback of {o.address}: {o.message}"
+        for o in outcomes
+    ]
+    return all(o.status == "done" for o in outcomes), lines
+
+
 def _roll_back(pipeline: Pipeline, loaded: Loaded, *, dry_run: bool) -> bool:
     if not any(rollout.has_rollouts(r.address) for r in loaded.resources):
         return True

@@ -1,10 +1,16 @@
 """The web console's WSGI app, served by `run` on its HTTP port at ``/``: server-rendered HTML from the Jinja2
-templates beside this module, read from the status document /status serves (``reconciler.console.views``).
+templates beside this module, read from the status document /status serves (``reconciler.console.views``) and, on a
+service page, its deployment history (``history``, read from AWS by the daemon).
 
 Pages: ``/`` (targets, their clusters and services, recent alerts) and ``/targets/T/services/C/NAME`` (one service:
-its diff, deployment, task definition, events, alerts). Pages work without JavaScript; a small inline script only
-refreshes them in place. Reading is open, as /status is. Acting is a ``POST`` to ``/actions/NAME`` from a form, run
-only when ``actions`` holds NAME and ``authorize`` accepts the request; without actions the console is read-only.
+its diff, deployment, a paused hook, history, task definition, events, alerts). Pages work without JavaScript; a
+small inline script only refreshes them in place. Reading is open, as /status is.
+
+Acting takes two steps: ``GET /actions/NAME`` is a confirmation page saying what NAME will do, with a form that
+``POST``s to the same address; the POST runs NAME only when ``actions`` holds it, the request comes from this
+console (its ``Origin``, when the browser sends one, is this host), and the form's ``token`` field holds the daemon's
+HTTP token (``authorize``, compared in constant time). The token travels in the form's body only: never in a URL,
+a cookie or a log. Without ``authorize`` (no token file) every action is refused, saying how to allow them.
 """
 
 from __future__ import annotations
@@ -12,17 +18,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import jinja2
 
 from reconciler.console import views
+from reconciler.core.errors import ReconcilerError
 
 StatusReport = Callable[[], Mapping[str, Any]]
-Action = Callable[[Mapping[str, str]], str]
-"""One console action: performs what a form asks (its fields) and says what was done."""
-Authorize = Callable[[Mapping[str, Any]], bool]
-"""Whether a request (its WSGI environ) may act."""
+Action = Callable[[Mapping[str, str]], tuple[bool, str]]
+"""One console action: performs what a form asks (its fields: ``target``, ``service``) and says whether it was done
+and what became of it."""
+Authorize = Callable[[str], bool]
+"""Whether the token given on a confirmation form is the daemon's."""
+History = Callable[[str, str, str], list[Mapping[str, Any]] | None]
+"""A service's deployments (target, cluster, name), oldest first, as `history --format json` gives them (None: they
+could not be read now)."""
+NO_TOKEN = (
+    "Actions are off: the daemon was started without --http-token-file. Start it with --http-token-file FILE "
+    "to allow actions from this console, each confirmed with that token."
+)
 REFRESH_SECONDS = 5
 """How often an open page refreshes itself (with JavaScript)."""
 MAX_FORM_BYTES = 16_384
@@ -76,37 +91,96 @@ def _form(environ: Mapping[str, Any]) -> dict[str, str]:
     return {key: values[-1] for key, values in fields.items()}
 
 
+def _query(environ: Mapping[str, Any]) -> dict[str, str]:
+    return {key: values[-1] for key, values in parse_qs(str(environ.get("QUERY_STRING", ""))).items()}
+
+
+def same_origin(environ: Mapping[str, Any]) -> bool:
+    """The request's ``Origin`` (browsers send it with every form POST) names this host; a request without one (not
+    from a browser) passes, and must still carry the token."""
+    origin = environ.get("HTTP_ORIGIN")
+    if origin is None:
+        return True
+    return urlsplit(str(origin)).netloc.lower() == str(environ.get("HTTP_HOST", "")).lower() != ""
+
+
+def back_to(fields: Mapping[str, str]) -> str:
+    """Where a confirmation or its outcome leads back to: the service's page, or the overview."""
+    target, service = fields.get("target", ""), fields.get("service", "")
+    kind, _, where = service.partition("/")
+    cluster, _, name = where.partition("/")
+    if kind != "Service" or not (target and cluster and name):
+        return "/"
+    return "/targets/{}/services/{}/{}".format(*(quote(p, safe="") for p in (target, cluster, name)))
+
+
 def console_app(
     status: StatusReport,
     *,
     actions: Mapping[str, Action] | None = None,
     authorize: Authorize | None = None,
+    history: History | None = None,
 ) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
-    """The console over ``status``; ``actions`` by name, each run only when ``authorize`` accepts the request."""
+    """The console over ``status``; ``actions`` by name, each confirmed with the token ``authorize`` checks;
+    ``history`` reads a service's deployments for its page."""
     known = dict(actions or {})
+
+    def confirm(start_response: Any, name: str, fields: Mapping[str, str]) -> list[bytes]:
+        action = views.ACTIONS[name]
+        chosen = {k: fields[k] for k in ("target", "service") if fields.get(k)}
+        body = render("confirm.html", action=action, name=name, fields=chosen, enabled=authorize is not None,
+                      no_token=NO_TOKEN, back=back_to(chosen))  # fmt: skip
+        return _page(start_response, "200 OK", body)
+
+    def refuse(start_response: Any, message: str, fields: Mapping[str, str]) -> list[bytes]:
+        page = render("message.html", title="Refused", message=message, back=back_to(fields))
+        return _page(start_response, "403 Forbidden", page)
 
     def act(environ: dict[str, Any], start_response: Any, name: str) -> list[bytes]:
         if name not in known:
             start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "GET")])
             return [b"this console is read-only here\n"]
-        if authorize is None or not authorize(environ):
-            message = f"{name} was refused: this request may not act."
-            return _page(start_response, "403 Forbidden", render("message.html", title="Refused", message=message))
-        said = known[name](_form(environ))
-        return _page(start_response, "200 OK", render("message.html", title=name, message=said))
+        fields = _form(environ)
+        title = views.ACTIONS[name].title
+        if authorize is None:
+            return refuse(start_response, f"{title} was refused. {NO_TOKEN}", fields)
+        if not same_origin(environ):
+            return refuse(start_response, f"{title} was refused: the form was not sent from this console.", fields)
+        if not authorize(fields.get("token", "")):
+            return refuse(start_response, f"{title} was refused: that is not the daemon's token.", fields)
+        try:
+            done, said = known[name]({k: v for k, v in fields.items() if k != "token"})
+        except ReconcilerError as exc:
+            done, said = False, f"{title} failed: {exc}"
+        page = render("message.html", title=title if done else f"{title}: not done", message=said, back=back_to(fields))
+        return _page(start_response, "200 OK" if done else "409 Conflict", page)
+
+    def service(start_response: Any, target: str, cluster: str, name: str) -> list[bytes]:
+        found = history(target, cluster, name) if history is not None else None
+        page = views.service_page(status(), target, cluster, name, history=found)
+        if page is None:
+            return _not_found(start_response, f"service {cluster}/{name} of target {target}")
+        body = render("service.html", page=page, actions=known, action_url=_action_url)
+        return _page(start_response, "200 OK", body)
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         parts = [unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
+        acting = len(parts) == 2 and parts[0] == "actions"
         if environ.get("REQUEST_METHOD") == "POST":
-            return act(environ, start_response, parts[1] if len(parts) == 2 and parts[0] == "actions" else "")
+            return act(environ, start_response, parts[1] if acting else "")
+        if acting and parts[1] in known:
+            return confirm(start_response, parts[1], _query(environ))
         if not parts:
-            return _page(start_response, "200 OK", render("overview.html", page=views.overview(status())))
+            body = render("overview.html", page=views.overview(status()), actions=known, action_url=_action_url)
+            return _page(start_response, "200 OK", body)
         if len(parts) == 5 and parts[0] == "targets" and parts[2] == "services":
-            page = views.service_page(status(), parts[1], parts[3], parts[4])
-            if page is None:
-                return _not_found(start_response, f"service {parts[3]}/{parts[4]} of target {parts[1]}")
-            return _page(start_response, "200 OK", render("service.html", page=page))
+            return service(start_response, parts[1], parts[3], parts[4])
         return _not_found(start_response, path)
 
     return app
+
+
+def _action_url(name: str, **fields: str) -> str:
+    """The confirmation page of action ``name`` for these form fields."""
+    return f"/actions/{quote(name, safe='')}" + (f"?{urlencode(fields)}" if fields else "")

@@ -28,6 +28,42 @@ STATES = {
 
 
 @dataclass(frozen=True)
+class ActionText:
+    """What a confirmation page says of one action."""
+
+    title: str
+    what: str
+    per_service: bool = True
+    """Acts on the service the form names (else on the whole daemon)."""
+
+
+ACTIONS = {
+    "reconcile": ActionText(
+        "Reconcile now",
+        "Ask the daemon for a pass now, as POST /reconcile does: it starts at once unless one was started in the last "
+        "5 seconds; otherwise it joins the one queued for then.",
+        per_service=False,
+    ),
+    "continue": ActionText(
+        "Continue the paused deployment",
+        "Answer the PAUSE hook the service's deployment waits at with CONTINUE: ECS carries the deployment on to its "
+        "next stage (as `ecs-reconciler continue`).",
+    ),
+    "continue-rollback": ActionText(
+        "Roll back the paused deployment",
+        "Answer the PAUSE hook the service's deployment waits at with ROLLBACK: ECS returns the service to its "
+        "previous service revision (as `ecs-reconciler continue --rollback`).",
+    ),
+    "rollback": ActionText(
+        "Roll back the service",
+        "Return the service to the task definition it ran before, as `ecs-reconciler rollback` does. In enforce "
+        "mode the daemon applies git again on its next pass: revert the commit, or suspend the service, to keep it.",
+    ),
+}
+"""Every action the console can offer, by name (``run`` registers them)."""
+
+
+@dataclass(frozen=True)
 class Row:
     """One resource in a list."""
 
@@ -94,6 +130,23 @@ class ServicePage:
     service: Row
     task_definition: Row | None
     alerts: list[Mapping[str, Any]]
+    history: list[Mapping[str, Any]] | None = None
+    """The service's deployments, oldest first (None: not read here)."""
+
+    @property
+    def selector(self) -> str:
+        """The service as the actions' forms and ``--target`` name it."""
+        return f"{SERVICE}/{self.service.entry.get('scope') or 'default'}/{self.service.title}"
+
+    @property
+    def paused(self) -> Mapping[str, Any] | None:
+        """The deployment awaiting an approval, with its ``awaitingApproval`` hook: the newest in the history, else
+        the one the status document names."""
+        newest = (self.history or [])[-1:]
+        if newest and newest[0].get("awaitingApproval"):
+            return newest[0]
+        found = (self.service.entry.get("rollout") or {}).get("deployment") or {}
+        return found if found.get("awaitingApproval") else None
 
 
 def _documents(status: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -121,8 +174,16 @@ def overview(status: Mapping[str, Any]) -> Overview:
     return Overview(targets, list(status.get("alerts") or []))
 
 
-def service_page(status: Mapping[str, Any], target: str, cluster: str, name: str) -> ServicePage | None:
-    """The page of one service, or None when the status knows no such service."""
+def service_page(
+    status: Mapping[str, Any],
+    target: str,
+    cluster: str,
+    name: str,
+    *,
+    history: list[Mapping[str, Any]] | None = None,
+) -> ServicePage | None:
+    """The page of one service (``history``: its deployments, oldest first), or None when the status knows no such
+    service."""
     document = _documents(status).get(target)
     if document is None:
         return None
@@ -145,4 +206,4 @@ def service_page(status: Mapping[str, Any], target: str, cluster: str, name: str
     alerts = [
         a for a in status.get("alerts") or [] if a.get("resource") == address and (a.get("target") or DEFAULT) == target
     ]
-    return ServicePage(page_target, service, task_definition, alerts)
+    return ServicePage(page_target, service, task_definition, alerts, history)

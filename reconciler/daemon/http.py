@@ -61,11 +61,18 @@ class Guard:
     def __init__(self, token: str | None) -> None:
         self._token = token.encode() if token is not None else None
 
+    @property
+    def configured(self) -> bool:
+        """A token file was given: requests carrying its token may act."""
+        return self._token is not None
+
+    def accepts(self, given: str) -> bool:
+        """``given`` is the token (compared in constant time); never with no token configured."""
+        return self._token is not None and hmac.compare_digest(given.strip().encode(), self._token)
+
     def allows(self, environ: dict[str, Any]) -> bool:
-        if self._token is None:
-            return False
         scheme, _, given = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self._token)
+        return scheme.lower() == "bearer" and self.accepts(given)
 
     def protect(self, app: WsgiApp) -> WsgiApp:
         """``app`` behind the token: a request without it answers 403 and never reaches ``app``."""

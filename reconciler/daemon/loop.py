@@ -37,7 +37,7 @@ from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import StatusBook
 from reconciler.daemon.source import Snapshot, find_link, read_snapshot, resolve, select
 from reconciler.executor import Outcome
-from reconciler.pipeline import Pipeline, Planned
+from reconciler.pipeline import Loaded, Pipeline, Planned
 
 log = structlog.get_logger("reconciler.loop")
 
@@ -217,12 +217,7 @@ class Daemon:
     def run_pass(self) -> str:
         """One pass; returns its result (a metrics label). Raises on errors worth a retry."""
         try:
-            snapshot = read_snapshot(
-                self.path,
-                retries=self.settings.daemon.watch.vanished_retries,
-                cache=self.state.parsed,
-                limits=Limits(max_files=self.settings.manifests.max_files),
-            )
+            snapshot = self._read()
         except SourceMissing as exc:
             log.warning("no manifests to read; live state kept as it is", error=str(exc))
             return "no_source"
@@ -244,6 +239,22 @@ class Daemon:
             log.info("pass", result=result, fingerprint=snapshot.fingerprint[:12])
             self._settle_memory()
             return result
+
+    def _read(self) -> Snapshot:
+        return read_snapshot(
+            self.path,
+            retries=self.settings.daemon.watch.vanished_retries,
+            cache=self.state.parsed,
+            limits=Limits(max_files=self.settings.manifests.max_files),
+        )
+
+    def manifests(self) -> Loaded:
+        """This target's manifests as the next pass reads them, checked (what the console's actions act on); raises
+        SourceMissing or InvalidManifests as a pass would meet them."""
+        snapshot = select(self._read(), self.target, self.settings.variables, regions=known_regions())
+        if snapshot is None:
+            raise SourceMissing(f"the manifests no longer declare target {self.target.name}")
+        return self.pipeline.load_documents(snapshot.documents, snapshot.errors, instance=self._instance(snapshot))
 
     def _instance(self, snapshot: Snapshot) -> Instance:
         """The instance of this revision: its Instance document, else ``--instance``, else the default."""

@@ -27,6 +27,7 @@ from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
 from reconciler.daemon.alerts import Alert, Alerter, Sink, SnsSink
+from reconciler.daemon.console_actions import Histories, console_actions
 from reconciler.daemon.delivery import Background, DeliveryRules, Dropped
 from reconciler.daemon.gate import PassGate
 from reconciler.daemon.http import Guard, HttpServer, daemon_app, read_token
@@ -186,6 +187,12 @@ class Fleet:
 
     # ------------------------------------------------------------------ what every daemon shares
 
+    def daemon_of(self, name: str) -> Daemon | None:
+        """The daemon serving target ``name``."""
+        with self._lock:
+            unit = self.units.get(name)
+        return unit.daemon if unit is not None else None
+
     def each(self) -> list[Daemon]:
         with self._lock:
             return [unit.daemon for unit in self.units.values()]
@@ -296,14 +303,22 @@ def start(
             return {**fleet.status(), "alerts": recent.newest_first()}
 
         token = read_token(options.http.token_file) if options.http.token_file else None
+        guard = Guard(token)
+        histories = Histories(fleet.daemon_of)
+        console = console_app(
+            status,
+            actions=console_actions(fleet.daemon_of, lambda: _ask_for_pass(gate, "console"), histories),
+            authorize=guard.accepts if guard.configured else None,
+            history=histories,
+        )
         app = daemon_app(
             metrics,
             fleet.readiness,
-            guard=Guard(token),
+            guard=guard,
             status_needs_token=options.http.status_needs_token,
             status=status,
             reconcile=lambda: _ask_for_pass(gate, "POST /reconcile"),
-            console=console_app(status),
+            console=console,
         )
         server = HttpServer(app, address=options.metrics_address, port=options.metrics_port, options=options.http)
         log.info(

@@ -68,6 +68,7 @@ def service_history(aws: Aws, address: Address, *, now: datetime.datetime) -> li
 def as_json(entry: Entry) -> dict[str, Any]:
     """An entry as `history --format json` prints it and the console shows it."""
     deployment = entry.deployment
+    hook = deployment.paused
     return {
         "deployment": deployment.arn,
         "startedAt": deployment.started_at.isoformat() if deployment.started_at else None,
@@ -78,5 +79,13 @@ def as_json(entry: Entry) -> dict[str, Any]:
         "serviceRevision": deployment.target_revision,
         "taskDefinition": entry.task_definition,
         "gitRevision": entry.git_revision,
+        "stage": deployment.stage,
+        "awaitingApproval": None
+        if hook is None
+        else {
+            "hookId": hook.hook_id,
+            "expiresAt": hook.expires_at.isoformat() if hook.expires_at else None,
+            "timeoutAction": hook.timeout_action,
+        },
         "rollback": deployment.rollback,
     }
