@@ -37,7 +37,7 @@ def document(kind: str, name: str, spec: Mapping[str, Any], *, annotations: Mapp
     if annotations:
         metadata["annotations"] = dict(annotations)
     body = {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": dict(spec)}
-    return yaml.safe_dump(body, sort_keys=False)
+    return yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=1000)
 
 
 def documents(*texts: str) -> str:
@@ -203,14 +203,14 @@ APP = documents(TASK, SERVICE)
 """TASK and SERVICE in one file (api.yaml in most tests)."""
 
 
-def revision_tree(revision: str = "1", count: int = 2, *, prefix: str = "") -> dict[str, str]:
-    """A git-sync revision's files: the prod cluster and the api app (``count`` tasks), each tagged rev=REVISION;
+def revision_tree(rev: str = "1", count: int = 2, *, prefix: str = "") -> dict[str, str]:
+    """A git-sync revision's files: the prod cluster and the api app (``count`` tasks), each tagged rev=REV;
     ``prefix`` names the files apart (``cluster<prefix>.yaml``) when revisions pile up in one tree."""
-    rev = tags(rev=revision)
+    tagged = tags(rev=rev)
     return {
-        f"cluster{prefix}.yaml": cluster(settings=None, tags=rev),
+        f"cluster{prefix}.yaml": cluster(settings=None, tags=tagged),
         f"app{prefix}.yaml": documents(
-            task_definition(containers=[container(port=None)]), service(desiredCount=count, tags=rev)
+            task_definition(containers=[container(port=None)]), service(desiredCount=count, tags=tagged)
         ),
     }
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_cli import SERVICE
-from test_render import CLUSTER
+from builders import APP, SERVICE, TASK, cluster, documents, scaling_policy, service, task_definition
 
 from reconciler.core.cost import split_tasks
 
@@ -20,18 +19,9 @@ SPOT_256 = 2.969331575
 # ARM: 0.25 x $0.03238 + 0.5 x $0.00356 = $0.009875 an hour.
 ARM_256 = 7.20875
 
-TASK = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {name: api}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - {name: app, image: "example/api:1.0"}
-"""
+CLUSTER = cluster(settings=None, capacityProviders=["FARGATE", "FARGATE_SPOT"])
+BIGGER = task_definition(cpu="512", memory="1024")
+SPOT = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 3}]
 
 
 def cost_of(cli, root, *args):
@@ -43,13 +33,13 @@ def cost_of(cli, root, *args):
 @pytest.fixture
 def running(cli, manifests):
     """The api service applied: 2 tasks of 0.25 vCPU / 0.5 GB on Fargate."""
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     assert cli("apply", root).code == 0
     return root
 
 
 def test_desired_count_change(aws, cli, manifests, running):
-    (running / "api.yaml").write_text(TASK + "---\n" + SERVICE.replace("desiredCount: 2", "desiredCount: 5"))
+    (running / "api.yaml").write_text(documents(TASK, service(desiredCount=5)))
     cost = cost_of(cli, running)
     [line] = cost["services"]
     assert line["before"]["low"] == pytest.approx(2 * TASK_256)
@@ -63,35 +53,29 @@ def test_desired_count_change(aws, cli, manifests, running):
 
 
 def test_cpu_and_memory_change(aws, cli, running):
-    bigger = TASK.replace('cpu: "256"', 'cpu: "512"').replace('memory: "512"', 'memory: "1024"')
-    (running / "api.yaml").write_text(bigger + "---\n" + SERVICE)
+    (running / "api.yaml").write_text(documents(BIGGER, SERVICE))
     cost = cost_of(cli, running)
     assert cost["services"][0]["after"]["low"] == pytest.approx(2 * TASK_512)
     assert cost["delta"]["low"] == pytest.approx(2 * TASK_512 - 2 * TASK_256)
 
 
 def test_spot_strategy_and_arm(aws, cli, running):
-    spot = SERVICE.replace(
-        "launchType: FARGATE",
-        "capacityProviderStrategy:\n"
-        "    - {capacityProvider: FARGATE, base: 1, weight: 1}\n"
-        "    - {capacityProvider: FARGATE_SPOT, weight: 3}",
-    ).replace("desiredCount: 2", "desiredCount: 5")
-    (running / "api.yaml").write_text(TASK + "---\n" + spot)
+    spot = service(launchType=None, capacityProviderStrategy=SPOT, desiredCount=5)
+    (running / "api.yaml").write_text(documents(TASK, spot))
     cost = cost_of(cli, running, "--allow-replace")
     # base 1 on FARGATE, the other 4 split 1:3 -> 2 on FARGATE, 3 on FARGATE_SPOT
     assert cost["services"][0]["after"]["low"] == pytest.approx(2 * TASK_256 + 3 * SPOT_256)
 
-    arm = TASK.replace("networkMode: awsvpc", "networkMode: awsvpc\n  runtimePlatform: {cpuArchitecture: ARM64}")
-    (running / "api.yaml").write_text(arm + "---\n" + SERVICE)
+    arm = task_definition(runtimePlatform={"cpuArchitecture": "ARM64"})
+    (running / "api.yaml").write_text(documents(arm, SERVICE))
     assert cost_of(cli, running)["services"][0]["after"]["low"] == pytest.approx(2 * ARM_256)
-    (running / "api.yaml").write_text(arm + "---\n" + spot)
+    (running / "api.yaml").write_text(documents(arm, spot))
     after = cost_of(cli, running)["services"][0]["after"]
     assert after["low"] is None and after["reason"].startswith("no price: FARGATE/FARGATE_SPOT arm64 in us-east-1")
 
 
 def test_unknown_region_says_no_price(aws, cli, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cost = cost_of(cli, root, "--region", "af-south-1")
     after = cost["services"][0]["after"]
     assert after == {"low": None, "high": None, "reason": "no price: region af-south-1 is not in the price table"}
@@ -100,35 +84,17 @@ def test_unknown_region_says_no_price(aws, cli, manifests):
 
 
 def test_ec2_launch_type_is_not_estimated(aws, cli, manifests):
-    ec2 = SERVICE.replace("launchType: FARGATE", "launchType: EC2")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + ec2})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, service(launchType="EC2"))})
     assert cost_of(cli, root)["services"][0]["after"]["reason"] == "not estimated: EC2 launch type"
 
 
-SCALING = """\
-apiVersion: ecs-reconciler/v1
-kind: ScalingPolicy
-metadata: {name: api-scaling}
-spec:
-  cluster: prod
-  service: api
-  minCapacity: 2
-  maxCapacity: 10
-"""
+SCALING = scaling_policy()
 
 
 def test_scaling_policy_ranges_before_from_live_and_after_from_the_manifest(aws, cli, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP, "scaling.yaml": SCALING})
     assert cli("apply", root).code == 0
-    bigger = TASK.replace('cpu: "256"', 'cpu: "512"').replace('memory: "512"', 'memory: "1024"')
-    manifests(
-        {
-            "api.yaml": bigger + "---\n" + SERVICE,
-            "scaling.yaml": SCALING.replace("minCapacity: 2", "minCapacity: 3").replace(
-                "maxCapacity: 10", "maxCapacity: 6"
-            ),
-        }
-    )
+    manifests({"api.yaml": documents(BIGGER, SERVICE), "scaling.yaml": scaling_policy(minCapacity=3, maxCapacity=6)})
 
     cost = cost_of(cli, root)
     [line] = cost["services"]
@@ -146,9 +112,7 @@ def test_scaling_policy_ranges_before_from_live_and_after_from_the_manifest(aws,
     assert "| `Service prod/api` | $18.02 to $90.10 | $54.06 to $108.12 | +$18.02 to +$36.04 |" in markdown
 
     # A change to the ScalingPolicy alone changes what the service may cost.
-    manifests(
-        {"api.yaml": TASK + "---\n" + SERVICE, "scaling.yaml": SCALING.replace("maxCapacity: 10", "maxCapacity: 20")}
-    )
+    manifests({"api.yaml": APP, "scaling.yaml": scaling_policy(maxCapacity=20)})
     plan = json.loads(cli("plan", root, "--format", "json").out)
     assert [(c["kind"], c["action"]) for c in plan["changes"]] == [("ScalingPolicy", "update")]
     [line] = plan["cost"]["services"]
@@ -170,10 +134,7 @@ def test_split_tasks_places_base_first_then_by_weight():
 # ------------------------------------------------------------------------- the same arithmetic, pure
 
 
-FARGATE_SERVICE = SERVICE.replace("desiredCount: 2", "desiredCount: COUNT")
-
-
-def pure_cost(documents: str, live: dict | None = None):
+def pure_cost(text: str, live: dict | None = None):
     from reconciler.core.cost import estimate, load_prices
     from reconciler.core.loader import load_text
     from reconciler.core.manifests import parse_documents
@@ -181,7 +142,7 @@ def pure_cost(documents: str, live: dict | None = None):
     from reconciler.core.settings import ApplySettings
     from reconciler.kinds import KINDS
 
-    docs, _ = load_text(documents.encode(), file="set.yaml")
+    docs, _ = load_text(text.encode(), file="set.yaml")
     resources, problems = parse_documents(docs, KINDS)
     assert not problems, problems
     observed = live or {}
@@ -198,13 +159,10 @@ def pure_cost(documents: str, live: dict | None = None):
     ],
 )
 def test_a_new_fargate_service_costs_its_tasks_and_its_scaling_range(count, scaling, low, high):
-    documents = TASK + "---\n" + FARGATE_SERVICE.replace("COUNT", str(count))
+    text = documents(TASK, service(desiredCount=count))
     if scaling:
-        documents += (
-            "---\napiVersion: ecs-reconciler/v1\nkind: ScalingPolicy\nmetadata: {name: api}\n"
-            f"spec: {{cluster: prod, service: api, minCapacity: {scaling[0]}, maxCapacity: {scaling[1]}}}\n"
-        )
-    report = pure_cost(documents)
+        text = documents(text, scaling_policy("api", minCapacity=scaling[0], maxCapacity=scaling[1]))
+    report = pure_cost(text)
     [line] = report.services
     assert (line.before.low, line.before.high) == (0.0, 0.0)
     assert line.after.low == pytest.approx(low) and line.after.high == pytest.approx(high)
@@ -212,15 +170,13 @@ def test_a_new_fargate_service_costs_its_tasks_and_its_scaling_range(count, scal
 
 
 def test_an_ec2_service_is_not_estimated():
-    task = TASK.replace("requiresCompatibilities: [FARGATE]", "requiresCompatibilities: [EC2]")
-    documents = task + "---\n" + FARGATE_SERVICE.replace("COUNT", "2").replace("FARGATE\n", "EC2\n")
-    [line] = pure_cost(documents).services
+    text = documents(task_definition(requiresCompatibilities=["EC2"]), service(launchType="EC2"))
+    [line] = pure_cost(text).services
     assert line.after.low is None and line.after.reason == "not estimated: EC2 launch type"
 
 
 def test_a_change_that_leaves_the_scaling_range_alone_changes_the_cost_by_nothing():
-    documents = TASK + "---\n" + FARGATE_SERVICE.replace("COUNT", "2")
-    report = pure_cost(documents)
+    report = pure_cost(APP)
     [line] = report.services
     same = type(line)(line.address, line.after, line.after)
     assert same.delta == (0.0, 0.0), "the same range on both sides, counted the same way"

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import json
 
-from test_cli import CLUSTER, SERVICE, TASK
+from builders import CLUSTER, TASK, documents, service, task_definition
 
-CANARY = SERVICE + """\
-  deploymentConfiguration:
-    strategy: CANARY
-    bakeTimeInMinutes: 1
-    canaryConfiguration: {canaryPercent: 10, canaryBakeTimeInMinutes: 1}
-    lifecycleHooks:
-      - targetType: PAUSE
-        lifecycleStages: [PRE_PRODUCTION_TRAFFIC_SHIFT]
-"""
+CANARY = service(
+    deploymentConfiguration={
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": 1,
+        "canaryConfiguration": {"canaryPercent": 10, "canaryBakeTimeInMinutes": 1},
+        "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}],
+    }
+)
 
 
 def _deployment(cli, root) -> dict:
@@ -40,7 +39,7 @@ def _continue_until_settled(cli, root, *extra) -> dict:
 
 
 def test_a_paused_canary_is_applied_shown_and_continued(aws, cli, manifests):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + CANARY})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, CANARY)})
     applied = cli("apply", root)
     assert applied.code == 0, applied.err
     assert "Paused: Service prod/api: CANARY paused: at PRE_PRODUCTION_TRAFFIC_SHIFT" in applied.out
@@ -59,10 +58,10 @@ def test_a_paused_canary_is_applied_shown_and_continued(aws, cli, manifests):
 
 
 def test_continue_rollback_rolls_the_canary_back(aws, cli, manifests, ecs):
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + CANARY})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, CANARY)})
     assert cli("apply", root).code == 0
     assert _continue_until_settled(cli, root)["state"] == "completed"
-    manifests({"api.yaml": TASK.replace("example/api:1.0", "example/api:1.1") + "---\n" + CANARY})
+    manifests({"api.yaml": documents(task_definition(image="example/api:1.1"), CANARY)})
     assert cli("apply", root).code == 0  # paused before the canary's traffic
     rolled = cli("continue", root, "Service/api", "--rollback")
     assert rolled.code == 0, rolled.err

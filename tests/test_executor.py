@@ -3,6 +3,7 @@ and fast, no emulator."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,12 +41,14 @@ class FakeAws:
 
 @dataclass
 class Recorder:
-    """A kind's live half whose writes take ``seconds`` and record (start, end); names in ``failing`` fail."""
+    """A kind's live half whose writes take ``seconds`` and record (start, end); names in ``failing`` fail. With a
+    ``barrier``, each write first waits until that many writes are in flight together (or the barrier breaks)."""
 
     kind: Any
     seconds: float = 0.05
     failing: set[str] = field(default_factory=set)
     spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    barrier: threading.Barrier | None = None
 
     def observe(self, aws: Any, addresses: Sequence[Address], found: Any) -> dict[Address, Live]:
         return {}
@@ -58,6 +61,8 @@ class Recorder:
 
     def write(self, address: Address) -> str:
         started = time.monotonic()
+        if self.barrier is not None:
+            self.barrier.wait()
         time.sleep(self.seconds)
         self.spans[address.name] = (started, time.monotonic())
         if address.name in self.failing:
@@ -88,10 +93,15 @@ def create(kind: str, name: str, **spec: Any) -> Action:
 
 
 def run(
-    actions: list[Action], *, concurrency: int = 8, failing: set[str] | None = None
+    actions: list[Action],
+    *,
+    concurrency: int = 8,
+    failing: set[str] | None = None,
+    together: threading.Barrier | None = None,
 ) -> tuple[list[Any], dict[str, tuple[float, float]]]:
-    """Execute through the stand-ins; returns the outcomes and when each write ran, by name."""
-    parents = Recorder(Parent(), failing=failing or set())
+    """Execute through the stand-ins; returns the outcomes and when each write ran, by name. Parent writes wait at
+    the ``together`` barrier."""
+    parents = Recorder(Parent(), failing=failing or set(), barrier=together)
     children = Recorder(Child(), failing=failing or set())
     ctx = ApplyContext(ApplySettings(concurrency=concurrency))
     live: Any = {"Parent": parents, "Child": children}
@@ -101,9 +111,9 @@ def run(
 
 def test_independent_actions_run_concurrently_and_outcomes_keep_plan_order():
     actions = [create("Parent", f"p{i}") for i in range(8)]
-    started = time.monotonic()
-    outcomes, spans = run(actions)
-    assert time.monotonic() - started < 8 * 0.05 * 0.6, "eight 50 ms writes did not overlap"
+    together = threading.Barrier(8, timeout=30)  # broken, and the writes failed, unless all 8 are in flight at once
+    outcomes, _ = run(actions, together=together)
+    assert not together.broken, "the eight writes were not in flight together"
     assert [o.action.address.name for o in outcomes] == [f"p{i}" for i in range(8)]
     assert all(o.status == "done" for o in outcomes)
 

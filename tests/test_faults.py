@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_state import service_at
+from builders import revision_tree
 from conftest import eventually
+from daemon_io import get
 from faults import LOST, PRE_EXECUTION, Faults
-from test_daemon import get, service_at, tree
 
 from bench.fleet import cluster_names, service_names, write_fleet
 from reconciler.aws import Aws
@@ -165,7 +167,7 @@ def test_the_daemon_runs_through_30_seconds_of_faults_on_every_call_and_converge
     """Every AWS call fails (throttling, 500, 503, dropped connections) for 30 s while a revision is published: the
     process stays up, /healthz answers, /readyz turns unready; once AWS answers again the revision is applied within
     a bound set by the resync interval (the backoff is capped by it), and a plan afterwards is empty."""
-    first = gitsync.publish(tree(count=1))
+    first = gitsync.publish(revision_tree(count=1))
     proc = daemon(gitsync.link, "--resync-interval", "5", "--metrics-port", "0")
     eventually(service_at(ecs, count=1, revision=first), what="the first revision applied")
     base = f"http://127.0.0.1:{proc.wait_for_event('serving metrics')['port']}"
@@ -173,7 +175,7 @@ def test_the_daemon_runs_through_30_seconds_of_faults_on_every_call_and_converge
 
     faults = Faults(seed=1, rate=1.0, kinds=("throttle", "500", "503", "drop")).install(aws)
     burst_ends = time.monotonic() + 30
-    second = gitsync.publish(tree(count=2))
+    second = gitsync.publish(revision_tree(count=2))
     readiness = set()
     while time.monotonic() < burst_ends:
         assert proc.process.poll() is None, "the daemon died during the burst"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -261,15 +260,13 @@ c: !!python/object/new:subprocess.Popen [["touch", "{marker}"]]
     assert not marker.exists()
 
 
-def test_billion_laughs_is_refused_fast() -> None:
+def test_billion_laughs_is_refused_by_the_node_limit() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
-    started = time.perf_counter()
 
     documents, errors = load("\n".join(lines) + "\n")
 
-    assert time.perf_counter() - started < 0.5
     assert documents == []
     assert len(errors) == 1
     assert "too many nodes (alias bomb?)" in errors[0].message

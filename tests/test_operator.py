@@ -182,13 +182,9 @@ def test_post_reconcile_and_sighup_start_a_pass_at_once(aws, ecs, daemon, gitsyn
     proc.wait_for_event("alert", kind="rollout_completed")
     time.sleep(0.5)  # nothing in flight: the daemon now waits for an hour
 
-    seen: list[float] = []
-    aws.hooks.append(lambda operation: seen.append(time.monotonic()) or None)
-    asked = time.monotonic()
     assert post(f"http://127.0.0.1:{port}/reconcile", token="t0ken") == 202
-    eventually(lambda: seen, timeout=5, interval=0.01, what="the pass's first AWS call")
-    assert seen[0] - asked < 0.2, f"the pass started {seen[0] - asked:.3f}s after POST /reconcile"
-    eventually(lambda: len(proc.find("pass")) >= 2, what="the requested pass")
+    proc.wait_for_event("pass requested", source="POST /reconcile")
+    eventually(lambda: len(proc.find("pass")) >= 2, what="the requested pass (the next timed one is an hour away)")
 
     proc.process.send_signal(signal.SIGHUP)
     proc.wait_for_event("pass requested", source="SIGHUP")

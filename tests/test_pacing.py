@@ -64,10 +64,10 @@ def test_a_throttling_answer_halves_the_rate_and_it_climbs_back_over_the_recover
 
 
 def test_threads_share_one_bucket_and_never_exceed_it():
-    """Real time, small figures: 8 threads taking 30 tokens from a bucket of 5 refilling 100 a second need at least
-    (30 - 5) / 100 = 0.25 s."""
-    bucket = TokenBucket(5, 100)
-    started = time.monotonic()
+    """8 threads take 30 tokens from a bucket of 5 refilling 100 a second while no time passes: 5 are served at once
+    and each of the other 25 reserves its own next token, due 0.01 s after the one before (none served twice)."""
+    waits: list[float] = []
+    bucket = TokenBucket(5, 100, clock=lambda: 0.0, sleep=waits.append)
 
     def worker() -> None:
         for _ in range(30 // 6):
@@ -78,7 +78,8 @@ def test_threads_share_one_bucket_and_never_exceed_it():
         t.start()
     for t in threads:
         t.join()
-    assert time.monotonic() - started >= 0.24
+    assert sorted(waits) == pytest.approx([n / 100 for n in range(1, 26)])
+    assert bucket.waited == pytest.approx(sum(n / 100 for n in range(1, 26)))
 
 
 def test_the_pacer_maps_operations_to_their_documented_bucket_and_the_share_lowers_them():

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from test_cli import SERVICE
+from builders import SECURITY_GROUP, SERVICE, SUBNET, cluster, container, documents, service, task_definition
 
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.model import Address, Live, Resource
@@ -16,47 +16,26 @@ from reconciler.core.render import COMMENT_LIMIT, COMMENT_MARKER, render_markdow
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "plan.md"
 
-CLUSTER = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: prod}
-spec:
-  capacityProviders: [FARGATE, FARGATE_SPOT]
-"""
-TASK = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {name: api}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  taskRoleArn: arn:aws:iam::123456789012:role/api
-  containerDefinitions:
-    - name: app
-      image: example/api:1.0
-      user: "1000"
-      readonlyRootFilesystem: true
-      environment:
-        - {name: MODE, value: prod}
-"""
+CLUSTER = cluster(settings=None, capacityProviders=["FARGATE", "FARGATE_SPOT"])
+
+
+def task(image: str = "example/api:1.0", mode: str = "prod") -> str:
+    app = container(image=image, port=None, environment={"MODE": mode}, user="1000", readonlyRootFilesystem=True)
+    return task_definition(taskRoleArn="arn:aws:iam::123456789012:role/api", containers=[app])
+
+
+TASK = task()
 
 
 def test_markdown_plan_of_a_multi_resource_change(aws, cli, manifests, roles, tmp_path):
     roles("api")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, SERVICE)})
     assert cli("apply", root).code == 0
-    changed_task = TASK.replace("example/api:1.0", "example/api:1.1").replace("value: prod", "value: production")
-    changed_service = SERVICE.replace("desiredCount: 2", "desiredCount: 3")
-    worker = (
-        SERVICE.replace("name: api}", "name: worker}")
-        .replace("desiredCount: 2", "desiredCount: 1")
-        .replace(
-            "subnets: [subnet-0a1b2c3d4e5f60001]", "subnets: [subnet-0a1b2c3d4e5f60001]\n      assignPublicIp: ENABLED"
-        )
-    )
-    manifests({"api.yaml": changed_task + "---\n" + changed_service, "worker.yaml": worker})
+    changed_task = task("example/api:1.1", mode="production")
+    vpc = {"subnets": [SUBNET], "assignPublicIp": "ENABLED", "securityGroups": [SECURITY_GROUP]}  # snapshot: line 12
+    public = {"awsvpcConfiguration": vpc}
+    worker = service("worker", taskDefinition="api", desiredCount=1, networkConfiguration=public)
+    manifests({"api.yaml": documents(changed_task, service(desiredCount=3)), "worker.yaml": worker})
     out = tmp_path / "plan.md"
 
     result = cli("plan", root, "--format", "markdown", "--output", out)
@@ -78,7 +57,7 @@ def test_the_readme_shows_the_snapshot():
 
 def test_no_changes_is_one_line(aws, cli, manifests, roles):
     roles("api")
-    root = manifests({"prod.yaml": CLUSTER, "api.yaml": TASK + "---\n" + SERVICE})
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": documents(TASK, SERVICE)})
     cli("apply", root)
     result = cli("plan", root, "--format", "markdown")
     assert result.code == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 import botocore.session
@@ -406,16 +405,13 @@ def test_input_members() -> None:
     assert input_members("application-autoscaling", "PutScalingPolicy") >= {"PolicyName", "PolicyType"}
 
 
-def test_twenty_container_task_definition_is_fast() -> None:
+def test_a_twenty_container_task_definition_is_checked_container_by_container() -> None:
     container = TASK_DEFINITION["containerDefinitions"][0]
     params = {**TASK_DEFINITION, "containerDefinitions": [{**container, "name": f"c{i}"} for i in range(20)]}
     assert check_input("ecs", "RegisterTaskDefinition", params, provided=["family"]) == []
-    timings = []
-    for _ in range(20):
-        start = time.perf_counter()
-        check_input("ecs", "RegisterTaskDefinition", params, provided=["family"])
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.010
+    params["containerDefinitions"][19] = {**container, "name": "c19", "memory": "a lot"}
+    [problem] = check_input("ecs", "RegisterTaskDefinition", params, provided=["family"])
+    assert "containerDefinitions[19].memory" in str(problem)
 
 
 # --- botocore as the oracle: whatever it refuses, the walk itself reports ----------------------------------------

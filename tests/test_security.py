@@ -7,7 +7,7 @@ import json
 
 import pytest
 import yaml
-from test_redact import SHAPES
+from credentials import SHAPES
 
 from reconciler.core import security
 from reconciler.core.loader import load_text

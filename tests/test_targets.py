@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_state import make_lease_table
 from conftest import REGION, eventually
-from test_daemon import get
-from test_safety import make_lease_table
+from daemon_io import get
 
 from reconciler.core.loader import load_text
 from reconciler.core.targets import Target, split
