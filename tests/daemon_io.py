@@ -22,6 +22,13 @@ def get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+def status_of(port: int) -> dict[str, Any]:
+    """The daemon's /status answer on ``port``."""
+    code, body = get(f"http://127.0.0.1:{port}/status")
+    assert code == 200
+    return dict(json.loads(body))
+
+
 class Webhook:
     """A loopback HTTP server that keeps every JSON body POSTed to it."""
 

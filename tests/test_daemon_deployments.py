@@ -9,8 +9,7 @@ from typing import Any
 
 import boto3
 from conftest import REGION, eventually
-from daemon_io import Webhook
-from test_operator import status_of
+from daemon_io import Webhook, status_of
 
 from reconciler.emulator.clock import MINUTE_ENV
 

@@ -7,7 +7,6 @@ one revision can hold a failing service next to a healthy one."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 from aws_state import tags_of
 from builders import cluster, image_app
 from conftest import DaemonProcess, eventually
-from daemon_io import Recorded, get
+from daemon_io import Recorded, get, status_of
 
 from reconciler.aws import Aws
 from reconciler.core.model import Address
@@ -49,12 +48,6 @@ def live(ecs: Any, name: str) -> dict[str, Any]:
 def running(ecs: Any, name: str) -> str:
     """The family:revision the service is set to run."""
     return str(live(ecs, name)["taskDefinition"]).rsplit("/", 1)[-1]
-
-
-def status_of(port: int) -> dict[str, Any]:
-    code, body = get(f"http://127.0.0.1:{port}/status")
-    assert code == 200
-    return dict(json.loads(body))
 
 
 def post(url: str, *, token: str) -> int:
