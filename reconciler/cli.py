@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
 from collections.abc import Sequence
 
 import structlog
@@ -85,6 +86,41 @@ def _pace() -> PaceSettings:
         raise UsageError(f"ECS_RECONCILER_API_SHARE must be a number between 0.01 and 1, not {share!r}") from exc
 
 
+ALERT_SINKS = {"sns": "alert_sns_topic", "webhook": "alert_webhook", "slack": "alert_slack_webhook",
+               "teams": "alert_teams_webhook"}  # fmt: skip
+"""Each sink ``--alert-events`` may name, and the option that configures it."""
+FAILURES = frozenset({"invalid", "refused", "rollout_failed", "rollback"})
+
+
+def alert_events(args: argparse.Namespace) -> tuple[tuple[str, frozenset[str]], ...]:
+    """``--alert-events SINK=KIND,...``: each sink named once, configured, and given known kinds (or 'failures')."""
+    from reconciler.daemon.alerts import AlertKind
+
+    known = set(typing.get_args(AlertKind))
+    chosen: dict[str, frozenset[str]] = {}
+    for given in args.alert_events:
+        sink, sep, listed = given.partition("=")
+        kinds = {k.strip() for k in listed.split(",") if k.strip()}
+        if not sep or sink not in ALERT_SINKS or not kinds:
+            raise UsageError(
+                f"--alert-events {given!r}: expected SINK=KIND,... with SINK one of {', '.join(ALERT_SINKS)}"
+            )
+        if getattr(args, ALERT_SINKS[sink]) is None:
+            raise UsageError(
+                f"--alert-events {given!r}: no {sink} sink is configured (--{ALERT_SINKS[sink].replace('_', '-')})"
+            )
+        unknown = sorted(kinds - known - {"failures"})
+        if unknown:
+            raise UsageError(
+                f"--alert-events {given!r}: unknown alert kind {unknown[0]!r} "
+                f"(known: failures, {', '.join(sorted(known))})"
+            )
+        if sink in chosen:
+            raise UsageError(f"--alert-events: {sink} is named twice")
+        chosen[sink] = frozenset((kinds - {"failures"}) | (FAILURES if "failures" in kinds else set()))
+    return tuple(sorted(chosen.items()))
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """The one settings tree for a command, from its arguments."""
     try:
@@ -102,10 +138,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
     daemon = DaemonSettings()
     if args.command == "run":
-        if args.alert_webhook is not None:
-            from reconciler.daemon.webhook import check_url
+        from reconciler.daemon.webhook import check_url
 
-            check_url(args.alert_webhook)
+        for option in ("alert_webhook", "alert_slack_webhook", "alert_teams_webhook", "console_url"):
+            if getattr(args, option) is not None:
+                check_url(getattr(args, option), option="--" + option.replace("_", "-"))
         daemon = DaemonSettings(
             mode=args.mode,
             resync_interval=args.resync_interval,
@@ -114,6 +151,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
             max_vanished=args.max_vanished,
             alert_sns_topic=args.alert_sns_topic,
             alert_webhook=args.alert_webhook,
+            alert_slack_webhook=args.alert_slack_webhook,
+            alert_teams_webhook=args.alert_teams_webhook,
+            alert_events=alert_events(args),
+            console_url=args.console_url,
             rollout_timeout=args.rollout_timeout,
             rollback_on_failure=args.rollback_on_failure,
             http=HttpSettings(token_file=args.http_token_file, status_needs_token=args.status_needs_token),

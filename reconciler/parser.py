@@ -220,6 +220,27 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--alert-sns-topic", default=None, metavar="ARN", help="publish alerts to this SNS topic")
     run.add_argument("--alert-webhook", default=None, metavar="URL", help="POST alerts as Slack-compatible JSON")
+    run.add_argument("--alert-slack-webhook", default=None, metavar="URL", help="post alerts to Slack in Block Kit")
+    run.add_argument(
+        "--alert-teams-webhook",
+        default=None,
+        metavar="URL",
+        help="post alerts to a Microsoft Teams Workflows webhook as Adaptive Cards",
+    )
+    run.add_argument(
+        "--alert-events",
+        action="append",
+        default=[],
+        metavar="SINK=KIND,...",
+        help="send SINK (sns, webhook, slack, teams) only these alert kinds ('failures': invalid, refused, "
+        "rollout_failed, rollback); repeatable; default: every alert to every sink",
+    )
+    run.add_argument(
+        "--console-url",
+        default=None,
+        metavar="URL",
+        help="the console's public address: chat messages link to it",
+    )
     run.add_argument(
         "--lease-table",
         default=None,

@@ -180,6 +180,14 @@ class DaemonSettings:
     """SNS topic ARN that receives alerts."""
     alert_webhook: str | None = None
     """URL that receives alerts as Slack-compatible JSON."""
+    alert_slack_webhook: str | None = None
+    """Slack incoming webhook URL that receives alerts in Block Kit."""
+    alert_teams_webhook: str | None = None
+    """Microsoft Teams Workflows webhook URL that receives alerts as Adaptive Cards."""
+    alert_events: tuple[tuple[str, frozenset[str]], ...] = ()
+    """(sink, alert kinds): the sinks named here get only those kinds; the others get every alert."""
+    console_url: str | None = None
+    """The console's public address, linked from chat messages."""
     webhook_timeout: float = 5.0
     """Seconds to wait for the webhook to answer."""
     max_vanished: int = 3

@@ -121,3 +121,15 @@ class Background:
         log.error("alert dropped", sink=self.name, kind=alert.kind, resource=alert.resource, reason=why)
         if self._dropped is not None:
             self._dropped(alert, self.name)
+
+
+class Selected:
+    """Hands ``sink`` only the alerts of the chosen kinds (``--alert-events SINK=KIND,...``); the rest never reach
+    its queue."""
+
+    def __init__(self, sink: Sink, kinds: frozenset[str]) -> None:
+        self.sink, self.kinds, self.name = sink, kinds, sink.name
+
+    def send(self, alert: Alert) -> None:
+        if alert.kind in self.kinds:
+            self.sink.send(alert)

@@ -27,8 +27,9 @@ from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
 from reconciler.daemon.alerts import Alert, Alerter, Sink, SnsSink
+from reconciler.daemon.chat import slack_sink, teams_sink
 from reconciler.daemon.console_actions import Histories, console_actions
-from reconciler.daemon.delivery import Background, DeliveryRules, Dropped
+from reconciler.daemon.delivery import Background, DeliveryRules, Dropped, Selected
 from reconciler.daemon.gate import PassGate
 from reconciler.daemon.http import Guard, HttpServer, daemon_app, read_token
 from reconciler.daemon.lease import Lease
@@ -56,7 +57,19 @@ def sinks_for(aws: Aws, settings: Settings) -> list[Sink]:
         sinks.append(SnsSink(aws, options.alert_sns_topic))
     if options.alert_webhook:
         sinks.append(WebhookSink(options.alert_webhook, timeout=options.webhook_timeout))
+    if options.alert_slack_webhook:
+        sinks.append(slack_sink(options.alert_slack_webhook, timeout=options.webhook_timeout,
+                                console_url=options.console_url))  # fmt: skip
+    if options.alert_teams_webhook:
+        sinks.append(teams_sink(options.alert_teams_webhook, timeout=options.webhook_timeout,
+                                console_url=options.console_url))  # fmt: skip
     return sinks
+
+
+def selected(sinks: list[Background], events: tuple[tuple[str, frozenset[str]], ...]) -> list[Sink]:
+    """Each sink as the alerter hands it alerts: only the kinds ``events`` names for it, else every one."""
+    chosen = dict(events)
+    return [Selected(sink, chosen[sink.name]) if sink.name in chosen else sink for sink in sinks]
 
 
 def _count_drop(metrics: Metrics) -> Dropped:
@@ -293,7 +306,7 @@ def start(
         for sink in (sinks if sinks is not None else sinks_for(aws, settings))
     ]
     recent = RecentAlerts()  # the status document's, not a delivery
-    alerter = Alerter([*delivering, recent])
+    alerter = Alerter([*selected(delivering, options.alert_events), recent])
     fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
     gate = PassGate(fleet.request_pass, interval=options.http.pass_interval, clock=clock)
     server = None
