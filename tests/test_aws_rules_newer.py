@@ -332,9 +332,11 @@ RULES: list[tuple[str, str, Change, str, str]] = [
     ("service security groups", "service",
      lambda s, t: s["networkConfiguration"]["awsvpcConfiguration"].update(securityGroups=[f"sg-{i}" for i in range(6)]),
      "networkConfiguration.awsvpcConfiguration.securityGroups", "at most 5"),
-    ("Fargate Spot ARM64", "service",
-     lambda s, t: s.update(capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}]),
-     "capacityProviderStrategy", "Fargate Spot does not run ARM64"),
+    ("Fargate Spot Windows", "service",
+     lambda s, t: s.update(capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}])
+     or t.update(runtimePlatform={"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"})
+     or ebs(s).update(filesystemType="ntfs"),
+     "capacityProviderStrategy", "Fargate Spot does not run Windows"),
     ("launch type MANAGED_INSTANCES", "service",
      lambda s, t: s.update(launchType="MANAGED_INSTANCES") or s.pop("capacityProviderStrategy"),
      "launchType", "capacityProviderStrategy instead"),
@@ -413,6 +415,12 @@ def test_a_grace_period_without_load_balancers_is_accepted_with_a_container_heal
         spec.pop(field, None)
     assert spec["healthCheckGracePeriodSeconds"] == 60
     assert "healthCheck" in TD["containerDefinitions"][0]
+    assert service_rules(spec, TD) == []
+
+
+def test_fargate_spot_runs_arm64_tasks() -> None:
+    spec = copy.deepcopy(SERVICE) | {"capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]}
+    assert TD["runtimePlatform"]["cpuArchitecture"] == "ARM64"
     assert service_rules(spec, TD) == []
 
 

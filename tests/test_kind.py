@@ -34,11 +34,26 @@ class DefinesWithoutDeclaring(BaseKind):
 def test_the_registry_answers_which_kinds_have_each_facet() -> None:
     having = {facet.__name__: [k.name for k in KINDS.having(facet)] for facet in FACETS}
     assert having == {
-        "Refers": ["Cluster", "TaskDefinition", "Service", "ScheduledTask", "ScalingPolicy"],
+        "Refers": [
+            "Cluster",
+            "ManagedInstancesProvider",
+            "TaskDefinition",
+            "Service",
+            "ScheduledTask",
+            "ScalingPolicy",
+        ],
         "Pins": ["Service", "ScheduledTask"],
         "Keeps": ["CapacityProvider", "Cluster"],
         "Claims": ["ScalingPolicy"],
-        "Exports": ["LogGroup", "CapacityProvider", "Cluster", "TaskDefinition", "Service", "ScalingPolicy"],
+        "Exports": [
+            "LogGroup",
+            "CapacityProvider",
+            "Cluster",
+            "ManagedInstancesProvider",
+            "TaskDefinition",
+            "Service",
+            "ScalingPolicy",
+        ],
         "Findings": ["TaskDefinition", "Service"],
         "Costs": ["Service"],
     }

@@ -68,6 +68,12 @@ class CapacityProviderKind(BaseKind, Keeps, Exports):
     def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
         """This kind manages Auto Scaling group providers; managed termination protection needs managed scaling."""
         group = resource.spec.get("autoScalingGroupProvider")
+        if "managedInstancesProvider" in resource.spec:
+            message = (
+                "a Managed Instances provider belongs to one cluster and is created with it: declare it as kind "
+                "ManagedInstancesProvider (with spec.cluster)"
+            )
+            return [resource.error("spec.managedInstancesProvider", message)]
         if not isinstance(group, Mapping):
             return [
                 resource.error("spec.autoScalingGroupProvider", "missing: the Auto Scaling group the provider uses")

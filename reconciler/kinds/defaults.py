@@ -231,6 +231,26 @@ TABLE: tuple[Default, ...] = (
         300,
         "API ManagedScaling.instanceWarmupPeriod ('the default value of 300 seconds is used')",
     ),
+    # --- ManagedInstancesProvider (CreateCapacityProvider with managedInstancesProvider) ---------------------------
+    Default(
+        "managedInstancesProvider",
+        "propagateTags",
+        "NONE",
+        "API CreateManagedInstancesProviderConfiguration.propagateTags (tags are not propagated unless asked)",
+    ),
+    Default(
+        "managedInstancesProvider.instanceLaunchTemplate",
+        "capacityOptionType",
+        "ON_DEMAND",
+        "API InstanceLaunchTemplate.capacityOptionType ('The default is On-Demand')",
+    ),
+    Default(
+        "managedInstancesProvider.instanceLaunchTemplate",
+        "monitoring",
+        "BASIC",
+        "API InstanceLaunchTemplate.monitoring ('By default, your managed instance is configured for basic "
+        "monitoring')",
+    ),
     # --- capacity provider strategies (services and a cluster's default strategy) ------------------------------------
     Default("capacityProviderStrategy", "base", 0, "API CapacityProviderStrategyItem.base"),
     Default("capacityProviderStrategy", "weight", 0, "API CapacityProviderStrategyItem.weight"),

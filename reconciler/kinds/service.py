@@ -33,10 +33,12 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, family_of, revision_of
 from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.core.shapes import input_members
+from reconciler.kinds.capacity_provider import is_declarable
 from reconciler.kinds.cloud_map import as_written, registries_as_written, without_registry, without_resolution
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, fill_awsvpc, strip
+from reconciler.kinds.managed_instances_provider import KIND as MANAGED_INSTANCES_PROVIDER
 from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
 from reconciler.kinds.pre_rollout import check_hook, hook_task, parse_hook
 from reconciler.kinds.service_deployment import normalize_deployment, timeline
@@ -276,9 +278,15 @@ class ServiceKind(BaseKind, Refers, Pins, Exports, Findings, Costs):
         return refs
 
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:
-        refs = [Address(CLUSTER.name, str(live.address.scope))]
+        """Its cluster, its family and the Managed Instances providers its strategy may name (one of the cluster's,
+        by name: a name that is an Auto Scaling group provider's is simply not found)."""
+        cluster = str(live.address.scope)
+        refs = [Address(CLUSTER.name, cluster)]
         if live.body.get("taskDefinition"):
             refs.append(Address(TASK_DEFINITION.name, family_of(str(live.body["taskDefinition"]))))
+        for item in live.body.get("capacityProviderStrategy") or []:
+            if is_declarable(item.get("capacityProvider")):
+                refs.append(Address(MANAGED_INSTANCES_PROVIDER.name, str(item["capacityProvider"]), cluster))
         return refs
 
     def in_use(self, live: Live) -> set[str]:

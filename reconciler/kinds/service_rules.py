@@ -1,7 +1,7 @@
 """CreateService's rules beyond botocore's model (see ``reconciler.core.aws_rules`` for the form of a rule): DAEMON
 services, launch-type-only fields, load balancers, networks, Availability Zone rebalancing, and what the service's
-task definition must agree with (ports Service Connect and VPC Lattice name, Fargate Spot); its EBS volumes are in
-``service_volume_rules``."""
+task definition must agree with (ports Service Connect and VPC Lattice name, Fargate Spot on Windows); its EBS
+volumes are in ``service_volume_rules``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from reconciler.core.aws_rules import (
     tag_rules,
 )
 from reconciler.kinds.service_volume_rules import volume_rules
-from reconciler.kinds.task_definition_runtime_rules import is_arm, is_windows
+from reconciler.kinds.task_definition_runtime_rules import is_windows
 
 MAX_SUBNETS = 16
 """ECS API reference, AwsVpcConfiguration.subnets: "There's a limit of 16 subnets"."""
@@ -159,12 +159,10 @@ def _rebalancing_rules(spec: Mapping[str, Any], load_balancers: list[tuple[int, 
 
 
 def _fargate_spot_rules(spec: Mapping[str, Any], task_definition: Mapping[str, Any]) -> list[Problem]:
-    """ECS developer guide, "Amazon ECS clusters for Fargate" (Fargate Spot): not for ARM64 or Windows tasks."""
-    if "FARGATE_SPOT" not in providers_of(spec.get("capacityProviderStrategy")):
-        return []
-    if is_arm(task_definition) or is_windows(task_definition):
-        platform = "ARM64" if is_arm(task_definition) else "Windows"
-        return [("capacityProviderStrategy", f"Fargate Spot does not run {platform} tasks: use FARGATE")]
+    """ECS developer guide, "AWS Fargate capacity providers": "Windows containers on Fargate don't support the
+    Fargate Spot capacity provider" (ARM64 Linux tasks do, on platform 1.4.0: API CapacityProviderStrategyItem)."""
+    if "FARGATE_SPOT" in providers_of(spec.get("capacityProviderStrategy")) and is_windows(task_definition):
+        return [("capacityProviderStrategy", "Fargate Spot does not run Windows tasks: use FARGATE")]
     return []
 
 
