@@ -19,6 +19,7 @@ from reconciler.core.error_document import error_json
 from reconciler.core.errors import InvalidManifests, ReconcilerError, UsageError
 from reconciler.core.instance import NAME_RULE
 from reconciler.core.manifests import load_var_file
+from reconciler.core.redact import Masker, is_sensitive
 from reconciler.core.settings import (
     ApplySettings,
     AwsSettings,
@@ -42,16 +43,19 @@ def _instance(args: argparse.Namespace) -> str | None:
     return None if given is None else str(given)
 
 
-def _variables(args: argparse.Namespace) -> dict[str, str]:
-    """--var over --var-file over ECSR_VAR_<NAME> environment variables (no other variable is ever read)."""
+def _variables(args: argparse.Namespace) -> tuple[dict[str, str], frozenset[str]]:
+    """--var over --var-file over ECSR_VAR_<NAME> environment variables (no other variable is ever read), and the
+    names of the sensitive ones: declared so in a var file, or named like a credential."""
     given = {}
     for pair in getattr(args, "var", []):
         key, sep, value = pair.partition("=")
         if not sep or not VARIABLE.match(key) or ":" in key:
-            raise UsageError(f"--var {pair!r}: expected KEY=VALUE with KEY a variable name")
+            raise UsageError(f"--var {pair.partition('=')[0]!r}: expected KEY=VALUE with KEY a variable name")
         given[key] = value
     files = [load_var_file(path) for path in getattr(args, "var_file", [])]
-    return merge_sources(cli=given, files=files, environment=os.environ)
+    merged = merge_sources(cli=given, files=[f.values for f in files], environment=os.environ)
+    declared = frozenset().union(*(f.sensitive for f in files))
+    return merged, declared | {name for name in merged if is_sensitive(name)}
 
 
 SAVED_PLAN_FIXES = ("target", "prune", "adopt", "allow_replace", "instance", "max_deletions")
@@ -127,6 +131,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         severities = security.parse_severities(getattr(args, "severity", []))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    variables, sensitive = _variables(args)
     apply = ApplySettings(
         prune=getattr(args, "prune", False),
         adopt=getattr(args, "adopt", False),
@@ -176,7 +181,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         manifests=ManifestSettings(
             max_files=getattr(args, "max_files", ManifestSettings.max_files), instance=_instance(args)
         ),
-        variables=_variables(args),
+        variables=variables,
+        sensitive=sensitive,
         apply=apply,
         security=SecuritySettings(severities),
         daemon=daemon,
@@ -263,21 +269,33 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; an error is reported on stderr (and, with ``--format json``, as a JSON document on
-    stdout) and exits 1."""
+    stdout) and exits 1. With sensitive variables, everything written to stdout and stderr is masked."""
     given = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(json_errors=wants_json(given)).parse_args(given)
-    log.configure(level=args.log_level or ("info" if args.command == "run" else "warning"))
+    level = args.log_level or ("info" if args.command == "run" else "warning")
+    log.configure(level=level)
     try:
         _saved_plan(args)
-        return _dispatch(args, settings_from(args))
-    except ReconcilerError as exc:
-        if isinstance(exc, InvalidManifests):
-            print_errors(exc)
-        else:
-            print(f"Error: {exc}", file=sys.stderr)
-        if getattr(args, "format", None) == "json":
-            sys.stdout.write(error_json(exc))
-    except KeyboardInterrupt:
+        settings = settings_from(args)
+    except (ReconcilerError, KeyboardInterrupt) as exc:
+        return _failed(exc, args)
+    masker = Masker.of(settings.variables, settings.sensitive)
+    with log.masked_streams(masker.text if masker else None):
+        log.configure(level=level)  # the logger writes to the stream it finds now
+        try:
+            return _dispatch(args, settings)
+        except (ReconcilerError, KeyboardInterrupt) as exc:
+            return _failed(exc, args)
+
+
+def _failed(exc: BaseException, args: argparse.Namespace) -> int:
+    if isinstance(exc, InvalidManifests):
+        print_errors(exc)
+    elif isinstance(exc, ReconcilerError):
+        print(f"Error: {exc}", file=sys.stderr)
+    if isinstance(exc, ReconcilerError) and getattr(args, "format", None) == "json":
+        sys.stdout.write(error_json(exc))
+    if isinstance(exc, KeyboardInterrupt):
         print("Interrupted.", file=sys.stderr)
     structlog.get_logger("reconciler").debug("exit with error")
     return EXIT_ERROR

@@ -1,9 +1,13 @@
-"""Logging setup: structlog, human-readable on a TTY, one JSON object per line otherwise, always on stderr."""
+"""Logging setup: structlog, human-readable on a TTY, one JSON object per line otherwise, always on stderr; and the
+command line's streams with the sensitive variables' values masked in everything written to them."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -24,3 +28,31 @@ def configure(*, level: str = "info", json_output: bool | None = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+class _Masked:
+    """A text stream that masks what is written to it (everything else is the stream's own)."""
+
+    def __init__(self, stream: TextIO, mask: Callable[[str], str]) -> None:
+        self._stream, self._mask = stream, mask
+
+    def write(self, text: str) -> int:
+        return self._stream.write(self._mask(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def masked_streams(mask: Callable[[str], str] | None) -> Iterator[None]:
+    """stdout and stderr (logs, plans, error messages) with ``mask`` applied to every write, until the block ends;
+    ``mask`` None: left as they are."""
+    if mask is None:
+        yield
+        return
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = cast(TextIO, _Masked(saved[0], mask)), cast(TextIO, _Masked(saved[1], mask))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved

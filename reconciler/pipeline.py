@@ -21,7 +21,8 @@ from reconciler.core.kind import Pins, Registry
 from reconciler.core.loader import Document, Limits
 from reconciler.core.manifests import check_references, read_documents, resources_from
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Plan, make_plan
+from reconciler.core.plan import Plan, make_plan, masked
+from reconciler.core.redact import Masker
 from reconciler.core.security import Finding, blocking, find_issues
 from reconciler.core.settings import ApplySettings, Settings
 from reconciler.core.targets import Target, check_offline, split
@@ -97,6 +98,8 @@ class Pipeline:
         self._scoped = False
         self.progress = True
         """A plan that reads for longer than ``PaceSettings.progress_after`` shows its progress on stderr."""
+        self.masker = Masker.of(settings.variables, settings.sensitive)
+        """Masks the sensitive variables' values in everything a plan shows."""
 
     def keep_between_passes(self) -> None:
         """From now on, immutable live state read by one plan is kept for the next (the daemon's passes, which log
@@ -259,8 +262,9 @@ class Pipeline:
         ):
             state = self.observe(loaded.resources, prune=options.prune)
         self.check_live(loaded.resources, state)
-        the_plan = make_plan(
-            loaded.resources, state.observed, options, self.kinds, prune_candidates=state.prune_candidates
+        the_plan = masked(
+            make_plan(loaded.resources, state.observed, options, self.kinds, prune_candidates=state.prune_candidates),
+            self.masker,
         )
         if not self._scoped:
             self.in_use_known = self._in_use(state)

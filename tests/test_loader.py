@@ -525,5 +525,5 @@ def test_a_var_file_keeps_its_values_as_written(tmp_path: Path) -> None:
     from reconciler.core.manifests import load_var_file
 
     (tmp_path / "vars.yaml").write_text("VERSION: 1.10\nMODE: 0755\nDEBUG: yes\nPORT: 8080\nNAME: web\n")
-    values = load_var_file(tmp_path / "vars.yaml")
+    values = load_var_file(tmp_path / "vars.yaml").values
     assert values == {"VERSION": "1.10", "MODE": "0755", "DEBUG": "yes", "PORT": "8080", "NAME": "web"}

@@ -105,10 +105,13 @@ def test_ssm_parameters_missing_or_secure_are_errors(aws, cli, manifests):
 def test_var_file_errors_name_the_file(aws, cli, manifests, tmp_path):
     root = manifests({"api.yaml": TASK})
     nested = tmp_path / "vars.yaml"
-    nested.write_text("IMAGE_TAG:\n  nested: 1\n")
+    nested.write_text("IMAGE_TAG: [1]\n")
     result = cli("validate", root, "--var-file", nested)
     assert result.code == 1
     assert f"{nested}:1: IMAGE_TAG: must be a string or number" in result.err
+    nested.write_text("IMAGE_TAG:\n  nested: 1\n")
+    result = cli("validate", root, "--var-file", nested)
+    assert f"{nested}:2: IMAGE_TAG.nested: unknown key 'nested': a variable takes value and sensitive" in result.err
     assert "cannot read var file" in cli("validate", root, "--var-file", tmp_path / "absent.yaml").err
 
 

@@ -29,7 +29,7 @@ def plan(
             raise UsageError("--out saves the plan of one target; plan each target's folder on its own to save it")
         parts = shown_parts(planned, selectors)
     colour = output_format == "text" and output is None and colour_wanted()
-    write(render_parts(output_format, parts, colour=colour), output)
+    write(pipeline.masker.text(render_parts(output_format, parts, colour=colour)), output)
     if save is not None:
         only = planned[0]
         planfile.save(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.errors import InvalidManifests, ManifestError, UsageError
@@ -181,8 +182,29 @@ def resources_from(
     return resources
 
 
-def load_var_file(path: str | os.PathLike[str]) -> dict[str, str]:
-    """A ``--var-file``: one YAML mapping of names to scalar values, read as safely as a manifest."""
+@dataclass(frozen=True)
+class VarFile:
+    """A ``--var-file``'s variables, and which of them are declared sensitive."""
+
+    values: dict[str, str]
+    sensitive: frozenset[str] = frozenset()
+
+
+VAR_FORM = "a string or number, or {value: ..., sensitive: true}"
+
+
+def _scalar(doc: Document, body: Mapping[str, Any], key: str, *, path: str) -> str | None:
+    value = body[key]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return doc.sources.get(path, str(value))  # as written: 1.10 stays "1.10", yes stays "yes"
+    return None
+
+
+def load_var_file(path: str | os.PathLike[str]) -> VarFile:
+    """A ``--var-file``: one YAML mapping of names to scalar values (or ``{value: ..., sensitive: true}``, as
+    Terraform declares a variable sensitive), read as safely as a manifest."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as handle:
@@ -193,16 +215,43 @@ def load_var_file(path: str | os.PathLike[str]) -> dict[str, str]:
     if len(docs) > 1:
         errors.append(ManifestError(name, "a var file holds one YAML mapping", line=docs[1].line))
     values: dict[str, str] = {}
-    for key, value in (docs[0].body if docs else {}).items():
-        if isinstance(value, str):
-            values[key] = value
-        elif isinstance(value, bool | int | float):
-            values[key] = docs[0].sources.get(key, str(value))  # as written: 1.10 stays "1.10", yes stays "yes"
+    sensitive: set[str] = set()
+    doc = docs[0] if docs else None
+    for key, value in (doc.body if doc else {}).items():
+        assert doc is not None  # a body was read from it
+        if isinstance(value, Mapping):
+            found = _declared(doc, key, value, errors)
+            if found is not None:
+                values[key] = found
+                if value.get("sensitive") is True:
+                    sensitive.add(key)
+            continue
+        scalar = _scalar(doc, doc.body, key, path=key)
+        if scalar is None:
+            errors.append(ManifestError(name, f"must be {VAR_FORM}", line=doc.line_of(key), field=key))
         else:
-            errors.append(ManifestError(name, "must be a string or number", line=docs[0].line_of(key), field=key))
+            values[key] = scalar
     if errors:
         raise InvalidManifests(errors)
-    return values
+    return VarFile(values, frozenset(sensitive))
+
+
+def _declared(doc: Document, key: str, value: Mapping[str, Any], errors: list[ManifestError]) -> str | None:
+    """The value of a variable written as ``{value: ..., sensitive: true}``, or None after an error."""
+    unknown = sorted(set(value) - {"value", "sensitive"})
+    problem = None
+    if unknown:
+        problem = (f"{key}.{unknown[0]}", f"unknown key {unknown[0]!r}: a variable takes value and sensitive")
+    elif "value" not in value:
+        problem = (key, f"must be {VAR_FORM} (value is missing)")
+    elif not isinstance(value.get("sensitive", False), bool):
+        problem = (f"{key}.sensitive", "must be true or false")
+    found = None if problem else _scalar(doc, value, "value", path=f"{key}.value")
+    if problem is None and found is None:
+        problem = (f"{key}.value", "must be a string or number")
+    if problem is not None:
+        errors.append(ManifestError(doc.file, problem[1], line=doc.line_of(problem[0]), field=problem[0]))
+    return found
 
 
 def shown(address: Address) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.core.actions import (
     VERBS,
@@ -27,7 +27,7 @@ from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import PlanError
 from reconciler.core.kind import Claims, InPlace, Keeps, Note, PlanContext, Recreate, Registry
 from reconciler.core.model import Address, Live, Observed, Resource
-from reconciler.core.redact import redact_at
+from reconciler.core.redact import Masker, redact_at
 from reconciler.core.settings import MANAGED_TAG_KEY, ApplySettings
 from reconciler.core.tags import LEGACY_OWNER, Ownership, ownership
 
@@ -76,6 +76,23 @@ class Plan:
     def pending(self) -> bool:
         """Something stands between live state and the manifests (Terraform's exit code 2)."""
         return bool(self.actions) or any(n.blocking for n in self.notes)
+
+
+def masked(plan: Plan, masker: Masker) -> Plan:
+    """``plan`` with the sensitive variables' values masked in what it shows (field changes, notes); the resources
+    its actions apply keep their values (a one-off task's command is masked where it is shown)."""
+    if not masker:
+        return plan
+
+    def shown(action: Action) -> Action:
+        return action if isinstance(action, RunTask) else replace(action, changes=masker.value(action.changes))
+
+    return replace(
+        plan,
+        actions=tuple(shown(a) for a in plan.actions),
+        held=tuple(shown(a) for a in plan.held),
+        notes=masker.value(plan.notes),
+    )
 
 
 def _redacted(changes: Iterable[FieldChange]) -> tuple[FieldChange, ...]:

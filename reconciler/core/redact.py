@@ -2,24 +2,37 @@
 
 Task definition ``secrets`` only hold references (ARNs), but ``environment`` values are plaintext. An environment
 value is replaced before it reaches a plan or a log line when its variable's name looks like a credential
-(``DB_PASSWORD``, ``GITHUB_PAT``, ``SENTRY_DSN``) or when the value itself has a credential's shape (an AWS access
-key id, a GitHub, Slack or Stripe token, a private key, a JWT, a URL with a password), whatever its name. The same
-shapes are masked inside any other string a plan shows (a command line, a label).
+(``DB_PASSWORD``, ``DB_PASS``, ``MYSQL_PWD``, ``GITHUB_PAT``, ``SENTRY_DSN``) or when the value itself has a
+credential's shape (an AWS access key id, a GitHub, Slack or Stripe token, a private key, a JWT, a URL with a
+password), whatever its name. The same shapes are masked inside any other string a plan shows (a command line, a
+label). ``Masker`` masks the values of sensitive ``${VAR}`` variables (declared so, or named like a credential)
+wherever they appear in any output.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-SENSITIVE_NAME = re.compile(
-    r"PASSW(OR)?D|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY|AUTH|WEBHOOK|DATABASE_?URL"
-    r"|CONN(ECTION)?_?STRING|(?<![A-Z0-9])(DSN|PAT)(?![A-Z0-9])",
-    re.I,
+SECRET_WORDS = (
+    "password", "passwd", "passphrase", "secret", "token", "credential", "apikey", "privatekey", "accesskey",
+    "webhook", "databaseurl", "connectionstring", "connstring",
+)  # fmt: skip
+"""Found anywhere in a name, its separators and case ignored (``dbPassword``, ``spring.datasource.password``)."""
+SECRET_PARTS = frozenset(
+    {"pass", "pwd", "pw", "key", "keys", "dsn", "pat", "auth", "oauth", "authn", "authz", "authorization", "cert"}
+    | {"certs", "certificate", "private", "creds", "salt"}
 )
-"""Environment variable names whose values are treated as secrets (``PAT`` and ``DSN`` only as whole words, so
-``PATH`` is not)."""
+"""Whole parts of a name (split at ``_ - .`` and camelCase): ``DB_PASS``, ``MYSQL_PWD``, ``STRIPE_KEY``; ``PATH``,
+``PATTERN``, ``DSNAME`` and ``AUTHOR`` hold none."""
+NAMING_PARTS = frozenset({"id", "ids", "arn", "name", "alias", "path", "file", "dir", "ttl", "type", "version"})
+"""A name ending in one of these names or points to a credential without holding it: ``AWS_ACCESS_KEY_ID``,
+``KMS_KEY_ARN``, ``SECRET_NAME``, ``DB_PASSWORD_FILE``, ``TOKEN_TTL``."""
+NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 KEY_NAME = re.compile(r"KEY", re.I)
 """Names under which a bare 40-character base64 value is taken for an AWS secret access key."""
 AWS_SECRET_KEY_VALUE = re.compile(r"[A-Za-z0-9/+]{40}")
@@ -44,8 +57,18 @@ MASK = "(sensitive value)"
 
 
 def is_sensitive(name: str) -> bool:
-    """The name of an environment variable that holds a credential."""
-    return bool(SENSITIVE_NAME.search(name))
+    """The name of a variable (an environment variable, a ``${VAR}``) that holds a credential: a secret word
+    anywhere in it, or a secret part (``PUBLIC_KEY``, ``PUBLIC_CERT`` excepted), unless its last part says it only
+    names or points to one."""
+    parts = [p.lower() for p in NAME_PARTS.findall(name)]
+    if not parts or parts[-1] in NAMING_PARTS:
+        return False
+    if any(word in "".join(parts) for word in SECRET_WORDS):
+        return True
+    found = SECRET_PARTS.intersection(parts)
+    if "public" in parts:
+        found -= {"key", "keys", "cert", "certs", "certificate"}
+    return bool(found)
 
 
 def credential_shape(value: str, *, name: str = "") -> str | None:
@@ -113,3 +136,51 @@ def redact_at(path: str, value: Any) -> Any:
     if path == "environment" or path.endswith(".environment"):
         return _mask_env(value)
     return redact(value)
+
+
+WHOLE_ONLY = 6
+"""A sensitive value shorter than this many characters is masked only where a string is exactly it: masked inside
+longer strings, ``1024`` or ``prod`` would blank out every memory size and name that contains them."""
+
+
+@dataclass(frozen=True)
+class Masker:
+    """Masks the values of sensitive variables wherever they appear, whole or inside a longer string (an image
+    tag, a label, a command, a log line, an error message), also as JSON writes them (escaped)."""
+
+    values: tuple[str, ...] = ()
+    """The sensitive values, longest first (a value inside another is masked after it)."""
+
+    @classmethod
+    def of(cls, variables: Mapping[str, str], sensitive: Iterable[str]) -> Masker:
+        found = {variables[name] for name in sensitive if variables.get(name)}
+        return cls(tuple(sorted(found, key=lambda v: (-len(v), v))))
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def text(self, text: str) -> str:
+        if text in self.values:
+            return MASK
+        for value in self.values:
+            if len(value) >= WHOLE_ONLY:
+                text = text.replace(value, MASK)
+                escaped = json.dumps(value)[1:-1]
+                if escaped != value:
+                    text = text.replace(escaped, MASK)
+        return text
+
+    def value(self, value: Any) -> Any:
+        """A copy of ``value`` with every string masked, at any depth (mappings, lists, tuples, frozen dataclasses)."""
+        if not self.values:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.value(k): self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.value(v) for v in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = {f.name: self.value(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+            return dataclasses.replace(value, **fields)
+        return value

@@ -256,6 +256,9 @@ class Settings:
     """Reaching AWS."""
     variables: Mapping[str, str] = field(default_factory=dict)
     """Values for ``${VAR}`` placeholders (from --var, --var-file and ``ECSR_VAR_*``, already merged)."""
+    sensitive: frozenset[str] = frozenset()
+    """Names of the variables whose values are masked in every output (declared sensitive in a var file, or named
+    like a credential)."""
     apply: ApplySettings = field(default_factory=ApplySettings)
     """Plan and apply options."""
     security: SecuritySettings = field(default_factory=SecuritySettings)

@@ -18,6 +18,7 @@ import structlog
 
 from reconciler.aws import Aws
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.redact import Masker
 from reconciler.daemon.drift import DriftEvent, FieldDrift
 
 log = structlog.get_logger("reconciler.alerts")
@@ -154,22 +155,25 @@ class SnsSink:
 
 
 class Alerter:
-    """Logs every alert and hands it to each sink; ``target``: the target every alert it sends is about."""
+    """Logs every alert and hands it to each sink, the sensitive variables' values masked first (``mask``);
+    ``target``: the target every alert it sends is about."""
 
-    def __init__(self, sinks: list[Sink], *, target: str | None = None) -> None:
+    def __init__(self, sinks: list[Sink], *, target: str | None = None, mask: Masker | None = None) -> None:
         self.sinks = sinks
         self.target = target
+        self.mask = mask or Masker()
 
     def for_target(self, target: str | None) -> Alerter:
         """The same sinks, each alert marked with ``target`` (None: the default target, unmarked)."""
-        return Alerter(self.sinks, target=target)
+        return Alerter(self.sinks, target=target, mask=self.mask)
 
     def send(self, alert: Alert) -> None:
         if self.target is not None:
             alert = replace(alert, target=self.target)
+        alert = self.mask.value(alert)
         getattr(log, alert.level)("alert", **alert.as_dict())
         for sink in self.sinks:
             try:
                 sink.send(alert)
             except (OSError, ReconcilerError) as exc:
-                log.error("alert not delivered", sink=sink.name, kind=alert.kind, error=str(exc))
+                log.error("alert not delivered", sink=sink.name, kind=alert.kind, error=self.mask.text(str(exc)))

@@ -306,14 +306,15 @@ def start(
         for sink in (sinks if sinks is not None else sinks_for(aws, settings))
     ]
     recent = RecentAlerts()  # the status document's, not a delivery
-    alerter = Alerter([*selected(delivering, options.alert_events), recent])
+    alerter = Alerter([*selected(delivering, options.alert_events), recent], mask=pipeline.masker)
     fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
     gate = PassGate(fleet.request_pass, interval=options.http.pass_interval, clock=clock)
     server = None
     if options.metrics_port is not None:
 
         def status() -> dict[str, object]:
-            return {**fleet.status(), "alerts": recent.newest_first()}
+            shown: dict[str, object] = pipeline.masker.value({**fleet.status(), "alerts": recent.newest_first()})
+            return shown
 
         token = read_token(options.http.token_file) if options.http.token_file else None
         guard = Guard(token)
