@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.errors import InvalidManifests, ManifestError, UsageError
+from reconciler.core.ignore import ignore_problems
 from reconciler.core.kind import Reference, Registry
 from reconciler.core.loader import Document, Limits, load_file, load_text, load_tree, with_source_text
 from reconciler.core.model import Address, Observed, Resource
 from reconciler.core.names import check_ecs_name
+from reconciler.core.plan import IGNORE_ANNOTATION
 from reconciler.core.variables import Parameter, ssm_paths, substitute
 
 SsmReader = Callable[[list[str]], Mapping[str, Parameter]]
@@ -74,6 +76,9 @@ def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Re
     if not isinstance(spec, Mapping):
         error("spec", "must be a mapping (the API input, camelCase)")
         return None
+    if module is not None and IGNORE_ANNOTATION in annotations:
+        for problem in ignore_problems(annotations[IGNORE_ANNOTATION], module.spec_schema()):
+            error(f"metadata.annotations.{IGNORE_ANNOTATION}", problem)
     if module is None or len(errors) > start:
         return None
     if module.name_field and module.name_field in spec:
