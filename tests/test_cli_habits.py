@@ -99,11 +99,13 @@ def test_the_plan_says_what_blocks_instead_of_no_changes(aws, cli, ecs, manifest
 def test_every_plan_format_names_the_account_and_region(aws, cli, manifests):
     root = manifests({"prod.yaml": CLUSTER})
     text = cli("plan", root)
-    assert text.out.splitlines()[0] == "Planned against account 123456789012, region us-east-1."
+    where = "account 123456789012, region us-east-1, instance ecs-reconciler"
+    assert text.out.splitlines()[0] == f"Planned against {where}."
     markdown = cli("plan", root, "--format", "markdown")
-    assert "### ecs-reconciler plan for account 123456789012, region us-east-1" in markdown.out
+    assert f"### ecs-reconciler plan for {where}" in markdown.out
     document = json.loads(cli("plan", root, "--format", "json").out)
     assert (document["account"], document["region"]) == ("123456789012", "us-east-1")
+    assert document["instance"] == "ecs-reconciler"
 
 
 def test_a_created_task_definition_is_shown_field_by_field(aws, cli, manifests, roles):

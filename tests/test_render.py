@@ -62,7 +62,8 @@ def test_no_changes_is_one_line(aws, cli, manifests, roles):
     result = cli("plan", root, "--format", "markdown")
     assert result.code == 0
     assert result.out == (
-        f"{COMMENT_MARKER}\n### ecs-reconciler plan for account 123456789012, region us-east-1\n\n"
+        f"{COMMENT_MARKER}\n### ecs-reconciler plan for account 123456789012, region us-east-1, "
+        "instance ecs-reconciler\n\n"
         "No changes. Live ECS matches the manifests.\n\n"
     )
 

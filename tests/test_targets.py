@@ -20,6 +20,8 @@ from reconciler.core.targets import Target, split
 from reconciler.daemon.source import Snapshot, fingerprint, select
 
 PAYMENTS, SEARCH = "111111111111", "222222222222"
+INSTANCE = "instance ecs-reconciler"
+"""How a plan header names the default instance."""
 
 TREE = {
     "payments/target.yaml": f"""
@@ -83,8 +85,8 @@ def test_two_targets_in_two_accounts_each_get_only_their_own_resources(aws, cli,
 
     plan = cli("plan", root)
     assert plan.code == 2, plan.err
-    assert f"Planned against target payments (account {PAYMENTS}, region {REGION})." in plan.out
-    assert f"Planned against target search (account {SEARCH}, region eu-west-1)." in plan.out
+    assert f"Planned against target payments (account {PAYMENTS}, region {REGION}, {INSTANCE})." in plan.out
+    assert f"Planned against target search (account {SEARCH}, region eu-west-1, {INSTANCE})." in plan.out
     assert plan.out.index("target payments") < plan.out.index("target search")
 
     applied = cli("apply", root, "--auto-approve")
@@ -141,8 +143,9 @@ def test_the_pull_request_plan_groups_changes_by_target(aws, cli, manifests):
 
     assert markdown.code == 2
     assert markdown.out.count("<!-- ecs-reconciler-plan -->") == 1
-    assert f"### ecs-reconciler plan for target payments (account {PAYMENTS}, region {REGION})" in markdown.out
-    assert f"### ecs-reconciler plan for target search (account {SEARCH}, region eu-west-1)" in markdown.out
+    heading = "### ecs-reconciler plan for target"
+    assert f"{heading} payments (account {PAYMENTS}, region {REGION}, {INSTANCE})" in markdown.out
+    assert f"{heading} search (account {SEARCH}, region eu-west-1, {INSTANCE})" in markdown.out
     assert [(t["target"], t["account"], t["region"]) for t in document["targets"]] == [
         ("payments", PAYMENTS, REGION),
         ("search", SEARCH, "eu-west-1"),

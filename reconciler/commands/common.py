@@ -120,10 +120,11 @@ def colour_wanted(stream: object = None) -> bool:
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
-def where_of(pipeline: Pipeline) -> Where:
-    """The target, account (STS GetCallerIdentity, which needs no permission) and region a pipeline serves."""
+def where_of(pipeline: Pipeline, *, instance: str | None = None) -> Where:
+    """The target, account (STS GetCallerIdentity, which needs no permission) and region a pipeline serves, and
+    the instance a plan is made as."""
     target = pipeline.target
-    return Where(pipeline.aws.account(), pipeline.aws.region, None if target.is_default else target.name)
+    return Where(pipeline.aws.account(), pipeline.aws.region, None if target.is_default else target.name, instance)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def plan_parts(pipeline: Pipeline, path: str, selectors: Sequence[str]) -> list[
             chosen.append((part.pipeline, narrowed(one, mine, pipeline.kinds, region=part.pipeline.aws.region)))
 
     def plan_one(item: tuple[Pipeline, Loaded]) -> PlannedPart:
-        return PlannedPart(item[0], item[0].plan(item[1]), where_of(item[0]))
+        return PlannedPart(item[0], item[0].plan(item[1]), where_of(item[0], instance=item[1].instance.name))
 
     if len(chosen) <= 1:
         return [plan_one(item) for item in chosen]

@@ -1,9 +1,9 @@
 """`status`: where each declared resource stands, from live AWS with read access only (no daemon needed): in sync,
-drifted or suspended; for services, desired vs running, the deployment (ECS's current ServiceDeployment, read in
-batches: strategy, status, lifecycle stage, traffic shifted, a PAUSE hook awaiting approval with its expiry, the
-alarms that fired, ECS's rollback), the task definition and the git revision it was applied from (the revision
-tag). ``--format json`` gives the same per resource, the deployment under ``deployment``. Exit 0 everything in sync
-and rolled out, 2 otherwise, 1 error."""
+drifted or suspended, and whose it is (this instance, another instance NAME, unmanaged); for services, desired vs
+running, the deployment (ECS's current ServiceDeployment, read in batches: strategy, status, lifecycle stage,
+traffic shifted, a PAUSE hook awaiting approval with its expiry, the alarms that fired, ECS's rollback), the task
+definition and the git revision it was applied from (the revision tag). ``--format json`` gives the same per
+resource, the deployment under ``deployment``. Exit 0 everything in sync and rolled out, 2 otherwise, 1 error."""
 
 from __future__ import annotations
 
@@ -16,15 +16,26 @@ from reconciler import rollout
 from reconciler.commands import EXIT_CHANGES, EXIT_OK
 from reconciler.commands.common import open_pipeline, plan_parts
 from reconciler.core.diff import tag_map
+from reconciler.core.instance import Instance
 from reconciler.core.kind import Registry
+from reconciler.core.model import Live
 from reconciler.core.plan import SUSPEND_ANNOTATION
 from reconciler.core.settings import Settings
-from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.core.tags import LEGACY_OWNER, REVISION_TAG_KEY, ownership
 from reconciler.deployments import read
 from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.pipeline import Planned
 
-COLUMNS = ("RESOURCE", "STATE", "DRIFT", "RUNNING/DESIRED", "DEPLOYMENT", "TASK DEFINITION", "REVISION")
+COLUMNS = ("RESOURCE", "STATE", "OWNER", "DRIFT", "RUNNING/DESIRED", "DEPLOYMENT", "TASK DEFINITION", "REVISION")
+
+
+def whose(live: Live, instance: Instance) -> str:
+    """Whose a live resource is: ``this instance`` (names it took over included), ``instance NAME`` (another
+    ecs-reconciler instance's) or ``unmanaged`` (no managed-by tag)."""
+    owner = ownership(live.owner, managed=live.managed, instance=instance.name, former=instance.former | {LEGACY_OWNER})
+    if owner == "other":
+        return f"instance {live.owner}"
+    return "unmanaged" if owner == "unmanaged" else "this instance"
 
 
 def entries_for(path: str, settings: Settings, *, embedded: bool) -> list[dict[str, Any]]:
@@ -52,10 +63,11 @@ def _entries(
         address = resource.address
         live = planned.state.observed.get(address)
         action = changing.get(address)
+        owner = whose(live, loaded.instance) if live is not None else None
         if live is None:
             state = "missing"
         elif address in unmanaged:
-            state = "unmanaged"
+            state = "unmanaged" if owner == "unmanaged" else "another instance's"
         elif SUSPEND_ANNOTATION in resource.annotations:
             state = "suspended"
         else:
@@ -67,6 +79,8 @@ def _entries(
             "name": address.name,
             "scope": address.scope,
             "state": state,
+            "owner": owner,
+            "managedBy": live.owner if live is not None else None,
             "drift": action is not None or address in unmanaged,
             "revision": tag_map(live.body.get("tags")).get(REVISION_TAG_KEY) if live is not None else None,
         }
@@ -95,6 +109,7 @@ def _row(entry: dict[str, Any]) -> tuple[str, ...]:
     return (
         name,
         entry["state"],
+        entry["owner"] or "-",
         drift,
         running,
         deployment,

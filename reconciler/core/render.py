@@ -63,9 +63,13 @@ class Where:
     region: str
     target: str | None = None
     """None: the default target (the process's own account and region)."""
+    instance: str | None = None
+    """The instance the plan is made as (its managed-by name; None: not said)."""
 
     def __str__(self) -> str:
         where = f"account {self.account or 'unknown'}, region {self.region}"
+        if self.instance is not None:
+            where += f", instance {self.instance}"
         return f"target {self.target} ({where})" if self.target else where
 
 
@@ -418,6 +422,7 @@ def plan_as_dict(
         "target": where.target if where is not None else None,
         "account": where.account if where is not None else None,
         "region": where.region if where is not None else None,
+        "instance": where.instance if where is not None else None,
         "changes": [_action_dict(a) for a in plan.actions],
         "summary": plan.summary,
         "notes": [{"message": n.message, "blocking": n.blocking} for n in plan.notes],

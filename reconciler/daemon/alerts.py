@@ -155,23 +155,28 @@ class SnsSink:
 
 
 class Alerter:
-    """Logs every alert and hands it to each sink, the sensitive variables' values masked first (``mask``);
-    ``target``: the target every alert it sends is about."""
+    """Logs every alert (unless ``logged`` is off: a sink already shows it on the terminal, as the demo's does) and
+    hands it to each sink, the sensitive variables' values masked first (``mask``); ``target``: the target every
+    alert it sends is about."""
 
-    def __init__(self, sinks: list[Sink], *, target: str | None = None, mask: Masker | None = None) -> None:
+    def __init__(
+        self, sinks: list[Sink], *, target: str | None = None, mask: Masker | None = None, logged: bool = True
+    ) -> None:
         self.sinks = sinks
         self.target = target
         self.mask = mask or Masker()
+        self.logged = logged
 
     def for_target(self, target: str | None) -> Alerter:
         """The same sinks, each alert marked with ``target`` (None: the default target, unmarked)."""
-        return Alerter(self.sinks, target=target, mask=self.mask)
+        return Alerter(self.sinks, target=target, mask=self.mask, logged=self.logged)
 
     def send(self, alert: Alert) -> None:
         if self.target is not None:
             alert = replace(alert, target=self.target)
         alert = self.mask.value(alert)
-        getattr(log, alert.level)("alert", **alert.as_dict())
+        if self.logged:
+            getattr(log, alert.level)("alert", **alert.as_dict())
         for sink in self.sinks:
             try:
                 sink.send(alert)

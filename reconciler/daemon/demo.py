@@ -84,7 +84,7 @@ def run_demo(path: str, pipeline: Pipeline) -> int:
         revision = _publish(path, root)
         link = os.path.join(root, "current")
         print(f"1. Published {path} as revision {revision[:12]} at {link} (a git-sync layout).", flush=True)
-        operator = start(link, Pipeline(aws, settings), sinks=[printed])
+        operator = start(link, Pipeline(aws, settings), sinks=[printed], log_alerts=False)  # printed once
         if operator.server is not None:
             print(f"   The console is at http://127.0.0.1:{operator.server.port}/ while the demo runs.", flush=True)
         try:

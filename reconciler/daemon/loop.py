@@ -76,6 +76,8 @@ class LoopState:
     """The last snapshot's files as parsed: a file read again unchanged is not parsed again."""
     fleet: frozenset[Address] = frozenset()
     """The addresses the last successful pass left matching the manifests (the vanished-fleet brake's memory)."""
+    notes: frozenset[str] = frozenset()
+    """The last plan's notes: a pass logs only those the pass before did not have."""
 
 
 class Daemon:
@@ -282,8 +284,10 @@ class Daemon:
         except PlanError as exc:
             return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
         the_plan = planned.plan
-        for note in the_plan.notes:
-            log.warning("plan note", message=note.message)
+        notes = frozenset(note.message for note in the_plan.notes)
+        for message in sorted(notes - self.state.notes):  # a note every pass repeats is logged once
+            log.warning("plan note", message=message)
+        self.state.notes = notes
         enforce = self.settings.daemon.mode == "enforce"
         is_drift = snapshot.fingerprint == self.state.baseline
         gone = vanished(the_plan, planned.state.observed, self.state.fleet, limit=self.settings.daemon.max_vanished)

@@ -43,7 +43,13 @@ class Metrics:
             [*t, "service", "operation", "code"],
             registry=r,
         )
-        self.leader = Gauge("ecs_reconciler_leader", "1 while this replica holds the target's lease.", t, registry=r)
+        self.leader = Gauge(
+            "ecs_reconciler_leader",
+            "1 while this replica acts for the target: it holds the target's lease, or no lease table is used (a "
+            "single replica always acts); 0 on a standby.",
+            t,
+            registry=r,
+        )
         self.rollouts = Counter(
             "ecs_reconciler_rollouts",
             "Service rollouts followed, by outcome (completed, failed, stuck).",

@@ -112,7 +112,7 @@ class Unit:
             releasing = threading.Thread(target=self.lease.release, name="release", daemon=True)
             releasing.start()
             releasing.join(max(0.0, deadline - time.monotonic()))  # unanswered: the lease expires by itself
-            self.daemon.metrics.leader.set(0)
+        self.daemon.metrics.leader.set(0)
         return finished
 
 
@@ -180,6 +180,8 @@ class Fleet:
             lease = Lease(self.pipeline.aws, replace(options.lease, name=name))  # the table is in the home account
             pipeline.aws.fence = lease  # every write checks, before it is sent, that the lease is still safely held
         daemon = Daemon(self.path, pipeline, alerter=self.alerter, metrics=self.metrics, lease=lease)
+        if lease is None:
+            daemon.metrics.leader.set(1)  # no lease table: this replica is the only one, and it acts
         daemon.state.parsed = self.parsed
         pipeline.aws.listeners.append(daemon.metrics.observe_call)
         unit = Unit(daemon, lease, [threading.Thread(target=daemon.run, name=f"loop-{target.name}", daemon=True)])
@@ -295,9 +297,11 @@ def start(
     sinks: list[Sink] | None = None,
     delivery: DeliveryRules | None = None,
     clock: Callable[[], float] = time.monotonic,
+    log_alerts: bool = True,
 ) -> Operator:
     """Start the daemons and their helpers in threads; returns at once. ``sinks`` (default: the settings') are
-    delivered in the background by ``delivery``'s rules; ``clock``: the pass gate's."""
+    delivered in the background by ``delivery``'s rules; ``clock``: the pass gate's; ``log_alerts`` off: the sinks
+    show the alerts on the terminal already."""
     aws, settings = pipeline.aws, pipeline.settings
     options = settings.daemon
     metrics = Metrics()
@@ -306,7 +310,9 @@ def start(
         for sink in (sinks if sinks is not None else sinks_for(aws, settings))
     ]
     recent = RecentAlerts()  # the status document's, not a delivery
-    alerter = Alerter([*selected(delivering, options.alert_events), recent], mask=pipeline.masker)
+    alerter = Alerter(
+        [*selected(delivering, options.alert_events), recent], mask=pipeline.masker, logged=log_alerts
+    )
     fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
     gate = PassGate(fleet.request_pass, interval=options.http.pass_interval, clock=clock)
     server = None
