@@ -130,7 +130,8 @@ def test_targets_are_applied_in_turn_and_a_failing_one_stops_those_after_it(aws,
     result = cli("apply", root, "--auto-approve")
 
     assert result.code == 1
-    assert f"Not applied, as target payments (account {PAYMENTS}, region {REGION}) failed: target search" in result.err
+    failed = f"target payments (account {PAYMENTS}, region {REGION}, {INSTANCE}) failed"
+    assert f"Not applied, as {failed}: target search" in result.err
     assert clusters(client(aws, "ecs", SEARCH, "eu-west-1")) == set()
     assert not client(aws, "logs", SEARCH, "eu-west-1").describe_log_groups()["logGroups"]
 
