@@ -182,3 +182,23 @@ def test_an_unreadable_or_empty_token_file_is_a_usage_error(tmp_path: Path):
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(UsageError, match="empty"):
         read_token(str(tmp_path / "empty"))
+
+
+def test_status_and_the_console_mask_a_sensitive_variable(aws, example):
+    secret = "tag-s3cr3t-42"
+    web = example / "web.yaml"
+    web.write_text(web.read_text().replace("nginx-unprivileged:1.27", "nginx-unprivileged:${RELEASE_TOKEN}"))
+    daemon = DaemonSettings(mode="detect", metrics_port=0, metrics_address="127.0.0.1", resync_interval=3600)
+    settings = replace(
+        Settings(), daemon=daemon, variables={"RELEASE_TOKEN": secret}, sensitive=frozenset({"RELEASE_TOKEN"})
+    )
+    op = start(str(example), Pipeline(Aws(settings.aws), settings), sinks=[])
+    try:
+        eventually(lambda: op.daemon.state.last_success is not None, what="the first pass")
+        url = f"http://127.0.0.1:{op.server.port}"
+        code, status = request(f"{url}/status")
+        assert code == 200 and "nginx-unprivileged:(sensitive value)" in status
+        for path in ("/status", "/"):
+            assert secret not in request(url + path)[1], path
+    finally:
+        op.stop(grace=5)
