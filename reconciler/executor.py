@@ -1,18 +1,20 @@
 """Applies a Plan, exactly that Plan, and reports what happened to each action, in plan order: done, failed (with
-its error), or skipped (because an action it depends on failed, named by address; or because the process is
-shutting down). Every write the tool makes goes through here: each action is its kind's verb (``LiveKind.create``,
+its error), held (not attempted, with why: a replace that was not allowed, a resource waiting out its backoff), or
+skipped (because an action it depends on failed or was held, named by address; or because the process is shutting
+down). Every write the tool makes goes through here: each action is its kind's verb (``LiveKind.create``,
 ``update``, ``retag``, ``delete``; a replace is delete and create in the action's order) or a task the executor runs
 before the update it guards (``RunTask``, a pre-rollout hook). The executor names no kind.
 
 Independent actions run concurrently (``ApplySettings.concurrency`` at once, paced by the AWS boundary's buckets): an
 action starts only once every earlier action it depends on is done (``dependencies``). A failure skips only what
-depends on it, transitively; everything else in the plan is still applied."""
+depends on it, transitively; everything else in the plan is still applied. A replace that was not allowed
+(``ApplySettings.allow_replace``) is held, not a refusal of the plan."""
 
 from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -20,7 +22,7 @@ from typing import Literal
 import structlog
 
 from reconciler.aws import Aws
-from reconciler.core.errors import AwsError, PlanError, ReconcilerError
+from reconciler.core.errors import AwsError, ReconcilerError
 from reconciler.core.kind import Registry
 from reconciler.core.model import Address
 from reconciler.core.plan import Action, Create, Delete, Order, Plan, Replace, Retag, RunTask, Update
@@ -35,11 +37,13 @@ class Outcome:
     """What happened to one action."""
 
     action: Action
-    status: Literal["done", "failed", "skipped"]
+    status: Literal["done", "failed", "held", "skipped"]
     error: Exception | None = None
     """Failed: the error (an ``AwsError`` carries AWS's code; anything not a ``ReconcilerError`` is a bug)."""
     because: Address | None = None
-    """Skipped: the address of the failed action it depends on (None: the process is shutting down)."""
+    """Skipped: the address of the failed or held action it depends on (None: the process is shutting down)."""
+    note: str = ""
+    """Held: why the action was not attempted."""
 
     @property
     def address(self) -> Address:
@@ -55,34 +59,41 @@ class Outcome:
         """One line: the error, or why the action was skipped; empty when done."""
         if self.status == "failed":
             return str(self.error)
+        if self.status == "held":
+            return self.note
         if self.status == "skipped":
             return f"because {self.because} failed" if self.because is not None else "the process is shutting down"
         return ""
 
 
-def refuse_unsafe(plan: Plan, *, allow_replace: bool) -> None:
-    """Raise before any write when the plan holds a replace that was not allowed."""
-    replaces = [str(a.address) for a in plan.actions if isinstance(a, Replace)]
-    if replaces and not allow_replace:
-        raise PlanError(
-            f"{', '.join(replaces)}: the change can only be made by deleting and re-creating the service; "
-            "re-run with --allow-replace (nothing was changed)"
-        )
+def held_replaces(plan: Plan, *, allow_replace: bool) -> dict[Address, str]:
+    """The replaces that were not allowed, each with why it is held (nothing else in the plan waits for them but
+    what depends on them)."""
+    if allow_replace:
+        return {}
+    return {
+        a.address: "the change can only be made by deleting and re-creating it; held, apply with --allow-replace"
+        for a in plan.actions
+        if isinstance(a, Replace)
+    }
 
 
-def dependencies(plan: Plan, kinds: Registry, *, region: str | None) -> list[set[int]]:
+def dependencies(
+    plan: Plan, kinds: Registry, *, region: str | None, held: Collection[Address] = ()
+) -> list[set[int]]:
     """For each action (by index), the earlier actions it must wait for: those at the addresses its resource references
     (a service waits for its cluster, and for the task definition whose new revision it runs), the tasks that run
     before it (a service's update waits for its pre-rollout task, which waits for the task definitions it runs), and
     in either direction around a delete or replace (what is deleted or re-created waits for everything before it, and
-    everything after it waits for it: prune's order, services before the revisions they ran, stays as planned)."""
+    everything after it waits for it: prune's order, services before the revisions they ran, stays as planned). A
+    delete or replace at a ``held`` address is no such barrier: it does not run, so nothing waits for its turn."""
     index: dict[Address, int] = {}
     tasks: dict[Address, int] = {}
     needs: list[set[int]] = []
     barrier: int | None = None
     for i, action in enumerate(plan.actions):
         wanted: set[int] = set()
-        if isinstance(action, Delete | Replace):
+        if isinstance(action, Delete | Replace) and action.address not in held:
             wanted = set(range(i))
             barrier = i
         elif barrier is not None:
@@ -134,13 +145,16 @@ def execute(
     *,
     on_outcome: Callable[[Outcome], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    hold: Mapping[Address, str] | None = None,
 ) -> list[Outcome]:
     """Run every action, each once what it depends on is done. ``stop``: asked before each action; once it answers
-    True (the daemon is shutting down) the remaining actions are skipped, to be redone by a later pass."""
-    refuse_unsafe(plan, allow_replace=ctx.settings.allow_replace)
+    True (the daemon is shutting down) the remaining actions are skipped, to be redone by a later pass. ``hold``:
+    addresses whose actions are not attempted, with why (the daemon's resources waiting out a backoff); replaces
+    that were not allowed are held too."""
+    holding = {**held_replaces(plan, allow_replace=ctx.settings.allow_replace), **(hold or {})}
     workers = max(1, ctx.settings.concurrency)
     kinds = Registry([lk.kind for lk in live.values()])
-    needs = dependencies(plan, kinds, region=aws.region)
+    needs = dependencies(plan, kinds, region=aws.region, held=holding)
     outcomes: dict[int, Outcome] = {}
     lock = threading.Lock()
 
@@ -167,7 +181,7 @@ def execute(
             on_outcome(outcome)
 
     def blocker(i: int) -> Outcome | None:
-        """The first failed or skipped action ``i`` depends on."""
+        """The first failed, held or skipped action ``i`` depends on."""
         return next((outcomes[j] for j in sorted(needs[i]) if j in outcomes and outcomes[j].status != "done"), None)
 
     pending = list(range(len(plan.actions)))
@@ -175,8 +189,10 @@ def execute(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool:
         while pending or running:
             for i in list(pending):
-                if (failed := blocker(i)) is not None:
-                    cause = failed.address if failed.status == "failed" else failed.because
+                if plan.actions[i].address in holding:
+                    record(i, Outcome(plan.actions[i], "held", note=holding[plan.actions[i].address]))
+                elif (failed := blocker(i)) is not None:
+                    cause = failed.because if failed.status == "skipped" else failed.address
                     record(i, Outcome(plan.actions[i], "skipped", because=cause))
                 elif stop is not None and stop():
                     record(i, Outcome(plan.actions[i], "skipped"))

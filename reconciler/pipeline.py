@@ -282,13 +282,20 @@ class Pipeline:
     # -------------------------------------------------------------------------------------------- apply and verify
 
     def apply(
-        self, planned: Planned, *, revision: str | None = None, stop: Callable[[], bool] | None = None
+        self,
+        planned: Planned,
+        *,
+        revision: str | None = None,
+        stop: Callable[[], bool] | None = None,
+        hold: Mapping[Address, str] | None = None,
     ) -> list[Outcome]:
-        """Run the plan, exactly; refuses before any write while an error-severity finding stands."""
+        """Run the plan, exactly (``hold``: addresses not attempted, with why); refuses before any write while an
+        error-severity finding stands."""
         if planned.plan.actions and planned.loaded.refusing:
             raise SecurityRefused(planned.loaded.refusing)
         options = self.options(planned.loaded)
-        return self.run(planned.plan, options, revision=revision, in_use=self._in_use(planned.state), stop=stop)
+        in_use = self._in_use(planned.state)
+        return self.run(planned.plan, options, revision=revision, in_use=in_use, stop=stop, hold=hold)
 
     def run(
         self,
@@ -298,6 +305,7 @@ class Pipeline:
         revision: str | None = None,
         in_use: set[str] | frozenset[str] = frozenset(),
         stop: Callable[[], bool] | None = None,
+        hold: Mapping[Address, str] | None = None,
     ) -> list[Outcome]:
         """Run a plan through the executor in this pipeline's target (one ``plan`` made, or a rollback's);
         ``in_use``: task definition revisions live services use beyond those this pipeline saw (never
@@ -305,7 +313,7 @@ class Pipeline:
         self.check_target()
         epoch = self.aws.fence.token if self.aws.fence is not None else None
         ctx = ApplyContext(options, revision=revision, in_use=set(in_use) | self.in_use_known, epoch=epoch)
-        return execute(self.aws, plan, self.live, ctx, stop=stop)
+        return execute(self.aws, plan, self.live, ctx, stop=stop, hold=hold)
 
     def verify(self, loaded: Loaded) -> Plan:
         """Plan again after an apply: what still stands between live state and the manifests."""

@@ -15,6 +15,7 @@ from aws_state import make_lease_table
 from conftest import REGION, eventually
 from daemon_io import get
 
+from reconciler.core.errors import ManifestError
 from reconciler.core.loader import load_text
 from reconciler.core.targets import Target, split
 from reconciler.daemon.source import Snapshot, fingerprint, select
@@ -308,3 +309,17 @@ def test_a_broken_target_document_stops_every_targets_plan_and_is_reported():
 
     assert mine is not None and mine.documents == []
     assert [(e.file, e.field) for e in mine.errors] == [("search/target.yaml", "spec.region")]
+
+
+def test_a_broken_manifest_under_one_target_stops_that_target_only():
+    payments, search = split(snapshot_of(TREE).documents).targets
+    good = snapshot_of(TREE)
+    error = ManifestError("search/apps/bad.yaml", "expected a mapping", line=3)
+    snapshot = Snapshot(good.folder, "abc", good.documents, [error], fingerprint(good.documents, [error]))
+
+    theirs, mine = select(snapshot, search, {}), select(snapshot, payments, {})
+
+    assert theirs is not None and [e.file for e in theirs.errors] == ["search/apps/bad.yaml"]
+    assert mine is not None and mine.errors == [], "the other target plans as before"
+    before = select(good, payments, {})
+    assert before is not None and mine.fingerprint == before.fingerprint, "no new revision for the other target"

@@ -104,16 +104,20 @@ def split(
             errors.append(_error(doc, "metadata.name", f"{what} is already declared in {clash.file}"))
             continue
         targets.append(target)
-    by_folder = sorted(targets, key=lambda t: -len(t.folder))
     groups: dict[str, list[Document]] = {}
     for doc in documents:
         if isinstance(doc.body, Mapping) and doc.body.get("kind") in (KIND, instance.KIND):
             continue
-        folder = posixpath.dirname(doc.file)
-        owner = next((t for t in by_folder if _within(folder, t.folder)), None)
-        groups.setdefault(owner.name if owner else DEFAULT, []).append(doc)
+        groups.setdefault(governing(doc.file, targets), []).append(doc)
     ordered = ([Target()] if DEFAULT in groups else []) + [t for t in targets if t.name in groups]
     return Split(ordered, {t.name: groups[t.name] for t in ordered}, errors, named)
+
+
+def governing(file: str, targets: Collection[Target]) -> str:
+    """The name of the target a manifest file belongs to: the nearest Target above it, else ``default``."""
+    folder = posixpath.dirname(file)
+    owner = max((t for t in targets if _within(folder, t.folder)), key=lambda t: len(t.folder), default=None)
+    return owner.name if owner else DEFAULT
 
 
 def _within(folder: str, governed: str) -> bool:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 from reconciler.core.errors import FileVanished, ManifestError, SourceMissing
 from reconciler.core.instance import Instance, is_instance_document
-from reconciler.core.loader import Document, Limits, ParseCache, load_tree
-from reconciler.core.targets import DEFAULT, Target, split
+from reconciler.core.loader import TREE, Document, Limits, ParseCache, load_tree
+from reconciler.core.targets import DEFAULT, Target, governing, split
 
 REVISION = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 """A git commit hash (SHA-1 or SHA-256): the basename of the directory git-sync's link points to."""
@@ -97,9 +97,10 @@ def read_snapshot(
 def select(
     snapshot: Snapshot, target: Target, variables: Mapping[str, str] | None, *, regions: Collection[str] = ()
 ) -> Snapshot | None:
-    """The part of a snapshot ``target`` serves: its documents (the Target documents taken out) and every problem of
-    the whole tree (a broken manifest anywhere, a broken Target document: no target guesses, each keeps its live
-    state). None when the snapshot no longer declares ``target`` as it was (removed, or its account, role or region
+    """The part of a snapshot ``target`` serves: its documents (the Target documents taken out) and the problems of
+    its own files (a broken manifest under another Target stops that target only) and of the whole tree. A broken Target document is
+    every target's problem: which files it governs is unknown, so no target guesses and each keeps its live state.
+    None when the snapshot no longer declares ``target`` as it was (removed, or its account, role or region
     changed): nothing is planned for it, nothing pruned."""
     parts = split(snapshot.documents, variables, regions=regions)
     if parts.errors:  # a Target document is broken: every target's pass reports it, none plans
@@ -112,5 +113,6 @@ def select(
         return None
     documents = parts.documents.get(target.name, [])
     named = [d for d in snapshot.documents if is_instance_document(d)]  # a new instance name is a new revision
-    content = fingerprint(documents + named, snapshot.errors)
-    return replace(snapshot, documents=documents, fingerprint=content, instance=parts.instance)
+    errors = [e for e in snapshot.errors if e.file == TREE or governing(e.file, parts.targets) == target.name]
+    content = fingerprint(documents + named, errors)
+    return replace(snapshot, documents=documents, errors=errors, fingerprint=content, instance=parts.instance)
