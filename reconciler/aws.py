@@ -51,6 +51,20 @@ UNAVAILABLE_CODES = frozenset({"ServiceUnavailable", "ServiceUnavailableExceptio
 """Error codes of AWS's own failures (5xx answers, whatever HTTP status carries them): worth another try, spending a
 retry attempt."""
 
+TRANSIENT_CODES = frozenset(
+    {
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "ConcurrentModificationException",
+        "ConcurrentUpdateException",
+        "TooManyUpdates",
+    }
+)
+"""4xx codes AWS documents as transient (botocore's standard retry mode retries the first three; Application Auto
+Scaling, CloudWatch Logs, IAM and Route 53 name the others for a concurrent change that passes when tried again):
+retryable, like a 5xx; every other 4xx is terminal (the same request fails again until something changes)."""
+
 CONNECTION_ERRORS = (
     botocore.exceptions.EndpointConnectionError,
     botocore.exceptions.ConnectionClosedError,
@@ -84,7 +98,7 @@ def translate(exc: Exception, operation: str, resource: str) -> AwsError:
         code = str(error.get("Code", "Unknown"))
         message = str(error.get("Message", exc))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        if code in THROTTLED_CODES or code in UNAVAILABLE_CODES or status >= 500:
+        if code in THROTTLED_CODES or code in UNAVAILABLE_CODES or code in TRANSIENT_CODES or status >= 500:
             return RetryableAwsError(operation, resource, code, message)
         return AwsError(operation, resource, code, message)
     if isinstance(exc, CONNECTION_ERRORS):

@@ -93,7 +93,7 @@ def _pace() -> PaceSettings:
 ALERT_SINKS = {"sns": "alert_sns_topic", "webhook": "alert_webhook", "slack": "alert_slack_webhook",
                "teams": "alert_teams_webhook"}  # fmt: skip
 """Each sink ``--alert-events`` may name, and the option that configures it."""
-FAILURES = frozenset({"invalid", "refused", "rollout_failed", "rollback"})
+FAILURES = frozenset({"invalid", "refused", "rollout_failed", "rollback", "apply_failed", "error"})
 
 
 def alert_events(args: argparse.Namespace) -> tuple[tuple[str, frozenset[str]], ...]:

@@ -1,5 +1,6 @@
-"""Logging setup: structlog, human-readable on a TTY, one JSON object per line otherwise, always on stderr; and the
-command line's streams with the sensitive variables' values masked in everything written to them."""
+"""Logging setup: structlog, human-readable on a TTY, one JSON object per line otherwise, always on stderr (an
+event logged with an exception carries its traceback); and the command line's streams with the sensitive
+variables' values masked in everything written to them."""
 
 from __future__ import annotations
 
@@ -16,13 +17,19 @@ def configure(*, level: str = "info", json_output: bool | None = None) -> None:
     """Configure structlog once for the process. ``json_output`` None means: JSON unless stderr is a TTY."""
     if json_output is None:
         json_output = not sys.stderr.isatty()
-    renderer = structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer(colors=False)
+    # An event logged with its exception (``log.exception``) carries the traceback: as the ``exception`` field's
+    # text in JSON, printed below the line on a terminal (the console renderer formats it itself).
+    rendering: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if json_output
+        else [structlog.dev.ConsoleRenderer(colors=False)]
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
+            *rendering,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),

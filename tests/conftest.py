@@ -191,11 +191,15 @@ def gitsync(tmp_path: Path) -> GitSync:
 
 
 class DaemonProcess:
-    """``python -m reconciler run ...`` as a subprocess; its JSON log events are collected as they arrive."""
+    """``python -m reconciler run ...`` as a subprocess; its JSON log events are collected as they arrive.
+    ``inject``: Python run in the process before the command line (a fault put into the daemon's own code)."""
 
-    def __init__(self, *args: str | Path, env: dict[str, str]) -> None:
+    def __init__(self, *args: str | Path, env: dict[str, str], inject: str | None = None) -> None:
+        start = ["-m", "reconciler"]
+        if inject is not None:
+            start = ["-c", f"{inject}\nimport sys\nfrom reconciler.cli import main\nsys.exit(main(sys.argv[1:]))"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "--log-level", "info", "run", *map(str, args)],
+            [sys.executable, *start, "--log-level", "info", "run", *map(str, args)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -257,12 +261,13 @@ def eventually(check: Any, *, timeout: float = 30, interval: float = 0.1, what: 
 
 @pytest.fixture
 def daemon(aws: HookedEmulator) -> Iterator[Any]:
-    """Start daemons: daemon(path, "--resync-interval", "1", ...) -> DaemonProcess; all are killed at the end."""
+    """Start daemons: daemon(path, "--resync-interval", "1", ..., inject=None) -> DaemonProcess; all are killed at
+    the end."""
     started: list[DaemonProcess] = []
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
-    def start(*args: str | Path) -> DaemonProcess:
-        process = DaemonProcess(*args, env=env)
+    def start(*args: str | Path, inject: str | None = None) -> DaemonProcess:
+        process = DaemonProcess(*args, env=env, inject=inject)
         started.append(process)
         return process
 

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -165,3 +167,23 @@ Action = Create | Update | Replace | Delete | Retag | RunTask
 """One step of a Plan."""
 Changing = Create | Update | Replace | Retag
 """The actions that carry a desired resource."""
+
+
+def fingerprint(action: Action, declared: Resource | None = None) -> str:
+    """What the action asks of AWS, hashed: its verb, address, the resource as declared (spec and annotations;
+    ``declared``, before the plan resolved its references, else the action's) and the live side of each field
+    change. Equal fingerprints mean the same manifest against the same live state: a terminal answer stands until
+    either changes (a reference resolving to a revision registered since, ``family:(new revision)`` becoming
+    ``family:3``, is no change)."""
+    content: dict[str, Any] = {
+        "verb": action.verb,
+        "address": str(action.address),
+        "live": [[c.path, repr(c.before)] for c in action.changes],
+    }
+    if isinstance(action, RunTask):
+        content["task"] = [action.family, dict(action.run), action.command, action.container]
+    elif not isinstance(action, Delete):
+        resource = declared or action.resource
+        content["resource"] = [resource.spec, dict(resource.annotations)]
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -11,19 +11,26 @@
     │   ├── SecurityRefused         findings at severity error stand: nothing is written
     │   ├── WrongTarget             the credentials or region are not the ones the settings allow
     │   └── HookFailed              a pre-rollout task did not exit 0: its service stays on its revision
-    ├── PassFailed                  a daemon pass's apply stopped at a failed action (retried with backoff)
     ├── NotDelivered                an alert sink's attempt failed (a webhook's 5xx, a timeout): tried again
     │   └── DeliveryRefused         never worth another try: a refused address, a redirect, a 4xx answer
     └── AwsError                    an AWS call failed: operation, resource, error code, message
-        └── RetryableAwsError       throttling, 5xx or a connection error: worth another try later
+        └── RetryableAwsError       throttling, 5xx, a connection error or a documented transient code: worth
+                                    another try later
 
 The errors of AWS calls are botocore's, translated once, in ``reconciler.aws`` (``raise ... from exc``); the only
 other botocore errors caught are the model loader's (an unknown service or operation, in ``core/schema.py``).
+
+``classify`` sorts any exception into the three classes the daemon treats differently: ``retryable`` (backed off
+per resource), ``terminal`` (AWS refused the request, a hook failed: waits for a change) and ``bug`` (anything the
+tool did not raise on purpose: logged with its traceback and alerted).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
+
+ErrorClass = Literal["retryable", "terminal", "bug"]
 
 
 class ReconcilerError(Exception):
@@ -95,10 +102,6 @@ class HookFailed(PlanError):
     """The pre-rollout task did not exit 0: the service stays on its current revision."""
 
 
-class PassFailed(ReconcilerError):
-    """An apply stopped at a failed action; the pass is retried with backoff."""
-
-
 class NotDelivered(ReconcilerError):
     """One attempt to deliver an alert failed; another attempt may succeed."""
 
@@ -120,3 +123,13 @@ class AwsError(ReconcilerError):
 
 class RetryableAwsError(AwsError):
     """An AWS call failed in a way that may pass on another try (throttling, 5xx, connection)."""
+
+
+def classify(exc: BaseException) -> ErrorClass:
+    """How a failure is treated: ``retryable`` (worth another try soon), ``terminal`` (the same request fails again
+    until something changes) or ``bug`` (not an error the tool raises on purpose)."""
+    if isinstance(exc, RetryableAwsError):
+        return "retryable"
+    if isinstance(exc, ReconcilerError):
+        return "terminal"
+    return "bug"

@@ -122,6 +122,21 @@ class BackoffSettings:
 
 
 @dataclass(frozen=True)
+class RetryResourceSettings:
+    """When a resource whose change failed is tried again (each resource on its own; a success forgets it)."""
+
+    initial: float = 5.0
+    """Seconds before the first retry after a retryable failure (throttling, 5xx, a timeout, once the AWS call's
+    own retries are spent); doubles with each further failure."""
+    max: float = 300.0
+    """Upper bound of one retryable wait, in seconds."""
+    terminal: float = 3600.0
+    """Seconds before a terminal failure (AWS refused the request) is tried again with the same manifest and live
+    state. A change to either retries it at once; this long wait only catches what the plan cannot see (a subnet,
+    a permission or a quota fixed outside the manifests) at one call an hour per broken resource."""
+
+
+@dataclass(frozen=True)
 class LeaseSettings:
     """Leader election through a DynamoDB lease (conditional writes)."""
 
@@ -201,6 +216,8 @@ class DaemonSettings:
     """Watching the manifest source."""
     backoff: BackoffSettings = field(default_factory=BackoffSettings)
     """Backoff of failing passes."""
+    retry: RetryResourceSettings = field(default_factory=RetryResourceSettings)
+    """When a resource whose change failed is tried again."""
     lease: LeaseSettings = field(default_factory=LeaseSettings)
     """Leader election."""
     rollout_timeout: float = 600.0

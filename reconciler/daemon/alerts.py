@@ -33,8 +33,12 @@ AlertKind = Literal[
     "rollout_completed",
     "rollout_failed",
     "rollback",
+    "apply_failed",
+    "error",
 ]
 LEVELS: dict[str, str] = {
+    "apply_failed": "error",
+    "error": "error",
     "applied": "info",
     "rollout_completed": "info",
     "rollout_failed": "error",
@@ -49,8 +53,9 @@ class Alert:
     """drift (new or changed), resolved (a drift is gone), invalid (a revision failed to load), refused (a plan
     the safety rules refuse), applied (a pass applied a git revision), deployment_paused (a service's deployment
     waits at a PAUSE hook for an approval), rollout_completed / rollout_failed (a service's deployment after a pass
-    changed it), rollback (a failed revision's services returned to the last
-    revision that rolled out completely)."""
+    changed it), rollback (a failed revision's services returned to the last revision that rolled out completely),
+    apply_failed (AWS refused a resource's change: sent once per resource and desired content), error (a bug: an
+    unexpected exception, sent once per distinct error)."""
     summary: str
     revision: str | None
     resource: str | None = None
@@ -79,6 +84,8 @@ class Alert:
     """Failed rollouts: the CloudWatch alarms that fired (``alarms.triggeredAlarmNames``)."""
     rollback: str | None = None
     """Failed rollouts: why ECS rolled the deployment back (``rollback.reason``), when it did."""
+    code: str | None = None
+    """apply_failed: AWS's error code (``InvalidParameterException``)."""
 
     @property
     def level(self) -> str:

@@ -1,10 +1,14 @@
 """The level-triggered loop: events and timers only ask for a pass; each pass recomputes everything from the
 manifests and live state. At most one pass runs at a time; requests during a pass coalesce into one more.
 
-A pass that raises (an AWS error, a failed apply) is retried with exponential backoff (tenacity), each wait capped
-by the resync interval and cut short by a pass request (a new revision is tried at once); a terminal problem (a
-revision that does not load, a plan the safety rules refuse) is alerted once and waits for the files to change,
-keeping live state as it is.
+Outcomes are per resource: an action that fails skips only what depends on it, and the pass says ``partial`` with
+the failed resources. Each failure is remembered by ``reconciler.daemon.failures`` and classified once: a terminal
+AWS answer is alerted once (``apply_failed``) and not sent again until the resource's manifest or live state changes
+(or a long backoff ends); a retryable one backs off per resource; a bug is logged with its traceback and alerted
+once (``error``). A pass that raises (live state could not be read, a bug) is retried with exponential backoff
+(tenacity), each wait capped by the resync interval and cut short by a pass request (a new revision is tried at
+once); a terminal problem of the whole revision (one that does not load, a plan the safety rules refuse) is
+alerted once and waits for the files to change, keeping live state as it is.
 
 Between passes the loop follows the deployments passes started (``reconciler.daemon.deployments``); a git revision
 whose rollout failed is held (not applied again) until the manifests change. ``status`` is the /status document.
@@ -23,7 +27,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponent
 
 from reconciler import rollout
 from reconciler.aws import known_regions
-from reconciler.core.errors import InvalidManifests, PassFailed, PlanError, SecurityRefused, SourceMissing
+from reconciler.core.errors import InvalidManifests, PlanError, SecurityRefused, SourceMissing, classify
 from reconciler.core.instance import Instance
 from reconciler.core.loader import Document, Limits, ParseCache
 from reconciler.core.model import Address
@@ -32,6 +36,7 @@ from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.brake import vanished
 from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.drift import Drift, drifts_in, track
+from reconciler.daemon.failures import Failure, Failures
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import StatusBook
@@ -47,9 +52,11 @@ def same_document(before: Document | None, after: Document) -> bool:
     return before is after or (before is not None and before.body == after.body)
 
 
-def pass_result(plan: Plan, *, drift: bool, enforce: bool) -> str:
+def pass_result(plan: Plan, *, drift: bool, enforce: bool, partial: bool = False) -> str:
     """What a pass that went through says of itself: ``in_sync``, ``drift`` (detected, or left held), ``healed``,
-    ``applied`` or ``pending`` (detect mode)."""
+    ``applied``, ``partial`` (some actions failed or were held: ``partial``) or ``pending`` (detect mode)."""
+    if partial:
+        return "partial"
     if not plan.actions:
         return "drift" if drift and plan.held else "in_sync"
     if drift:
@@ -78,6 +85,10 @@ class LoopState:
     """The addresses the last successful pass left matching the manifests (the vanished-fleet brake's memory)."""
     notes: frozenset[str] = frozenset()
     """The last plan's notes: a pass logs only those the pass before did not have."""
+    errors: set[str] = field(default_factory=set)
+    """The errors of whole passes already alerted (a bug's type, message and where it was raised): alerted once."""
+    started: float = 0.0
+    """Monotonic time the last pass started."""
 
 
 class Daemon:
@@ -118,6 +129,7 @@ class Daemon:
             clock=clock,
         )
         self.book = StatusBook(options.mode)
+        self.failures = Failures(options.retry, clock=clock)
 
     # ------------------------------------------------------------------ control, from any thread
 
@@ -156,10 +168,16 @@ class Daemon:
             self._pass_with_backoff()
             next_resync = self.clock() + options.resync_interval
             while not self.stopping.is_set():
-                timeout = min(options.watch.heartbeat, next_resync - self.clock())
+                timeout = min(options.watch.heartbeat, next_resync - self.clock(), self._retry_due())
                 if timeout <= 0 or self.wake.wait(min(timeout, self._rollout_check_in())) or self._target_moved():
                     break
                 self._check_rollouts()
+
+    def _retry_due(self) -> float:
+        """Seconds until a failed resource's retry is due; one already due when the last pass started did not get
+        to apply (a held or refused revision) and waits for the next resync."""
+        due = self.failures.next_due(after=self.state.started)
+        return float("inf") if due is None else due
 
     def _target_moved(self) -> bool:
         """The heartbeat's check: the link points somewhere else than the last pass read."""
@@ -200,12 +218,13 @@ class Daemon:
     def _timed_pass(self) -> None:
         if self.stopping.is_set():
             return
-        started = self.clock()
+        started = self.state.started = self.clock()
         try:
             result = self.run_pass()
         except Exception as exc:
             self.metrics.passes.labels("error").inc()
             self.book.error(str(exc), self.book.applying)
+            self._pass_error(exc)
             raise
         finally:
             self.metrics.pass_duration.observe(self.clock() - started)
@@ -213,6 +232,26 @@ class Daemon:
         if result not in ("invalid", "refused", "no_source"):
             self.state.last_success = self.clock()
             self.metrics.last_success.set(time.time())
+
+    def _pass_error(self, exc: Exception) -> None:
+        """A pass raised: counted by class; a bug is logged with its traceback; a bug or a terminal error is alerted
+        once (a retryable one, an outage, only backs off)."""
+        kind = classify(exc)
+        self.metrics.errors.labels(kind, "pass").inc()
+        if kind == "bug":
+            log.exception("pass failed: unexpected error", error=f"{type(exc).__name__}: {exc}")
+        if kind == "retryable":
+            return
+        frame = exc.__traceback__
+        while frame is not None and frame.tb_next is not None:
+            frame = frame.tb_next
+        where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else ""
+        key = f"{type(exc).__name__}: {exc} at {where}"
+        if key in self.state.errors:
+            return
+        self.state.errors.add(key)
+        summary = f"a pass failed: {type(exc).__name__}: {exc}; the loop goes on and tries again with backoff"
+        self.alerter.send(Alert("error", summary, self.book.applying, errors=(key,)))
 
     # ------------------------------------------------------------------ one pass
 
@@ -305,29 +344,86 @@ class Daemon:
             if self.lease is not None and not self.lease.is_leader():
                 return "standby"
             try:
-                outcomes = self.pipeline.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
+                outcomes = self._apply(self.pipeline, planned, snapshot)
             except SecurityRefused as exc:
                 findings = [str(f) for f in exc.findings]
                 return self._problem(snapshot, "refused", f"{exc}", findings)
             except PlanError as exc:
                 return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
-            failed = [o for o in outcomes if o.status != "done"]
             self._follow_rollouts(snapshot, planned, outcomes)
-            if failed and not self.stopping.is_set():
-                raise PassFailed(f"{failed[0].action.verb} {failed[0].address}: {failed[0].message}")
-            if failed:
+            if any(o.status == "skipped" and o.because is None for o in outcomes):
                 return "interrupted"
+        if enforce:
+            self.failures.settle(a.address for a in the_plan.actions)
+            self.metrics.failing.set(len(self.failures.open))
+        troubled = {o.address: o for o in outcomes if o.status != "done"}
         self.state.problem = None
         self.state.baseline = snapshot.fingerprint
         if enforce:
             self.state.fleet = frozenset(r.address for r in planned.loaded.resources)
+        applied = [o.action for o in outcomes if o.status == "done"] if enforce else list(the_plan.actions)
         if is_drift:
-            self._alert_drift(drifts_in(the_plan), snapshot.revision, healed=enforce)
-        elif the_plan.actions or first:
-            self._announce(snapshot, [*first, *the_plan.actions], enforce=enforce)
-        result = pass_result(the_plan, drift=is_drift, enforce=enforce)
+            found = {a: d for a, d in drifts_in(the_plan).items() if a not in troubled}  # told as failures
+            self._alert_drift(found, snapshot.revision, healed=enforce)
+        elif applied or first:
+            self._announce(snapshot, [*first, *applied], enforce=enforce)
+        result = pass_result(the_plan, drift=is_drift, enforce=enforce, partial=bool(troubled))
+        if troubled:
+            failed = sorted(str(a) for a, o in troubled.items() if o.status == "failed")
+            log.warning(
+                "some resources were not applied; the others were",
+                failed=failed,
+                held=sorted(str(a) for a, o in troubled.items() if o.status == "held"),
+                skipped=sorted(str(a) for a, o in troubled.items() if o.status == "skipped"),
+            )
         self._record(snapshot, result, planned, outcomes, drift=is_drift)
         return result
+
+    def _apply(self, pipeline: Pipeline, planned: Planned, snapshot: Snapshot) -> list[Outcome]:
+        """Apply a plan, holding the resources whose same change failed and is not due again, and tell about the
+        failures that are new."""
+        actions = planned.plan.actions
+        declared = {r.address: r for r in planned.loaded.resources}
+        hold = self.failures.hold(actions, declared)
+        outcomes = pipeline.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set, hold=hold)
+        for outcome in outcomes:
+            if outcome.status == "failed" and outcome.error is not None:
+                self.metrics.errors.labels(classify(outcome.error), "apply").inc()
+        for failure in self.failures.record(actions, declared, outcomes, revision=snapshot.revision):
+            self._tell(failure)
+        self.metrics.failing.set(len(self.failures.open))
+        return outcomes
+
+    def _tell(self, failure: Failure) -> None:
+        """A new failure: a terminal one is alerted (``apply_failed``), a bug too (``error``); a retryable one is
+        logged and backed off."""
+        what = f"{failure.action} {failure.address} failed"
+        if failure.kind == "retryable":
+            log.warning(f"{what}; retried with backoff", error=failure.error, code=failure.code)
+            return
+        if failure.kind == "bug":
+            summary = f"{what} on an unexpected error (a bug); not retried until its manifest or live state changes"
+            self.alerter.send(
+                Alert("error", summary, failure.revision, resource=str(failure.address), errors=(failure.error,))
+            )
+            return
+        wait = self.settings.daemon.retry.terminal
+        answer = f"AWS answered {failure.code}" if failure.code else "refused"
+        summary = (
+            f"{what}: {answer}; not sent again until its manifest or live state changes (or in {wait:g}s); "
+            "the other resources are applied"
+        )
+        self.alerter.send(
+            Alert(
+                "apply_failed",
+                summary,
+                failure.revision,
+                resource=str(failure.address),
+                action=failure.action,
+                errors=(failure.error,),
+                code=failure.code,
+            )
+        )
 
     def _settle_memory(self) -> None:
         """Between passes: collect the pass's cyclic garbage now and freeze what survives (the parsed manifests, kept
@@ -362,7 +458,7 @@ class Daemon:
             planned = pipeline.plan(pipeline.load_documents(changed, [], instance=self._instance(snapshot)))
             if not planned.plan.actions or self.deployments.is_held(snapshot.fingerprint):
                 return []
-            outcomes = pipeline.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set)
+            outcomes = self._apply(pipeline, planned, snapshot)
         except Exception as exc:  # the full pass that follows meets the same problem and handles it
             log.info("change-first skipped; the full pass follows", reason=str(exc))
             return []
@@ -481,4 +577,5 @@ class Daemon:
             outcomes=outcomes,
             drift=drift,
             observed=planned.state.observed,
+            failures={a: f.as_dict(self.clock()) for a, f in self.failures.open.items()},
         )

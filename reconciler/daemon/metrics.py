@@ -65,6 +65,18 @@ class Metrics:
         self.suspended = Gauge(
             "ecs_reconciler_suspended_resources", "Resources whose healing is suspended by annotation.", t, registry=r
         )
+        self.errors = Counter(
+            "ecs_reconciler_errors",
+            "Failures by class (retryable, terminal, bug) and where (apply: an action; pass: the pass itself).",
+            [*t, "class", "where"],
+            registry=r,
+        )
+        self.failing = Gauge(
+            "ecs_reconciler_failing_resources",
+            "Resources whose last apply failed, waiting for a retry or a change.",
+            t,
+            registry=r,
+        )
         self.alerts_dropped = Counter(
             "ecs_reconciler_alerts_dropped",
             "Alerts a sink never delivered (its queue was full, every attempt failed, or shutdown came first).",
@@ -104,6 +116,8 @@ class TargetMetrics:
         self.rollbacks = metrics.rollbacks.labels(target)
         self.held = metrics.held.labels(target)
         self.suspended = metrics.suspended.labels(target)
+        self.errors = _Labelled(metrics.errors, target)
+        self.failing = metrics.failing.labels(target)
 
     def observe_call(self, service: str, operation: str, error: AwsError | None) -> None:
         """An ``Aws.listeners`` hook."""

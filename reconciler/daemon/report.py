@@ -35,10 +35,10 @@ CONTAINER_FIELDS = ("name", "image", "cpu", "memory", "essential", "portMappings
 
 def _by_address(outcomes: list[Outcome]) -> dict[Address, Outcome]:
     """Each resource's outcome: of the actions at one address (a pre-rollout task and the update it guards), the one
-    that failed, else the last."""
+    that did not go through, else the last."""
     out: dict[Address, Outcome] = {}
     for outcome in outcomes:
-        if out.get(outcome.address) is None or out[outcome.address].status != "failed":
+        if out.get(outcome.address) is None or out[outcome.address].status == "done":
             out[outcome.address] = outcome
     return out
 
@@ -132,10 +132,11 @@ class StatusBook:
         outcomes: list[Outcome],
         drift: bool,
         observed: Mapping[Address, Live] | None = None,
+        failures: Mapping[Address, Mapping[str, Any]] | None = None,
     ) -> None:
         """One pass's result. ``desired``: each declared resource's annotations; ``drift``: this pass's differences
         were made outside git (manifests unchanged since live state last matched them); ``observed``: live state as
-        the pass read it."""
+        the pass read it; ``failures``: the resources whose last change failed (``Failure.as_dict``)."""
         at = _now()
         pending = {a.address: a for a in plan.actions} if plan else {}
         held = {a.address: a for a in plan.held} if plan else {}
@@ -153,12 +154,16 @@ class StatusBook:
                 "last_error": before.get("last_error"),
             }
             outcome = done.get(address)
-            if outcome is not None and outcome.status == "done":
+            failure = (failures or {}).get(address)
+            if failure is not None:
+                entry["state"] = "error"
+                entry["last_error"] = dict(failure)
+            elif outcome is not None and outcome.status == "done":
                 entry["last_change"] = {"at": at, "revision": revision, "action": outcome.action.verb}
                 entry["drift"] = False
-            elif outcome is not None and outcome.status == "failed":
-                entry["state"] = "error"
-                entry["last_error"] = {"at": at, "revision": revision, "error": outcome.message}
+            elif outcome is not None and outcome.status in ("held", "skipped"):
+                entry["state"] = outcome.status
+                entry["note"] = outcome.message
             elif address in pending and result == "held":
                 entry["state"] = "held"
             elif address in pending:
@@ -175,7 +180,12 @@ class StatusBook:
             entry["live"] = live_facts(live) if live is not None else {}
             resources[key] = entry
         self.resources = resources
-        self.last_pass = {"at": at, "revision": revision, "result": result}
+        self.last_pass = {
+            "at": at,
+            "revision": revision,
+            "result": result,
+            "failed": sorted(str(a) for a in failures or {}),
+        }
         if result in ("applied", "healed", "in_sync"):
             self.applied = revision
         self.applying = None

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
+from moto.ec2.models import ec2_backends
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.ecs.responses import EC2ContainerServiceResponse
@@ -45,6 +46,21 @@ def _default_deployment_configuration(scheduling_strategy: str) -> dict[str, Any
     }
 
 
+def _check_subnets(backend: EC2ContainerServiceBackend, network: dict[str, Any] | None) -> None:
+    """ECS API reference, CreateService awsvpcConfiguration.subnets: ECS looks the subnets up in EC2 and refuses a
+    subnet that does not exist with InvalidParameterException "Error retrieving subnet information for [...]: The
+    subnet ID '...' does not exist" (moto accepted any id)."""
+    subnets = ((network or {}).get("awsvpcConfiguration") or {}).get("subnets") or []
+    known = ec2_backends[backend.account_id][backend.region_name].subnets
+    existing = {subnet_id for by_zone in known.values() for subnet_id in by_zone}
+    missing = [s for s in subnets if s not in existing]
+    if missing:
+        raise InvalidParameterException(
+            f"Error retrieving subnet information for [{', '.join(missing)}]: The subnet ID '{missing[0]}' does not "
+            "exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)"
+        )
+
+
 def _create_service(original: Callable[..., Any], self: EC2ContainerServiceResponse) -> ActionResult:
     backend = self.ecs_backend
     cluster = backend._get_cluster(self._get_param("cluster", "default"))
@@ -60,6 +76,7 @@ def _create_service(original: Callable[..., Any], self: EC2ContainerServiceRespo
             return ActionResult({"service": existing})
         raise InvalidParameterException("Creation of service was not idempotent.")
 
+    _check_subnets(backend, self._get_param("networkConfiguration"))
     strategy = self._get_param("capacityProviderStrategy")
     launch_type = self._get_param("launchType")
     if strategy and launch_type:
