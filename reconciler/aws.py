@@ -300,6 +300,22 @@ class Aws:
         """One API call (operation in the API's PascalCase), retried with backoff on retryable errors."""
         return self._call(service, operation, resource, params, fenced=True)
 
+    def write_once(
+        self,
+        service: str,
+        operation: str,
+        resource: str = "",
+        /,
+        *,
+        made: Callable[[], dict[str, Any] | None],
+        **params: Any,
+    ) -> dict[str, Any]:
+        """A write that has no idempotency token and must take effect once (RegisterTaskDefinition): after an attempt
+        whose outcome is unknown (a 5xx, a timeout, a lost connection: AWS may have acted and the answer been lost),
+        ``made`` is asked before the next attempt; what it returns (the write found made) stands for the answer and
+        nothing is sent again. A throttling answer is no doubt: AWS refused the call unread."""
+        return self._call(service, operation, resource, params, fenced=True, made=made)
+
     def call_unfenced(
         self, service: str, operation: str, resource: str = "", /, *, once: bool = False, **params: Any
     ) -> dict[str, Any]:
@@ -315,7 +331,14 @@ class Aws:
         self.stopping.set()
 
     def _call(
-        self, service: str, operation: str, resource: str, params: dict[str, Any], *, fenced: bool
+        self,
+        service: str,
+        operation: str,
+        resource: str,
+        params: dict[str, Any],
+        *,
+        fenced: bool,
+        made: Callable[[], dict[str, Any] | None] | None = None,
     ) -> dict[str, Any]:
         rules = self.settings.retry
         retrying = Retrying(
@@ -327,7 +350,21 @@ class Aws:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._attempt, service, operation, resource, params, fenced=fenced)
+        if made is None:
+            return retrying(self._attempt, service, operation, resource, params, fenced=fenced)
+        unsure = False
+
+        def attempt() -> dict[str, Any]:
+            nonlocal unsure
+            if unsure and (found := made()) is not None:
+                return found
+            try:
+                return self._attempt(service, operation, resource, params, fenced=fenced)
+            except RetryableAwsError as exc:
+                unsure = unsure or exc.code not in THROTTLED_CODES
+                raise
+
+        return retrying(attempt)
 
     def _sleep(self, seconds: float) -> None:
         self.stopping.wait(seconds)

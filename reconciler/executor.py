@@ -126,13 +126,14 @@ def run_action(aws: Aws, action: Action, live: LiveKind, ctx: ApplyContext) -> s
         live.delete(aws, action.live, ctx)
         return None
     if isinstance(action, Replace):
+        creating = replace(ctx, replacing=action.live)
         if action.order is Order.CREATE_THEN_DELETE:
-            produced = live.create(aws, action.resource, ctx)
+            produced = live.create(aws, action.resource, creating)
             live.delete(aws, action.live, ctx)
             return produced
         live.delete(aws, action.live, ctx)
         live.await_gone(aws, action.live, ctx)
-        return live.create(aws, action.resource, ctx)
+        return live.create(aws, action.resource, creating)
     run_hook(aws, action, ctx)
     return None
 

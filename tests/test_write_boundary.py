@@ -2,9 +2,9 @@
 
 What counts as a write comes from botocore's service models, not a hand list: an operation is a read when its name
 begins with a read verb (``Describe``, ``List``, ``Get``, ``BatchGet``); every other operation of the model mutates.
-Each call the AWS boundary offers (``aws.call``, ``aws.call_unfenced``, ``aws.pages``: service, then operation) is
-found in every module but the boundary itself (reconciler/aws.py) and the emulator (out of scope), and a mutating one
-may be sent only from:
+Each call the AWS boundary offers (``aws.call``, ``aws.call_unfenced``, ``aws.write_once``, ``aws.pages``: service,
+then operation) is found in every module but the boundary itself (reconciler/aws.py) and the emulator (out of
+scope), and a mutating one may be sent only from:
 
 - reconciler/executor.py;
 - a kind's live verb (a method named create, update, retag, delete or await_gone in reconciler/kinds/), or the
@@ -27,7 +27,7 @@ from pathlib import Path
 import botocore.session
 
 ROOT = Path(__file__).resolve().parent.parent / "reconciler"
-BOUNDARY_CALLS = frozenset({"call", "call_unfenced", "pages"})
+BOUNDARY_CALLS = frozenset({"call", "call_unfenced", "write_once", "pages"})
 READ_VERBS = ("Describe", "List", "Get", "BatchGet")
 VERBS = frozenset({"create", "update", "retag", "delete", "await_gone", "run_hook"})
 OUT_OF_SCOPE = ("aws.py", "emulator/")

@@ -98,8 +98,9 @@ def select(
     snapshot: Snapshot, target: Target, variables: Mapping[str, str] | None, *, regions: Collection[str] = ()
 ) -> Snapshot | None:
     """The part of a snapshot ``target`` serves: its documents (the Target documents taken out) and the problems of
-    its own files (a broken manifest under another Target stops that target only) and of the whole tree. A broken Target document is
-    every target's problem: which files it governs is unknown, so no target guesses and each keeps its live state.
+    its own files (a broken manifest under another Target stops that target only) and of the whole tree. A broken
+    Target document is every target's problem: which files it governs is unknown, so no target guesses and each
+    keeps its live state.
     None when the snapshot no longer declares ``target`` as it was (removed, or its account, role or region
     changed): nothing is planned for it, nothing pruned."""
     parts = split(snapshot.documents, variables, regions=regions)

@@ -1,5 +1,5 @@
 """The emulator's ECS task definitions and one-off tasks as the ECS API reference documents them where moto differs
-(filled port mappings, paged and sorted listing, tasks that exit)."""
+(filled port mappings, paged and sorted listing, tasks that exit, RunTask idempotent by clientToken)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def patch_ecs_tasks() -> None:
     patch(EC2ContainerServiceBackend, "register_task_definition", _register_task_definition)
     patch(EC2ContainerServiceResponse, "list_task_definitions", _list_task_definitions)
     patch(EC2ContainerServiceBackend, "run_task", _run_task)
+    patch(EC2ContainerServiceResponse, "run_task", _run_task_once)
     patch(EC2ContainerServiceBackend, "_calculate_task_resource_requirements", _task_resources)
 
 
@@ -45,6 +46,21 @@ def _run_task(original: Callable[..., Any], self: EC2ContainerServiceBackend, *a
             container.last_status = "STOPPED"
             container.exitCode = code
     return tasks
+
+
+def _run_task_once(original: Callable[..., Any], self: EC2ContainerServiceResponse) -> ActionResult:
+    # ECS API reference, RunTask clientToken: "An identifier that you provide to ensure the idempotency of the
+    # request": a request repeated with the same token answers the tasks the first one started and starts none
+    # (moto started new tasks each time).
+    token = self._get_param("clientToken")
+    backend: Any = self.ecs_backend
+    started: dict[str, Any] = backend.__dict__.setdefault("run_task_tokens", {})
+    if token and token in started:
+        return ActionResult({"tasks": started[token], "failures": []})
+    result = original(self)
+    if token:
+        started[token] = cast("dict[str, Any]", result.result)["tasks"]
+    return cast("ActionResult", result)
 
 
 def _task_resources(original: Callable[..., Any], self: EC2ContainerServiceBackend, task_definition: Any) -> Any:

@@ -54,6 +54,9 @@ class ApplyContext:
     """The lease epoch (fencing token) of the daemon applying, tagged onto what changes; None without a lease."""
     lookups: dict[str, Any] = field(default_factory=dict)
     """Answers the apply's actions share, asked once (Cloud Map's services, to send a registry's ARN)."""
+    replacing: Live | None = None
+    """During a replace's create: the live resource it replaces (a create's idempotency token differs from the one
+    that created the old resource of the same name)."""
 
     @property
     def stamp(self) -> Stamp:

@@ -1,11 +1,12 @@
-"""The Service kind's reads and writes: DescribeServices (10 a call, per cluster), CreateService (idempotent by
-clientToken), UpdateService, delete (scale to 0, DeleteService) and, before a replace's create, the wait until the
-deleted service is INACTIVE."""
+"""The Service kind's reads and writes: DescribeServices (10 a call, per cluster), CreateService (idempotent by a
+clientToken derived from the action), UpdateService, delete (scale to 0, DeleteService) and, before a replace's
+create, the wait until the deleted service is INACTIVE."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,8 +71,19 @@ def list_names(aws: Aws, clusters: Sequence[str]) -> dict[str, list[str]]:
     return dict(aws.map(names, sorted(set(clusters))))
 
 
+def client_token(resource: Resource, request: Mapping[str, Any], ctx: ApplyContext) -> str:
+    """CreateService's idempotency token, derived from the action: the service, the request (its resolved task
+    definition included), the git revision and, for a replace, the service it replaces (its ARN and creation
+    time), so every retry of one create sends the same token and a replace re-creating the same name another one
+    (36 characters at most)."""
+    old = ctx.replacing.body if ctx.replacing is not None else {}
+    key = [str(resource.address), dict(request), ctx.revision, old.get("serviceArn"), str(old.get("createdAt", ""))]
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
-    """CreateService with a fresh clientToken, so a retried call whose answer was lost creates nothing twice."""
+    """CreateService with a clientToken derived from the action, so a retried call whose answer was lost creates
+    nothing twice."""
     spec = {k: v for k, v in resource.spec.items() if k not in ("cluster", "clientToken")}
     if "taskDefinition" in spec:
         spec["taskDefinition"] = ctx.task_definition(str(spec["taskDefinition"]))
@@ -86,7 +98,7 @@ def _create(aws: Aws, resource: Resource, ctx: ApplyContext) -> None:
         where,
         cluster=addr.scope,
         serviceName=addr.name,
-        clientToken=str(uuid.uuid4()),
+        clientToken=client_token(resource, spec, ctx),
         **spec,
     )
 

@@ -9,15 +9,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
 from reconciler.aws import Aws
 from reconciler.core.diff import FieldChange
 from reconciler.core.errors import AwsError, ManifestError
+from reconciler.core.kind import PlanContext
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of, revision_of
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.tagging import ECS, sync_spec_tags
 from reconciler.kinds.task_definition import KEEP_REVISIONS_ANNOTATION, KIND
+
+log = structlog.get_logger("reconciler.task_definition")
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 ROLE_FIELDS = ("taskRoleArn", "executionRoleArn")
@@ -47,6 +52,19 @@ def describe(aws: Aws, families: Sequence[str]) -> dict[Address, Live]:
         )
 
     return {live.address: live for live in aws.map(one, sorted(set(families))) if live is not None}
+
+
+def registered(aws: Aws, desired: Resource) -> dict[str, Any] | None:
+    """After a RegisterTaskDefinition whose answer was lost: the family's latest ACTIVE revision when it holds what
+    ``desired`` declares (the content the plan compares; tags aside), as RegisterTaskDefinition answers it; else
+    None (nothing was registered, or someone registered something else: register)."""
+    latest = describe(aws, [desired.address.name]).get(desired.address)
+    if latest is None:
+        return None
+    if any(not c.path.startswith("tags") for c in KIND.diff(desired, latest, PlanContext({}, {}))):
+        return None
+    log.info("registration found made after a lost answer", revision=revision_of(latest.body["taskDefinitionArn"]))
+    return {"taskDefinition": latest.body, "tags": latest.body.get("tags", [])}
 
 
 @dataclass
@@ -202,7 +220,9 @@ class TaskDefinitionLive(BaseLive):
         """Register a revision and deregister the ones beyond the revisions kept; returns the new revision's ARN."""
         family = desired.address.name
         spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
-        answer = aws.call("ecs", "RegisterTaskDefinition", family, family=family, **spec)
+        answer = aws.write_once(
+            "ecs", "RegisterTaskDefinition", family, made=lambda: registered(aws, desired), family=family, **spec
+        )
         arn = str(answer["taskDefinition"]["taskDefinitionArn"])
         keep = _keep(desired, ctx.settings.keep_revisions)
         _deregister_old(aws, family, keep=keep, in_use=ctx.in_use | {revision_of(arn)})
