@@ -41,6 +41,8 @@ TITLES = {
     "rollout_completed": "Rollout completed",
     "rollout_failed": "Rollout failed",
     "rollback": "Rollback",
+    "apply_failed": "Apply failed",
+    "error": "Error",
 }
 EMOJI = {"error": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_green_circle:"}
 CARD_COLOURS = {"error": "Attention", "warning": "Warning", "info": "Good"}
