@@ -121,7 +121,9 @@ def run_action(aws: Aws, action: Action, live: LiveKind, ctx: ApplyContext) -> s
         stamped = ctx if action.revision is None else replace(ctx, revision=action.revision)
         return live.update(aws, action.resource, action.live, action.changes, stamped)
     if isinstance(action, Retag):
-        return live.retag(aws, action.resource, action.live, ctx)
+        return live.retag(
+            aws, action.resource, action.live, ctx if action.held is None else replace(ctx, held=action.held)
+        )
     if isinstance(action, Delete):
         live.delete(aws, action.live, ctx)
         return None

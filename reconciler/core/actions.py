@@ -41,6 +41,7 @@ class Reason(enum.Enum):
     LAUNCH_SWITCH = "launch-switch"
     PRUNE = "prune"
     ROLLBACK = "rollback"
+    HOLD = "hold"
     PRE_ROLLOUT = "pre-rollout"
 
 
@@ -131,6 +132,9 @@ class Retag:
     reason: Reason = Reason.TAGS
     produces: None = None
     rollout: None = None
+    held: str | None = None
+    """The hold marker to write (``core.tags.HELD_TAG_KEY``): the daemon's record, kept on a service whose rollout
+    failed, that its revision is held and the failure alerted."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ REASONS = {
     Reason.LAUNCH_SWITCH: "switching between launchType and capacityProviderStrategy needs a new service",
     Reason.PRUNE: "managed, and no longer in the manifests (--prune)",
     Reason.ROLLBACK: "roll back to the task definition it ran before",
+    Reason.HOLD: "record that its revision is held after a failed rollout",
     Reason.PRE_ROLLOUT: "pre-rollout task {family}: must exit 0 before the service moves to {revision}",
 }
 """The human text of each reason (the JSON plan carries the reason's value)."""

@@ -21,6 +21,10 @@ REVISION_TAG_KEY = "ecs-reconciler/revision"
 EPOCH_TAG_KEY = "ecs-reconciler/lease-epoch"
 """Tag holding the lease epoch (fencing token) of the leader whose pass last changed the resource (daemon with a
 lease only)."""
+HELD_TAG_KEY = "ecs-reconciler/held"
+"""Tag the daemon writes on a service whose rollout failed: ``FINGERPRINT DEPLOYMENT`` (the held manifests'
+fingerprint and the failed ServiceDeployment's id), so a restarted daemon keeps the revision held and alerts the
+failure no second time (``reconciler.daemon.memory``)."""
 LEGACY_OWNER = MANAGED_TAG_VALUE
 """The managed-by value every resource got before instances existed."""
 INSTANCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$")
@@ -36,6 +40,8 @@ class Stamp:
     instance: str = LEGACY_OWNER
     revision: str | None = None
     epoch: int | None = None
+    held: str | None = None
+    """The hold marker (``HELD_TAG_KEY``), written only by the daemon's retag of a service whose rollout failed."""
 
     def tags(self) -> dict[str, str]:
         out = {MANAGED_TAG_KEY: self.instance}
@@ -43,6 +49,8 @@ class Stamp:
             out[REVISION_TAG_KEY] = self.revision
         if self.epoch is not None:
             out[EPOCH_TAG_KEY] = str(self.epoch)
+        if self.held:
+            out[HELD_TAG_KEY] = self.held
         return out
 
 

@@ -15,8 +15,10 @@ service that revision changed to the task definition it ran under the last revis
 for a service no completed revision of this process changed, the one it ran before the failing revision), in one step
 and one alert: one rollback plan (``reconciler.rollback``) run through the executor, ownership checked as every plan's.
 
-What this remembers lives in memory: a restarted daemon forgets holds and last-good task definitions, and starts
-over from what it sees live.
+What it must know after a restart is read back from AWS by the first full pass (``recall``,
+``reconciler.daemon.memory``): ECS's deployments in flight are followed on, a held revision stays held (the hold
+marker this module writes on a failed service, through the executor), a failure is alerted once in all, and the last
+revision that rolled out completely is ECS's newest successful deployment.
 """
 
 from __future__ import annotations
@@ -31,14 +33,17 @@ import structlog
 
 from reconciler import rollout
 from reconciler.aws import Aws
+from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.model import Address, Live
-from reconciler.core.plan import Plan, Update
+from reconciler.core.model import Address, Live, Resource
+from reconciler.core.plan import Plan, Reason, Retag, Update
 from reconciler.core.settings import ApplySettings
-from reconciler.core.tags import is_managed, owner_of
+from reconciler.core.tags import HELD_TAG_KEY, is_managed, owner_of
 from reconciler.daemon.alerts import Alert, Alerter
+from reconciler.daemon.memory import NONE, Marker, Recalled, deployment_id, marker_of, recall
 from reconciler.daemon.metrics import TargetMetrics
-from reconciler.deployments import read
+from reconciler.daemon.rollout_alerts import outcome_alert, paused_alert
+from reconciler.deployments import history, read
 from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.executor import Outcome
 from reconciler.kinds import service_live
@@ -65,8 +70,10 @@ class Following:
     rolling: float = 0.0
     """Seconds spent rolling out (neither paused at a hook nor baking): what the timeout counts."""
     checked: float = field(init=False)
-    paused: tuple[str, str] | None = None
-    """(deployment, hook) of the pause last alerted: each pause is alerted once."""
+    live: Live | None = None
+    """The service as last read (a hold marker's retag starts from it)."""
+    paused: tuple[str, str, str] | None = None
+    """(deployment, hook, stage) of the pause last alerted: each pause is alerted once."""
     stall: rollout.Stall = field(init=False)
     """When its state last changed, and what explaining a stretch without change found."""
 
@@ -142,6 +149,8 @@ class Deployments:
     """Service -> (``family:revision``, git revision) of the last revision of it that rolled out completely."""
     states: dict[Address, dict[str, Any]] = field(default_factory=dict)
     """Service -> its last rollout, as /status shows it."""
+    recalled: bool = False
+    """What AWS remembers was read back (``recall``, once, by the first full pass)."""
 
     # ------------------------------------------------------------------ what the loop asks
 
@@ -154,6 +163,70 @@ class Deployments:
             log.info("held revision released", held=self.held.revision, revision=fingerprint[:12])
             self.held = None
             self.metrics.held.set(0)
+
+    def recall(self, fingerprint: str, revision: str | None, observed: Mapping[Address, Live]) -> None:
+        """Start-up: read back what AWS remembers of the managed services' deployments (``reconciler.daemon.memory``)
+        before the first pass applies anything. A service whose hold marker names these manifests keeps the revision
+        held; the last revision of each service that rolled out completely is known (its current deployment, or the
+        newest SUCCESSFUL one ECS lists); a deployment in flight is followed on, and a failure never alerted is
+        alerted, recorded and held now. ``observed``: the pass's live state."""
+        lives = {a: live for a, live in observed.items() if rollout.has_rollouts(a) and live.managed}
+        bodies = {a: live.body for a, live in lives.items()}
+        found = recall(fingerprint, bodies, read.current(self.aws, bodies))
+        held = [r.address for r in found if r.held]
+        if held:
+            reason = f"its rollout failed before this daemon started ({HELD_TAG_KEY} on the service)"
+            self.held = Held(fingerprint, revision, str(held[0]), reason, services=tuple(held))
+            self.metrics.held.set(1)
+            log.info("revision held since before the start", revision=revision, services=[str(a) for a in held])
+        for r in found:
+            if r.found == "completed" and r.task_definition:
+                self.last_good[r.address] = (r.task_definition, r.revision)
+        resumed = [r for r in found if r.found in ("follow", "failed")]
+        for r in found:
+            if r.found == "completed" or r.deployment is None:
+                continue
+            good = history.last_completed(self.aws, r.address)
+            if good is not None:
+                self.last_good[r.address] = good
+        self._resume(resumed, fingerprint, revision, lives)
+        self.recalled = True
+        if resumed:
+            self.check(due_only=False)  # a failure found now is held before the pass decides what to apply
+
+    def _resume(
+        self, found: list[Recalled], fingerprint: str, revision: str | None, lives: Mapping[Address, Live]
+    ) -> None:
+        """Follow on the deployments found at start-up, grouped by the git revision that started them (only the
+        manifests' own revision can be held)."""
+        now = self.clock()
+        groups: dict[str | None, dict[Address, Following]] = {}
+        for r in found:
+            deployment = r.deployment
+            following = Following(r.address, None, now, r.task_definition, live=lives.get(r.address))
+            if deployment is not None:
+                following.deployment = deployment.arn
+                following.since = deployment.started_at or following.since
+            groups.setdefault(r.revision, {})[r.address] = following
+            self.states[r.address] = {
+                "state": "waiting",
+                "detail": "deployment found at start-up",
+                "revision": r.revision,
+            }
+        for started_by, services in groups.items():
+            own = fingerprint if started_by == revision else ""
+            self.in_flight.append(RevisionRollout(own, started_by, services, now))
+            log.info("following deployments found at start-up", revision=started_by, services=len(services))
+
+    def following(self, services: list[Address]) -> bool:
+        """One of these services has a deployment in flight (a pass about to change it looks at it first: ECS may
+        have rolled it back a moment ago, which is a failed rollout, not drift)."""
+        wanted = set(services)
+        return any(
+            a in wanted and (f.progress is None or not f.progress.settled)
+            for group in self.in_flight
+            for a, f in group.services.items()
+        )
 
     def next_check_in(self) -> float | None:
         """Seconds until the next rollout check is due (None: nothing to follow)."""
@@ -180,7 +253,8 @@ class Deployments:
             log.warning("could not read the changed services", services=len(services), error=str(exc))
             bodies = {}
         for address, item in following.items():
-            item.task_definition = rollout.task_definition_of(bodies.get(address))
+            item.live = bodies.get(address)
+            item.task_definition = rollout.task_definition_of(item.live.body if item.live else None)
         for address in services:
             self.states[address] = {"state": "waiting", "detail": "deployment started", "revision": revision}
         self.in_flight.append(RevisionRollout(fingerprint, revision, following, now))
@@ -199,19 +273,21 @@ class Deployments:
 
     # ------------------------------------------------------------------ one revision's services
 
-    def _describe(self, services: list[Address]) -> dict[Address, Mapping[str, Any]]:
-        """The services' DescribeServices entries, 10 a call (a service not found is left out)."""
+    def _describe(self, services: list[Address]) -> dict[Address, Live]:
+        """The services as DescribeServices answers, 10 a call (a service not found is left out)."""
         names: dict[str, list[str]] = {}
         for address in services:
             names.setdefault(str(address.scope), []).append(address.name)
-        return {a: live.body for a, live in service_live.describe(self.aws, names).items()}
+        return service_live.describe(self.aws, names)
 
     def _check_group(self, group: RevisionRollout) -> None:
         pending = [f for f in group.services.values() if f.progress is None or not f.progress.settled]
-        bodies = self._describe([f.address for f in pending])
+        lives = self._describe([f.address for f in pending])
+        bodies = {a: live.body for a, live in lives.items()}
         arns = {f.address: f.deployment or read.current_arn(bodies.get(f.address)) for f in pending}
         found = read.describe(self.aws, [a for a in arns.values() if a])
         for following in pending:
+            following.live = lives.get(following.address, following.live)
             body = bodies.get(following.address)
             arn = arns[following.address]
             progress = self._assess(following, body, found.get(arn) if arn else None)
@@ -274,24 +350,13 @@ class Deployments:
         """A deployment waits at a PAUSE hook: alerted once per pause, with the hook, the stage and the expiry."""
         deployment = progress.deployment
         hook = deployment.paused if deployment is not None else None
-        if deployment is None or hook is None or following.paused == (deployment.arn, hook.hook_id):
+        if deployment is None or hook is None:
             return
-        following.paused = (deployment.arn, hook.hook_id)
-        self.alerter.send(
-            Alert(
-                "deployment_paused",
-                f"deployment paused: {following.address} ({following.task_definition or 'task definition unknown'}): "
-                f"{progress.detail}; answer with `ecs-reconciler continue PATH {following.address.kind}/"
-                f"{following.address.scope}/{following.address.name}` (or --rollback)",
-                group.revision,
-                resource=str(following.address),
-                task_definition=following.task_definition,
-                deployment=deployment.arn,
-                stage=deployment.stage,
-                hook=hook.hook_id,
-                expires_at=hook.expires_at.isoformat() if hook.expires_at else None,
-            )
-        )
+        pause = (deployment.arn, hook.hook_id, deployment.stage or "")
+        if following.paused == pause:
+            return
+        following.paused = pause
+        self.alerter.send(paused_alert(following.address, group.revision, following.task_definition, progress, hook))
 
     def _explained(
         self, following: Following, progress: rollout.Progress, body: Mapping[str, Any] | None
@@ -303,50 +368,42 @@ class Deployments:
         return explained
 
     def _outcome(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
-        service = str(following.address)
         outcome = "completed" if progress.state == "completed" else "failed"
         self.metrics.rollouts.labels(outcome if progress.state != "timed out" else "stuck").inc()
-        where = f"{service} ({following.task_definition or 'task definition unknown'})"
-        deployment = progress.deployment
-        if outcome == "completed":
-            self.alerter.send(
-                Alert(
-                    "rollout_completed",
-                    f"rollout completed: {where}",
-                    group.revision,
-                    resource=service,
-                    task_definition=following.task_definition,
-                    deployment=deployment.arn if deployment else None,
-                    stage=deployment.stage if deployment else None,
-                )
-            )
-            return
-        held = "; the revision is held (not applied again) until a new git revision arrives"
-        self.alerter.send(
-            Alert(
-                "rollout_failed",
-                f"rollout {progress.state}: {where}: {progress.detail}{held}",
-                group.revision,
-                resource=service,
-                task_definition=following.task_definition,
-                events=progress.events,
-                unhealthy_targets=progress.trouble,
-                deployment=deployment.arn if deployment else None,
-                stage=deployment.stage if deployment else None,
-                triggered_alarm_names=deployment.alarms if deployment else (),
-                rollback=deployment.rollback if deployment else None,
-            )
-        )
+        self.alerter.send(outcome_alert(following.address, group.revision, following.task_definition, progress))
 
     def _fail(self, group: RevisionRollout, following: Following, progress: rollout.Progress) -> None:
-        """Hold the revision; with rollback, return every service it changed, at once."""
-        self.held = Held(
-            group.fingerprint, group.revision, str(following.address), progress.detail, services=tuple(group.services)
-        )
-        self.metrics.held.set(1)
+        """Hold the revision and record that on the service; with rollback, return every service it changed, at
+        once. A deployment of a revision other than the manifests' (found at start-up) holds nothing."""
+        if group.fingerprint:
+            self.held = Held(
+                group.fingerprint,
+                group.revision,
+                str(following.address),
+                progress.detail,
+                services=tuple(group.services),
+            )
+            self.metrics.held.set(1)
+        self._mark(following, group.fingerprint)
         if self.rollback:
             self._roll_back(group, following)
         self.in_flight.remove(group)
+
+    def _mark(self, following: Following, fingerprint: str) -> None:
+        """The hold marker on the service, through the executor (a Retag): a restarted daemon keeps the revision
+        held and does not alert this failure again (``reconciler.daemon.memory``)."""
+        live = following.live
+        if self.run is None or live is None:
+            return
+        marker = Marker(fingerprint or NONE, deployment_id(following.deployment))
+        before = marker_of(live.body.get("tags"))
+        change = FieldChange(f"tags.{HELD_TAG_KEY}", before.value if before else ABSENT, marker.value)
+        retag = Retag(live.address, Resource(live.address, {}), live, (change,), Reason.HOLD, held=marker.value)
+        for outcome in self.run(Plan((retag,))):
+            if outcome.status != "done":
+                log.warning(
+                    "could not record the hold on the service", service=str(live.address), error=outcome.message
+                )
 
     def _rollback_plan(self, group: RevisionRollout) -> tuple[Plan, list[str]]:
         """The rollback of every service the revision changed, and why some cannot be rolled back."""

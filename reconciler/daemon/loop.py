@@ -328,6 +328,8 @@ class Daemon:
             log.warning("plan note", message=message)
         self.state.notes = notes
         enforce = self.settings.daemon.mode == "enforce"
+        if enforce and not self.deployments.recalled:
+            self.deployments.recall(snapshot.fingerprint, snapshot.revision, planned.state.observed)
         is_drift = snapshot.fingerprint == self.state.baseline
         gone = vanished(the_plan, planned.state.observed, self.state.fleet, limit=self.settings.daemon.max_vanished)
         if enforce and gone and is_drift:  # a new revision is a human's answer: it is applied
@@ -337,6 +339,8 @@ class Daemon:
                 "the daemon to rebuild"
             )
             return self._problem(snapshot, "refused", summary, [f"missing: {a}" for a in gone])
+        if enforce and self.deployments.following([a.address for a in the_plan.actions]):
+            self._check_rollouts(due_only=False)  # a deployment that failed just now holds its revision first
         if enforce and the_plan.actions and self.deployments.is_held(snapshot.fingerprint):
             return self._held_pass(snapshot, planned)
         outcomes: list[Outcome] = []
@@ -494,6 +498,9 @@ class Daemon:
         rollouts = {a: dict(s) for a, s in list(self.deployments.states.items())}  # the loop thread may add to it
         for address in held.services if held is not None else ():
             rollouts.setdefault(address, {})["held"] = held.revision if held is not None else None
+        for address, (task_definition, revision) in list(self.deployments.last_good.items()):
+            last = {"task_definition": task_definition, "revision": revision}
+            rollouts.setdefault(address, {})["last_completed"] = last
         return self.book.document(
             held=None
             if held is None
@@ -515,12 +522,12 @@ class Daemon:
         due = self.deployments.next_check_in()
         return float("inf") if due is None else due
 
-    def _check_rollouts(self) -> None:
+    def _check_rollouts(self, *, due_only: bool = True) -> None:
         """Look at the deployments in flight (the leader only: a rollback writes)."""
         if self.lease is not None and not self.lease.is_leader():
             return
         try:
-            self.deployments.check()
+            self.deployments.check(due_only=due_only)
         except Exception as exc:  # noqa: BLE001 (an AWS error: the next check tries again; the loop goes on)
             log.warning("rollout check failed; trying again later", error=str(exc))
 

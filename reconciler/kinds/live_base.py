@@ -57,11 +57,13 @@ class ApplyContext:
     replacing: Live | None = None
     """During a replace's create: the live resource it replaces (a create's idempotency token differs from the one
     that created the old resource of the same name)."""
+    held: str | None = None
+    """The hold marker a Retag writes (``Retag.held``)."""
 
     @property
     def stamp(self) -> Stamp:
-        """The tool's own tags for this apply: the instance, the revision and the lease epoch."""
-        return Stamp(self.settings.instance, self.revision, self.epoch)
+        """The tool's own tags for this apply: the instance, the revision, the lease epoch (and a hold marker)."""
+        return Stamp(self.settings.instance, self.revision, self.epoch, self.held)
 
     def output(self, address: Address) -> str:
         if address not in self.outputs:
