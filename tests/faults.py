@@ -132,6 +132,12 @@ def access_key_of(environ: dict[str, Any]) -> str:
     return match.group(1) if match else ""
 
 
+def region_of(environ: dict[str, Any]) -> str:
+    """The region a SigV4-signed request was signed for (its credential scope's third part)."""
+    match = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else ""
+
+
 class HookedApp:
     """WSGI middleware: records the operation name, runs the hooks, hands the app the request body intact."""
 
@@ -141,6 +147,7 @@ class HookedApp:
         self.calls: list[str] = []
         self.tool_calls: list[str] = []
         self.callers: list[tuple[str, str, str]] = []
+        self.signed: list[tuple[float, str, str, str, str]] = []
         self.tool_requests: list[tuple[str, frozenset[str]]] = []
         self.hooks: list[OperationHook] = []
         self.after_hooks: list[OperationHook] = []
@@ -156,6 +163,8 @@ class HookedApp:
         with self.lock:
             self.calls.append(operation)
             self.callers.append((access_key_of(environ), signing_service(environ), operation))
+            key, region = access_key_of(environ), region_of(environ)
+            self.signed.append((time.monotonic(), key, region, signing_service(environ), operation))
             if USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
                 self.tool_calls.append(f"{signing_service(environ)}:{operation}")
                 self.tool_requests.append((self.tool_calls[-1], request_tag_keys(body)))
@@ -236,6 +245,9 @@ class HookedEmulator:
         """(IAM action, tag keys the request sets) of each of the tool's own calls, for the IAM conditions."""
         self.callers: list[tuple[str, str, str]] = app.callers
         """(access key id, service, operation) of each call, in order; ``reset_calls`` clears them."""
+        self.signed: list[tuple[float, str, str, str, str]] = app.signed
+        """(monotonic time, access key id, region, service, operation) of each call, in order (who wrote to which
+        region when); ``reset_calls`` clears them."""
         self.hooks: list[OperationHook] = app.hooks
         """Called with each operation name before dispatch (errors, slow answers, dropped connections)."""
         self.after_hooks: list[OperationHook] = app.after_hooks
@@ -252,6 +264,7 @@ class HookedEmulator:
         with self._app.lock:
             self.calls.clear()
             self.callers.clear()
+            self.signed.clear()
 
     def reset(self) -> None:
         """Empty all emulated AWS state (moto's, process-wide) and the recorded calls."""

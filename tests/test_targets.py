@@ -266,7 +266,10 @@ def test_one_daemon_serves_every_target_with_its_own_lease_and_metrics(aws, daem
     assert 'ecs_reconciler_leader{target="search"} 1.0' in metrics
     assert 'operation="CreateCluster",service="ecs",target="search"' in metrics
     leases = boto3.client("dynamodb", endpoint_url=aws.endpoint_url, region_name=REGION).scan(TableName="leases")
-    assert {item["name"]["S"] for item in leases["Items"]} == {"ecs-reconciler/payments", "ecs-reconciler/search"}
+    names = {item["name"]["S"] for item in leases["Items"]}
+    heartbeats = {n for n in names if n.startswith("ecs-reconciler/replicas/")}
+    assert names - heartbeats == {"ecs-reconciler/payments", "ecs-reconciler/search"}
+    assert len(heartbeats) == 1, "the replica's heartbeat"
 
     # The search Target leaves git: its daemon stops, and nothing of it is pruned (its manifests went with it).
     later = {k: v for k, v in TREE.items() if k != "search/target.yaml"}

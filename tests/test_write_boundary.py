@@ -33,6 +33,7 @@ VERBS = frozenset({"create", "update", "retag", "delete", "await_gone", "run_hoo
 OUT_OF_SCOPE = ("aws.py", "emulator/")
 ELSEWHERE = {
     ("daemon/lease.py", "dynamodb"): "the lease's own item, which fences every other write",
+    ("daemon/replicas.py", "dynamodb"): "a replica's heartbeat item, and its Scan of the lease table (a read)",
     ("daemon/alerts.py", "sns"): "an alert, not a change to a managed resource",
     ("daemon/demo.py", "ecs"): "the demo's out-of-band change, the drift it shows being healed",
 }

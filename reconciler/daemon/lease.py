@@ -58,6 +58,7 @@ class Lease:
         """The lease's counter as of the last take-over or renewal by this replica (None while following)."""
         self.decided = False
         """At least one attempt got an answer (we lead, or someone else does)."""
+        self._closed = False
 
     def is_leader(self) -> bool:
         return self._valid_until is not None and self._monotonic() < self._valid_until
@@ -83,7 +84,10 @@ class Lease:
     # ------------------------------------------------------------------ taking and renewing
 
     def try_acquire(self) -> bool:
-        """Take or renew the lease; True while this replica leads."""
+        """Take or renew the lease; True while this replica leads. A lease released or abandoned is never taken
+        again (a new ``Lease`` is)."""
+        if self._closed:
+            return False
         sent = self._monotonic()
         now = self._wall()
         renewing = self.epoch is not None and self.is_leader()
@@ -138,8 +142,15 @@ class Lease:
         self._write_until = None
         self.epoch = None
 
+    def abandon(self) -> None:
+        """Stop writing and renewing at once, leaving the item to expire by itself."""
+        self._closed = True
+        self._lose()
+
     def release(self) -> None:
-        """Give the lease up at once (on shutdown), so a follower need not wait for it to expire."""
+        """Give the lease up at once (on shutdown, or handing a target back), so another replica need not wait for
+        it to expire."""
+        self._closed = True
         if self._valid_until is None:
             return
         self._lose()

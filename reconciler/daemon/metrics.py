@@ -83,6 +83,12 @@ class Metrics:
             [*t, "sink"],
             registry=r,
         )
+        self.targets_held = Gauge(
+            "ecs_reconciler_targets_held", "Targets whose lease this replica holds (with a lease table).", registry=r
+        )
+        self.replicas_live = Gauge(
+            "ecs_reconciler_replicas_live", "Replicas sharing the lease table, this one included.", registry=r
+        )
 
     def for_target(self, target: str) -> TargetMetrics:
         return TargetMetrics(self, target)

@@ -1,6 +1,6 @@
-"""Wiring for the `run` command: the loop, the watcher, the lease renewer and the HTTP server, each in its thread,
-and signal handling: SIGTERM/SIGINT finish the action in flight, release the lease and exit 0; SIGHUP asks for a
-pass now, spaced by the same gate as ``POST /reconcile`` (``reconciler.daemon.gate``).
+"""Wiring for the `run` command: the loops, the watcher, the lease keeper and the HTTP server, each in its
+thread, and signal handling: SIGTERM/SIGINT finish the action in flight, release the leases and exit 0; SIGHUP asks
+for a pass now, spaced by the same gate as ``POST /reconcile`` (``reconciler.daemon.gate``).
 
 Shutdown keeps to ``shutdown_grace`` whatever AWS does: the AWS boundary stops retrying at once, the loop gets what
 is left of the grace minus a reserve for releasing the lease (one attempt, itself bounded), and a process whose pass
@@ -15,14 +15,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import FrameType
 
 import structlog
 
 from reconciler.aws import Aws, known_regions
 from reconciler.console.app import console_app
-from reconciler.core.errors import SourceMissing
+from reconciler.core.errors import SourceMissing, UsageError
+from reconciler.core.instance import DEFAULT as DEFAULT_INSTANCE
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
@@ -36,6 +37,7 @@ from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import RecentAlerts
+from reconciler.daemon.sharing import Keeper, stop_serving
 from reconciler.daemon.source import read_snapshot, resolve
 from reconciler.daemon.watch import watch_source
 from reconciler.daemon.webhook import WebhookSink
@@ -81,19 +83,23 @@ def _count_drop(metrics: Metrics) -> Dropped:
 
 @dataclass
 class Unit:
-    """One target's daemon: its loop, and its lease with the thread that keeps it."""
+    """One target's daemon: its loop, and the lease it holds (renewed by the fleet's keeper)."""
 
     daemon: Daemon
     lease: Lease | None
     threads: list[threading.Thread] = field(default_factory=list)
+    since: float = field(default_factory=time.monotonic)
+    """Monotonic time the daemon started (a target just taken has had no pass yet)."""
 
     def start(self) -> None:
         for thread in self.threads:
             thread.start()
 
-    def stop(self, deadline: float, *, shut_down: bool = True) -> bool:
+    def stop(self, deadline: float, *, shut_down: bool = True, release_if_stuck: bool = True) -> bool:
         """Stop the loop by ``deadline`` (keeping the release reserve), release the lease; True when the loop
-        finished in time. ``shut_down``: the AWS boundary stops too (not when others still use it)."""
+        finished in time. ``shut_down``: the AWS boundary stops too (not when others still use it).
+        ``release_if_stuck``: False keeps the lease of a loop still in a call at the deadline from being deleted
+        (it stops being renewed and expires: a write still in flight lands before anyone else may write)."""
         reserve = min(RELEASE_RESERVE, max(0.0, deadline - time.monotonic()) / 4) if self.lease is not None else 0.0
         self.daemon.stop()
         if shut_down:
@@ -106,9 +112,9 @@ class Unit:
                 "a pass was still running at the shutdown deadline; the next start heals it",
                 target=self.daemon.target.name,
             )
+        if self.lease is not None and not finished and not release_if_stuck:
+            self.lease.abandon()
         if self.lease is not None:
-            for thread in self.threads[1:]:
-                thread.join(max(0.0, min(1.0, deadline - reserve - time.monotonic())))
             releasing = threading.Thread(target=self.lease.release, name="release", daemon=True)
             releasing.start()
             releasing.join(max(0.0, deadline - time.monotonic()))  # unanswered: the lease expires by itself
@@ -118,19 +124,29 @@ class Unit:
 
 class Fleet:
     """A daemon per target the manifests declare (``reconciler.core.targets``), kept in step with the tree's Target
-    documents: a target added in git gets its daemon, lease and metrics label; a target removed or changed (another
+    documents: a target added in git gets its daemon and metrics label; a target removed or changed (another
     account, role or region) has its daemon stopped, and nothing of it is pruned. A tree without Target documents
-    is one daemon for the default target."""
+    is one daemon for the default target. With a lease table this process is one replica of those sharing the
+    table: its keeper (``reconciler.daemon.sharing``) decides which targets it holds, and only those have a daemon
+    here."""
 
     def __init__(self, path: str, pipeline: Pipeline, *, alerter: Alerter, metrics: Metrics) -> None:
         self.path, self.pipeline, self.alerter, self.metrics = path, pipeline, alerter, metrics
         self.units: dict[str, Unit] = {}
+        """The daemons running, by target name (with a lease table: the targets held)."""
+        self.wanted: dict[str, Target] = {}
+        """The targets the manifests declared at the last refresh."""
         self.parsed: ParseCache = {}
         """Shared by every target's daemon and the fleet's own reads: each file is parsed once per change."""
         self.changed = threading.Event()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._last_read: str | None = None
+        self._stoppers: list[threading.Thread] = []
+        lease = pipeline.settings.daemon.lease
+        self.group = lease.name
+        """The lease items' key prefix: the lease name, with the instance's name unless it is the default one."""
+        self.keeper = Keeper(self, lease) if lease.table else None
 
     # ------------------------------------------------------------------ which targets
 
@@ -138,7 +154,7 @@ class Fleet:
         """The targets the manifests declare now; the current ones while the tree cannot tell (not synced yet, a
         broken Target document: the daemons report that)."""
         settings = self.pipeline.settings
-        current = {name: unit.daemon.target for name, unit in self.units.items()}
+        current = self.wanted or {name: unit.daemon.target for name, unit in self.units.items()}
         try:
             snapshot = read_snapshot(
                 self.path,
@@ -152,44 +168,85 @@ class Fleet:
         parts = split(snapshot.documents, settings.variables, regions=known_regions())
         if parts.errors:
             return current or {DEFAULT: Target()}
+        try:
+            instance = self.pipeline.instance_of(parts.instance, self.path).name
+        except UsageError:
+            instance = DEFAULT_INSTANCE  # the daemons report the conflict
+        name = settings.daemon.lease.name
+        self.group = name if instance == DEFAULT_INSTANCE else f"{name}@{instance}"
         return {t.name: t for t in parts.targets} or {DEFAULT: Target()}
 
     def refresh(self) -> None:
-        """Start a daemon for each target declared and not served, stop those no longer declared as they were."""
+        """Take the declared targets: stop the daemons of those no longer declared as they were; without a lease
+        table start one for each target not served yet (with one, the keeper takes them)."""
         wanted = self.declared()
         with self._lock:
+            self.wanted = wanted
             for name, unit in list(self.units.items()):
                 if wanted.get(name) != unit.daemon.target:
                     log.info("target no longer declared as it was; its daemon stops", target=name)
                     deadline = time.monotonic() + self.pipeline.settings.daemon.shutdown_grace
                     unit.stop(deadline, shut_down=unit.daemon.pipeline.aws is not self.pipeline.aws)
                     del self.units[name]
-            for name, target in wanted.items():
-                if name not in self.units and not self.stopping.is_set():
-                    self.units[name] = self._unit(target)
-                    self.units[name].start()
-                    log.info("serving target", target=name, region=target.region, role=target.role_arn)
+            if self.keeper is None:
+                for name, target in wanted.items():
+                    if name not in self.units and not self.stopping.is_set():
+                        self._start(target, None)
+        if self.keeper is not None:
+            self.keeper.wake.set()
 
-    def _unit(self, target: Target) -> Unit:
+    def serve(self, target: Target, lease: Lease) -> None:
+        """The keeper took ``target``'s lease: its daemon starts (unless the target changed meanwhile)."""
+        with self._lock:
+            if self.stopping.is_set() or target.name in self.units or self.wanted.get(target.name) != target:
+                lease.release()
+                return
+            self._start(target, lease)
+            self.units[target.name].daemon.metrics.leader.set(1)
+        log.info("leader", holder=lease.holder, target=target.name, epoch=lease.epoch)
+
+    def held(self) -> dict[str, Unit]:
+        with self._lock:
+            return dict(self.units)
+
+    def drop(self, name: str, *, hand_back: bool) -> None:
+        """Stop serving a target, in the background: its lease was lost (``hand_back`` False: the fence already
+        refuses its writes) or it is handed back (deleted once its daemon stopped)."""
+        keeper = self.keeper
+        with self._lock:
+            unit = self.units.pop(name, None)
+        if unit is None or keeper is None:
+            return
+        log.info("target handed back" if hand_back else "follower", holder=keeper.holder, target=name)
+        grace = self.pipeline.settings.daemon.shutdown_grace
+        shut_down = unit.daemon.pipeline.aws is not self.pipeline.aws
+        keeper.leaving.add(name)
+        stopper = threading.Thread(
+            target=stop_serving,
+            args=(unit,),
+            kwargs={"grace": grace, "shut_down": shut_down, "done": lambda: keeper.leaving.discard(name)},
+            name=f"drop-{name}",
+            daemon=True,
+        )
+        self._stoppers.append(stopper)
+        stopper.start()
+
+    def _start(self, target: Target, lease: Lease | None) -> None:
+        self.units[target.name] = self._unit(target, lease)
+        self.units[target.name].start()
+        log.info("serving target", target=target.name, region=target.region, role=target.role_arn)
+
+    def _unit(self, target: Target, lease: Lease | None) -> Unit:
         pipeline = self.pipeline.for_target(target)
         pipeline.keep_between_passes()
-        options = self.pipeline.settings.daemon
-        lease = None
-        if options.lease.table:
-            name = options.lease.name if target.is_default else f"{options.lease.name}/{target.name}"
-            lease = Lease(self.pipeline.aws, replace(options.lease, name=name))  # the table is in the home account
+        if lease is not None:
             pipeline.aws.fence = lease  # every write checks, before it is sent, that the lease is still safely held
         daemon = Daemon(self.path, pipeline, alerter=self.alerter, metrics=self.metrics, lease=lease)
         if lease is None:
             daemon.metrics.leader.set(1)  # no lease table: this replica is the only one, and it acts
         daemon.state.parsed = self.parsed
         pipeline.aws.listeners.append(daemon.metrics.observe_call)
-        unit = Unit(daemon, lease, [threading.Thread(target=daemon.run, name=f"loop-{target.name}", daemon=True)])
-        if lease is not None:
-            unit.threads.append(
-                threading.Thread(target=_keep_lease, args=(daemon, lease), name=f"lease-{target.name}", daemon=True)
-            )
-        return unit
+        return Unit(daemon, lease, [threading.Thread(target=daemon.run, name=f"loop-{target.name}", daemon=True)])
 
     def run(self) -> None:
         """Refresh on every change of the source and when git-sync's link moves (the heartbeat)."""
@@ -222,36 +279,55 @@ class Fleet:
             daemon.request_pass()
 
     def readiness(self) -> tuple[bool, str]:
-        """Ready when every target's daemon is."""
-        daemons = self.each()
-        if not daemons:
-            return False, "no target served yet"
-        for daemon in daemons:
-            ok, why = daemon.readiness()
-            if not ok:
-                return False, why if daemon.target.is_default else f"target {daemon.target.name}: {why}"
+        """Ready when every target's daemon is; with a lease table, once the keeper read the table, and a replica
+        holding nothing (more replicas than targets) is ready: it takes over when another goes."""
+        if self.keeper is not None and not self.keeper.decided:
+            return False, "no lease decision yet"
+        grace = 3 * self.pipeline.settings.daemon.resync_interval
+        with self._lock:
+            units = list(self.units.values())
+        if not units:
+            return (True, "ready, holding no target") if self.keeper is not None else (False, "no target served yet")
+        for unit in units:
+            ok, why = unit.daemon.readiness()
+            just_taken = self.keeper is not None and unit.daemon.state.last_success is None
+            if not ok and not (just_taken and time.monotonic() - unit.since < grace):
+                target = unit.daemon.target
+                return False, why if target.is_default else f"target {target.name}: {why}"
         return True, "ready"
 
     def status(self) -> dict[str, object]:
-        """The /status document: one daemon's as it is; several under ``targets``."""
+        """The /status document: one daemon's as it is; several under ``targets``; with a lease table, which
+        replica holds which target under ``replica``."""
         daemons = self.each()
+        document: dict[str, object]
         if len(daemons) == 1 and daemons[0].target.is_default:
-            return daemons[0].status()
-        return {"targets": {d.target.name: d.status() for d in daemons}}
+            document = daemons[0].status()
+        else:
+            document = {"targets": {d.target.name: d.status() for d in daemons}}
+        if self.keeper is not None:
+            document["replica"] = self.keeper.status()
+        return document
 
     def stop(self, *, grace: float) -> bool:
         """Stop every target's daemon within ``grace`` seconds; True when every loop finished in time."""
         deadline = time.monotonic() + grace
         self.stopping.set()
         self.changed.set()
+        if self.keeper is not None:
+            self.keeper.halt(min(1.0, grace / 8))  # no renewal or take from now on
         with self._lock:
             units = list(self.units.values())
         results: list[bool] = []  # every unit stops at once, each in its thread, within the one deadline
         stoppers = [threading.Thread(target=lambda u=u: results.append(u.stop(deadline))) for u in units]
         for thread in stoppers:
             thread.start()
-        for thread in stoppers:
+        for thread in [*stoppers, *self._stoppers]:
             thread.join(max(0.0, deadline - time.monotonic()) + 0.1)
+        if self.keeper is not None:  # one attempt, unanswered by the deadline: the heartbeat expires by itself
+            leaving = threading.Thread(target=self.keeper.leave, name="leave", daemon=True)
+            leaving.start()
+            leaving.join(max(0.0, deadline - time.monotonic()))
         return len(results) == len(units) and all(results)
 
 
@@ -350,6 +426,8 @@ def start(
     operator = Operator(fleet, server, gate, delivering)
     operator.threads.append(threading.Thread(target=gate.run, args=(operator.stopping,), name="gate", daemon=True))
     operator.threads.append(threading.Thread(target=fleet.run, name="targets", daemon=True))
+    if fleet.keeper is not None:
+        operator.threads.append(fleet.keeper.thread)
     operator.threads.append(
         threading.Thread(
             target=watch_source,
@@ -377,20 +455,6 @@ def _ask_for_pass(gate: PassGate, source: str) -> str:
     answer = gate.request()
     log.info("pass requested", source=source, answer=answer)
     return answer
-
-
-def _keep_lease(daemon: Daemon, lease: Lease) -> None:
-    """Take or renew the lease every renew period; a new leader asks for a pass at once."""
-    leading = False
-    while not daemon.stopping.is_set():
-        now_leading = lease.try_acquire()
-        daemon.metrics.leader.set(1 if now_leading else 0)
-        if now_leading != leading:
-            log.info("leader" if now_leading else "follower", holder=lease.holder, target=daemon.target.name)
-            if now_leading:
-                daemon.request_pass()
-            leading = now_leading
-        daemon.stopping.wait(lease.renew_period)
 
 
 def run(path: str, pipeline: Pipeline) -> int:

@@ -1,0 +1,173 @@
+"""Replicas sharing targets: daemon processes on one emulator and one lease table split nine targets between them,
+take a killed replica's targets over, never write from a paused one, and make room for one that joins, without any
+target ever written by two replicas."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+from conftest import REGION, DaemonProcess, eventually
+from faults import READ_PREFIXES
+from test_daemon import get
+from test_safety import make_lease_table
+
+pytestmark = pytest.mark.emulator
+
+REGIONS = [
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1",
+    "eu-west-2", "eu-central-1", "ap-southeast-1", "ap-northeast-1",
+]  # fmt: skip
+"""One target per region, all in the emulator's own account: a write's region says which target it is for."""
+LEASE = ("--lease-table", "leases", "--lease-duration", "3", "--lease-renew", "0.5", "--resync-interval", "1")
+
+
+def tree(rev: int) -> dict[str, str]:
+    files = {}
+    for i, region in enumerate(REGIONS):
+        files[f"t{i}/target.yaml"] = f"""
+            apiVersion: ecs-reconciler/v1
+            kind: Target
+            metadata: {{name: t{i}}}
+            spec: {{region: {region}}}
+        """
+        files[f"t{i}/cluster.yaml"] = f"""
+            apiVersion: ecs-reconciler/v1
+            kind: Cluster
+            metadata: {{name: apps}}
+            spec:
+              tags: [{{key: rev, value: "{rev}"}}]
+        """
+    return files
+
+
+def start(aws: Any, gitsync: Any, name: str) -> DaemonProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "AWS_ACCESS_KEY_ID": f"replica-{name}"}
+    return DaemonProcess(gitsync.link, *LEASE, "--metrics-port", "0", env=env)
+
+
+def holders(aws: Any) -> dict[str, str]:
+    """Target -> the replica holding its lease, as the table says (live leases only)."""
+    table = boto3.client("dynamodb", endpoint_url=aws.endpoint_url, region_name=REGION)
+    items = table.scan(TableName="leases")["Items"]
+    now = time.time()  # the replicas run on this machine's clock
+    return {
+        i["name"]["S"].split("/")[1]: i["holder"]["S"]
+        for i in items
+        if "/replicas/" not in i["name"]["S"] and float(i["expires"]["N"]) > now
+    }
+
+
+def holder_of(proc: DaemonProcess) -> str:
+    return f"{socket.gethostname()}-{proc.process.pid}"
+
+
+def loads(aws: Any) -> list[int]:
+    return sorted(Counter(holders(aws).values()).values())
+
+
+def tagged(aws: Any, rev: int) -> bool:
+    """Every target's cluster carries the revision's tag."""
+    for region in REGIONS:
+        ecs = boto3.client("ecs", endpoint_url=aws.endpoint_url, region_name=region)
+        found = ecs.describe_clusters(clusters=["apps"], include=["TAGS"])["clusters"]
+        if not found or {"key": "rev", "value": str(rev)} not in found[0].get("tags", []):
+            return False
+    return True
+
+
+def writers(aws: Any) -> dict[str, list[str]]:
+    """Region -> the replicas (access keys) that wrote to it, in order, each run of one writer once."""
+    runs: dict[str, list[str]] = {}
+    for _moment, key, region, service, operation in list(aws.signed):
+        if service in ("dynamodb", "sts") or operation.startswith(READ_PREFIXES):
+            continue
+        found = runs.setdefault(region, [])
+        if not found or found[-1] != key:
+            found.append(key)
+    return runs
+
+
+def written_by_two_at_once(aws: Any) -> dict[str, list[str]]:
+    """Regions where a replica wrote again after another had taken over (A, B, A): two writers of one target."""
+    return {region: keys for region, keys in writers(aws).items() if len(keys) != len(set(keys))}
+
+
+def test_three_replicas_split_nine_targets_take_a_killed_ones_over_and_make_room_for_a_fourth(aws, gitsync):
+    make_lease_table(aws)
+    gitsync.publish(tree(1))
+    replicas = {name: start(aws, gitsync, name) for name in "abc"}
+    try:
+        eventually(lambda: tagged(aws, 1), what="every target applied")
+        eventually(lambda: loads(aws) == [3, 3, 3], what="the targets split 3/3/3")
+        port = replicas["a"].wait_for_event("serving metrics")["port"]
+        status = lambda: json.loads(get(f"http://127.0.0.1:{port}/status")[1])  # noqa: E731
+        every = {f"t{i}" for i in range(9)}
+        eventually(lambda: set(status()["replica"]["holders"]) == every, what="a's next round read the others' leases")
+        replica = status()["replica"]
+        assert replica["holders"] == holders(aws)
+        assert len(replica["holds"]) == 3 and set(status()["targets"]) == set(replica["holds"])
+        assert "ecs_reconciler_targets_held 3.0" in get(f"http://127.0.0.1:{port}/metrics")[1]
+        assert get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+
+        # A fourth replica joins while a new revision is applied: it takes two targets from the others.
+        gitsync.publish(tree(2))
+        replicas["d"] = start(aws, gitsync, "d")
+        eventually(lambda: loads(aws) == [2, 2, 2, 3] and tagged(aws, 2), what="room made for the fourth")
+        gitsync.publish(tree(3))
+        eventually(lambda: tagged(aws, 3), what="the next revision applied by the four")
+        assert written_by_two_at_once(aws) == {}
+
+        # A replica dies without handing anything back: within a lease duration (3 s) and a resync (1 s), plus
+        # the machine's slack, the others hold all nine again.
+        before = holders(aws)
+        victim = next(p for p in replicas.values() if holder_of(p) == before["t0"])
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait(10)
+        eventually(lambda: len(holders(aws)) == 9 and loads(aws) == [3, 3, 3], timeout=20, what="the takeover")
+        after = holders(aws)
+        assert {t: h for t, h in before.items() if h != before["t0"]}.items() <= after.items(), "only its targets moved"
+        gitsync.publish(tree(4))
+        eventually(lambda: tagged(aws, 4), what="the survivors apply every target")
+        assert written_by_two_at_once(aws) == {}
+    finally:
+        for proc in replicas.values():
+            proc.kill()
+
+
+def test_a_paused_replica_resumed_writes_nothing_to_the_targets_taken_from_it(aws, gitsync):
+    make_lease_table(aws)
+    gitsync.publish(tree(1))
+    replicas = {name: start(aws, gitsync, name) for name in "abc"}
+    try:
+        eventually(lambda: tagged(aws, 1) and loads(aws) == [3, 3, 3], what="every target applied, split 3/3/3")
+        paused = replicas["b"]
+        mine = [e["target"] for e in paused.find("leader")]
+        paused.process.send_signal(signal.SIGSTOP)
+        gitsync.publish(tree(2))  # the paused replica's watcher sees this too, once it runs again
+        eventually(lambda: tagged(aws, 2), what="the others take its targets over and apply")
+        assert "replica-b" not in set(holders(aws).values())
+
+        resumed_at = len(aws.signed)
+        paused.process.send_signal(signal.SIGCONT)
+        for target in set(mine):
+            paused.wait_for_event("follower", target=target)
+        gitsync.publish(tree(3))
+        eventually(lambda: tagged(aws, 3), what="the next revision applied")
+        after = [c for c in list(aws.signed)[resumed_at:] if c[1] == "replica-b"]
+        assert after, "the paused replica runs again"
+        writes = [c for c in after if c[3] not in ("dynamodb", "sts") and not c[4].startswith(READ_PREFIXES)]
+        assert writes == [], f"the resumed replica wrote: {writes}"
+        assert written_by_two_at_once(aws) == {}
+    finally:
+        for proc in replicas.values():
+            if proc.process.poll() is None:
+                proc.process.send_signal(signal.SIGCONT)
+            proc.kill()
