@@ -164,7 +164,7 @@ class HookedApp:
             self.calls.append(operation)
             self.callers.append((access_key_of(environ), signing_service(environ), operation))
             key, region = access_key_of(environ), region_of(environ)
-            self.signed.append((time.monotonic(), key, region, signing_service(environ), operation))
+            self.signed.append((time.time(), key, region, signing_service(environ), operation))
             if USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
                 self.tool_calls.append(f"{signing_service(environ)}:{operation}")
                 self.tool_requests.append((self.tool_calls[-1], request_tag_keys(body)))
@@ -246,8 +246,8 @@ class HookedEmulator:
         self.callers: list[tuple[str, str, str]] = app.callers
         """(access key id, service, operation) of each call, in order; ``reset_calls`` clears them."""
         self.signed: list[tuple[float, str, str, str, str]] = app.signed
-        """(monotonic time, access key id, region, service, operation) of each call, in order (who wrote to which
-        region when); ``reset_calls`` clears them."""
+        """(unix time, access key id, region, service, operation) of each call, in order (who wrote to which region
+        when, comparable with the daemons' log timestamps); ``reset_calls`` clears them."""
         self.hooks: list[OperationHook] = app.hooks
         """Called with each operation name before dispatch (errors, slow answers, dropped connections)."""
         self.after_hooks: list[OperationHook] = app.after_hooks

@@ -154,16 +154,16 @@ class Replicas:
         view = View()
         start: dict[str, Any] | None = None
         while True:
-            page = self._aws.call_unfenced(  # a read, though not named like one: no target's lease may refuse it
-                "dynamodb",
-                "Scan",
-                self._table,
-                TableName=self._table,
-                FilterExpression="begins_with(#n, :group)",
-                ExpressionAttributeNames={"#n": "name"},
-                ExpressionAttributeValues={":group": {"S": group}},
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
+            params: dict[str, Any] = {
+                "TableName": self._table,
+                "FilterExpression": "begins_with(#n, :group)",
+                "ExpressionAttributeNames": {"#n": "name"},
+                "ExpressionAttributeValues": {":group": {"S": group}},
+            }
+            if start:
+                params["ExclusiveStartKey"] = start
+            # A read, though not named like one: no target's lease may refuse it.
+            page = self._aws.call_unfenced("dynamodb", "Scan", self._table, **params)
             for raw in page.get("Items", []):
                 name, item = raw["name"]["S"], _item(raw)
                 if name.startswith(prefix):

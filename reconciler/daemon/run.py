@@ -201,9 +201,9 @@ class Fleet:
             if self.stopping.is_set() or target.name in self.units or self.wanted.get(target.name) != target:
                 lease.release()
                 return
+            log.info("leader", holder=lease.holder, target=target.name, epoch=lease.epoch)  # before any write
             self._start(target, lease)
             self.units[target.name].daemon.metrics.leader.set(1)
-        log.info("leader", holder=lease.holder, target=target.name, epoch=lease.epoch)
 
     def held(self) -> dict[str, Unit]:
         with self._lock:

@@ -1,7 +1,8 @@
 """The keeper of a replica's target leases: one thread that, every renew period, renews the leases this replica
 holds, writes its heartbeat, reads the group's items and acts on ``reconciler.daemon.replicas.assign``: a target
-taken gets its daemon, a lease lost stops it, a target above the share is handed back (its daemon stopped first, the
-action in flight finished, then the lease deleted so the next holder need not wait for it to expire)."""
+taken gets its daemon, a lease lost stops it, a target above the share two rounds in a row is handed back (its daemon
+stopped first, the action in flight finished, then the lease deleted so the next holder need not wait for it to
+expire)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ class Keeper:
         self.leaving: set[str] = set()
         """Targets (by name) being handed back: their daemons are stopping."""
         self._wall = wall
+        self._above: set[str] = set()
+        """Keys the last round found above this replica's share. A target is handed back only when two rounds in a
+        row say so: a scan that missed another replica's newest take must not move a target twice."""
         self.thread = threading.Thread(target=self.run, name="leases", daemon=True)
 
     def key_of(self, target: Target) -> str:
@@ -53,7 +57,10 @@ class Keeper:
         """A round every renew period (sooner when the targets change) until the fleet stops."""
         while not self.fleet.stopping.is_set():
             self.wake.clear()
-            self.round()
+            try:
+                self.round()
+            except Exception:  # a bug: logged with its traceback; the leases are kept by the next round
+                log.exception("lease round failed")
             self.wake.wait(self.settings.renew_period)
 
     def halt(self, timeout: float) -> None:
@@ -83,8 +90,9 @@ class Keeper:
         leaving = {self.key_of(t) for n, t in self.fleet.wanted.items() if n in self.leaving}
         moves = assign(self.holder, wanted, view, held, now=now, leaving=leaving)
         self.moves, self.decided = moves, True
-        for key in moves.give:
+        for key in set(moves.give) & self._above:
             self.fleet.drop(held[key], hand_back=True)
+        self._above = set(moves.give)
         for key in moves.take:
             self.take(wanted[key], key)
         self.fleet.metrics.targets_held.set(len(self.fleet.held()))
