@@ -15,10 +15,10 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_state import make_lease_table
 from conftest import REGION, DaemonProcess, eventually
 from daemon_io import get
 from faults import READ_PREFIXES
-from test_safety import make_lease_table
 
 pytestmark = pytest.mark.emulator
 
