@@ -28,6 +28,7 @@ from reconciler.core.model import Address
 from reconciler.core.plan import Action, Create, Delete, Order, Plan, Replace, Retag, RunTask, Update
 from reconciler.kinds.live_base import ApplyContext, LiveKind
 from reconciler.kinds.pre_rollout_live import run_hook
+from reconciler.kinds.service_deployment_live import stop_rolling_back
 
 log = structlog.get_logger("reconciler.apply")
 
@@ -211,3 +212,19 @@ def execute(
             for future in done:
                 record(running.pop(future), future.result())
     return [outcomes[i] for i in range(len(plan.actions))]
+
+
+def stop_deployments(aws: Aws, deployments: Mapping[Address, str]) -> dict[Address, str | None]:
+    """ECS's own rollback of each service's deployment in progress (StopServiceDeployment ROLLBACK: ECS returns the
+    service to the revision the deployment replaced). Address -> the error, or None when ECS took it."""
+    out: dict[Address, str | None] = {}
+    for address, arn in sorted(deployments.items()):
+        log.info("apply", action="stop deployment", resource=str(address), deployment=arn)
+        try:
+            stop_rolling_back(aws, arn)
+        except ReconcilerError as exc:
+            log.error("apply failed", action="stop deployment", resource=str(address), error=str(exc))
+            out[address] = str(exc)
+            continue
+        out[address] = None
+    return out

@@ -1,6 +1,9 @@
-"""Rollback as a Plan: for each service, an Update that points it back at an earlier task definition and tags it with
-the git revision that task definition came from. The executor runs it like any plan (fenced, ordered, reported
-through outcomes); `rollback` and the daemon's ``--rollback-on-failure`` build it here.
+"""Rollback on ECS's terms, as a Plan: a service whose deployment is in progress is rolled back by ECS itself
+(StopServiceDeployment ROLLBACK: a note here, sent by the executor's ``stop_deployments``); any other goes back to its
+previous successful service revision (``deployments.history.last_completed``) by an Update that points it at that
+revision's task definition and tags it with the git revision that task definition came from. The executor runs it
+like any plan (fenced, ordered, reported through outcomes); `rollback` and the daemon's ``--rollback-on-failure``
+build it here.
 
 Ownership is checked as plan and apply check it: a service another instance manages, or one no instance manages, is
 refused with a blocking note and nothing is written to it.
@@ -27,6 +30,9 @@ class Return:
     """``family:revision`` (None: there is none to return to)."""
     revision: str | None = None
     """The git revision that task definition was registered from, when known."""
+    stop: str | None = None
+    """A deployment in progress ECS is to roll back itself (StopServiceDeployment ROLLBACK, run by the executor's
+    ``stop_deployments``) instead of an Update."""
 
 
 def rollback_update(live: Live, task_definition: str, revision: str | None) -> Update:
@@ -68,7 +74,10 @@ def rollback_plan(
             continue
         back = returns.get(address, Return(None))
         current = task_definition_of(live.body)
-        if back.task_definition is None:
+        if back.stop is not None:
+            where = back.stop.rsplit("/", 1)[-1]
+            notes.append(Note(f"{named}{address}: deployment {where} in progress: ECS rolls it back", address))
+        elif back.task_definition is None:
             notes.append(Note(f"{named}{address}: runs {current}; no earlier revision to return to", address))
         elif back.task_definition == current:
             notes.append(Note(f"{named}{address}: already runs {current}", address))

@@ -44,11 +44,12 @@ def tags(ecs: Any) -> dict[str, str]:
 
 
 def two_revisions(cli: Any, manifests: Any, *, instance: str) -> Path:
-    """api applied at 1.0, then at 1.1 (api:1, then api:2), by ``instance``."""
+    """api applied at 1.0, then at 1.1 (api:1, then api:2), by ``instance``, each deployment completed (one in
+    progress is ECS's to roll back: tests/test_rollback_ecs.py)."""
     root: Path = manifests({"cluster.yaml": CLUSTER, "api.yaml": API.format(tag="1.0")})
-    assert cli("apply", root, "--no-wait", "--instance", instance).code == 0
+    assert cli("apply", root, "--instance", instance).code == 0
     manifests({"api.yaml": API.format(tag="1.1")})
-    assert cli("apply", root, "--no-wait", "--instance", instance).code == 0
+    assert cli("apply", root, "--instance", instance).code == 0
     return root
 
 

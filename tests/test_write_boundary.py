@@ -40,7 +40,6 @@ ELSEWHERE = {
 """(module, service) writes allowed outside the executor, and why."""
 NOT_YET_ACTIONS = {
     ("kinds/service_deployment_live.py", "answer_hook"): "continue's answer to a PAUSE hook",
-    ("kinds/service_deployment_live.py", "stop_rolling_back"): "ECS's own rollback of a deployment in progress",
 }
 """Writes to a deployment ECS runs, sent by ``continue`` before they are executor actions: listed so that each one
 is seen, and so that no other write joins them unnoticed."""

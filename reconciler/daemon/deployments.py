@@ -45,7 +45,7 @@ from reconciler.daemon.metrics import TargetMetrics
 from reconciler.daemon.rollout_alerts import outcome_alert, paused_alert
 from reconciler.deployments import history, read
 from reconciler.deployments.stages import Deployment, status_entry
-from reconciler.executor import Outcome
+from reconciler.executor import Outcome, stop_deployments
 from reconciler.kinds import service_live
 from reconciler.rollback import Return, rollback_plan
 
@@ -91,6 +91,17 @@ class Following:
 
 def _baking(deployment: Deployment | None) -> bool:
     return deployment is not None and deployment.stage == "BAKE_TIME"
+
+
+def _stoppable(following: Following) -> bool:
+    """The followed deployment is still in progress (timed out): ECS can roll it back itself."""
+    progress = following.progress
+    return (
+        bool(following.deployment)
+        and progress is not None
+        and progress.deployment is not None
+        and not (progress.deployment.finished)
+    )
 
 
 def _started_after(deployment: Deployment, since: datetime.datetime) -> bool:
@@ -405,13 +416,22 @@ class Deployments:
                     "could not record the hold on the service", service=str(live.address), error=outcome.message
                 )
 
-    def _rollback_plan(self, group: RevisionRollout) -> tuple[Plan, list[str]]:
-        """The rollback of every service the revision changed, and why some cannot be rolled back."""
+    def _rollback_plan(self, group: RevisionRollout, failing: Following) -> tuple[Plan, list[str]]:
+        """The rollback of every service the revision changed, and why some cannot be rolled back: the failing
+        deployment, when still in progress (it timed out), is ECS's to roll back (``Return.stop``); every other
+        service returns to the task definition of its last revision that rolled out completely (an UpdateService
+        supersedes a deployment of it still in progress)."""
         errors: list[str] = []
         lives: dict[Address, Live | None] = {}
         returns: dict[Address, Return] = {}
         for address, following in sorted(group.services.items()):
             task_definition, revision = self.last_good.get(address, (following.previous, None))
+            if following is failing and _stoppable(following) and following.live is not None:
+                deployment = following.progress.deployment if following.progress is not None else None
+                assert deployment is not None
+                lives[address] = following.live
+                returns[address] = Return(task_definition, revision, stop=deployment.arn)
+                continue
             if task_definition is None:
                 errors.append(f"{address}: created by this revision, no earlier task definition to return to")
                 continue
@@ -429,8 +449,14 @@ class Deployments:
         return plan, errors + [n.message for n in plan.notes if n.blocking]
 
     def _roll_back(self, group: RevisionRollout, failing: Following) -> None:
-        plan, errors = self._rollback_plan(group)
+        plan, errors = self._rollback_plan(group, failing)
         done: list[str] = []
+        refused = {n.address for n in plan.notes if n.blocking}
+        for address, error in self._stop(failing, refused).items():
+            if error is None:
+                done.append(f"{address}: deployment in progress rolled back by ECS")
+            else:
+                errors.append(f"{address}: rollback failed: {error}")
         outcomes = self.run(plan) if self.run is not None and plan.actions else []
         for outcome in outcomes:
             address, action = outcome.address, outcome.action
@@ -457,6 +483,12 @@ class Deployments:
                 errors=tuple(done + errors),
             )
         )
+
+    def _stop(self, failing: Following, refused: set[Address | None]) -> dict[Address, str | None]:
+        """StopServiceDeployment ROLLBACK, through the executor, for the failing deployment still in progress."""
+        if self.run is None or not _stoppable(failing) or failing.address in refused:
+            return {}
+        return stop_deployments(self.aws, {failing.address: str(failing.deployment)})
 
     def _finish(self, group: RevisionRollout) -> None:
         if group in self.in_flight:

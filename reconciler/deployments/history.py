@@ -91,12 +91,14 @@ def as_json(entry: Entry) -> dict[str, Any]:
     }
 
 
-def last_completed(aws: Aws, address: Address) -> tuple[str, str | None] | None:
+def last_completed(aws: Aws, address: Address, *, other_than: str | None = None) -> tuple[str, str | None] | None:
     """``family:revision`` and git revision of the service's newest SUCCESSFUL deployment ECS still lists (its target
-    ServiceRevision's task definition, and that task definition's revision tag); None: ECS lists none."""
+    ServiceRevision's task definition, and that task definition's revision tag), skipping those that run
+    ``other_than`` (the one it runs now: the rollback's previous successful revision); None: ECS lists none."""
     done = [d for d in read.history(aws, address, statuses=["SUCCESSFUL"]) if d.target_revision]
-    if not done:
-        return None
-    target = str(done[0].target_revision)
-    arn = str((read.revisions(aws, [target]).get(target) or {}).get("taskDefinition") or "")
-    return (revision_of(arn), rollout.revision_of_task_definition(aws, arn)) if arn else None
+    found = read.revisions(aws, [str(d.target_revision) for d in done])
+    for deployment in done:
+        arn = str((found.get(str(deployment.target_revision)) or {}).get("taskDefinition") or "")
+        if arn and revision_of(arn) != other_than:
+            return revision_of(arn), rollout.revision_of_task_definition(aws, arn)
+    return None

@@ -1,5 +1,6 @@
 """The Service kind's writes to a deployment ECS runs: answering a paused lifecycle hook
-(ContinueServiceDeployment) and ECS's own rollback of a deployment in progress (StopServiceDeployment ROLLBACK)."""
+(ContinueServiceDeployment, sent by ``continue``) and ECS's own rollback of a deployment in progress
+(StopServiceDeployment ROLLBACK, sent only by the executor's ``stop_deployments``)."""
 
 from __future__ import annotations
 
