@@ -21,8 +21,8 @@ ECS_THROTTLING = "Amazon ECS API Reference, Request throttling"
 LOGS_QUOTAS = "Amazon CloudWatch Logs User Guide, CloudWatch Logs quotas"
 SSM_QUOTAS = "AWS General Reference, AWS Systems Manager endpoints and quotas"
 SERVICE_BUCKET_NOTE = (
-    " (the service deployment calls are not in its table: they share the service bucket's figures and tokens, which"
-    " can only be slower than AWS, never throttled for it)"
+    " (the service deployment and Express Gateway calls are not in its table: they share the service bucket's"
+    " figures and tokens, which can only be slower than AWS, never throttled for it)"
 )
 
 
@@ -50,7 +50,8 @@ BUCKETS: tuple[Bucket, ...] = (
     _bucket(
         "ecs service reads",
         "ecs",
-        "DescribeServices ListServices ListServiceDeployments DescribeServiceDeployments DescribeServiceRevisions",
+        "DescribeServices ListServices ListServiceDeployments DescribeServiceDeployments DescribeServiceRevisions"
+        " DescribeExpressGatewayService",
         100,
         20,
         ECS_THROTTLING + SERVICE_BUCKET_NOTE,
@@ -58,7 +59,8 @@ BUCKETS: tuple[Bucket, ...] = (
     _bucket(
         "ecs service writes",
         "ecs",
-        "CreateService UpdateService StopServiceDeployment ContinueServiceDeployment",
+        "CreateService UpdateService StopServiceDeployment ContinueServiceDeployment CreateExpressGatewayService"
+        " UpdateExpressGatewayService DeleteExpressGatewayService",
         50,
         5,
         ECS_THROTTLING + SERVICE_BUCKET_NOTE,
@@ -81,7 +83,8 @@ BUCKETS: tuple[Bucket, ...] = (
 capacity, sustained = refill rate); CloudWatch Logs documents DescribeLogGroups at 10 transactions a second and
 Systems Manager GetParameters at 40 (its default throughput), with no separate burst, so the burst is one second's
 worth. The table names no figures for the service deployment calls (List/DescribeServiceDeployments,
-DescribeServiceRevisions, Stop/ContinueServiceDeployment): they draw from the service read and write buckets.
+DescribeServiceRevisions, Stop/ContinueServiceDeployment) nor for the Express Gateway calls (Describe, Create, Update
+and DeleteExpressGatewayService): they draw from the service read and write buckets.
 Operations in no bucket here (IAM, Application Auto Scaling, the ECS calls AWS leaves undocumented) are not
 paced; their throttling answers still back off and are retried without spending the retry budget."""
 

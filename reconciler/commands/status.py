@@ -2,8 +2,10 @@
 drifted or suspended, and whose it is (this instance, another instance NAME, unmanaged); for services, desired vs
 running, the deployment (ECS's current ServiceDeployment, read in batches: strategy, status, lifecycle stage,
 traffic shifted, a PAUSE hook awaiting approval with its expiry, the alarms that fired, ECS's rollback), the task
-definition and the git revision it was applied from (the revision tag). ``--format json`` gives the same per
-resource, the deployment under ``deployment``. Exit 0 everything in sync and rolled out, 2 otherwise, 1 error."""
+definition and the git revision it was applied from (the revision tag); for an Express service, what ECS manages
+for it (load balancer, security groups, scaling, alarms, log group) and each one's status. ``--format json`` gives
+the same per resource, the deployment under ``deployment``, ECS's resources under ``ecsManaged``. Exit 0 everything
+in sync and rolled out (and ECS's resources ACTIVE), 2 otherwise, 1 error."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from reconciler.core.settings import Settings
 from reconciler.core.tags import LEGACY_OWNER, REVISION_TAG_KEY, ownership
 from reconciler.deployments import read
 from reconciler.deployments.stages import Deployment, status_entry
+from reconciler.kinds.express_service import managed_summary
 from reconciler.pipeline import Planned
 
 COLUMNS = ("RESOURCE", "STATE", "OWNER", "DRIFT", "RUNNING/DESIRED", "DEPLOYMENT", "TASK DEFINITION", "REVISION")
@@ -95,8 +98,25 @@ def _entries(
                 taskDefinition=rollout.task_definition_of(live.body),
                 deployment=None if deployment is None else status_entry(deployment, progress.state, progress.detail),
             )
+        if live is not None and "ecsManagedResources" in live.body:
+            # What ECS created and manages for the resource (an Express service): reported, never diffed.
+            entry.update(
+                running=int(live.body.get("runningCount", 0)),
+                desired=int(live.body.get("desiredCount", 0)),
+                ecsManaged=managed_summary(live.body),
+            )
         entries.append(entry)
     return entries
+
+
+def _managed_lines(entries: list[dict[str, Any]]) -> str:
+    """Below the table: what ECS manages for each resource that has such resources, one line each."""
+    out = []
+    for entry in entries:
+        if entry.get("ecsManaged"):
+            out.append(f"{entry['resource']}: managed by ECS (not diffed, not pruned)\n")
+            out += [f"  {line}\n" for line in entry["ecsManaged"]]
+    return "".join(out)
 
 
 def _row(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -142,9 +162,12 @@ def status(path: str, settings: Settings, *, embedded: bool, output_format: str 
     if output_format == "json":
         sys.stdout.write(json.dumps({"resources": entries}, indent=2, default=str) + "\n")
     else:
-        sys.stdout.write(render([_row(e) for e in entries]))
+        sys.stdout.write(render([_row(e) for e in entries]) + _managed_lines(entries))
     settled = all(
-        e["state"] in ("in sync", "suspended") and not e["drift"] and e.get("rollout", "completed") == "completed"
+        e["state"] in ("in sync", "suspended")
+        and not e["drift"]
+        and e.get("rollout", "completed") == "completed"
+        and all(line.endswith(": ACTIVE") for line in e.get("ecsManaged", []))
         for e in entries
     )
     return EXIT_OK if settled else EXIT_CHANGES

@@ -10,6 +10,7 @@ from reconciler.core.kind import Registry
 from reconciler.kinds import (
     capacity_provider,
     cluster,
+    express_service,
     log_group,
     managed_instances_provider,
     scaling,
@@ -26,6 +27,7 @@ KINDS = Registry(
         managed_instances_provider.KIND,
         task_definition.KIND,
         service.KIND,
+        express_service.KIND,
         scheduled_task.KIND,
         scaling.KIND,
     ]

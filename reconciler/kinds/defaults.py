@@ -251,6 +251,32 @@ TABLE: tuple[Default, ...] = (
         "API InstanceLaunchTemplate.monitoring ('By default, your managed instance is configured for basic "
         "monitoring')",
     ),
+    # --- ExpressService (CreateExpressGatewayService) ----------------------------------------------------------------
+    Default(
+        "expressService",
+        "healthCheckPath",
+        "/ping",
+        "API CreateExpressGatewayService.healthCheckPath ('If not specified, the default health check path is /ping')",
+    ),
+    Default(
+        "expressService",
+        "cpuArchitecture",
+        "X86_64",
+        "API CreateExpressGatewayService.cpuArchitecture ('If you don't specify a value, the default is X86_64')",
+        requires="primaryContainer",
+    ),
+    Default(
+        "expressService.primaryContainer",
+        "containerPort",
+        80,
+        "API CreateExpressGatewayService.primaryContainer ('the container port (defaults to 80)')",
+    ),
+    Default(
+        "expressService.scalingTarget",
+        "autoScalingTargetValue",
+        60,
+        "API CreateExpressGatewayService.scalingTarget ('the default target value for an Express service is 60')",
+    ),
     # --- capacity provider strategies (services and a cluster's default strategy) ------------------------------------
     Default("capacityProviderStrategy", "base", 0, "API CapacityProviderStrategyItem.base"),
     Default("capacityProviderStrategy", "weight", 0, "API CapacityProviderStrategyItem.weight"),
@@ -371,6 +397,17 @@ NOT_DEFAULTED: Mapping[str, str] = {
     "service.launchType": (
         "API CreateService.launchType: EC2, or the cluster's default capacity provider strategy when it has one; "
         "compared only when the manifest sets it"
+    ),
+    "expressService.cpu": (
+        "API CreateExpressGatewayService.cpu says 256 by default, DG 'Resources created by Amazon ECS Express Mode "
+        "services' says 1024; compared only when the manifest sets it"
+    ),
+    "expressService.memory": (
+        "API CreateExpressGatewayService.memory says 512 MiB by default, DG 'Resources created by Amazon ECS Express "
+        "Mode services' says 2048; compared only when the manifest sets it"
+    ),
+    "expressService.scalingTarget.minTaskCount": (
+        "API ExpressGatewayScalingTarget: no default documented; compared only when the manifest sets it"
     ),
     "service.roleArn": "DG 'Using service-linked roles': AWSServiceRoleForECS when no role is given; not compared",
     "cluster.settings": (

@@ -4,6 +4,7 @@ from reconciler.kinds import (
     KINDS,
     capacity_provider_live,
     cluster_live,
+    express_service_live,
     log_group_live,
     managed_instances_provider_live,
     scaling_live,
@@ -22,6 +23,7 @@ LIVE: dict[str, LiveKind] = {
         managed_instances_provider_live.LIVE,
         task_definition_live.LIVE,
         service_live.LIVE,
+        express_service_live.LIVE,
         scheduled_task_live.LIVE,
         scaling_live.LIVE,
     )

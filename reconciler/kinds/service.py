@@ -38,6 +38,8 @@ from reconciler.kinds.cloud_map import as_written, registries_as_written, withou
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.cluster import export_tags
 from reconciler.kinds.defaults import fill, fill_awsvpc, strip
+from reconciler.kinds.express_service import KIND as EXPRESS_SERVICE
+from reconciler.kinds.express_service import is_express
 from reconciler.kinds.managed_instances_provider import KIND as MANAGED_INSTANCES_PROVIDER
 from reconciler.kinds.pre_rollout import ANNOTATION as HOOK_ANNOTATION
 from reconciler.kinds.pre_rollout import check_hook, hook_task, parse_hook
@@ -279,9 +281,12 @@ class ServiceKind(BaseKind, Refers, Pins, Exports, Findings, Costs):
 
     def live_references(self, live: Live, *, region: str | None) -> list[Address]:
         """Its cluster, its family and the Managed Instances providers its strategy may name (one of the cluster's,
-        by name: a name that is an Auto Scaling group provider's is simply not found)."""
+        by name: a name that is an Auto Scaling group provider's is simply not found); for the service ECS manages
+        for an Express service, its cluster and that Express service."""
         cluster = str(live.address.scope)
         refs = [Address(CLUSTER.name, cluster)]
+        if is_express(live.body):
+            return [*refs, Address(EXPRESS_SERVICE.name, live.address.name, cluster)]
         if live.body.get("taskDefinition"):
             refs.append(Address(TASK_DEFINITION.name, family_of(str(live.body["taskDefinition"]))))
         for item in live.body.get("capacityProviderStrategy") or []:
@@ -295,13 +300,18 @@ class ServiceKind(BaseKind, Refers, Pins, Exports, Findings, Costs):
         return {revision_of(str(r)) for r in refs if r}
 
     def prepare(self, resource: Resource, live: Live | None, ctx: PlanContext) -> tuple[Resource, list[Note]]:
+        """The task definition reference resolved and the desiredCount a scaling policy owns; a service that ECS
+        manages for an Express service is refused (never changed: ``diff`` finds nothing)."""
+        if live is not None and is_express(live.body):
+            message = f"{resource.address} is the service ECS manages for an Express service: declare it as kind"
+            return resource, [Note(f"{message} {EXPRESS_SERVICE.name}; left alone", resource.address, blocking=True)]
         ref = _task_definition_ref(resource, ctx)
         if ref is not None:
             resource = replace(resource, spec={**resource.spec, "taskDefinition": ref})
         return _owned_desired_count(resource, live, ctx.claims.get(resource.address, {}).get("desiredCount"))
 
     def diff(self, resource: Resource, live: Live, ctx: PlanContext) -> list[FieldChange]:
-        return diff(resource, live)
+        return [] if is_express(live.body) else diff(resource, live)
 
     def creation(self, resource: Resource) -> list[FieldChange]:
         return [FieldChange(k, ABSENT, v) for k, v in sorted(resource.spec.items()) if k != "cluster"]
@@ -322,8 +332,11 @@ class ServiceKind(BaseKind, Refers, Pins, Exports, Findings, Costs):
         return InPlace(rollout=rollout, first=(hook_task(hook, resource),) if hook is not None and moves else ())
 
     def export(self, live: Live, found: Mapping[Address, Live], *, region: str | None) -> dict[str, Any] | None:
-        """The family alone when the service runs its latest ACTIVE revision, else family:revision."""
+        """The family alone when the service runs its latest ACTIVE revision, else family:revision; nothing for the
+        service behind an Express service (that is exported as its ExpressService)."""
         body = live.body
+        if is_express(body):
+            return None
         spec = {k: v for k, v in body.items() if k in input_members("ecs", OPERATION) - {"serviceName", "tags"}}
         for field in DEPLOYMENT_ONLY:
             if field in _primary(body):

@@ -18,6 +18,7 @@ from reconciler.core.names import name_of
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import check_registries, registries_to_send, resolve_namespaces, resolve_registries
 from reconciler.kinds.cluster import KIND as CLUSTER
+from reconciler.kinds.express_service import is_express
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.load_balancers_live import check_load_balancers, unhealthy_targets
 from reconciler.kinds.service import KIND, UPDATABLE, assumed
@@ -155,7 +156,9 @@ class ServiceLive(BaseLive):
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
         clusters = [a.name for a in found if a.kind == CLUSTER.name]
-        return {a: v for a, v in describe(aws, list_names(aws, clusters)).items() if v.managed}
+        services = describe(aws, list_names(aws, clusters)).items()
+        # The service behind an Express service is ECS's: pruned, if ever, as its ExpressService.
+        return {a: v for a, v in services if v.managed and not is_express(v.body)}
 
     def check_live(
         self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]

@@ -1,0 +1,219 @@
+"""ExpressService end to end against the emulator: the example's Express service created through the Express
+Gateway API (ECS creates its service, task definition, load balancer, scaling and alarms), then an empty plan;
+each field changed in place by UpdateExpressGatewayService; the infrastructure role a replace refused unless
+allowed; what ECS manages for it reported by status, never diffed nor pruned; export writes it back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+
+from reconciler.core.settings import MANAGED_TAG_KEY
+
+EXAMPLE = ROOT / "deploy" / "examples" / "express"
+ARN = "arn:aws:ecs:us-east-1:123456789012:service/express/storefront"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    target = tmp_path / "express"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def express(ecs: Any) -> dict[str, Any]:
+    arn = ecs.describe_services(cluster="express", services=["storefront"])["services"][0]["serviceArn"]
+    service: dict[str, Any] = ecs.describe_express_gateway_service(serviceArn=arn, include=["TAGS"])["service"]
+    return service
+
+
+def configuration(ecs: Any) -> dict[str, Any]:
+    active: dict[str, Any] = express(ecs)["activeConfigurations"][0]
+    return active
+
+
+def edit(root: Path, old: str, new: str) -> None:
+    path = root / "app.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_the_example_is_created_through_the_express_api_then_the_plan_is_empty(
+    aws: Any, cli: Any, ecs: Any, example: Path
+) -> None:
+    planned = cli("plan", example)
+    assert planned.code == 2, planned.err
+    assert planned.out.index("Cluster express") < planned.out.index("ExpressService express/storefront")
+    assert "ECS creates and manages an Application Load Balancer" in planned.out
+
+    applied = cli("apply", example, "--auto-approve")
+    assert applied.code == 0, applied.out + applied.err
+    assert "CreateExpressGatewayService" in aws.writes() and "CreateService" not in aws.writes()
+    body = express(ecs)
+    assert {t["key"] for t in body["tags"]} >= {MANAGED_TAG_KEY, "team"}
+    assert body["activeConfigurations"][0]["primaryContainer"]["containerPort"] == 8080
+    service = ecs.describe_services(cluster="express", services=["storefront"])["services"][0]
+    assert service["resourceManagementType"] == "ECS"
+
+    aws.reset_calls()
+    again = cli("plan", example)
+    assert again.code == 0, again.out + again.err
+    assert aws.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "read", "value"),
+    [
+        ("healthCheckPath: /health", "healthCheckPath: /ready", "healthCheckPath",
+         lambda c: c["healthCheckPath"], "/ready"),
+        ("nginx:1.27", "nginx:1.28", "primaryContainer.image",
+         lambda c: c["primaryContainer"]["image"], "public.ecr.aws/nginx/nginx:1.28"),
+        ('cpu: "512"', 'cpu: "1024"', "cpu", lambda c: c["cpu"], "1024"),
+        ("maxTaskCount: 10", "maxTaskCount: 20", "scalingTarget.maxTaskCount",
+         lambda c: c["scalingTarget"]["maxTaskCount"], 20),
+        ("value: production", "value: staging", "primaryContainer.environment.STAGE",
+         lambda c: c["primaryContainer"]["environment"], [{"name": "STAGE", "value": "staging"}]),
+    ],
+    ids=["health-check", "image", "cpu", "scaling", "environment"],
+)  # fmt: skip
+def test_a_field_changes_in_place(
+    aws: Any, cli: Any, ecs: Any, example: Path, old: str, new: str, path: str,
+    read: Callable[[dict[str, Any]], Any], value: Any,
+) -> None:  # fmt: skip
+    assert cli("apply", example, "--auto-approve").code == 0
+    edit(example, old, new)
+    planned = cli("plan", example)
+    assert planned.code == 2 and path in planned.out, planned.out
+    aws.reset_calls()
+    assert cli("apply", example, "--auto-approve").code == 0
+    assert aws.writes() == ["UpdateExpressGatewayService"]
+    assert read(configuration(ecs)) == value
+    assert cli("plan", example).code == 0
+
+
+def test_a_tag_changes_without_an_update(aws: Any, cli: Any, ecs: Any, example: Path) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    edit(example, "value: web", "value: storefront")
+    aws.reset_calls()
+    assert cli("apply", example, "--auto-approve").code == 0
+    assert "UpdateExpressGatewayService" not in aws.writes() and "TagResource" in aws.writes()
+    assert {t["key"]: t["value"] for t in express(ecs)["tags"]}["team"] == "storefront"
+
+
+def test_the_infrastructure_role_is_a_replace_refused_unless_allowed(
+    aws: Any, cli: Any, ecs: Any, example: Path
+) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    edit(example, "role/ecsInfrastructureRoleForExpressServices", "role/ecsInfrastructureRoleForExpress2")
+    planned = cli("plan", example)
+    assert planned.code == 2 and "infrastructureRoleArn" in planned.out, planned.out
+
+    aws.reset_calls()
+    refused = cli("apply", example, "--auto-approve")
+    assert refused.code == 1 and "--allow-replace" in refused.err + refused.out
+    assert aws.writes() == []
+
+    allowed = cli("apply", example, "--auto-approve", "--allow-replace")
+    assert allowed.code == 0, allowed.out + allowed.err
+    assert aws.writes()[:2] == ["DeleteExpressGatewayService", "CreateExpressGatewayService"]
+    assert express(ecs)["infrastructureRoleArn"].endswith("role/ecsInfrastructureRoleForExpress2")
+
+
+def test_drift_made_out_of_band_is_planned_and_corrected(aws: Any, cli: Any, ecs: Any, example: Path) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    ecs.update_express_gateway_service(serviceArn=express(ecs)["serviceArn"], healthCheckPath="/")
+    drift = cli("plan", example)
+    assert drift.code == 2 and "healthCheckPath" in drift.out
+    assert cli("apply", example, "--auto-approve").code == 0
+    assert configuration(ecs)["healthCheckPath"] == "/health"
+
+
+def test_prune_leaves_what_ecs_manages_alone_and_deletes_the_express_service_through_its_api(
+    aws: Any, cli: Any, ecs: Any, example: Path
+) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    aws.reset_calls()
+    kept = cli("apply", example, "--auto-approve", "--prune")
+    assert kept.code == 0, kept.out + kept.err
+    assert aws.writes() == []  # the ECS service and task definition behind it are ECS's, not prune's
+
+    cluster_only = [d for d in (example / "app.yaml").read_text().split("---\n") if "kind: Cluster" in d]
+    (example / "app.yaml").write_text(cluster_only[0])
+    aws.reset_calls()
+    pruned = cli("apply", example, "--auto-approve", "--prune")
+    assert pruned.code == 0, pruned.out + pruned.err
+    assert "DeleteExpressGatewayService" in aws.writes()
+    assert "DeleteService" not in aws.writes() and "DeregisterTaskDefinition" not in aws.writes()
+    assert ecs.list_services(cluster="express")["serviceArns"] == []
+
+
+def test_a_service_manifest_naming_the_ecs_managed_service_is_refused(
+    aws: Any, cli: Any, ecs: Any, example: Path, manifests: Any
+) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    family = ecs.describe_services(cluster="express", services=["storefront"])["services"][0]["taskDefinition"]
+    (example / "service.yaml").write_text(
+        "apiVersion: ecs-reconciler/v1\nkind: Service\nmetadata: {name: storefront}\n"
+        f"spec: {{cluster: express, taskDefinition: {family.rsplit('/', 1)[-1]}, desiredCount: 5}}\n"
+    )
+    aws.reset_calls()
+    result = cli("apply", example, "--auto-approve")
+    assert result.code == 1
+    assert "the service ECS manages for an Express service" in result.out + result.err
+    assert aws.writes() == []
+
+
+def test_status_reports_what_ecs_manages(aws: Any, cli: Any, example: Path) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    text = cli("status", example)
+    assert text.code == 0, text.out + text.err
+    assert "ExpressService express/storefront: managed by ECS" in text.out
+    assert "loadBalancer arn:aws:elasticloadbalancing:" in text.out and "log group" in text.out
+    entries = json.loads(cli("status", example, "--format", "json").out)["resources"]
+    entry = next(e for e in entries if e["kind"] == "ExpressService")
+    assert entry["state"] == "in sync" and entry["desired"] == 2
+    assert all(line.endswith(": ACTIVE") for line in entry["ecsManaged"])
+
+
+def test_export_writes_the_express_service_not_what_ecs_made_for_it(
+    aws: Any, cli: Any, example: Path, tmp_path: Path
+) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    out = tmp_path / "exported"
+    exported = cli("export", "--cluster", "express", "--output", out)
+    assert exported.code == 0, exported.err
+    text = "".join(p.read_text() for p in sorted(out.glob("*.yaml")))
+    assert "kind: ExpressService" in text and "kind: Service\n" not in text and "kind: TaskDefinition" not in text
+    assert "healthCheckPath: /health" in text and "cpuArchitecture" not in text  # AWS's default is left out
+    shutil.copytree(out, tmp_path / "again")
+    assert cli("plan", tmp_path / "again").code == 0
+
+
+def test_bad_input_names_the_field(cli: Any, manifests: Any) -> None:
+    root = manifests(
+        {
+            "e.yaml": """\
+                apiVersion: ecs-reconciler/v1
+                kind: ExpressService
+                metadata: {name: web}
+                spec:
+                  infrastructureRoleArn: arn:aws:iam::123456789012:role/ecsInfrastructureRole
+                  taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/web:1
+                  cpu: "256"
+                  healthCheckPath: health
+                  scalingTarget: {minTaskCount: 4, maxTaskCount: 2}
+                """
+        }
+    )
+    result = cli("validate", root)
+    assert result.code == 1
+    assert "e.yaml:7: spec.cpu" in result.err and "taskDefinitionArn" in result.err
+    assert "e.yaml:8: spec.healthCheckPath" in result.err
+    assert "spec.scalingTarget.minTaskCount" in result.err
