@@ -234,12 +234,13 @@ def test_status_and_rollback_from_the_command_line(aws, ecs, daemon, gitsync, cl
     shown = cli("status", gitsync.link)
     assert shown.code == 2, "web drifted"
     rows = {line.split()[1]: line.split() for line in shown.out.splitlines()[1:]}
-    assert rows["prod/api"][2:] == ["in", "sync", "no", "1/1", "completed", "api:2", second]
-    assert rows["prod/web"][2:4] == ["drifted", "yes"]
+    assert rows["prod/api"][2:] == ["in", "sync", "this", "instance", "no", "1/1", "completed", "api:2", second]
+    assert rows["prod/web"][2:6] == ["drifted", "this", "instance", "yes"]
     assert rows["prod/web"][-2:] == ["web:1", first]
     assert shown.out.splitlines()[0].split() == [
         "RESOURCE",
         "STATE",
+        "OWNER",
         "DRIFT",
         "RUNNING/DESIRED",
         "DEPLOYMENT",

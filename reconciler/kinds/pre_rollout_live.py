@@ -89,7 +89,7 @@ def _outcome(task: Mapping[str, Any], hook: RunTask) -> tuple[str, int | None]:
     return str(chosen.get("name", "")), chosen.get("exitCode")
 
 
-def _start(aws: Aws, hook: RunTask, revision: str, key: str, ctx: ApplyContext) -> dict[str, Any]:
+def _start_task(aws: Aws, hook: RunTask, revision: str, key: str, ctx: ApplyContext) -> dict[str, Any]:
     """RunTask once (``clientToken``), with the service's placement and the hook's overrides."""
     address, cluster = hook.address, str(hook.address.scope)
     run: dict[str, Any] = dict(hook.run)
@@ -126,7 +126,7 @@ def run_hook(aws: Aws, hook: RunTask, ctx: ApplyContext) -> None:
     key = started_by(address.name, revision)
     task = _find(aws, cluster, key)
     if task is None:
-        task = _start(aws, hook, revision, key, ctx)
+        task = _start_task(aws, hook, revision, key, ctx)
     else:
         log.info("pre-rollout task found", service=str(address), revision=revision, task=task["taskArn"])
     task = _wait(aws, cluster, task, ctx.settings.wait_timeout)
