@@ -223,7 +223,9 @@ class DaemonProcess:
         ]
 
     def wait_for_event(self, event: str, *, timeout: float = 30, **fields: Any) -> dict[str, Any]:
-        found = eventually(lambda: self.find(event, **fields), timeout=timeout, what=f"log event {event} {fields}")
+        found: list[dict[str, Any]] = eventually(
+            lambda: self.find(event, **fields), timeout=timeout, what=f"log event {event} {fields}"
+        )
         return found[-1]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:

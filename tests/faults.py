@@ -50,10 +50,10 @@ connection, None lets the request through. A hook may also sleep (a slow answer)
 
 def read_operation_name(environ: dict[str, Any], body: bytes) -> str | None:
     """Return the AWS operation a request calls, or None when it names none (moto-api, REST protocols)."""
-    path = environ.get("PATH_INFO", "")
+    path: str = environ.get("PATH_INFO", "")
     if path.startswith("/moto-api"):
         return None
-    target = environ.get("HTTP_X_AMZ_TARGET")
+    target: str | None = environ.get("HTTP_X_AMZ_TARGET")
     if target:  # JSON protocols: "AmazonEC2ContainerServiceV20141113.CreateService"
         return target.rsplit(".", 1)[-1]
     parts = path.strip("/").split("/")

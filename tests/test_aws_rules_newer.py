@@ -174,23 +174,23 @@ BASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def app(s: dict[str, Any]) -> dict[str, Any]:
+def app(s: dict[str, Any]) -> Any:
     return s["containerDefinitions"][0]
 
 
-def ebs(s: dict[str, Any]) -> dict[str, Any]:
+def ebs(s: dict[str, Any]) -> Any:
     return s["volumeConfigurations"][0]["managedEBSVolume"]
 
 
-def efs(s: dict[str, Any]) -> dict[str, Any]:
+def efs(s: dict[str, Any]) -> Any:
     return s["volumes"][0]["efsVolumeConfiguration"]
 
 
-def predictive(s: dict[str, Any]) -> dict[str, Any]:
+def predictive(s: dict[str, Any]) -> Any:
     return s["policies"][0]["predictiveScalingPolicyConfiguration"]
 
 
-def ecs(s: dict[str, Any]) -> dict[str, Any]:
+def ecs(s: dict[str, Any]) -> Any:
     return s["target"]["ecsParameters"]
 
 

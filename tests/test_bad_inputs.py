@@ -18,9 +18,10 @@ import boto3
 import pytest
 import yaml
 from conftest import REGION, ROOT, aws_environment
+from faults import HookedEmulator
 
 from reconciler.cli import main
-from reconciler.emulator import Emulator, seed_demo_network
+from reconciler.emulator import seed_demo_network
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 
@@ -94,7 +95,7 @@ def test_the_corpus_holds_at_least_40_distinct_cases():
 
 
 @pytest.fixture(scope="module")
-def live_example(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def live_example(emulator: HookedEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookedEmulator]:
     """The bundled example applied once for the whole corpus: every case must leave it exactly as it is."""
     with pytest.MonkeyPatch.context() as env:
         emulator.reset()

@@ -3,6 +3,8 @@ a cluster in one plan (provider first), then nothing to do; in-place updates; pr
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from conftest import REGION, ROOT
@@ -70,8 +72,11 @@ def asg(aws) -> str:
     return str(group["AutoScalingGroupARN"])
 
 
-def provider(ecs, name: str = "workers") -> dict:
-    return ecs.describe_capacity_providers(capacityProviders=[name], include=["TAGS"])["capacityProviders"][0]
+def provider(ecs: Any, name: str = "workers") -> dict[str, Any]:
+    found: dict[str, Any] = ecs.describe_capacity_providers(capacityProviders=[name], include=["TAGS"])[
+        "capacityProviders"
+    ][0]
+    return found
 
 
 def test_provider_is_created_before_the_cluster_that_associates_it_then_the_plan_is_empty(
@@ -207,7 +212,7 @@ def test_another_auto_scaling_group_means_a_new_provider_but_scaling_changes_in_
     )
     ctx = PlanContext({}, {})
 
-    def plan(group: dict) -> tuple[list[str], str]:
+    def plan(group: dict[str, Any]) -> tuple[list[str], str]:
         resource = Resource(address, {"autoScalingGroupProvider": group})
         changes = KIND.diff(resource, live, ctx)
         return [c.path for c in changes], type(KIND.decide(resource, live, changes)).__name__

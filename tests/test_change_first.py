@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from faults import READ_PREFIXES
+
 from bench.fleet import fleet_files
 from reconciler.aws import Aws
 from reconciler.core.settings import AwsSettings, DaemonSettings, Settings
@@ -12,7 +14,6 @@ from reconciler.daemon.alerts import Alerter
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
 from reconciler.pipeline import Pipeline
-from tests.faults import READ_PREFIXES
 
 SERVICES = 12
 

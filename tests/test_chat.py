@@ -10,8 +10,9 @@ from typing import Any
 from conftest import eventually
 from daemon_io import Webhook
 
+from reconciler.aws import Aws
 from reconciler.core.redact import MASK
-from reconciler.core.settings import DaemonSettings, Settings
+from reconciler.core.settings import AwsSettings, DaemonSettings, Settings
 from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.chat import CARD_CONTENT_TYPE, slack_message, slack_sink, teams_message
 from reconciler.daemon.delivery import Background, DeliveryRules
@@ -144,7 +145,8 @@ def test_each_chat_sink_gets_only_the_kinds_chosen_for_it_delivered_in_the_backg
     slack, teams = Webhook(), Webhook()
     options = DaemonSettings(alert_slack_webhook=slack.url, alert_teams_webhook=teams.url, console_url=CONSOLE,
                              alert_events=(("slack", frozenset({"rollout_failed", "deployment_paused"})),))  # fmt: skip
-    delivering = [Background(s, rules=DeliveryRules(pause=0.01)) for s in sinks_for(None, Settings(daemon=options))]
+    sinks = sinks_for(Aws(AwsSettings()), Settings(daemon=options))
+    delivering = [Background(s, rules=DeliveryRules(pause=0.01)) for s in sinks]
     assert [s.name for s in delivering] == ["slack", "teams"]
     alerter = Alerter(selected(delivering, options.alert_events))
     for alert in (DRIFT, PAUSED, FAILED):

@@ -4,6 +4,7 @@ and the action hook (read-only unless an action is given and its request authori
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.console.app import console_app
@@ -114,7 +115,7 @@ def acting(*, token: str | None = TOKEN) -> tuple[Any, list[dict[str, str]]]:
     """A console with a reconcile action that records each form it ran for."""
     done: list[dict[str, str]] = []
 
-    def reconcile(form: dict[str, str]) -> tuple[bool, str]:
+    def reconcile(form: Mapping[str, str]) -> tuple[bool, str]:
         done.append(dict(form))
         return True, "pass started"
 

@@ -8,6 +8,7 @@ Without a Chromium executable these tests skip, except in CI (CI=true), where th
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -73,17 +74,15 @@ def manifests(secret: str = SECRET) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
     missing = "no chromium executable (apt-get install chromium)" if CHROMIUM is None else None
-    if sync_playwright is None:
+    if importlib.util.find_spec("playwright") is None:
         missing = "playwright is not installed (pip install -e '.[test]')"
     if missing is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{missing}: .ci/run installs both")
         pytest.skip(missing)
+
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.

@@ -4,6 +4,8 @@ EC2; and ScalingPolicy ranges, live before and declared after."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from builders import APP, SERVICE, TASK, cluster, documents, scaling_policy, service, task_definition
@@ -24,10 +26,11 @@ BIGGER = task_definition(cpu="512", memory="1024")
 SPOT = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 3}]
 
 
-def cost_of(cli, root, *args):
+def cost_of(cli: Any, root: Path, *args: str) -> dict[str, Any]:
     result = cli("plan", root, "--format", "json", *args)
     assert result.code in (0, 2), result.err
-    return json.loads(result.out)["cost"]
+    cost: dict[str, Any] = json.loads(result.out)["cost"]
+    return cost
 
 
 @pytest.fixture
@@ -134,7 +137,7 @@ def test_split_tasks_places_base_first_then_by_weight():
 # ------------------------------------------------------------------------- the same arithmetic, pure
 
 
-def pure_cost(text: str, live: dict | None = None):
+def pure_cost(text: str):
     from reconciler.core.cost import estimate, load_prices
     from reconciler.core.loader import load_text
     from reconciler.core.manifests import parse_documents
@@ -145,9 +148,8 @@ def pure_cost(text: str, live: dict | None = None):
     docs, _ = load_text(text.encode(), file="set.yaml")
     resources, problems = parse_documents(docs, KINDS)
     assert not problems, problems
-    observed = live or {}
-    plan = make_plan(resources, observed, ApplySettings(), KINDS)
-    return estimate(plan, resources, observed, KINDS, prices=load_prices(), region="us-east-1")
+    plan = make_plan(resources, {}, ApplySettings(), KINDS)
+    return estimate(plan, resources, {}, KINDS, prices=load_prices(), region="us-east-1")
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_state import live_service, service_at
+from aws_state import described_service, live_service, service_at
 from builders import REGION, revision_tree
 from conftest import eventually
 from daemon_io import get
@@ -66,8 +66,13 @@ def test_publish_drift_alerts_metrics_and_sigterm(aws, ecs, daemon, gitsync, web
     assert drift["healed"] is True
     assert {"path": "desiredCount", "desired": 2, "live": 5} in drift["fields"]
     eventually(lambda: webhook.alerts("resolved"), what="the resolved alert")
-    sns = []
-    eventually(lambda: sns.extend(sns_messages()) or {m["kind"] for m in sns} >= {"drift", "resolved"}, what="SNS")
+    sns: list[dict[str, Any]] = []
+
+    def drift_and_resolved() -> bool:
+        sns.extend(sns_messages())
+        return {m["kind"] for m in sns} >= {"drift", "resolved"}
+
+    eventually(drift_and_resolved, what="SNS")
     assert [m for m in sns if m["kind"] == "drift"][0]["fields"] == drift["fields"]
     assert len(webhook.alerts("drift")) == 1, "one alert per distinct drift"
     assert svc is not None
@@ -120,7 +125,7 @@ def test_broken_revision_alerts_once_and_changes_nothing(aws, ecs, daemon, gitsy
     eventually(lambda: len(proc.find("pass", result="invalid")) >= 3, what="more passes over the broken revision")
     assert len(webhook.alerts("invalid")) == 1, "alerted once, not on every pass"
     assert aws.writes() == [], "a broken revision changes nothing"
-    assert live_service(ecs)["desiredCount"] == 2
+    assert described_service(ecs)["desiredCount"] == 2
 
     fixed = gitsync.publish(revision_tree(count=3))
     eventually(service_at(ecs, count=3, revision=fixed), what="the fixed revision applied")

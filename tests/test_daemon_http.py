@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,11 @@ def operator(aws: Any, example: Path) -> Iterator[Any]:
     """``run``'s operator in-process over the example, its HTTP port on loopback; stopped at the end."""
     started: list[Operator] = []
 
-    def begin(http: HttpSettings, clock: Clock | None = None) -> Operator:
+    def begin(http: HttpSettings, clock: Callable[[], float] = time.monotonic) -> Operator:
         daemon = DaemonSettings(metrics_port=0, metrics_address="127.0.0.1", resync_interval=3600, http=http)
         settings = replace(Settings(), daemon=daemon)
         pipeline = Pipeline(Aws(settings.aws), settings)
-        operator = start(str(example), pipeline, sinks=[], **({"clock": clock} if clock else {}))
+        operator = start(str(example), pipeline, sinks=[], clock=clock)
         started.append(operator)
         eventually(lambda: operator.daemon.state.last_success is not None, what="the first pass")
         return operator

@@ -6,6 +6,7 @@ refused."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from builders import CLUSTER, TASK, documents, service, task_definition
 
@@ -19,13 +20,14 @@ CANARY = service(
 )
 
 
-def _deployment(cli, root) -> dict:
+def _deployment(cli, root) -> dict[str, Any]:
     shown = cli("status", root, "--format", "json")
     (service,) = [r for r in json.loads(shown.out)["resources"] if r["kind"] == "Service"]
-    return service["deployment"]
+    deployment: dict[str, Any] = service["deployment"]
+    return deployment
 
 
-def _continue_until_settled(cli, root, *extra) -> dict:
+def _continue_until_settled(cli, root, *extra) -> dict[str, Any]:
     """Answer each pause (a canary pauses before each of its two production traffic shifts) until none is left."""
     for _ in range(20):
         found = _deployment(cli, root)

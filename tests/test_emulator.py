@@ -68,7 +68,8 @@ def network(aws: HookedEmulator) -> dict[str, Any]:
 
 
 def describe(ecs: Any, name: str) -> dict[str, Any]:
-    return ecs.describe_services(cluster="main", services=[name])["services"][0]
+    found: dict[str, Any] = ecs.describe_services(cluster="main", services=[name])["services"][0]
+    return found
 
 
 def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:

@@ -103,7 +103,9 @@ def walk(ecs: Any, *, seconds: float = 5.0) -> list[tuple[str, float]]:
 def paused_hook(ecs: Any) -> dict[str, Any]:
     for _ in range(100):
         found = newest(ecs)
-        waiting = [h for h in found.get("lifecycleHookDetails", []) if h["status"] == "AWAITING_ACTION"]
+        waiting: list[dict[str, Any]] = [
+            h for h in found.get("lifecycleHookDetails", []) if h["status"] == "AWAITING_ACTION"
+        ]
         if waiting:
             return waiting[0]
         CLOCK.advance(TICK)

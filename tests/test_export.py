@@ -94,7 +94,7 @@ def make_rich_service(ecs) -> None:
 def make_rich_logs_and_scaling(aws) -> str:
     """The billing service's log group (retention, a KMS key, tags) and its auto scaling as built by hand: a target
     tracking policy, a step-scaling policy with its own CloudWatch alarm, and a scheduled action. Returns the key."""
-    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    key: str = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName="/ecs/billing", kmsKeyId=key, tags={"team": "payments"})
     logs.put_retention_policy(logGroupName="/ecs/billing", retentionInDays=30)

@@ -71,7 +71,8 @@ def services_by_cluster(ecs: Any) -> Counter[str]:
 
 
 def revisions(ecs: Any, family: str) -> list[str]:
-    return ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
+    arns: list[str] = ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
+    return arns
 
 
 @pytest.fixture

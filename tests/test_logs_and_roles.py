@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import boto3
 import pytest
@@ -19,7 +20,7 @@ from reconciler.kinds.log_group import KIND
 from reconciler.kinds.log_group_live import LIVE
 
 LOG_GROUP = log_group(tags={"team": "api"})
-ROLES = {"executionRoleArn": "arn:aws:iam::123456789012:role/api-execution", "taskRoleArn": "api-task"}
+ROLES: dict[str, Any] = {"executionRoleArn": "arn:aws:iam::123456789012:role/api-execution", "taskRoleArn": "api-task"}
 
 
 def task_with_logs(**options: str) -> str:

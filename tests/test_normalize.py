@@ -22,7 +22,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "aws"
 
 
 def fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text())
+    answer: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return answer
 
 
 def resource(kind: str, name: str, spec_yaml: str, cluster_name: str | None = None) -> Resource:
@@ -359,7 +360,7 @@ NAMESPACE_ARN = "arn:aws:servicediscovery:us-west-2:123456789012:namespace/ns-EX
 @pytest.mark.parametrize("written", ["service-connect", NAMESPACE_ARN])
 @pytest.mark.parametrize("answered", ["service-connect", NAMESPACE_ARN])
 def test_service_connect_namespace_by_name_or_arn_matches_once_resolved(written, answered):
-    body = {
+    body: dict[str, Any] = {
         "serviceName": "web",
         "taskDefinition": "arn:aws:ecs:us-west-2:123456789012:task-definition/web:1",
         "deployments": [{"status": "PRIMARY", "serviceConnectConfiguration": {"enabled": True, "namespace": answered}}],

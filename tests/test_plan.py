@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from reconciler.core.actions import Create
 from reconciler.core.errors import PlanError
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import make_plan
@@ -13,11 +16,11 @@ from reconciler.kinds import KINDS
 MANAGED = [{"key": MANAGED_TAG_KEY, "value": "ecs-reconciler"}]
 
 
-def res(kind: str, name: str, spec: dict, cluster: str | None = None) -> Resource:
+def res(kind: str, name: str, spec: dict[str, Any], cluster: str | None = None) -> Resource:
     return Resource(Address(kind, name, cluster), spec, f"{name}.yaml", 1)
 
 
-def live(kind: str, name: str, body: dict, cluster: str | None = None, managed: bool = True) -> Live:
+def live(kind: str, name: str, body: dict[str, Any], cluster: str | None = None, managed: bool = True) -> Live:
     return Live(Address(kind, name, cluster), body, managed)
 
 
@@ -43,7 +46,9 @@ def test_creates_follow_dependency_order_and_services_wait_for_the_new_revision(
         ("create", "TaskDefinition"),
         ("create", "Service"),
     ]
-    assert plan.actions[2].resource.spec["taskDefinition"] == "web:(new revision)"
+    service = plan.actions[2]
+    assert isinstance(service, Create)
+    assert service.resource.spec["taskDefinition"] == "web:(new revision)"
     assert plan.actions[1].produces == "web:(new revision)"
 
 

@@ -3,12 +3,14 @@ no emulator (the pure core alone)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from reconciler.core.actions import Action, Create, Replace, Retag, Update
 from reconciler.core.loader import load_text
 from reconciler.core.manifests import parse_documents
 from reconciler.core.model import Address, Live, Resource
@@ -54,6 +56,12 @@ def plan_of(case: dict[str, Any], **options: Any) -> Plan:
     )
 
 
+def written(action: Action) -> Mapping[str, Any]:
+    """The spec an action writes (a delete or a task run writes none)."""
+    assert isinstance(action, Create | Update | Replace | Retag), action
+    return action.resource.spec
+
+
 def check(plan: Plan, expect: dict[str, Any]) -> None:
     assert [f"{a.verb} {a.address}" for a in plan.actions] == expect["actions"]
     notes = [n.message for n in plan.notes]
@@ -68,9 +76,9 @@ def check(plan: Plan, expect: dict[str, Any]) -> None:
     if "produces" in expect:
         assert {str(a.address) for a in plan.actions if a.produces} == set(expect["produces"])
     for address, ref in expect.get("service_runs", {}).items():
-        assert by_address[address].resource.spec["taskDefinition"] == ref
+        assert written(by_address[address])["taskDefinition"] == ref
     for address, count in expect.get("service_count", {}).items():
-        assert by_address[address].resource.spec["desiredCount"] == count
+        assert written(by_address[address])["desiredCount"] == count
     if "pending" in expect:
         assert plan.pending is expect["pending"]
 

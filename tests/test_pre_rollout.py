@@ -3,6 +3,8 @@ per revision; a failing one leaves the service on its old revision and says why,
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aws_state import described_service
 from builders import (
@@ -32,7 +34,7 @@ LOGS = log_group()
 HOOKED = service(annotations=HOOK)
 
 
-def hook_tasks(ecs) -> list[dict]:
+def hook_tasks(ecs: Any) -> list[dict[str, Any]]:
     arns = [
         arn
         for status in ("RUNNING", "STOPPED")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from reconciler.aws import Aws
 from reconciler.core.manifests import load_resources
 from reconciler.core.model import Resource
+from reconciler.core.names import family_of
 from reconciler.core.plan import Plan
 from reconciler.core.render import plan_as_dict, render_json
 from reconciler.core.settings import AwsSettings, Settings
@@ -147,15 +148,15 @@ def test_the_json_plan_round_trips_and_orders_by_dependency(aws, docs):
     assert len(the_plan.actions) == len(resources)
     position = {a.address: i for i, a in enumerate(the_plan.actions)}
     for r in resources:
-        if r.address.kind == service.KIND:
-            assert position[cluster.address(str(r.address.scope), {})] < position[r.address]
-            family = service.family_of(str(r.spec["taskDefinition"]))
-            assert position[task_definition.address(family, {})] < position[r.address]
+        if r.address.kind == service.KIND.name:
+            assert position[cluster.KIND.address(str(r.address.scope), {})] < position[r.address]
+            family = family_of(str(r.spec["taskDefinition"]))
+            assert position[task_definition.KIND.address(family, {})] < position[r.address]
 
 
 def reordered(spec: dict[str, Any]) -> dict[str, Any]:
     """The same task definition spelled differently: sets reversed, sizes as numbers, AWS defaults written out."""
-    out = json.loads(json.dumps(spec))
+    out: dict[str, Any] = json.loads(json.dumps(spec))
     out["containerDefinitions"].reverse()
     for container in out["containerDefinitions"]:
         container["essential"] = True

@@ -30,7 +30,8 @@ SPURIOUS: dict[str, str] = {}
 
 
 def load(name: str) -> dict[str, Any]:
-    return yaml.safe_load((REAL / f"{name}.yaml").read_text())
+    answer: dict[str, Any] = yaml.safe_load((REAL / f"{name}.yaml").read_text())
+    return answer
 
 
 def resource_of(fixture: dict[str, Any], name: str) -> Resource:

@@ -5,6 +5,7 @@ alert shows. Every fake credential below is assembled at run time, so none sits 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from credentials import AWS_SECRET, SHAPES
@@ -18,7 +19,7 @@ from reconciler.daemon.drift import drifts_in, track
 from reconciler.kinds import KINDS
 
 
-def env_change(name: str, value: str) -> str:
+def env_change(name: str, value: str) -> Any:
     return redact_at(f"containerDefinitions.app.environment.{name}", value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pytest
 from builders import APP, CLUSTER, SERVICE, TASK, documents, service
@@ -70,7 +71,7 @@ def test_no_wait_returns_without_following_the_rollout(aws, cli, manifests, monk
 
 def test_assess_reads_the_primary_deployment():
     addr = Address("Service", "api", "prod")
-    body = {
+    body: dict[str, Any] = {
         "status": "ACTIVE",
         "deployments": [
             {"status": "PRIMARY", "rolloutState": "COMPLETED", "runningCount": 1, "desiredCount": 2},

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_state import live_service, make_lease_table, service_at, tags_of
+from aws_state import described_service, live_service, make_lease_table, service_at, tags_of
 from builders import revision_tree
 from conftest import REGION, DaemonProcess, eventually
 from faults import PROXY_PAGE
@@ -104,7 +104,7 @@ def test_a_paused_leader_makes_no_write_after_it_resumes(aws, ecs, gitsync):
         follower.wait_for_event("leader", timeout=30)
         eventually(service_at(ecs, count=2, revision=second), what="the new leader applies the new revision")
         follower.wait_for_event("pass", result="applied")
-        arn = live_service(ecs)["serviceArn"]
+        arn = described_service(ecs)["serviceArn"]
         epoch = int(tags_of(ecs, arn)[EPOCH_TAG_KEY])
         assert epoch >= 2, "the takeover raised the epoch, and the new leader's changes carry it"
 
@@ -116,7 +116,7 @@ def test_a_paused_leader_makes_no_write_after_it_resumes(aws, ecs, gitsync):
         writes = [(s, op) for s, op in after if s != "dynamodb" and not op.startswith(("Describe", "List", "Get"))]
         assert after, "the old leader is running again"
         assert writes == [], f"the old leader wrote after losing its lease: {writes}"
-        assert live_service(ecs)["desiredCount"] == 2
+        assert described_service(ecs)["desiredCount"] == 2
     finally:
         release.set()
         for proc in (a, b):
@@ -149,10 +149,11 @@ spec:
 """
 
 
-def cluster_tags(ecs: Any, name: str) -> dict[str, str] | None:
+def cluster_tags(ecs: Any, name: str) -> dict[str, str]:
+    """The ACTIVE cluster's tags (none when it is not ACTIVE)."""
     found = ecs.describe_clusters(clusters=[name], include=["TAGS"])["clusters"]
     active = [c for c in found if c["status"] == "ACTIVE"]
-    return {t["key"]: t["value"] for t in active[0].get("tags", [])} if active else None
+    return {t["key"]: t["value"] for t in active[0].get("tags", [])} if active else {}
 
 
 def test_a_second_instance_with_prune_deletes_nothing_of_the_first(aws, cli, ecs, manifests, tmp_path):

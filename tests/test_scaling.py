@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import pytest
@@ -36,7 +37,7 @@ def scaled(manifests):
     return manifests({"prod.yaml": CLUSTER, "api.yaml": APP, "scaling.yaml": SCALING})
 
 
-def policies(autoscaling) -> dict[str, dict]:
+def policies(autoscaling: Any) -> dict[str, dict[str, Any]]:
     return {p["PolicyName"]: p for p in autoscaling.describe_scaling_policies(**WHERE)["ScalingPolicies"]}
 
 

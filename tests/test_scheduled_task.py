@@ -3,6 +3,8 @@ manages and follows a new one; the plan is empty after apply; prune deletes a sc
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from builders import CLUSTER, TASK, scheduled_task, task_definition
@@ -18,8 +20,9 @@ def scheduler(aws):
     return boto3.client("scheduler", endpoint_url=aws.endpoint_url, region_name=REGION)
 
 
-def schedule(scheduler) -> dict:
-    return scheduler.get_schedule(Name="nightly-report", GroupName="ecs-reconciler")
+def schedule(scheduler: Any) -> dict[str, Any]:
+    found: dict[str, Any] = scheduler.get_schedule(Name="nightly-report", GroupName="ecs-reconciler")
+    return found
 
 
 def test_a_scheduled_task_runs_the_managed_revision_and_follows_a_new_one(aws, cli, scheduler, manifests):

@@ -52,7 +52,7 @@ CANARY: dict[str, Any] = {
 def _with(path: str, value: Any, spec: dict[str, Any] | None = None) -> dict[str, Any]:
     out = copy.deepcopy(spec or CANARY)
     *parents, last = path.split(".")
-    node = out
+    node: Any = out
     for part in parents:
         node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
     if value is None:

@@ -5,6 +5,8 @@ every error, a malformed placeholder's too, with file and line."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -33,7 +35,7 @@ spec:
 """
 
 
-def image_and_env(cli, root, *args):
+def image_and_env(cli: Any, root: Path, *args: str | Path) -> tuple[str, dict[str, str]]:
     result = cli("plan", root, "--format", "json", *args)
     assert result.code == 2, result.err
     change = json.loads(result.out)["changes"][0]
@@ -41,7 +43,7 @@ def image_and_env(cli, root, *args):
     return container["image"], {e["name"]: e["value"] for e in container["environment"]}
 
 
-def ssm():
+def ssm() -> Any:
     return boto3.client("ssm", region_name=REGION)
 
 
