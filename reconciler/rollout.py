@@ -2,8 +2,8 @@
 runningCount == desiredCount), has failed (the deployment circuit breaker), or the timeout has passed.
 
 ``assess`` is pure (one DescribeServices entry in, a Progress out); ``wait_for`` polls, several services at once.
-A rollout that failed, timed out, or has not moved for ``STALL_AFTER`` seconds is explained once by its live kind
-(``LiveKind.rollout_trouble``: a service's unhealthy load balancer targets, with ELB's reasons): ``explain``.
+A rollout that failed, timed out, or has not moved for ``STALL_AFTER`` seconds is explained once by its kind's live
+half when it declares ``Rollouts`` (a service's unhealthy load balancer targets, with ELB's reasons): ``explain``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from reconciler.core.tags import REVISION_TAG_KEY
 from reconciler.deployments import read
 from reconciler.deployments.stages import Deployment, standing
 from reconciler.kinds.live import LIVE
+from reconciler.kinds.live_base import Rollouts
 from reconciler.kinds.service import KIND as SERVICE
 
 log = structlog.get_logger("reconciler.rollout")
@@ -71,7 +72,7 @@ def explain(aws: Aws, progress: Progress, body: Mapping[str, Any] | None) -> Pro
     targets Elastic Load Balancing does not find healthy, with its reasons), added to ``trouble`` and the detail.
     Asked only for a rollout that failed, timed out or stalls; a read that fails leaves the progress as it was."""
     live = LIVE.get(progress.address.kind)
-    if live is None or body is None:
+    if not isinstance(live, Rollouts) or body is None:
         return progress
     try:
         trouble = tuple(live.rollout_trouble(aws, body))

@@ -5,7 +5,9 @@ the plan header names the instance."""
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from dataclasses import replace
+from typing import Any
 
 from builders import cluster, documents
 from prometheus_client import generate_latest
@@ -20,7 +22,7 @@ from reconciler.daemon.run import start
 from reconciler.pipeline import Pipeline
 
 
-def _notes(logs: list[dict[str, object]]) -> list[object]:
+def _notes(logs: list[MutableMapping[str, Any]]) -> list[Any]:
     return [entry["message"] for entry in logs if entry.get("event") == "plan note"]
 
 

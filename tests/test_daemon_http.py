@@ -196,6 +196,7 @@ def test_status_and_the_console_mask_a_sensitive_variable(aws, example):
     op = start(str(example), Pipeline(Aws(settings.aws), settings), sinks=[])
     try:
         eventually(lambda: op.daemon.state.last_success is not None, what="the first pass")
+        assert op.server is not None
         url = f"http://127.0.0.1:{op.server.port}"
         code, status = request(f"{url}/status")
         assert code == 200 and "nginx-unprivileged:(sensitive value)" in status

@@ -10,7 +10,7 @@ from reconciler.kinds import KINDS
 
 
 def problems(kind: str, text: str) -> list[str]:
-    return ignore_problems(text, KINDS.get(kind).spec_schema())
+    return ignore_problems(text, KINDS[kind].spec_schema())
 
 
 @pytest.mark.parametrize(

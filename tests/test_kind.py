@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from reconciler.aws import Aws
 from reconciler.core.kind import FACETS, BaseKind, Claims, Costs, Exports, Findings, Keeps, Pins, Refers, Registry
 from reconciler.core.model import Address, Live
 from reconciler.kinds import KINDS
+from reconciler.kinds.live import LIVE
+from reconciler.kinds.live_base import BaseLive, Rollouts, live_registry
 
 
 class Exporting(BaseKind, Exports):
@@ -88,3 +91,30 @@ def test_every_facet_is_one_the_core_does_not_have() -> None:
     core = {n for n in vars(BaseKind) if not n.startswith("_")}
     for facet in FACETS:
         assert not core & {n for n in vars(facet) if not n.startswith("_")}, facet.__name__
+
+
+def test_only_the_service_kinds_live_half_explains_rollouts() -> None:
+    assert [name for name, half in LIVE.items() if isinstance(half, Rollouts)] == ["Service"]
+
+
+class ForgetfulRollouts(BaseLive, Rollouts):
+    kind = Exporting()
+
+
+class UndeclaredRollouts(BaseLive):
+    kind = DeclaresWithoutDefining()
+
+    def rollout_trouble(self, aws: Aws, body: Mapping[str, Any]) -> list[str]:
+        return []
+
+
+@pytest.mark.parametrize(
+    ("half", "problem"),
+    [
+        (ForgetfulRollouts(), "Exporting declares Rollouts but does not define rollout_trouble"),
+        (UndeclaredRollouts(), "Forgetful defines rollout_trouble but does not declare Rollouts"),
+    ],
+)
+def test_the_live_registry_refuses_a_facet_half_declared(half: BaseLive, problem: str) -> None:
+    with pytest.raises(TypeError, match=problem):
+        live_registry([half])  # type: ignore[list-item]  # a stand-in: only the facet is checked

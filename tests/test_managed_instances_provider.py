@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -23,9 +24,10 @@ def example(tmp_path: Path) -> Path:
     return target
 
 
-def provider(ecs) -> dict:
+def provider(ecs: Any) -> dict[str, Any]:
     answer = ecs.describe_capacity_providers(cluster="managed", capacityProviders=["general"], include=["TAGS"])
-    return answer["capacityProviders"][0]
+    found: dict[str, Any] = answer["capacityProviders"][0]
+    return found
 
 
 def edit(root: Path, old: str, new: str) -> None:

@@ -73,7 +73,8 @@ def _start(block: list[str], clone: Path, env: dict[str, str]) -> tuple[subproce
 def _script(block: list[str], exports: list[str]) -> tuple[str, list[str]]:
     """The block as one shell script reporting each command's exit code; the exports go where the README says to
     paste them (just before the first `aws` command)."""
-    lines, commands = [], []
+    lines: list[str] = []
+    commands: list[str] = []
     for line in block:
         command = line.split("  #", 1)[0].strip()
         if command.startswith("aws ") and exports:

@@ -260,17 +260,18 @@ FACETS: tuple[type[Any], ...] = (Refers, Pins, Keeps, Claims, Exports, Findings,
 F = TypeVar("F")
 
 
-def _facet_problems(kind: Kind) -> list[str]:
-    """What is wrong with the facets ``kind`` declares: a member left undefined, or defined without its facet."""
+def facet_problems(holder: object, name: str, facets: Sequence[type[Any]]) -> list[str]:
+    """What is wrong with the facets ``holder`` (kind ``name``'s pure or live half) declares among ``facets``: a
+    member left undefined, or defined without its facet."""
     problems = []
-    for facet in FACETS:
+    for facet in facets:
         members = [n for n, v in vars(facet).items() if callable(v) and not n.startswith("_")]
         for member in members:
-            defined = getattr(type(kind), member, None)
-            if isinstance(kind, facet) and defined is vars(facet)[member]:
-                problems.append(f"{kind.name} declares {facet.__name__} but does not define {member}")
-            elif not isinstance(kind, facet) and defined is not None:
-                problems.append(f"{kind.name} defines {member} but does not declare {facet.__name__}")
+            defined = getattr(type(holder), member, None)
+            if isinstance(holder, facet) and defined is vars(facet)[member]:
+                problems.append(f"{name} declares {facet.__name__} but does not define {member}")
+            elif not isinstance(holder, facet) and defined is not None:
+                problems.append(f"{name} defines {member} but does not declare {facet.__name__}")
     return problems
 
 
@@ -279,7 +280,7 @@ class Registry:
     whose facets are declared but not defined, or defined but not declared."""
 
     def __init__(self, kinds: Sequence[Kind]) -> None:
-        if problems := [p for k in kinds for p in _facet_problems(k)]:
+        if problems := [p for k in kinds for p in facet_problems(k, k.name, FACETS)]:
             raise TypeError("; ".join(problems))
         self._kinds = {k.name: k for k in kinds}
         self.names: tuple[str, ...] = tuple(k.name for k in kinds)

@@ -12,11 +12,10 @@ from reconciler.kinds import (
     service_live,
     task_definition_live,
 )
-from reconciler.kinds.live_base import LiveKind
+from reconciler.kinds.live_base import LiveKind, live_registry
 
-LIVE: dict[str, LiveKind] = {
-    k.kind.name: k
-    for k in (
+LIVE: dict[str, LiveKind] = live_registry(
+    [
         log_group_live.LIVE,
         capacity_provider_live.LIVE,
         cluster_live.LIVE,
@@ -26,6 +25,6 @@ LIVE: dict[str, LiveKind] = {
         express_service_live.LIVE,
         scheduled_task_live.LIVE,
         scaling_live.LIVE,
-    )
-}
+    ]
+)
 assert tuple(LIVE) == KINDS.names, "LIVE must list the kinds in the order of KINDS"

@@ -1,7 +1,7 @@
 """The AWS half of every kind: the ``LiveKind`` protocol, what the executor hands each write, and the registry.
 
-Each ``<kind>_live.py`` implements ``LiveKind`` for the pure kind beside it; ``LIVE`` lists them in the same
-dependency order as ``reconciler.kinds.KINDS``.
+Each ``<kind>_live.py`` implements ``LiveKind`` for the pure kind beside it, and the facets it declares (``Rollouts``);
+``reconciler.kinds.live.LIVE`` lists them in the same dependency order as ``reconciler.kinds.KINDS``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from reconciler.aws import Aws
 from reconciler.core.diff import FieldChange
 from reconciler.core.errors import ManifestError, PlanError
-from reconciler.core.kind import Kind
+from reconciler.core.kind import Kind, facet_problems
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of
 from reconciler.core.settings import ApplySettings
@@ -116,14 +116,9 @@ class LiveKind(Protocol):
     def await_gone(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
         """After ``delete``, before a create of the same name (a replace): wait until the name is free."""
 
-    def rollout_trouble(self, aws: Aws, body: Mapping[str, Any]) -> list[str]:
-        """Why a rollout that failed or stalls may be stuck, as AWS explains it beyond the resource's own describe
-        answer ``body`` (a service's unhealthy load balancer targets); asked only then, never on every poll."""
-
 
 class BaseLive:
-    """Defaults for the optional parts of ``LiveKind``: no plan-time live checks, a name free once deleted, nothing
-    to say about rollouts."""
+    """Defaults for the optional parts of ``LiveKind``: no plan-time live checks, a name free once deleted."""
 
     def await_gone(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
         return None
@@ -133,5 +128,26 @@ class BaseLive:
     ) -> list[ManifestError]:
         return []
 
+
+# --- facets: what some kinds' live halves do, declared by inheriting the facet (as ``reconciler.core.kind``'s) -----
+
+
+class Rollouts:
+    """Facet: the kind's resources roll out (a service's deployments), and AWS can say why one is stuck."""
+
     def rollout_trouble(self, aws: Aws, body: Mapping[str, Any]) -> list[str]:
-        return []
+        """Why a rollout that failed or stalls may be stuck, as AWS explains it beyond the resource's own describe
+        answer ``body`` (a service's unhealthy load balancer targets); asked only then, never on every poll."""
+        raise NotImplementedError
+
+
+LIVE_FACETS: tuple[type[Any], ...] = (Rollouts,)
+"""Every facet a kind's live half may declare."""
+
+
+def live_registry(halves: Sequence[LiveKind]) -> dict[str, LiveKind]:
+    """The live halves by kind name; refuses one whose facets are declared but not defined, or defined but not
+    declared."""
+    if problems := [p for h in halves for p in facet_problems(h, h.kind.name, LIVE_FACETS)]:
+        raise TypeError("; ".join(problems))
+    return {h.kind.name: h for h in halves}

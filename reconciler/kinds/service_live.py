@@ -19,7 +19,7 @@ from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import check_registries, registries_to_send, resolve_namespaces, resolve_registries
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.express_service import is_express
-from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
+from reconciler.kinds.live_base import ApplyContext, BaseLive, Found, Rollouts
 from reconciler.kinds.load_balancers_live import check_load_balancers, unhealthy_targets
 from reconciler.kinds.service import KIND, UPDATABLE, assumed
 from reconciler.kinds.tagging import ECS, sync_spec_tags
@@ -131,7 +131,7 @@ def await_inactive(aws: Aws, live: Live, *, wait_seconds: float) -> None:
         time.sleep(min(5.0, wait_seconds / 10))
 
 
-class ServiceLive(BaseLive):
+class ServiceLive(BaseLive, Rollouts):
     kind = KIND
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
