@@ -26,6 +26,11 @@ def described_service(ecs: Any, name: str = "api", cluster: str = "prod") -> dic
     return found
 
 
+def running(ecs: Any, name: str = "api", cluster: str = "prod") -> str:
+    """The family:revision the service is set to run."""
+    return str(described_service(ecs, name, cluster)["taskDefinition"]).rsplit("/", 1)[-1]
+
+
 def live_service(ecs: Any) -> dict[str, Any] | None:
     """The prod/api service when it is ACTIVE, else None (also when the cluster is gone)."""
     try:

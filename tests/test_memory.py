@@ -10,11 +10,10 @@ import signal
 from typing import Any
 
 import pytest
-from aws_state import tags_of
+from aws_state import running, tags_of
 from builders import cluster, image_app
 from conftest import eventually
-from daemon_io import get
-from test_operator import running, status_of
+from daemon_io import get, status_of
 
 from reconciler.core.model import Address
 from reconciler.core.tags import HELD_TAG_KEY, REVISION_TAG_KEY

@@ -17,7 +17,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from aws_state import tags_of
+from aws_state import running, tags_of
 from builders import cluster, image_app
 from conftest import DaemonProcess, eventually
 from daemon_io import Recorded, get, status_of
@@ -43,11 +43,6 @@ def broken_images_fail(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def live(ecs: Any, name: str) -> dict[str, Any]:
     return dict(ecs.describe_services(cluster="prod", services=[name])["services"][0])
-
-
-def running(ecs: Any, name: str) -> str:
-    """The family:revision the service is set to run."""
-    return str(live(ecs, name)["taskDefinition"]).rsplit("/", 1)[-1]
 
 
 def post(url: str, *, token: str) -> int:

@@ -112,7 +112,10 @@ def test_three_replicas_split_nine_targets_take_a_killed_ones_over_and_make_room
         eventually(lambda: tagged(aws, 1), what="every target applied")
         eventually(lambda: loads(aws) == [3, 3, 3], what="the targets split 3/3/3")
         port = replicas["a"].wait_for_event("serving metrics")["port"]
-        status = lambda: json.loads(get(f"http://127.0.0.1:{port}/status")[1])  # noqa: E731
+
+        def status() -> Any:
+            return json.loads(get(f"http://127.0.0.1:{port}/status")[1])
+
         every = {f"t{i}" for i in range(9)}
         eventually(lambda: status()["replica"]["holders"] == holders(aws), what="a's next round read the table")
         replica = status()["replica"]
