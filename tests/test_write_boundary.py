@@ -65,7 +65,9 @@ class Function:
     sends: list[tuple[str | None, str | None, int]] = field(default_factory=list)
     """(service, operation, line) of each boundary call (None: not a literal)."""
     calls: set[str] = field(default_factory=set)
-    """Names of the functions and methods it calls."""
+    """Names of the functions and methods it calls (``f(...)``, ``module.f(...)``, ``obj.f(...)``)."""
+    own_calls: set[str] = field(default_factory=set)
+    """Names of the methods it calls on its own object (``self.f(...)``): never a module's function."""
 
 
 def constants(tree: ast.Module) -> dict[str, str]:
@@ -93,6 +95,11 @@ def resolved(node: ast.expr, names: dict[str, str]) -> str | None:
     return None
 
 
+def on_self(target: ast.expr) -> bool:
+    """A call of the caller's own method (``self.f``)."""
+    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+
+
 def functions(path: Path, root: Path = ROOT) -> Iterator[Function]:
     """The module's top-level functions and methods, with what each sends and calls."""
     tree = ast.parse(path.read_text())
@@ -108,7 +115,7 @@ def functions(path: Path, root: Path = ROOT) -> Iterator[Function]:
             name = (
                 target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
             )
-            found.calls.add(name)
+            (found.own_calls if on_self(target) else found.calls).add(name)
             if isinstance(target, ast.Attribute) and name in BOUNDARY_CALLS and len(call.args) >= 2:
                 found.sends.append((resolved(call.args[0], names), resolved(call.args[1], names), call.lineno))
         yield found
@@ -130,7 +137,12 @@ def allowed_senders(found: list[Function]) -> set[tuple[str, str]]:
             key = (helper.module, helper.name)
             if key in allowed or not helper.module.startswith("kinds/"):
                 continue
-            callers = [f for f in found if helper.name in f.calls and (f.module, f.name) != key]
+            callers = [
+                f
+                for f in found
+                if (helper.name in f.calls or (helper.method and helper.name in f.own_calls))
+                and (f.module, f.name) != key
+            ]
             if callers and all((f.module, f.name) in allowed for f in callers):
                 allowed.add(key)
                 changed = True
