@@ -5,6 +5,9 @@ timed out."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from aws_state import running
 from builders import cluster, image_app
 from daemon_io import Recorded
 
@@ -22,13 +25,10 @@ def _tree(manifests, tag: str):
     return manifests({"cluster.yaml": cluster(), "api.yaml": image_app("api", tag)})
 
 
-def _current(ecs) -> dict:
+def _current(ecs: Any) -> dict[str, Any]:
     arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["currentServiceDeployment"]
-    return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
-
-
-def _running(ecs) -> str:
-    return ecs.describe_services(cluster="prod", services=["api"])["services"][0]["taskDefinition"].rsplit("/", 1)[-1]
+    found: dict[str, Any] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    return found
 
 
 def test_a_deployment_in_progress_is_rolled_back_by_ecs(aws, cli, manifests, ecs, monkeypatch):
@@ -56,12 +56,12 @@ def test_a_completed_deployment_returns_to_the_previous_successful_revision(aws,
     assert cli("apply", _tree(manifests, "broken")).code == 1  # api:2 fails
     root = _tree(manifests, "1.1")
     assert cli("apply", root).code == 0  # api:3
-    assert _running(ecs) == "api:3"
+    assert running(ecs) == "api:3"
     aws.reset_calls()
     done = cli("rollback", root)
     assert done.code == 0, done.err
     assert "StopServiceDeployment" not in aws.calls
-    assert _running(ecs) == "api:1", "the previous successful revision, not the failed api:2"
+    assert running(ecs) == "api:1", "the previous successful revision, not the failed api:2"
 
 
 def test_rollback_on_failure_has_ecs_roll_back_a_deployment_that_timed_out(aws, cli, manifests, ecs, monkeypatch):
