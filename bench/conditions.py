@@ -6,6 +6,7 @@ client's pacing is not mirrored by the server."""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
@@ -14,9 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import botocore.session
+
 from reconciler.emulator import WsgiApp
 from reconciler.pacing import BUCKETS
-from tests.faults import HookedApp, read_operation_name, signing_service
+from tests.faults import IAM_PREFIXES, HookedApp, read_operation_name, signing_service
 
 THROTTLED = (400, "ThrottlingException", "Rate exceeded")
 
@@ -25,6 +28,14 @@ def caller_of(environ: dict[str, Any]) -> tuple[str, str]:
     """(access key id, region) of a SigV4-signed request."""
     match = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     return (match.group(1), match.group(2)) if match else ("", "")
+
+
+@functools.cache
+def signed_as(service: str) -> str:
+    """The service a request to botocore's ``service`` is seen as by ``signing_service`` (``elbv2`` signs as
+    ``elasticloadbalancing``, ``cloudwatch`` as ``monitoring``)."""
+    name = str(botocore.session.get_session().get_service_model(service).signing_name)
+    return IAM_PREFIXES.get(name, name)
 
 
 class ServerBucket:
@@ -73,7 +84,7 @@ class AwsConditions:
                 for b in BUCKETS:
                     bucket = ServerBucket(b.capacity, b.rate)
                     for operation in b.operations:
-                        found[(b.service, operation)] = bucket
+                        found[(signed_as(b.service), operation)] = bucket
                 self._callers[caller] = found
             return self._callers[caller]
 

@@ -20,10 +20,19 @@ from reconciler.core.settings import PaceSettings
 ECS_THROTTLING = "Amazon ECS API Reference, Request throttling"
 LOGS_QUOTAS = "Amazon CloudWatch Logs User Guide, CloudWatch Logs quotas"
 SSM_QUOTAS = "AWS General Reference, AWS Systems Manager endpoints and quotas"
+CLOUDWATCH_QUOTAS = "Amazon CloudWatch User Guide, CloudWatch service quotas"
+SCHEDULER_QUOTAS = "Amazon EventBridge Scheduler User Guide, Quotas for Amazon EventBridge Scheduler"
+STS_QUOTAS = "IAM User Guide, IAM and AWS STS quotas (AWS STS request quotas)"
+SNS_QUOTAS = "AWS General Reference, Amazon Simple Notification Service endpoints and quotas"
 SERVICE_BUCKET_NOTE = (
     " (the service deployment and Express Gateway calls are not in its table: they share the service bucket's"
     " figures and tokens, which can only be slower than AWS, never throttled for it)"
 )
+ECS_LOWEST_NOTE = (
+    " (these calls take the lowest figures of the rows above, a read's 50 / 20 and a write's 20 / 1, in one bucket"
+    " each: whatever row AWS files them under, that can only be slower than AWS, never throttled for it)"
+)
+NO_FIGURE = "AWS publishes no request rate for {what}: one bucket for the whole service, at figures of ours"
 
 
 @dataclass(frozen=True)
@@ -38,12 +47,14 @@ class Bucket:
     rate: float
     """Sustained rate: tokens added per second."""
     source: str
-    """Where AWS documents the figures."""
+    """Where AWS documents the figures, or why they are ours."""
 
 
 def _bucket(name: str, service: str, operations: str, capacity: float, rate: float, source: str) -> Bucket:
     return Bucket(name, service, frozenset(operations.split()), capacity, rate, source)
 
+
+AAS = "application-autoscaling"
 
 BUCKETS: tuple[Bucket, ...] = (
     _bucket("ecs cluster reads", "ecs", "DescribeClusters ListClusters", 50, 20, ECS_THROTTLING),
@@ -76,17 +87,108 @@ BUCKETS: tuple[Bucket, ...] = (
     _bucket("ecs task definition registration", "ecs", "RegisterTaskDefinition", 20, 1, ECS_THROTTLING),
     _bucket("ecs tag reads", "ecs", "ListTagsForResource", 50, 20, ECS_THROTTLING),
     _bucket("ecs tag writes", "ecs", "TagResource UntagResource", 20, 10, ECS_THROTTLING),
+    _bucket(
+        "ecs other reads",
+        "ecs",
+        "DescribeCapacityProviders DescribeTasks ListTasks",
+        50,
+        20,
+        ECS_THROTTLING + ECS_LOWEST_NOTE,
+    ),
+    _bucket(
+        "ecs other writes",
+        "ecs",
+        "CreateCluster UpdateCluster DeleteCluster PutClusterCapacityProviders CreateCapacityProvider"
+        " UpdateCapacityProvider DeleteCapacityProvider DeleteService DeregisterTaskDefinition RunTask",
+        20,
+        1,
+        ECS_THROTTLING + ECS_LOWEST_NOTE,
+    ),
     _bucket("logs DescribeLogGroups", "logs", "DescribeLogGroups", 10, 10, LOGS_QUOTAS),
+    _bucket(
+        "logs other calls",
+        "logs",
+        "CreateLogGroup DeleteLogGroup PutRetentionPolicy DeleteRetentionPolicy AssociateKmsKey DisassociateKmsKey"
+        " ListTagsForResource TagResource UntagResource",
+        5,
+        5,
+        LOGS_QUOTAS + " (CreateLogGroup's 5 a second, shared by the other control calls the tool sends)",
+    ),
     _bucket("ssm parameter reads", "ssm", "GetParameters GetParameter", 40, 40, SSM_QUOTAS),
+    _bucket(
+        "application auto scaling",
+        AAS,
+        "DescribeScalableTargets DescribeScalingPolicies DescribeScheduledActions ListTagsForResource"
+        " RegisterScalableTarget DeregisterScalableTarget PutScalingPolicy DeleteScalingPolicy PutScheduledAction"
+        " DeleteScheduledAction TagResource UntagResource",
+        20,
+        10,
+        NO_FIGURE.format(what="Application Auto Scaling (its quotas page counts resources only)"),
+    ),
+    _bucket("cloudwatch DescribeAlarms", "cloudwatch", "DescribeAlarms", 9, 9, CLOUDWATCH_QUOTAS),
+    _bucket("cloudwatch PutMetricAlarm", "cloudwatch", "PutMetricAlarm", 3, 3, CLOUDWATCH_QUOTAS),
+    _bucket("cloudwatch DeleteAlarms", "cloudwatch", "DeleteAlarms", 3, 3, CLOUDWATCH_QUOTAS),
+    _bucket(
+        "scheduler schedules",
+        "scheduler",
+        "CreateSchedule UpdateSchedule DeleteSchedule GetSchedule ListSchedules",
+        50,
+        50,
+        SCHEDULER_QUOTAS + " (50 a second each, the lowest figure the page has given)",
+    ),
+    _bucket(
+        "scheduler groups and tags",
+        "scheduler",
+        "CreateScheduleGroup GetScheduleGroup ListScheduleGroups ListTagsForResource TagResource UntagResource",
+        10,
+        10,
+        SCHEDULER_QUOTAS + " (10 a second each)",
+    ),
+    _bucket(
+        "cloud map",
+        "servicediscovery",
+        "ListNamespaces ListServices",
+        10,
+        5,
+        NO_FIGURE.format(what="Cloud Map's control calls (its throttling page covers DiscoverInstances only)"),
+    ),
+    _bucket(
+        "elastic load balancing reads",
+        "elbv2",
+        "DescribeTargetGroups DescribeTargetHealth",
+        20,
+        10,
+        NO_FIGURE.format(what="the Elastic Load Balancing API (its quotas are resource counts)"),
+    ),
+    _bucket("iam reads", "iam", "GetRole", 10, 5, NO_FIGURE.format(what="IAM's API (its quotas are object counts)")),
+    _bucket("sts", "sts", "GetCallerIdentity", 600, 600, STS_QUOTAS + " (600 requests a second, account and region)"),
+    _bucket(
+        "sns Publish",
+        "sns",
+        "Publish",
+        30,
+        30,
+        SNS_QUOTAS + " (Publish is documented per region in the hundreds a second or more; alerts take 30 a second)",
+    ),
+    _bucket(
+        "dynamodb lease item",
+        "dynamodb",
+        "UpdateItem DeleteItem",
+        10,
+        5,
+        NO_FIGURE.format(what="DynamoDB item calls (a table's capacity meters them, not a request bucket)"),
+    ),
 )
-"""The documented buckets. ECS's figures are its API reference's "Request throttling" table (burst = bucket maximum
-capacity, sustained = refill rate); CloudWatch Logs documents DescribeLogGroups at 10 transactions a second and
-Systems Manager GetParameters at 40 (its default throughput), with no separate burst, so the burst is one second's
-worth. The table names no figures for the service deployment calls (List/DescribeServiceDeployments,
-DescribeServiceRevisions, Stop/ContinueServiceDeployment) nor for the Express Gateway calls (Describe, Create, Update
-and DeleteExpressGatewayService): they draw from the service read and write buckets.
-Operations in no bucket here (IAM, Application Auto Scaling, the ECS calls AWS leaves undocumented) are not
-paced; their throttling answers still back off and are retried without spending the retry budget."""
+"""Every call the tool sends draws from one of these buckets (tests/test_pacing.py walks the code for calls in
+none). ECS's figures are its API reference's "Request throttling" table (burst = bucket maximum capacity, sustained =
+refill rate); the services that document a rate per second (CloudWatch Logs, CloudWatch, EventBridge Scheduler,
+Systems Manager, STS, SNS) give no separate burst, so the burst is one second's worth. The table names no figures
+for the service deployment calls (List/DescribeServiceDeployments, DescribeServiceRevisions,
+Stop/ContinueServiceDeployment) nor for the Express Gateway calls (Describe, Create, Update and
+DeleteExpressGatewayService): they draw from the service read and write buckets. Where AWS publishes no request
+rate at all (Application Auto Scaling, Cloud Map's control calls, Elastic Load Balancing, IAM, DynamoDB items), the
+whole service shares one bucket at figures of ours, each said in its ``source``. A bucket's throttling answers
+still back off and are retried without spending the retry budget."""
 
 
 HEADROOM_SECONDS = 0.1

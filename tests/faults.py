@@ -234,6 +234,8 @@ class HookedEmulator:
     def __init__(self, emulator: Emulator, app: HookedApp) -> None:
         self._emulator = emulator
         self._app = app
+        self.app = app
+        """The middleware (a test may serve it again behind more: bench/conditions.py's AWS conditions)."""
         self.endpoint_url: str = emulator.endpoint_url
         """Where to point boto3 (``endpoint_url=``)."""
         self.calls: list[str] = app.calls

@@ -5,11 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from aws_calls import Function, every_function, functions, operations
 
 from reconciler.aws import Ticker
 from reconciler.core.settings import PaceSettings
+from reconciler.kinds import tagging
+from reconciler.kinds.scaling import AAS
+from reconciler.kinds.scaling_live import _PARTS
 from reconciler.pacing import BUCKETS, Pacer, TokenBucket, limit_seconds
 
 
@@ -88,7 +93,7 @@ def test_the_pacer_maps_operations_to_their_documented_bucket_and_the_share_lowe
     describe = pacer.bucket("ecs", "DescribeTaskDefinition")
     assert describe is pacer.bucket("ecs", "ListTaskDefinitions"), "one category, one bucket"
     assert describe is not None and (describe.capacity, describe.ceiling) == (24, 10), "one token of headroom"
-    assert pacer.bucket("iam", "GetRole") is None, "no documented bucket: not paced"
+    assert pacer.bucket("iam", "NotAnOperation") is None, "in no bucket: not paced"
     register = pacer.bucket("ecs", "RegisterTaskDefinition")
     assert register is not None and (register.capacity, register.ceiling) == (9, 0.5)
 
@@ -131,3 +136,56 @@ def test_ecs_tag_writes_are_paced_in_their_documented_bucket() -> None:
         assert bucket is not None, operation
         assert bucket.ceiling == 10
     assert pacer.bucket("ecs", "TagResource") is pacer.bucket("ecs", "UntagResource")
+
+
+FORWARDED = {("aws.py", "pages"): "sends the operation its caller names (each caller is walked)"}
+"""Calls whose service and operation come from their caller, and why nothing is missed."""
+VARIABLE = {
+    ("kinds/scaling_live.py", "_listing"): [(AAS, operation) for operation, _ in _PARTS],
+    ("kinds/tagging.py", "sync_tags"): [
+        (shape.service, operation)
+        for shape in vars(tagging).values()
+        if isinstance(shape, tagging.TagShape)
+        for operation in ("TagResource", "UntagResource")
+    ],
+}
+"""Calls whose service or operation is a variable, with what the variable takes (read from the code it comes from)."""
+
+
+def sent(found: list[Function]) -> tuple[set[tuple[str, str]], list[str]]:
+    """(service, operation) of every call the walked code sends, and the calls the walk cannot read."""
+    pairs: set[tuple[str, str]] = set()
+    unread: list[str] = []
+    for function in found:
+        key = (function.module, function.name)
+        if key in VARIABLE:
+            pairs |= set(VARIABLE[key])
+            continue
+        for service, operation, line in function.sends:
+            if service is not None and operation is not None:
+                pairs.add((service, operation))
+            elif key not in FORWARDED:
+                unread.append(f"reconciler/{function.module}:{line} ({function.name})")
+    return pairs, unread
+
+
+def unpaced(pairs: set[tuple[str, str]]) -> list[str]:
+    pacer = Pacer(PaceSettings())
+    return sorted(f"{s} {o}" for s, o in pairs if pacer.bucket(s, o) is None)
+
+
+def test_every_aws_operation_the_code_sends_has_a_bucket() -> None:
+    pairs, unread = sent(every_function())
+    assert not unread, "calls the walk cannot read: name the operation literally or list it in VARIABLE"
+    assert not [f"{s} {o}" for s, o in pairs if o not in operations(s)], "every call names a real operation"
+    assert not unpaced(pairs), "AWS calls in no bucket (add them to reconciler/pacing.py's BUCKETS)"
+    assert {("sts", "GetCallerIdentity"), ("scheduler", "TagResource"), ("ecs", "RunTask")} <= pairs
+    assert len(pairs) > 60, "the walk found the kinds' calls"
+
+
+def test_the_bucket_walk_finds_a_call_in_no_bucket(tmp_path: Path) -> None:
+    module = tmp_path / "newkind.py"
+    module.write_text('def create(aws):\n    aws.call("ecs", "CreateTaskSet", "x", cluster="c", service="s")\n')
+    pairs, unread = sent(list(functions(module, tmp_path)))
+    assert pairs == {("ecs", "CreateTaskSet")} and not unread
+    assert unpaced(pairs) == ["ecs CreateTaskSet"]

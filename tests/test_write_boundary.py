@@ -3,8 +3,8 @@
 What counts as a write comes from botocore's service models, not a hand list: an operation is a read when its name
 begins with a read verb (``Describe``, ``List``, ``Get``, ``BatchGet``); every other operation of the model mutates.
 Each call the AWS boundary offers (``aws.call``, ``aws.call_unfenced``, ``aws.write_once``, ``aws.pages``: service,
-then operation) is found in every module but the boundary itself (reconciler/aws.py) and the emulator (out of
-scope), and a mutating one may be sent only from:
+then operation) is found by the walk in aws_calls.py, in every module but the boundary itself (reconciler/aws.py)
+and the emulator (out of scope), and a mutating one may be sent only from:
 
 - reconciler/executor.py;
 - a kind's live verb (a method named create, update, retag, delete or await_gone in reconciler/kinds/), or the
@@ -19,18 +19,12 @@ executor); an alert published to SNS changes no managed resource; the demo plays
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import botocore.session
+from aws_calls import EMULATOR, Function, every_function, functions, mutating, operations
 
-ROOT = Path(__file__).resolve().parent.parent / "reconciler"
-BOUNDARY_CALLS = frozenset({"call", "call_unfenced", "write_once", "pages"})
-READ_VERBS = ("Describe", "List", "Get", "BatchGet")
 VERBS = frozenset({"create", "update", "retag", "delete", "await_gone", "run_hook"})
-OUT_OF_SCOPE = ("aws.py", "emulator/")
+BOUNDARY = "aws.py"
 ELSEWHERE = {
     ("daemon/lease.py", "dynamodb"): "the lease's own item, which fences every other write",
     ("daemon/replicas.py", "dynamodb"): "a replica's heartbeat item, and its Scan of the lease table (a read)",
@@ -45,85 +39,6 @@ NOT_YET_ACTIONS = {
 is seen, and so that no other write joins them unnoticed."""
 NOT_LITERAL = {("kinds/scaling_live.py", "_listing"): "its operation is one of _PARTS' Describe reads"}
 """Calls whose operation is a variable, with why each only reads."""
-
-
-def mutating(service: str) -> frozenset[str]:
-    """The operations of ``service``'s botocore model that are not reads."""
-    names = botocore.session.get_session().get_service_model(service).operation_names
-    return frozenset(n for n in names if not n.startswith(READ_VERBS))
-
-
-def operations(service: str) -> frozenset[str]:
-    return frozenset(botocore.session.get_session().get_service_model(service).operation_names)
-
-
-@dataclass
-class Function:
-    module: str
-    name: str
-    method: bool
-    sends: list[tuple[str | None, str | None, int]] = field(default_factory=list)
-    """(service, operation, line) of each boundary call (None: not a literal)."""
-    calls: set[str] = field(default_factory=set)
-    """Names of the functions and methods it calls (``f(...)``, ``module.f(...)``, ``obj.f(...)``)."""
-    own_calls: set[str] = field(default_factory=set)
-    """Names of the methods it calls on its own object (``self.f(...)``): never a module's function."""
-
-
-def constants(tree: ast.Module) -> dict[str, str]:
-    """The module's top-level string constants (``AAS = "application-autoscaling"``)."""
-    out: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            out.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})
-        if isinstance(node, ast.ImportFrom):
-            for alias in node.names:  # SERVICE imported from the pure half: resolved below by its value's module
-                out.setdefault(alias.asname or alias.name, f"<import {node.module}.{alias.name}>")
-    return out
-
-
-def resolved(node: ast.expr, names: dict[str, str]) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in names:
-        value = names[node.id]
-        if value.startswith("<import "):
-            module, _, attr = value.removeprefix("<import ").removesuffix(">").rpartition(".")
-            path = ROOT.parent / (module.replace(".", "/") + ".py")
-            return constants(ast.parse(path.read_text())).get(attr) if path.exists() else None
-        return value
-    return None
-
-
-def on_self(target: ast.expr) -> bool:
-    """A call of the caller's own method (``self.f``)."""
-    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
-
-
-def functions(path: Path, root: Path = ROOT) -> Iterator[Function]:
-    """The module's top-level functions and methods, with what each sends and calls."""
-    tree = ast.parse(path.read_text())
-    names = constants(tree)
-    module = str(path.relative_to(root))
-    tops: list[tuple[ast.FunctionDef, bool]] = [(n, False) for n in tree.body if isinstance(n, ast.FunctionDef)]
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        tops += [(n, True) for n in cls.body if isinstance(n, ast.FunctionDef)]
-    for node, method in tops:
-        found = Function(module, node.name, method)
-        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-            target = call.func
-            name = (
-                target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
-            )
-            (found.own_calls if on_self(target) else found.calls).add(name)
-            if isinstance(target, ast.Attribute) and name in BOUNDARY_CALLS and len(call.args) >= 2:
-                found.sends.append((resolved(call.args[0], names), resolved(call.args[1], names), call.lineno))
-        yield found
-
-
-def every_function() -> list[Function]:
-    paths = [p for p in sorted(ROOT.rglob("*.py")) if not str(p.relative_to(ROOT)).startswith(OUT_OF_SCOPE)]
-    return [f for p in paths for f in functions(p)]
 
 
 def allowed_senders(found: list[Function]) -> set[tuple[str, str]]:
@@ -150,7 +65,7 @@ def allowed_senders(found: list[Function]) -> set[tuple[str, str]]:
 
 
 def test_mutating_aws_calls_are_sent_only_by_the_executor_and_the_kinds_verbs() -> None:
-    found = every_function()
+    found = every_function(skip=(BOUNDARY, EMULATOR))
     allowed = allowed_senders(found)
     known = {s: operations(s) for s in {s for f in found for s, _, _ in f.sends if s is not None}}
     problems: list[str] = []
