@@ -171,12 +171,12 @@ BUCKETS: tuple[Bucket, ...] = (
         SNS_QUOTAS + " (Publish is documented per region in the hundreds a second or more; alerts take 30 a second)",
     ),
     _bucket(
-        "dynamodb lease item",
+        "dynamodb lease table",
         "dynamodb",
-        "UpdateItem DeleteItem",
-        10,
-        5,
-        NO_FIGURE.format(what="DynamoDB item calls (a table's capacity meters them, not a request bucket)"),
+        "UpdateItem DeleteItem Scan",
+        50,
+        25,
+        NO_FIGURE.format(what="DynamoDB's item calls and scans (a table's capacity meters them, not a request bucket)"),
     ),
 )
 """Every call the tool sends draws from one of these buckets (tests/test_pacing.py walks the code for calls in
