@@ -19,12 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import builders
 import pytest
+from aws_state import live_service, service_at, tags_of
 from conftest import eventually
 from faults import READ_PREFIXES
 
 from bench.fleet import cluster_names, service_names, write_fleet
 from reconciler.core.settings import MANAGED_TAG_KEY
+from reconciler.core.tags import REVISION_TAG_KEY
 
 SERVICES, CLUSTERS = 10, 3
 """3 CreateCluster + 10 RegisterTaskDefinition + 10 CreateService: 23 writes, so 20 kill points are all inside."""
@@ -118,3 +121,39 @@ def test_a_request_cut_off_by_a_killed_process_is_not_acted_on(aws, ecs):
     assert eventually(lambda: "CreateCluster" in aws.calls)
     time.sleep(0.5)  # the cut request was seen; give it the time moto would take to act on it
     assert ecs.list_clusters()["clusterArns"] == []
+
+
+def scaled_tree(count: int) -> dict[str, str]:
+    """The prod cluster and the api app with ``count`` tasks: one publish to the next changes the service only."""
+    task = builders.task_definition(containers=[builders.container(port=None)])
+    return {
+        "cluster.yaml": builders.cluster(settings=None),
+        "app.yaml": builders.documents(task, builders.service(desiredCount=count)),
+    }
+
+
+def test_a_daemon_killed_between_a_services_two_writes_leaves_no_stale_revision_tag(aws, ecs, daemon, gitsync):
+    """A service's update is two writes (its tags, UpdateService). The daemon is SIGKILLed right after the first of
+    them took effect: the revision tag is never older than the change live (a change applied under the previous
+    revision's tag would stay so, the tag being no field the diff compares), and the restarted daemon completes it."""
+    first = gitsync.publish(scaled_tree(1))
+    process = daemon(gitsync.link, "--resync-interval", "3600")
+    eventually(service_at(ecs, count=1, revision=first), what="the first revision applied")
+    process.wait_for_event("pass", revision=first)
+    hold = HoldAt(1)
+    aws.after_hooks.append(hold)
+    second = gitsync.publish(scaled_tree(2))
+    try:
+        assert hold.reached.wait(timeout=60), "the publish was written"
+        process.process.kill()
+        process.process.wait(timeout=30)
+    finally:
+        hold.release.set()
+    aws.after_hooks.clear()
+    svc = live_service(ecs)
+    assert svc is not None
+    assert tags_of(ecs, svc["serviceArn"])[REVISION_TAG_KEY] == second, "the tag was written first"
+    assert svc["desiredCount"] == 1, "the update was not sent: the next pass's diff"
+
+    daemon(gitsync.link, "--resync-interval", "3600")
+    eventually(service_at(ecs, count=2, revision=second), what="the change completed under its own revision tag")

@@ -73,12 +73,13 @@ class CapacityProviderLive(BaseLive):
     def update(
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
+        self.retag(aws, desired, live, ctx)  # first: a stop between the two leaves a diff, never a stale tag
         name = desired.address.name
         group = desired.spec.get("autoScalingGroupProvider") or {}
         update = {k: v for k, v in group.items() if k in UPDATABLE}
         if any(c.path.startswith("autoScalingGroupProvider.") for c in changes) and update:
             aws.call("ecs", "UpdateCapacityProvider", name, name=name, autoScalingGroupProvider=update)
-        return self.retag(aws, desired, live, ctx)
+        return None
 
     def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
         arn = str(live.body["capacityProviderArn"])

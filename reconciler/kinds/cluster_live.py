@@ -57,6 +57,7 @@ class ClusterLive(BaseLive):
     def update(
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
+        self.retag(aws, desired, live, ctx)  # first: a stop between the two leaves a diff, never a stale tag
         name, spec = desired.address.name, desired.spec
         changed = {c.path.split(".", 1)[0] for c in changes}
         update_args = {f: spec[f] for f in UPDATE_FIELDS if f in changed and f in spec}
@@ -71,7 +72,7 @@ class ClusterLive(BaseLive):
                 capacityProviders=list(spec.get("capacityProviders") or []),
                 defaultCapacityProviderStrategy=list(spec.get("defaultCapacityProviderStrategy") or []),
             )
-        return self.retag(aws, desired, live, ctx)
+        return None
 
     def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
         sync_spec_tags(aws, ECS, live.body["clusterArn"], desired.spec, live.body.get("tags"), stamp=ctx.stamp)

@@ -62,6 +62,7 @@ class LogGroupLive(BaseLive):
     def update(
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
+        self.retag(aws, desired, live, ctx)  # first: a stop between the two leaves a diff, never a stale tag
         name, spec = desired.address.name, desired.spec
         changed = {c.path.split(".", 1)[0] for c in changes}
         if "retentionInDays" in changed:
@@ -74,7 +75,7 @@ class LogGroupLive(BaseLive):
                 aws.call("logs", "AssociateKmsKey", name, logGroupName=name, kmsKeyId=spec["kmsKeyId"])
             else:
                 aws.call("logs", "DisassociateKmsKey", name, logGroupName=name)
-        return self.retag(aws, desired, live, ctx)
+        return None
 
     def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
         sync_spec_tags(aws, LOGS, _arn(live.body), desired.spec, live.body.get("tags"), stamp=ctx.stamp)

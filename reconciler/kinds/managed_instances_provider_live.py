@@ -75,11 +75,12 @@ class ManagedInstancesProviderLive(BaseLive):
     def update(
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
+        self.retag(aws, desired, live, ctx)  # first: a stop between the two leaves a diff, never a stale tag
         name, cluster = desired.address.name, desired.address.scope
         if any(c.path.startswith(f"{CONFIG}.") for c in changes):
             request = {"name": name, "cluster": cluster, CONFIG: update_request(desired.spec)}
             aws.call("ecs", "UpdateCapacityProvider", name, **request)
-        return self.retag(aws, desired, live, ctx)
+        return None
 
     def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
         arn = str(live.body["capacityProviderArn"])

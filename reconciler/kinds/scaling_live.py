@@ -240,8 +240,9 @@ class ScalingPolicyLive(BaseLive):
     def update(
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
+        self.retag(aws, desired, live, ctx)  # first: a stop between the two leaves a diff, never a stale tag
         _update(aws, desired, live, changes)
-        return self.retag(aws, desired, live, ctx)
+        return None
 
     def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
         """The scalable target carries the tool's own tags (a ScalingPolicy declares no tags of its own)."""

@@ -123,9 +123,9 @@ class ScheduledTaskLive(BaseLive):
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
         """UpdateSchedule with the whole definition; the group's tags when the owner tag changes (adopt)."""
-        aws.call(SERVICE, "UpdateSchedule", str(desired.address), **_definition(aws, desired, ctx))
-        if any(c.path.startswith("tags") for c in changes):
+        if any(c.path.startswith("tags") for c in changes):  # first: a stop between leaves a diff, not a stale tag
             self.retag(aws, desired, live, ctx)
+        aws.call(SERVICE, "UpdateSchedule", str(desired.address), **_definition(aws, desired, ctx))
         return None
 
     def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:

@@ -177,8 +177,10 @@ class ServiceLive(BaseLive, Rollouts):
     def update(
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
-        """UpdateService with the changed fields UpdateService takes (a field the manifest dropped goes back to what
-        AWS assumes), then the tags."""
+        """The tags, then UpdateService with the changed fields UpdateService takes (a field the manifest dropped goes
+        back to what AWS assumes). Tags first: the revision tag names the change before it is sent, so a stop between
+        the two leaves the right tag and a diff the next pass applies, never a stale tag over an applied change."""
+        self.retag(aws, desired, live, ctx)
         addr, spec = desired.address, desired.spec
         fields = {c.path.split(".", 1)[0] for c in changes} & UPDATABLE
         defaults = assumed(spec)
@@ -190,7 +192,7 @@ class ServiceLive(BaseLive, Rollouts):
         if args:
             where = f"{addr.scope}/{addr.name}"
             aws.call("ecs", "UpdateService", where, cluster=addr.scope, service=addr.name, **args)
-        return self.retag(aws, desired, live, ctx)
+        return None
 
     def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
         sync_spec_tags(aws, ECS, live.body["serviceArn"], desired.spec, live.body.get("tags"), stamp=ctx.stamp)
