@@ -30,6 +30,7 @@ from reconciler.core.settings import (
     PaceSettings,
     SecuritySettings,
     Settings,
+    WatchSettings,
 )
 from reconciler.core.tags import INSTANCE_PATTERN
 from reconciler.core.variables import VARIABLE, merge_sources
@@ -151,6 +152,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         daemon = DaemonSettings(
             mode=args.mode,
             resync_interval=args.resync_interval,
+            watch=WatchSettings(prune_settle=args.prune_settle),
             metrics_port=args.metrics_port,
             metrics_address=args.metrics_address,
             max_vanished=args.max_vanished,

@@ -178,6 +178,14 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         help="enforce applies, detect only plans and alerts (default: %(default)s)",
     )
     run.add_argument(
+        "--prune-settle",
+        type=float,
+        default=daemon.watch.prune_settle,
+        metavar="SECONDS",
+        help="with --prune, delete only what manifests read unchanged this long apart no longer declare; creates and "
+        "updates do not wait (default: %(default)s)",
+    )
+    run.add_argument(
         "--resync-interval",
         type=float,
         default=daemon.resync_interval,

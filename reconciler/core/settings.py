@@ -108,6 +108,10 @@ class WatchSettings:
     """Seconds between checks of the link's target, in case an event was missed."""
     vanished_retries: int = 20
     """Times a read that lost a file to a concurrent publish is retried (resolving the link again) per pass."""
+    prune_settle: float = 2.0
+    """Seconds the manifests must read unchanged before a pass deletes what they no longer declare (``--prune``):
+    a link swapped to a folder whose files are still being written deletes nothing. Creates and updates do not
+    wait (0: delete at once)."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponent
 
 from reconciler import rollout
 from reconciler.aws import known_regions
+from reconciler.core.actions import Delete, Reason
 from reconciler.core.errors import InvalidManifests, PlanError, SecurityRefused, SourceMissing, classify
 from reconciler.core.instance import Instance
 from reconciler.core.loader import Document, Limits, ParseCache
@@ -40,7 +41,7 @@ from reconciler.daemon.failures import Failure, Failures
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.report import StatusBook
-from reconciler.daemon.source import Snapshot, find_link, read_snapshot, resolve, select
+from reconciler.daemon.source import Settling, Snapshot, find_link, read_snapshot, resolve, select
 from reconciler.executor import Outcome
 from reconciler.pipeline import Loaded, Pipeline, Planned
 
@@ -130,6 +131,9 @@ class Daemon:
         )
         self.book = StatusBook(options.mode)
         self.failures = Failures(options.retry, clock=clock)
+        self.settling = Settling(options.watch.prune_settle, clock)
+        self._settle_due: float | None = None
+        """When the manifests whose deletions wait will have read unchanged long enough (a pass is due then)."""
 
     # ------------------------------------------------------------------ control, from any thread
 
@@ -168,7 +172,8 @@ class Daemon:
             self._pass_with_backoff()
             next_resync = self.clock() + options.resync_interval
             while not self.stopping.is_set():
-                timeout = min(options.watch.heartbeat, next_resync - self.clock(), self._retry_due())
+                due = min(next_resync, self._settle_due or next_resync) - self.clock()
+                timeout = min(options.watch.heartbeat, due, self._retry_due())
                 if timeout <= 0 or self.wake.wait(min(timeout, self._rollout_check_in())) or self._target_moved():
                     break
                 self._check_rollouts()
@@ -344,11 +349,12 @@ class Daemon:
         if enforce and the_plan.actions and self.deployments.is_held(snapshot.fingerprint):
             return self._held_pass(snapshot, planned)
         outcomes: list[Outcome] = []
+        waiting = self._unsettled_deletions(snapshot, the_plan) if enforce else {}
         if enforce and the_plan.actions:
             if self.lease is not None and not self.lease.is_leader():
                 return "standby"
             try:
-                outcomes = self._apply(self.pipeline, planned, snapshot)
+                outcomes = self._apply(self.pipeline, planned, snapshot, waiting=waiting)
             except SecurityRefused as exc:
                 findings = [str(f) for f in exc.findings]
                 return self._problem(snapshot, "refused", f"{exc}", findings)
@@ -360,7 +366,7 @@ class Daemon:
         if enforce:
             self.failures.settle(a.address for a in the_plan.actions)
             self.metrics.failing.set(len(self.failures.open))
-        troubled = {o.address: o for o in outcomes if o.status != "done"}
+        troubled = {o.address: o for o in outcomes if o.status != "done" and o.address not in waiting}
         self.state.problem = None
         self.state.baseline = snapshot.fingerprint
         if enforce:
@@ -383,12 +389,25 @@ class Daemon:
         self._record(snapshot, result, planned, outcomes, drift=is_drift)
         return result
 
-    def _apply(self, pipeline: Pipeline, planned: Planned, snapshot: Snapshot) -> list[Outcome]:
-        """Apply a plan, holding the resources whose same change failed and is not due again, and tell about the
-        failures that are new."""
+    def _unsettled_deletions(self, snapshot: Snapshot, plan: Plan) -> dict[Address, str]:
+        """The prune deletions to hold while these manifests have not read unchanged for the settle interval (and
+        when a pass is due for them)."""
+        wait = self.settling.read(snapshot.fingerprint)
+        pruned = [a.address for a in plan.actions if isinstance(a, Delete) and a.reason is Reason.PRUNE]
+        self._settle_due = self.clock() + wait if wait > 0 and pruned else None
+        if self._settle_due is None:
+            return {}
+        log.info("deletions wait for the manifests to settle", deletions=len(pruned), seconds=round(wait, 2))
+        return {address: "deleted once the manifests read unchanged after the settle interval" for address in pruned}
+
+    def _apply(
+        self, pipeline: Pipeline, planned: Planned, snapshot: Snapshot, *, waiting: dict[Address, str] | None = None
+    ) -> list[Outcome]:
+        """Apply a plan, holding the resources whose same change failed and is not due again (and ``waiting``:
+        deletions held until the manifests settle), and tell about the failures that are new."""
         actions = planned.plan.actions
         declared = {r.address: r for r in planned.loaded.resources}
-        hold = self.failures.hold(actions, declared)
+        hold = {**self.failures.hold(actions, declared), **(waiting or {})}
         outcomes = pipeline.apply(planned, revision=snapshot.revision, stop=self.stopping.is_set, hold=hold)
         for outcome in outcomes:
             if outcome.status == "failed" and outcome.error is not None:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 
 from reconciler.core.errors import FileVanished, ManifestError, SourceMissing
@@ -117,3 +117,23 @@ def select(
     errors = [e for e in snapshot.errors if e.file == TREE or governing(e.file, parts.targets) == target.name]
     content = fingerprint(documents + named, errors)
     return replace(snapshot, documents=documents, errors=errors, fingerprint=content, instance=parts.instance)
+
+
+class Settling:
+    """When the manifests' content was first read: what they no longer declare is deleted only once the same content
+    is read again at least ``interval`` seconds after that first read. A folder whose files are still being written
+    (a link swapped before rsync or a hand-made script finished) reads differently each time and never settles
+    while it is written; the creates and updates it asks for are applied at once."""
+
+    def __init__(self, interval: float, clock: Callable[[], float]) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._content: str | None = None
+        self._since = 0.0
+
+    def read(self, fingerprint: str) -> float:
+        """Note a read of content ``fingerprint``; returns the seconds until it counts as settled (0: now)."""
+        now = self._clock()
+        if fingerprint != self._content:
+            self._content, self._since = fingerprint, now
+        return max(0.0, self._since + self.interval - now)
