@@ -25,8 +25,8 @@ SCHEDULER_QUOTAS = "Amazon EventBridge Scheduler User Guide, Quotas for Amazon E
 STS_QUOTAS = "IAM User Guide, IAM and AWS STS quotas (AWS STS request quotas)"
 SNS_QUOTAS = "AWS General Reference, Amazon Simple Notification Service endpoints and quotas"
 SERVICE_BUCKET_NOTE = (
-    " (the service deployment and Express Gateway calls are not in its table: they share the service bucket's"
-    " figures and tokens, which can only be slower than AWS, never throttled for it)"
+    " (the service deployment, Express Gateway and daemon calls are not in its table: they share the service"
+    " bucket's figures and tokens, which can only be slower than AWS, never throttled for it)"
 )
 ECS_LOWEST_NOTE = (
     " (these calls take the lowest figures of the rows above, a read's 50 / 20 and a write's 20 / 1, in one bucket"
@@ -62,7 +62,8 @@ BUCKETS: tuple[Bucket, ...] = (
         "ecs service reads",
         "ecs",
         "DescribeServices ListServices ListServiceDeployments DescribeServiceDeployments DescribeServiceRevisions"
-        " DescribeExpressGatewayService",
+        " DescribeExpressGatewayService DescribeDaemon ListDaemons DescribeDaemonTaskDefinition"
+        " ListDaemonTaskDefinitions ListDaemonDeployments DescribeDaemonDeployments DescribeDaemonRevisions",
         100,
         20,
         ECS_THROTTLING + SERVICE_BUCKET_NOTE,
@@ -71,7 +72,8 @@ BUCKETS: tuple[Bucket, ...] = (
         "ecs service writes",
         "ecs",
         "CreateService UpdateService StopServiceDeployment ContinueServiceDeployment CreateExpressGatewayService"
-        " UpdateExpressGatewayService DeleteExpressGatewayService",
+        " UpdateExpressGatewayService DeleteExpressGatewayService CreateDaemon UpdateDaemon DeleteDaemon"
+        " RegisterDaemonTaskDefinition DeleteDaemonTaskDefinition",
         50,
         5,
         ECS_THROTTLING + SERVICE_BUCKET_NOTE,
@@ -184,8 +186,9 @@ none). ECS's figures are its API reference's "Request throttling" table (burst =
 refill rate); the services that document a rate per second (CloudWatch Logs, CloudWatch, EventBridge Scheduler,
 Systems Manager, STS, SNS) give no separate burst, so the burst is one second's worth. The table names no figures
 for the service deployment calls (List/DescribeServiceDeployments, DescribeServiceRevisions,
-Stop/ContinueServiceDeployment) nor for the Express Gateway calls (Describe, Create, Update and
-DeleteExpressGatewayService): they draw from the service read and write buckets. Where AWS publishes no request
+Stop/ContinueServiceDeployment), the Express Gateway calls (Describe, Create, Update and
+DeleteExpressGatewayService) or the Managed Daemons calls (daemons, their task definitions, revisions and
+deployments): they draw from the service read and write buckets. Where AWS publishes no request
 rate at all (Application Auto Scaling, Cloud Map's control calls, Elastic Load Balancing, IAM, DynamoDB items), the
 whole service shares one bucket at figures of ours, each said in its ``source``. A bucket's throttling answers
 still back off and are retried without spending the retry budget."""

@@ -40,6 +40,7 @@ def test_the_registry_answers_which_kinds_have_each_facet() -> None:
         "Refers": [
             "Cluster",
             "ManagedInstancesProvider",
+            "Daemon",
             "TaskDefinition",
             "Service",
             "ExpressService",
@@ -54,6 +55,7 @@ def test_the_registry_answers_which_kinds_have_each_facet() -> None:
             "CapacityProvider",
             "Cluster",
             "ManagedInstancesProvider",
+            "Daemon",
             "TaskDefinition",
             "Service",
             "ExpressService",

@@ -24,6 +24,7 @@ from reconciler.core.manifests import API_VERSION
 from reconciler.core.model import Address, Live
 from reconciler.core.settings import Settings
 from reconciler.kinds.cluster import KIND as CLUSTER
+from reconciler.kinds.daemon_live import describe as describe_daemons
 from reconciler.kinds.live_base import Found
 from reconciler.kinds.service import KIND as SERVICE
 from reconciler.kinds.service_live import list_names
@@ -68,7 +69,8 @@ def _document(pipeline: Pipeline, live: Live, found: Found) -> dict[str, Any] | 
 def export_manifests(
     pipeline: Pipeline, cluster_name: str, service_names: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
-    """File name -> manifests for a live cluster and its services (all of them when ``service_names`` is empty)."""
+    """File name -> manifests for a live cluster and its services (all of them, and its daemons, when
+    ``service_names`` is empty)."""
     found = Found()
     cluster = Address(CLUSTER.name, cluster_name)
     found.update(pipeline.live[CLUSTER.name].observe(pipeline.aws, [cluster], found))
@@ -102,6 +104,9 @@ def export_manifests(
         docs = [_document(pipeline, found[a], found) for a in sorted(reach, key=pipeline.kinds.order)]
         written |= reach
         files[f"service-{service.name}.yaml"] = [doc for doc in docs if doc]
+    if not service_names:  # the whole cluster: its Managed Daemons too, each in its own file
+        for daemon in describe_daemons(pipeline.aws, cluster_name, None).values():
+            files[f"daemon-{daemon.address.name}.yaml"] = [doc for doc in [_document(pipeline, daemon, found)] if doc]
     return files
 
 

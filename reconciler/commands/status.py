@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler import rollout
@@ -105,8 +106,27 @@ def _entries(
                 desired=int(live.body.get("desiredCount", 0)),
                 ecsManaged=managed_summary(live.body),
             )
+        if live is not None and "daemonDeployment" in live.body:
+            entry.update(_daemon_entry(live.body))
         entries.append(entry)
     return entries
+
+
+DAEMON_DONE = {"SUCCESSFUL": "completed", "ROLLBACK_SUCCESSFUL": "failed", "ROLLBACK_FAILED": "failed"}
+
+
+def _daemon_entry(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A daemon's instances (running its task / not yet) and its current daemon deployment."""
+    found = body["daemonDeployment"]
+    status = str(found.get("status") or "PENDING")
+    keep = ("daemonDeploymentArn", "status", "statusReason", "circuitBreaker", "alarms", "rollback", "finishedAt")
+    return {
+        "running": body.get("runningCount", 0),
+        "desired": body.get("runningCount", 0) + body.get("withoutDaemonCount", 0),
+        "rollout": DAEMON_DONE.get(status, "in progress"),
+        "rolloutDetail": status,
+        "daemonDeployment": {k: found[k] for k in keep if k in found},
+    }
 
 
 def _managed_lines(entries: list[dict[str, Any]]) -> str:

@@ -1,9 +1,9 @@
 """patch_moto(): make moto behave like the documented AWS APIs where a diff engine would notice.
 
 One module per AWS service holds its patches, each saying which AWS behaviour it stands for: ``ecs_services``,
-``ecs_clusters``, ``ecs_managed_instances``, ``ecs_express`` (Express Mode services), ``ecs_tasks`` (with
-``rollouts``, the deployments a service update starts), ``logs``, ``scaling``, ``cloud_map_elb`` and
-``deployment_api`` (ECS's service deployments and revisions). Idempotent and process-wide.
+``ecs_clusters``, ``ecs_managed_instances``, ``ecs_express`` (Express Mode services), ``ecs_daemons`` (Managed
+Daemons), ``ecs_tasks`` (with ``rollouts``, the deployments a service update starts), ``logs``, ``scaling``,
+``cloud_map_elb`` and ``deployment_api`` (ECS's service deployments and revisions). Idempotent and process-wide.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import threading
 from reconciler.emulator.cloud_map_elb import patch_cloud_map_and_elb
 from reconciler.emulator.deployment_api import patch_service_deployments
 from reconciler.emulator.ecs_clusters import patch_ecs_clusters
+from reconciler.emulator.ecs_daemons import patch_ecs_daemons
 from reconciler.emulator.ecs_express import patch_ecs_express
 from reconciler.emulator.ecs_managed_instances import patch_ecs_managed_instances
 from reconciler.emulator.ecs_services import patch_ecs_services
@@ -34,6 +35,7 @@ def patch_moto() -> None:
         patch_ecs_clusters()
         patch_ecs_managed_instances()
         patch_ecs_express()
+        patch_ecs_daemons()
         patch_ecs_tasks()
         patch_logs()
         patch_scaling()

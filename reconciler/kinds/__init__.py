@@ -10,6 +10,7 @@ from reconciler.core.kind import Registry
 from reconciler.kinds import (
     capacity_provider,
     cluster,
+    daemon,
     express_service,
     log_group,
     managed_instances_provider,
@@ -25,6 +26,7 @@ KINDS = Registry(
         capacity_provider.KIND,
         cluster.KIND,
         managed_instances_provider.KIND,
+        daemon.KIND,
         task_definition.KIND,
         service.KIND,
         express_service.KIND,

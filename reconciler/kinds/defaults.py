@@ -277,6 +277,10 @@ TABLE: tuple[Default, ...] = (
         60,
         "API CreateExpressGatewayService.scalingTarget ('the default target value for an Express service is 60')",
     ),
+    # --- Daemon (CreateDaemon) --------------------------------------------------------------------------------------
+    Default("daemon", "propagateTags", "NONE", "API CreateDaemon.propagateTags (tags are not propagated unless asked)"),
+    Default("daemon", "enableECSManagedTags", False, "API CreateDaemon.enableECSManagedTags"),
+    Default("daemon", "enableExecuteCommand", False, "API CreateDaemon.enableExecuteCommand"),
     # --- capacity provider strategies (services and a cluster's default strategy) ------------------------------------
     Default("capacityProviderStrategy", "base", 0, "API CapacityProviderStrategyItem.base"),
     Default("capacityProviderStrategy", "weight", 0, "API CapacityProviderStrategyItem.weight"),
