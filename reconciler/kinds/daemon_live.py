@@ -43,17 +43,8 @@ def describe(aws: Aws, cluster: str, names: Sequence[str] | None) -> dict[Addres
     daemons = [aws.call("ecs", "DescribeDaemon", a, daemonArn=a).get("daemon") or {} for a in arns]
     daemons = [d for d in daemons if d.get("status") == "ACTIVE"]
     revision_arns = [str(r["arn"]) for d in daemons for r in (d.get("currentRevisions") or [])[:1]]
-    revisions = _by_arn(
-        aws, "DescribeDaemonRevisions", "daemonRevisionArns", "daemonRevisions", "daemonRevisionArn", revision_arns
-    )
-    deployments = _by_arn(
-        aws,
-        "DescribeDaemonDeployments",
-        "daemonDeploymentArns",
-        "daemonDeployments",
-        "daemonDeploymentArn",
-        [str(d["deploymentArn"]) for d in daemons if d.get("deploymentArn")],
-    )
+    revisions = _revisions(aws, revision_arns)
+    deployments = _deployments(aws, [str(d["deploymentArn"]) for d in daemons if d.get("deploymentArn")])
     found: dict[Address, Live] = {}
     for daemon in daemons:
         current = (daemon.get("currentRevisions") or [{}])[0]
@@ -65,14 +56,21 @@ def describe(aws: Aws, cluster: str, names: Sequence[str] | None) -> dict[Addres
     return found
 
 
-def _by_arn(
-    aws: Aws, operation: str, member: str, key: str, arn: str, arns: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """``operation`` over ``arns`` in batches: ARN -> item."""
+def _revisions(aws: Aws, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """DescribeDaemonRevisions in batches: ARN -> DaemonRevision."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in batches(sorted(set(arns)), BATCH):
-        answer = aws.call("ecs", operation, chunk[0], **{member: chunk})
-        found |= {str(item[arn]): item for item in answer.get(key) or []}
+        answer = aws.call("ecs", "DescribeDaemonRevisions", chunk[0], daemonRevisionArns=chunk)
+        found |= {str(r["daemonRevisionArn"]): r for r in answer.get("daemonRevisions") or []}
+    return found
+
+
+def _deployments(aws: Aws, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """DescribeDaemonDeployments in batches: ARN -> DaemonDeployment."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in batches(sorted(set(arns)), BATCH):
+        answer = aws.call("ecs", "DescribeDaemonDeployments", chunk[0], daemonDeploymentArns=chunk)
+        found |= {str(d["daemonDeploymentArn"]): d for d in answer.get("daemonDeployments") or []}
     return found
 
 
