@@ -3,7 +3,8 @@ its error), held (not attempted, with why: a replace that was not allowed, a res
 skipped (because an action it depends on failed or was held, named by address; or because the process is shutting
 down). Every write the tool makes goes through here: each action is its kind's verb (``LiveKind.create``,
 ``update``, ``retag``, ``delete``; a replace is delete and create in the action's order) or a task the executor runs
-before the update it guards (``RunTask``, a pre-rollout hook). The executor names no kind.
+before the update it guards (``RunTask``, a pre-rollout hook), or the answer to a paused deployment
+(``ContinueDeployment``). The executor names no kind.
 
 Independent actions run concurrently (``ApplySettings.concurrency`` at once, paced by the AWS boundary's buckets): an
 action starts only once every earlier action it depends on is done (``dependencies``). A failure skips only what
@@ -25,10 +26,21 @@ from reconciler.aws import Aws
 from reconciler.core.errors import AwsError, ReconcilerError
 from reconciler.core.kind import Registry
 from reconciler.core.model import Address
-from reconciler.core.plan import Action, Create, Delete, Order, Plan, Replace, Retag, RunTask, Update
+from reconciler.core.plan import (
+    Action,
+    ContinueDeployment,
+    Create,
+    Delete,
+    Order,
+    Plan,
+    Replace,
+    Retag,
+    RunTask,
+    Update,
+)
 from reconciler.kinds.live_base import ApplyContext, LiveKind
 from reconciler.kinds.pre_rollout_live import run_hook
-from reconciler.kinds.service_deployment_live import stop_rolling_back
+from reconciler.kinds.service_deployment_live import answer_hook, stop_rolling_back
 
 log = structlog.get_logger("reconciler.apply")
 
@@ -102,7 +114,7 @@ def dependencies(
         if isinstance(action, RunTask):
             wanted |= {index[a] for a in action.needs if a in index}
             tasks[action.address] = i
-        else:
+        elif not isinstance(action, ContinueDeployment):
             if not isinstance(action, Delete):
                 for ref in kinds.references(action.resource, region=region):
                     if ref.address in index:
@@ -137,6 +149,9 @@ def run_action(aws: Aws, action: Action, live: LiveKind, ctx: ApplyContext) -> s
         live.delete(aws, action.live, ctx)
         live.await_gone(aws, action.live, ctx)
         return live.create(aws, action.resource, creating)
+    if isinstance(action, ContinueDeployment):
+        answer_hook(aws, action)
+        return None
     run_hook(aws, action, ctx)
     return None
 

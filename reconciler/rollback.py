@@ -18,7 +18,7 @@ from reconciler.core.diff import FieldChange, tag_map
 from reconciler.core.kind import Note
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action, Plan, Reason, Update
-from reconciler.core.tags import LEGACY_OWNER, REVISION_TAG_KEY, ownership
+from reconciler.core.tags import REVISION_TAG_KEY, not_ours
 from reconciler.rollout import task_definition_of
 
 
@@ -63,13 +63,8 @@ def rollback_plan(
         if live is None:
             notes.append(Note(f"{named}{address}: not found; left alone", address))
             continue
-        owner = ownership(live.owner, managed=live.managed, instance=instance, former={*former, LEGACY_OWNER})
-        if owner in ("other", "unmanaged"):
-            whose = (
-                f"managed by another ecs-reconciler instance ({live.owner!r}, this one is {instance!r})"
-                if owner == "other"
-                else "not managed by ecs-reconciler"
-            )
+        whose = not_ours(live.owner, managed=live.managed, instance=instance, former=former)
+        if whose is not None:
             notes.append(Note(f"{named}{address}: {whose}; not rolled back", address, blocking=True))
             continue
         back = returns.get(address, Return(None))

@@ -63,7 +63,15 @@ def test_json_plan_contract(aws, cli, manifests):
     result = cli("plan", root, "--format", "json")
     assert result.code == 2
     plan = json.loads(result.out)
-    assert plan["summary"] == {"create": 3, "update": 0, "replace": 0, "delete": 0, "retag": 0, "run": 0}
+    assert plan["summary"] == {
+        "create": 3,
+        "update": 0,
+        "replace": 0,
+        "delete": 0,
+        "retag": 0,
+        "run": 0,
+        "continue": 0,
+    }
     assert [c["reason"] for c in plan["changes"]] == ["missing"] * 3
     assert [(c["action"], c["kind"], c["name"], c["scope"]) for c in plan["changes"]] == [
         ("create", "Cluster", "prod", None),

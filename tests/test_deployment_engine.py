@@ -68,6 +68,10 @@ def test_continue_rollback_rolls_the_canary_back(aws, cli, manifests, ecs):
     rolled = cli("continue", root, "Service/api", "--rollback")
     assert rolled.code == 0, rolled.err
     assert "rolling back to the previous service revision" in rolled.out
+    assert "1 paused deployment to answer" in rolled.out, "the answer is shown as a plan"
+    assert "> Service prod/api  (its deployment waits at a PAUSE hook: roll back to the previous service revision)" in (
+        rolled.out
+    )
     arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["currentServiceDeployment"]
     status = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]["status"]
     assert status.startswith("ROLLBACK")

@@ -10,8 +10,11 @@ from typing import Any
 import yaml
 
 from reconciler import rollout
-from reconciler.core.model import Address
-from reconciler.deployments.approvals import Approval, approval
+from reconciler.core.actions import ContinueDeployment
+from reconciler.core.model import Address, Live
+from reconciler.core.plan import Plan
+from reconciler.core.render import render_text
+from reconciler.deployments.approvals import approval, continue_plan
 from reconciler.deployments.read import current_arn
 from reconciler.deployments.stages import Deployment, standing, status_entry
 
@@ -85,12 +88,36 @@ def test_status_json_shows_the_stage_and_the_expiry():
 
 def test_continue_answers_the_paused_hook_and_refuses_when_nothing_is_paused():
     deployment = load("devguide-pause-awaiting")
-    assert approval(deployment, rollback=True) == Approval(
-        deployment.arn, "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw", "ROLLBACK", "PRODUCTION_TRAFFIC_SHIFT"
+    assert approval(WEB, deployment, rollback=True) == ContinueDeployment(
+        WEB,
+        deployment.arn,
+        "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw",
+        "ROLLBACK",
+        "PRODUCTION_TRAFFIC_SHIFT",
     )
-    refused = approval(load("cli-describe-successful"), rollback=False)
+    refused = approval(WEB, load("cli-describe-successful"), rollback=False)
     assert refused == "nothing is paused: deployment ejGvqq2ilnbKT9qj0vLJe is SUCCESSFUL"
-    assert "names no deployment" in str(approval(None, rollback=False))
+    assert "names no deployment" in str(approval(WEB, None, rollback=False))
+
+
+def test_answering_a_pause_is_a_plan_of_one_action_and_only_for_this_instances_service():
+    deployment = load("devguide-pause-awaiting")
+    ours = Live(WEB, {}, managed=True, owner="team-a")
+    [answer] = continue_plan(WEB, ours, deployment, instance="team-a", rollback=False).actions
+    assert isinstance(answer, ContinueDeployment) and answer.answer == "CONTINUE"
+    assert render_text(Plan((answer,))).splitlines()[:3] == [
+        "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 paused deployment to answer.",
+        "",
+        "> Service demo/web  (its deployment waits at a PAUSE hook: continue to the next stage)",
+    ]
+    other = Live(WEB, {}, managed=True, owner="team-b")
+    theirs = continue_plan(WEB, other, deployment, instance="team-a", rollback=True)
+    assert theirs.actions == () and [n.blocking for n in theirs.notes] == [True]
+    assert "managed by another ecs-reconciler instance ('team-b'" in theirs.notes[0].message
+    unmanaged = continue_plan(WEB, Live(WEB, {}, managed=False), deployment, instance="team-a", rollback=True)
+    assert unmanaged.actions == () and "not managed by ecs-reconciler" in unmanaged.notes[0].message
+    settled = continue_plan(WEB, ours, load("cli-describe-successful"), instance="team-a", rollback=False)
+    assert settled.actions == () and not settled.notes[0].blocking
 
 
 def test_a_service_names_its_current_deployment():

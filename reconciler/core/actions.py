@@ -8,6 +8,9 @@
     Retag     only tags differ (an adopted or migrated owner tag, a user tag): desired, live and the tag changes
     RunTask   a one-off task that must exit 0 before the update of the service at the same address (a pre-rollout
               hook)
+    ContinueDeployment
+              the answer to the PAUSE hook a service's deployment waits at (CONTINUE or ROLLBACK); only ``continue``
+              plans it
 
 ``Reason`` is a stable value (the JSON plan's ``reason``); the renderers hold its human text.
 """
@@ -24,8 +27,10 @@ from typing import Any, ClassVar, Literal
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.model import Address, Live, Resource
 
-Verb = Literal["create", "update", "replace", "delete", "retag", "run"]
-VERBS: tuple[Verb, ...] = ("create", "update", "replace", "delete", "retag", "run")
+Verb = Literal["create", "update", "replace", "delete", "retag", "run", "continue"]
+VERBS: tuple[Verb, ...] = ("create", "update", "replace", "delete", "retag", "run", "continue")
+Answer = Literal["CONTINUE", "ROLLBACK"]
+"""ContinueServiceDeployment's action: on to the next stage, or back to the previous service revision."""
 
 
 class Reason(enum.Enum):
@@ -43,6 +48,7 @@ class Reason(enum.Enum):
     ROLLBACK = "rollback"
     HOLD = "hold"
     PRE_ROLLOUT = "pre-rollout"
+    PAUSED = "paused"
 
 
 class Order(enum.Enum):
@@ -167,7 +173,35 @@ class RunTask:
         return tuple(shown)
 
 
-Action = Create | Update | Replace | Delete | Retag | RunTask
+@dataclass(frozen=True)
+class ContinueDeployment:
+    """Answer the PAUSE hook ``hook`` the ServiceDeployment ``deployment`` of the service at ``address`` waits at
+    (ContinueServiceDeployment)."""
+
+    verb: ClassVar[Verb] = "continue"
+    address: Address
+    deployment: str
+    """The ServiceDeployment's ARN."""
+    hook: str
+    answer: Answer
+    stage: str | None = None
+    """The lifecycle stage the deployment is paused at, when ECS names one."""
+    reason: Reason = Reason.PAUSED
+    produces: None = None
+    rollout: None = None
+
+    @property
+    def changes(self) -> tuple[FieldChange, ...]:
+        """What is answered, shown as fields."""
+        shown = [FieldChange("deployment", ABSENT, self.deployment.rsplit("/", 1)[-1])]
+        shown.append(FieldChange("hook", ABSENT, self.hook))
+        if self.stage is not None:
+            shown.append(FieldChange("stage", ABSENT, self.stage))
+        shown.append(FieldChange("answer", ABSENT, self.answer))
+        return tuple(shown)
+
+
+Action = Create | Update | Replace | Delete | Retag | RunTask | ContinueDeployment
 """One step of a Plan."""
 Changing = Create | Update | Replace | Retag
 """The actions that carry a desired resource."""
@@ -186,6 +220,8 @@ def fingerprint(action: Action, declared: Resource | None = None) -> str:
     }
     if isinstance(action, RunTask):
         content["task"] = [action.family, dict(action.run), action.command, action.container]
+    elif isinstance(action, ContinueDeployment):
+        content["answer"] = [action.deployment, action.hook, action.answer]
     elif not isinstance(action, Delete):
         resource = declared or action.resource
         content["resource"] = [resource.spec, dict(resource.annotations)]

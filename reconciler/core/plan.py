@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from reconciler.core.actions import (
     VERBS,
     Action,
+    Changing,
+    ContinueDeployment,
     Create,
     Delete,
     Order,
@@ -36,6 +38,8 @@ __all__ = [
     "SUSPEND_ANNOTATION",
     "VERBS",
     "Action",
+    "Changing",
+    "ContinueDeployment",
     "Create",
     "Delete",
     "Note",
@@ -85,7 +89,9 @@ def masked(plan: Plan, masker: Masker) -> Plan:
         return plan
 
     def shown(action: Action) -> Action:
-        return action if isinstance(action, RunTask) else replace(action, changes=masker.value(action.changes))
+        if isinstance(action, RunTask | ContinueDeployment):
+            return action
+        return replace(action, changes=masker.value(action.changes))
 
     return replace(
         plan,
@@ -147,7 +153,7 @@ def _hold_suspended(actions: list[Action]) -> tuple[list[Action], list[Action], 
     suspended = {
         a.address: a.resource.annotations[SUSPEND_ANNOTATION]
         for a in actions
-        if not isinstance(a, Delete | RunTask) and SUSPEND_ANNOTATION in a.resource.annotations
+        if isinstance(a, Changing) and SUSPEND_ANNOTATION in a.resource.annotations
     }
     run: list[Action] = []
     held: list[Action] = []

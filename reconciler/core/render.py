@@ -11,11 +11,11 @@ from typing import Any, Protocol
 
 from reconciler.core.cost import CostReport, Estimate, ServiceCost
 from reconciler.core.diff import ABSENT, FieldChange
-from reconciler.core.plan import Action, Create, Delete, Order, Plan, Reason, Replace, RunTask
+from reconciler.core.plan import Action, ContinueDeployment, Create, Delete, Order, Plan, Reason, Replace, RunTask
 from reconciler.core.redact import MASK
 from reconciler.core.security import Finding
 
-SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "retag": "~", "run": ">"}
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "retag": "~", "run": ">", "continue": ">"}
 REASONS = {
     Reason.MISSING: "{address} does not exist",
     Reason.DIFFERS: "live state differs from the manifest",
@@ -29,8 +29,11 @@ REASONS = {
     Reason.ROLLBACK: "roll back to the task definition it ran before",
     Reason.HOLD: "record that its revision is held after a failed rollout",
     Reason.PRE_ROLLOUT: "pre-rollout task {family}: must exit 0 before the service moves to {revision}",
+    Reason.PAUSED: "its deployment waits at a PAUSE hook: {answer}",
 }
 """The human text of each reason (the JSON plan carries the reason's value)."""
+ANSWERS = {"CONTINUE": "continue to the next stage", "ROLLBACK": "roll back to the previous service revision"}
+"""What each answer to a paused deployment does, in words."""
 ORDERS = {Order.DELETE_THEN_CREATE: "delete, then create", Order.CREATE_THEN_DELETE: "create, then delete"}
 NO_CHANGES = "No changes. Live ECS matches the manifests."
 BLOCKED = "Nothing can be applied: {count} problem{s} below stand{verb} between live ECS and the manifests."
@@ -42,6 +45,7 @@ COLOURS = {
     "delete": "31",
     "retag": "33",
     "run": "36",
+    "continue": "36",
     "note": "33",
     "finding": "31",
 }
@@ -104,7 +108,10 @@ def reason_text(action: Action) -> str:
     """Why the action is planned, in words; a replace also says what forces it and in which order it runs."""
     fields = ", ".join(action.forced_by) if isinstance(action, Replace) else ""
     family, revision = (action.family, action.for_revision) if isinstance(action, RunTask) else ("", "")
-    text = REASONS[action.reason].format(address=action.address, fields=fields, family=family, revision=revision)
+    answer = ANSWERS[action.answer] if isinstance(action, ContinueDeployment) else ""
+    text = REASONS[action.reason].format(
+        address=action.address, fields=fields, family=family, revision=revision, answer=answer
+    )
     if isinstance(action, Replace):
         forced = f"forced by {fields}; " if action.reason is not Reason.IMMUTABLE else ""
         text += f" ({forced}{ORDERS[action.order]})"
@@ -139,13 +146,16 @@ def _value(value: Any) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    """``1 to create, 2 to update, 0 to replace, 0 to delete``, then retags and tasks to run when there are any."""
+    """``1 to create, 2 to update, 0 to replace, 0 to delete``, then retags, tasks to run and paused deployments to
+    answer when there are any."""
     s = plan.summary
     line = f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, {s['delete']} to delete"
     if s["retag"]:
         line += f", {s['retag']} to retag"
     if s["run"]:
         line += f", {s['run']} task{'s' if s['run'] != 1 else ''} to run"
+    if s["continue"]:
+        line += f", {s['continue']} paused deployment{'s' if s['continue'] != 1 else ''} to answer"
     return line
 
 

@@ -79,6 +79,18 @@ def ownership(
     return "other"
 
 
+def not_ours(owner: str | None, *, managed: bool, instance: str, former: Collection[str] = ()) -> str | None:
+    """Why ``instance`` may not write to a live resource outside a plan (a rollback, an answer to a paused
+    deployment): another instance manages it, or none does; None when it is this instance's, or one of the
+    ``former`` managed-by values it takes over (as plan does)."""
+    found = ownership(owner, managed=managed, instance=instance, former={*former, LEGACY_OWNER})
+    if found == "other":
+        return f"managed by another ecs-reconciler instance ({owner!r}, this one is {instance!r})"
+    if found == "unmanaged":
+        return "not managed by ecs-reconciler"
+    return None
+
+
 def own_tags(stamp: Stamp) -> dict[str, str]:
     """The tool's own tags: managed-by (the instance), the git revision and lease epoch when known."""
     return stamp.tags()

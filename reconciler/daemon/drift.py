@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from reconciler.core.diff import ABSENT
 from reconciler.core.model import Address
-from reconciler.core.plan import SUSPEND_ANNOTATION, Delete, Plan, RunTask
+from reconciler.core.plan import SUSPEND_ANNOTATION, Changing, ContinueDeployment, Plan, RunTask
 from reconciler.core.render import reason_text
 
 
@@ -56,11 +56,11 @@ def drifts_in(plan: Plan) -> dict[Address, Drift]:
             a.verb,
             reason_text(a),
             tuple(FieldDrift(c.path, _plain(c.after), _plain(c.before)) for c in a.changes),
-            a.resource.annotations.get(SUSPEND_ANNOTATION) if held and not isinstance(a, Delete) else None,
+            a.resource.annotations.get(SUSPEND_ANNOTATION) if held and isinstance(a, Changing) else None,
         )
         for held, actions in ((False, plan.actions), (True, plan.held))
         for a in actions
-        if not isinstance(a, RunTask)
+        if not isinstance(a, RunTask | ContinueDeployment)
     }
 
 

@@ -5,18 +5,19 @@
 from __future__ import annotations
 
 from reconciler.aws import Aws
-from reconciler.deployments.approvals import Approval
+from reconciler.core.actions import ContinueDeployment
 
 
-def answer_hook(aws: Aws, approval: Approval) -> None:
-    """ContinueServiceDeployment: CONTINUE to the next stage, or ROLLBACK to the previous service revision."""
+def answer_hook(aws: Aws, answer: ContinueDeployment) -> None:
+    """ContinueServiceDeployment: CONTINUE to the next stage, or ROLLBACK to the previous service revision (the
+    executor's runner of a ``ContinueDeployment``)."""
     aws.call(
         "ecs",
         "ContinueServiceDeployment",
-        approval.deployment,
-        serviceDeploymentArn=approval.deployment,
-        hookId=approval.hook,
-        action=approval.action,
+        answer.deployment,
+        serviceDeploymentArn=answer.deployment,
+        hookId=answer.hook,
+        action=answer.answer,
     )
 
 
