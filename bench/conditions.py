@@ -35,7 +35,8 @@ def signed_as(service: str) -> str:
     """The service a request to botocore's ``service`` is seen as by ``signing_service`` (``elbv2`` signs as
     ``elasticloadbalancing``, ``cloudwatch`` as ``monitoring``)."""
     name = str(botocore.session.get_session().get_service_model(service).signing_name)
-    return IAM_PREFIXES.get(name, name)
+    prefix: str = IAM_PREFIXES.get(name, name)
+    return prefix
 
 
 class ServerBucket:
@@ -108,5 +109,7 @@ class AwsConditions:
                 self.throttled[operation] += 1
                 if self._on_throttle is not None:
                     self._on_throttle(operation)
-                return HookedApp._answer_fault(THROTTLED, start_response)
-        return self._app(environ, start_response)
+                refused: Iterable[bytes] = HookedApp._answer_fault(THROTTLED, start_response)
+                return refused
+        answer: Iterable[bytes] = self._app(environ, start_response)
+        return answer
