@@ -3,9 +3,10 @@ thread of the process, so reads and writes stay within what the account allows i
 
 AWS meters API calls per account and region with token buckets: a bucket holds at most ``capacity`` tokens (the
 burst), refills ``rate`` tokens a second (the sustained rate), and every call takes one. ``BUCKETS`` is the table of
-the figures AWS documents, with where each comes from; ``PaceSettings.share`` lowers them all (other tools, CI
-deploys and the console spend the same budget). When AWS throttles a call anyway, its bucket backs off: the rate
-halves and climbs back to the ceiling over ``PaceSettings.recovery`` seconds (additive recovery).
+the figures, each with the AWS page, section and row it comes from, or why it is ours; ``PaceSettings.share`` lowers
+them all (other tools, CI deploys and the console spend the same budget). When AWS throttles a call anyway, its
+bucket backs off: the rate halves and climbs back to the ceiling over ``PaceSettings.recovery`` seconds (additive
+recovery).
 """
 
 from __future__ import annotations
@@ -17,27 +18,33 @@ from dataclasses import dataclass
 
 from reconciler.core.settings import PaceSettings
 
-ECS_THROTTLING = "Amazon ECS API Reference, Request throttling"
-LOGS_QUOTAS = "Amazon CloudWatch Logs User Guide, CloudWatch Logs quotas"
-SSM_QUOTAS = "AWS General Reference, AWS Systems Manager endpoints and quotas"
-CLOUDWATCH_QUOTAS = "Amazon CloudWatch User Guide, CloudWatch service quotas"
-SCHEDULER_QUOTAS = "Amazon EventBridge Scheduler User Guide, Quotas for Amazon EventBridge Scheduler"
-STS_QUOTAS = "IAM User Guide, IAM and AWS STS quotas (AWS STS request quotas)"
-SNS_QUOTAS = "AWS General Reference, Amazon Simple Notification Service endpoints and quotas"
-SERVICE_BUCKET_NOTE = (
-    " (the service deployment, Express Gateway and daemon calls are not in its table: they share the service"
-    " bucket's figures and tokens, which can only be slower than AWS, never throttled for it)"
+ECS_TABLE = (
+    "Amazon ECS API Reference, Request throttling for the Amazon ECS API, section Request Token Bucket Sizes and"
+    " Refill Rates, row {row}"
 )
-ECS_LOWEST_NOTE = (
-    " (these calls take the lowest figures of the rows above, a read's 50 / 20 and a write's 20 / 1, in one bucket"
-    " each: whatever row AWS files them under, that can only be slower than AWS, never throttled for it)"
+FARGATE_RUN_TASK = (
+    "Amazon ECS Developer Guide, AWS Fargate throttling quotas, section Throttling the RunTask API: 20 calls a second,"
+    " burst and sustained (lower than the API Reference's Cluster resource modify actions row, 100 / 40, which"
+    " RunTask is in too)"
+)
+LOGS_QUOTAS = "Amazon CloudWatch Logs User Guide, CloudWatch Logs quotas, row {row}"
+CLOUDWATCH_QUOTAS = "Amazon CloudWatch User Guide, CloudWatch service quotas, row {row}"
+SCHEDULER_QUOTAS = "Amazon EventBridge Scheduler User Guide, Quotas for Amazon EventBridge Scheduler"
+STS_QUOTAS = (
+    "IAM User Guide, IAM and AWS STS quotas, section STS request quotas: 600 requests a second per account and Region,"
+    " shared by AssumeRole, GetCallerIdentity and the other STS calls"
+)
+UNNAMED_ECS_NOTE = (
+    " (the table names no row for the {what}: they share this bucket's figures and tokens, so all of them together"
+    " stay within this row)"
 )
 NO_FIGURE = "AWS publishes no request rate for {what}: one bucket for the whole service, at figures of ours"
+NOT_READ = "figures of ours, not checked against a published rate for {what} ({page}): one bucket for the whole service"
 
 
 @dataclass(frozen=True)
 class Bucket:
-    """One throttling category: the operations that draw from one bucket, and its documented figures."""
+    """One throttling category: the operations that draw from one bucket, and its figures."""
 
     name: str
     service: str
@@ -47,7 +54,7 @@ class Bucket:
     rate: float
     """Sustained rate: tokens added per second."""
     source: str
-    """Where AWS documents the figures, or why they are ours."""
+    """The AWS page, section and row the figures come from, or why they are ours."""
 
 
 def _bucket(name: str, service: str, operations: str, capacity: float, rate: float, source: str) -> Bucket:
@@ -55,28 +62,61 @@ def _bucket(name: str, service: str, operations: str, capacity: float, rate: flo
 
 
 AAS = "application-autoscaling"
+SERVICE_READS_UNNAMED = "Express Gateway and Managed Daemons reads"
+SERVICE_WRITES_UNNAMED = "Stop/ContinueServiceDeployment, Express Gateway and Managed Daemons writes"
 
 BUCKETS: tuple[Bucket, ...] = (
-    _bucket("ecs cluster reads", "ecs", "DescribeClusters ListClusters", 50, 20, ECS_THROTTLING),
+    _bucket(
+        "ecs cluster reads",
+        "ecs",
+        "DescribeClusters ListClusters",
+        50,
+        20,
+        ECS_TABLE.format(row="Cluster read actions"),
+    ),
+    _bucket(
+        "ecs cluster writes",
+        "ecs",
+        "CreateCluster DeleteCluster PutClusterCapacityProviders UpdateCluster",
+        20,
+        1,
+        ECS_TABLE.format(row="Cluster modify actions"),
+    ),
     _bucket(
         "ecs service reads",
         "ecs",
-        "DescribeServices ListServices ListServiceDeployments DescribeServiceDeployments DescribeServiceRevisions"
-        " DescribeExpressGatewayService DescribeDaemon ListDaemons DescribeDaemonTaskDefinition"
-        " ListDaemonTaskDefinitions ListDaemonDeployments DescribeDaemonDeployments DescribeDaemonRevisions",
+        "DescribeServices ListServices DescribeExpressGatewayService DescribeDaemon ListDaemons"
+        " DescribeDaemonTaskDefinition ListDaemonTaskDefinitions ListDaemonDeployments DescribeDaemonDeployments"
+        " DescribeDaemonRevisions",
         100,
         20,
-        ECS_THROTTLING + SERVICE_BUCKET_NOTE,
+        ECS_TABLE.format(row="Service read actions") + UNNAMED_ECS_NOTE.format(what=SERVICE_READS_UNNAMED),
     ),
     _bucket(
         "ecs service writes",
         "ecs",
-        "CreateService UpdateService StopServiceDeployment ContinueServiceDeployment CreateExpressGatewayService"
-        " UpdateExpressGatewayService DeleteExpressGatewayService CreateDaemon UpdateDaemon DeleteDaemon"
-        " RegisterDaemonTaskDefinition DeleteDaemonTaskDefinition",
+        "CreateService UpdateService DeleteService StopServiceDeployment ContinueServiceDeployment"
+        " CreateExpressGatewayService UpdateExpressGatewayService DeleteExpressGatewayService CreateDaemon"
+        " UpdateDaemon DeleteDaemon RegisterDaemonTaskDefinition DeleteDaemonTaskDefinition",
         50,
         5,
-        ECS_THROTTLING + SERVICE_BUCKET_NOTE,
+        ECS_TABLE.format(row="Service modify actions") + UNNAMED_ECS_NOTE.format(what=SERVICE_WRITES_UNNAMED),
+    ),
+    _bucket(
+        "ecs service deployment reads",
+        "ecs",
+        "DescribeServiceDeployments ListServiceDeployments",
+        50,
+        20,
+        ECS_TABLE.format(row="Service deployment actions"),
+    ),
+    _bucket(
+        "ecs service revision reads",
+        "ecs",
+        "DescribeServiceRevisions",
+        50,
+        20,
+        ECS_TABLE.format(row="Service revision actions"),
     ),
     _bucket(
         "ecs task definition reads",
@@ -84,29 +124,44 @@ BUCKETS: tuple[Bucket, ...] = (
         "DescribeTaskDefinition ListTaskDefinitions ListTaskDefinitionFamilies",
         50,
         20,
-        ECS_THROTTLING,
-    ),
-    _bucket("ecs task definition registration", "ecs", "RegisterTaskDefinition", 20, 1, ECS_THROTTLING),
-    _bucket("ecs tag reads", "ecs", "ListTagsForResource", 50, 20, ECS_THROTTLING),
-    _bucket("ecs tag writes", "ecs", "TagResource UntagResource", 20, 10, ECS_THROTTLING),
-    _bucket(
-        "ecs other reads",
-        "ecs",
-        "DescribeCapacityProviders DescribeTasks ListTasks",
-        50,
-        20,
-        ECS_THROTTLING + ECS_LOWEST_NOTE,
+        ECS_TABLE.format(row="Task definition read actions"),
     ),
     _bucket(
-        "ecs other writes",
+        "ecs task definition writes",
         "ecs",
-        "CreateCluster UpdateCluster DeleteCluster PutClusterCapacityProviders CreateCapacityProvider"
-        " UpdateCapacityProvider DeleteCapacityProvider DeleteService DeregisterTaskDefinition RunTask",
+        "RegisterTaskDefinition DeregisterTaskDefinition",
         20,
         1,
-        ECS_THROTTLING + ECS_LOWEST_NOTE,
+        ECS_TABLE.format(row="Task definition modify actions"),
     ),
-    _bucket("logs DescribeLogGroups", "logs", "DescribeLogGroups", 10, 10, LOGS_QUOTAS),
+    _bucket(
+        "ecs capacity provider reads",
+        "ecs",
+        "DescribeCapacityProviders",
+        50,
+        20,
+        ECS_TABLE.format(row="Capacity provider read actions"),
+    ),
+    _bucket(
+        "ecs capacity provider writes",
+        "ecs",
+        "CreateCapacityProvider UpdateCapacityProvider DeleteCapacityProvider",
+        10,
+        1,
+        ECS_TABLE.format(row="Capacity provider modify actions"),
+    ),
+    _bucket("ecs tag reads", "ecs", "ListTagsForResource", 50, 20, ECS_TABLE.format(row="Tag read actions")),
+    _bucket("ecs tag writes", "ecs", "TagResource UntagResource", 20, 10, ECS_TABLE.format(row="Tag modify actions")),
+    _bucket(
+        "ecs task reads",
+        "ecs",
+        "DescribeTasks ListTasks",
+        100,
+        20,
+        ECS_TABLE.format(row="Cluster resource read actions"),
+    ),
+    _bucket("ecs RunTask", "ecs", "RunTask", 20, 20, FARGATE_RUN_TASK),
+    _bucket("logs DescribeLogGroups", "logs", "DescribeLogGroups", 5, 5, LOGS_QUOTAS.format(row="DescribeLogGroups")),
     _bucket(
         "logs other calls",
         "logs",
@@ -114,9 +169,17 @@ BUCKETS: tuple[Bucket, ...] = (
         " ListTagsForResource TagResource UntagResource",
         5,
         5,
-        LOGS_QUOTAS + " (CreateLogGroup's 5 a second, shared by the other control calls the tool sends)",
+        LOGS_QUOTAS.format(row="CreateLogGroup and DeleteLogGroup")
+        + " (5 a second each; the page has no row for the retention, KMS key and tag calls, which share this bucket)",
     ),
-    _bucket("ssm parameter reads", "ssm", "GetParameters GetParameter", 40, 40, SSM_QUOTAS),
+    _bucket(
+        "ssm parameter reads",
+        "ssm",
+        "GetParameters GetParameter",
+        40,
+        40,
+        NOT_READ.format(what="GetParameters", page="AWS General Reference, AWS Systems Manager endpoints and quotas"),
+    ),
     _bucket(
         "application auto scaling",
         AAS,
@@ -125,18 +188,39 @@ BUCKETS: tuple[Bucket, ...] = (
         " DeleteScheduledAction TagResource UntagResource",
         20,
         10,
-        NO_FIGURE.format(what="Application Auto Scaling (its quotas page counts resources only)"),
+        NO_FIGURE.format(
+            what="Application Auto Scaling (its user guide's Quotas for Application Auto Scaling counts resources only)"
+        ),
     ),
-    _bucket("cloudwatch DescribeAlarms", "cloudwatch", "DescribeAlarms", 9, 9, CLOUDWATCH_QUOTAS),
-    _bucket("cloudwatch PutMetricAlarm", "cloudwatch", "PutMetricAlarm", 3, 3, CLOUDWATCH_QUOTAS),
-    _bucket("cloudwatch DeleteAlarms", "cloudwatch", "DeleteAlarms", 3, 3, CLOUDWATCH_QUOTAS),
+    _bucket(
+        "cloudwatch DescribeAlarms",
+        "cloudwatch",
+        "DescribeAlarms",
+        9,
+        9,
+        CLOUDWATCH_QUOTAS.format(row="DescribeAlarms"),
+    ),
+    _bucket(
+        "cloudwatch PutMetricAlarm",
+        "cloudwatch",
+        "PutMetricAlarm",
+        3,
+        3,
+        CLOUDWATCH_QUOTAS.format(row="PutMetricAlarm"),
+    ),
+    _bucket(
+        "cloudwatch DeleteAlarms", "cloudwatch", "DeleteAlarms", 3, 3, CLOUDWATCH_QUOTAS.format(row="DeleteAlarms")
+    ),
     _bucket(
         "scheduler schedules",
         "scheduler",
         "CreateSchedule UpdateSchedule DeleteSchedule GetSchedule ListSchedules",
         50,
         50,
-        SCHEDULER_QUOTAS + " (50 a second each, the lowest figure the page has given)",
+        SCHEDULER_QUOTAS
+        + " (CreateSchedule and DeleteSchedule request rates: 250 a second in the smallest Regions, more in the"
+        " others; no figure is checked for the other schedule calls, so all five share one bucket at 50, below each"
+        " figure checked)",
     ),
     _bucket(
         "scheduler groups and tags",
@@ -144,7 +228,9 @@ BUCKETS: tuple[Bucket, ...] = (
         "CreateScheduleGroup GetScheduleGroup ListScheduleGroups ListTagsForResource TagResource UntagResource",
         10,
         10,
-        SCHEDULER_QUOTAS + " (10 a second each)",
+        SCHEDULER_QUOTAS
+        + " (CreateScheduleGroup request rate: 10 a second in each Region; no figure is checked for the other group and"
+        " tag calls, which share this bucket)",
     ),
     _bucket(
         "cloud map",
@@ -152,7 +238,10 @@ BUCKETS: tuple[Bucket, ...] = (
         "ListNamespaces ListServices",
         10,
         5,
-        NO_FIGURE.format(what="Cloud Map's control calls (its throttling page covers DiscoverInstances only)"),
+        NO_FIGURE.format(
+            what="Cloud Map's control calls (its developer guide's AWS Cloud Map API request throttling quota covers"
+            " DiscoverInstances only)"
+        ),
     ),
     _bucket(
         "elastic load balancing reads",
@@ -160,17 +249,29 @@ BUCKETS: tuple[Bucket, ...] = (
         "DescribeTargetGroups DescribeTargetHealth",
         20,
         10,
-        NO_FIGURE.format(what="the Elastic Load Balancing API (its quotas are resource counts)"),
+        NOT_READ.format(what="the Elastic Load Balancing API", page="Elastic Load Balancing quotas"),
     ),
-    _bucket("iam reads", "iam", "GetRole", 10, 5, NO_FIGURE.format(what="IAM's API (its quotas are object counts)")),
-    _bucket("sts", "sts", "GetCallerIdentity", 600, 600, STS_QUOTAS + " (600 requests a second, account and region)"),
+    _bucket(
+        "iam reads",
+        "iam",
+        "GetRole",
+        10,
+        5,
+        NOT_READ.format(
+            what="IAM's API",
+            page="the IAM User Guide's IAM and AWS STS quotas counts objects and refers to the General Reference",
+        ),
+    ),
+    _bucket("sts", "sts", "GetCallerIdentity", 600, 600, STS_QUOTAS),
     _bucket(
         "sns Publish",
         "sns",
         "Publish",
         30,
         30,
-        SNS_QUOTAS + " (Publish is documented per region in the hundreds a second or more; alerts take 30 a second)",
+        NOT_READ.format(
+            what="Publish", page="AWS General Reference, Amazon Simple Notification Service endpoints and quotas"
+        ),
     ),
     _bucket(
         "dynamodb lease table",
@@ -178,20 +279,21 @@ BUCKETS: tuple[Bucket, ...] = (
         "UpdateItem DeleteItem Scan",
         50,
         25,
-        NO_FIGURE.format(what="DynamoDB's item calls and scans (a table's capacity meters them, not a request bucket)"),
+        "figures of ours: DynamoDB meters item calls and scans by each table's read and write capacity, not by an"
+        " account's request bucket",
     ),
 )
 """Every call the tool sends draws from one of these buckets (tests/test_pacing.py walks the code for calls in
-none). ECS's figures are its API reference's "Request throttling" table (burst = bucket maximum capacity, sustained =
-refill rate); the services that document a rate per second (CloudWatch Logs, CloudWatch, EventBridge Scheduler,
-Systems Manager, STS, SNS) give no separate burst, so the burst is one second's worth. The table names no figures
-for the service deployment calls (List/DescribeServiceDeployments, DescribeServiceRevisions,
-Stop/ContinueServiceDeployment), the Express Gateway calls (Describe, Create, Update and
+none). ECS's figures are its API Reference's "Request throttling" table, one bucket per row (burst = bucket maximum
+capacity, sustained = refill rate), and RunTask takes Fargate's lower RunTask figure. The table has no row for
+Stop/ContinueServiceDeployment, the Express Gateway calls (Describe, Create, Update and
 DeleteExpressGatewayService) or the Managed Daemons calls (daemons, their task definitions, revisions and
-deployments): they draw from the service read and write buckets. Where AWS publishes no request
-rate at all (Application Auto Scaling, Cloud Map's control calls, Elastic Load Balancing, IAM, DynamoDB items), the
-whole service shares one bucket at figures of ours, each said in its ``source``. A bucket's throttling answers
-still back off and are retried without spending the retry budget."""
+deployments): they draw from the service read and write buckets. The services that give a rate per second
+(CloudWatch Logs, CloudWatch, EventBridge Scheduler, STS) give no separate burst, so the burst is one second's worth.
+Where AWS publishes no request rate (Application Auto Scaling, Cloud Map's control calls) or none is checked
+(Systems Manager, SNS, Elastic Load Balancing, IAM, DynamoDB items), the whole service shares one bucket at figures
+of ours, each said in its ``source``. A bucket's throttling answers still back off and are retried without spending
+the retry budget."""
 
 
 HEADROOM_SECONDS = 0.1

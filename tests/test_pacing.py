@@ -138,6 +138,32 @@ def test_ecs_tag_writes_are_paced_in_their_documented_bucket() -> None:
     assert pacer.bucket("ecs", "TagResource") is pacer.bucket("ecs", "UntagResource")
 
 
+@pytest.mark.parametrize(
+    ("together", "figures"),
+    [
+        (("CreateService", "UpdateService", "DeleteService"), (50, 5)),
+        (("RegisterTaskDefinition", "DeregisterTaskDefinition"), (20, 1)),
+        (("CreateCluster", "UpdateCluster", "DeleteCluster", "PutClusterCapacityProviders"), (20, 1)),
+        (("CreateCapacityProvider", "UpdateCapacityProvider", "DeleteCapacityProvider"), (10, 1)),
+        (("DescribeServiceDeployments", "ListServiceDeployments"), (50, 20)),
+        (("DescribeTasks", "ListTasks"), (100, 20)),
+        (("RunTask",), (20, 20)),
+    ],
+)
+def test_ecs_calls_in_one_documented_row_share_one_bucket_at_its_figures(
+    together: tuple[str, ...], figures: tuple[float, float]
+) -> None:
+    """ECS's request throttling table puts these calls in one category each; RunTask takes Fargate's lower
+    figure (20 burst and sustained). The client's bucket is the row's, less one token of headroom."""
+    pacer = Pacer(PaceSettings())
+    buckets = {id(pacer.bucket("ecs", operation)) for operation in together}
+    assert len(buckets) == 1, together
+    bucket = pacer.bucket("ecs", together[0])
+    assert bucket is not None
+    capacity, rate = figures
+    assert (bucket.capacity, bucket.ceiling) == (capacity - max(1.0, rate * 0.1), rate)
+
+
 FORWARDED = {("aws.py", "pages"): "sends the operation its caller names (each caller is walked)"}
 """Calls whose service and operation come from their caller, and why nothing is missed."""
 VARIABLE = {
