@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import APP, SERVICE, TASK, cluster, documents, scaling_policy, service, task_definition
+from builders import APP, SERVICE, TASK, cluster, document, documents, scaling_policy, service, task_definition
 
 from reconciler.core.cost import split_tasks
 
@@ -137,11 +137,12 @@ def test_split_tasks_places_base_first_then_by_weight():
 # ------------------------------------------------------------------------- the same arithmetic, pure
 
 
-def pure_cost(text: str):
-    from reconciler.core.cost import estimate, load_prices
+def pure_cost(text: str, region: str = "us-east-1"):
+    from reconciler.core.cost import estimate
     from reconciler.core.loader import load_text
     from reconciler.core.manifests import parse_documents
     from reconciler.core.plan import make_plan
+    from reconciler.core.prices import load_prices
     from reconciler.core.settings import ApplySettings
     from reconciler.kinds import KINDS
 
@@ -149,7 +150,7 @@ def pure_cost(text: str):
     resources, problems = parse_documents(docs, KINDS)
     assert not problems, problems
     plan = make_plan(resources, {}, ApplySettings(), KINDS)
-    return estimate(plan, resources, {}, KINDS, prices=load_prices(), region="us-east-1")
+    return estimate(plan, resources, {}, KINDS, prices=load_prices(), region=region)
 
 
 @pytest.mark.parametrize(
@@ -182,3 +183,142 @@ def test_a_change_that_leaves_the_scaling_range_alone_changes_the_cost_by_nothin
     [line] = report.services
     same = type(line)(line.address, line.after, line.after)
     assert same.delta == (0.0, 0.0), "the same range on both sides, counted the same way"
+
+
+# ------------------------------------------------------------------------- EBS volumes configured at launch, pure
+
+# us-east-1 list prices (reconciler/core/data/ebs-prices.json): gp3 $0.08 per GB-month, $0.005 per IOPS-month above
+# 3,000, $0.04 per MB/s-month above 125; gp2 $0.10; io1 and io2 $0.125 and $0.065 per provisioned IOPS-month.
+WITH_VOLUME = task_definition(
+    volumes=[{"name": "data", "configuredAtLaunch": True}],
+    containers=[
+        {"name": "app", "image": "example/api:1.0", "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}]}
+    ],
+)
+ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructureRole"
+
+
+def with_volume(**ebs: Any) -> str:
+    volume = {"name": "data", "managedEBSVolume": {"roleArn": ROLE, **ebs}}
+    return documents(WITH_VOLUME, service(volumeConfigurations=[volume]))
+
+
+@pytest.mark.parametrize(
+    ("ebs", "month"),
+    [
+        ({"sizeInGiB": 100}, 100 * 0.08),
+        ({"volumeType": "gp3", "sizeInGiB": 100, "iops": 6000, "throughput": 250}, 8 + 3000 * 0.005 + 125 * 0.04),
+        ({"volumeType": "gp2", "sizeInGiB": 100}, 100 * 0.10),
+        ({"volumeType": "io1", "sizeInGiB": 100, "iops": 1000}, 100 * 0.125 + 1000 * 0.065),
+        ({"volumeType": "io2", "sizeInGiB": 100, "iops": 32000}, 100 * 0.125 + 32000 * 0.065),
+    ],
+    ids=["gp3-default", "gp3-iops-throughput", "gp2", "io1", "io2"],
+)
+def test_each_task_pays_for_its_ebs_volumes(ebs, month):
+    report = pure_cost(with_volume(**ebs))
+    [line] = report.services
+    assert line.after.low == pytest.approx(2 * TASK_256 + 2 * month)
+    [note] = report.notes
+    assert note.startswith("EBS volumes: prices as of ") and "https://aws.amazon.com/ebs/pricing/" in note
+    assert "left out: io2 IOPS above 32,000" in note
+
+
+@pytest.mark.parametrize(
+    ("ebs", "region", "reason"),
+    [
+        ({"volumeType": "io2", "sizeInGiB": 100, "iops": 40000}, "us-east-1",
+         "no price: EBS io2 IOPS above 32000 are not in the price table"),
+        ({"volumeType": "st1", "sizeInGiB": 500}, "us-east-1",
+         "no price: EBS st1 in us-east-1 is not in the price table"),
+        ({"sizeInGiB": 100}, "eu-west-1", "no price: EBS gp3 in eu-west-1 is not in the price table"),
+        ({"snapshotId": "snap-0123456789abcdef0"}, "us-east-1",
+         "not estimated: EBS volume data takes its size from a snapshot"),
+    ],
+    ids=["io2-above-the-first-tier", "st1", "region", "snapshot"],
+)  # fmt: skip
+def test_an_ebs_volume_without_a_published_price_leaves_the_service_without_a_figure(ebs, region, reason):
+    report = pure_cost(with_volume(**ebs), region)
+    [line] = report.services
+    assert line.after.low is None and line.after.reason == reason
+    assert report.delta == (0, 0) and len(report.notes) == 1
+
+
+def test_a_service_without_volumes_has_no_cost_notes():
+    assert pure_cost(APP).notes == ()
+
+
+# ------------------------------------------------------------------------- ECS Managed Instances, pure
+
+# us-west-2, the ECS pricing page's example: a c6a.2xlarge (8 vCPU, 16 GiB) at $0.306 an hour On-Demand plus $0.037
+# an hour management fee. A 1 vCPU / 2 GB task takes an eighth of it: $0.042875 an hour, x 730 hours.
+TASK_ON_INSTANCE = 0.125 * (0.306 + 0.037) * 730
+MI_CLUSTER = cluster("prod", settings=None)
+MI_TASK = task_definition(requiresCompatibilities=["MANAGED_INSTANCES"], cpu="1024", memory="2048")
+ON_PROVIDER = [{"capacityProvider": "general", "weight": 1}]
+
+
+def instances_provider(**template: Any) -> str:
+    requirements = {
+        "vCpuCount": {"min": 2, "max": 8},
+        "memoryMiB": {"min": 4096},
+        "allowedInstanceTypes": ["c6a.2xlarge"],
+    }
+    launch = {
+        "ec2InstanceProfileArn": "arn:aws:iam::123456789012:instance-profile/ecsInstanceRole",
+        "networkConfiguration": {"subnets": ["subnet-0a1b2c3d4e5f60001"]},
+        "instanceRequirements": requirements,
+        **template,
+    }
+    spec = {
+        "cluster": "prod",
+        "managedInstancesProvider": {"infrastructureRoleArn": ROLE, "instanceLaunchTemplate": launch},
+    }
+    return document("ManagedInstancesProvider", "general", spec)
+
+
+def on_instances(provider: str, **spec: Any) -> str:
+    defaults: dict[str, Any] = {"launchType": None, "capacityProviderStrategy": ON_PROVIDER, "desiredCount": 4}
+    return documents(MI_CLUSTER, provider, MI_TASK, service(**{**defaults, **spec}))
+
+
+def test_a_task_on_managed_instances_costs_its_share_of_the_instance_and_the_management_fee():
+    report = pure_cost(on_instances(instances_provider()), "us-west-2")
+    [line] = report.services
+    assert line.after.low == pytest.approx(4 * TASK_ON_INSTANCE)
+    [note] = report.notes
+    assert note.startswith("Managed Instances: prices as of 2026-09-20 from https://aws.amazon.com/ecs/pricing/")
+
+
+def test_the_cluster_default_strategy_names_the_managed_instances_provider():
+    default = cluster("prod", settings=None, defaultCapacityProviderStrategy=ON_PROVIDER)
+    text = documents(default, instances_provider(), MI_TASK, service(launchType=None, desiredCount=4))
+    [line] = pure_cost(text, "us-west-2").services
+    assert line.after.low == pytest.approx(4 * TASK_ON_INSTANCE)
+
+
+def test_the_larger_of_the_vcpu_and_memory_shares_is_paid():
+    task = task_definition(requiresCompatibilities=["MANAGED_INSTANCES"], cpu="1024", memory="8192")
+    text = documents(
+        MI_CLUSTER, instances_provider(), task, service(launchType=None, capacityProviderStrategy=ON_PROVIDER)
+    )
+    [line] = pure_cost(text, "us-west-2").services
+    assert line.after.low == pytest.approx(2 * 0.5 * (0.306 + 0.037) * 730), "8 of the instance's 16 GiB"
+
+
+@pytest.mark.parametrize(
+    ("provider", "region", "reason"),
+    [
+        (instances_provider(), "us-east-1",
+         "no price: Managed Instances c6a.2xlarge in us-east-1 is not in the price table"),
+        (instances_provider(instanceRequirements={"vCpuCount": {"min": 2}, "memoryMiB": {"min": 4096}}), "us-west-2",
+         "not estimated: ECS chooses the instance type of Managed Instances provider general"),
+        (instances_provider(capacityOptionType="SPOT"), "us-west-2",
+         "not estimated: Managed Instances provider general launches SPOT instances"),
+    ],
+    ids=["region", "instance-type-chosen-by-ecs", "spot"],
+)  # fmt: skip
+def test_managed_instances_without_a_published_price_are_said_so(provider, region, reason):
+    report = pure_cost(on_instances(provider), region)
+    [line] = report.services
+    assert (line.after.low, line.after.reason) == (None, reason)
+    assert len(report.notes) == 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from reconciler.aws import Aws, known_regions
-from reconciler.core import cost
+from reconciler.core import cost, prices
 from reconciler.core.errors import InvalidManifests, UsageError
 from reconciler.core.model import Resource
 from reconciler.core.render import PlanPart, Where
@@ -181,7 +181,7 @@ def targeting_warning(selectors: Sequence[str]) -> list[str]:
 def shown_parts(planned: Sequence[PlannedPart], selectors: Sequence[str] = ()) -> list[PlanPart]:
     """What `plan`, `apply` and `show` print of each target's plan: the plan, its findings, its cost (partial when
     targeted) and the targeting warning."""
-    prices = cost.load_prices()
+    tables = prices.load_prices()
     return [
         PlanPart(
             one.planned.plan,
@@ -191,7 +191,7 @@ def shown_parts(planned: Sequence[PlannedPart], selectors: Sequence[str] = ()) -
                 one.planned.loaded.resources,
                 one.planned.state.live,
                 one.pipeline.kinds,
-                prices=prices,
+                prices=tables,
                 region=one.pipeline.aws.region,
                 partial=bool(selectors),
             ),

@@ -1,37 +1,28 @@
-"""Cost delta: the monthly Fargate cost of each service a plan touches, before and after, and the total change.
+"""Cost delta: the monthly cost of each service a plan touches, before and after, and the total change.
 
-Pure: ``estimate`` reads the plan, the desired resources, live state and a price table (bundled data, read by
-``load_prices``). A task costs (vCPU x price per vCPU-hour + GB x price per GB-hour) x hours per month; a service
-costs desiredCount tasks, split between FARGATE and FARGATE_SPOT as its capacity provider strategy places them
-(``base`` first, the rest by ``weight``), ARM64 priced separately. With a ScalingPolicy the cost is a range from
-minCapacity to maxCapacity tasks: "after" from the manifests' policy, "before" from the live scalable target when the
-plan read it (it does for every service the manifests give a ScalingPolicy). A change to a service's ScalingPolicy
-alone is a cost change of that service too. EC2 capacity is "not estimated"; a price missing from the table is
-"no price".
+Pure: ``estimate`` reads the plan, the desired resources, live state and the price tables (``reconciler.core.prices``).
+A service costs desiredCount tasks, split over its capacity provider strategy as ECS places them (``base`` first, the
+rest by ``weight``): a task on FARGATE or FARGATE_SPOT costs (vCPU x price per vCPU-hour + GB x price per GB-hour) x
+hours per month, ARM64 priced separately; a task on an ECS Managed Instances provider that names one instance type
+costs its share of that instance (the larger of its vCPU and memory shares) x (On-Demand price + management fee) an
+hour; each task's EBS volumes (``volumeConfigurations``) add their monthly price. With a ScalingPolicy the cost is a
+range from minCapacity to maxCapacity tasks: "after" from the manifests' policy, "before" from the live scalable
+target when the plan read it (it does for every service the manifests give a ScalingPolicy). A change to a service's
+ScalingPolicy alone is a cost change of that service too. EC2 capacity is "not estimated"; a price missing from a
+table is "no price"; the report's notes say which tables beyond Fargate's were used and what they leave out.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from reconciler.core.aws_rules import FARGATE_PROVIDERS, as_size
 from reconciler.core.kind import Claims, Cost, Costs, Registry
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Delete, Plan, claims_of
-
-
-@dataclass(frozen=True)
-class Prices:
-    """A price table: region -> capacity provider -> architecture -> {vcpuHour, gbHour} in USD."""
-
-    date: str
-    source: str
-    hours_per_month: int
-    regions: Mapping[str, Any]
+from reconciler.core.prices import Prices, fargate_hour, instance_hour, volumes_month
 
 
 @dataclass(frozen=True)
@@ -42,6 +33,8 @@ class Estimate:
     high: float | None = None
     reason: str | None = None
     """Set when there is no figure: 'not estimated: ...' or 'no price: ...'."""
+    uses: frozenset[str] = frozenset()
+    """The price tables beyond Fargate's the figure reads (or would read): ``EBS``, ``MANAGED_INSTANCES``."""
 
 
 ABSENT = Estimate(0.0, 0.0)
@@ -71,6 +64,8 @@ class CostReport:
     services: tuple[ServiceCost, ...]
     partial: bool = False
     """The plan covers only some resources (``--target``): so does the cost."""
+    notes: tuple[str, ...] = ()
+    """What the figures from the tables beyond Fargate's rest on and leave out, one line each."""
 
     @property
     def priced(self) -> tuple[ServiceCost, ...]:
@@ -82,12 +77,6 @@ class CostReport:
         """Total monthly change (low, high) over the priced services."""
         deltas = [s.delta for s in self.services if s.delta is not None]
         return sum(d[0] for d in deltas), sum(d[1] for d in deltas)
-
-
-def load_prices() -> Prices:
-    """The bundled price table (reconciler/data/fargate-prices.json)."""
-    data = json.loads((Path(__file__).parent / "data" / "fargate-prices.json").read_text("utf-8"))
-    return Prices(data["date"], data["source"], int(data["hoursPerMonth"]), data["regions"])
 
 
 def split_tasks(count: int, strategy: Sequence[Mapping[str, Any]]) -> dict[str, float]:
@@ -105,45 +94,75 @@ def split_tasks(count: int, strategy: Sequence[Mapping[str, Any]]) -> dict[str, 
     return placed
 
 
+EBS, MANAGED_INSTANCES = "EBS", "MANAGED_INSTANCES"
+
+
+def _uses(shape: Cost) -> frozenset[str]:
+    return frozenset([EBS] * bool(shape.volumes) + [MANAGED_INSTANCES] * bool(shape.instances))
+
+
 def _monthly(shape: Cost | None, prices: Prices, region: str) -> Estimate:
     if shape is None:
         return Estimate(reason="not estimated")
-    if shape.strategy is None:
-        return Estimate(reason="not estimated: EC2 launch type")
-    if shape.task is None:
-        return Estimate(reason="not estimated: its task definition is not known")
-    non_fargate = [s["capacityProvider"] for s in shape.strategy if s["capacityProvider"] not in FARGATE_PROVIDERS]
-    if non_fargate:
-        return Estimate(reason=f"not estimated: EC2 capacity provider {non_fargate[0]}")
-    platform = shape.task.get("runtimePlatform") or {}
-    if str(platform.get("operatingSystemFamily", "LINUX")).startswith("WINDOWS"):
-        return Estimate(reason="not estimated: Windows tasks")
-    cpu = as_size(shape.task.get("cpu"))
-    memory = as_size(shape.task.get("memory"))
-    if cpu is None or memory is None:
-        return Estimate(reason="not estimated: the task definition has no task-level cpu and memory")
-    arch = "arm64" if platform.get("cpuArchitecture") == "ARM64" else "x86_64"
-    table = prices.regions.get(region)
-    if table is None:
-        return Estimate(reason=f"no price: region {region} is not in the price table")
+    uses = _uses(shape)
+    reason, hourly = _task_hours(shape, prices, region)
+    volumes = volumes_month(shape.volumes, prices.ebs, region) if reason is None else 0.0
+    if reason is not None or isinstance(volumes, str):
+        return Estimate(reason=reason or str(volumes), uses=uses)
 
-    def cost(count: int) -> float | None:
-        total = 0.0
+    def cost(count: int) -> float | str:
+        total = count * float(volumes)
         for provider, tasks in split_tasks(count, shape.strategy or []).items():
             if not tasks:
                 continue
-            rate = (table.get(provider) or {}).get(arch)
-            if rate is None:
-                return None
-            per_hour = cpu / 1024 * float(rate["vcpuHour"]) + memory / 1024 * float(rate["gbHour"])
-            total += tasks * per_hour * prices.hours_per_month
+            rate = hourly[provider]
+            if isinstance(rate, str):
+                return rate
+            total += tasks * rate * prices.hours_per_month
         return total
 
     low, high = cost(shape.count_low), cost(shape.count_high)
-    if low is None or high is None:
-        providers = "/".join(s["capacityProvider"] for s in shape.strategy)
-        return Estimate(reason=f"no price: {providers} {arch} in {region} is not in the price table")
-    return Estimate(low, high)
+    if isinstance(low, str) or isinstance(high, str):
+        return Estimate(reason=str(low if isinstance(low, str) else high), uses=uses)
+    return Estimate(low, high, uses=uses)
+
+
+def _task_hours(shape: Cost, prices: Prices, region: str) -> tuple[str | None, dict[str, float | str]]:
+    """Why the tasks cannot be priced, or what one task costs an hour on each provider of the strategy (a reason in
+    place of a price the tables lack: it counts only for a provider that gets tasks)."""
+    if shape.strategy is None:
+        return "not estimated: EC2 launch type", {}
+    if shape.task is None:
+        return "not estimated: its task definition is not known", {}
+    providers = [str(s["capacityProvider"]) for s in shape.strategy]
+    other = [p for p in providers if p not in FARGATE_PROVIDERS and p not in shape.instances]
+    if other:
+        return f"not estimated: EC2 capacity provider {other[0]}", {}
+    platform = shape.task.get("runtimePlatform") or {}
+    if str(platform.get("operatingSystemFamily", "LINUX")).startswith("WINDOWS"):
+        return "not estimated: Windows tasks", {}
+    cpu, memory = as_size(shape.task.get("cpu")), as_size(shape.task.get("memory"))
+    if cpu is None or memory is None:
+        return "not estimated: the task definition has no task-level cpu and memory", {}
+    arch = "arm64" if platform.get("cpuArchitecture") == "ARM64" else "x86_64"
+    size, named = (float(cpu), float(memory)), "/".join(providers)
+    hourly: dict[str, float | str] = {}
+    for provider in providers:
+        if provider in FARGATE_PROVIDERS:
+            hourly[provider] = fargate_hour(provider, arch, size, prices, region, strategy=named)
+        else:
+            hourly[provider] = instance_hour(provider, shape.instances[provider], size, prices.instances, region)
+    return None, hourly
+
+
+def report_notes(uses: frozenset[str], prices: Prices) -> tuple[str, ...]:
+    """One line for each table beyond Fargate's that some figure reads: its source, date and what it leaves out."""
+    tables = ((EBS, "EBS volumes", prices.ebs), (MANAGED_INSTANCES, "Managed Instances", prices.instances))
+    return tuple(
+        f"{label}: prices as of {t.date} from {t.source}; left out: {t.left_out}"
+        for key, label, t in tables
+        if key in uses
+    )
 
 
 def _related(refs: list[Address], *sources: Mapping[Address, Any]) -> dict[Address, Mapping[str, Any]]:
@@ -184,11 +203,11 @@ def estimate(
         kind, current = kinds.facet(addr, Costs), live.get(addr)
         if kind is None:
             continue
+        at = _Pricing(kind, addr, prices, region)
         before = ABSENT
         if current is not None:
             refs = kinds.live_references(current, region=region)
-            shape = kind.cost(current.body, addr, _related(refs, live), live_claims.get(addr, {}))
-            before = _monthly(shape, prices, region)
+            before = at.estimate(current.body, refs, [live], live_claims.get(addr, {}))
         if addr in deleted:
             after = ABSENT
         elif addr in by_address:
@@ -197,16 +216,33 @@ def estimate(
             if "desiredCount" not in doc and current is not None:
                 doc["desiredCount"] = current.body.get("desiredCount", 0)
             refs = [r.address for r in kinds.references(resource, region=region)]
-            related = _related(refs, by_address, live)
-            after = _monthly(kind.cost(doc, addr, related, wanted_claims.get(addr, {})), prices, region)
+            after = at.estimate(doc, refs, [by_address, live], wanted_claims.get(addr, {}))
         elif current is not None:  # a resource the manifests do not declare, whose cost another declared one sets
             refs = kinds.live_references(current, region=region)
-            shape = kind.cost(current.body, addr, _related(refs, live), wanted_claims.get(addr, {}))
-            after = _monthly(shape, prices, region)
+            after = at.estimate(current.body, refs, [live], wanted_claims.get(addr, {}))
         else:
             after = ABSENT
         lines.append(ServiceCost(addr, before, after))
-    return CostReport(region, prices.date, tuple(lines), partial)
+    uses = frozenset().union(*(e.uses for line in lines for e in (line.before, line.after)))
+    return CostReport(region, prices.date, tuple(lines), partial, report_notes(uses, prices))
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    """One resource's kind and address, priced in one region."""
+
+    kind: Costs
+    address: Address
+    prices: Prices
+    region: str
+
+    def estimate(
+        self, doc: Mapping[str, Any], refs: list[Address], sources: Sequence[Mapping[Address, Any]], claims: Any
+    ) -> Estimate:
+        """``doc`` (a spec or a live body) priced with the documents it references and reads, from ``sources``."""
+        related = _related(refs, *sources)
+        related |= _related(self.kind.cost_inputs(doc, self.address, related), *sources)
+        return _monthly(self.kind.cost(doc, self.address, related, claims), self.prices, self.region)
 
 
 def _cost_subject(address: Address, kinds: Registry) -> Address | None:

@@ -102,6 +102,10 @@ class Cost:
     """Capacity providers the tasks run on; None for the EC2 (or EXTERNAL) launch type."""
     task: Mapping[str, Any] | None
     """The task definition (API input or describe output) of one task."""
+    instances: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The ECS Managed Instances providers the strategy names: provider name -> its ``managedInstancesProvider``."""
+    volumes: Sequence[Mapping[str, Any]] = ()
+    """The volumes ECS creates for each task (``volumeConfigurations``: a ``managedEBSVolume`` each)."""
 
 
 class Kind(Protocol):
@@ -250,8 +254,15 @@ class Costs:
         related: Mapping[Address, Mapping[str, Any]],
         claims: Mapping[str, Any],
     ) -> Cost | None:
-        """What a desired spec or live body costs; ``related``: the documents it references, by address; ``claims``:
-        what other resources own of it (a desiredCount range)."""
+        """What a desired spec or live body costs; ``related``: the documents it references and those
+        ``cost_inputs`` names, by address; ``claims``: what other resources own of it (a desiredCount range)."""
+        raise NotImplementedError
+
+    def cost_inputs(
+        self, doc: Mapping[str, Any], address: Address, related: Mapping[Address, Mapping[str, Any]]
+    ) -> list[Address]:
+        """Resources beyond its references whose documents its cost reads (the Managed Instances providers a
+        service's strategy, or its cluster's default strategy in ``related``, names)."""
         raise NotImplementedError
 
 

@@ -407,8 +407,27 @@ class ServiceKind(BaseKind, Refers, Pins, Exports, Findings, Costs):
         task = related.get(Address(TASK_DEFINITION.name, family_of(runs)))
         if task is not None and task.get("taskDefinitionArn") and revision_of(str(task["taskDefinitionArn"])) != runs:
             task = None  # the live service runs another revision than the family's latest: its size is not known
-        home = related.get(Address(CLUSTER.name, str(address.scope)))
-        return Cost(int(low), int(high), _strategy(doc, home), task)
+        strategy = _strategy(doc, related.get(Address(CLUSTER.name, str(address.scope))))
+        instances = {}
+        for name in self._instance_providers(strategy):
+            provider = related.get(Address(MANAGED_INSTANCES_PROVIDER.name, name, str(address.scope)))
+            if provider is not None:
+                instances[name] = provider.get("managedInstancesProvider") or {}
+        volumes = doc.get("volumeConfigurations") or _primary(doc).get("volumeConfigurations") or []
+        return Cost(int(low), int(high), strategy, task, instances, [v for v in volumes if v.get("managedEBSVolume")])
+
+    def cost_inputs(
+        self, doc: Mapping[str, Any], address: Address, related: Mapping[Address, Mapping[str, Any]]
+    ) -> list[Address]:
+        """The Managed Instances providers its strategy (or its cluster's default strategy) may name, by name: a name
+        that is an Auto Scaling group provider's is simply not found."""
+        strategy = _strategy(doc, related.get(Address(CLUSTER.name, str(address.scope))))
+        scope = str(address.scope)
+        return [Address(MANAGED_INSTANCES_PROVIDER.name, n, scope) for n in self._instance_providers(strategy)]
+
+    @staticmethod
+    def _instance_providers(strategy: Sequence[Mapping[str, Any]] | None) -> list[str]:
+        return [str(s["capacityProvider"]) for s in strategy or [] if is_declarable(s.get("capacityProvider"))]
 
 
 KIND = ServiceKind()

@@ -89,6 +89,7 @@ def plan_as_dict(
                 for c in cost.services
             ],
             "partial": cost.partial,
+            "notes": list(cost.notes),
             "delta": {
                 "low": cost.delta[0],
                 "high": cost.delta[1],

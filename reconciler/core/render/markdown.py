@@ -98,7 +98,8 @@ def _md_cost(cost: CostReport | None) -> str:
         for c in cost.services
     )
     table = "| service | before | after | change |\n| --- | --- | --- | --- |\n"
-    return f"#### {cost_heading(cost)}\n{table}{rows}\n**{cost_total(cost)}**\n"
+    notes = "".join(f"- {note}\n" for note in cost.notes)
+    return f"#### {cost_heading(cost)}\n{table}{rows}\n**{cost_total(cost)}**\n{notes}"
 
 
 def _fit(parts: Sequence[str], budget: int) -> int:

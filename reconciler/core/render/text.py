@@ -82,4 +82,5 @@ def render_text(
                 f"  {line.address}: {estimate_text(line.before)} -> {estimate_text(line.after)} ({cost_change(line)})"
             )
         lines.append(f"  {cost_total(cost)}")
+        lines.extend(f"  {note}" for note in cost.notes)
     return "\n".join(lines) + "\n"
