@@ -137,19 +137,29 @@ def test_split_tasks_places_base_first_then_by_weight():
 # ------------------------------------------------------------------------- the same arithmetic, pure
 
 
-def pure_cost(text: str, region: str = "us-east-1"):
-    from reconciler.core.cost import estimate
+def pure_resources_and_plan(text: str):
     from reconciler.core.loader import load_text
     from reconciler.core.manifests import parse_documents
     from reconciler.core.plan import make_plan
-    from reconciler.core.prices import load_prices
     from reconciler.core.settings import ApplySettings
     from reconciler.kinds import KINDS
 
     docs, _ = load_text(text.encode(), file="set.yaml")
     resources, problems = parse_documents(docs, KINDS)
     assert not problems, problems
-    plan = make_plan(resources, {}, ApplySettings(), KINDS)
+    return resources, make_plan(resources, {}, ApplySettings(), KINDS)
+
+
+def pure_plan(text: str):
+    return pure_resources_and_plan(text)[1]
+
+
+def pure_cost(text: str, region: str = "us-east-1"):
+    from reconciler.core.cost import estimate
+    from reconciler.core.prices import load_prices
+    from reconciler.kinds import KINDS
+
+    resources, plan = pure_resources_and_plan(text)
     return estimate(plan, resources, {}, KINDS, prices=load_prices(), region=region)
 
 
@@ -322,3 +332,14 @@ def test_managed_instances_without_a_published_price_are_said_so(provider, regio
     [line] = report.services
     assert (line.after.low, line.after.reason) == (None, reason)
     assert len(report.notes) == 1
+
+
+def test_every_format_ends_the_cost_section_with_its_notes():
+    from reconciler.core.render import plan_as_dict, render_markdown, render_text
+
+    report = pure_cost(with_volume(sizeInGiB=100))
+    plan = pure_plan(with_volume(sizeInGiB=100))
+    [note] = report.notes
+    assert f"  {note}" in render_text(plan, cost=report).splitlines()
+    assert f"- {note}" in render_markdown(plan, cost=report).splitlines()
+    assert plan_as_dict(plan, cost=report)["cost"]["notes"] == [note]
