@@ -24,6 +24,7 @@ from reconciler.core.actions import Action, fingerprint
 from reconciler.core.errors import AwsError, ErrorClass, classify
 from reconciler.core.model import Address, Resource
 from reconciler.core.settings import RetryResourceSettings
+from reconciler.daemon.alerts import Alert
 from reconciler.executor import Outcome
 
 
@@ -148,3 +149,37 @@ class Failures:
         if kind == "retryable":
             return float(min(self.settings.max, self.settings.initial * 2 ** (attempts - 1)))
         return self.settings.terminal
+
+
+def failure_alert(failure: Failure, *, terminal_wait: float) -> Alert | None:
+    """What a new failure tells: a terminal one an ``apply_failed`` alert, a bug an ``error`` one; a retryable one
+    none (it is logged and backed off)."""
+    what = f"{failure.action} {failure.address} failed"
+    if failure.kind == "retryable":
+        return None
+    if failure.kind == "bug":
+        summary = f"{what} on an unexpected error (a bug); not retried until its manifest or live state changes"
+        return Alert("error", summary, failure.revision, resource=str(failure.address), errors=(failure.error,))
+    answer = f"AWS answered {failure.code}" if failure.code else "refused"
+    summary = (
+        f"{what}: {answer}; not sent again until its manifest or live state changes (or in {terminal_wait:g}s); "
+        "the other resources are applied"
+    )
+    return Alert(
+        "apply_failed",
+        summary,
+        failure.revision,
+        resource=str(failure.address),
+        action=failure.action,
+        errors=(failure.error,),
+        code=failure.code,
+    )
+
+
+def error_key(exc: BaseException) -> str:
+    """A whole pass's error as it is alerted once: its type, message and the line that raised it."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else ""
+    return f"{type(exc).__name__}: {exc} at {where}"

@@ -23,34 +23,30 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from reconciler import rollout
 from reconciler.aws import known_regions
 from reconciler.core.actions import Delete, Reason
 from reconciler.core.errors import InvalidManifests, PlanError, SecurityRefused, SourceMissing, classify
 from reconciler.core.instance import Instance
-from reconciler.core.loader import Document, Limits, ParseCache
+from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.model import Address
 from reconciler.core.plan import SUSPEND_ANNOTATION, Action, Plan
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
+from reconciler.daemon.backoff import until_done
 from reconciler.daemon.brake import vanished
+from reconciler.daemon.change_first import Documents, changed_documents, documents_of
 from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.drift import Drift, drifts_in, track
-from reconciler.daemon.failures import Failure, Failures
+from reconciler.daemon.failures import Failure, Failures, error_key, failure_alert
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.metrics import Metrics
-from reconciler.daemon.report import StatusBook
+from reconciler.daemon.report import StatusBook, status_document
 from reconciler.daemon.source import Settling, Snapshot, find_link, read_snapshot, resolve, select
 from reconciler.executor import Outcome
 from reconciler.pipeline import Loaded, Pipeline, Planned
 
 log = structlog.get_logger("reconciler.loop")
-
-
-def same_document(before: Document | None, after: Document) -> bool:
-    """The document did not change: the very object (its file was not parsed again) or an equal body."""
-    return before is after or (before is not None and before.body == after.body)
 
 
 def pass_result(plan: Plan, *, drift: bool, enforce: bool, partial: bool = False) -> str:
@@ -78,7 +74,7 @@ class LoopState:
     """The last problem alerted (a broken revision, a refused plan), so it is alerted once."""
     last_success: float | None = None
     """Monotonic time of the last successful pass."""
-    documents: dict[tuple[str, int], Document] | None = None
+    documents: Documents | None = None
     """Each document (file, index) of the last snapshot read: what a publish changed (change-first)."""
     parsed: ParseCache = field(default_factory=dict)
     """The last snapshot's files as parsed: a file read again unchanged is not parsed again."""
@@ -194,31 +190,7 @@ class Daemon:
         converges within one resync interval of an outage's end; a pass request (a publish) ends a wait early."""
         options = self.settings.daemon
         longest = min(options.backoff.max, options.resync_interval)
-
-        def before_sleep(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            wait = state.next_action.sleep if state.next_action else 0
-            log.error(
-                "pass failed; backing off", error=str(error), retry_in=round(wait, 2), attempt=state.attempt_number
-            )
-
-        def sleep(seconds: float) -> None:
-            if self.wake.wait(seconds):  # a request (or stop) during the pass or the wait: retry now
-                self.wake.clear()
-
-        retrying = Retrying(
-            retry=retry_if_exception(lambda _exc: not self.stopping.is_set()),
-            wait=wait_exponential_jitter(
-                multiplier=options.backoff.initial, max=longest, jitter=options.backoff.initial
-            ),
-            sleep=sleep,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        try:
-            retrying(self._timed_pass)
-        except Exception as exc:  # only while stopping: the retry rule retries everything else
-            log.warning("pass abandoned at shutdown", error=str(exc))
+        until_done(self._timed_pass, backoff=options.backoff, longest=longest, wake=self.wake, stopping=self.stopping)
 
     def _timed_pass(self) -> None:
         if self.stopping.is_set():
@@ -247,11 +219,7 @@ class Daemon:
             log.exception("pass failed: unexpected error", error=f"{type(exc).__name__}: {exc}")
         if kind == "retryable":
             return
-        frame = exc.__traceback__
-        while frame is not None and frame.tb_next is not None:
-            frame = frame.tb_next
-        where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else ""
-        key = f"{type(exc).__name__}: {exc} at {where}"
+        key = error_key(exc)
         if key in self.state.errors:
             return
         self.state.errors.add(key)
@@ -308,30 +276,10 @@ class Daemon:
 
     def _reconcile(self, snapshot: Snapshot, *, first: Sequence[Action] = ()) -> str:
         """The full, level-triggered pass; ``first``: what the change-first step applied of this revision."""
-        leading = self.lease is None or self.lease.is_leader()
-        try:
-            loaded = self.pipeline.load_documents(
-                snapshot.documents, snapshot.errors, instance=self._instance(snapshot)
-            )
-            self.deployments.options = self.pipeline.options(loaded)  # a rollback writes as this revision's instance
-            if not leading:
-                return "standby"
-            planned = self.pipeline.plan(loaded)
-        except InvalidManifests as exc:
-            return self._problem(
-                snapshot,
-                "invalid",
-                "the manifests failed to load; live state kept as it is",
-                [str(e) for e in exc.errors],
-                alert=leading,
-            )
-        except PlanError as exc:
-            return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
+        planned = self._plan(snapshot)
+        if isinstance(planned, str):
+            return planned
         the_plan = planned.plan
-        notes = frozenset(note.message for note in the_plan.notes)
-        for message in sorted(notes - self.state.notes):  # a note every pass repeats is logged once
-            log.warning("plan note", message=message)
-        self.state.notes = notes
         enforce = self.settings.daemon.mode == "enforce"
         if enforce and not self.deployments.recalled:
             self.deployments.recall(snapshot.fingerprint, snapshot.revision, planned.state.observed)
@@ -351,18 +299,71 @@ class Daemon:
         outcomes: list[Outcome] = []
         waiting = self._unsettled_deletions(snapshot, the_plan) if enforce else {}
         if enforce and the_plan.actions:
-            if self.lease is not None and not self.lease.is_leader():
+            applied = self._apply_pass(snapshot, planned, waiting)
+            if isinstance(applied, str):
+                return applied
+            outcomes = applied
+        return self._conclude(snapshot, planned, outcomes, first=first, waiting=waiting, drift=is_drift)
+
+    def _plan(self, snapshot: Snapshot) -> Planned | str:
+        """This revision loaded and planned, or the pass's result when it cannot be (``standby``: another replica
+        leads; ``invalid``, ``refused``: a problem alerted once). Notes new since the last pass are logged."""
+        leading = self.lease is None or self.lease.is_leader()
+        try:
+            loaded = self.pipeline.load_documents(
+                snapshot.documents, snapshot.errors, instance=self._instance(snapshot)
+            )
+            self.deployments.options = self.pipeline.options(loaded)  # a rollback writes as this revision's instance
+            if not leading:
                 return "standby"
-            try:
-                outcomes = self._apply(self.pipeline, planned, snapshot, waiting=waiting)
-            except SecurityRefused as exc:
-                findings = [str(f) for f in exc.findings]
-                return self._problem(snapshot, "refused", f"{exc}", findings)
-            except PlanError as exc:
-                return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
-            self._follow_rollouts(snapshot, planned, outcomes)
-            if any(o.status == "skipped" and o.because is None for o in outcomes):
-                return "interrupted"
+            planned = self.pipeline.plan(loaded)
+        except InvalidManifests as exc:
+            return self._problem(
+                snapshot,
+                "invalid",
+                "the manifests failed to load; live state kept as it is",
+                [str(e) for e in exc.errors],
+                alert=leading,
+            )
+        except PlanError as exc:
+            return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
+        notes = frozenset(note.message for note in planned.plan.notes)
+        for message in sorted(notes - self.state.notes):  # a note every pass repeats is logged once
+            log.warning("plan note", message=message)
+        self.state.notes = notes
+        return planned
+
+    def _apply_pass(self, snapshot: Snapshot, planned: Planned, waiting: dict[Address, str]) -> list[Outcome] | str:
+        """The full pass's writes: their outcomes, or the pass's result when they did not run to the end
+        (``standby``, ``refused``, ``interrupted``)."""
+        if self.lease is not None and not self.lease.is_leader():
+            return "standby"
+        try:
+            outcomes = self._apply(self.pipeline, planned, snapshot, waiting=waiting)
+        except SecurityRefused as exc:
+            findings = [str(f) for f in exc.findings]
+            return self._problem(snapshot, "refused", f"{exc}", findings)
+        except PlanError as exc:
+            return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
+        self._follow_rollouts(snapshot, planned, outcomes)
+        if any(o.status == "skipped" and o.because is None for o in outcomes):
+            return "interrupted"
+        return outcomes
+
+    def _conclude(
+        self,
+        snapshot: Snapshot,
+        planned: Planned,
+        outcomes: list[Outcome],
+        *,
+        first: Sequence[Action],
+        waiting: dict[Address, str],
+        drift: bool,
+    ) -> str:
+        """After the writes: what the pass remembers, alerts (drift, or the revision applied), logs and records;
+        returns its result."""
+        the_plan = planned.plan
+        enforce = self.settings.daemon.mode == "enforce"
         if enforce:
             self.failures.settle(a.address for a in the_plan.actions)
             self.metrics.failing.set(len(self.failures.open))
@@ -372,12 +373,12 @@ class Daemon:
         if enforce:
             self.state.fleet = frozenset(r.address for r in planned.loaded.resources)
         applied = [o.action for o in outcomes if o.status == "done"] if enforce else list(the_plan.actions)
-        if is_drift:
+        if drift:
             found = {a: d for a, d in drifts_in(the_plan).items() if a not in troubled}  # told as failures
             self._alert_drift(found, snapshot.revision, healed=enforce)
         elif applied or first:
             self._announce(snapshot, [*first, *applied], enforce=enforce)
-        result = pass_result(the_plan, drift=is_drift, enforce=enforce, partial=bool(troubled))
+        result = pass_result(the_plan, drift=drift, enforce=enforce, partial=bool(troubled))
         if troubled:
             failed = sorted(str(a) for a, o in troubled.items() if o.status == "failed")
             log.warning(
@@ -386,7 +387,7 @@ class Daemon:
                 held=sorted(str(a) for a, o in troubled.items() if o.status == "held"),
                 skipped=sorted(str(a) for a, o in troubled.items() if o.status == "skipped"),
             )
-        self._record(snapshot, result, planned, outcomes, drift=is_drift)
+        self._record(snapshot, result, planned, outcomes, drift=drift)
         return result
 
     def _unsettled_deletions(self, snapshot: Snapshot, plan: Plan) -> dict[Address, str]:
@@ -418,35 +419,16 @@ class Daemon:
         return outcomes
 
     def _tell(self, failure: Failure) -> None:
-        """A new failure: a terminal one is alerted (``apply_failed``), a bug too (``error``); a retryable one is
-        logged and backed off."""
-        what = f"{failure.action} {failure.address} failed"
-        if failure.kind == "retryable":
-            log.warning(f"{what}; retried with backoff", error=failure.error, code=failure.code)
-            return
-        if failure.kind == "bug":
-            summary = f"{what} on an unexpected error (a bug); not retried until its manifest or live state changes"
-            self.alerter.send(
-                Alert("error", summary, failure.revision, resource=str(failure.address), errors=(failure.error,))
-            )
-            return
-        wait = self.settings.daemon.retry.terminal
-        answer = f"AWS answered {failure.code}" if failure.code else "refused"
-        summary = (
-            f"{what}: {answer}; not sent again until its manifest or live state changes (or in {wait:g}s); "
-            "the other resources are applied"
-        )
-        self.alerter.send(
-            Alert(
-                "apply_failed",
-                summary,
-                failure.revision,
-                resource=str(failure.address),
-                action=failure.action,
-                errors=(failure.error,),
+        """A new failure: a terminal one or a bug is alerted; a retryable one is logged and backed off."""
+        alert = failure_alert(failure, terminal_wait=self.settings.daemon.retry.terminal)
+        if alert is None:
+            log.warning(
+                f"{failure.action} {failure.address} failed; retried with backoff",
+                error=failure.error,
                 code=failure.code,
             )
-        )
+        else:
+            self.alerter.send(alert)
 
     def _settle_memory(self) -> None:
         """Between passes: collect the pass's cyclic garbage now and freeze what survives (the parsed manifests, kept
@@ -458,23 +440,14 @@ class Daemon:
         gc.freeze()
 
     def _apply_changes_first(self, snapshot: Snapshot) -> list[Action]:
-        """Change-first: when a publish changed a few documents, plan and apply those first (reading only what they
-        declare and reference), so a publish reaches AWS in the time of a handful of reads instead of a full
-        observe. The full, level-triggered pass follows at once, whatever happens here, and stays the one that
-        decides, alerts and reports: this step only ever brings its changes forward. Skipped on the first pass, in
-        detect mode, for a revision the loader refused, without the lease, and with more than
-        ``change_first_limit`` documents changed; anything it cannot do (a reference declared only in an unchanged
-        document that is not live yet, a refusal, an AWS error) is left to the full pass. Returns how many actions
-        it completed (their rollouts are followed like the full pass's)."""
-        current = {(d.file, d.index): d for d in snapshot.documents}
-        previous, self.state.documents = self.state.documents, current
+        """Change-first (``reconciler.daemon.change_first``): plan and apply the documents a publish changed before
+        the full pass. Returns the actions it completed (their rollouts are followed like the full pass's)."""
+        previous, self.state.documents = self.state.documents, documents_of(snapshot)
         options = self.settings.daemon
-        if previous is None or snapshot.errors or options.mode != "enforce":
+        if options.mode != "enforce":
             return []
-        changed = [d for d in snapshot.documents if not same_document(previous.get((d.file, d.index)), d)]
-        if not changed or len(changed) > options.change_first_limit:
-            return []
-        if self.lease is not None and not self.lease.is_leader():
+        changed = changed_documents(previous, snapshot, limit=options.change_first_limit)
+        if not changed or (self.lease is not None and not self.lease.is_leader()):
             return []
         pipeline = self.pipeline.scoped(prune=False)
         try:
@@ -509,28 +482,11 @@ class Daemon:
         self.book.error(f"{summary}: {'; '.join(errors)}" if errors else summary, snapshot.revision)
         return kind
 
-    # ------------------------------------------------------------------ rollouts, holds, status (issue 12)
+    # ------------------------------------------------------------------ rollouts, holds, status
 
     def status(self) -> dict[str, object]:
         """The /status document."""
-        held = self.deployments.held
-        rollouts = {a: dict(s) for a, s in list(self.deployments.states.items())}  # the loop thread may add to it
-        for address in held.services if held is not None else ():
-            rollouts.setdefault(address, {})["held"] = held.revision if held is not None else None
-        for address, (task_definition, revision) in list(self.deployments.last_good.items()):
-            last = {"task_definition": task_definition, "revision": revision}
-            rollouts.setdefault(address, {})["last_completed"] = last
-        return self.book.document(
-            held=None
-            if held is None
-            else {
-                "revision": held.revision,
-                "service": held.service,
-                "reason": held.reason,
-                "rolled_back": list(held.rolled_back),
-            },
-            rollouts=rollouts,
-        )
+        return status_document(self.book, self.deployments)
 
     def _begin_pass(self, snapshot: Snapshot) -> None:
         """A pass starts: a new revision releases a held one."""

@@ -23,6 +23,7 @@ from reconciler.core.plan import SUSPEND_ANNOTATION, Action, Plan
 from reconciler.core.redact import redact
 from reconciler.core.render import field_changes, reason_text
 from reconciler.daemon.alerts import Alert
+from reconciler.daemon.deployments import Deployments
 from reconciler.executor import Outcome
 
 EVENTS_SHOWN = 5
@@ -203,3 +204,26 @@ class StatusBook:
             "last_error": self.last_error,
             "resources": resources,
         }
+
+
+def status_document(book: StatusBook, deployments: Deployments) -> dict[str, object]:
+    """The /status document: the book's passes and resources with the deployments followed, the held revision and
+    each service's last completed one."""
+    held = deployments.held
+    rollouts = {a: dict(s) for a, s in list(deployments.states.items())}  # the loop thread may add to it
+    for address in held.services if held is not None else ():
+        rollouts.setdefault(address, {})["held"] = held.revision if held is not None else None
+    for address, (task_definition, revision) in list(deployments.last_good.items()):
+        last = {"task_definition": task_definition, "revision": revision}
+        rollouts.setdefault(address, {})["last_completed"] = last
+    return book.document(
+        held=None
+        if held is None
+        else {
+            "revision": held.revision,
+            "service": held.service,
+            "reason": held.reason,
+            "rolled_back": list(held.rolled_back),
+        },
+        rollouts=rollouts,
+    )
