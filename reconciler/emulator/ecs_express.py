@@ -15,6 +15,7 @@ import copy
 import hashlib
 from typing import Any
 
+import botocore.session
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ecs.exceptions import ClusterNotFoundException, ECSException, InvalidParameterException
@@ -27,19 +28,10 @@ from reconciler.emulator.rollouts import start_rollout
 from reconciler.emulator.service_deployments import latest, start_deployment
 from reconciler.emulator.service_revisions import revisions
 
-CONFIGURATION = (
-    "executionRoleArn",
-    "taskRoleArn",
-    "taskDefinitionArn",
-    "cpu",
-    "memory",
-    "cpuArchitecture",
-    "networkConfiguration",
-    "healthCheckPath",
-    "primaryContainer",
-    "scalingTarget",
-)
-"""ExpressGatewayServiceConfiguration members an update may change (UpdateExpressGatewayService's inputs)."""
+_UPDATE = botocore.session.get_session().get_service_model("ecs").operation_model("UpdateExpressGatewayService")
+CONFIGURATION = tuple(member for member in _UPDATE.input_shape.members if member != "serviceArn")
+"""ExpressGatewayServiceConfiguration members an update may change (UpdateExpressGatewayService's inputs, read from
+botocore's model of the ECS API)."""
 OWN_TASK_DEFINITION_EXCLUDES = (
     "primaryContainer",
     "executionRoleArn",

@@ -12,11 +12,11 @@ from reconciler.aws import Aws, batches
 from reconciler.core.diff import FieldChange
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
-from reconciler.core.tags import is_managed, managed_tags, owner_of
+from reconciler.core.tags import is_managed, owner_of
 from reconciler.kinds import cluster_live, service_live
 from reconciler.kinds.capacity_provider import KIND, UPDATABLE, USED_BY
-from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.tagging import ECS, sync_spec_tags
+from reconciler.kinds.live_base import ApplyContext, EcsTaggedLive, Found
+from reconciler.kinds.tagging import with_managed_tags
 
 
 def describe(aws: Aws, names: Sequence[str] | None) -> dict[Address, Live]:
@@ -51,8 +51,9 @@ def services_using(aws: Aws, providers: Sequence[str]) -> dict[str, list[Address
     return users
 
 
-class CapacityProviderLive(BaseLive):
+class CapacityProviderLive(EcsTaggedLive):
     kind = KIND
+    arn_field = "capacityProviderArn"
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
         return describe(aws, [a.name for a in addresses])
@@ -66,7 +67,7 @@ class CapacityProviderLive(BaseLive):
 
     def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
         name = desired.address.name
-        spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
+        spec = with_managed_tags(desired.spec, stamp=ctx.stamp)
         aws.call("ecs", "CreateCapacityProvider", name, name=name, **spec)
         return None
 
@@ -79,11 +80,6 @@ class CapacityProviderLive(BaseLive):
         update = {k: v for k, v in group.items() if k in UPDATABLE}
         if any(c.path.startswith("autoScalingGroupProvider.") for c in changes) and update:
             aws.call("ecs", "UpdateCapacityProvider", name, name=name, autoScalingGroupProvider=update)
-        return None
-
-    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
-        arn = str(live.body["capacityProviderArn"])
-        sync_spec_tags(aws, ECS, arn, desired.spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
 
     def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:

@@ -10,11 +10,11 @@ from reconciler.aws import Aws, batches
 from reconciler.core.diff import FieldChange
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
-from reconciler.core.tags import is_managed, managed_tags, owner_of
+from reconciler.core.tags import is_managed, owner_of
 from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import CAPACITY_FIELDS, KIND, UPDATE_FIELDS
-from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.tagging import ECS, sync_spec_tags
+from reconciler.kinds.live_base import ApplyContext, EcsTaggedLive, Found
+from reconciler.kinds.tagging import with_managed_tags
 
 
 def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
@@ -35,8 +35,9 @@ def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
     return found
 
 
-class ClusterLive(BaseLive):
+class ClusterLive(EcsTaggedLive):
     kind = KIND
+    arn_field = "clusterArn"
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
         """The clusters, their Service Connect namespace resolved to both its name and ARN."""
@@ -50,7 +51,7 @@ class ClusterLive(BaseLive):
 
     def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
         name = desired.address.name
-        spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
+        spec = with_managed_tags(desired.spec, stamp=ctx.stamp)
         aws.call("ecs", "CreateCluster", name, clusterName=name, **spec)
         return None
 
@@ -72,10 +73,6 @@ class ClusterLive(BaseLive):
                 capacityProviders=list(spec.get("capacityProviders") or []),
                 defaultCapacityProviderStrategy=list(spec.get("defaultCapacityProviderStrategy") or []),
             )
-        return None
-
-    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
-        sync_spec_tags(aws, ECS, live.body["clusterArn"], desired.spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
 
     def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:

@@ -7,7 +7,6 @@ daemon task definitions (DeleteDaemonTaskDefinition), and tags."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,8 +16,7 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
 from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.daemon import KIND, SETTINGS, TASK, cluster_of, providers_of
-from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
-from reconciler.kinds.tagging import ECS, sync_spec_tags
+from reconciler.kinds.live_base import ApplyContext, EcsTaggedLive, Found, names_by_scope
 
 BATCH = 20
 """DescribeDaemonRevisions and DescribeDaemonDeployments: ARNs per call (as the service deployment calls take)."""
@@ -119,13 +117,12 @@ def settings_of(spec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: spec[k] for k in (*SETTINGS, "capacityProviderArns") if k in spec}
 
 
-class DaemonLive(BaseLive):
+class DaemonLive(EcsTaggedLive):
     kind = KIND
+    arn_field = "daemonArn"
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        by_cluster: dict[str, list[str]] = defaultdict(list)
-        for address in addresses:
-            by_cluster[address.scope or "default"].append(address.name)
+        by_cluster = names_by_scope(addresses, default="default")
         live: dict[Address, Live] = {}
         for cluster, names in sorted(by_cluster.items()):
             if Address("Cluster", cluster) in found or Address("Cluster", cluster) not in found.looked_up:
@@ -163,10 +160,6 @@ class DaemonLive(BaseLive):
             request = {**settings_of(desired.spec), "capacityProviderArns": providers_of(desired.spec)}
             aws.call("ecs", "UpdateDaemon", arn, daemonArn=arn, daemonTaskDefinitionArn=definition, **request)
         return self.retag(aws, desired, live, ctx)
-
-    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
-        sync_spec_tags(aws, ECS, str(live.body["daemonArn"]), desired.spec, live.body.get("tags"), stamp=ctx.stamp)
-        return None
 
     def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
         """DeleteDaemon, then every ACTIVE daemon task definition of its family (no other daemon names it)."""

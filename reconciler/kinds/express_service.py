@@ -21,23 +21,13 @@ from reconciler.core.kind import BaseKind, Decision, Exports, Note, PlanContext,
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import check_ecs_name, name_of
 from reconciler.core.schema import ShapeProblem, check_spec
+from reconciler.core.shapes import input_members
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.defaults import fill, strip
 
 OPERATION = "CreateExpressGatewayService"
 DEFAULT_CLUSTER = "default"
-UPDATABLE = (
-    "executionRoleArn",
-    "taskRoleArn",
-    "taskDefinitionArn",
-    "cpu",
-    "memory",
-    "cpuArchitecture",
-    "networkConfiguration",
-    "healthCheckPath",
-    "primaryContainer",
-    "scalingTarget",
-)
+UPDATABLE = tuple(sorted(input_members("ecs", "UpdateExpressGatewayService") - {"serviceArn"}))
 """UpdateExpressGatewayService's inputs besides the service: everything CreateExpressGatewayService takes but the
 name, the cluster, the infrastructure role and the tags (those go through TagResource)."""
 FIXED = ("infrastructureRoleArn",)

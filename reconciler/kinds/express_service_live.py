@@ -6,7 +6,6 @@ UpdateExpressGatewayService, DeleteExpressGatewayService and tags."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ from reconciler.aws import Aws
 from reconciler.core.diff import FieldChange
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
-from reconciler.core.tags import is_managed, managed_tags, owner_of
+from reconciler.core.tags import is_managed, owner_of
 from reconciler.deployments.read import revisions
 from reconciler.kinds.defaults import fill
 from reconciler.kinds.express_service import (
@@ -24,10 +23,10 @@ from reconciler.kinds.express_service import (
     configuration,
     is_express,
 )
-from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
+from reconciler.kinds.live_base import ApplyContext, EcsTaggedLive, Found, names_by_scope
 from reconciler.kinds.service_live import await_inactive, list_names
 from reconciler.kinds.service_live import describe as describe_services
-from reconciler.kinds.tagging import ECS, sync_spec_tags
+from reconciler.kinds.tagging import with_managed_tags
 
 
 def describe(aws: Aws, names_by_cluster: Mapping[str, Sequence[str]]) -> dict[Address, Live]:
@@ -68,13 +67,12 @@ def update_request(spec: Mapping[str, Any]) -> dict[str, Any]:
     return request
 
 
-class ExpressServiceLive(BaseLive):
+class ExpressServiceLive(EcsTaggedLive):
     kind = KIND
+    arn_field = "serviceArn"
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        by_cluster: dict[str, list[str]] = defaultdict(list)
-        for address in addresses:
-            by_cluster[address.scope or ""].append(address.name)
+        by_cluster = names_by_scope(addresses)
         return describe(aws, by_cluster)
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
@@ -83,7 +81,7 @@ class ExpressServiceLive(BaseLive):
 
     def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
         name, cluster = desired.address.name, desired.address.scope
-        spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
+        spec = with_managed_tags(desired.spec, stamp=ctx.stamp)
         request = {**spec, "serviceName": name, "cluster": cluster}
         aws.call("ecs", "CreateExpressGatewayService", f"{cluster}/{name}", **request)
         return None
@@ -95,11 +93,6 @@ class ExpressServiceLive(BaseLive):
             arn = str(live.body["serviceArn"])
             aws.call("ecs", "UpdateExpressGatewayService", arn, serviceArn=arn, **update_request(desired.spec))
         return self.retag(aws, desired, live, ctx)
-
-    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
-        arn = str(live.body["serviceArn"])
-        sync_spec_tags(aws, ECS, arn, desired.spec, live.body.get("tags"), stamp=ctx.stamp)
-        return None
 
     def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
         arn = str(live.body["serviceArn"])

@@ -6,9 +6,9 @@ Each ``<kind>_live.py`` implements ``LiveKind`` for the pure kind beside it, and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from reconciler.aws import Aws
 from reconciler.core.diff import FieldChange
@@ -18,6 +18,7 @@ from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import family_of
 from reconciler.core.settings import ApplySettings
 from reconciler.core.tags import Stamp
+from reconciler.kinds.tagging import ECS, sync_spec_tags
 from reconciler.kinds.task_definition import KIND as TASK_DEFINITION
 from reconciler.kinds.task_definition import NEW_REVISION
 
@@ -127,6 +128,26 @@ class BaseLive:
         self, aws: Aws, resources: Sequence[Resource], declared: Mapping[Address, Resource]
     ) -> list[ManifestError]:
         return []
+
+
+class EcsTaggedLive(BaseLive):
+    """``BaseLive`` for an ECS resource tagged through TagResource on its ARN (the describe answer's ``arn_field``),
+    its spec holding its tags."""
+
+    arn_field: ClassVar[str]
+
+    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
+        arn = str(live.body[self.arn_field])
+        sync_spec_tags(aws, ECS, arn, desired.spec, live.body.get("tags"), stamp=ctx.stamp)
+        return None
+
+
+def names_by_scope(addresses: Iterable[Address], *, default: str = "") -> dict[str, list[str]]:
+    """The addresses' names grouped by their scope (their cluster), ``default`` for those that name none."""
+    grouped: dict[str, list[str]] = {}
+    for address in addresses:
+        grouped.setdefault(address.scope or default, []).append(address.name)
+    return grouped
 
 
 # --- facets: what some kinds' live halves do, declared by inheriting the facet (as ``reconciler.core.kind``'s) -----

@@ -4,7 +4,6 @@ the cluster, UpdateCapacityProvider and DeleteCapacityProvider naming it, and ta
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,10 +11,10 @@ from reconciler.aws import Aws, batches
 from reconciler.core.diff import FieldChange
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
-from reconciler.core.tags import is_managed, managed_tags, owner_of
-from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
+from reconciler.core.tags import is_managed, owner_of
+from reconciler.kinds.live_base import ApplyContext, EcsTaggedLive, Found, names_by_scope
 from reconciler.kinds.managed_instances_provider import CONFIG, FIXED_TEMPLATE, KIND, TEMPLATE
-from reconciler.kinds.tagging import ECS, sync_spec_tags
+from reconciler.kinds.tagging import with_managed_tags
 
 
 def describe(aws: Aws, cluster: str, names: Sequence[str] | None) -> dict[Address, Live]:
@@ -47,13 +46,12 @@ def update_request(spec: Mapping[str, Any]) -> dict[str, Any]:
     return config
 
 
-class ManagedInstancesProviderLive(BaseLive):
+class ManagedInstancesProviderLive(EcsTaggedLive):
     kind = KIND
+    arn_field = "capacityProviderArn"
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
-        by_cluster: dict[str, list[str]] = defaultdict(list)
-        for address in addresses:
-            by_cluster[address.scope or ""].append(address.name)
+        by_cluster = names_by_scope(addresses)
         live: dict[Address, Live] = {}
         for cluster, names in sorted(by_cluster.items()):
             live |= describe(aws, cluster, names)
@@ -68,7 +66,7 @@ class ManagedInstancesProviderLive(BaseLive):
 
     def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
         name, cluster = desired.address.name, desired.address.scope
-        spec = {**desired.spec, "tags": managed_tags(desired.spec.get("tags"), stamp=ctx.stamp)}
+        spec = with_managed_tags(desired.spec, stamp=ctx.stamp)
         aws.call("ecs", "CreateCapacityProvider", name, **{**spec, "name": name, "cluster": cluster})
         return None
 
@@ -80,11 +78,6 @@ class ManagedInstancesProviderLive(BaseLive):
         if any(c.path.startswith(f"{CONFIG}.") for c in changes):
             request = {"name": name, "cluster": cluster, CONFIG: update_request(desired.spec)}
             aws.call("ecs", "UpdateCapacityProvider", name, **request)
-        return None
-
-    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
-        arn = str(live.body["capacityProviderArn"])
-        sync_spec_tags(aws, ECS, arn, desired.spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
 
     def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:

@@ -19,10 +19,9 @@ from reconciler.core.tags import is_managed, managed_tags, owner_of
 from reconciler.kinds.cloud_map_live import check_registries, registries_to_send, resolve_namespaces, resolve_registries
 from reconciler.kinds.cluster import KIND as CLUSTER
 from reconciler.kinds.express_service import is_express
-from reconciler.kinds.live_base import ApplyContext, BaseLive, Found, Rollouts
+from reconciler.kinds.live_base import ApplyContext, EcsTaggedLive, Found, Rollouts
 from reconciler.kinds.load_balancers_live import check_load_balancers, unhealthy_targets
 from reconciler.kinds.service import KIND, UPDATABLE, assumed
-from reconciler.kinds.tagging import ECS, sync_spec_tags
 
 EVENTS_KEPT = 10
 """A service's describe carries up to 100 events; a pass keeps the newest few (what status and alerts show)."""
@@ -131,8 +130,9 @@ def await_inactive(aws: Aws, live: Live, *, wait_seconds: float) -> None:
         time.sleep(min(5.0, wait_seconds / 10))
 
 
-class ServiceLive(BaseLive, Rollouts):
+class ServiceLive(EcsTaggedLive, Rollouts):
     kind = KIND
+    arn_field = "serviceArn"
 
     def observe(self, aws: Aws, addresses: Sequence[Address], found: Found) -> dict[Address, Live]:
         """Services by cluster; a cluster read as absent holds none (one not read is asked: ClusterNotFound). A
@@ -192,10 +192,6 @@ class ServiceLive(BaseLive, Rollouts):
         if args:
             where = f"{addr.scope}/{addr.name}"
             aws.call("ecs", "UpdateService", where, cluster=addr.scope, service=addr.name, **args)
-        return None
-
-    def retag(self, aws: Aws, desired: Resource, live: Live, ctx: ApplyContext) -> str | None:
-        sync_spec_tags(aws, ECS, live.body["serviceArn"], desired.spec, live.body.get("tags"), stamp=ctx.stamp)
         return None
 
     def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from reconciler.aws import Aws
 from reconciler.core.diff import key_values, tag_map, user_tags
-from reconciler.core.tags import Stamp, managed_tag_map
+from reconciler.core.tags import Stamp, managed_tag_map, managed_tags
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,8 @@ def sync_tags(
 def sync_spec_tags(aws: Aws, shape: TagShape, arn: str, spec: Mapping[str, Any], live: Any, *, stamp: Stamp) -> None:
     """``sync_tags`` for a resource whose manifest spec holds its tags under ``tags``."""
     sync_tags(aws, shape, arn, wanted=spec.get("tags"), live=live, stamp=stamp, declared="tags" in spec)
+
+
+def with_managed_tags(spec: Mapping[str, Any], *, stamp: Stamp) -> dict[str, Any]:
+    """A create request from an ECS spec: its tags are the manifest's and the tool's own (``managed_tags``)."""
+    return {**spec, "tags": managed_tags(spec.get("tags"), stamp=stamp)}
