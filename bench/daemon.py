@@ -47,9 +47,10 @@ class GitSyncLink:
 class Daemon:
     """The daemon process; its JSON log events are collected as they arrive."""
 
-    def __init__(self, path: Path, *args: str, endpoint_url: str) -> None:
+    def __init__(self, path: Path, *args: str, endpoint_url: str, env: dict[str, str] | None = None) -> None:
         env = {
             **os.environ,
+            **(env or {}),
             "AWS_ENDPOINT_URL": endpoint_url,
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",

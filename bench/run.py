@@ -58,6 +58,8 @@ class Emulated:
     calls: list[tuple[float, str]] = field(default_factory=list)
     """Calls that reached moto; ``!Operation`` marks one answered with throttling (AWS conditions)."""
     control: Callable[[str], None] = lambda _line: None
+    callers: list[tuple[float, str, str, str]] = field(default_factory=list)
+    """(unix time, operation, caller's app id, account) of each call that reached moto."""
 
     def first_write_after(self, moment: float) -> float | None:
         return next((t for t, op in list(self.calls) if t >= moment and not op.startswith((*READ_PREFIXES, "!"))), None)
@@ -305,8 +307,10 @@ def emulator_process() -> Iterator[Emulated]:
     def collect() -> None:
         assert server.stdout is not None
         for line in server.stdout:
-            moment, operation = line.split()
+            moment, operation, *caller = line.split()
             emulated.calls.append((float(moment), operation))
+            if caller:
+                emulated.callers.append((float(moment), operation, caller[0], caller[1]))
 
     threading.Thread(target=collect, daemon=True).start()
     try:

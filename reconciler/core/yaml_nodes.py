@@ -6,6 +6,7 @@ and duplicate keys (``reconciler.core.yaml_reader`` composes the graph and measu
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -60,7 +61,7 @@ class Builder:
                 self.refuse(node, _tag_refused(node.tag, "a sequence"), path=path)
             items = []
             for i, item in enumerate(node.value):
-                item_path = f"{path}[{i}]"
+                item_path = sys.intern(f"{path}[{i}]")  # the same paths recur in every manifest: kept once
                 lines[item_path] = line_of(item)
                 items.append(self.build(item, path=item_path, lines=lines))
             return items
@@ -68,7 +69,8 @@ class Builder:
             self.refuse(node, _tag_refused(node.tag, "a mapping"), path=path)
         result = {}
         for key, (key_node, value_node) in self.pairs(cast(MappingNode, node), path=path).items():
-            child = f"{path}.{key}" if path else key
+            key = sys.intern(key)  # field names and paths recur across the tree's documents: one string each
+            child = sys.intern(f"{path}.{key}") if path else key
             lines[child] = line_of(key_node)
             result[key] = self.build(value_node, path=child, lines=lines)
         return result
