@@ -143,6 +143,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         wait_timeout=getattr(args, "wait_timeout", ApplySettings.wait_timeout),
     )
     daemon = DaemonSettings()
+    if args.command == "status" and args.lease_table:
+        daemon = DaemonSettings(lease=LeaseSettings(table=args.lease_table, name=args.lease_name))
     if args.command == "run":
         from reconciler.daemon.webhook import check_url
 

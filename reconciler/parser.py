@@ -373,6 +373,10 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     state.add_argument(
         "--format", choices=("text", "json"), default="text", help="a table, or JSON per resource (default: text)"
     )
+    state.add_argument(
+        "--lease-table", default=None, metavar="NAME", help="also say which replica of `run` holds each target"
+    )
+    state.add_argument("--lease-name", default=LeaseSettings.name, help="the leases' key prefix (default: %(default)s)")
 
     back = commands.add_parser(
         "rollback", help="return each service declared in PATH to the task definition it ran before; exit 0 done"

@@ -104,7 +104,7 @@ def stale_writes(aws: Any, replicas: dict[str, DaemonProcess]) -> list[tuple[str
     return stale
 
 
-def test_three_replicas_split_nine_targets_take_a_killed_ones_over_and_make_room_for_a_fourth(aws, gitsync):
+def test_three_replicas_split_nine_targets_take_a_killed_ones_over_and_make_room_for_a_fourth(aws, gitsync, cli):
     make_lease_table(aws)
     gitsync.publish(tree(1))
     replicas = {name: start(aws, gitsync, name) for name in "abc"}
@@ -123,6 +123,12 @@ def test_three_replicas_split_nine_targets_take_a_killed_ones_over_and_make_room
         assert len(replica["holds"]) == 3 and set(status()["targets"]) == set(replica["holds"])
         assert "ecs_reconciler_targets_held 3.0" in get(f"http://127.0.0.1:{port}/metrics")[1]
         assert get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+        shown = cli("status", gitsync.link, "--lease-table", "leases", "--format", "json")
+        assert shown.code == 0, shown.err
+        leases = json.loads(shown.out)["leases"]
+        assert {t: held["holder"] for t, held in leases["targets"].items()} == holders(aws)
+        assert leases["replicas"] == sorted(holder_of(p) for p in replicas.values())
+        assert "target t0: held by " in cli("status", gitsync.link, "--lease-table", "leases").out
 
         # A fourth replica joins while a new revision is applied: it takes two targets from the others.
         gitsync.publish(tree(2))

@@ -4,8 +4,9 @@ running, the deployment (ECS's current ServiceDeployment, read in batches: strat
 traffic shifted, a PAUSE hook awaiting approval with its expiry, the alarms that fired, ECS's rollback), the task
 definition and the git revision it was applied from (the revision tag); for an Express service, what ECS manages
 for it (load balancer, security groups, scaling, alarms, log group) and each one's status. ``--format json`` gives
-the same per resource, the deployment under ``deployment``, ECS's resources under ``ecsManaged``. Exit 0 everything
-in sync and rolled out (and ECS's resources ACTIVE), 2 otherwise, 1 error."""
+the same per resource, the deployment under ``deployment``, ECS's resources under ``ecsManaged``; with
+``--lease-table``, which replica of `run` holds each target (``leases``). Exit 0 everything in sync and rolled out
+(and ECS's resources ACTIVE), 2 otherwise, 1 error."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from reconciler.core.model import Live
 from reconciler.core.plan import SUSPEND_ANNOTATION
 from reconciler.core.settings import Settings
 from reconciler.core.tags import LEGACY_OWNER, REVISION_TAG_KEY, ownership
+from reconciler.daemon.replicas import leases_of
 from reconciler.deployments import read
 from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.kinds.express_service import managed_summary
@@ -42,8 +44,11 @@ def whose(live: Live, instance: Instance) -> str:
     return "unmanaged" if owner == "unmanaged" else "this instance"
 
 
-def entries_for(path: str, settings: Settings, *, embedded: bool) -> list[dict[str, Any]]:
-    """One entry per declared resource, target by target, in the plan's order."""
+def entries_for(
+    path: str, settings: Settings, *, embedded: bool, leases: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One entry per declared resource, target by target, in the plan's order; with a lease table, ``leases``
+    gets who holds each target."""
     with open_pipeline(settings, embedded=embedded) as pipeline:
         parts = plan_parts(pipeline, path, ())
         out: list[dict[str, Any]] = []
@@ -52,7 +57,20 @@ def entries_for(path: str, settings: Settings, *, embedded: bool) -> list[dict[s
             bodies = {a: live.body for a, live in observed.items() if rollout.has_rollouts(a)}
             deployments = read.current(part.pipeline.aws, bodies)
             out += _entries(part.planned, part.pipeline.kinds, part.where.target, deployments)
+        lease = settings.daemon.lease
+        if lease.table and leases is not None and parts:
+            targets = [p.where.target for p in parts]
+            leases.update(leases_of(pipeline.aws, lease, parts[0].planned.loaded.instance.name, targets))
     return out
+
+
+def render_leases(leases: dict[str, Any]) -> str:
+    """Who holds each target, and the live replicas."""
+    lines = [f"\nreplicas sharing the lease table: {', '.join(leases['replicas']) or 'none live'}"]
+    for target, held in leases["targets"].items():
+        by = f"held by {held['holder']} (epoch {held['epoch']})" if held else "not held"
+        lines.append(f"  target {target}: {by}")
+    return "\n".join(lines) + "\n"
 
 
 def _entries(
@@ -178,11 +196,15 @@ def render(rows: list[tuple[str, ...]]) -> str:
 
 
 def status(path: str, settings: Settings, *, embedded: bool, output_format: str = "text") -> int:
-    entries = entries_for(path, settings, embedded=embedded)
+    leases: dict[str, Any] = {}
+    entries = entries_for(path, settings, embedded=embedded, leases=leases)
     if output_format == "json":
-        sys.stdout.write(json.dumps({"resources": entries}, indent=2, default=str) + "\n")
+        found = {"leases": leases} if settings.daemon.lease.table else {}
+        sys.stdout.write(json.dumps({"resources": entries, **found}, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(render([_row(e) for e in entries]) + _managed_lines(entries))
+        if settings.daemon.lease.table:
+            sys.stdout.write(render_leases(leases))
     settled = all(
         e["state"] in ("in sync", "suspended")
         and not e["drift"]

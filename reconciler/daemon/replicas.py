@@ -20,6 +20,7 @@ clocks, as the lease does (they must agree to well under a lease duration).
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,9 @@ import structlog
 
 from reconciler.aws import Aws
 from reconciler.core.errors import AwsError
+from reconciler.core.instance import DEFAULT as DEFAULT_INSTANCE
+from reconciler.core.settings import LeaseSettings
+from reconciler.core.targets import DEFAULT
 from reconciler.daemon.lease import CONDITION_FAILED
 
 log = structlog.get_logger("reconciler.replicas")
@@ -191,6 +195,30 @@ class Replicas:
         except AwsError as exc:
             if exc.code != CONDITION_FAILED:
                 log.warning("heartbeat not removed; it will expire", table=self._table, error=str(exc))
+
+
+def group_of(lease: str, instance: str) -> str:
+    """The lease items' key prefix: the lease name, with the instance's name unless it is the default one."""
+    return lease if instance == DEFAULT_INSTANCE else f"{lease}@{instance}"
+
+
+def key_of(group: str, target: str | None) -> str:
+    """A target's lease key: the group itself for the default target, else ``<group>/<target>``."""
+    return group if target in (None, DEFAULT) else f"{group}/{target}"
+
+
+def leases_of(aws: Aws, lease: LeaseSettings, instance: str, targets: list[str | None]) -> dict[str, Any]:
+    """Who holds each target now, and which replicas are alive, as the table says (``status --lease-table``)."""
+    assert lease.table
+    group = group_of(lease.name, instance)
+    view = Replicas(aws, lease.table, holder="", duration=0).read(group)
+    now = time.time()
+    held = {}
+    for target in targets:
+        item = view.leases.get(key_of(group, target))
+        live = item is not None and item.expires > now
+        held[target or DEFAULT] = {"holder": item.holder, "epoch": item.epoch} if live and item else None
+    return {"replicas": sorted(r for r, expires in view.replicas.items() if expires > now), "targets": held}
 
 
 def _item(raw: dict[str, Any]) -> Item:

@@ -36,6 +36,7 @@ from reconciler.daemon.http import Guard, HttpServer, daemon_app, read_token
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.replicas import group_of
 from reconciler.daemon.report import RecentAlerts
 from reconciler.daemon.sharing import Keeper, stop_serving
 from reconciler.daemon.source import read_snapshot, resolve
@@ -172,8 +173,7 @@ class Fleet:
             instance = self.pipeline.instance_of(parts.instance, self.path).name
         except UsageError:
             instance = DEFAULT_INSTANCE  # the daemons report the conflict
-        name = settings.daemon.lease.name
-        self.group = name if instance == DEFAULT_INSTANCE else f"{name}@{instance}"
+        self.group = group_of(settings.daemon.lease.name, instance)
         return {t.name: t for t in parts.targets} or {DEFAULT: Target()}
 
     def refresh(self) -> None:

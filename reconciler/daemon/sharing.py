@@ -18,7 +18,7 @@ from reconciler.core.errors import AwsError
 from reconciler.core.settings import LeaseSettings
 from reconciler.core.targets import Target
 from reconciler.daemon.lease import Lease, default_holder
-from reconciler.daemon.replicas import Moves, Replicas, assign
+from reconciler.daemon.replicas import Moves, Replicas, assign, key_of
 
 if TYPE_CHECKING:
     from reconciler.daemon.run import Fleet, Unit
@@ -49,9 +49,8 @@ class Keeper:
         self.thread = threading.Thread(target=self.run, name="leases", daemon=True)
 
     def key_of(self, target: Target) -> str:
-        """A target's lease key: the group itself for the default target, else ``<group>/<target>``."""
-        group = self.fleet.group
-        return group if target.is_default else f"{group}/{target.name}"
+        """A target's lease key (``reconciler.daemon.replicas.key_of``)."""
+        return key_of(self.fleet.group, target.name)
 
     def run(self) -> None:
         """A round every renew period (sooner when the targets change) until the fleet stops."""
