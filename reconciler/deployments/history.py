@@ -80,13 +80,7 @@ def as_json(entry: Entry) -> dict[str, Any]:
         "taskDefinition": entry.task_definition,
         "gitRevision": entry.git_revision,
         "stage": deployment.stage,
-        "awaitingApproval": None
-        if hook is None
-        else {
-            "hookId": hook.hook_id,
-            "expiresAt": hook.expires_at.isoformat() if hook.expires_at else None,
-            "timeoutAction": hook.timeout_action,
-        },
+        "awaitingApproval": None if hook is None else hook.as_json(),
         "rollback": deployment.rollback,
     }
 

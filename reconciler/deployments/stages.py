@@ -46,6 +46,14 @@ class Hook:
         """A PAUSE hook waiting for ContinueServiceDeployment."""
         return self.target_type == "PAUSE" and self.status == "AWAITING_ACTION"
 
+    def as_json(self) -> dict[str, Any]:
+        """The hook as the status and history documents show a deployment awaiting approval."""
+        return {
+            "hookId": self.hook_id,
+            "expiresAt": self.expires_at.isoformat() if self.expires_at else None,
+            "timeoutAction": self.timeout_action,
+        }
+
 
 @dataclass(frozen=True)
 class Deployment:
@@ -187,13 +195,7 @@ def status_entry(deployment: Deployment, state: str, detail: str) -> dict[str, A
         "state": state,
         "detail": detail,
         "productionTrafficPercent": deployment.production_weight,
-        "awaitingApproval": None
-        if hook is None
-        else {
-            "hookId": hook.hook_id,
-            "expiresAt": hook.expires_at.isoformat() if hook.expires_at else None,
-            "timeoutAction": hook.timeout_action,
-        },
+        "awaitingApproval": None if hook is None else hook.as_json(),
         "triggeredAlarms": list(deployment.alarms),
         "rollback": deployment.rollback,
         "targetRevision": deployment.target_revision,

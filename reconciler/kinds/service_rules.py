@@ -223,15 +223,15 @@ def _service_with_task_definition(
         for _, m in mappings(c, "portMappings")
         if m.get("name") is not None
     }
+
+    def check_port_name(path: str, port_name: Any) -> None:
+        if port_name is not None and str(port_name) not in port_names:
+            named = f"no port mapping of the task definition is named {port_name!r}; named ones: {shown}"
+            problems.append((path, named))
+
     for i, service in mappings(connect, "services"):
         port_name = service.get("portName")
-        if port_name is not None and str(port_name) not in port_names:
-            problems.append(
-                (
-                    f"serviceConnectConfiguration.services[{i}].portName",
-                    f"no port mapping of the task definition is named {port_name!r}; named ones: {shown}",
-                )
-            )
+        check_port_name(f"serviceConnectConfiguration.services[{i}].portName", port_name)
         # ECS API reference, TimeoutConfiguration.perRequestTimeoutSeconds: "can only be set if Service Connect
         # appProtocol isn't TCP" (a port mapping without appProtocol is TCP, PortMapping.appProtocol).
         timeout = as_map(service.get("timeout"))
@@ -246,14 +246,7 @@ def _service_with_task_definition(
     # ECS API reference, VpcLatticeConfiguration.portName: "the name of the portMapping you defined in your task
     # definition".
     for i, lattice in mappings(spec, "vpcLatticeConfigurations"):
-        port_name = lattice.get("portName")
-        if port_name is not None and str(port_name) not in port_names:
-            problems.append(
-                (
-                    f"vpcLatticeConfigurations[{i}].portName",
-                    f"no port mapping of the task definition is named {port_name!r}; named ones: {shown}",
-                )
-            )
+        check_port_name(f"vpcLatticeConfigurations[{i}].portName", lattice.get("portName"))
     return problems
 
 
