@@ -33,9 +33,6 @@ StatusReport = Callable[[], dict[str, Any]]
 """The daemon's status document (served as JSON at /status)."""
 WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
-OPEN_PATHS = ("/metrics", "/healthz", "/readyz")
-"""Never behind the token: Prometheus and container health checks carry none."""
-
 
 def read_token(file: str) -> str:
     """The bearer token in ``file`` (surrounding whitespace stripped); a usage error when it cannot be read or is

@@ -15,7 +15,6 @@ from reconciler.deployments.stages import Deployment
 
 BATCH = 20
 """ARNs per DescribeServiceDeployments / DescribeServiceRevisions call (the API reference's maximum)."""
-FAILED_STATUSES = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED")
 
 
 def current_arn(body: Mapping[str, Any] | None) -> str | None:

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 ROLLING = "ROLLING"
-STAGED_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
-"""The strategies that go through lifecycle stages (botocore DeploymentStrategy, less ROLLING)."""
 PRE_PRODUCTION_TRAFFIC_SHIFT = "PRE_PRODUCTION_TRAFFIC_SHIFT"
 PAUSE_FORBIDDEN = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 """ECS API Reference, DeploymentLifecycleHook.lifecycleStages: "PAUSE hooks cannot be configured at

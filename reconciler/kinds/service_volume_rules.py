@@ -29,9 +29,6 @@ NO_IOPS = ("st1", "sc1", "standard")
 GP3_THROUGHPUT = (125, 1000)
 """ECS API reference, ServiceManagedEBSVolumeConfiguration.throughput: gp3 only, at most 1,000 MiB/s (EC2's
 CreateVolume: at least 125)."""
-LINUX_FILESYSTEMS = ("ext3", "ext4", "xfs")
-"""ECS API reference, ServiceManagedEBSVolumeConfiguration.filesystemType: Linux takes ext3, ext4 and xfs; Windows
-takes ntfs."""
 
 
 def volume_rules(
