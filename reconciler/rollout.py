@@ -1,9 +1,14 @@
-"""Rollout waiting: after an apply, until each changed service's PRIMARY deployment has rolled out (COMPLETED with
-runningCount == desiredCount), has failed (the deployment circuit breaker), or the timeout has passed.
+"""Rollout waiting: after an apply, until each changed service has rolled out, has failed, or the timeout has
+passed. When ECS names the service's current ServiceDeployment, where that deployment stands decides
+(``reconciler.deployments.stages.standing``: its stage, traffic, bake, a PAUSE hook awaiting approval, its alarms,
+ECS's rollback); otherwise its PRIMARY deployment does (COMPLETED with runningCount == desiredCount, or FAILED by the
+deployment circuit breaker).
 
-``assess`` is pure (one DescribeServices entry in, a Progress out); ``wait_for`` polls, several services at once.
-A rollout that failed, timed out, or has not moved for ``STALL_AFTER`` seconds is explained once by its kind's live
-half when it declares ``Rollouts`` (a service's unhealthy load balancer targets, with ELB's reasons): ``explain``.
+``assess`` is pure (one DescribeServices entry and its deployment in, a Progress out); ``wait_for`` polls, several
+services at once. A rollout that failed, timed out, or has not moved for ``STALL_AFTER`` seconds is explained once by
+its kind's live half when it declares ``Rollouts`` (a service's unhealthy load balancer targets, with ELB's reasons):
+``explain``. The service reads that rollback and the daemon share live here too (``describe``, ``current_deployment``,
+``previous_task_definition``, ``revision_of_task_definition``).
 """
 
 from __future__ import annotations
@@ -182,11 +187,6 @@ def task_definition_of(body: Mapping[str, Any] | None) -> str | None:
 def has_rollouts(address: Address) -> bool:
     """The resource is a service: it has deployments to follow."""
     return address.kind == SERVICE.name
-
-
-def counts(body: Mapping[str, Any]) -> str:
-    """``running/desired`` of a described service."""
-    return f"{int(body.get('runningCount', 0))}/{int(body.get('desiredCount', 0))}"
 
 
 def previous_task_definition(aws: Aws, body: Mapping[str, Any]) -> str | None:

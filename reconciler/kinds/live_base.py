@@ -1,7 +1,9 @@
 """The AWS half of every kind: the ``LiveKind`` protocol, what the executor hands each write, and the registry.
 
 Each ``<kind>_live.py`` implements ``LiveKind`` for the pure kind beside it, and the facets it declares (``Rollouts``);
-``reconciler.kinds.live.LIVE`` lists them in the same dependency order as ``reconciler.kinds.KINDS``.
+``reconciler.kinds.live.LIVE`` lists them in the same dependency order as ``reconciler.kinds.KINDS``. What several
+halves share lives here too: ``BaseLive``'s defaults, ``EcsTaggedLive``'s retag of an ECS resource by its ARN, and
+``names_by_scope``.
 """
 
 from __future__ import annotations
