@@ -10,29 +10,28 @@ from typing import Any
 
 import boto3
 import pytest
+from builders import container, task_definition
 
 from reconciler.core.loader import load_text
 from reconciler.core.variables import merge_sources, substitute
 
 REGION = "us-east-1"
 
-TASK = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {name: api}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: app
-      image: example/api:${IMAGE_TAG}
-      environment:
-        - {name: STAGE, value: "${STAGE:-staging}"}
-        - {name: PRICE, value: "$${NOT_A_VARIABLE}"}
-        - {name: ENDPOINT, value: "${ssm:/api/endpoint}"}
-"""
+TASK = task_definition(
+    containers=[
+        container(
+            image="example/api:${IMAGE_TAG}",
+            port=None,
+            environment={
+                "STAGE": "${STAGE:-staging}",
+                "PRICE": "$${NOT_A_VARIABLE}",
+                "ENDPOINT": "${ssm:/api/endpoint}",
+            },
+        )
+    ]
+)
+IMAGE_LINE = next(n for n, line in enumerate(TASK.splitlines(), 1) if "${IMAGE_TAG}" in line)
+"""The line of TASK where the image names its variable (errors name it)."""
 
 
 def image_and_env(cli: Any, root: Path, *args: str | Path) -> tuple[str, dict[str, str]]:
@@ -71,7 +70,9 @@ def test_undefined_variable_is_an_error_naming_file_and_line(aws, cli, manifests
     for command in ("validate", "plan"):
         result = cli(command, root)
         assert result.code == 1
-        assert "api.yaml:11: spec.containerDefinitions[0].image: variable IMAGE_TAG is undefined" in result.err
+        assert (
+            f"api.yaml:{IMAGE_LINE}: spec.containerDefinitions[0].image: variable IMAGE_TAG is undefined" in result.err
+        )
         assert "ECSR_VAR_IMAGE_TAG" in result.err
     assert aws.writes() == [] and "GetParameters" not in aws.calls
 
