@@ -253,7 +253,7 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         "--lease-table",
         default=None,
         metavar="NAME",
-        help="elect a leader through this DynamoDB table (partition key 'name', a string)",
+        help="share the targets with the other replicas using this DynamoDB table (partition key 'name', a string)",
     )
     run.add_argument(
         "--rollback-on-failure",
@@ -268,7 +268,9 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="a rollout still unfinished this long after its pass counts as failed (default: %(default)g)",
     )
-    run.add_argument("--lease-name", default=lease.name, help="the lease's key in the table (default: %(default)s)")
+    run.add_argument(
+        "--lease-name", default=lease.name, help="the leases' key prefix in the table (default: %(default)s)"
+    )
     run.add_argument(
         "--lease-duration",
         type=float,

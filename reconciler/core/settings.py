@@ -142,16 +142,18 @@ class RetryResourceSettings:
 
 @dataclass(frozen=True)
 class LeaseSettings:
-    """Leader election through a DynamoDB lease (conditional writes)."""
+    """Replicas sharing targets through DynamoDB leases, one per target (conditional writes)."""
 
     table: str | None = None
-    """DynamoDB table (partition key ``name``, a string); None means a single replica, always the leader."""
+    """DynamoDB table (partition key ``name``, a string); None means a single replica serving every target."""
     name: str = "ecs-reconciler"
-    """The lease's key in the table: replicas sharing it elect one leader."""
+    """The leases' key prefix in the table (``<name>/<target>``, heartbeats ``<name>/replicas/<holder>``): replicas
+    sharing it share the targets."""
     duration: float = 15.0
-    """Seconds a lease is valid after its last renewal; a follower takes over within this after the leader dies."""
+    """Seconds a lease (and a heartbeat) is valid after its last renewal; a dead replica's targets are taken over
+    within this plus one renew period."""
     renew_period: float = 5.0
-    """Seconds between renewals (and between a follower's attempts to acquire)."""
+    """Seconds between a replica's rounds: renewals, heartbeat, one read of the table, takes and hand-backs."""
     holder: str = ""
     """This replica's identity in the lease (default: hostname and process id)."""
     fence_margin: float = 0.25

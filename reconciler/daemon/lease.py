@@ -1,4 +1,5 @@
-"""Leader election through a DynamoDB lease: one item per lease name, taken and renewed with conditional writes.
+"""A DynamoDB lease: one item per lease name (one per target, ``reconciler.daemon.replicas`` decides which this
+replica holds), taken and renewed with conditional writes.
 
 The item holds the holder's identity and the wall-clock time the lease expires. A replica takes the lease when
 it is absent, expired, or already its own; it believes it leads only until ``duration`` after it sent its last
