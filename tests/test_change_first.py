@@ -48,7 +48,10 @@ def test_a_publish_is_applied_after_a_handful_of_reads_then_the_full_pass_runs(a
     result = daemon.run_pass()
     assert result == "applied"
     assert reads_before_first_write(aws.calls) <= 5, aws.calls
-    assert aws.calls[reads_before_first_write(aws.calls)] == "UpdateService"
+    first = reads_before_first_write(aws.calls)
+    # The service is tagged with the revision it is about to run, then updated (tags are written first, so a kill
+    # between the two never leaves a stale revision tag).
+    assert aws.calls[first : first + 2] == ["TagResource", "UpdateService"], aws.calls
     assert len(aws.calls) > reads_before_first_write(aws.calls) + SERVICES // 10, "the full pass still read all"
     assert full_pass_reads > 2 * SERVICES
     service = ecs.describe_services(cluster="cluster-001", services=["svc-0005"])["services"][0]

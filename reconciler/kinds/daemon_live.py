@@ -152,14 +152,16 @@ class DaemonLive(EcsTaggedLive):
     def update(
         self, aws: Aws, desired: Resource, live: Live, changes: Sequence[FieldChange], ctx: ApplyContext
     ) -> str | None:
-        """A new daemon task definition revision when it changed, then UpdateDaemon (one daemon deployment)."""
+        """Tags first (the revision about to run: a kill before the update leaves no stale revision tag), then a new
+        daemon task definition revision when it changed, then UpdateDaemon (one daemon deployment)."""
         paths = {c.path.split(".")[0] for c in changes}
+        self.retag(aws, desired, live, ctx)
         if paths - {"tags"}:
             arn = str(live.body["daemonArn"])
             definition = register(aws, desired, ctx) if TASK in paths else str(live.body["daemonTaskDefinitionArn"])
             request = {**settings_of(desired.spec), "capacityProviderArns": providers_of(desired.spec)}
             aws.call("ecs", "UpdateDaemon", arn, daemonArn=arn, daemonTaskDefinitionArn=definition, **request)
-        return self.retag(aws, desired, live, ctx)
+        return None
 
     def delete(self, aws: Aws, live: Live, ctx: ApplyContext) -> None:
         """DeleteDaemon, then every ACTIVE daemon task definition of its family (no other daemon names it)."""
