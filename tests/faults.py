@@ -4,6 +4,8 @@
   operation name (and, by the tool's User-Agent, the IAM action of each call ecs-reconciler itself made, for the
   IAM-policy check), runs ``hooks`` before moto sees a request and ``after_hooks`` after moto executed it (its answer
   held back); a hook may answer with an AWS error (a Fault) or drop the connection (DROP);
+* ``request_hooks`` are called with the operation and its JSON request, so a fault can aim at one resource
+  (``Targeted``: one service's CreateService answered 503 every time, each try recorded);
 * ``Faults``: seeded fault injection on those hooks: per operation and at a set rate, answer throttling, 500, 503, a
   slow answer, a dropped connection, or a lost response (moto executes the call, the client sees an error).
   Decisions are a pure function of (seed, operation, how many times that operation was called), so a run replays
@@ -46,6 +48,17 @@ DROP: Literal["drop"] = "drop"
 OperationHook = Callable[[str], "Fault | Literal['drop'] | None"]
 """Called with an operation name; returning a Fault answers with it instead of moto's answer, DROP closes the
 connection, None lets the request through. A hook may also sleep (a slow answer) or block."""
+RequestHook = Callable[[str, Mapping[str, Any]], "Fault | Literal['drop'] | None"]
+"""Like an OperationHook, also given the request's JSON body ({} for other protocols): a fault for one resource."""
+
+
+def json_request(body: bytes) -> Mapping[str, Any]:
+    """A JSON-protocol request's parameters; {} for a body that is not a JSON object."""
+    try:
+        request = json.loads(body) if body else {}
+    except ValueError:
+        return {}
+    return request if isinstance(request, dict) else {}
 
 
 def read_operation_name(environ: dict[str, Any], body: bytes) -> str | None:
@@ -112,12 +125,7 @@ def signing_service(environ: dict[str, Any]) -> str:
 def request_tag_keys(body: bytes) -> frozenset[str]:
     """The tag keys a JSON-protocol request sets (``aws:RequestTag``): ECS's ``tags`` list, Logs' ``tags`` map,
     Application Auto Scaling's ``Tags`` map."""
-    try:
-        request = json.loads(body) if body else {}
-    except ValueError:
-        return frozenset()
-    if not isinstance(request, dict):
-        return frozenset()
+    request = json_request(body)
     tags = request.get("tags", request.get("Tags"))
     if isinstance(tags, dict):
         return frozenset(str(k) for k in tags)
@@ -150,6 +158,7 @@ class HookedApp:
         self.signed: list[tuple[float, str, str, str, str]] = []
         self.tool_requests: list[tuple[str, frozenset[str]]] = []
         self.hooks: list[OperationHook] = []
+        self.request_hooks: list[RequestHook] = []
         self.after_hooks: list[OperationHook] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -175,6 +184,9 @@ class HookedApp:
             return self._answer_fault((400, "IncompleteBody", "the request body ended early"), start_response)
         for hook in list(self.hooks):
             if (answer := hook(operation)) is not None:
+                return self._answer(answer, environ, start_response)
+        for request_hook in list(self.request_hooks):
+            if (answer := request_hook(operation, json_request(body))) is not None:
                 return self._answer(answer, environ, start_response)
         after_hooks = list(self.after_hooks)
         if not after_hooks:
@@ -252,6 +264,8 @@ class HookedEmulator:
         when, comparable with the daemons' log timestamps); ``reset_calls`` clears them."""
         self.hooks: list[OperationHook] = app.hooks
         """Called with each operation name before dispatch (errors, slow answers, dropped connections)."""
+        self.request_hooks: list[RequestHook] = app.request_hooks
+        """Called with each operation name and its JSON request before dispatch, after ``hooks``."""
         self.after_hooks: list[OperationHook] = app.after_hooks
         """Called with each operation name after moto has executed it, its answer held back: a Fault or DROP here
         is a lost response (the call took effect, the client sees an error); blocking here holds the answer."""
@@ -354,3 +368,26 @@ class Faults:
     def after(self, operation: str) -> Fault | Literal["drop"] | None:
         kind, self._pending.kind = getattr(self._pending, "kind", None), None
         return _ANSWERS[kind] if kind else None
+
+
+@dataclass
+class Targeted:
+    """One resource's calls of one operation answered with a fault every time, the others let through: the request's
+    ``key`` equals ``value`` (CreateService's ``serviceName``). Install with ``install(emulator)``."""
+
+    operation: str
+    key: str
+    value: str
+    kind: str = "503"
+    tries: list[float] = field(default_factory=list)
+    """When each of the resource's calls arrived (monotonic seconds), in order: the emulator's record of its tries."""
+
+    def install(self, emulator: HookedEmulator) -> Targeted:
+        emulator.request_hooks.append(self.answer)
+        return self
+
+    def answer(self, operation: str, request: Mapping[str, Any]) -> Fault | Literal["drop"] | None:
+        if operation != self.operation or request.get(self.key) != self.value:
+            return None
+        self.tries.append(time.monotonic())
+        return _ANSWERS[self.kind]

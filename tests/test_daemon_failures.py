@@ -1,14 +1,16 @@
 """Failures stay local and are told once: the daemon as a subprocess against the emulator, one service AWS refuses
-among healthy ones, and a bug inside a pass."""
+among healthy ones, one AWS answers 503 (backing off on its own), and a bug inside a pass."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from builders import CLUSTER, TASK, documents, service, task_definition
-from conftest import eventually
-from daemon_io import Webhook, get
+from conftest import DaemonProcess, GitSync, eventually
+from daemon_io import Webhook, get, status_of
+from faults import HookedEmulator, Targeted
 
 MISSING_SUBNET = "subnet-0000000000000dead"
 """A subnet the account does not have: ECS refuses CreateService with InvalidParameterException."""
@@ -119,3 +121,58 @@ def test_a_replace_that_is_not_allowed_is_held_and_the_rest_applied(aws, ecs, cl
     assert "held: replace Service prod/api" in held.err and "--allow-replace" in held.err
     assert active(ecs, ["api", "web"]) == {"api", "web"}, "web was applied"
     assert "launchType" in ecs.describe_services(cluster="prod", services=["api"])["services"][0]
+
+
+SHORT_RETRIES = """\
+import dataclasses
+import reconciler.core.settings as settings
+
+def defaults(cls, **values):
+    cls.__init__.__defaults__ = tuple(values.get(f.name, f.default) for f in dataclasses.fields(cls))
+
+defaults(settings.RetrySettings, attempts=2, initial_delay=0.05, max_delay=0.05)
+defaults(settings.RetryResourceSettings, initial=1.0, max=8.0)
+"""
+"""Shorter retries, the same rules: each AWS call tried twice, a failed resource retried after 1 s, then 2, 4, 8."""
+TRIES_PER_ATTEMPT = 2
+FIRST_DELAY = 1.0
+
+
+def test_a_resource_aws_answers_503_backs_off_on_its_own_while_the_others_apply_in_the_first_pass(
+    aws: HookedEmulator, ecs: Any, daemon: Callable[..., DaemonProcess], gitsync: GitSync
+) -> None:
+    """CreateService of one service is answered 503 (ServiceUnavailableException) every time: its attempts come
+    further and further apart (1, 2, 4 s at least, read from the emulator's record of its calls) although passes run
+    every 0.2 s; the three healthy services are created by the first pass; /status names the error, the attempts and
+    when the next one is due. When AWS answers again the next attempt creates it."""
+    flaky = Targeted("CreateService", "serviceName", "flaky").install(aws)
+    files = {"cluster.yaml": CLUSTER, "task.yaml": TASK, "flaky.yaml": service("flaky", taskDefinition="api")}
+    files |= {f"{name}.yaml": service(name, taskDefinition="api") for name in HEALTHY[:3]}
+    gitsync.publish(files)
+    proc = daemon(gitsync.link, "--resync-interval", "0.2", "--metrics-port", "0", inject=SHORT_RETRIES)
+    first = proc.wait_for_event("pass", timeout=60)
+    assert first["result"] == "partial"
+    assert active(ecs, [*HEALTHY[:3], "flaky"]) == set(HEALTHY[:3]), "the healthy ones applied in the first pass"
+
+    eventually(lambda: len(flaky.tries) >= 4 * TRIES_PER_ATTEMPT, timeout=60, what="four attempts of the flaky one")
+    port = proc.wait_for_event("serving metrics")["port"]
+    entry = status_of(port)["resources"]["Service prod/flaky"]
+    starts = flaky.tries[::TRIES_PER_ATTEMPT]
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    for n, gap in enumerate(gaps[:3]):
+        assert gap >= FIRST_DELAY * 2**n, f"attempt {n + 2} waited its backoff: {gaps}"
+    assert len(proc.find("pass")) > 3 * len(starts), "passes went on without sending it"
+    error = entry["last_error"]
+    assert entry["state"] == "error"
+    assert (error["class"], error["code"]) == ("retryable", "ServiceUnavailableException")
+    assert error["attempts"] >= 3
+    assert len(starts) - error["attempts"] in (0, 1), "the attempts /status counts (one may be on its way)"
+    assert 0 <= error["retry_in"] <= min(8.0, FIRST_DELAY * 2 ** (error["attempts"] - 1))
+    assert aws.calls.count("CreateService") - len(flaky.tries) == 3, "each healthy one created once"
+
+    aws.request_hooks.clear()  # AWS answers again: the next attempt, when due, creates it
+    eventually(lambda: active(ecs, ["flaky"]), timeout=60, what="the flaky service created")
+    eventually(lambda: proc.find("pass", result="in_sync"), timeout=60, what="a pass in sync")
+    healed = status_of(port)["resources"]["Service prod/flaky"]
+    assert (healed["state"], healed["last_change"]["action"]) == ("in_sync", "create")
+    assert proc.stop() == 0
