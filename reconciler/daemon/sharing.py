@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import structlog
 
@@ -18,10 +18,44 @@ from reconciler.core.errors import AwsError
 from reconciler.core.settings import LeaseSettings
 from reconciler.core.targets import Target
 from reconciler.daemon.lease import Lease, default_holder
+from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.replicas import Moves, Replicas, assign, key_of
+from reconciler.pipeline import Pipeline
 
-if TYPE_CHECKING:
-    from reconciler.daemon.run import Fleet, Unit
+
+class Serving(Protocol):
+    """A target's loop: which target it serves."""
+
+    @property
+    def target(self) -> Target: ...
+
+
+class Unit(Protocol):
+    """One target's loop as the keeper sees it (``reconciler.daemon.run.Unit``)."""
+
+    @property
+    def daemon(self) -> Serving: ...
+
+    @property
+    def lease(self) -> Lease | None: ...
+
+    def stop(self, deadline: float, *, shut_down: bool = True, release_if_stuck: bool = True) -> bool: ...
+
+
+class Fleet(Protocol):
+    """The targets' loops as the keeper drives them (``reconciler.daemon.run.Fleet``)."""
+
+    pipeline: Pipeline
+    metrics: Metrics
+    group: str
+    wanted: dict[str, Target]
+    stopping: threading.Event
+
+    def held(self) -> Mapping[str, Unit]: ...
+
+    def serve(self, target: Target, lease: Lease) -> None: ...
+
+    def drop(self, name: str, *, hand_back: bool) -> None: ...
 
 log = structlog.get_logger("reconciler.sharing")
 
