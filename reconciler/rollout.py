@@ -1,14 +1,15 @@
-"""Rollout waiting: after an apply, until each changed service has rolled out, has failed, or the timeout has
-passed. When ECS names the service's current ServiceDeployment, where that deployment stands decides
-(``reconciler.deployments.stages.standing``: its stage, traffic, bake, a PAUSE hook awaiting approval, its alarms,
-ECS's rollback); otherwise its PRIMARY deployment does (COMPLETED with runningCount == desiredCount, or FAILED by the
-deployment circuit breaker).
+"""Rollout waiting: after an apply, until each changed service or daemon has rolled out, has failed, or the timeout
+has passed. When ECS names the resource's current deployment (a service's ServiceDeployment, a daemon's
+DaemonDeployment), where that deployment stands decides (``reconciler.deployments.stages.standing``: its stage,
+traffic, bake, a PAUSE hook awaiting approval, its alarms, ECS's rollback); otherwise a service's PRIMARY deployment
+does (COMPLETED with runningCount == desiredCount, or FAILED by the deployment circuit breaker).
 
-``assess`` is pure (one DescribeServices entry and its deployment in, a Progress out); ``wait_for`` polls, several
-services at once. A rollout that failed, timed out, or has not moved for ``STALL_AFTER`` seconds is explained once by
-its kind's live half when it declares ``Rollouts`` (a service's unhealthy load balancer targets, with ELB's reasons):
-``explain``. The service reads that rollback and the daemon share live here too (``describe``, ``current_deployment``,
-``previous_task_definition``, ``revision_of_task_definition``).
+``assess`` is pure (one described resource and its deployment in, a Progress out); ``wait_for`` polls, several at
+once, each resource read by its kind's reader (``reconciler.deployments.readers``). A rollout that failed, timed out,
+or has not moved for ``STALL_AFTER`` seconds is explained once by its kind's live half when it declares ``Rollouts``
+(a service's unhealthy load balancer targets, with ELB's reasons): ``explain``. The service reads that rollback and
+the daemon share live here too (``describe``, ``current_deployment``, ``previous_task_definition``,
+``revision_of_task_definition``).
 """
 
 from __future__ import annotations
@@ -30,11 +31,10 @@ from reconciler.core.model import Address
 from reconciler.core.names import name_of
 from reconciler.core.plan import Action, Create, Replace, Update
 from reconciler.core.tags import REVISION_TAG_KEY
-from reconciler.deployments import read
+from reconciler.deployments import read, readers
 from reconciler.deployments.stages import Deployment, standing
 from reconciler.kinds.live import LIVE
 from reconciler.kinds.live_base import Rollouts
-from reconciler.kinds.service import KIND as SERVICE
 
 log = structlog.get_logger("reconciler.rollout")
 
@@ -48,7 +48,7 @@ STALL_AFTER = 60.0
 
 @dataclass(frozen=True)
 class Progress:
-    """Where one service's rollout stands."""
+    """Where one service's or daemon's rollout stands."""
 
     address: Address
     state: State
@@ -59,7 +59,8 @@ class Progress:
     trouble: tuple[str, ...] = ()
     """Why it may be stuck, beyond its events (``explain``): its unhealthy load balancer targets and their reasons."""
     deployment: Deployment | None = None
-    """The ServiceDeployment this was read from (None: ECS names none, the PRIMARY deployment was read)."""
+    """The ServiceDeployment or DaemonDeployment this was read from (None: ECS names none; for a service, the
+    PRIMARY deployment was read)."""
 
     @property
     def finished(self) -> bool:
@@ -140,12 +141,13 @@ def assess(
     now: datetime.datetime | None = None,
     since: datetime.datetime | None = None,
 ) -> Progress:
-    """The rollout state of one service from its DescribeServices entry (None: the service is gone) and, when ECS
-    names one, its current ServiceDeployment (``reconciler.deployments.stages.standing``: stage, traffic, bake left,
-    a PAUSE hook awaiting approval, alarms, ECS's rollback). ``since``: when the change being waited for was made (a
+    """The rollout state of one service from its DescribeServices entry (None: the service is gone), or of a daemon
+    from its reading, and, when ECS names one, its current ServiceDeployment or DaemonDeployment
+    (``reconciler.deployments.stages.standing``: stage, traffic, bake left, a PAUSE hook awaiting approval, alarms,
+    ECS's rollback). ``since``: when the change being waited for was made (a
     deployment completed before it is an earlier one)."""
     if body is None or body.get("status") != "ACTIVE":
-        return Progress(address, "failed", "the service is not ACTIVE")
+        return Progress(address, "failed", f"the {address.kind.lower()} is not ACTIVE")
     events = tuple(str(e.get("message", "")) for e in (body.get("events") or [])[:EVENTS_SHOWN])
     if deployment is not None:
         now = now or datetime.datetime.now(datetime.UTC)
@@ -174,19 +176,20 @@ def assess(
 
 
 def rolled_out_by(actions: list[Action]) -> list[Address]:
-    """The services whose deployments these applied actions start (created, updated or replaced)."""
-    return [a.address for a in actions if a.address.kind == SERVICE.name and isinstance(a, Create | Update | Replace)]
+    """The services and daemons whose deployments these applied actions start (created, updated or replaced)."""
+    return [a.address for a in actions if has_rollouts(a.address) and isinstance(a, Create | Update | Replace)]
 
 
 def task_definition_of(body: Mapping[str, Any] | None) -> str | None:
-    """``family:revision`` a described service is set to run (its PRIMARY deployment's)."""
-    arn = body.get("taskDefinition") if body else None
-    return name_of(str(arn)) if arn else None
+    """``family:revision`` a described service is set to run (its PRIMARY deployment's), or a read daemon's daemon
+    task definition."""
+    arn = (body.get("daemonTaskDefinitionArn") or body.get("taskDefinition")) if body else None
+    return name_of(arn) if isinstance(arn, str) and arn else None
 
 
 def has_rollouts(address: Address) -> bool:
-    """The resource is a service: it has deployments to follow."""
-    return address.kind == SERVICE.name
+    """The resource is a service or a daemon: it has deployments to follow."""
+    return readers.reader_of(address) is not None
 
 
 def previous_task_definition(aws: Aws, body: Mapping[str, Any]) -> str | None:
@@ -219,21 +222,13 @@ def revision_of_task_definition(aws: Aws, task_definition: str) -> str | None:
 
 def describe(aws: Aws, address: Address) -> Mapping[str, Any] | None:
     """One service's DescribeServices entry, tags included (None: not found)."""
-    return _describe(aws, address, tags=True)
+    return read.service(aws, address, tags=True)
 
 
 def current_deployment(aws: Aws, body: Mapping[str, Any] | None) -> Deployment | None:
     """The ServiceDeployment a described service is on (None: ECS names none)."""
     arn = read.current_arn(body)
     return read.describe(aws, [arn]).get(arn) if arn else None
-
-
-def _describe(aws: Aws, address: Address, *, tags: bool = False) -> Mapping[str, Any] | None:
-    where = f"{address.scope}/{address.name}"
-    extra: dict[str, Any] = {"include": ["TAGS"]} if tags else {}
-    answer = aws.call("ecs", "DescribeServices", where, cluster=address.scope, services=[address.name], **extra)
-    services: list[Mapping[str, Any]] = answer.get("services", [])
-    return services[0] if services else None
 
 
 def wait_for(
@@ -246,17 +241,19 @@ def wait_for(
     stall_after: float = STALL_AFTER,
     since: datetime.datetime | None = None,
 ) -> list[Progress]:
-    """Poll every service until its rollout finishes or ``timeout`` seconds have passed (one deadline for all);
-    ``report`` sees each new state. A rollout that fails, times out, or waits ``stall_after`` seconds without change
-    is explained (``explain``). Returns the final Progress of each service, in order."""
+    """Poll every service or daemon until its rollout finishes or ``timeout`` seconds have passed (one deadline for
+    all); ``report`` sees each new state. A rollout that fails, times out, or waits ``stall_after`` seconds without
+    change is explained (``explain``). Returns the final Progress of each, in order."""
     deadline = time.monotonic() + timeout
 
     def follow(address: Address) -> Progress:
         pause = FIRST_POLL
         stall = Stall(time.monotonic())
+        reader = readers.reader_of(address)
+        assert reader is not None, f"{address} has no deployments to follow"
         while True:
-            body = _describe(aws, address)
-            state = assess(address, body, current_deployment(aws, body), since=since)
+            body, deployment = reader.poll(aws, address)
+            state = assess(address, body, deployment, since=since)
             progress, _ = stall.explain(aws, state, body, time.monotonic(), after=stall_after)
             report(progress)
             if progress.finished:
@@ -272,14 +269,14 @@ def wait_for(
 
     if len(services) <= 1:
         return [follow(a) for a in services]
-    # One thread per service: waiting is mostly sleeping, so a slow rollout never holds another one's checks up.
+    # One thread per resource: waiting is mostly sleeping, so a slow rollout never holds another one's checks up.
     with ThreadPoolExecutor(max_workers=len(services)) as pool:
         return list(pool.map(follow, services))
 
 
 class Display:
-    """Shows rollout progress: one line per service, redrawn in place on a terminal; otherwise a structlog line
-    each time a service's state changes."""
+    """Shows rollout progress: one line per service or daemon, redrawn in place on a terminal; otherwise a structlog
+    line each time one's state changes."""
 
     def __init__(self, services: list[Address], *, stream: TextIO | None = None) -> None:
         self._stream = stream or sys.stderr

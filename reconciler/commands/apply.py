@@ -124,13 +124,15 @@ def _apply_planned(
 def _wait_for_rollouts(
     pipeline: Pipeline, outcomes: list[Outcome], options: ApplySettings, *, path: str, since: datetime.datetime
 ) -> bool:
-    """Wait for every service this apply created, updated or replaced until its deployment completes, fails or
-    pauses at a PAUSE hook awaiting approval (printed with how to continue: not a failure); print why a rollout
-    failed: the stage, the alarms that fired, ECS's rollback, the events and the unhealthy targets."""
+    """Wait for every service and daemon this apply created, updated or replaced until its deployment completes,
+    fails or (a service's) pauses at a PAUSE hook awaiting approval (printed with how to continue: not a failure);
+    print why a rollout failed: the stage, the alarms that fired, ECS's rollback, the events and the unhealthy
+    targets."""
     services = rollout.rolled_out_by([o.action for o in outcomes if o.status == "done"])
     if not services:
         return True
-    print(f"Waiting for {len(services)} service rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)
+    kinds = " and ".join(sorted({a.kind.lower() for a in services}, reverse=True))
+    print(f"Waiting for {len(services)} {kinds} rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)
     display = rollout.Display(services)
     results = rollout.wait_for(
         pipeline.aws, services, timeout=options.wait_timeout, poll=options.wait_poll, report=display, since=since

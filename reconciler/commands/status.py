@@ -27,7 +27,7 @@ from reconciler.core.plan import SUSPEND_ANNOTATION
 from reconciler.core.settings import Settings
 from reconciler.core.tags import LEGACY_OWNER, REVISION_TAG_KEY, ownership
 from reconciler.daemon.replicas import leases_of
-from reconciler.deployments import read
+from reconciler.deployments import readers
 from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.kinds.express_service import managed_summary
 from reconciler.pipeline import Planned
@@ -55,7 +55,7 @@ def entries_for(
         for part in parts:
             observed = part.planned.state.observed
             bodies = {a: live.body for a, live in observed.items() if rollout.has_rollouts(a)}
-            deployments = read.current(part.pipeline.aws, bodies)
+            deployments = readers.current(part.pipeline.aws, bodies)
             out += _entries(part.planned, part.pipeline.kinds, part.where.target, deployments)
         lease = settings.daemon.lease
         if lease.table and leases is not None and parts:
@@ -125,24 +125,18 @@ def _entries(
                 ecsManaged=managed_summary(live.body),
             )
         if live is not None and "daemonDeployment" in live.body:
-            entry.update(_daemon_entry(live.body))
+            entry.update(_daemon_entry(live.body))  # its instances, not tasks
         entries.append(entry)
     return entries
 
 
-DAEMON_DONE = {"SUCCESSFUL": "completed", "ROLLBACK_SUCCESSFUL": "failed", "ROLLBACK_FAILED": "failed"}
-
-
 def _daemon_entry(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A daemon's instances (running its task / not yet) and its current daemon deployment."""
+    """A daemon's instances (running its task / not yet) and its current daemon deployment as ECS answers it."""
     found = body["daemonDeployment"]
-    status = str(found.get("status") or "PENDING")
     keep = ("daemonDeploymentArn", "status", "statusReason", "circuitBreaker", "alarms", "rollback", "finishedAt")
     return {
         "running": body.get("runningCount", 0),
         "desired": body.get("runningCount", 0) + body.get("withoutDaemonCount", 0),
-        "rollout": DAEMON_DONE.get(status, "in progress"),
-        "rolloutDetail": status,
         "daemonDeployment": {k: found[k] for k in keep if k in found},
     }
 

@@ -43,10 +43,10 @@ from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.memory import NONE, Marker, Recalled, deployment_id, marker_of, recall
 from reconciler.daemon.metrics import TargetMetrics
 from reconciler.daemon.rollout_alerts import outcome_alert, paused_alert
-from reconciler.deployments import history, read
+from reconciler.deployments import history, readers
 from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.executor import Outcome, stop_deployments
-from reconciler.kinds import service_live
+from reconciler.kinds.service import KIND as SERVICE
 from reconciler.rollback import Return, rollback_plan
 
 log = structlog.get_logger("reconciler.rollout")
@@ -93,11 +93,17 @@ def _baking(deployment: Deployment | None) -> bool:
     return deployment is not None and deployment.stage == "BAKE_TIME"
 
 
+def _current_arn(address: Address, body: Mapping[str, Any] | None) -> str | None:
+    reader = readers.reader_of(address)
+    return reader.current_arn(body) if reader is not None else None
+
+
 def _stoppable(following: Following) -> bool:
-    """The followed deployment is still in progress (timed out): ECS can roll it back itself."""
+    """The followed service deployment is still in progress (timed out): ECS can roll it back itself."""
     progress = following.progress
     return (
-        bool(following.deployment)
+        following.address.kind == SERVICE.name
+        and bool(following.deployment)
         and progress is not None
         and progress.deployment is not None
         and not (progress.deployment.finished)
@@ -183,7 +189,7 @@ class Deployments:
         alerted, recorded and held now. ``observed``: the pass's live state."""
         lives = {a: live for a, live in observed.items() if rollout.has_rollouts(a) and live.managed}
         bodies = {a: live.body for a, live in lives.items()}
-        found = recall(fingerprint, bodies, read.current(self.aws, bodies))
+        found = recall(fingerprint, bodies, readers.current(self.aws, bodies))
         held = [r.address for r in found if r.held]
         if held:
             reason = f"its rollout failed before this daemon started ({HELD_TAG_KEY} on the service)"
@@ -195,8 +201,8 @@ class Deployments:
                 self.last_good[r.address] = (r.task_definition, r.revision)
         resumed = [r for r in found if r.found in ("follow", "failed")]
         for r in found:
-            if r.found == "completed" or r.deployment is None:
-                continue
+            if r.found == "completed" or r.deployment is None or r.address.kind != SERVICE.name:
+                continue  # a daemon's last good revision serves no rollback: ECS rolls a daemon back itself
             good = history.last_completed(self.aws, r.address)
             if good is not None:
                 self.last_good[r.address] = good
@@ -285,23 +291,20 @@ class Deployments:
     # ------------------------------------------------------------------ one revision's services
 
     def _describe(self, services: list[Address]) -> dict[Address, Live]:
-        """The services as DescribeServices answers, 10 a call (a service not found is left out)."""
-        names: dict[str, list[str]] = {}
-        for address in services:
-            names.setdefault(str(address.scope), []).append(address.name)
-        return service_live.describe(self.aws, names)
+        """The services as DescribeServices answers, 10 a call, and the daemons as the Daemon kind reads them (one
+        not found is left out)."""
+        return readers.lives(self.aws, services)
 
     def _check_group(self, group: RevisionRollout) -> None:
         pending = [f for f in group.services.values() if f.progress is None or not f.progress.settled]
         lives = self._describe([f.address for f in pending])
         bodies = {a: live.body for a, live in lives.items()}
-        arns = {f.address: f.deployment or read.current_arn(bodies.get(f.address)) for f in pending}
-        found = read.describe(self.aws, [a for a in arns.values() if a])
+        arns = {f.address: f.deployment or _current_arn(f.address, bodies.get(f.address)) for f in pending}
+        found = readers.deployments(self.aws, {a: arn for a, arn in arns.items() if arn})
         for following in pending:
             following.live = lives.get(following.address, following.live)
             body = bodies.get(following.address)
-            arn = arns[following.address]
-            progress = self._assess(following, body, found.get(arn) if arn else None)
+            progress = self._assess(following, body, found.get(following.address))
             following.progress = progress
             self.states[following.address] = self._state(group, following, progress)
             if progress.state == "paused":
@@ -425,6 +428,9 @@ class Deployments:
         lives: dict[Address, Live | None] = {}
         returns: dict[Address, Return] = {}
         for address, following in sorted(group.services.items()):
+            if address.kind != SERVICE.name:
+                errors.append(f"{address}: not rolled back here (ECS rolls a failed daemon deployment back itself)")
+                continue
             task_definition, revision = self.last_good.get(address, (following.previous, None))
             if following is failing and _stoppable(following) and following.live is not None:
                 deployment = following.progress.deployment if following.progress is not None else None

@@ -23,6 +23,15 @@ def current_arn(body: Mapping[str, Any] | None) -> str | None:
     return str(arn) if arn else None
 
 
+def service(aws: Aws, address: Address, *, tags: bool = False) -> Mapping[str, Any] | None:
+    """One service's DescribeServices entry, with its tags when asked (None: not found)."""
+    where = f"{address.scope}/{address.name}"
+    extra: dict[str, Any] = {"include": ["TAGS"]} if tags else {}
+    answer = aws.call("ecs", "DescribeServices", where, cluster=address.scope, services=[address.name], **extra)
+    services: list[Mapping[str, Any]] = answer.get("services", [])
+    return services[0] if services else None
+
+
 def describe(aws: Aws, arns: Iterable[str]) -> dict[str, Deployment]:
     """DescribeServiceDeployments for these ARNs, ``BATCH`` a call: ARN -> Deployment (ARNs ECS no longer has are
     left out)."""

@@ -120,6 +120,39 @@ class Deployment:
             bake_minutes=config.get("bakeTimeInMinutes"),
         )
 
+    @classmethod
+    def of_daemon(cls, doc: Mapping[str, Any]) -> Deployment:
+        """A DescribeDaemonDeployments entry (botocore ``DaemonDeployment``) read the same way: its target daemon
+        revision's instances running the daemon task (``requested``: those and the ones still without it), the
+        circuit breaker, the alarms that fired and ECS's rollback; a daemon deployment has no lifecycle stages nor
+        hooks, and its strategy is ``DAEMON`` (instance by instance, ``drainPercent`` at a time)."""
+        target = doc.get("targetDaemonRevision") or {}
+        rollback = doc.get("rollback") or {}
+        running = int(target.get("totalRunningInstanceCount", 0) or 0)
+        without = int(target.get("totalWithoutDaemonInstanceCount", 0) or 0)
+        status = str(doc.get("status", "PENDING"))
+        return cls(
+            arn=str(doc.get("daemonDeploymentArn", "")),
+            status=status,
+            stage=None,
+            strategy="DAEMON",
+            target_revision=target.get("arn"),
+            source_revisions=tuple(str(s.get("arn")) for s in doc.get("sourceDaemonRevisions") or [] if s.get("arn")),
+            production_weight=None,
+            running=running,
+            requested=running + without,
+            pending=without,
+            hooks=(),
+            alarms=tuple(str(a) for a in (doc.get("alarms") or {}).get("triggeredAlarmNames") or []),
+            rollback=rollback.get("reason") or (status if status in ROLLED_BACK else None),
+            rollback_revision=rollback.get("rollbackTargetDaemonRevisionArn"),
+            circuit_breaker=(doc.get("circuitBreaker") or {}).get("status"),
+            reason=doc.get("statusReason"),
+            started_at=_time(doc.get("startedAt") or doc.get("createdAt")),
+            updated_at=_time(doc.get("finishedAt") or doc.get("startedAt")),
+            bake_minutes=(doc.get("deploymentConfiguration") or {}).get("bakeTimeInMinutes"),
+        )
+
     @property
     def paused(self) -> Hook | None:
         """The PAUSE hook awaiting an approval, if the deployment waits on one."""

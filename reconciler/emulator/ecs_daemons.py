@@ -5,13 +5,15 @@ DescribeDaemonDeployments and ListDaemonDeployments, and tags on daemons.
 
 A create or update makes a daemon revision (the task definition, tag propagation, execute command, critical) and a
 daemon deployment to it; a deployment is IN_PROGRESS until a read after the one that first saw it (the emulator
-runs no instances to drain), then SUCCESSFUL.
+runs no instances to drain), then SUCCESSFUL, or rolled back by the circuit breaker when ``rollouts.ROLLOUT_ENV``
+says its images fail (``_settle``).
 The ARN forms are the emulator's (``daemon/CLUSTER/NAME``, ``daemon-task-definition/FAMILY:REVISION``).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any, cast
 
 from moto.core.responses import ActionResult
@@ -22,6 +24,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from reconciler.emulator.clock import CLOCK
 from reconciler.emulator.ecs_managed_instances import ManagedInstancesCapacityProvider
 from reconciler.emulator.hooks import page, patch
+from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
 
 REVISION_FIELDS = ("propagateTags", "enableECSManagedTags", "enableExecuteCommand", "critical")
 """DaemonRevision members taken from the daemon (DescribeDaemonRevisions)."""
@@ -328,11 +331,51 @@ def _describe_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
 
 
 def _settle(backend: EC2ContainerServiceBackend) -> None:
-    """Deployments started before this read have finished (the emulator runs no instances to drain)."""
+    """A deployment an earlier read saw ends now (the emulator runs no instances to drain), as
+    ``rollouts.ROLLOUT_ENV`` says for its images (``rollouts.ROLLOUT_IMAGES_ENV``): ``complete`` SUCCESSFUL; ``fail``
+    the daemon task fails to start on the instances, so the circuit breaker triggers and ECS rolls the daemon back to
+    the revision the deployment replaced (ECS API reference, DaemonRollback: "the circuit breaker initiated the
+    rollback operation"): ROLLBACK_IN_PROGRESS, then ROLLBACK_SUCCESSFUL at the next read, ROLLBACK_FAILED when there
+    is no earlier revision; ``stuck`` stays IN_PROGRESS."""
+    daemons, revisions = _store(backend, "daemons"), _store(backend, "revisions")
     for deployment in _store(backend, "deployments").values():
-        if deployment["status"] == "IN_PROGRESS" and deployment.get("_seen"):
-            deployment["status"], deployment["finishedAt"] = "SUCCESSFUL", CLOCK.utc()
+        if deployment["status"] == "ROLLBACK_IN_PROGRESS":
+            deployment["status"], deployment["finishedAt"] = "ROLLBACK_SUCCESSFUL", CLOCK.utc()
+            daemon = daemons.get(deployment["_daemon"])
+            if daemon is not None and daemon.deployment == deployment["daemonDeploymentArn"]:
+                daemon.revision = deployment["rollback"]["rollbackTargetDaemonRevisionArn"]
+        elif deployment["status"] == "IN_PROGRESS" and deployment.get("_seen"):
+            mode = _mode(revisions[deployment["targetDaemonRevision"]["arn"]])
+            if mode == "complete":
+                deployment["status"], deployment["finishedAt"] = "SUCCESSFUL", CLOCK.utc()
+            elif mode == "fail":
+                _trip(deployment)
         deployment["_seen"] = True
+
+
+def _mode(revision: dict[str, Any]) -> str:
+    """How a deployment of ``revision`` ends: complete, fail or stuck (as a service deployment of its images)."""
+    pattern = os.environ.get(ROLLOUT_IMAGES_ENV)
+    if pattern and not any(pattern in str(c.get("image")) for c in revision.get("containerImages") or []):
+        return "complete"
+    return os.environ.get(ROLLOUT_ENV, "complete")
+
+
+def _trip(deployment: dict[str, Any]) -> None:
+    """The circuit breaker stops the deployment and ECS rolls back to the revision it replaced, when there is one."""
+    source = next((str(s["arn"]) for s in deployment.get("sourceDaemonRevisions") or [] if s.get("arn")), None)
+    deployment["circuitBreaker"] = {"status": "TRIGGERED"}
+    reason = "The daemon task failed to start on the container instances: the circuit breaker triggered."
+    if source is None:
+        deployment.update(status="ROLLBACK_FAILED", finishedAt=CLOCK.utc())
+        deployment["statusReason"] = f"{reason} There is no earlier daemon revision to roll back to."
+        return
+    deployment.update(status="ROLLBACK_IN_PROGRESS", statusReason=reason)
+    deployment["rollback"] = {
+        "reason": "The circuit breaker initiated the rollback.",
+        "startedAt": CLOCK.utc(),
+        "rollbackTargetDaemonRevisionArn": source,
+    }
 
 
 def _public(deployment: dict[str, Any]) -> dict[str, Any]:

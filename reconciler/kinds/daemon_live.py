@@ -42,12 +42,12 @@ def describe(aws: Aws, cluster: str, names: Sequence[str] | None) -> dict[Addres
     daemons = [d for d in daemons if d.get("status") == "ACTIVE"]
     revision_arns = [str(r["arn"]) for d in daemons for r in (d.get("currentRevisions") or [])[:1]]
     revisions = _revisions(aws, revision_arns)
-    deployments = _deployments(aws, [str(d["deploymentArn"]) for d in daemons if d.get("deploymentArn")])
+    current_deployments = deployments(aws, [str(d["deploymentArn"]) for d in daemons if d.get("deploymentArn")])
     found: dict[Address, Live] = {}
     for daemon in daemons:
         current = (daemon.get("currentRevisions") or [{}])[0]
         revision = revisions.get(str(current.get("arn")), {})
-        deployment = deployments.get(str(daemon.get("deploymentArn")), {})
+        deployment = current_deployments.get(str(daemon.get("deploymentArn")), {})
         body = _body(aws, daemon, current, revision, deployment)
         address = Address(KIND.name, name_of(str(daemon["daemonArn"])), cluster)
         found[address] = Live(address, body, managed=is_managed(body["tags"]), owner=owner_of(body["tags"]))
@@ -63,7 +63,7 @@ def _revisions(aws: Aws, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _deployments(aws: Aws, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
+def deployments(aws: Aws, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
     """DescribeDaemonDeployments in batches: ARN -> DaemonDeployment."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in batches(sorted(set(arns)), BATCH):
@@ -79,7 +79,8 @@ def _body(
     revision: Mapping[str, Any],
     deployment: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """A described daemon in its spec's shape, with its deployment (``daemonDeployment``) and instance counts."""
+    """A described daemon in its spec's shape, with its status, its deployment (``daemonDeployment``) and instance
+    counts."""
     arn = str(daemon["daemonArn"])
     definition_arn = str(revision.get("daemonTaskDefinitionArn") or "")
     definition: dict[str, Any] = {}
@@ -93,6 +94,7 @@ def _body(
     return {
         **body,
         "daemonArn": arn,
+        "status": daemon.get("status"),
         "clusterArn": daemon.get("clusterArn"),
         "capacityProviderArns": [str(p["arn"]) for p in current.get("capacityProviders") or []],
         TASK: {k: v for k, v in definition.items() if k not in REGISTERED},
