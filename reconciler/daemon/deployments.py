@@ -1,8 +1,9 @@
 """Following the deployments a pass started, across passes, without blocking the loop.
 
-After a pass changes services, the loop hands them here; between passes (and at the start of each) ``check`` reads
-the services still rolling out, in batches (DescribeServices, then DescribeServiceDeployments for the deployment each
-names: ``reconciler.deployments.read``), and assesses each as CLI ``apply`` does (``rollout.assess``, over
+After a pass changes services or daemons, the loop hands them here; between passes (and at the start of each)
+``check`` reads those still rolling out, in batches, each kind by its reader (``reconciler.deployments.readers``:
+DescribeServices, then DescribeServiceDeployments for the deployment each names; a daemon's reading, then
+DescribeDaemonDeployments), and assesses each as CLI ``apply`` does (``rollout.assess``, over
 ``reconciler.deployments.stages``: status, lifecycle stage, traffic shifted, bake left, a PAUSE hook awaiting an
 approval, the alarms that fired, ECS's own rollback). A pause is alerted once (``deployment_paused``: hook, stage,
 expiry) and followed on; each outcome is alerted once (``rollout_completed`` / ``rollout_failed``, naming the alarms
@@ -13,7 +14,8 @@ ECS says (the hook's expiry, the bake time). A git revision with a failed or stu
 apply it again until the manifests change. With ``rollback_on_failure``, the first failure of a revision returns every
 service that revision changed to the task definition it ran under the last revision that rolled out completely (or,
 for a service no completed revision of this process changed, the one it ran before the failing revision), in one step
-and one alert: one rollback plan (``reconciler.rollback``) run through the executor, ownership checked as every plan's.
+and one alert: one rollback plan (``reconciler.rollback``) run through the executor, ownership checked as every plan's
+(a daemon is left to ECS, whose circuit breaker rolls a failed daemon deployment back itself).
 
 What it must know after a restart is read back from AWS by the first full pass (``recall``,
 ``reconciler.daemon.memory``): ECS's deployments in flight are followed on, a held revision stays held (the hold

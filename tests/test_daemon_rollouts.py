@@ -1,0 +1,137 @@
+"""A daemon's deployment followed as a service's is, against the emulator: apply waits for it and fails when ECS's
+circuit breaker rolls it back (the emulator's daemon deployments end as ROLLOUT_ENV says for their images), status
+shows it, and the operator daemon alerts rollout_completed and rollout_failed for it and holds the failing revision,
+held still (and not alerted again) after a restart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, eventually
+from daemon_io import Webhook, status_of
+
+from reconciler.core.tags import HELD_TAG_KEY
+from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
+
+EXAMPLE = ROOT / "deploy" / "examples" / "daemon"
+DAEMON = "Daemon agents/log-router"
+GOOD, BAD = "fluent-bit:2.32.0", "fluent-bit:2.32.1"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    target = tmp_path / "daemon"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+@pytest.fixture
+def failing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deployments of the BAD image fail to start their tasks; every other deployment completes."""
+    monkeypatch.setenv(ROLLOUT_ENV, "fail")
+    monkeypatch.setenv(ROLLOUT_IMAGES_ENV, BAD)
+
+
+def to_bad_image(root: Path) -> None:
+    path = root / "app.yaml"
+    path.write_text(path.read_text().replace(GOOD, BAD))
+
+
+def daemon_arn(ecs: Any) -> str:
+    return str(ecs.list_daemons(clusterArn="agents")["daemonSummariesList"][0]["daemonArn"])
+
+
+def image_running(ecs: Any) -> str:
+    current = ecs.describe_daemon(daemonArn=daemon_arn(ecs))["daemon"]["currentRevisions"][0]["arn"]
+    revision = ecs.describe_daemon_revisions(daemonRevisionArns=[current])["daemonRevisions"][0]
+    return str(revision["containerImages"][0]["image"])
+
+
+def daemon_entry(cli: Any, root: Path) -> dict[str, Any]:
+    entries = json.loads(cli("status", root, "--format", "json").out)["resources"]
+    entry: dict[str, Any] = next(e for e in entries if e["kind"] == "Daemon")
+    return entry
+
+
+def test_apply_waits_for_the_daemon_deployment(aws: Any, cli: Any, example: Path) -> None:
+    applied = cli("apply", example, "--auto-approve")
+    assert applied.code == 0, applied.out + applied.err
+    assert "Waiting for 1 daemon rollout(s)" in applied.err
+    assert f"Rolled out: {DAEMON}." in applied.out
+    calls = list(aws.calls)
+    assert "DescribeDaemonDeployments" in calls[calls.index("CreateDaemon") :], "the deployment read after the create"
+
+    entry = daemon_entry(cli, example)
+    assert (entry["rollout"], entry["deployment"]["strategy"], entry["deployment"]["status"]) == (
+        "completed",
+        "DAEMON",
+        "SUCCESSFUL",
+    )
+    assert entry["deployment"]["state"] == "completed"
+
+
+def test_apply_fails_when_ecs_rolls_the_daemon_deployment_back(
+    aws: Any, cli: Any, ecs: Any, example: Path, failing: None
+) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    to_bad_image(example)
+    applied = cli("apply", example, "--auto-approve")
+    assert applied.code == 1, applied.out + applied.err
+    assert f"Rollout failed: {DAEMON}: DAEMON ROLLBACK_" in applied.err
+    assert "the circuit breaker triggered" in applied.err
+    assert image_running(ecs).endswith(GOOD), "ECS rolled the daemon back to the revision it replaced"
+
+    entry = daemon_entry(cli, example)
+    assert entry["rollout"] == "failed" and entry["deployment"]["status"] == "ROLLBACK_SUCCESSFUL"
+    assert entry["deployment"]["rollback"] == "The circuit breaker initiated the rollback."
+    assert entry["state"] == "drifted", "the manifests still name the image ECS rolled back from"
+
+
+def test_no_wait_returns_before_the_daemon_rolls_out(aws: Any, cli: Any, example: Path) -> None:
+    applied = cli("apply", example, "--auto-approve", "--no-wait")
+    assert applied.code == 0, applied.out + applied.err
+    assert "rollout(s)" not in applied.err
+
+
+def start(daemon: Any, root: Path, webhook: Webhook) -> tuple[Any, int]:
+    proc = daemon(root, "--resync-interval", "0.5", "--metrics-port", "0", "--alert-webhook", webhook.url)
+    return proc, int(proc.wait_for_event("serving metrics")["port"])
+
+
+def test_the_daemon_alerts_the_daemon_rollout_and_holds_a_failed_revision(
+    aws: Any, ecs: Any, daemon: Any, gitsync: Any, webhook: Webhook, failing: None
+) -> None:
+    text = (EXAMPLE / "app.yaml").read_text()
+    good = gitsync.publish({"app.yaml": text})
+    proc, port = start(daemon, gitsync.link, webhook)
+    [completed] = eventually(lambda: webhook.alerts("rollout_completed"), what="the daemon rolled out")
+    assert (completed["resource"], completed["revision"]) == (DAEMON, good)
+    assert completed["task_definition"] == "log-router:1" and completed["deployment"]
+    shown = status_of(port)["resources"][DAEMON]["rollout"]
+    assert (shown["state"], shown["deployment"]["strategy"]) == ("completed", "DAEMON")
+
+    bad = gitsync.publish({"app.yaml": text.replace(GOOD, BAD)})
+    [failed] = eventually(lambda: webhook.alerts("rollout_failed"), what="the rollout_failed alert")
+    assert (failed["resource"], failed["revision"], failed["task_definition"]) == (DAEMON, bad, "log-router:2")
+    assert failed["rollback"] == "The circuit breaker initiated the rollback."
+    assert "circuit breaker" in failed["summary"]
+    held = eventually(lambda: status_of(port).get("held"), what="the revision held")
+    assert held["revision"] == bad
+    aws.reset_calls()
+    passes = len(proc.find("pass", revision=bad))
+    eventually(lambda: len(proc.find("pass", revision=bad)) >= passes + 2, what="passes over the held revision")
+    assert "UpdateDaemon" not in aws.writes(), "a held revision is not applied again"
+    assert len(webhook.alerts("rollout_failed")) == 1
+    assert proc.stop() == 0
+
+    tags = {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=daemon_arn(ecs))["tags"]}
+    assert HELD_TAG_KEY in tags, "the hold is recorded on the daemon, in AWS"
+    again, port = start(daemon, gitsync.link, webhook)
+    eventually(lambda: len(again.find("pass", revision=bad)) >= 2, what="passes after the restart")
+    assert status_of(port)["held"]["revision"] == bad, "still held after a restart"
+    assert len(webhook.alerts("rollout_failed")) == 1, "the failure is not alerted again"
+    assert again.stop() == 0
