@@ -146,7 +146,10 @@ def assess(
     (``reconciler.deployments.stages.standing``: stage, traffic, bake left, a PAUSE hook awaiting approval, alarms,
     ECS's rollback). ``since``: when the change being waited for was made (a
     deployment completed before it is an earlier one)."""
-    if body is None or body.get("status") != "ACTIVE":
+    status = (body or {}).get("status")
+    if isinstance(status, Mapping):  # an Express service's own reading: {statusCode, statusReason}
+        status = status.get("statusCode")
+    if body is None or status != "ACTIVE":
         return Progress(address, "failed", f"the {address.kind.lower()} is not ACTIVE")
     events = tuple(str(e.get("message", "")) for e in (body.get("events") or [])[:EVENTS_SHOWN])
     if deployment is not None:
@@ -176,7 +179,8 @@ def assess(
 
 
 def rolled_out_by(actions: list[Action]) -> list[Address]:
-    """The services and daemons whose deployments these applied actions start (created, updated or replaced)."""
+    """The services, Express services and daemons whose deployments these applied actions start (created, updated or
+    replaced)."""
     return [a.address for a in actions if has_rollouts(a.address) and isinstance(a, Create | Update | Replace)]
 
 
@@ -188,7 +192,7 @@ def task_definition_of(body: Mapping[str, Any] | None) -> str | None:
 
 
 def has_rollouts(address: Address) -> bool:
-    """The resource is a service or a daemon: it has deployments to follow."""
+    """The resource is a service, an Express service or a daemon: it has deployments to follow."""
     return readers.reader_of(address) is not None
 
 

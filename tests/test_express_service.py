@@ -1,7 +1,8 @@
 """ExpressService end to end against the emulator: the example's Express service created through the Express
 Gateway API (ECS creates its service, task definition, load balancer, scaling and alarms), then an empty plan;
 each field changed in place by UpdateExpressGatewayService; the infrastructure role a replace refused unless
-allowed; what ECS manages for it reported by status, never diffed nor pruned; export writes it back."""
+allowed; what ECS manages for it reported by status, never diffed nor pruned; export writes it back; apply, status
+and the daemon loop follow the deployment of the ECS service behind it."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, eventually
 
 from reconciler.core.settings import MANAGED_TAG_KEY
+from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
 
 EXAMPLE = ROOT / "deploy" / "examples" / "express"
 ARN = "arn:aws:ecs:us-east-1:123456789012:service/express/storefront"
@@ -217,3 +219,35 @@ def test_bad_input_names_the_field(cli: Any, manifests: Any) -> None:
     assert "e.yaml:7: spec.cpu" in result.err and "taskDefinitionArn" in result.err
     assert "e.yaml:8: spec.healthCheckPath" in result.err
     assert "spec.scalingTarget.minTaskCount" in result.err
+
+
+def test_apply_waits_for_the_deployment_of_the_ecs_service_behind_it(aws: Any, cli: Any, example: Path) -> None:
+    applied = cli("apply", example, "--auto-approve")
+    assert applied.code == 0, applied.out + applied.err
+    assert "Waiting for 1 Express service rollout(s)" in applied.err
+    assert "Rolled out: ExpressService express/storefront." in applied.out
+    assert "DescribeServiceDeployments" in aws.calls[aws.calls.index("CreateExpressGatewayService") :]
+    entries = json.loads(cli("status", example, "--format", "json").out)["resources"]
+    entry = next(e for e in entries if e["kind"] == "ExpressService")
+    assert entry["rollout"] == "completed" and entry["deployment"]["status"] == "SUCCESSFUL"
+
+
+def test_apply_fails_when_the_express_service_does_not_roll_out(
+    aws: Any, cli: Any, example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0
+    monkeypatch.setenv(ROLLOUT_ENV, "fail")
+    monkeypatch.setenv(ROLLOUT_IMAGES_ENV, "nginx:1.28")
+    edit(example, "nginx:1.27", "nginx:1.28")
+    applied = cli("apply", example, "--auto-approve")
+    assert applied.code == 1, applied.out + applied.err
+    assert "Rollout failed: ExpressService express/storefront" in applied.err
+
+
+def test_the_daemon_alerts_the_express_service_rollout(aws: Any, daemon: Any, gitsync: Any, webhook: Any) -> None:
+    gitsync.publish({"app.yaml": (EXAMPLE / "app.yaml").read_text()})
+    proc = daemon(gitsync.link, "--resync-interval", "0.5", "--metrics-port", "0", "--alert-webhook", webhook.url)
+    [completed] = eventually(lambda: webhook.alerts("rollout_completed"), what="the Express service rolled out")
+    assert completed["resource"] == "ExpressService express/storefront" and completed["deployment"]
+    assert webhook.alerts("rollout_failed") == []
+    assert proc.stop() == 0

@@ -124,14 +124,15 @@ def _apply_planned(
 def _wait_for_rollouts(
     pipeline: Pipeline, outcomes: list[Outcome], options: ApplySettings, *, path: str, since: datetime.datetime
 ) -> bool:
-    """Wait for every service and daemon this apply created, updated or replaced until its deployment completes,
-    fails or (a service's) pauses at a PAUSE hook awaiting approval (printed with how to continue: not a failure);
-    print why a rollout failed: the stage, the alarms that fired, ECS's rollback, the events and the unhealthy
-    targets."""
+    """Wait for every service, Express service and daemon this apply created, updated or replaced until its
+    deployment completes, fails or (a service's) pauses at a PAUSE hook awaiting approval (printed with how to
+    continue: not a failure); print why a rollout failed: the stage, the alarms that fired, ECS's rollback, the
+    events and the unhealthy targets."""
     services = rollout.rolled_out_by([o.action for o in outcomes if o.status == "done"])
     if not services:
         return True
-    kinds = " and ".join(sorted({a.kind.lower() for a in services}, reverse=True))
+    named = {"Service": "service", "ExpressService": "Express service", "Daemon": "daemon"}
+    kinds = " and ".join(sorted({named[a.kind] for a in services}, key=list(named.values()).index))
     print(f"Waiting for {len(services)} {kinds} rollout(s) (up to {options.wait_timeout:g}s)...", file=sys.stderr)
     display = rollout.Display(services)
     results = rollout.wait_for(

@@ -1,11 +1,12 @@
-"""Whose deployments are followed, and how each is read: a service's ServiceDeployments (``read``) and a daemon's
-DaemonDeployments (``daemons``), behind the same verbs, so ``apply``'s waiting, the daemon's following and ``status``
-follow both alike. ``reader_of`` answers None for a kind without deployments."""
+"""Whose deployments are followed, and how each is read: a service's ServiceDeployments (``read``), an Express
+service's (those of the ECS service behind it, which ECS manages: DescribeServices names its current one, as for any
+service) and a daemon's DaemonDeployments (``daemons``), behind the same verbs, so ``apply``'s waiting, the daemon's
+following and ``status`` follow them alike. ``reader_of`` answers None for a kind without deployments."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.aws import Aws
@@ -14,6 +15,7 @@ from reconciler.deployments import daemons, read
 from reconciler.deployments.stages import Deployment
 from reconciler.kinds import service_live
 from reconciler.kinds.daemon import KIND as DAEMON
+from reconciler.kinds.express_service import KIND as EXPRESS_SERVICE
 from reconciler.kinds.service import KIND as SERVICE
 
 Body = Mapping[str, Any] | None
@@ -46,6 +48,19 @@ def _services(aws: Aws, addresses: Sequence[Address]) -> dict[Address, Live]:
     return service_live.describe(aws, names)
 
 
+def _express_services(aws: Aws, addresses: Sequence[Address]) -> dict[Address, Live]:
+    """The ECS services behind these Express services, read as services are, each at its Express service's address."""
+    found = _services(aws, addresses)
+    behind = {a: found.get(Address(SERVICE.name, a.name, a.scope)) for a in addresses}
+    return {a: replace(live, address=a) for a, live in behind.items() if live is not None}
+
+
+def _express_current_arn(body: Body) -> str | None:
+    """The deployment of the ECS service behind it; an Express service's own reading names it ``currentDeployment``."""
+    arn = read.current_arn(body) or (body or {}).get("currentDeployment")
+    return str(arn) if arn else None
+
+
 def _poll_daemon(aws: Aws, address: Address) -> tuple[Body, Deployment | None]:
     live = daemons.daemons(aws, [address]).get(address)
     body = live.body if live is not None else None
@@ -54,6 +69,7 @@ def _poll_daemon(aws: Aws, address: Address) -> tuple[Body, Deployment | None]:
 
 READERS = {
     SERVICE.name: Reader(_poll_service, _services, read.current_arn, read.describe),
+    EXPRESS_SERVICE.name: Reader(_poll_service, _express_services, _express_current_arn, read.describe),
     DAEMON.name: Reader(_poll_daemon, daemons.daemons, daemons.current_arn, daemons.describe),
 }
 
