@@ -5,6 +5,7 @@ held still (and not alerted again) after a restart."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from conftest import ROOT, eventually
 from daemon_io import Webhook, status_of
 
 from reconciler.core.tags import HELD_TAG_KEY
+from reconciler.deployments.stages import Deployment, standing
 from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
 
 EXAMPLE = ROOT / "deploy" / "examples" / "daemon"
@@ -135,3 +137,44 @@ def test_the_daemon_alerts_the_daemon_rollout_and_holds_a_failed_revision(
     assert status_of(port)["held"]["revision"] == bad, "still held after a restart"
     assert len(webhook.alerts("rollout_failed")) == 1, "the failure is not alerted again"
     assert again.stop() == 0
+
+
+# ------------------------------------------------------------------------- a DaemonDeployment read, pure
+
+ARN = "arn:aws:ecs:us-east-1:123456789012:daemon-deployment/agents/log-router/7"
+NOW = datetime.datetime(2026, 1, 5, 10, 5, tzinfo=datetime.UTC)
+
+
+def test_a_daemon_deployment_in_progress_counts_its_instances() -> None:
+    doc = {
+        "daemonDeploymentArn": ARN,
+        "status": "IN_PROGRESS",
+        "targetDaemonRevision": {"arn": "rev/2", "totalRunningInstanceCount": 2, "totalWithoutDaemonInstanceCount": 3},
+        "sourceDaemonRevisions": [{"arn": "rev/1"}],
+        "startedAt": "2026-01-05T10:00:00Z",
+    }
+    deployment = Deployment.of_daemon(doc)
+    assert (deployment.strategy, deployment.target_revision, deployment.source_revisions) == (
+        "DAEMON",
+        "rev/2",
+        ("rev/1",),
+    )
+    where = standing(deployment, NOW)
+    assert (where.state, where.detail) == ("waiting", "DAEMON IN_PROGRESS: 2/5 running, 3 pending")
+
+
+def test_a_daemon_deployment_ecs_rolled_back_is_a_failure_naming_why() -> None:
+    doc = {
+        "daemonDeploymentArn": ARN,
+        "status": "ROLLBACK_SUCCESSFUL",
+        "statusReason": "tasks failed to start",
+        "circuitBreaker": {"status": "TRIGGERED", "failureCount": 3, "threshold": 3},
+        "alarms": {"status": "MONITORING", "triggeredAlarmNames": ["agent-errors"]},
+        "rollback": {"reason": "circuit breaker", "rollbackTargetDaemonRevisionArn": "rev/1"},
+    }
+    deployment = Deployment.of_daemon(doc)
+    where = standing(deployment, NOW)
+    assert where.state == "failed" and where.rollback == "circuit breaker" and where.alarms == ("agent-errors",)
+    assert "the circuit breaker triggered" in where.detail and "agent-errors" in where.detail
+    assert deployment.rollback_revision == "rev/1"
+    assert standing(Deployment.of_daemon({**doc, "status": "SUCCESSFUL"}), NOW).state == "completed"
