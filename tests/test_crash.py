@@ -35,20 +35,25 @@ KILL_POINTS = range(1, 21)
 
 
 class HoldAt:
-    """An after-hook that holds the answer of the k-th write until released, and says when it got there."""
+    """An after-hook that holds the answers of the k-th write and of every write after it until released (so the
+    apply's other workers cannot go on writing while it is killed), and says when the k-th got there."""
 
     def __init__(self, k: int) -> None:
         self.k = k
         self.writes = 0
         self.reached = threading.Event()
         self.release = threading.Event()
+        self._lock = threading.Lock()
 
     def __call__(self, operation: str) -> None:
         if operation.startswith(READ_PREFIXES):
             return None
-        self.writes += 1
-        if self.writes == self.k:
-            self.reached.set()
+        with self._lock:
+            self.writes += 1
+            count = self.writes
+        if count >= self.k:
+            if count == self.k:
+                self.reached.set()
             self.release.wait(timeout=60)
         return None
 
