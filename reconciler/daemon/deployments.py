@@ -18,14 +18,14 @@ and one alert: one rollback plan (``reconciler.rollback``) run through the execu
 (a daemon is left to ECS, whose circuit breaker rolls a failed daemon deployment back itself).
 
 What it must know after a restart is read back from AWS by the first full pass (``recall``,
-``reconciler.daemon.memory``): ECS's deployments in flight are followed on, a held revision stays held (the hold
-marker this module writes on a failed service, through the executor), a failure is alerted once in all, and the last
-revision that rolled out completely is ECS's newest successful deployment.
+``reconciler.daemon.recall``): ECS's deployments in flight are followed on, a held revision stays held (the hold
+marker written on a failed service, through the executor), a failure is alerted once in all, and the last revision
+that rolled out completely is ECS's newest successful deployment. What it keeps of each rollout is in
+``reconciler.daemon.following``.
 """
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,17 +35,17 @@ import structlog
 
 from reconciler import rollout
 from reconciler.aws import Aws
-from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Plan, Reason, Retag, Update
+from reconciler.core.model import Address, Live
+from reconciler.core.plan import Plan, Update
 from reconciler.core.settings import ApplySettings
-from reconciler.core.tags import HELD_TAG_KEY, is_managed, owner_of
+from reconciler.core.tags import is_managed, owner_of
 from reconciler.daemon.alerts import Alert, Alerter
-from reconciler.daemon.memory import NONE, Marker, Recalled, deployment_id, marker_of, recall
+from reconciler.daemon.following import Following, Held, RevisionRollout, baking, started_after, stoppable
 from reconciler.daemon.metrics import TargetMetrics
+from reconciler.daemon.recall import hold_marker, read_back
 from reconciler.daemon.rollout_alerts import outcome_alert, paused_alert
-from reconciler.deployments import history, readers
+from reconciler.deployments import readers
 from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.executor import Outcome, stop_deployments
 from reconciler.kinds.service import KIND as SERVICE
@@ -54,95 +54,9 @@ from reconciler.rollback import Return, rollback_plan
 log = structlog.get_logger("reconciler.rollout")
 
 
-@dataclass
-class Following:
-    """One service's deployment, started by a pass over one git revision."""
-
-    address: Address
-    previous: str | None
-    """``family:revision`` the service ran before the pass changed it (None: the pass created it)."""
-    started: float
-    task_definition: str | None = None
-    """``family:revision`` being rolled out (read from the service right after the pass changed it)."""
-    progress: rollout.Progress | None = None
-    since: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
-    """When the change was made (a deployment that completed before it is an earlier one)."""
-    deployment: str | None = None
-    """The ServiceDeployment followed, once ECS has started it (a newer one supersedes it: it stops)."""
-    rolling: float = 0.0
-    """Seconds spent rolling out (neither paused at a hook nor baking): what the timeout counts."""
-    checked: float = field(init=False)
-    live: Live | None = None
-    """The service as last read (a hold marker's retag starts from it)."""
-    paused: tuple[str, str, str] | None = None
-    """(deployment, hook, stage) of the pause last alerted: each pause is alerted once."""
-    stall: rollout.Stall = field(init=False)
-    """When its state last changed, and what explaining a stretch without change found."""
-
-    def __post_init__(self) -> None:
-        self.stall = rollout.Stall(self.started)
-        self.checked = self.started
-
-    def timed(self, progress: rollout.Progress, now: float) -> None:
-        """Count the time since the last check when the deployment was rolling out then."""
-        last = self.progress
-        if last is None or (last.state == "waiting" and not _baking(last.deployment)):
-            self.rolling += now - self.checked
-        self.checked = now
-
-
-def _baking(deployment: Deployment | None) -> bool:
-    return deployment is not None and deployment.stage == "BAKE_TIME"
-
-
 def _current_arn(address: Address, body: Mapping[str, Any] | None) -> str | None:
     reader = readers.reader_of(address)
     return reader.current_arn(body) if reader is not None else None
-
-
-def _stoppable(following: Following) -> bool:
-    """The followed service deployment is still in progress (timed out): ECS can roll it back itself."""
-    progress = following.progress
-    return (
-        following.address.kind == SERVICE.name
-        and bool(following.deployment)
-        and progress is not None
-        and progress.deployment is not None
-        and not (progress.deployment.finished)
-    )
-
-
-def _started_after(deployment: Deployment, since: datetime.datetime) -> bool:
-    """ECS started the deployment for the change made at ``since`` (not an earlier one)."""
-    return deployment.started_at is None or deployment.started_at >= since - rollout.STALE_GRACE
-
-
-@dataclass
-class RevisionRollout:
-    """The services one pass changed, and how their deployments went."""
-
-    fingerprint: str
-    revision: str | None
-    services: dict[Address, Following]
-    next_check: float
-    pause: float = rollout.FIRST_POLL
-
-    @property
-    def finished(self) -> bool:
-        return all(f.progress is not None and f.progress.settled for f in self.services.values())
-
-
-@dataclass
-class Held:
-    """A git revision not applied again: one of its services failed to roll out."""
-
-    fingerprint: str
-    revision: str | None
-    service: str
-    reason: str
-    rolled_back: tuple[str, ...] = ()
-    services: tuple[Address, ...] = ()
-    """Every service the revision changed (each shows the hold in /status)."""
 
 
 @dataclass
@@ -184,58 +98,21 @@ class Deployments:
             self.metrics.held.set(0)
 
     def recall(self, fingerprint: str, revision: str | None, observed: Mapping[Address, Live]) -> None:
-        """Start-up: read back what AWS remembers of the managed services' deployments (``reconciler.daemon.memory``)
+        """Start-up: read back what AWS remembers of the managed services' deployments (``reconciler.daemon.recall``)
         before the first pass applies anything. A service whose hold marker names these manifests keeps the revision
-        held; the last revision of each service that rolled out completely is known (its current deployment, or the
-        newest SUCCESSFUL one ECS lists); a deployment in flight is followed on, and a failure never alerted is
-        alerted, recorded and held now. ``observed``: the pass's live state."""
-        lives = {a: live for a, live in observed.items() if rollout.has_rollouts(a) and live.managed}
-        bodies = {a: live.body for a, live in lives.items()}
-        found = recall(fingerprint, bodies, readers.current(self.aws, bodies))
-        held = [r.address for r in found if r.held]
-        if held:
-            reason = f"its rollout failed before this daemon started ({HELD_TAG_KEY} on the service)"
-            self.held = Held(fingerprint, revision, str(held[0]), reason, services=tuple(held))
+        held; the last revision of each service that rolled out completely is known; a deployment in flight is
+        followed on, and a failure never alerted is alerted, recorded and held now. ``observed``: the pass's live
+        state."""
+        found = read_back(self.aws, fingerprint, revision, observed, now=self.clock())
+        if found.held is not None:
+            self.held = found.held
             self.metrics.held.set(1)
-            log.info("revision held since before the start", revision=revision, services=[str(a) for a in held])
-        for r in found:
-            if r.found == "completed" and r.task_definition:
-                self.last_good[r.address] = (r.task_definition, r.revision)
-        resumed = [r for r in found if r.found in ("follow", "failed")]
-        for r in found:
-            if r.found == "completed" or r.deployment is None or r.address.kind != SERVICE.name:
-                continue  # a daemon's last good revision serves no rollback: ECS rolls a daemon back itself
-            good = history.last_completed(self.aws, r.address)
-            if good is not None:
-                self.last_good[r.address] = good
-        self._resume(resumed, fingerprint, revision, lives)
+        self.last_good.update(found.last_good)
+        self.states.update(found.states)
+        self.in_flight.extend(found.in_flight)
         self.recalled = True
-        if resumed:
+        if found.in_flight:
             self.check(due_only=False)  # a failure found now is held before the pass decides what to apply
-
-    def _resume(
-        self, found: list[Recalled], fingerprint: str, revision: str | None, lives: Mapping[Address, Live]
-    ) -> None:
-        """Follow on the deployments found at start-up, grouped by the git revision that started them (only the
-        manifests' own revision can be held)."""
-        now = self.clock()
-        groups: dict[str | None, dict[Address, Following]] = {}
-        for r in found:
-            deployment = r.deployment
-            following = Following(r.address, None, now, r.task_definition, live=lives.get(r.address))
-            if deployment is not None:
-                following.deployment = deployment.arn
-                following.since = deployment.started_at or following.since
-            groups.setdefault(r.revision, {})[r.address] = following
-            self.states[r.address] = {
-                "state": "waiting",
-                "detail": "deployment found at start-up",
-                "revision": r.revision,
-            }
-        for started_by, services in groups.items():
-            own = fingerprint if started_by == revision else ""
-            self.in_flight.append(RevisionRollout(own, started_by, services, now))
-            log.info("following deployments found at start-up", revision=started_by, services=len(services))
 
     def following(self, services: list[Address]) -> bool:
         """One of these services has a deployment in flight (a pass about to change it looks at it first: ECS may
@@ -325,7 +202,7 @@ class Deployments:
         timed out after ``timeout`` seconds of rolling out."""
         address = following.address
         progress = rollout.assess(address, body, deployment, since=following.since)
-        if following.deployment is None and deployment is not None and _started_after(deployment, following.since):
+        if following.deployment is None and deployment is not None and started_after(deployment, following.since):
             following.deployment = deployment.arn
         now_on = rollout.task_definition_of(body)
         if following.task_definition is None:
@@ -339,7 +216,7 @@ class Deployments:
                 progress.events,
             )
         following.timed(progress, self.clock())
-        rolling = progress.state == "waiting" and not _baking(progress.deployment)
+        rolling = progress.state == "waiting" and not baking(progress.deployment)
         if rolling and following.rolling > self.timeout:
             progress = rollout.Progress(
                 address,
@@ -406,19 +283,13 @@ class Deployments:
         self.in_flight.remove(group)
 
     def _mark(self, following: Following, fingerprint: str) -> None:
-        """The hold marker on the service, through the executor (a Retag): a restarted daemon keeps the revision
-        held and does not alert this failure again (``reconciler.daemon.memory``)."""
-        live = following.live
-        if self.run is None or live is None:
+        """The hold marker on the service, through the executor (``reconciler.daemon.recall``)."""
+        if self.run is None or following.live is None:
             return
-        marker = Marker(fingerprint or NONE, deployment_id(following.deployment))
-        before = marker_of(live.body.get("tags"))
-        change = FieldChange(f"tags.{HELD_TAG_KEY}", before.value if before else ABSENT, marker.value)
-        retag = Retag(live.address, Resource(live.address, {}), live, (change,), Reason.HOLD, held=marker.value)
-        for outcome in self.run(Plan((retag,))):
+        for outcome in self.run(hold_marker(following.live, fingerprint, following.deployment)):
             if outcome.status != "done":
                 log.warning(
-                    "could not record the hold on the service", service=str(live.address), error=outcome.message
+                    "could not record the hold on the service", service=str(outcome.address), error=outcome.message
                 )
 
     def _rollback_plan(self, group: RevisionRollout, failing: Following) -> tuple[Plan, list[str]]:
@@ -434,7 +305,7 @@ class Deployments:
                 errors.append(f"{address}: not rolled back here (ECS rolls a failed daemon deployment back itself)")
                 continue
             task_definition, revision = self.last_good.get(address, (following.previous, None))
-            if following is failing and _stoppable(following) and following.live is not None:
+            if following is failing and stoppable(following) and following.live is not None:
                 deployment = following.progress.deployment if following.progress is not None else None
                 assert deployment is not None
                 lives[address] = following.live
@@ -494,7 +365,7 @@ class Deployments:
 
     def _stop(self, failing: Following, refused: set[Address | None]) -> dict[Address, str | None]:
         """StopServiceDeployment ROLLBACK, through the executor, for the failing deployment still in progress."""
-        if self.run is None or not _stoppable(failing) or failing.address in refused:
+        if self.run is None or not stoppable(failing) or failing.address in refused:
             return {}
         return stop_deployments(self.aws, {failing.address: str(failing.deployment)})
 
