@@ -1,17 +1,27 @@
 """The daemon follows deployments by ECS's ServiceDeployment, as a subprocess against the emulator: a PAUSE hook is
 alerted once per pause (hook, stage, expiry) and /status shows it awaiting approval; a BLUE_GREEN bake, blue and
 green both running, is neither drift nor a reason to write; an alarm that rolls a deployment back is named in the
-rollout_failed alert with ECS's rollback."""
+rollout_failed alert with ECS's rollback. In process: a deployment that completed long before the pass that started it
+ended is followed to its completion."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import pytest
+from builders import cluster, image_app
 from conftest import REGION, eventually
-from daemon_io import Webhook, status_of
+from daemon_io import Recorded, Webhook, status_of
 
-from reconciler.emulator.clock import MINUTE_ENV
+from reconciler.aws import Aws
+from reconciler.core.model import Address
+from reconciler.core.settings import AwsSettings
+from reconciler.daemon.alerts import Alerter
+from reconciler.daemon.deployments import Deployments
+from reconciler.daemon.metrics import Metrics
+from reconciler.emulator.clock import CLOCK, MINUTE_ENV
 
 CLUSTER = """\
 apiVersion: ecs-reconciler/v1
@@ -165,3 +175,39 @@ def test_an_alarm_that_rolls_back_is_named_in_the_alert_with_ecs_rollback(aws, d
     assert held["held"]["revision"] == bad
     assert held["resources"][API]["rollout"]["deployment"]["triggeredAlarms"] == ["api-5xx"]
     assert proc.stop() == 0
+
+
+@pytest.fixture
+def clock_behind() -> Iterator[Callable[[float], None]]:
+    """Sets the emulator's clock that many seconds behind this machine's (back again after the test): a deployment
+    ECS starts then looks, to the follower, as one that started that long before it began to follow, as after a pass
+    that waited on AWS's buckets."""
+    behind = [0.0]
+
+    def set_behind(seconds: float) -> None:
+        CLOCK.advance(behind[0] - seconds)
+        behind[0] = seconds
+
+    yield set_behind
+    CLOCK.advance(behind[0])
+
+
+def test_a_deployment_completed_before_the_pass_ended_is_seen_completed(aws, cli, manifests, ecs, clock_behind):
+    assert cli("apply", manifests({"cluster.yaml": cluster(), "api.yaml": image_app("api", "1.0")})).code == 0
+    clock_behind(60)
+    began = CLOCK.utc()
+    changed = manifests({"cluster.yaml": cluster(), "api.yaml": image_app("api", "1.1")})
+    assert cli("apply", changed, "--no-wait").code == 0
+
+    def completed() -> bool:
+        arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["currentServiceDeployment"]
+        found = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+        return bool(found["status"] == "SUCCESSFUL")
+
+    eventually(completed, what="the deployment to complete")
+    sink = Recorded()
+    deployments = Deployments(Aws(AwsSettings()), Alerter([sink]), Metrics().for_target("default"), timeout=60, poll=5)
+    address = Address("Service", "api", "prod")
+    deployments.follow("fingerprint", "abc123", [address], {address: "api:1"}, since=began)
+    deployments.check(due_only=False)
+    assert [a.kind for a in sink.alerts] == ["rollout_completed"]

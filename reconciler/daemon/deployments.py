@@ -26,6 +26,7 @@ that rolled out completely is ECS's newest successful deployment. What it keeps 
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -131,18 +132,27 @@ class Deployments:
         return max(0.0, min(r.next_check for r in self.in_flight) - self.clock())
 
     def follow(
-        self, fingerprint: str, revision: str | None, services: list[Address], previous: dict[Address, str | None]
+        self,
+        fingerprint: str,
+        revision: str | None,
+        services: list[Address],
+        previous: dict[Address, str | None],
+        *,
+        since: datetime.datetime | None = None,
     ) -> None:
-        """A pass over ``revision`` changed these services: follow their deployments from now on."""
+        """A pass over ``revision`` changed these services: follow their deployments from now on. ``since``: when
+        the pass began applying (default now). A deployment ECS started after it is the change's, even when it
+        completed long before the pass ended (a pass that registers many revisions waits for AWS's buckets)."""
         if not services:
             return
         now = self.clock()
+        since = since or datetime.datetime.now(datetime.UTC)
         # A service changed again supersedes its earlier deployment.
         for earlier in self.in_flight:
             for address in services:
                 earlier.services.pop(address, None)
         self.in_flight = [r for r in self.in_flight if r.services]
-        following = {a: Following(a, previous.get(a), now) for a in services}
+        following = {a: Following(a, previous.get(a), now, since=since) for a in services}
         try:
             bodies = self._describe(services)
         except ReconcilerError as exc:  # the first check reads them instead

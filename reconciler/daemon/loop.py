@@ -16,6 +16,7 @@ whose rollout failed is held (not applied again) until the manifests change. ``s
 
 from __future__ import annotations
 
+import datetime
 import gc
 import threading
 import time
@@ -338,6 +339,7 @@ class Daemon:
         (``standby``, ``refused``, ``interrupted``)."""
         if self.lease is not None and not self.lease.is_leader():
             return "standby"
+        applying = datetime.datetime.now(datetime.UTC)
         try:
             outcomes = self._apply(self.pipeline, planned, snapshot, waiting=waiting)
         except SecurityRefused as exc:
@@ -345,7 +347,7 @@ class Daemon:
             return self._problem(snapshot, "refused", f"{exc}", findings)
         except PlanError as exc:
             return self._problem(snapshot, "refused", "the plan was refused; nothing was changed", [str(exc)])
-        self._follow_rollouts(snapshot, planned, outcomes)
+        self._follow_rollouts(snapshot, planned, outcomes, since=applying)
         if any(o.status == "skipped" and o.because is None for o in outcomes):
             return "interrupted"
         return outcomes
@@ -450,6 +452,7 @@ class Daemon:
         if not changed or (self.lease is not None and not self.lease.is_leader()):
             return []
         pipeline = self.pipeline.scoped(prune=False)
+        applying = datetime.datetime.now(datetime.UTC)
         try:
             planned = pipeline.plan(pipeline.load_documents(changed, [], instance=self._instance(snapshot)))
             if not planned.plan.actions or self.deployments.is_held(snapshot.fingerprint):
@@ -460,7 +463,7 @@ class Daemon:
             return []
         done = [o.action for o in outcomes if o.status == "done"]
         log.info("changes applied first", documents=len(changed), actions=len(outcomes), done=len(done))
-        self._follow_rollouts(snapshot, planned, outcomes)
+        self._follow_rollouts(snapshot, planned, outcomes, since=applying)
         return done
 
     def _alert_drift(self, found: dict[Address, Drift], revision: str | None, *, healed: bool) -> None:
@@ -506,8 +509,10 @@ class Daemon:
         except Exception as exc:  # noqa: BLE001 (an AWS error: the next check tries again; the loop goes on)
             log.warning("rollout check failed; trying again later", error=str(exc))
 
-    def _follow_rollouts(self, snapshot: Snapshot, planned: Planned, outcomes: list[Outcome]) -> None:
-        """Follow the deployments of the services this pass changed."""
+    def _follow_rollouts(
+        self, snapshot: Snapshot, planned: Planned, outcomes: list[Outcome], *, since: datetime.datetime
+    ) -> None:
+        """Follow the deployments of the services this pass changed, ``since`` it began applying."""
         applied = [o.action for o in outcomes if o.status == "done"]
         services = rollout.rolled_out_by(applied)
         previous = {
@@ -516,7 +521,7 @@ class Daemon:
         }
         for action in applied:
             log.info("applied", action=action.verb, resource=str(action.address), revision=snapshot.revision)
-        self.deployments.follow(snapshot.fingerprint, snapshot.revision, services, previous)
+        self.deployments.follow(snapshot.fingerprint, snapshot.revision, services, previous, since=since)
 
     def _announce(self, snapshot: Snapshot, actions: Sequence[Action], *, enforce: bool) -> None:
         """A new revision applied (an ``applied`` alert) or, in detect mode, pending."""
