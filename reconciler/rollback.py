@@ -1,9 +1,11 @@
 """Rollback on ECS's terms, as a Plan: a service whose deployment is in progress is rolled back by ECS itself
 (StopServiceDeployment ROLLBACK: a note here, sent by the executor's ``stop_deployments``); any other goes back to its
 previous successful service revision (``deployments.history.last_completed``) by an Update that points it at that
-revision's task definition and tags it with the git revision that task definition came from. The executor runs it
-like any plan (fenced, ordered, reported through outcomes); `rollback` and the daemon's ``--rollback-on-failure``
-build it here.
+revision's task definition, sets what else the revision records that UpdateService takes (``RETURNED``: load
+balancers, network, capacity provider strategy, platform version, service registries, Service Connect, volumes, VPC
+Lattice, ...) where it differs from the revision the service is on now, and tags it with the git revision that task
+definition came from. The executor runs it like any plan (fenced, ordered, reported through outcomes); `rollback`
+and the daemon's ``--rollback-on-failure`` (which knows the task definition to return to only) build it here.
 
 Ownership is checked as plan and apply check it: a service another instance manages, or one no instance manages, is
 refused with a blocking note and nothing is written to it.
@@ -13,13 +15,30 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from reconciler.core.diff import FieldChange, tag_map
+from reconciler.core.diff import ABSENT, FieldChange, tag_map
 from reconciler.core.kind import Note
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.plan import Action, Plan, Reason, Update
+from reconciler.core.shapes import input_members, named_node
 from reconciler.core.tags import REVISION_TAG_KEY, not_ours
 from reconciler.rollout import task_definition_of
+
+RETURNED = tuple(
+    sorted(
+        (frozenset(named_node("ecs", "ServiceRevision").members) & input_members("ecs", "UpdateService"))
+        - {"taskDefinition"}
+    )
+)
+"""What a ServiceRevision records that UpdateService also takes, besides the task definition (botocore's
+ServiceRevision and UpdateService shapes). The revision's launchType is not among them: UpdateService cannot set it,
+but an empty capacityProviderStrategy returns a service to its launch type."""
+REMOVED_BY: dict[str, list[Any]] = {"capacityProviderStrategy": [], "loadBalancers": [], "serviceRegistries": []}
+"""What UpdateService takes to remove a field the previous revision did not have (API reference, UpdateService: "Pass
+an empty list in the capacityProviderStrategy parameter" to go back to the launch type; "You can remove existing
+loadBalancers / serviceRegistries by passing an empty list"). It documents no removal of the others: they are left
+as they are, and the plan says so."""
 
 
 @dataclass(frozen=True)
@@ -33,15 +52,43 @@ class Return:
     stop: str | None = None
     """A deployment in progress ECS is to roll back itself (StopServiceDeployment ROLLBACK, run by the executor's
     ``stop_deployments``) instead of an Update."""
+    service_revision: Mapping[str, Any] | None = None
+    """The ServiceRevision returned to (None: the task definition only)."""
+    now_on: Mapping[str, Any] | None = None
+    """The ServiceRevision the service is on now (what ``service_revision`` is compared with)."""
 
 
-def rollback_update(live: Live, task_definition: str, revision: str | None) -> Update:
-    """The Update that returns a live service to ``task_definition``, and its revision tag to ``revision``."""
+def configuration_back(back: Mapping[str, Any], now_on: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """What UpdateService is to set to return from the service revision ``now_on`` to ``back`` (``RETURNED`` fields
+    that differ), and the fields ``back`` lacks that cannot be removed (left as they are)."""
+    values: dict[str, Any] = {}
+    kept: list[str] = []
+    for name in RETURNED:
+        was, then = now_on.get(name), back.get(name)
+        if was == then or (not was and not then):
+            continue
+        if not then:
+            if name not in REMOVED_BY:
+                kept.append(name)
+                continue
+            then = REMOVED_BY[name]
+        values[name] = then
+    return values, kept
+
+
+def rollback_update(live: Live, task_definition: str, revision: str | None, back: Return | None = None) -> Update:
+    """The Update that returns a live service to ``task_definition`` (with the rest of ``back``'s service revision
+    where it differs from the one the service is on), and its revision tag to ``revision``."""
     changes = [FieldChange("taskDefinition", task_definition_of(live.body), task_definition)]
+    values: dict[str, Any] = {}
+    if back is not None and back.service_revision is not None and back.now_on is not None:
+        values, _kept = configuration_back(back.service_revision, back.now_on)
+        now_on = back.now_on
+        changes += [FieldChange(name, now_on.get(name, ABSENT), value) for name, value in values.items()]
     tagged = tag_map(live.body.get("tags")).get(REVISION_TAG_KEY)
     if revision and tagged != revision:
         changes.append(FieldChange(f"tags.{REVISION_TAG_KEY}", tagged, revision))
-    desired = Resource(live.address, {"taskDefinition": task_definition})
+    desired = Resource(live.address, {"taskDefinition": task_definition, **values})
     return Update(live.address, desired, live, tuple(changes), Reason.ROLLBACK, revision=revision)
 
 
@@ -77,5 +124,13 @@ def rollback_plan(
         elif back.task_definition == current:
             notes.append(Note(f"{named}{address}: already runs {current}", address))
         else:
-            actions.append(rollback_update(live, back.task_definition, back.revision))
+            actions.append(rollback_update(live, back.task_definition, back.revision, back))
+            notes += [Note(f"{named}{address}: {line}", address) for line in _left_as_is(back)]
     return Plan(tuple(actions), tuple(notes))
+
+
+def _left_as_is(back: Return) -> list[str]:
+    if back.service_revision is None or back.now_on is None:
+        return []
+    _values, kept = configuration_back(back.service_revision, back.now_on)
+    return [f"{name} kept: the previous service revision has none, and UpdateService cannot remove it" for name in kept]

@@ -1,24 +1,26 @@
 """`rollback` on ECS's terms, against the emulator: a deployment in progress is rolled back by ECS itself
 (StopServiceDeployment ROLLBACK, no UpdateService), a completed one returns to the previous successful service
-revision, skipping a revision that failed; the daemon's --rollback-on-failure has ECS roll back a deployment that
-timed out."""
+revision, skipping a revision that failed, with the rest of that revision's configuration (its network here); the
+rollback plan removes what UpdateService can remove and names what it keeps; the daemon's --rollback-on-failure has
+ECS roll back a deployment that timed out."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_state import running
-from builders import cluster, image_app
+from builders import cluster, container, documents, image_app, service, task_definition
 from daemon_io import Recorded
 
 from reconciler.aws import Aws
-from reconciler.core.model import Address
+from reconciler.core.model import Address, Live
 from reconciler.core.settings import AwsSettings
 from reconciler.daemon.alerts import Alerter
 from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.metrics import Metrics
-from reconciler.emulator import ROLLOUT_ENV
+from reconciler.emulator import DEMO_SECURITY_GROUP, DEMO_SUBNETS, ROLLOUT_ENV
 from reconciler.emulator.rollouts import ROLLOUT_IMAGES_ENV
+from reconciler.rollback import Return, rollback_plan
 
 
 def _tree(manifests, tag: str):
@@ -91,3 +93,62 @@ def test_rollback_on_failure_has_ecs_roll_back_a_deployment_that_timed_out(aws, 
     assert "StopServiceDeployment" in aws.calls and "UpdateService" not in aws.calls
     assert "Service prod/api: deployment in progress rolled back by ECS" in sink.alerts[1].errors
     assert _current(ecs)["status"].startswith("ROLLBACK")
+
+
+def _networked(manifests, tag: str, subnets: list[str]):
+    app = container(image=f"example/api:{tag}", port=None, environment=None)
+    network = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [DEMO_SECURITY_GROUP]}}
+    api = documents(
+        task_definition("api", containers=[app]), service("api", desiredCount=1, networkConfiguration=network)
+    )
+    return manifests({"cluster.yaml": cluster(), "api.yaml": api})
+
+
+def test_a_completed_deployment_returns_to_the_previous_revisions_network_too(aws, cli, manifests, ecs):
+    first, both = [DEMO_SUBNETS[0]], sorted(DEMO_SUBNETS)
+    assert cli("apply", _networked(manifests, "1.0", first)).code == 0  # api:1 in one subnet
+    root = _networked(manifests, "1.1", both)
+    assert cli("apply", root).code == 0  # api:2 in two
+    dry = cli("rollback", root, "--dry-run")
+    assert dry.code == 0 and "networkConfiguration" in dry.out, dry.out
+    done = cli("rollback", root)
+    assert done.code == 0, done.err
+    live = ecs.describe_services(cluster="prod", services=["api"])["services"][0]
+    assert running(ecs) == "api:1"
+    assert live["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == first
+    revision = ecs.describe_service_revisions(serviceRevisionArns=[_current(ecs)["targetServiceRevision"]["arn"]])
+    assert revision["serviceRevisions"][0]["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == first
+
+
+def test_the_rollback_plan_removes_what_it_can_and_says_what_it_keeps():
+    address = Address("Service", "api", "prod")
+    tags = [{"key": "ecs-reconciler/managed-by", "value": "ecs-reconciler"}]
+    body = {
+        "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/prod/api",
+        "taskDefinition": "api:2",
+        "tags": tags,
+    }
+    now_on = {
+        "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/api:2",
+        "capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}],
+        "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:tg/api", "containerName": "app"}],
+        "volumeConfigurations": [{"name": "data", "managedEBSVolume": {"sizeInGiB": 20}}],
+        "platformVersion": "1.4.0",
+    }
+    back = {
+        "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/api:1",
+        "launchType": "FARGATE",
+        "platformVersion": "1.4.0",
+    }
+    returns = {address: Return("api:1", service_revision=back, now_on=now_on)}
+    plan = rollback_plan({address: Live(address, body, True, "ecs-reconciler")}, returns, instance="ecs-reconciler")
+    (update,) = plan.actions
+    assert {c.path: c.after for c in update.changes} == {
+        "taskDefinition": "api:1",
+        "capacityProviderStrategy": [],
+        "loadBalancers": [],
+    }
+    assert [n.message for n in plan.notes] == [
+        "Service prod/api: volumeConfigurations kept: the previous service revision has none, and UpdateService "
+        "cannot remove it"
+    ]

@@ -2,11 +2,12 @@
 
 A service whose current ServiceDeployment is in progress is rolled back by ECS (StopServiceDeployment ROLLBACK);
 any other returns to its previous successful service revision (the newest SUCCESSFUL deployment ECS lists whose task
-definition is not the one it runs now). A service ECS names no deployment for (CODE_DEPLOY, EXTERNAL) returns to
-``rollout.previous_task_definition``: the highest ACTIVE revision of its family below the one it runs. The service is
-tagged with the git revision that task definition was registered from
-(its revision tag), when it has one. The rollback is a plan (``reconciler.rollback``), printed like any plan and run
-by the executor; ``--dry-run`` prints it only. A service managed by another instance, or by none, is refused and
+definition is not the one it runs now): its task definition, and what else that revision records that UpdateService
+sets where it differs from the revision the service is on (``reconciler.rollback.RETURNED``). A service ECS names no
+deployment for (CODE_DEPLOY, EXTERNAL) returns to ``rollout.previous_task_definition``: the highest ACTIVE revision
+of its family below the one it runs. The service is tagged with the git revision that task definition was registered
+from (its revision tag), when it has one. The rollback is a plan (``reconciler.rollback``), printed like any plan and
+run by the executor; ``--dry-run`` prints it only. A service managed by another instance, or by none, is refused and
 nothing is written to it. A running daemon in enforce mode applies the manifests again on its next pass: revert the
 commit in git, or suspend the services (``ecs-reconciler/suspend``), to keep the rollback.
 Exit 0 done (or nothing to roll back), 1 error or a service refused.
@@ -50,8 +51,13 @@ def return_of(aws: Aws, live: Live) -> Return:
     if current is not None and current.status in IN_FLIGHT:
         return Return(None, stop=current.arn)
     if current is not None:
-        found = history.last_completed(aws, live.address, other_than=rollout.task_definition_of(live.body))
-        return Return(*found) if found else Return(None)
+        on = current.rollback_revision or current.target_revision  # where ECS's rollback took it, if it did
+        found = history.last_completed(aws, live.address, other_than=rollout.task_definition_of(live.body), now_on=on)
+        if found is None:
+            return Return(None)
+        return Return(
+            found.task_definition, found.git_revision, service_revision=found.service_revision, now_on=found.now_on
+        )
     previous = rollout.previous_task_definition(aws, live.body)
     return Return(previous, rollout.revision_of_task_definition(aws, previous) if previous else None)
 

@@ -63,7 +63,7 @@ def read_back(
         elif r.deployment is None or r.address.kind != SERVICE.name:
             continue  # a daemon's last good revision serves no rollback: ECS rolls a daemon back itself
         elif (good := history.last_completed(aws, r.address)) is not None:
-            out.last_good[r.address] = good
+            out.last_good[r.address] = (good.task_definition, good.git_revision)
     resumed = [r for r in found if r.found in ("follow", "failed")]
     _resume(out, resumed, fingerprint, revision, lives, now=now)
     return out

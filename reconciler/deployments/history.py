@@ -85,14 +85,33 @@ def as_json(entry: Entry) -> dict[str, Any]:
     }
 
 
-def last_completed(aws: Aws, address: Address, *, other_than: str | None = None) -> tuple[str, str | None] | None:
-    """``family:revision`` and git revision of the service's newest SUCCESSFUL deployment ECS still lists (its target
-    ServiceRevision's task definition, and that task definition's revision tag), skipping those that run
-    ``other_than`` (the one it runs now: the rollback's previous successful revision); None: ECS lists none."""
+@dataclass(frozen=True)
+class Completed:
+    """A service's previous successful service revision: what a rollback returns it to."""
+
+    task_definition: str
+    """``family:revision`` it runs."""
+    git_revision: str | None
+    """The git revision that task definition was registered from, when it has one."""
+    service_revision: Mapping[str, Any]
+    """The ServiceRevision itself (load balancers, network, capacity, Service Connect, volumes, ...)."""
+    now_on: Mapping[str, Any] | None = None
+    """The ServiceRevision the service is on now, when asked for and ECS still describes it."""
+
+
+def last_completed(
+    aws: Aws, address: Address, *, other_than: str | None = None, now_on: str | None = None
+) -> Completed | None:
+    """The service's newest SUCCESSFUL deployment ECS still lists (its target ServiceRevision, that revision's task
+    definition and the task definition's revision tag), skipping those that run ``other_than`` (the one it runs now:
+    the rollback's previous successful revision); ``now_on``: the ARN of the ServiceRevision the service is on now,
+    read in the same calls. None: ECS lists none."""
     done = [d for d in read.history(aws, address, statuses=["SUCCESSFUL"]) if d.target_revision]
-    found = read.revisions(aws, [str(d.target_revision) for d in done])
+    found = read.revisions(aws, [str(d.target_revision) for d in done] + ([now_on] if now_on else []))
     for deployment in done:
-        arn = str((found.get(str(deployment.target_revision)) or {}).get("taskDefinition") or "")
+        revision = found.get(str(deployment.target_revision)) or {}
+        arn = str(revision.get("taskDefinition") or "")
         if arn and revision_of(arn) != other_than:
-            return revision_of(arn), rollout.revision_of_task_definition(aws, arn)
+            origin = rollout.revision_of_task_definition(aws, arn)
+            return Completed(revision_of(arn), origin, revision, found.get(now_on) if now_on else None)
     return None
