@@ -71,11 +71,29 @@ class Daemon:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             with contextlib.suppress(ValueError):
-                self.events.append(json.loads(line))
+                event = json.loads(line)
+                event["seen_at"] = time.time()  # on the clock of the emulator's call times
+                self.events.append(event)
 
     def passes(self) -> list[str]:
         """The results of the passes finished so far."""
         return [e["result"] for e in list(self.events) if e.get("event") == "pass"]
+
+    def pass_at(self, result: str, *, after: float) -> float:
+        """When the first pass ending ``result`` after ``after`` (unix time) was seen."""
+        return next(
+            e["seen_at"]
+            for e in list(self.events)
+            if e.get("event") == "pass" and e.get("result") == result and e["seen_at"] >= after
+        )
+
+    def alerts(self, kind: str, *, after: float) -> list[float]:
+        """When each alert of ``kind`` the daemon logged after ``after`` (unix time) was seen."""
+        return [
+            e["seen_at"]
+            for e in list(self.events)
+            if e.get("event") == "alert" and e.get("kind") == kind and e["seen_at"] >= after
+        ]
 
     def wait_for_passes(self, count: int, *, timeout: float = 600) -> list[str]:
         deadline = time.monotonic() + timeout
