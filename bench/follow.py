@@ -1,10 +1,10 @@
 """Following deployments under AWS conditions: N services (a third each ROLLING, CANARY and LINEAR, the emulator's
 stage times scaled down) are live and in sync with a daemon; under AWS conditions (30 ms a call, ECS's buckets per
 account and region, bench/conditions.py) one publish changes every service's image, the daemon applies it and
-follows every deployment to completion. Reports the throttling answers met (target 0), the follower's calls per
-service per poll, the time from the publish to the apply and to seeing every deployment completed, how long after
-ECS finished the last deployment the daemon saw it, and the AWS calls made. Run from the repository root:
-``python -m bench.follow [N]`` (default 100)."""
+follows every deployment to completion. Reports the throttling answers met (target 0: exit 1 otherwise), the
+follower's calls per service per poll, the time from the publish to the apply and to seeing every deployment
+completed, how long after ECS finished the last deployment the daemon saw it, and the AWS calls made. Run from the
+repository root: ``python -m bench.follow [N]`` (default 100)."""
 
 from __future__ import annotations
 
@@ -114,7 +114,8 @@ def poll_rounds(calls: list[tuple[float, str]], start: float, end: float) -> lis
     return rounds
 
 
-def measure(emulated: Emulated, root: Path, services: int) -> list[str]:
+def measure(emulated: Emulated, root: Path, services: int) -> tuple[list[str], int]:
+    """The report's lines, and the throttling answers met."""
     with tempfile.TemporaryDirectory() as gtmp:
         git = GitSyncLink(Path(gtmp))
         git.publish(root, lambda _worktree: None)
@@ -151,7 +152,7 @@ def measure(emulated: Emulated, root: Path, services: int) -> list[str]:
     reads = Counter[str]()
     for _t, counted in rounds:
         reads.update(counted)
-    return [
+    lines = [
         f"following {services} services' deployments (ROLLING, CANARY, LINEAR by thirds) under AWS conditions",
         f"throttling answers: {throttled}",
         f"publish to the pass that applied the change: {applied - swapped:.1f} s",
@@ -168,6 +169,7 @@ def measure(emulated: Emulated, root: Path, services: int) -> list[str]:
         + ", ".join(f"{n} {op}" for op, n in by_operation.most_common())
         + ")",
     ]
+    return lines, throttled
 
 
 def main() -> int:
@@ -184,9 +186,9 @@ def main() -> int:
             raise SystemExit(f"set-up failed: {failed[0].error}")
         wait_completed(emulated.endpoint_url, services)
         say(f"{services} services created and deployed")
-        for line in measure(emulated, root, services):
-            print(line)
-    return 0
+        lines, throttled = measure(emulated, root, services)
+        print("\n".join(lines))
+    return 0 if throttled == 0 else 1
 
 
 if __name__ == "__main__":
