@@ -3,8 +3,9 @@ its error), held (not attempted, with why: a replace that was not allowed, a res
 skipped (because an action it depends on failed or was held, named by address; or because the process is shutting
 down). Every write the tool makes goes through here: each action is its kind's verb (``LiveKind.create``,
 ``update``, ``retag``, ``delete``; a replace is delete and create in the action's order) or a task the executor runs
-before the update it guards (``RunTask``, a pre-rollout hook), or the answer to a paused deployment
-(``ContinueDeployment``). The executor names no kind.
+before the update it guards (``RunTask``, a pre-rollout hook), the answer to a paused deployment
+(``ContinueDeployment``), or ECS's rollback of a deployment in progress (``StopDeployment``). The executor names no
+kind.
 
 Independent actions run concurrently (``ApplySettings.concurrency`` at once, paced by the AWS boundary's buckets): an
 action starts only once every earlier action it depends on is done (``dependencies``). A failure skips only what
@@ -36,6 +37,7 @@ from reconciler.core.plan import (
     Replace,
     Retag,
     RunTask,
+    StopDeployment,
     Update,
 )
 from reconciler.kinds.live_base import ApplyContext, LiveKind
@@ -91,9 +93,7 @@ def held_replaces(plan: Plan, *, allow_replace: bool) -> dict[Address, str]:
     }
 
 
-def dependencies(
-    plan: Plan, kinds: Registry, *, region: str | None, held: Collection[Address] = ()
-) -> list[set[int]]:
+def dependencies(plan: Plan, kinds: Registry, *, region: str | None, held: Collection[Address] = ()) -> list[set[int]]:
     """For each action (by index), the earlier actions it must wait for: those at the addresses its resource references
     (a service waits for its cluster, and for the task definition whose new revision it runs), the tasks that run
     before it (a service's update waits for its pre-rollout task, which waits for the task definitions it runs), and
@@ -114,7 +114,7 @@ def dependencies(
         if isinstance(action, RunTask):
             wanted |= {index[a] for a in action.needs if a in index}
             tasks[action.address] = i
-        elif not isinstance(action, ContinueDeployment):
+        elif not isinstance(action, ContinueDeployment | StopDeployment):
             if not isinstance(action, Delete):
                 for ref in kinds.references(action.resource, region=region):
                     if ref.address in index:
@@ -151,6 +151,9 @@ def run_action(aws: Aws, action: Action, live: LiveKind, ctx: ApplyContext) -> s
         return live.create(aws, action.resource, creating)
     if isinstance(action, ContinueDeployment):
         answer_hook(aws, action)
+        return None
+    if isinstance(action, StopDeployment):
+        stop_rolling_back(aws, action.deployment)
         return None
     run_hook(aws, action, ctx)
     return None
@@ -227,19 +230,3 @@ def execute(
             for future in done:
                 record(running.pop(future), future.result())
     return [outcomes[i] for i in range(len(plan.actions))]
-
-
-def stop_deployments(aws: Aws, deployments: Mapping[Address, str]) -> dict[Address, str | None]:
-    """ECS's own rollback of each service's deployment in progress (StopServiceDeployment ROLLBACK: ECS returns the
-    service to the revision the deployment replaced). Address -> the error, or None when ECS took it."""
-    out: dict[Address, str | None] = {}
-    for address, arn in sorted(deployments.items()):
-        log.info("apply", action="stop deployment", resource=str(address), deployment=arn)
-        try:
-            stop_rolling_back(aws, arn)
-        except ReconcilerError as exc:
-            log.error("apply failed", action="stop deployment", resource=str(address), error=str(exc))
-            out[address] = str(exc)
-            continue
-        out[address] = None
-    return out

@@ -1,11 +1,11 @@
-"""Rollback on ECS's terms, as a Plan: a service whose deployment is in progress is rolled back by ECS itself
-(StopServiceDeployment ROLLBACK: a note here, sent by the executor's ``stop_deployments``); any other goes back to its
-previous successful service revision (``deployments.history.last_completed``) by an Update that points it at that
-revision's task definition, sets what else the revision records that UpdateService takes (``RETURNED``: load
-balancers, network, capacity provider strategy, platform version, service registries, Service Connect, volumes, VPC
-Lattice, ...) where it differs from the revision the service is on now, and tags it with the git revision that task
-definition came from. The executor runs it like any plan (fenced, ordered, reported through outcomes); `rollback`
-and the daemon's ``--rollback-on-failure`` (which knows the task definition to return to only) build it here.
+"""Rollback on ECS's terms, as a Plan: a service whose deployment is in progress is rolled back by ECS itself (a
+``StopDeployment``: StopServiceDeployment ROLLBACK); any other goes back to its previous successful service revision
+(``deployments.history.last_completed``) by an Update that points it at that revision's task definition, sets what
+else the revision records that UpdateService takes (``RETURNED``: load balancers, network, capacity provider
+strategy, platform version, service registries, Service Connect, volumes, VPC Lattice, ...) where it differs from the
+revision the service is on now, and tags it with the git revision that task definition came from. The executor runs
+it like any plan (fenced, ordered, reported through outcomes); `rollback` and the daemon's ``--rollback-on-failure``
+(which knows the task definition to return to only) build it here.
 
 Ownership is checked as plan and apply check it: a service another instance manages, or one no instance manages, is
 refused with a blocking note and nothing is written to it.
@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.core.diff import ABSENT, FieldChange, tag_map
 from reconciler.core.kind import Note
 from reconciler.core.model import Address, Live, Resource
-from reconciler.core.plan import Action, Plan, Reason, Update
+from reconciler.core.plan import Action, Plan, Reason, StopDeployment, Update
 from reconciler.core.shapes import input_members, named_node
 from reconciler.core.tags import REVISION_TAG_KEY, not_ours
 from reconciler.rollout import task_definition_of
@@ -50,8 +50,7 @@ class Return:
     revision: str | None = None
     """The git revision that task definition was registered from, when known."""
     stop: str | None = None
-    """A deployment in progress ECS is to roll back itself (StopServiceDeployment ROLLBACK, run by the executor's
-    ``stop_deployments``) instead of an Update."""
+    """A deployment in progress ECS is to roll back itself (a ``StopDeployment``) instead of an Update."""
     service_revision: Mapping[str, Any] | None = None
     """The ServiceRevision returned to (None: the task definition only)."""
     now_on: Mapping[str, Any] | None = None
@@ -100,8 +99,9 @@ def rollback_plan(
     former: Collection[str] = (),
     named: str = "",
 ) -> Plan:
-    """Updates for the services that can go back; a note for each that cannot (absent, not this instance's: these
-    block, nothing is written to them) or need not (no earlier task definition, already on it). ``former``: the
+    """Updates for the services that can go back (ECS's rollback for a deployment in progress); a note for each that
+    cannot (absent, not this instance's: these block, nothing is written to them) or need not (no earlier task
+    definition, already on it). ``former``: the
     managed-by values ``instance`` takes over (as plan does); ``named``: what each note starts with (the target,
     when there are several)."""
     actions: list[Action] = []
@@ -117,8 +117,7 @@ def rollback_plan(
         back = returns.get(address, Return(None))
         current = task_definition_of(live.body)
         if back.stop is not None:
-            where = back.stop.rsplit("/", 1)[-1]
-            notes.append(Note(f"{named}{address}: deployment {where} in progress: ECS rolls it back", address))
+            actions.append(StopDeployment(address, back.stop))
         elif back.task_definition is None:
             notes.append(Note(f"{named}{address}: runs {current}; no earlier revision to return to", address))
         elif back.task_definition == current:

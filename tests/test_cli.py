@@ -71,6 +71,7 @@ def test_json_plan_contract(aws, cli, manifests):
         "retag": 0,
         "run": 0,
         "continue": 0,
+        "stop": 0,
     }
     assert [c["reason"] for c in plan["changes"]] == ["missing"] * 3
     assert [(c["action"], c["kind"], c["name"], c["scope"]) for c in plan["changes"]] == [

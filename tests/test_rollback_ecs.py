@@ -14,12 +14,15 @@ from daemon_io import Recorded
 
 from reconciler.aws import Aws
 from reconciler.core.model import Address, Live
-from reconciler.core.settings import AwsSettings
+from reconciler.core.plan import Plan, StopDeployment
+from reconciler.core.settings import ApplySettings, AwsSettings, Settings
 from reconciler.daemon.alerts import Alerter
 from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.metrics import Metrics
 from reconciler.emulator import DEMO_SECURITY_GROUP, DEMO_SUBNETS, ROLLOUT_ENV
 from reconciler.emulator.rollouts import ROLLOUT_IMAGES_ENV
+from reconciler.executor import Outcome
+from reconciler.pipeline import Pipeline
 from reconciler.rollback import Return, rollback_plan
 
 
@@ -41,7 +44,8 @@ def test_a_deployment_in_progress_is_rolled_back_by_ecs(aws, cli, manifests, ecs
     assert cli("apply", root, "--no-wait").code == 0
     assert _current(ecs)["status"] == "IN_PROGRESS"
     dry = cli("rollback", root, "--dry-run")
-    assert dry.code == 0 and "in progress: ECS rolls it back" in dry.out
+    assert dry.code == 0 and "< Service prod/api  (its deployment is in progress: ECS rolls it back" in dry.out
+    assert "1 deployment in progress to roll back" in dry.out
     assert _current(ecs)["status"] == "IN_PROGRESS", "a dry run sends nothing"
     aws.reset_calls()
     done = cli("rollback", root)
@@ -73,14 +77,21 @@ def test_rollback_on_failure_has_ecs_roll_back_a_deployment_that_timed_out(aws, 
     assert cli("apply", _tree(manifests, "broken"), "--no-wait").code == 0
     now = [1000.0]
     sink = Recorded()
+    pipeline = Pipeline(Aws(AwsSettings()), Settings())
+    ran: list[Plan] = []
+
+    def run(plan: Plan) -> list[Outcome]:
+        ran.append(plan)
+        return pipeline.run(plan, ApplySettings())
+
     deployments = Deployments(
-        Aws(AwsSettings()),
+        pipeline.aws,
         Alerter([sink]),
         Metrics().for_target("default"),
         timeout=60,
         poll=5,
         rollback=True,
-        run=lambda plan: [],
+        run=run,
         clock=lambda: now[0],
     )
     address = Address("Service", "api", "prod")
@@ -93,6 +104,7 @@ def test_rollback_on_failure_has_ecs_roll_back_a_deployment_that_timed_out(aws, 
     assert "StopServiceDeployment" in aws.calls and "UpdateService" not in aws.calls
     assert "Service prod/api: deployment in progress rolled back by ECS" in sink.alerts[1].errors
     assert _current(ecs)["status"].startswith("ROLLBACK")
+    assert [a.verb for plan in ran for a in plan.actions] == ["retag", "stop"], "the hold marker, then ECS's rollback"
 
 
 def _networked(manifests, tag: str, subnets: list[str]):
@@ -152,3 +164,18 @@ def test_the_rollback_plan_removes_what_it_can_and_says_what_it_keeps():
         "Service prod/api: volumeConfigurations kept: the previous service revision has none, and UpdateService "
         "cannot remove it"
     ]
+
+
+def test_ecs_rollback_of_another_instances_service_is_refused_with_nothing_planned():
+    address = Address("Service", "api", "prod")
+    body = {"serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/prod/api", "taskDefinition": "api:2"}
+    live = Live(address, body, True, "team-b")
+    arn = "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/api/abc"
+    plan = rollback_plan({address: live}, {address: Return(None, stop=arn)}, instance="ecs-reconciler")
+    assert not plan.actions and [n.blocking for n in plan.notes] == [True]
+    mine = rollback_plan(
+        {address: Live(address, body, True, "ecs-reconciler")},
+        {address: Return(None, stop=arn)},
+        instance="ecs-reconciler",
+    )
+    assert mine.actions == (StopDeployment(address, arn),)

@@ -22,12 +22,12 @@ from reconciler.aws import Aws
 from reconciler.commands import EXIT_ERROR, EXIT_OK
 from reconciler.commands.common import colour_wanted, open_pipeline, where_of
 from reconciler.core.model import Address, Live
-from reconciler.core.plan import Plan
+from reconciler.core.plan import Plan, StopDeployment
 from reconciler.core.render import render_text
 from reconciler.core.settings import Settings
 from reconciler.deployments import history
 from reconciler.deployments.stages import IN_FLIGHT
-from reconciler.executor import stop_deployments
+from reconciler.executor import Outcome
 from reconciler.pipeline import Loaded, Pipeline
 from reconciler.rollback import Return, rollback_plan
 
@@ -62,9 +62,9 @@ def return_of(aws: Aws, live: Live) -> Return:
     return Return(previous, rollout.revision_of_task_definition(aws, previous) if previous else None)
 
 
-def plan_rollback(pipeline: Pipeline, loaded: Loaded) -> tuple[Plan, dict[Address, str]]:
-    """The rollback of every service ``loaded`` declares, as a plan, and the deployments in progress ECS is to roll
-    back (those of services the plan does not refuse)."""
+def plan_rollback(pipeline: Pipeline, loaded: Loaded) -> Plan:
+    """The rollback of every service ``loaded`` declares, as a plan (ECS's rollback of a deployment in progress is
+    one of its actions)."""
     services = [r for r in loaded.resources if rollout.has_rollouts(r.address)]
     observed = pipeline.observe(services, prune=False).observed
     returns: dict[Address, Return] = {}
@@ -75,56 +75,39 @@ def plan_rollback(pipeline: Pipeline, loaded: Loaded) -> tuple[Plan, dict[Addres
     named = "" if pipeline.target.is_default else f"{pipeline.target.name}: "
     lives = {r.address: observed.get(r.address) for r in services}
     options = pipeline.options(loaded)
-    plan = rollback_plan(lives, returns, instance=options.instance, former=options.former_owners, named=named)
-    refused = {n.address for n in plan.notes if n.blocking}
-    stops = {a: r.stop for a, r in returns.items() if r.stop is not None and a not in refused}
-    return plan, stops
+    return rollback_plan(lives, returns, instance=options.instance, former=options.former_owners, named=named)
 
 
-def _stopped(pipeline: Pipeline, stops: dict[Address, str]) -> list[tuple[bool, str]]:
-    """ECS's rollback of each deployment in progress, through the executor: (done, a line) each."""
-    return [
-        (error is None, f"rolled back by ECS: {a}" if error is None else f"failed: rollback of {a}: {error}")
-        for a, error in stop_deployments(pipeline.aws, stops).items()
-    ]
+def outcome_line(outcome: Outcome) -> str:
+    """One line for what happened to a rollback's action."""
+    if outcome.status != "done":
+        return f"{outcome.status}: rollback of {outcome.address}: {outcome.message}"
+    by_ecs = isinstance(outcome.action, StopDeployment)
+    return f"rolled back by ECS: {outcome.address}" if by_ecs else f"rolled back: {outcome.address}"
 
 
 def roll_back_now(pipeline: Pipeline, loaded: Loaded) -> tuple[bool, list[str]]:
     """``rollback`` of the services ``loaded`` declares, without printing (the console's action): the same plan, run
     by the executor; whether every service went back or had nothing to do, and a line per note and outcome."""
-    plan, stops = plan_rollback(pipeline, loaded)
+    plan = plan_rollback(pipeline, loaded)
     lines = [note.message for note in plan.notes]
     refused = any(n.blocking for n in plan.notes)
-    if refused or not (plan.actions or stops):
+    if refused or not plan.actions:
         return not refused, lines
-    stopped = _stopped(pipeline, stops)
-    lines += [line for _, line in stopped]
-    if not plan.actions:
-        return all(ok for ok, _ in stopped), lines
     outcomes = pipeline.run(plan, pipeline.options(loaded))
-    lines += [
-        f"rolled back: {o.address}" if o.status == "done" else f"{o.status}: rollback of {o.address}: {o.message}"
-        for o in outcomes
-    ]
-    return all(o.status == "done" for o in outcomes) and all(ok for ok, _ in stopped), lines
+    return all(o.status == "done" for o in outcomes), lines + [outcome_line(o) for o in outcomes]
 
 
 def _roll_back(pipeline: Pipeline, loaded: Loaded, *, dry_run: bool) -> bool:
     if not any(rollout.has_rollouts(r.address) for r in loaded.resources):
         return True
-    plan, stops = plan_rollback(pipeline, loaded)
+    plan = plan_rollback(pipeline, loaded)
     sys.stdout.write(render_text(plan, where=where_of(pipeline), colour=colour_wanted()))
     refused = any(n.blocking for n in plan.notes)
-    if dry_run or not (plan.actions or stops):
+    if dry_run or not plan.actions:
         return not refused
     ok = True
-    for done, line in _stopped(pipeline, stops):
-        ok = ok and done
-        print(line, file=sys.stdout if done else sys.stderr)
     for outcome in pipeline.run(plan, pipeline.options(loaded)):
-        if outcome.status == "done":
-            print(f"rolled back: {outcome.address}")
-        else:
-            ok = False
-            print(f"{outcome.status}: rollback of {outcome.address}: {outcome.message}", file=sys.stderr)
+        ok = ok and outcome.status == "done"
+        print(outcome_line(outcome), file=sys.stdout if outcome.status == "done" else sys.stderr)
     return ok and not refused

@@ -11,6 +11,9 @@
     ContinueDeployment
               the answer to the PAUSE hook a service's deployment waits at (CONTINUE or ROLLBACK); only ``continue``
               plans it
+    StopDeployment
+              ECS's own rollback of a service's deployment in progress (StopServiceDeployment ROLLBACK); only a
+              rollback plans it
 
 ``Reason`` is a stable value (the JSON plan's ``reason``); the renderers hold its human text.
 """
@@ -27,8 +30,8 @@ from typing import Any, ClassVar, Literal
 from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.model import Address, Live, Resource
 
-Verb = Literal["create", "update", "replace", "delete", "retag", "run", "continue"]
-VERBS: tuple[Verb, ...] = ("create", "update", "replace", "delete", "retag", "run", "continue")
+Verb = Literal["create", "update", "replace", "delete", "retag", "run", "continue", "stop"]
+VERBS: tuple[Verb, ...] = ("create", "update", "replace", "delete", "retag", "run", "continue", "stop")
 Answer = Literal["CONTINUE", "ROLLBACK"]
 """ContinueServiceDeployment's action: on to the next stage, or back to the previous service revision."""
 
@@ -49,6 +52,7 @@ class Reason(enum.Enum):
     HOLD = "hold"
     PRE_ROLLOUT = "pre-rollout"
     PAUSED = "paused"
+    IN_PROGRESS = "in-progress"
 
 
 class Order(enum.Enum):
@@ -201,7 +205,29 @@ class ContinueDeployment:
         return tuple(shown)
 
 
-Action = Create | Update | Replace | Delete | Retag | RunTask | ContinueDeployment
+@dataclass(frozen=True)
+class StopDeployment:
+    """Have ECS roll back the ServiceDeployment ``deployment`` of the service at ``address``, still in progress
+    (StopServiceDeployment with stopType ROLLBACK: ECS returns the service to the revision the deployment replaced)."""
+
+    verb: ClassVar[Verb] = "stop"
+    address: Address
+    deployment: str
+    """The ServiceDeployment's ARN."""
+    reason: Reason = Reason.IN_PROGRESS
+    produces: None = None
+    rollout: None = None
+
+    @property
+    def changes(self) -> tuple[FieldChange, ...]:
+        """What is stopped, shown as fields."""
+        return (
+            FieldChange("deployment", ABSENT, self.deployment.rsplit("/", 1)[-1]),
+            FieldChange("stopType", ABSENT, "ROLLBACK"),
+        )
+
+
+Action = Create | Update | Replace | Delete | Retag | RunTask | ContinueDeployment | StopDeployment
 """One step of a Plan."""
 Changing = Create | Update | Replace | Retag
 """The actions that carry a desired resource."""
@@ -222,6 +248,8 @@ def fingerprint(action: Action, declared: Resource | None = None) -> str:
         content["task"] = [action.family, dict(action.run), action.command, action.container]
     elif isinstance(action, ContinueDeployment):
         content["answer"] = [action.deployment, action.hook, action.answer]
+    elif isinstance(action, StopDeployment):
+        content["stop"] = action.deployment
     elif not isinstance(action, Delete):
         resource = declared or action.resource
         content["resource"] = [resource.spec, dict(resource.annotations)]

@@ -22,6 +22,7 @@ from reconciler.core.actions import (
     Replace,
     Retag,
     RunTask,
+    StopDeployment,
     Update,
     Verb,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "Replace",
     "Retag",
     "RunTask",
+    "StopDeployment",
     "Update",
     "Verb",
     "Plan",
@@ -89,7 +91,7 @@ def masked(plan: Plan, masker: Masker) -> Plan:
         return plan
 
     def shown(action: Action) -> Action:
-        if isinstance(action, RunTask | ContinueDeployment):
+        if isinstance(action, RunTask | ContinueDeployment | StopDeployment):
             return action
         return replace(action, changes=masker.value(action.changes))
 

@@ -38,7 +38,7 @@ from reconciler import rollout
 from reconciler.aws import Aws
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Address, Live
-from reconciler.core.plan import Plan, Update
+from reconciler.core.plan import Plan, StopDeployment, Update
 from reconciler.core.settings import ApplySettings
 from reconciler.core.tags import is_managed, owner_of
 from reconciler.daemon.alerts import Alert, Alerter
@@ -48,7 +48,7 @@ from reconciler.daemon.recall import hold_marker, read_back
 from reconciler.daemon.rollout_alerts import outcome_alert, paused_alert
 from reconciler.deployments import readers
 from reconciler.deployments.stages import Deployment, status_entry
-from reconciler.executor import Outcome, stop_deployments
+from reconciler.executor import Outcome
 from reconciler.kinds.service import KIND as SERVICE
 from reconciler.rollback import Return, rollback_plan
 
@@ -304,7 +304,7 @@ class Deployments:
 
     def _rollback_plan(self, group: RevisionRollout, failing: Following) -> tuple[Plan, list[str]]:
         """The rollback of every service the revision changed, and why some cannot be rolled back: the failing
-        deployment, when still in progress (it timed out), is ECS's to roll back (``Return.stop``); every other
+        deployment, when still in progress (it timed out), is ECS's to roll back (a ``StopDeployment``); every other
         service returns to the task definition of its last revision that rolled out completely (an UpdateService
         supersedes a deployment of it still in progress)."""
         errors: list[str] = []
@@ -340,19 +340,16 @@ class Deployments:
     def _roll_back(self, group: RevisionRollout, failing: Following) -> None:
         plan, errors = self._rollback_plan(group, failing)
         done: list[str] = []
-        refused = {n.address for n in plan.notes if n.blocking}
-        for address, error in self._stop(failing, refused).items():
-            if error is None:
-                done.append(f"{address}: deployment in progress rolled back by ECS")
-            else:
-                errors.append(f"{address}: rollback failed: {error}")
         outcomes = self.run(plan) if self.run is not None and plan.actions else []
         for outcome in outcomes:
             address, action = outcome.address, outcome.action
-            back = action.resource.spec["taskDefinition"] if isinstance(action, Update) else None
             if outcome.status != "done":
                 errors.append(f"{address}: rollback failed: {outcome.message}")
                 continue
+            if isinstance(action, StopDeployment):
+                done.append(f"{address}: deployment in progress rolled back by ECS")
+                continue
+            back = action.resource.spec["taskDefinition"] if isinstance(action, Update) else None
             following = group.services[address]
             done.append(f"{address}: {following.task_definition or '?'} -> {back}")
             revision = self.last_good.get(address, (None, None))[1]
@@ -372,12 +369,6 @@ class Deployments:
                 errors=tuple(done + errors),
             )
         )
-
-    def _stop(self, failing: Following, refused: set[Address | None]) -> dict[Address, str | None]:
-        """StopServiceDeployment ROLLBACK, through the executor, for the failing deployment still in progress."""
-        if self.run is None or not stoppable(failing) or failing.address in refused:
-            return {}
-        return stop_deployments(self.aws, {failing.address: str(failing.deployment)})
 
     def _finish(self, group: RevisionRollout) -> None:
         if group in self.in_flight:

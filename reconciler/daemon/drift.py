@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from reconciler.core.diff import ABSENT
 from reconciler.core.model import Address
-from reconciler.core.plan import SUSPEND_ANNOTATION, Changing, ContinueDeployment, Plan, RunTask
+from reconciler.core.plan import SUSPEND_ANNOTATION, Changing, ContinueDeployment, Plan, RunTask, StopDeployment
 from reconciler.core.render import reason_text
 
 
@@ -60,7 +60,7 @@ def drifts_in(plan: Plan) -> dict[Address, Drift]:
         )
         for held, actions in ((False, plan.actions), (True, plan.held))
         for a in actions
-        if not isinstance(a, RunTask | ContinueDeployment)
+        if not isinstance(a, RunTask | ContinueDeployment | StopDeployment)
     }
 
 

@@ -1,6 +1,6 @@
-"""The Service kind's writes to a deployment ECS runs: answering a paused lifecycle hook
-(ContinueServiceDeployment, sent by ``continue``) and ECS's own rollback of a deployment in progress
-(StopServiceDeployment ROLLBACK, sent only by the executor's ``stop_deployments``)."""
+"""The Service kind's writes to a deployment ECS runs, each the executor's runner of an action: answering a paused
+lifecycle hook (ContinueServiceDeployment, a ``ContinueDeployment``) and ECS's own rollback of a deployment in
+progress (StopServiceDeployment ROLLBACK, a ``StopDeployment``)."""
 
 from __future__ import annotations
 
@@ -22,5 +22,6 @@ def answer_hook(aws: Aws, answer: ContinueDeployment) -> None:
 
 
 def stop_rolling_back(aws: Aws, deployment: str) -> None:
-    """StopServiceDeployment with ROLLBACK: ECS returns the service to the revision it ran before this deployment."""
+    """StopServiceDeployment with ROLLBACK: ECS returns the service to the revision it ran before this deployment
+    (the executor's runner of a ``StopDeployment``)."""
     aws.call("ecs", "StopServiceDeployment", deployment, serviceDeploymentArn=deployment, stopType="ROLLBACK")

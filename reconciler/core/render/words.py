@@ -14,7 +14,16 @@ from reconciler.core.plan import Action, ContinueDeployment, Create, Order, Plan
 from reconciler.core.redact import MASK
 from reconciler.core.security import Finding
 
-SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "retag": "~", "run": ">", "continue": ">"}
+SYMBOLS = {
+    "create": "+",
+    "update": "~",
+    "replace": "-/+",
+    "delete": "-",
+    "retag": "~",
+    "run": ">",
+    "continue": ">",
+    "stop": "<",
+}
 REASONS = {
     Reason.MISSING: "{address} does not exist",
     Reason.DIFFERS: "live state differs from the manifest",
@@ -29,6 +38,7 @@ REASONS = {
     Reason.HOLD: "record that its revision is held after a failed rollout",
     Reason.PRE_ROLLOUT: "pre-rollout task {family}: must exit 0 before the service moves to {revision}",
     Reason.PAUSED: "its deployment waits at a PAUSE hook: {answer}",
+    Reason.IN_PROGRESS: "its deployment is in progress: ECS rolls it back to the revision it replaced",
 }
 """The human text of each reason (the JSON plan carries the reason's value)."""
 ANSWERS = {"CONTINUE": "continue to the next stage", "ROLLBACK": "roll back to the previous service revision"}
@@ -45,6 +55,7 @@ COLOURS = {
     "retag": "33",
     "run": "36",
     "continue": "36",
+    "stop": "31",
     "note": "33",
     "finding": "31",
 }
@@ -132,8 +143,8 @@ def sensitive_change(change: FieldChange) -> bool:
 
 
 def summary_line(plan: Plan) -> str:
-    """``1 to create, 2 to update, 0 to replace, 0 to delete``, then retags, tasks to run and paused deployments to
-    answer when there are any."""
+    """``1 to create, 2 to update, 0 to replace, 0 to delete``, then retags, tasks to run, paused deployments to
+    answer and deployments in progress to roll back when there are any."""
     s = plan.summary
     line = f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, {s['delete']} to delete"
     if s["retag"]:
@@ -142,6 +153,8 @@ def summary_line(plan: Plan) -> str:
         line += f", {s['run']} task{'s' if s['run'] != 1 else ''} to run"
     if s["continue"]:
         line += f", {s['continue']} paused deployment{'s' if s['continue'] != 1 else ''} to answer"
+    if s["stop"]:
+        line += f", {s['stop']} deployment{'s' if s['stop'] != 1 else ''} in progress to roll back"
     return line
 
 
