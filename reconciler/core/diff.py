@@ -1,4 +1,5 @@
-"""Generic, pure comparison helpers: normalised documents in, field-level changes out."""
+"""Generic, pure comparison helpers: normalised documents in, field-level changes out (deepdiff underneath, imported
+only when two documents differ: a no-op pass never loads it)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,6 @@ class _Absent:
 
 
 ABSENT: Any = _Absent()
-
-MOSTLY_REPLACED = 0.33
-"""Below this share of keys in common, two mappings are reported as one change of the whole mapping."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def _lookup(doc: Any, parts: list[Any]) -> Any:
 
 
 def identical(a: Any, b: Any) -> bool:
-    """Equal and of the same types all the way down (``==`` alone takes 1 for True and 1.0 for 1)."""
+    """Equal and of the same types all the way down (``==`` alone takes 1 for True and 1.0 for 1; DeepDiff does not)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, Mapping):
@@ -106,28 +104,17 @@ def identical(a: Any, b: Any) -> bool:
 
 def compare(live: Any, desired: Any) -> list[FieldChange]:
     """Field-level changes that turn ``live`` into ``desired``; a change inside a list reports the whole list."""
-    paths = _differing(live, desired, ())
+    if identical(live, desired):  # the common case of a no-op plan, without DeepDiff's import and cost
+        return []
+    from deepdiff import DeepDiff  # about 9 MB and a second to import: only when something differs
+
+    found = DeepDiff(live, desired, view="tree", ignore_order=False, verbose_level=2)
+    paths: set[tuple[Any, ...]] = set()
+    for level in (lvl for group in found.values() for lvl in group):
+        parts = level.path(output_format="list")
+        first_index = next((i for i, p in enumerate(parts) if isinstance(p, int)), None)
+        if first_index is not None:
+            parts = parts[:first_index]
+        paths.add(tuple(parts))
     changes = [FieldChange(_path(list(p)), _lookup(live, list(p)), _lookup(desired, list(p))) for p in paths]
     return sorted(changes, key=lambda c: c.path)
-
-
-def _differing(live: Any, desired: Any, at: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The paths below ``at`` where the two sides differ: a key one side lacks, a leaf or type that differs, or a
-    list that differs anywhere inside (reported as the list itself). Two mappings that share under a third of their
-    keys are reported whole: a block mostly replaced reads as one change, not as many."""
-    if identical(live, desired):
-        return []
-    if type(live) is type(desired) and isinstance(live, Mapping) and not _mostly_replaced(live, desired):
-        found: list[tuple[Any, ...]] = []
-        for key in {*live, *desired}:
-            if key in live and key in desired:
-                found += _differing(live[key], desired[key], (*at, key))
-            else:
-                found.append((*at, key))
-        return found
-    return [at]
-
-
-def _mostly_replaced(live: Mapping[Any, Any], desired: Mapping[Any, Any]) -> bool:
-    union = live.keys() | desired.keys()
-    return len(union) > 1 and len(live.keys() & desired.keys()) / len(union) < MOSTLY_REPLACED
