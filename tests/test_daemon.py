@@ -153,9 +153,14 @@ def test_two_daemons_sharing_a_lease_never_both_apply_and_the_follower_takes_ove
     ready = lambda: get(f"http://127.0.0.1:{port}/readyz") == (200, "ready, holding no target\n")  # noqa: E731
     eventually(ready, timeout=10, what="the follower ready to take over")
     assert not follower.find("apply") and not follower.find("pass"), "the follower holds no target: no pass at all"
-    replica = json.loads(get(f"http://127.0.0.1:{port}/status")[1])["replica"]
-    assert replica["holds"] == [] and len(replica["live_replicas"]) == 2
-    assert replica["holders"] == {"default": leader.wait_for_event("leader")["holder"]}
+    holder = leader.wait_for_event("leader")["holder"]
+
+    def replica() -> Any:
+        return json.loads(get(f"http://127.0.0.1:{port}/status")[1])["replica"]
+
+    # The follower's keeper learns who holds what from its next read of the lease table (every renew interval).
+    eventually(lambda: replica()["holders"] == {"default": holder}, timeout=10, what="the follower sees the holder")
+    assert replica()["holds"] == [] and len(replica()["live_replicas"]) == 2
 
     leader.process.kill()  # dies without releasing the lease
     leader.process.wait(10)
