@@ -198,6 +198,8 @@ def full_scaling(name: str = "api-scaling", **spec: Any) -> str:
 CLUSTER = cluster()
 TASK = task_definition()
 SERVICE = service()
+SHOP = documents(cluster("shop", settings=None), log_group("/ecs/shop"))
+"""A cluster and a log group that need no role or network: the smallest tree that creates something."""
 SCALING = full_scaling()
 APP = documents(TASK, SERVICE)
 """TASK and SERVICE in one file (api.yaml in most tests)."""

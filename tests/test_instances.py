@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from builders import SHOP
 
 from reconciler.aws import Aws
 from reconciler.core.settings import MANAGED_TAG_KEY, Settings
@@ -24,16 +25,6 @@ apiVersion: ecs-reconciler/v1
 kind: Instance
 metadata: {name: shop}
 """
-FLEET = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: shop}
----
-apiVersion: ecs-reconciler/v1
-kind: LogGroup
-metadata: {name: /ecs/shop}
-spec: {retentionInDays: 7}
-"""
 
 
 def owner(ecs: Any, cluster: str) -> str | None:
@@ -44,7 +35,7 @@ def owner(ecs: Any, cluster: str) -> str | None:
 
 def tree(folder: Path, *, instance: bool = True) -> Path:
     folder.mkdir(parents=True)
-    (folder / "fleet.yaml").write_text(FLEET)
+    (folder / "fleet.yaml").write_text(SHOP)
     if instance:
         (folder / "instance.yaml").write_text(INSTANCE)
     return folder

@@ -9,22 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import SHOP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.commands import planfile
 from reconciler.core.errors import UsageError
-
-FLEET = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: shop}
----
-apiVersion: ecs-reconciler/v1
-kind: LogGroup
-metadata: {name: /ecs/shop}
-spec: {retentionInDays: 7}
-"""
 
 
 def leaves(document: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -53,7 +43,7 @@ def put(document: Any, path: tuple[Any, ...], value: Any) -> None:
 
 @pytest.mark.emulator
 def test_every_single_field_edit_of_a_saved_plan_is_refused_with_nothing_written(aws, cli, manifests, tmp_path):
-    root = manifests({"fleet.yaml": FLEET})
+    root = manifests({"fleet.yaml": SHOP})
     saved = tmp_path / "fleet.plan"
     assert cli("plan", root, "--out", saved).code == 2
     original = json.loads(saved.read_text())
@@ -80,7 +70,7 @@ def _at(document: Any, path: tuple[Any, ...]) -> Any:
 
 @pytest.mark.emulator
 def test_a_resealed_plan_for_another_region_or_account_is_refused_before_any_read(aws, cli, manifests, tmp_path):
-    root = manifests({"fleet.yaml": FLEET})
+    root = manifests({"fleet.yaml": SHOP})
     saved = tmp_path / "fleet.plan"
     assert cli("plan", root, "--out", saved).code == 2
     for field, value in (("region", "eu-west-1"), ("account", "999999999999")):
@@ -99,7 +89,7 @@ def test_a_resealed_plan_for_another_region_or_account_is_refused_before_any_rea
 
 @pytest.mark.emulator
 def test_options_a_saved_plan_records_cannot_be_given_again(aws, cli, manifests, tmp_path):
-    root = manifests({"fleet.yaml": FLEET})
+    root = manifests({"fleet.yaml": SHOP})
     saved = tmp_path / "fleet.plan"
     assert cli("plan", root, "--out", saved).code == 2
     result = cli("apply", saved, "--prune")
@@ -110,7 +100,7 @@ def test_options_a_saved_plan_records_cannot_be_given_again(aws, cli, manifests,
 
 @pytest.mark.emulator
 def test_show_plans_again_read_only_and_says_whether_the_saved_plan_still_matches(aws, cli, ecs, manifests, tmp_path):
-    root = manifests({"fleet.yaml": FLEET})
+    root = manifests({"fleet.yaml": SHOP})
     saved = tmp_path / "fleet.plan"
     assert cli("plan", root, "--out", saved).code == 2
     aws.reset_calls()

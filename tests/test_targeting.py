@@ -6,23 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from builders import SHOP
 
 pytestmark = pytest.mark.emulator
 
-FLEET = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: shop}
----
-apiVersion: ecs-reconciler/v1
-kind: LogGroup
-metadata: {name: /ecs/shop}
-spec: {retentionInDays: 7}
-"""
 
 
 def test_a_targeted_plan_warns_in_every_format(aws, cli, manifests):
-    root = manifests({"fleet.yaml": FLEET})
+    root = manifests({"fleet.yaml": SHOP})
     text = cli("plan", root, "--target", "Cluster/shop")
     assert text.out.startswith("Warning: resource targeting is in effect. This plan covers only Cluster/shop")
     assert "may be incomplete" in text.out
@@ -34,7 +25,7 @@ def test_a_targeted_plan_warns_in_every_format(aws, cli, manifests):
 
 
 def test_a_targeted_apply_warns_and_never_claims_convergence(aws, cli, manifests):
-    root = manifests({"fleet.yaml": FLEET})
+    root = manifests({"fleet.yaml": SHOP})
     applied = cli("apply", root, "--target", "Cluster/shop")
     assert applied.code == 0, applied.err
     assert "Live ECS matches the manifests" not in applied.out
