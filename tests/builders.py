@@ -6,6 +6,7 @@ documents into one file's text; CLUSTER, TASK and SERVICE are the api service in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -233,3 +234,11 @@ def image_app(
         task_definition(name, containers=[app], annotations=task_annotations),
         service(name, annotations=annotations, desiredCount=1, deploymentConfiguration=breaker),
     )
+
+
+def edit_example(root: Path, old: str, new: str) -> None:
+    """Change ``old`` to ``new`` in an example's app.yaml (``old`` must be there: a silent no-op edit tests nothing)."""
+    path = root / "app.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))

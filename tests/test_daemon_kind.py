@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import edit_example
 from conftest import ROOT
 
 from reconciler.core.settings import MANAGED_TAG_KEY
@@ -41,13 +42,6 @@ def definition(ecs: Any) -> dict[str, Any]:
     return found
 
 
-def edit(root: Path, old: str, new: str) -> None:
-    path = root / "app.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
-
-
 def test_the_example_is_created_then_the_plan_is_empty(aws: Any, cli: Any, ecs: Any, example: Path) -> None:
     planned = cli("plan", example)
     assert planned.code == 2, planned.err
@@ -71,7 +65,7 @@ def test_an_image_change_registers_a_revision_and_updates_the_daemon(
     aws: Any, cli: Any, ecs: Any, example: Path
 ) -> None:
     assert cli("apply", example, "--auto-approve").code == 0
-    edit(example, "fluent-bit:2.32.0", "fluent-bit:2.32.1")
+    edit_example(example, "fluent-bit:2.32.0", "fluent-bit:2.32.1")
     planned = cli("plan", example)
     assert planned.code == 2 and "taskDefinition.containerDefinitions" in planned.out, planned.out
     aws.reset_calls()
@@ -84,7 +78,7 @@ def test_an_image_change_registers_a_revision_and_updates_the_daemon(
 
 def test_a_deployment_setting_changes_without_a_new_revision(aws: Any, cli: Any, ecs: Any, example: Path) -> None:
     assert cli("apply", example, "--auto-approve").code == 0
-    edit(example, "drainPercent: 20", "drainPercent: 50")
+    edit_example(example, "drainPercent: 20", "drainPercent: 50")
     planned = cli("plan", example)
     assert planned.code == 2 and "deploymentConfiguration.drainPercent" in planned.out, planned.out
     aws.reset_calls()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import edit_example
 from conftest import ROOT, eventually
 
 from reconciler.core.settings import MANAGED_TAG_KEY
@@ -38,13 +39,6 @@ def express(ecs: Any) -> dict[str, Any]:
 def configuration(ecs: Any) -> dict[str, Any]:
     active: dict[str, Any] = express(ecs)["activeConfigurations"][0]
     return active
-
-
-def edit(root: Path, old: str, new: str) -> None:
-    path = root / "app.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
 
 
 def test_the_example_is_created_through_the_express_api_then_the_plan_is_empty(
@@ -90,7 +84,7 @@ def test_a_field_changes_in_place(
     read: Callable[[dict[str, Any]], Any], value: Any,
 ) -> None:  # fmt: skip
     assert cli("apply", example, "--auto-approve").code == 0
-    edit(example, old, new)
+    edit_example(example, old, new)
     planned = cli("plan", example)
     assert planned.code == 2 and path in planned.out, planned.out
     aws.reset_calls()
@@ -102,7 +96,7 @@ def test_a_field_changes_in_place(
 
 def test_a_tag_changes_without_an_update(aws: Any, cli: Any, ecs: Any, example: Path) -> None:
     assert cli("apply", example, "--auto-approve").code == 0
-    edit(example, "value: web", "value: storefront")
+    edit_example(example, "value: web", "value: storefront")
     aws.reset_calls()
     assert cli("apply", example, "--auto-approve").code == 0
     assert "UpdateExpressGatewayService" not in aws.writes() and "TagResource" in aws.writes()
@@ -113,7 +107,7 @@ def test_the_infrastructure_role_is_a_replace_refused_unless_allowed(
     aws: Any, cli: Any, ecs: Any, example: Path
 ) -> None:
     assert cli("apply", example, "--auto-approve").code == 0
-    edit(example, "role/ecsInfrastructureRoleForExpressServices", "role/ecsInfrastructureRoleForExpress2")
+    edit_example(example, "role/ecsInfrastructureRoleForExpressServices", "role/ecsInfrastructureRoleForExpress2")
     planned = cli("plan", example)
     assert planned.code == 2 and "infrastructureRoleArn" in planned.out, planned.out
 
@@ -238,7 +232,7 @@ def test_apply_fails_when_the_express_service_does_not_roll_out(
     assert cli("apply", example, "--auto-approve").code == 0
     monkeypatch.setenv(ROLLOUT_ENV, "fail")
     monkeypatch.setenv(ROLLOUT_IMAGES_ENV, "nginx:1.28")
-    edit(example, "nginx:1.27", "nginx:1.28")
+    edit_example(example, "nginx:1.27", "nginx:1.28")
     applied = cli("apply", example, "--auto-approve")
     assert applied.code == 1, applied.out + applied.err
     assert "Rollout failed: ExpressService express/storefront" in applied.err

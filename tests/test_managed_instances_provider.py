@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import edit_example
 from conftest import ROOT
 
 from reconciler.core.settings import MANAGED_TAG_KEY
@@ -28,13 +29,6 @@ def provider(ecs: Any) -> dict[str, Any]:
     answer = ecs.describe_capacity_providers(cluster="managed", capacityProviders=["general"], include=["TAGS"])
     found: dict[str, Any] = answer["capacityProviders"][0]
     return found
-
-
-def edit(root: Path, old: str, new: str) -> None:
-    path = root / "app.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
 
 
 def test_the_example_is_created_in_its_cluster_then_the_plan_is_empty(aws, cli, ecs, example):
@@ -78,7 +72,7 @@ def test_the_example_is_created_in_its_cluster_then_the_plan_is_empty(aws, cli, 
 )  # fmt: skip
 def test_a_launch_template_field_changes_in_place(aws, cli, ecs, example, old, new, path, read, value):
     assert cli("apply", example, "--auto-approve").code == 0
-    edit(example, old, new)
+    edit_example(example, old, new)
     planned = cli("plan", example)
     assert planned.code == 2 and path in planned.out, planned.out
     aws.reset_calls()
@@ -90,7 +84,7 @@ def test_a_launch_template_field_changes_in_place(aws, cli, ecs, example, old, n
 
 def test_the_capacity_option_type_is_a_replace_refused_unless_allowed(aws, cli, ecs, example):
     assert cli("apply", example, "--auto-approve").code == 0
-    edit(example, "capacityOptionType: ON_DEMAND", "capacityOptionType: SPOT")
+    edit_example(example, "capacityOptionType: ON_DEMAND", "capacityOptionType: SPOT")
     planned = cli("plan", example)
     assert planned.code == 2, planned.err
     assert "ManagedInstancesProvider managed/general" in planned.out and "capacityOptionType" in planned.out
