@@ -7,24 +7,20 @@ import re
 from collections.abc import Sequence
 
 from reconciler.core.cost import CostReport
-from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.plan import Action, Delete, Plan
 from reconciler.core.render.words import (
     NO_CHANGES,
-    SENSITIVE_CHANGED,
     SYMBOLS,
     Where,
-    cost_change,
+    change_lines,
+    cost_cells,
     cost_heading,
     cost_total,
-    estimate_text,
     field_changes,
     findings_heading,
     headline,
     reason_text,
     rollout_text,
-    sensitive_change,
-    value_text,
 )
 from reconciler.core.security import Finding
 
@@ -49,22 +45,11 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _change_lines(change: FieldChange) -> list[str]:
-    """Unified-diff lines for one field."""
-    if change.before is ABSENT:
-        return [f"+ {change.path}: {value_text(change.after)}"]
-    if change.after is ABSENT:
-        return [f"- {change.path}: {value_text(change.before)}"]
-    if sensitive_change(change):
-        return [f"~ {change.path}: {SENSITIVE_CHANGED}"]
-    return [f"- {change.path}: {value_text(change.before)}", f"+ {change.path}: {value_text(change.after)}"]
-
-
 def _md_action(action: Action) -> str:
     title = f"#### `{SYMBOLS[action.verb]}` {action.verb} `{action.address}`\n{_cell(reason_text(action))}\n\n"
     if action.rollout is not None:
         title += f"**Rollout** {_cell(rollout_text(action))}\n\n"
-    lines = [line for change in field_changes(action) for line in _change_lines(change)]
+    lines = [line for change in field_changes(action) for _, line in change_lines(change, split=True)]
     if isinstance(action, Delete):
         lines = [f"- {action.address}"]
     block = _fence("\n".join(lines), "diff")
@@ -93,10 +78,7 @@ _FINDINGS_TABLE = (
 def _md_cost(cost: CostReport | None) -> str:
     if not cost or not cost.services:
         return ""
-    rows = "".join(
-        f"| `{c.address}` | {estimate_text(c.before)} | {estimate_text(c.after)} | {cost_change(c)} |\n"
-        for c in cost.services
-    )
+    rows = "".join(f"| `{c.address}` | {' | '.join(cost_cells(c))} |\n" for c in cost.services)
     table = "| service | before | after | change |\n| --- | --- | --- | --- |\n"
     notes = "".join(f"- {note}\n" for note in cost.notes)
     return f"#### {cost_heading(cost)}\n{table}{rows}\n**{cost_total(cost)}**\n{notes}"

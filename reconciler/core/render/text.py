@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.core.cost import CostReport
-from reconciler.core.diff import ABSENT
 from reconciler.core.plan import Plan
 from reconciler.core.render.words import (
-    SENSITIVE_CHANGED,
     SYMBOLS,
     Where,
-    cost_change,
+    change_lines,
+    cost_cells,
     cost_heading,
     cost_total,
-    estimate_text,
     field_changes,
     finding_text,
     findings_heading,
@@ -22,8 +20,6 @@ from reconciler.core.render.words import (
     paint,
     reason_text,
     rollout_text,
-    sensitive_change,
-    value_text,
 )
 from reconciler.core.security import Finding
 
@@ -50,20 +46,7 @@ def render_text(
         if action.rollout is not None:
             lines.append(f"    rollout: {rollout_text(action)}")
         for change in field_changes(action):
-            if change.before is ABSENT:
-                lines.append(paint(f"    + {change.path}: {value_text(change.after)}", "create", colour))
-            elif change.after is ABSENT:
-                lines.append(paint(f"    - {change.path}: {value_text(change.before)}", "delete", colour))
-            elif sensitive_change(change):
-                lines.append(paint(f"    ~ {change.path}: {SENSITIVE_CHANGED}", "update", colour))
-            else:
-                lines.append(
-                    paint(
-                        f"    ~ {change.path}: {value_text(change.before)} -> {value_text(change.after)}",
-                        "update",
-                        colour,
-                    )
-                )
+            lines.extend(paint(f"    {line}", what, colour) for what, line in change_lines(change))
     if plan.notes:
         lines.append("")
         lines.extend(paint(f"! {note.message}", "note", colour) for note in plan.notes)
@@ -78,9 +61,8 @@ def render_text(
         lines.append("")
         lines.append(cost_heading(cost) + ":")
         for line in cost.services:
-            lines.append(
-                f"  {line.address}: {estimate_text(line.before)} -> {estimate_text(line.after)} ({cost_change(line)})"
-            )
+            before, after, delta = cost_cells(line)
+            lines.append(f"  {line.address}: {before} -> {after} ({delta})")
         lines.append(f"  {cost_total(cost)}")
         lines.extend(f"  {note}" for note in cost.notes)
     return "\n".join(lines) + "\n"

@@ -142,6 +142,24 @@ def sensitive_change(change: FieldChange) -> bool:
     return bool(change.before == MASK and change.after == MASK)
 
 
+def change_lines(change: FieldChange, *, split: bool = False) -> list[tuple[str, str]]:
+    """One field change as lines, each with what it is painted as: ``+ path: after`` (create), ``- path: before``
+    (delete), ``~ path: (sensitive value changed)`` or ``~ path: before -> after`` (update). ``split``: a changed
+    value as a ``-`` line, then a ``+`` line (a unified diff)."""
+    if change.before is ABSENT:
+        return [("create", f"+ {change.path}: {value_text(change.after)}")]
+    if change.after is ABSENT:
+        return [("delete", f"- {change.path}: {value_text(change.before)}")]
+    if sensitive_change(change):
+        return [("update", f"~ {change.path}: {SENSITIVE_CHANGED}")]
+    if split:
+        return [
+            ("delete", f"- {change.path}: {value_text(change.before)}"),
+            ("create", f"+ {change.path}: {value_text(change.after)}"),
+        ]
+    return [("update", f"~ {change.path}: {value_text(change.before)} -> {value_text(change.after)}")]
+
+
 def summary_line(plan: Plan) -> str:
     """``1 to create, 2 to update, 0 to replace, 0 to delete``, then retags, tasks to run, paused deployments to
     answer and deployments in progress to roll back when there are any."""
@@ -191,8 +209,10 @@ def cost_total(cost: CostReport) -> str:
     return total
 
 
-def cost_change(line: ServiceCost) -> str:
-    return delta_text(*line.delta) if line.delta is not None else "—"
+def cost_cells(line: ServiceCost) -> tuple[str, str, str]:
+    """One service's monthly cost before, after, and the change (``—`` without a figure on both sides)."""
+    change = delta_text(*line.delta) if line.delta is not None else "—"
+    return estimate_text(line.before), estimate_text(line.after), change
 
 
 def rollout_text(action: Action) -> str:
