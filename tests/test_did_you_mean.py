@@ -1,6 +1,7 @@
 """Typos caught before AWS is asked: a reference to an undeclared name close to a declared one is a warning at
 validate (an error with --strict, and at plan when the name is not live either), with the suggestion; an unknown
-kind and an undefined variable close to a defined one get a suggestion too."""
+kind (a resource kind's, or the Target and Instance documents', in any case) and an undefined variable close to a
+defined one get a suggestion too."""
 
 from __future__ import annotations
 
@@ -77,6 +78,34 @@ def test_an_unknown_kind_gets_a_suggestion(manifests, cli):
     path = manifests({"app.yaml": service().replace("kind: Service", "kind: Servce")})
     result = cli("validate", path)
     assert result.code == 1 and "kind: unknown kind 'Servce' (did you mean Service?)" in result.err
+
+
+def test_a_mistyped_target_instance_or_resource_kind_is_named_with_its_file_and_field_at_validate_and_plan(
+    manifests, cli, aws
+):
+    target = "apiVersion: ecs-reconciler/v1\nkind: Targt\nmetadata: {name: payments}\nspec: {region: eu-west-1}\n"
+    instance = "apiVersion: ecs-reconciler/v1\nkind: instance\nmetadata: {name: shop}\n"
+    path = manifests(
+        {
+            "instance.yaml": instance,
+            "payments/target.yaml": target,
+            "payments/app.yaml": documents(
+                cluster(), task_definition(), service().replace("kind: Service", "kind: Servce")
+            ),
+        }
+    )
+    expected = [
+        "instance.yaml:2: kind: unknown kind 'instance' (did you mean Instance?)",
+        "payments/app.yaml:",
+        "kind: unknown kind 'Servce' (did you mean Service?)",
+        "payments/target.yaml:2: kind: unknown kind 'Targt' (did you mean Target?)",
+    ]
+    for command in ("validate", "plan"):
+        result = cli(command, path)
+        assert result.code == 1, (command, result.err)
+        assert "Invalid manifests (3 problems)" in result.err, result.err
+        assert all(line in result.err for line in expected), result.err
+    assert aws.writes() == []
 
 
 def test_an_undefined_variable_close_to_a_defined_one_gets_a_suggestion(manifests, cli):

@@ -10,6 +10,7 @@ from typing import Any
 
 from reconciler.core.errors import InvalidManifests, ManifestError, UsageError
 from reconciler.core.ignore import ignore_problems
+from reconciler.core.instance import KIND as INSTANCE
 from reconciler.core.kind import Reference, Registry
 from reconciler.core.loader import Document, Limits, load_file, load_text, load_tree, with_source_text
 from reconciler.core.model import Address, Observed, Resource
@@ -23,6 +24,10 @@ SsmReader = Callable[[list[str]], Mapping[str, Parameter]]
 API_VERSION = "ecs-reconciler/v1"
 ENVELOPE = frozenset({"apiVersion", "kind", "metadata", "spec"})
 METADATA = frozenset({"name", "annotations"})
+TARGET = "Target"
+"""The kind of a Target document (``reconciler.core.targets``)."""
+DOCUMENT_KINDS = (TARGET, INSTANCE)
+"""The kinds read before the registry's: Target documents and the Instance document."""
 
 
 RESERVED_TAG_PREFIXES = ("ecs-reconciler/", "aws:")
@@ -42,6 +47,16 @@ def _reserved_tags(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(path, str(key)) for path, key in keys if str(key).lower().startswith(RESERVED_TAG_PREFIXES)]
 
 
+def unknown_kind(kind: object, kinds: Registry) -> str:
+    """The problem of a document whose kind is none a manifest can have (the registry's or ``DOCUMENT_KINDS``), with
+    the closest one, in any case, as a suggestion (``Servce``, ``service``: Service; ``Targt``: Target)."""
+    known = (*kinds.names, *DOCUMENT_KINDS)
+    by_lower = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(kind.lower(), by_lower, n=1) if isinstance(kind, str) else []
+    hint = f" (did you mean {by_lower[close[0]]}?)" if close else ""
+    return f"unknown kind {kind!r}{hint}; expected one of {', '.join(known)}"
+
+
 def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Resource | None:
     body: Mapping[str, Any] = doc.body
     start = len(errors)
@@ -56,9 +71,7 @@ def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Re
     kind = body.get("kind")
     module = kinds.get(kind)
     if module is None:
-        close = difflib.get_close_matches(str(kind), kinds.names, n=1) if isinstance(kind, str) else []
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        error("kind", f"unknown kind {kind!r}{hint}; expected one of {', '.join(kinds.names)}")
+        error("kind", unknown_kind(kind, kinds))
     metadata = body.get("metadata")
     if not isinstance(metadata, Mapping):
         error("metadata", "missing or not a mapping; it needs at least a name")

@@ -33,11 +33,11 @@ from reconciler.core import instance
 from reconciler.core.errors import InvalidManifests, ManifestError
 from reconciler.core.kind import Registry
 from reconciler.core.loader import Document
-from reconciler.core.manifests import API_VERSION, ENVELOPE, resources_from
+from reconciler.core.manifests import API_VERSION, ENVELOPE, TARGET, resources_from
 from reconciler.core.model import Resource
 from reconciler.core.variables import substitute
 
-KIND = "Target"
+KIND = TARGET
 DEFAULT = "default"
 """The target of manifests under no Target document: the process's own credentials and region."""
 SPEC = frozenset({"region", "roleArn", "accountId", "externalId"})
