@@ -3,9 +3,10 @@
 (``deployments.history.last_completed``) by an Update that points it at that revision's task definition, sets what
 else the revision records that UpdateService takes (``RETURNED``: load balancers, network, capacity provider
 strategy, platform version, service registries, Service Connect, volumes, VPC Lattice, ...) where it differs from the
-revision the service is on now, and tags it with the git revision that task definition came from. The executor runs
-it like any plan (fenced, ordered, reported through outcomes); `rollback` and the daemon's ``--rollback-on-failure``
-(which knows the task definition to return to only) build it here.
+revision the service is on now, and tags it with the git revision that task definition came from (a service already
+on that task definition whose revision differs otherwise is updated in the rest alone). The executor runs it like
+any plan (fenced, ordered, reported through outcomes); `rollback` and the daemon's ``--rollback-on-failure`` build it
+here, each from the service revision it returns to (``deployments.history.last_completed``).
 
 Ownership is checked as plan and apply check it: a service another instance manages, or one no instance manages, is
 refused with a blocking note and nothing is written to it.
@@ -75,20 +76,30 @@ def configuration_back(back: Mapping[str, Any], now_on: Mapping[str, Any]) -> tu
     return values, kept
 
 
-def rollback_update(live: Live, task_definition: str, revision: str | None, back: Return | None = None) -> Update:
-    """The Update that returns a live service to ``task_definition`` (with the rest of ``back``'s service revision
-    where it differs from the one the service is on), and its revision tag to ``revision``."""
-    changes = [FieldChange("taskDefinition", task_definition_of(live.body), task_definition)]
+def rollback_update(live: Live, back: Return) -> Update | None:
+    """The Update that returns a live service to ``back``: its task definition, the rest of its service revision
+    where that differs from the one the service is on, and its revision tag (None: the service runs all of it
+    already)."""
+    task_definition = str(back.task_definition)
+    current = task_definition_of(live.body)
+    changes = [] if task_definition == current else [FieldChange("taskDefinition", current, task_definition)]
     values: dict[str, Any] = {}
-    if back is not None and back.service_revision is not None and back.now_on is not None:
+    if back.service_revision is not None and back.now_on is not None:
         values, _kept = configuration_back(back.service_revision, back.now_on)
         now_on = back.now_on
         changes += [FieldChange(name, now_on.get(name, ABSENT), value) for name, value in values.items()]
+    if not changes:
+        return None
     tagged = tag_map(live.body.get("tags")).get(REVISION_TAG_KEY)
-    if revision and tagged != revision:
-        changes.append(FieldChange(f"tags.{REVISION_TAG_KEY}", tagged, revision))
+    if back.revision and tagged != back.revision:
+        changes.append(FieldChange(f"tags.{REVISION_TAG_KEY}", tagged, back.revision))
     desired = Resource(live.address, {"taskDefinition": task_definition, **values})
-    return Update(live.address, desired, live, tuple(changes), Reason.ROLLBACK, revision=revision)
+    return Update(live.address, desired, live, tuple(changes), Reason.ROLLBACK, revision=back.revision)
+
+
+def returned_fields(update: Update) -> list[str]:
+    """What of the service revision besides the task definition a rollback's Update returns (for its report)."""
+    return [c.path for c in update.changes if c.path in RETURNED]
 
 
 def rollback_plan(
@@ -101,9 +112,8 @@ def rollback_plan(
 ) -> Plan:
     """Updates for the services that can go back (ECS's rollback for a deployment in progress); a note for each that
     cannot (absent, not this instance's: these block, nothing is written to them) or need not (no earlier task
-    definition, already on it). ``former``: the
-    managed-by values ``instance`` takes over (as plan does); ``named``: what each note starts with (the target,
-    when there are several)."""
+    definition, already on all of its service revision). ``former``: the managed-by values ``instance`` takes over
+    (as plan does); ``named``: what each note starts with (the target, when there are several)."""
     actions: list[Action] = []
     notes: list[Note] = []
     for address, live in sorted(services.items()):
@@ -120,10 +130,10 @@ def rollback_plan(
             actions.append(StopDeployment(address, back.stop))
         elif back.task_definition is None:
             notes.append(Note(f"{named}{address}: runs {current}; no earlier revision to return to", address))
-        elif back.task_definition == current:
+        elif (update := rollback_update(live, back)) is None:
             notes.append(Note(f"{named}{address}: already runs {current}", address))
         else:
-            actions.append(rollback_update(live, back.task_definition, back.revision, back))
+            actions.append(update)
             notes += [Note(f"{named}{address}: {line}", address) for line in _left_as_is(back)]
     return Plan(tuple(actions), tuple(notes))
 

@@ -2,14 +2,17 @@
 (StopServiceDeployment ROLLBACK, no UpdateService), a completed one returns to the previous successful service
 revision, skipping a revision that failed, with the rest of that revision's configuration (its network here); the
 rollback plan removes what UpdateService can remove and names what it keeps; the daemon's --rollback-on-failure has
-ECS roll back a deployment that timed out."""
+ECS roll back a deployment that timed out, and returns a failed one to the whole previous service revision (its
+security groups and platform version with its task definition)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import boto3
 from aws_state import running
 from builders import cluster, container, documents, image_app, service, task_definition
+from conftest import REGION, eventually
 from daemon_io import Recorded
 
 from reconciler.aws import Aws
@@ -107,13 +110,18 @@ def test_rollback_on_failure_has_ecs_roll_back_a_deployment_that_timed_out(aws, 
     assert [a.verb for plan in ran for a in plan.actions] == ["retag", "stop"], "the hold marker, then ECS's rollback"
 
 
-def _networked(manifests, tag: str, subnets: list[str]):
+def _networked_files(tag: str, subnets: list[str], groups: tuple[str, ...] = (DEMO_SECURITY_GROUP,), **spec: Any):
     app = container(image=f"example/api:{tag}", port=None, environment=None)
-    network = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [DEMO_SECURITY_GROUP]}}
+    network = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": list(groups)}}
     api = documents(
-        task_definition("api", containers=[app]), service("api", desiredCount=1, networkConfiguration=network)
+        task_definition("api", containers=[app]),
+        service("api", desiredCount=1, networkConfiguration=network, **spec),
     )
-    return manifests({"cluster.yaml": cluster(), "api.yaml": api})
+    return {"cluster.yaml": cluster(), "api.yaml": api}
+
+
+def _networked(manifests, tag: str, subnets: list[str]):
+    return manifests(_networked_files(tag, subnets))
 
 
 def test_a_completed_deployment_returns_to_the_previous_revisions_network_too(aws, cli, manifests, ecs):
@@ -179,3 +187,66 @@ def test_ecs_rollback_of_another_instances_service_is_refused_with_nothing_plann
         instance="ecs-reconciler",
     )
     assert mine.actions == (StopDeployment(address, arn),)
+
+
+def _revision_of_current(ecs: Any) -> dict[str, Any]:
+    arn = _current(ecs)["targetServiceRevision"]["arn"]
+    found: dict[str, Any] = ecs.describe_service_revisions(serviceRevisionArns=[arn])["serviceRevisions"][0]
+    return found
+
+
+def test_rollback_on_failure_returns_the_whole_previous_service_revision(
+    aws, ecs, daemon, gitsync, webhook, monkeypatch
+):
+    monkeypatch.setenv(ROLLOUT_ENV, "fail")
+    monkeypatch.setenv(ROLLOUT_IMAGES_ENV, ":broken")
+    ec2 = boto3.client("ec2", endpoint_url=aws.endpoint_url, region_name=REGION)
+    vpc = ec2.describe_security_groups(GroupIds=[DEMO_SECURITY_GROUP])["SecurityGroups"][0]["VpcId"]
+    other = ec2.create_security_group(GroupName="api-new", Description="the new rules", VpcId=vpc)["GroupId"]
+    subnets = [DEMO_SUBNETS[0]]
+    gitsync.publish(_networked_files("1.0", subnets))  # api:1, the demo group, LATEST (1.4.0)
+    proc = daemon(gitsync.link, "--resync-interval", "0.5", "--rollback-on-failure", "--alert-webhook", webhook.url)
+    eventually(lambda: webhook.alerts("rollout_completed"), what="the first revision rolled out")
+    before = _revision_of_current(ecs)
+    assert before["platformVersion"] == "1.4.0"
+
+    bad = gitsync.publish(_networked_files("broken", subnets, (other,), platformVersion="1.3.0"))
+    rollback = eventually(lambda: webhook.alerts("rollback"), what="the rollback alert")[0]
+    assert rollback["revision"] == bad
+    assert rollback["errors"] == ["Service prod/api: api:2 -> api:1 with its networkConfiguration, platformVersion"]
+    live = ecs.describe_services(cluster="prod", services=["api"])["services"][0]
+    assert running(ecs) == "api:1"
+    assert live["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [DEMO_SECURITY_GROUP]
+    assert live["platformVersion"] == "1.4.0"
+    after = _revision_of_current(ecs)
+    assert after["serviceRevisionArn"] != before["serviceRevisionArn"], "a new deployment, of the old revision"
+    assert after["networkConfiguration"] == before["networkConfiguration"]
+    assert after["platformVersion"] == "1.4.0" and after["taskDefinition"] == before["taskDefinition"]
+    passes = len(proc.find("pass", result="held"))
+    eventually(lambda: len(proc.find("pass", result="held")) >= passes + 2, what="passes over the held revision")
+    live = ecs.describe_services(cluster="prod", services=["api"])["services"][0]
+    assert live["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [DEMO_SECURITY_GROUP]
+    assert proc.stop() == 0
+
+
+def test_a_service_on_the_old_task_definition_gets_the_rest_of_its_revision_back_and_nothing_when_it_has_it():
+    address = Address("Service", "api", "prod")
+    tags = [{"key": "ecs-reconciler/managed-by", "value": "ecs-reconciler"}]
+    body = {
+        "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/prod/api",
+        "taskDefinition": "api:1",
+        "tags": tags,
+    }
+    live = Live(address, body, True, "ecs-reconciler")
+    definition = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:1"
+    back = {"taskDefinition": definition, "platformVersion": "1.4.0"}
+    now_on = {"taskDefinition": definition, "platformVersion": "1.3.0"}
+    plan = rollback_plan(
+        {address: live}, {address: Return("api:1", service_revision=back, now_on=now_on)}, instance="ecs-reconciler"
+    )
+    (update,) = plan.actions
+    assert [(c.path, c.after) for c in update.changes] == [("platformVersion", "1.4.0")], "no task definition change"
+    same = rollback_plan(
+        {address: live}, {address: Return("api:1", service_revision=back, now_on=back)}, instance="ecs-reconciler"
+    )
+    assert not same.actions and [n.message for n in same.notes] == ["Service prod/api: already runs api:1"]

@@ -51,8 +51,8 @@ def return_of(aws: Aws, live: Live) -> Return:
     if current is not None and current.status in IN_FLIGHT:
         return Return(None, stop=current.arn)
     if current is not None:
-        on = current.rollback_revision or current.target_revision  # where ECS's rollback took it, if it did
-        found = history.last_completed(aws, live.address, other_than=rollout.task_definition_of(live.body), now_on=on)
+        running = rollout.task_definition_of(live.body)
+        found = history.last_completed(aws, live.address, other_than=running, now_on=history.revision_now(current))
         if found is None:
             return Return(None)
         return Return(

@@ -12,10 +12,12 @@ not moved for ``stall_after`` seconds, name its unhealthy load balancer targets 
 asked only then). The timeout counts only time spent rolling out: a deployment paused at a hook or baking ends when
 ECS says (the hook's expiry, the bake time). A git revision with a failed or stuck service is held: the loop does not
 apply it again until the manifests change. With ``rollback_on_failure``, the first failure of a revision returns every
-service that revision changed to the task definition it ran under the last revision that rolled out completely (or,
-for a service no completed revision of this process changed, the one it ran before the failing revision), in one step
-and one alert: one rollback plan (``reconciler.rollback``) run through the executor, ownership checked as every plan's
-(a daemon is left to ECS, whose circuit breaker rolls a failed daemon deployment back itself).
+service that revision changed to the service revision it ran under the last revision that rolled out completely (or,
+for a service no completed revision of this process changed, the one it ran before the failing revision): its task
+definition and the rest of that ServiceRevision UpdateService sets (network, load balancers, capacity provider
+strategy, platform version, ...), in one step and one alert: one rollback plan (``reconciler.rollback``) run through
+the executor, ownership checked as every plan's (a daemon is left to ECS, whose circuit breaker rolls a failed daemon
+deployment back itself).
 
 What it must know after a restart is read back from AWS by the first full pass (``recall``,
 ``reconciler.daemon.recall``): ECS's deployments in flight are followed on, a held revision stays held (the hold
@@ -46,11 +48,11 @@ from reconciler.daemon.following import Following, Held, RevisionRollout, baking
 from reconciler.daemon.metrics import TargetMetrics
 from reconciler.daemon.recall import hold_marker, read_back
 from reconciler.daemon.rollout_alerts import outcome_alert, paused_alert
-from reconciler.deployments import readers
+from reconciler.deployments import history, readers
 from reconciler.deployments.stages import Deployment, status_entry
 from reconciler.executor import Outcome
 from reconciler.kinds.service import KIND as SERVICE
-from reconciler.rollback import Return, rollback_plan
+from reconciler.rollback import Return, returned_fields, rollback_plan
 
 log = structlog.get_logger("reconciler.rollout")
 
@@ -58,6 +60,15 @@ log = structlog.get_logger("reconciler.rollout")
 def _current_arn(address: Address, body: Mapping[str, Any] | None) -> str | None:
     reader = readers.reader_of(address)
     return reader.current_arn(body) if reader is not None else None
+
+
+def _began(following: Following) -> datetime.datetime:
+    """When the revision's deployment of the service began: ECS's start of the deployment followed, when known, else
+    the pass's change (less the grace ECS's clock may lag by)."""
+    deployment = following.progress.deployment if following.progress is not None else None
+    if deployment is not None and deployment.arn == following.deployment and deployment.started_at is not None:
+        return deployment.started_at
+    return following.since - rollout.STALE_GRACE
 
 
 @dataclass
@@ -305,8 +316,8 @@ class Deployments:
     def _rollback_plan(self, group: RevisionRollout, failing: Following) -> tuple[Plan, list[str]]:
         """The rollback of every service the revision changed, and why some cannot be rolled back: the failing
         deployment, when still in progress (it timed out), is ECS's to roll back (a ``StopDeployment``); every other
-        service returns to the task definition of its last revision that rolled out completely (an UpdateService
-        supersedes a deployment of it still in progress)."""
+        service returns to the service revision of its last revision that rolled out completely (``_return_of``; an
+        UpdateService supersedes a deployment of it still in progress)."""
         errors: list[str] = []
         lives: dict[Address, Live | None] = {}
         returns: dict[Address, Return] = {}
@@ -324,18 +335,49 @@ class Deployments:
             if task_definition is None:
                 errors.append(f"{address}: created by this revision, no earlier task definition to return to")
                 continue
-            if task_definition == following.task_definition:
-                continue
             try:
                 body = rollout.describe(self.aws, address)
+                back = self._return_of(following, body, task_definition, revision)
             except ReconcilerError as exc:
                 errors.append(f"{address}: rollback failed: {exc}")
                 continue
+            if back.task_definition is not None and back.service_revision is None and body is not None:
+                errors.append(
+                    f"{address}: ECS lists no completed deployment of {task_definition}: returned to "
+                    "that task definition, the rest of the service as it is"
+                )
             tags = body.get("tags") if body is not None else None
             lives[address] = None if body is None else Live(address, body, is_managed(tags), owner_of(tags))
-            returns[address] = Return(task_definition, revision)
+            returns[address] = back
         plan = rollback_plan(lives, returns, instance=self.options.instance, former=self.options.former_owners)
         return plan, errors + [n.message for n in plan.notes if n.blocking]
+
+    def _return_of(
+        self, following: Following, body: Mapping[str, Any] | None, task_definition: str, revision: str | None
+    ) -> Return:
+        """Where a service the revision changed goes back to: the service revision of its newest deployment that
+        completed, started before this revision's (``_began``) and ran ``task_definition`` (ECS's history: the whole
+        revision, its network, load balancers, capacity and the rest, not the task definition alone); a service ECS
+        names no deployment for (CODE_DEPLOY, EXTERNAL), or whose completed deployment ECS no longer lists, returns
+        to the task definition only."""
+        current = rollout.current_deployment(self.aws, body)
+        if body is None or current is None:
+            return Return(task_definition, revision)
+        found = history.last_completed(
+            self.aws,
+            following.address,
+            running=task_definition,
+            before=_began(following),
+            now_on=history.revision_now(current),
+        )
+        if found is None or found.now_on is None:
+            return Return(task_definition, revision)
+        return Return(
+            task_definition,
+            revision or found.git_revision,
+            service_revision=found.service_revision,
+            now_on=found.now_on,
+        )
 
     def _roll_back(self, group: RevisionRollout, failing: Following) -> None:
         plan, errors = self._rollback_plan(group, failing)
@@ -351,7 +393,9 @@ class Deployments:
                 continue
             back = action.resource.spec["taskDefinition"] if isinstance(action, Update) else None
             following = group.services[address]
-            done.append(f"{address}: {following.task_definition or '?'} -> {back}")
+            returned = returned_fields(action) if isinstance(action, Update) else []
+            with_rest = f" with its {', '.join(returned)}" if returned else ""
+            done.append(f"{address}: {following.task_definition or '?'} -> {back}{with_rest}")
             revision = self.last_good.get(address, (None, None))[1]
             self.states[address] = {"state": "rolled back", "detail": f"back on {back}", "revision": revision}
         if self.held is not None:

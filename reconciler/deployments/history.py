@@ -99,19 +99,38 @@ class Completed:
     """The ServiceRevision the service is on now, when asked for and ECS still describes it."""
 
 
+def revision_now(current: Deployment | None) -> str | None:
+    """The ARN of the ServiceRevision a service is on, by its current deployment: where ECS's rollback took it,
+    else the deployment's target (None: ECS names no deployment)."""
+    if current is None:
+        return None
+    return current.rollback_revision or current.target_revision
+
+
 def last_completed(
-    aws: Aws, address: Address, *, other_than: str | None = None, now_on: str | None = None
+    aws: Aws,
+    address: Address,
+    *,
+    other_than: str | None = None,
+    running: str | None = None,
+    before: datetime.datetime | None = None,
+    now_on: str | None = None,
 ) -> Completed | None:
     """The service's newest SUCCESSFUL deployment ECS still lists (its target ServiceRevision, that revision's task
     definition and the task definition's revision tag), skipping those that run ``other_than`` (the one it runs now:
-    the rollback's previous successful revision); ``now_on``: the ARN of the ServiceRevision the service is on now,
-    read in the same calls. None: ECS lists none."""
-    done = [d for d in read.history(aws, address, statuses=["SUCCESSFUL"]) if d.target_revision]
+    the rollback's previous successful revision), those that do not run ``running`` (``family:revision``: the
+    revision that ran a task definition) and those started at or after ``before``; ``now_on``: the ARN of the
+    ServiceRevision the service is on now, read in the same calls. None: ECS lists none."""
+    done = [
+        d
+        for d in read.history(aws, address, statuses=["SUCCESSFUL"])
+        if d.target_revision and (before is None or (d.started_at is not None and d.started_at < before))
+    ]
     found = read.revisions(aws, [str(d.target_revision) for d in done] + ([now_on] if now_on else []))
     for deployment in done:
         revision = found.get(str(deployment.target_revision)) or {}
         arn = str(revision.get("taskDefinition") or "")
-        if arn and revision_of(arn) != other_than:
+        if arn and revision_of(arn) != other_than and running in (None, revision_of(arn)):
             origin = rollout.revision_of_task_definition(aws, arn)
             return Completed(revision_of(arn), origin, revision, found.get(now_on) if now_on else None)
     return None
