@@ -47,7 +47,15 @@ class GitSyncLink:
 class Daemon:
     """The daemon process; its JSON log events are collected as they arrive."""
 
-    def __init__(self, path: Path, *args: str, endpoint_url: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *args: str,
+        endpoint_url: str,
+        env: dict[str, str] | None = None,
+        python: str = sys.executable,
+    ) -> None:
+        """``python``: the interpreter to run it with (``bench.image.python``: the image's dependencies only)."""
         env = {
             **os.environ,
             **(env or {}),
@@ -58,7 +66,7 @@ class Daemon:
             "PYTHONUNBUFFERED": "1",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "--log-level", "info", "run", str(path), *args],
+            [python, "-m", "reconciler", "--log-level", "info", "run", str(path), *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

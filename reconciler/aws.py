@@ -25,8 +25,8 @@ from botocore.parsers import ResponseParserError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_when_event_set, wait_exponential_jitter
 
 from reconciler.core.errors import AwsError, RetryableAwsError
+from reconciler.core.model_files import lean_session
 from reconciler.core.settings import AwsSettings
-from reconciler.core.shapes import data_loader
 from reconciler.core.targets import Target
 from reconciler.pacing import Pacer
 
@@ -152,8 +152,7 @@ class Aws:
     def __init__(self, settings: AwsSettings, *, session: botocore.session.Session | None = None) -> None:
         self.settings = settings
         if session is None:
-            session = botocore.session.get_session()
-            session.register_component("data_loader", data_loader())  # models read once per process
+            session = lean_session()  # models read once per process, lean
             if settings.embedded:
                 session.set_credentials("embedded", "embedded")
                 session.set_config_variable("region", settings.region or "us-east-1")
@@ -195,7 +194,7 @@ class Aws:
         and region, so the target gets buckets of its own."""
         settings = replace(self.settings, region=target.region or self.region)
         session = botocore.session.get_session()
-        session.register_component("data_loader", self._session.get_component("data_loader"))
+        session.register_component("data_loader", self._session.get_component("data_loader"))  # one per process
         session.set_config_variable("region", settings.region)
         source = self._session.get_credentials()
         if source is None:
@@ -464,12 +463,10 @@ def batches(items: list[T], size: int) -> list[list[T]]:
 
 
 @functools.cache
-@functools.cache
 def known_regions() -> frozenset[str]:
     """Every region botocore knows for ECS, in every partition (aws, aws-cn, aws-us-gov, ...); read once per process
     (each read parses botocore's endpoints file: through the process's shared model loader, the clients' copy)."""
-    session = botocore.session.get_session()
-    session.register_component("data_loader", data_loader())
+    session = lean_session()
     return frozenset(
         region
         for partition in session.get_available_partitions()

@@ -157,7 +157,7 @@ def input_schema(
     """The input of ``operation`` as a JSON Schema object, with the arguments ``reconciler.core.schema.check_spec``
     takes: ``provided`` (exact API names) are members the tool fills in, so not required; ``user_case``: camelCase
     member names for a PascalCase API. ``require``: members (as written) the kind requires beyond the shape."""
-    shape = operation_input(service, operation)
+    shape = operation_input(service, operation, documented=True)
     out = _Builder(user_case).structure(shape, provided) if shape is not None else {"type": "object"}
     required = [*out.get("required", []), *(name for name in require if name not in out.get("required", []))]
     return {**out, "required": required} if required else out

@@ -23,6 +23,7 @@ from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from botocore.model import NoShapeFoundError, OperationNotFoundError, ServiceModel, Shape
 
 from reconciler.core.loader import source_text
+from reconciler.core.model_files import lean_session
 
 _LEADING_CAPS = re.compile(r"[A-Z]+")
 _INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*\Z")
@@ -117,19 +118,19 @@ _nodes: dict[tuple[str, str], Node] = {}
 
 
 @functools.cache
-def data_loader() -> Any:
-    """botocore's loader of model files, one per process: the AWS clients share it (reconciler.aws), so each model
-    and the endpoint rules are read and held once, not once here and again per client."""
-    return botocore.session.get_session().get_component("data_loader")
+def service_model(service: str) -> ServiceModel:
+    """botocore's model of ``service``, loaded once, without its documentation (``core/model_files.py``)."""
+    try:
+        return lean_session().get_service_model(service)
+    except (UnknownServiceError, DataNotFoundError) as exc:
+        raise ValueError(f"unknown AWS service {service!r}") from exc
 
 
 @functools.cache
-def service_model(service: str) -> ServiceModel:
-    """botocore's model of ``service``, loaded once."""
+def documented_model(service: str) -> ServiceModel:
+    """botocore's whole model of ``service``, its documentation included (the JSON schemas show it)."""
     try:
-        session = botocore.session.get_session()
-        session.register_component("data_loader", data_loader())
-        return session.get_service_model(service)
+        return botocore.session.get_session().get_service_model(service)
     except (UnknownServiceError, DataNotFoundError) as exc:
         raise ValueError(f"unknown AWS service {service!r}") from exc
 
@@ -196,10 +197,12 @@ def named_node(service: str, shape_name: str) -> Node:
         return _node_for(service, shape)
 
 
-def operation_input(service: str, operation: str) -> Shape | None:
-    """botocore's input shape of ``operation`` (None: it takes no input), as this module checks it."""
+def operation_input(service: str, operation: str, *, documented: bool = False) -> Shape | None:
+    """botocore's input shape of ``operation`` (None: it takes no input), as this module checks it; ``documented``:
+    from the model with its documentation."""
+    model = documented_model(service) if documented else service_model(service)
     try:
-        return service_model(service).operation_model(operation).input_shape
+        return model.operation_model(operation).input_shape
     except OperationNotFoundError as exc:
         raise ValueError(f"unknown operation {operation!r} of AWS service {service!r}") from exc
 
