@@ -7,6 +7,8 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from reconciler.console.app import console_app
 from reconciler.console.views import overview, service_page
 from reconciler.core.model import Address, Live
@@ -239,3 +241,96 @@ def test_a_service_page_shows_a_deployment_awaiting_approval_and_a_held_revision
     assert "CANARY IN_PROGRESS at PRE_PRODUCTION_TRAFFIC_SHIFT" in html
     assert "awaiting approval" in html and "2030-01-02T00:00:00+00:00" in html and "then ROLLBACK" in html
     assert "fedcba987654" in html and "not applied again" in html
+
+
+PAUSED_ENTRY = {
+    "arn": "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/abc",
+    "strategy": "CANARY",
+    "status": "IN_PROGRESS",
+    "stage": "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "awaitingApproval": {"hookId": "ecs-pause-1", "expiresAt": "2030-01-02T00:00:00+00:00",
+                         "timeoutAction": "ROLLBACK"},
+    "triggeredAlarms": [],
+}  # fmt: skip
+
+
+def with_web(**web: Any) -> dict[str, Any]:
+    """STATUS with Service prod/web's entry changed."""
+    changed = {**STATUS["resources"]["Service prod/web"], **web}
+    return {**STATUS, "resources": {**STATUS["resources"], "Service prod/web": changed}}
+
+
+def cluster_states(status: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Cluster prod's state as the overview's heading, the cluster page and the view say it."""
+    app = console_app(lambda: status)
+    overview_html = get(app, "/")[1]
+    heading = overview_html[overview_html.index('href="/targets/default/clusters/prod"') :].split("</h3>")[0]
+    code, cluster_html = get(app, "/targets/default/clusters/prod")
+    assert code == "200 OK"
+    state = cluster_html[cluster_html.index("<dt>State</dt>") :].split("</dd>")[0]
+    (prod,) = [c for c in overview(status).targets[0].clusters if c.name == "prod"]
+    return heading, state, prod.state_label
+
+
+ROLLING = {"state": "waiting", "detail": "IN_PROGRESS: 1/2 running", "deployment": None}
+
+
+@pytest.mark.parametrize(
+    ("cluster", "web", "shown"),
+    [
+        ("in_sync", {"state": "in_sync"}, "in sync"),
+        ("in_sync", {"state": "drifted"}, "drifted"),
+        ("in_sync", {"state": "error"}, "error"),
+        ("in_sync", {"state": "in_sync", "rollout": ROLLING}, "deploying"),
+        ("in_sync", {"state": "in_sync", "rollout": {"state": "paused", "deployment": PAUSED_ENTRY}}, "paused"),
+        ("in_sync", {"state": "in_sync", "rollout": {"state": "timed out", "detail": "600s"}}, "deployment failed"),
+        ("in_sync", {"state": "drifted", "rollout": ROLLING}, "drifted"),
+        ("error", {"state": "drifted"}, "error"),
+        ("drifted", {"state": "in_sync", "rollout": {"state": "completed", "detail": "done"}}, "drifted"),
+    ],
+)  # fmt: skip
+def test_a_cluster_is_shown_in_the_worst_of_its_own_and_its_services_states_on_every_page(cluster, web, shown):
+    status = with_web(**web)
+    status["resources"]["Cluster prod"] = {**status["resources"]["Cluster prod"], "state": cluster}
+    heading, state, label = cluster_states(status)
+    assert label == shown
+    assert f">{shown}</span>" in heading and f">{shown}</span>" in state
+    if shown != "in sync" and cluster == "in_sync":
+        assert "(service web)" in heading and "(service web)" in state  # whose state it is
+
+
+def test_a_cluster_page_lists_its_services_and_an_unknown_cluster_is_404():
+    app = console_app(lambda: STATUS)
+    status, html = get(app, "/targets/default/clusters/batch")
+    assert status == "200 OK" and 'href="/targets/default/services/batch/jobs"' in html and "incident 7" in html
+    assert get(app, "/targets/default/clusters/nope")[0] == "404 Not Found"
+    service = get(app, "/targets/default/services/prod/web")[1]
+    assert 'href="/targets/default/clusters/prod"' in service  # the breadcrumb leads to it
+
+
+def header_row(html: str, name: str) -> str:
+    return html[html.index(f"<dt>{name}</dt>") :].split("</dd>")[0]
+
+
+def test_a_deployment_paused_that_the_daemon_does_not_follow_is_named_in_the_header_as_in_the_panel():
+    status = with_web(state="in_sync", changes=None)  # and no rollout: the daemon does not follow it
+    app = console_app(lambda: status, history=lambda *_: [PAUSED])
+    html = get(app, "/targets/default/services/prod/web")[1]
+    deployment = header_row(html, "Deployment")
+    assert "paused at PRE_PRODUCTION_TRAFFIC_SHIFT" in deployment and "web:4" in deployment
+    ecs = header_row(html, "ECS deployment")
+    assert "awaiting approval" in ecs and "ecs-pause-1" in ecs
+    assert ">paused</span>" in header_row(html, "State")
+    assert "Deployment paused: awaiting approval" in html
+
+
+def test_a_pause_the_daemon_last_saw_is_not_shown_once_ecs_says_the_deployment_completed():
+    completed = {**PAUSED, "status": "SUCCESSFUL", "outcome": "completed", "awaitingApproval": None,
+                 "stage": "BAKE_TIME", "detail": "SUCCESSFUL"}  # fmt: skip
+    seen = {"state": "paused", "detail": "CANARY paused", "deployment": PAUSED_ENTRY}
+    status = with_web(state="in_sync", rollout=seen)
+    app = console_app(lambda: status, history=lambda *_: [completed])
+    html = get(app, "/targets/default/services/prod/web")[1]
+    assert "completed" in header_row(html, "Deployment") and "paused" not in header_row(html, "Deployment")
+    assert "Deployment paused" not in html and "ecs-pause-1" not in html.split('id="history"')[0]
+    assert ">in sync</span>" in header_row(html, "State")

@@ -1,8 +1,9 @@
 """The web console in a real browser: headless Chromium (Debian's `chromium`, installed by .ci/run) driven by
 Playwright against `ecs-reconciler run` on the emulator. The services are listed, a drift made out of band shows up
-by the next pass, a service page shows its diff with a secret environment value masked, an action is refused
-without the daemon's token and performed with it, and a canary paused at a PAUSE hook is shown (hook, stage, expiry,
-history) and continued from its page. A screenshot of each page is kept in test-artifacts/console/.
+by the next pass (on its cluster too), a service page shows its diff with a secret environment value masked, an
+action is refused without the daemon's token and performed with it, and a canary paused at a PAUSE hook is shown (in
+the header rows as in its panel: hook, stage, expiry; history) and continued from its page. A screenshot of each
+page is kept in test-artifacts/console/.
 
 Without a Chromium executable these tests skip, except in CI (CI=true), where that is a failure."""
 
@@ -126,6 +127,7 @@ def test_services_are_listed_and_a_drift_made_out_of_band_shows_by_the_next_pass
     assert page.title() == "ecs-reconciler"
     assert page.get_by_role("heading", name="Cluster prod").is_visible()
     assert "in sync" in row_of(page, "web")
+    assert cluster_state(page) == "in sync"
     assert "1/1" in row_of(page, "web") or "0/1" in row_of(page, "web")
     screenshot(page, "overview")
 
@@ -141,8 +143,25 @@ def test_services_are_listed_and_a_drift_made_out_of_band_shows_by_the_next_pass
     first = next(n for n, e in enumerate(proc.find("pass")) if e.get("result") == "drift")
     assert first - passes_before < 2
     assert "enableExecuteCommand" in page.get_by_role("region", name="Recent alerts").inner_text()
+    # The cluster itself is in sync; it is shown in its drifted service's state, here and on its own page.
+    assert cluster_state(page) == "drifted (service web)"
     screenshot(page, "overview-drifted")
+    page.get_by_role("link", name="Cluster prod").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cluster prod"
+    assert header_row(page, "State") == "drifted (service web)"
+    assert "drifted" in row_of(page, "web")
+    screenshot(page, "cluster-drifted")
     assert proc.stop() == 0
+
+
+def cluster_state(page: Any) -> str:
+    """What the overview's heading of cluster prod says after its name."""
+    return str(page.get_by_role("heading", name=re.compile("^Cluster prod")).inner_text()).split(" · ", 1)[1]
+
+
+def header_row(page: Any, name: str) -> str:
+    """The value of the page's header row ``name`` (a ``dt`` and its ``dd``)."""
+    return str(page.locator(f"main > dl > dt:text-is('{name}') + dd").inner_text())
 
 
 def test_a_service_page_shows_its_diff_with_secrets_masked_events_and_task_definition(
@@ -238,11 +257,15 @@ def test_a_paused_deployment_is_shown_and_continued_from_the_page(aws, ecs, cli,
 
     paused = page.get_by_role("region", name="Deployment paused: awaiting approval").inner_text()
     assert "CANARY" in paused and "PRE_PRODUCTION_TRAFFIC_SHIFT" in paused and "ROLLBACK" in paused
+    # The header rows read the same deployment as the panel (the daemon, in detect mode, does not follow it).
+    assert header_row(page, "Deployment").startswith("paused at PRE_PRODUCTION_TRAFFIC_SHIFT")
+    assert header_row(page, "State") == "paused"
     arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["currentServiceDeployment"]
     (hook,) = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0][
         "lifecycleHookDetails"
     ]
     assert hook["hookId"] in paused and hook["expiresAt"].isoformat() in paused
+    assert hook["hookId"] in header_row(page, "ECS deployment")
     history = page.get_by_role("region", name="Deployment history").inner_text()
     assert "CANARY" in history and "paused" in history and "api:1" in history
     screenshot(page, "service-paused")

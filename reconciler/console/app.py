@@ -2,8 +2,9 @@
 templates beside this module, read from the status document /status serves (``reconciler.console.views``) and, on a
 service page, its deployment history (``history``, read from AWS by the daemon).
 
-Pages: ``/`` (targets, their clusters and services, recent alerts) and ``/targets/T/services/C/NAME`` (one service:
-its diff, deployment, a paused hook, history, task definition, events, alerts). Pages work without JavaScript; a
+Pages: ``/`` (targets, their clusters and services, recent alerts), ``/targets/T/clusters/C`` (one cluster and its
+services) and ``/targets/T/services/C/NAME`` (one service: its diff, deployment, a paused hook, history, task
+definition, events, alerts). Pages work without JavaScript; a
 small inline script only refreshes them in place. Reading is open, as /status is.
 
 Acting takes two steps: ``GET /actions/NAME`` is a confirmation page saying what NAME will do, with a form that
@@ -174,6 +175,11 @@ def console_app(
         if not parts:
             body = render("overview.html", page=views.overview(status()), actions=known, action_url=_action_url)
             return _page(start_response, "200 OK", body)
+        if len(parts) == 4 and parts[0] == "targets" and parts[2] == "clusters":
+            found = views.cluster_page(status(), parts[1], parts[3])
+            if found is None:
+                return _not_found(start_response, f"cluster {parts[3]} of target {parts[1]}")
+            return _page(start_response, "200 OK", render("cluster.html", page=found))
         if len(parts) == 5 and parts[0] == "targets" and parts[2] == "services":
             return service(start_response, parts[1], parts[3], parts[4])
         return _not_found(start_response, path)
