@@ -1,5 +1,5 @@
-"""Reading the emulator's state back for the tests' assertions (tags, services, a service reaching a count), and
-setting up what the tool expects to find there (a lease table)."""
+"""Reading the emulator's state back for the tests' assertions (tags, services, a service reaching a count, a
+daemon's revision), and setting up what the tool expects to find there (a lease table)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,18 @@ def register_family(ecs: Any, family: str = "api") -> None:
         memory="512",
         containerDefinitions=[{"name": "app", "image": "example/api:1.0", "portMappings": [{"containerPort": 8080}]}],
     )
+
+
+def daemon_arn(ecs: Any, cluster: str = "agents") -> str:
+    """The one Daemon's ARN in ``cluster`` (the daemon example's)."""
+    return str(ecs.list_daemons(clusterArn=cluster)["daemonSummariesList"][0]["daemonArn"])
+
+
+def daemon_revision(ecs: Any, cluster: str = "agents") -> dict[str, Any]:
+    """DescribeDaemonRevisions' answer for the revision the daemon in ``cluster`` is on."""
+    current = ecs.describe_daemon(daemonArn=daemon_arn(ecs, cluster))["daemon"]["currentRevisions"][0]["arn"]
+    found: dict[str, Any] = ecs.describe_daemon_revisions(daemonRevisionArns=[current])["daemonRevisions"][0]
+    return found
 
 
 def make_lease_table(aws: Any, name: str = "leases") -> None:

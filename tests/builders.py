@@ -1,11 +1,13 @@
 """Manifest builders for the tests: each function returns one document's YAML text with the defaults most tests
 share, and its keyword arguments override spec fields by their manifest names (``service(desiredCount=3)``); a field
 given as None is left out (``service(launchType=None, capacityProviderStrategy=[...])``). ``documents()`` joins
-documents into one file's text; CLUSTER, TASK and SERVICE are the api service in the prod cluster most tests apply."""
+documents into one file's text; CLUSTER, TASK and SERVICE are the api service in the prod cluster most tests apply.
+copy_example, edit_example and keep_documents give a test its own copy of a deploy/examples folder and change it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -236,9 +238,28 @@ def image_app(
     )
 
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "deploy" / "examples"
+
+
+def copy_example(name: str, into: Path) -> Path:
+    """A copy of deploy/examples/NAME under ``into``, free to edit."""
+    target = into / name
+    shutil.copytree(EXAMPLES / name, target)
+    return target
+
+
 def edit_example(root: Path, old: str, new: str) -> None:
     """Change ``old`` to ``new`` in an example's app.yaml (``old`` must be there: a silent no-op edit tests nothing)."""
     path = root / "app.yaml"
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new))
+
+
+def keep_documents(root: Path, keep: Callable[[str], bool]) -> None:
+    """Rewrite an example's app.yaml with only the documents ``keep`` accepts (some must go, some stay)."""
+    path = root / "app.yaml"
+    docs = path.read_text().split("---\n")
+    kept = [doc for doc in docs if keep(doc)]
+    assert 0 < len(kept) < len(docs)
+    path.write_text("---\n".join(kept))

@@ -6,29 +6,28 @@ held still (and not alerted again) after a restart."""
 from __future__ import annotations
 
 import datetime
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, eventually
+from aws_state import daemon_arn, daemon_revision, tags_of
+from builders import EXAMPLES, copy_example, edit_example
+from cli_flows import status_entry
+from conftest import eventually
 from daemon_io import Webhook, status_of
 
 from reconciler.core.tags import HELD_TAG_KEY
 from reconciler.deployments.stages import Deployment, standing
 from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
 
-EXAMPLE = ROOT / "deploy" / "examples" / "daemon"
+EXAMPLE = EXAMPLES / "daemon"
 DAEMON = "Daemon agents/log-router"
 GOOD, BAD = "fluent-bit:2.32.0", "fluent-bit:2.32.1"
 
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    target = tmp_path / "daemon"
-    shutil.copytree(EXAMPLE, target)
-    return target
+    return copy_example("daemon", tmp_path)
 
 
 @pytest.fixture
@@ -38,25 +37,8 @@ def failing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ROLLOUT_IMAGES_ENV, BAD)
 
 
-def to_bad_image(root: Path) -> None:
-    path = root / "app.yaml"
-    path.write_text(path.read_text().replace(GOOD, BAD))
-
-
-def daemon_arn(ecs: Any) -> str:
-    return str(ecs.list_daemons(clusterArn="agents")["daemonSummariesList"][0]["daemonArn"])
-
-
 def image_running(ecs: Any) -> str:
-    current = ecs.describe_daemon(daemonArn=daemon_arn(ecs))["daemon"]["currentRevisions"][0]["arn"]
-    revision = ecs.describe_daemon_revisions(daemonRevisionArns=[current])["daemonRevisions"][0]
-    return str(revision["containerImages"][0]["image"])
-
-
-def daemon_entry(cli: Any, root: Path) -> dict[str, Any]:
-    entries = json.loads(cli("status", root, "--format", "json").out)["resources"]
-    entry: dict[str, Any] = next(e for e in entries if e["kind"] == "Daemon")
-    return entry
+    return str(daemon_revision(ecs)["containerImages"][0]["image"])
 
 
 def test_apply_waits_for_the_daemon_deployment(aws: Any, cli: Any, example: Path) -> None:
@@ -67,7 +49,7 @@ def test_apply_waits_for_the_daemon_deployment(aws: Any, cli: Any, example: Path
     calls = list(aws.calls)
     assert "DescribeDaemonDeployments" in calls[calls.index("CreateDaemon") :], "the deployment read after the create"
 
-    entry = daemon_entry(cli, example)
+    entry = status_entry(cli, example, "Daemon")
     assert (entry["rollout"], entry["deployment"]["strategy"], entry["deployment"]["status"]) == (
         "completed",
         "DAEMON",
@@ -80,14 +62,14 @@ def test_apply_fails_when_ecs_rolls_the_daemon_deployment_back(
     aws: Any, cli: Any, ecs: Any, example: Path, failing: None
 ) -> None:
     assert cli("apply", example, "--auto-approve").code == 0
-    to_bad_image(example)
+    edit_example(example, GOOD, BAD)
     applied = cli("apply", example, "--auto-approve")
     assert applied.code == 1, applied.out + applied.err
     assert f"Rollout failed: {DAEMON}: DAEMON ROLLBACK_" in applied.err
     assert "the circuit breaker triggered" in applied.err
     assert image_running(ecs).endswith(GOOD), "ECS rolled the daemon back to the revision it replaced"
 
-    entry = daemon_entry(cli, example)
+    entry = status_entry(cli, example, "Daemon")
     assert entry["rollout"] == "failed" and entry["deployment"]["status"] == "ROLLBACK_SUCCESSFUL"
     assert entry["deployment"]["rollback"] == "The circuit breaker initiated the rollback."
     assert entry["state"] == "drifted", "the manifests still name the image ECS rolled back from"
@@ -130,8 +112,7 @@ def test_the_daemon_alerts_the_daemon_rollout_and_holds_a_failed_revision(
     assert len(webhook.alerts("rollout_failed")) == 1
     assert proc.stop() == 0
 
-    tags = {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=daemon_arn(ecs))["tags"]}
-    assert HELD_TAG_KEY in tags, "the hold is recorded on the daemon, in AWS"
+    assert HELD_TAG_KEY in tags_of(ecs, daemon_arn(ecs)), "the hold is recorded on the daemon, in AWS"
     again, port = start(daemon, gitsync.link, webhook)
     eventually(lambda: len(again.find("pass", revision=bad)) >= 2, what="passes after the restart")
     assert status_of(port)["held"]["revision"] == bad, "still held after a restart"

@@ -6,28 +6,29 @@ and the daemon loop follow the deployment of the ECS service behind it."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import edit_example
-from conftest import ROOT, eventually
+from builders import EXAMPLES, copy_example, edit_example, keep_documents
+from cli_flows import (
+    changed_in_place,
+    created_then_planned_empty,
+    exported_text,
+    replaced_when_allowed,
+    status_entry,
+)
+from conftest import eventually
 
 from reconciler.core.settings import MANAGED_TAG_KEY
 from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
 
-EXAMPLE = ROOT / "deploy" / "examples" / "express"
-ARN = "arn:aws:ecs:us-east-1:123456789012:service/express/storefront"
-
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    target = tmp_path / "express"
-    shutil.copytree(EXAMPLE, target)
-    return target
+    return copy_example("express", tmp_path)
 
 
 def express(ecs: Any) -> dict[str, Any]:
@@ -44,24 +45,16 @@ def configuration(ecs: Any) -> dict[str, Any]:
 def test_the_example_is_created_through_the_express_api_then_the_plan_is_empty(
     aws: Any, cli: Any, ecs: Any, example: Path
 ) -> None:
-    planned = cli("plan", example)
-    assert planned.code == 2, planned.err
-    assert planned.out.index("Cluster express") < planned.out.index("ExpressService express/storefront")
-    assert "ECS creates and manages an Application Load Balancer" in planned.out
-
-    applied = cli("apply", example, "--auto-approve")
-    assert applied.code == 0, applied.out + applied.err
-    assert "CreateExpressGatewayService" in aws.writes() and "CreateService" not in aws.writes()
+    planned, writes = created_then_planned_empty(
+        cli, aws, example, first="Cluster express", then="ExpressService express/storefront"
+    )
+    assert "ECS creates and manages an Application Load Balancer" in planned
+    assert "CreateExpressGatewayService" in writes and "CreateService" not in writes
     body = express(ecs)
     assert {t["key"] for t in body["tags"]} >= {MANAGED_TAG_KEY, "team"}
     assert body["activeConfigurations"][0]["primaryContainer"]["containerPort"] == 8080
     service = ecs.describe_services(cluster="express", services=["storefront"])["services"][0]
     assert service["resourceManagementType"] == "ECS"
-
-    aws.reset_calls()
-    again = cli("plan", example)
-    assert again.code == 0, again.out + again.err
-    assert aws.writes() == []
 
 
 @pytest.mark.parametrize(
@@ -83,15 +76,8 @@ def test_a_field_changes_in_place(
     aws: Any, cli: Any, ecs: Any, example: Path, old: str, new: str, path: str,
     read: Callable[[dict[str, Any]], Any], value: Any,
 ) -> None:  # fmt: skip
-    assert cli("apply", example, "--auto-approve").code == 0
-    edit_example(example, old, new)
-    planned = cli("plan", example)
-    assert planned.code == 2 and path in planned.out, planned.out
-    aws.reset_calls()
-    assert cli("apply", example, "--auto-approve").code == 0
-    assert aws.writes() == ["UpdateExpressGatewayService"]
+    assert changed_in_place(cli, aws, example, old, new, shows=[path]) == ["UpdateExpressGatewayService"]
     assert read(configuration(ecs)) == value
-    assert cli("plan", example).code == 0
 
 
 def test_a_tag_changes_without_an_update(aws: Any, cli: Any, ecs: Any, example: Path) -> None:
@@ -106,19 +92,9 @@ def test_a_tag_changes_without_an_update(aws: Any, cli: Any, ecs: Any, example: 
 def test_the_infrastructure_role_is_a_replace_refused_unless_allowed(
     aws: Any, cli: Any, ecs: Any, example: Path
 ) -> None:
-    assert cli("apply", example, "--auto-approve").code == 0
-    edit_example(example, "role/ecsInfrastructureRoleForExpressServices", "role/ecsInfrastructureRoleForExpress2")
-    planned = cli("plan", example)
-    assert planned.code == 2 and "infrastructureRoleArn" in planned.out, planned.out
-
-    aws.reset_calls()
-    refused = cli("apply", example, "--auto-approve")
-    assert refused.code == 1 and "--allow-replace" in refused.err + refused.out
-    assert aws.writes() == []
-
-    allowed = cli("apply", example, "--auto-approve", "--allow-replace")
-    assert allowed.code == 0, allowed.out + allowed.err
-    assert aws.writes()[:2] == ["DeleteExpressGatewayService", "CreateExpressGatewayService"]
+    old, new = "role/ecsInfrastructureRoleForExpressServices", "role/ecsInfrastructureRoleForExpress2"
+    writes = replaced_when_allowed(cli, aws, example, old, new, shows=["infrastructureRoleArn"])
+    assert writes[:2] == ["DeleteExpressGatewayService", "CreateExpressGatewayService"]
     assert express(ecs)["infrastructureRoleArn"].endswith("role/ecsInfrastructureRoleForExpress2")
 
 
@@ -140,8 +116,7 @@ def test_prune_leaves_what_ecs_manages_alone_and_deletes_the_express_service_thr
     assert kept.code == 0, kept.out + kept.err
     assert aws.writes() == []  # the ECS service and task definition behind it are ECS's, not prune's
 
-    cluster_only = [d for d in (example / "app.yaml").read_text().split("---\n") if "kind: Cluster" in d]
-    (example / "app.yaml").write_text(cluster_only[0])
+    keep_documents(example, lambda doc: "kind: Cluster" in doc)
     aws.reset_calls()
     pruned = cli("apply", example, "--auto-approve", "--prune")
     assert pruned.code == 0, pruned.out + pruned.err
@@ -172,8 +147,7 @@ def test_status_reports_what_ecs_manages(aws: Any, cli: Any, example: Path) -> N
     assert text.code == 0, text.out + text.err
     assert "ExpressService express/storefront: managed by ECS" in text.out
     assert "loadBalancer arn:aws:elasticloadbalancing:" in text.out and "log group" in text.out
-    entries = json.loads(cli("status", example, "--format", "json").out)["resources"]
-    entry = next(e for e in entries if e["kind"] == "ExpressService")
+    entry = status_entry(cli, example, "ExpressService")
     assert entry["state"] == "in sync" and entry["desired"] == 2
     assert all(line.endswith(": ACTIVE") for line in entry["ecsManaged"])
 
@@ -183,9 +157,7 @@ def test_export_writes_the_express_service_not_what_ecs_made_for_it(
 ) -> None:
     assert cli("apply", example, "--auto-approve").code == 0
     out = tmp_path / "exported"
-    exported = cli("export", "--cluster", "express", "--output", out)
-    assert exported.code == 0, exported.err
-    text = "".join(p.read_text() for p in sorted(out.glob("*.yaml")))
+    text = exported_text(cli, "express", out)
     assert "kind: ExpressService" in text and "kind: Service\n" not in text and "kind: TaskDefinition" not in text
     assert "healthCheckPath: /health" in text and "cpuArchitecture" not in text  # AWS's default is left out
     shutil.copytree(out, tmp_path / "again")
@@ -221,8 +193,7 @@ def test_apply_waits_for_the_deployment_of_the_ecs_service_behind_it(aws: Any, c
     assert "Waiting for 1 Express service rollout(s)" in applied.err
     assert "Rolled out: ExpressService express/storefront." in applied.out
     assert "DescribeServiceDeployments" in aws.calls[aws.calls.index("CreateExpressGatewayService") :]
-    entries = json.loads(cli("status", example, "--format", "json").out)["resources"]
-    entry = next(e for e in entries if e["kind"] == "ExpressService")
+    entry = status_entry(cli, example, "ExpressService")
     assert entry["rollout"] == "completed" and entry["deployment"]["status"] == "SUCCESSFUL"
 
 
@@ -239,7 +210,7 @@ def test_apply_fails_when_the_express_service_does_not_roll_out(
 
 
 def test_the_daemon_alerts_the_express_service_rollout(aws: Any, daemon: Any, gitsync: Any, webhook: Any) -> None:
-    gitsync.publish({"app.yaml": (EXAMPLE / "app.yaml").read_text()})
+    gitsync.publish({"app.yaml": (EXAMPLES / "express" / "app.yaml").read_text()})
     proc = daemon(gitsync.link, "--resync-interval", "0.5", "--metrics-port", "0", "--alert-webhook", webhook.url)
     [completed] = eventually(lambda: webhook.alerts("rollout_completed"), what="the Express service rolled out")
     assert completed["resource"] == "ExpressService express/storefront" and completed["deployment"]

@@ -5,24 +5,19 @@ cluster; export writes it back."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import edit_example
-from conftest import ROOT
+from builders import copy_example, keep_documents
+from cli_flows import changed_in_place, created_then_planned_empty, exported_text, replaced_when_allowed
 
 from reconciler.core.settings import MANAGED_TAG_KEY
-
-EXAMPLE = ROOT / "deploy" / "examples" / "managed-instances"
 
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    target = tmp_path / "managed-instances"
-    shutil.copytree(EXAMPLE, target)
-    return target
+    return copy_example("managed-instances", tmp_path)
 
 
 def provider(ecs: Any) -> dict[str, Any]:
@@ -32,12 +27,9 @@ def provider(ecs: Any) -> dict[str, Any]:
 
 
 def test_the_example_is_created_in_its_cluster_then_the_plan_is_empty(aws, cli, ecs, example):
-    planned = cli("plan", example)
-    assert planned.code == 2, planned.err
-    assert planned.out.index("Cluster managed") < planned.out.index("ManagedInstancesProvider managed/general")
-
-    applied = cli("apply", example, "--auto-approve")
-    assert applied.code == 0, applied.out + applied.err
+    _, writes = created_then_planned_empty(
+        cli, aws, example, first="Cluster managed", then="ManagedInstancesProvider managed/general"
+    )
     body = provider(ecs)
     assert body["cluster"] == "managed" and "autoScalingGroupProvider" not in body
     template = body["managedInstancesProvider"]["instanceLaunchTemplate"]
@@ -45,14 +37,9 @@ def test_the_example_is_created_in_its_cluster_then_the_plan_is_empty(aws, cli, 
     assert {t["key"] for t in body["tags"]} >= {MANAGED_TAG_KEY}
     # Cluster-scoped: not answered without its cluster, and never associated through PutClusterCapacityProviders.
     assert "general" not in [p["name"] for p in ecs.describe_capacity_providers()["capacityProviders"]]
-    assert "PutClusterCapacityProviders" not in aws.writes()
+    assert "PutClusterCapacityProviders" not in writes
     service = ecs.describe_services(cluster="managed", services=["worker"])["services"][0]
     assert service["capacityProviderStrategy"][0]["capacityProvider"] == "general"
-
-    aws.reset_calls()
-    again = cli("plan", example)
-    assert again.code == 0, again.out + again.err
-    assert aws.writes() == []
 
 
 @pytest.mark.parametrize(
@@ -71,32 +58,15 @@ def test_the_example_is_created_in_its_cluster_then_the_plan_is_empty(aws, cli, 
     ids=["monitoring", "storage", "requirements", "subnets"],
 )  # fmt: skip
 def test_a_launch_template_field_changes_in_place(aws, cli, ecs, example, old, new, path, read, value):
-    assert cli("apply", example, "--auto-approve").code == 0
-    edit_example(example, old, new)
-    planned = cli("plan", example)
-    assert planned.code == 2 and path in planned.out, planned.out
-    aws.reset_calls()
-    assert cli("apply", example, "--auto-approve").code == 0
-    assert aws.writes() == ["UpdateCapacityProvider"]
+    assert changed_in_place(cli, aws, example, old, new, shows=[path]) == ["UpdateCapacityProvider"]
     assert read(provider(ecs)["managedInstancesProvider"]["instanceLaunchTemplate"]) == value
-    assert cli("plan", example).code == 0
 
 
 def test_the_capacity_option_type_is_a_replace_refused_unless_allowed(aws, cli, ecs, example):
-    assert cli("apply", example, "--auto-approve").code == 0
-    edit_example(example, "capacityOptionType: ON_DEMAND", "capacityOptionType: SPOT")
-    planned = cli("plan", example)
-    assert planned.code == 2, planned.err
-    assert "ManagedInstancesProvider managed/general" in planned.out and "capacityOptionType" in planned.out
-
-    aws.reset_calls()
-    refused = cli("apply", example, "--auto-approve")
-    assert refused.code == 1 and "--allow-replace" in refused.err + refused.out
-    assert aws.writes() == []
-
-    allowed = cli("apply", example, "--auto-approve", "--allow-replace")
-    assert allowed.code == 0, allowed.out + allowed.err
-    assert aws.writes()[:2] == ["DeleteCapacityProvider", "CreateCapacityProvider"]
+    old, new = "capacityOptionType: ON_DEMAND", "capacityOptionType: SPOT"
+    shown = ["ManagedInstancesProvider managed/general", "capacityOptionType"]
+    writes = replaced_when_allowed(cli, aws, example, old, new, shows=shown)
+    assert writes[:2] == ["DeleteCapacityProvider", "CreateCapacityProvider"]
     assert provider(ecs)["managedInstancesProvider"]["instanceLaunchTemplate"]["capacityOptionType"] == "SPOT"
 
 
@@ -120,15 +90,11 @@ def test_drift_made_out_of_band_is_planned_and_corrected(aws, cli, ecs, example)
 
 def test_prune_deletes_the_provider_in_its_cluster_and_export_writes_it_back(aws, cli, ecs, example, tmp_path):
     assert cli("apply", example, "--auto-approve").code == 0
-    out = tmp_path / "exported"
-    exported = cli("export", "--cluster", "managed", "--output", out)
-    assert exported.code == 0, exported.err
-    text = "".join(p.read_text() for p in sorted(out.glob("*.yaml")))
+    text = exported_text(cli, "managed", tmp_path / "exported")
     assert "kind: ManagedInstancesProvider" in text and "cluster: managed" in text
     assert "monitoring" not in text  # AWS's default (BASIC) is left out
 
-    kept = [d for d in (example / "app.yaml").read_text().split("---\n") if "kind: Cluster" in d]
-    (example / "app.yaml").write_text(kept[0])
+    keep_documents(example, lambda doc: "kind: Cluster" in doc)
     aws.reset_calls()
     pruned = cli("apply", example, "--auto-approve", "--prune")
     # The draining service's revision is deregistered by a later pass: only the provider is asserted here.
