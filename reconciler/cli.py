@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -193,74 +193,98 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    embedded = bool(getattr(args, "embedded_aws", False)) or getattr(args, "emulator", None) is not None
-    if args.command == "validate":
-        from reconciler.commands.validate import validate
+def _validate(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.validate import validate
 
-        return validate(args.path, settings, strict=args.strict)
-    if args.command == "plan":
-        from reconciler.commands.plan import plan
+    return validate(args.path, settings, strict=args.strict)
 
-        return plan(
-            args.path,
-            settings,
-            embedded=embedded,
-            output_format=args.format,
-            output=args.output,
-            selectors=args.target,
-            save=args.out,
-            var_files=args.var_file,
-        )
-    if args.command == "show":
-        from reconciler.commands.show import show
 
-        return show(args.path, settings, embedded=embedded, output_format=args.format, output=args.output)
-    if args.command == "apply":
-        from reconciler.commands.apply import apply
+def _plan(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.plan import plan
 
-        return apply(args.path, settings, embedded=embedded, selectors=args.target, auto_approve=args.auto_approve)
-    if args.command == "emulator":
-        from reconciler.commands.emulator import serve
+    return plan(
+        args.path,
+        settings,
+        embedded=embedded,
+        output_format=args.format,
+        output=args.output,
+        selectors=args.target,
+        save=args.out,
+        var_files=args.var_file,
+    )
 
-        return serve(port=args.port, state=args.state, region=args.region or "us-east-1")
-    if args.command == "completion":
-        from reconciler.commands.completion import script
 
-        sys.stdout.write(script(build_parser(), args.shell))
-        return 0
-    if args.command == "schema":
-        from reconciler.commands.schema import schema
+def _show(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.show import show
 
-        return schema(output=args.output)
-    if args.command == "status":
-        from reconciler.commands.status import status
+    return show(args.path, settings, embedded=embedded, output_format=args.format, output=args.output)
 
-        return status(args.path, settings, embedded=embedded, output_format=args.format)
-    if args.command == "rollback":
-        from reconciler.commands.rollback import rollback
 
-        return rollback(args.path, settings, embedded=embedded, dry_run=args.dry_run)
-    if args.command == "continue":
-        from reconciler.commands.continue_deployment import continue_deployment
+def _apply(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.apply import apply
 
-        return continue_deployment(args.path, args.service, settings, embedded=embedded, rollback=args.rollback)
-    if args.command == "history":
-        from reconciler.commands.history import history
+    return apply(args.path, settings, embedded=embedded, selectors=args.target, auto_approve=args.auto_approve)
 
-        return history(args.path, settings, embedded=embedded, service=args.service, output_format=args.format)
-    if args.command == "export":
-        from reconciler.commands.export import export
 
-        return export(settings, embedded=embedded, cluster=args.cluster, services=args.service, output=args.output)
+def _emulator(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.emulator import serve
+
+    return serve(port=args.port, state=args.state, region=args.region or "us-east-1")
+
+
+def _completion(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.completion import script
+
+    sys.stdout.write(script(build_parser(), args.shell))
+    return 0
+
+
+def _schema(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.schema import schema
+
+    return schema(output=args.output)
+
+
+def _status(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.status import status
+
+    return status(args.path, settings, embedded=embedded, output_format=args.format)
+
+
+def _rollback(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.rollback import rollback
+
+    return rollback(args.path, settings, embedded=embedded, dry_run=args.dry_run)
+
+
+def _continue(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.continue_deployment import continue_deployment
+
+    return continue_deployment(args.path, args.service, settings, embedded=embedded, rollback=args.rollback)
+
+
+def _history(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.history import history
+
+    return history(args.path, settings, embedded=embedded, service=args.service, output_format=args.format)
+
+
+def _export(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.export import export
+
+    return export(settings, embedded=embedded, cluster=args.cluster, services=args.service, output=args.output)
+
+
+def _run(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
     from reconciler.commands.common import open_pipeline
+    from reconciler.daemon.run import run
 
-    if args.command == "run":
-        from reconciler.daemon.run import run
+    with open_pipeline(settings, embedded=embedded) as pipeline:
+        return run(args.path, pipeline)
 
-        with open_pipeline(settings, embedded=embedded) as pipeline:
-            return run(args.path, pipeline)
-    from reconciler.commands.common import example_manifests
+
+def _demo(args: argparse.Namespace, settings: Settings, embedded: bool) -> int:
+    from reconciler.commands.common import example_manifests, open_pipeline
     from reconciler.core.manifests import load_resources
     from reconciler.daemon.demo import run_demo
     from reconciler.kinds import KINDS
@@ -269,6 +293,32 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     load_resources(path, KINDS, variables=settings.variables)
     with open_pipeline(settings, embedded=True, reuse=False) as pipeline:
         return run_demo(path, pipeline)
+
+
+Command = Callable[[argparse.Namespace, Settings, bool], int]
+"""One command: its parsed arguments, the settings tree, and whether it runs against the embedded emulator."""
+COMMANDS: dict[str, Command] = {
+    "validate": _validate,
+    "plan": _plan,
+    "apply": _apply,
+    "show": _show,
+    "status": _status,
+    "rollback": _rollback,
+    "continue": _continue,
+    "history": _history,
+    "export": _export,
+    "run": _run,
+    "demo": _demo,
+    "emulator": _emulator,
+    "schema": _schema,
+    "completion": _completion,
+}
+"""Each command's name (as the parser knows it) and what runs it; each imports its module only when it runs."""
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    embedded = bool(getattr(args, "embedded_aws", False)) or getattr(args, "emulator", None) is not None
+    return COMMANDS[args.command](args, settings, embedded)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
