@@ -2,8 +2,9 @@
 Playwright against `ecs-reconciler run` on the emulator. The services are listed, a drift made out of band shows up
 by the next pass (on its cluster too), a service page shows its diff with a secret environment value masked, an
 action is refused without the daemon's token and performed with it, and a canary paused at a PAUSE hook is shown (in
-the header rows as in its panel: hook, stage, expiry; history) and continued from its page. A screenshot of each
-page is kept in test-artifacts/console/.
+the header rows as in its panel: hook, stage, expiry; history) and continued from its page; a service is rolled back
+from its page by the instance that owns it and refused, with nothing written, by another. A screenshot of each page
+is kept in test-artifacts/console/.
 
 Without a Chromium executable these tests skip, except in CI (CI=true), where that is a failure."""
 
@@ -289,3 +290,64 @@ def manifests_dir(manifests: Any) -> Any:
     return manifests(
         {"prod.yaml": cluster(), "api.yaml": documents(task_definition(), service(deploymentConfiguration=CANARY))}
     )
+
+
+def running(ecs: Any) -> str:
+    """The family:revision service prod/api is set to run."""
+    return str(ecs.describe_services(cluster="prod", services=["api"])["services"][0]["taskDefinition"]).split("/")[-1]
+
+
+def service_tags(ecs: Any) -> dict[str, str]:
+    arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["serviceArn"]
+    return {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
+
+
+def test_the_service_is_rolled_back_from_its_page_and_another_instances_service_is_refused(
+    aws, ecs, cli, daemon, manifests, page, tmp_path
+):
+    from builders import cluster, documents, service, task_definition
+
+    def release(image: str) -> Any:
+        return manifests({"prod.yaml": cluster(), "api.yaml": documents(task_definition(image=image), service())})
+
+    root = release("example/api:1.0")
+    assert cli("apply", root, "--auto-approve", "--instance", "team-a").code == 0
+    release("example/api:1.1")
+    assert cli("apply", root, "--auto-approve", "--instance", "team-a").code == 0
+    assert running(ecs) == "api:2"
+    token = with_token(tmp_path)
+
+    def console_of(instance: str) -> tuple[Any, str]:
+        proc = daemon(root, "--instance", instance, "--mode", "detect", "--resync-interval", "60",
+                      "--metrics-port", "0", "--metrics-address", "127.0.0.1", "--http-token-file", token)  # fmt: skip
+        url = f"http://127.0.0.1:{proc.wait_for_event('serving metrics')['port']}"
+        proc.wait_for_event("pass")
+        return proc, url
+
+    # Another instance's console: refused, and nothing written to AWS.
+    other, url = console_of("team-b")
+    before = service_tags(ecs)
+    page.goto(url + "/targets/default/services/prod/api")
+    aws.reset_calls()
+    refused = confirm(page, "Roll back the service", TOKEN)
+    assert page.get_by_role("heading", level=1).inner_text() == "Roll back the service: not done"
+    assert "managed by another ecs-reconciler instance ('team-a', this one is 'team-b')" in refused
+    screenshot(page, "rollback-refused")
+    assert aws.writes() == [], "nothing was sent but reads"
+    assert running(ecs) == "api:2" and service_tags(ecs) == before
+    assert other.stop() == 0
+
+    # The owner's console: the service runs the revision before, and its page's history shows that deployment.
+    owner, url = console_of("team-a")
+    page.goto(url + "/targets/default/services/prod/api")
+    assert "api:2" in header_row(page, "Task definition")
+    done = confirm(page, "Roll back the service", TOKEN)
+    assert page.get_by_role("heading", level=1).inner_text() == "Roll back the service"
+    assert "rolled back: Service prod/api" in done
+    screenshot(page, "rollback-done")
+    assert running(ecs) == "api:1"
+    page.get_by_role("link", name="Back to the service").click()
+    newest = page.get_by_role("region", name="Deployment history").get_by_role("row").nth(1).inner_text()
+    assert "api:1" in newest
+    assert owner.stop() == 0
+    assert not [line for line in other.lines + owner.lines if TOKEN in line]
