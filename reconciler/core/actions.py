@@ -147,6 +147,16 @@ class Retag:
     failed, that its revision is held and the failure alerted."""
 
 
+def _shown(**fields: object) -> tuple[FieldChange, ...]:
+    """An action that changes no resource shown as the fields it would add (those that are not None), in order."""
+    return tuple(FieldChange(path, ABSENT, value) for path, value in fields.items() if value is not None)
+
+
+def _deployment_id(arn: str) -> str:
+    """A ServiceDeployment's ARN, shortened to its last part."""
+    return arn.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class RunTask:
     """Run ``family`` once for the service at ``address`` moving to ``for_revision`` (``family:N`` or
@@ -169,12 +179,8 @@ class RunTask:
     @property
     def changes(self) -> tuple[FieldChange, ...]:
         """What the task is, shown as fields."""
-        shown: list[FieldChange] = [FieldChange("family", ABSENT, self.family)]
-        if self.command is not None:
-            shown.append(FieldChange("command", ABSENT, list(self.command)))
-        if self.container is not None:
-            shown.append(FieldChange("container", ABSENT, self.container))
-        return tuple(shown)
+        command = None if self.command is None else list(self.command)
+        return _shown(family=self.family, command=command, container=self.container)
 
 
 @dataclass(frozen=True)
@@ -197,12 +203,7 @@ class ContinueDeployment:
     @property
     def changes(self) -> tuple[FieldChange, ...]:
         """What is answered, shown as fields."""
-        shown = [FieldChange("deployment", ABSENT, self.deployment.rsplit("/", 1)[-1])]
-        shown.append(FieldChange("hook", ABSENT, self.hook))
-        if self.stage is not None:
-            shown.append(FieldChange("stage", ABSENT, self.stage))
-        shown.append(FieldChange("answer", ABSENT, self.answer))
-        return tuple(shown)
+        return _shown(deployment=_deployment_id(self.deployment), hook=self.hook, stage=self.stage, answer=self.answer)
 
 
 @dataclass(frozen=True)
@@ -221,10 +222,7 @@ class StopDeployment:
     @property
     def changes(self) -> tuple[FieldChange, ...]:
         """What is stopped, shown as fields."""
-        return (
-            FieldChange("deployment", ABSENT, self.deployment.rsplit("/", 1)[-1]),
-            FieldChange("stopType", ABSENT, "ROLLBACK"),
-        )
+        return _shown(deployment=_deployment_id(self.deployment), stopType="ROLLBACK")
 
 
 Action = Create | Update | Replace | Delete | Retag | RunTask | ContinueDeployment | StopDeployment
