@@ -191,7 +191,8 @@ class Aws:
     def for_target(self, target: Target) -> Aws:
         """Clients for one target: its region, and its role assumed with this boundary's credentials (botocore's own
         assume-role fetcher, which refreshes before the credentials expire). AWS's request buckets are per account
-        and region, so the target gets buckets of its own."""
+        and region, so the target gets buckets of its own; the AssumeRole calls of the refresh are this boundary's
+        (STS charges them to the account that assumes the role) and take their tokens from its STS bucket."""
         settings = replace(self.settings, region=target.region or self.region)
         session = botocore.session.get_session()
         session.register_component("data_loader", self._session.get_component("data_loader"))  # one per process
@@ -204,13 +205,15 @@ class Aws:
             return Aws(settings, session=session)
 
         def sts(service: str, **credentials: Any) -> Any:
-            return self._session.create_client(
+            client = self._session.create_client(
                 service,
                 region_name=settings.region,
                 endpoint_url=settings.endpoint_url,
                 config=self._config,
                 **credentials,
             )
+            client.meta.events.register("before-call.sts.AssumeRole", self._pace_refresh)
+            return client
 
         extra = {"RoleSessionName": f"ecs-reconciler-{target.name}"}
         if target.external_id:
@@ -219,6 +222,15 @@ class Aws:
         assumed = botocore.credentials.DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role")
         session.register_component("credential_provider", botocore.credentials.CredentialResolver([_Given(assumed)]))
         return Aws(settings, session=session)
+
+    def _pace_refresh(self, **_: Any) -> None:
+        """Before botocore's AssumeRole for a target's credentials (sent by the refresh, not through ``call``): wait
+        for a token of this boundary's STS bucket, and count the attempt."""
+        if self.pacer is not None:
+            self.pacer.take("sts", "AssumeRole")
+        with self._lock:
+            self.calls["AssumeRole"] += 1
+            self.by_service[("sts", "AssumeRole")] += 1
 
     def account(self) -> str | None:
         """The account the credentials belong to (STS GetCallerIdentity, which needs no permission), asked once per

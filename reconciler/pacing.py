@@ -32,14 +32,31 @@ CLOUDWATCH_QUOTAS = "Amazon CloudWatch User Guide, CloudWatch service quotas, ro
 SCHEDULER_QUOTAS = "Amazon EventBridge Scheduler User Guide, Quotas for Amazon EventBridge Scheduler"
 STS_QUOTAS = (
     "IAM User Guide, IAM and AWS STS quotas, section STS request quotas: 600 requests a second per account and Region,"
-    " shared by AssumeRole, GetCallerIdentity and the other STS calls"
+    " shared by AssumeRole, GetCallerIdentity and the other STS calls; a cross-account AssumeRole counts against the"
+    " account that makes it (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)"
+)
+SSM_QUOTAS = (
+    "AWS General Reference, AWS Systems Manager endpoints and quotas, Parameter Store row Max throughput (transactions"
+    " per second): default throughput 40, shared by GetParameter, GetParameters and GetParametersByPath"
+    " (https://docs.aws.amazon.com/general/latest/gr/ssm.html)"
+)
+SNS_QUOTAS = (
+    "AWS General Reference, Amazon Simple Notification Service endpoints and quotas, section Amazon SNS API throttling,"
+    " table Publish API throttling per account: 300 messages a second in all other supported Regions, 1,500 to 30,000"
+    " in the larger ones (30,000 in US East (N. Virginia)); the bucket takes the smallest Regions' figure"
+    " (https://docs.aws.amazon.com/general/latest/gr/sns.html)"
+)
+ELB_TABLE = (
+    "Elastic Load Balancing User Guide, Request throttling for the Elastic Load Balancing API, section Request token"
+    " bucket sizes and refill rates, row Non-mutating (DescribeTargetGroups, DescribeTargetHealth and the other ELBv2"
+    " Describe calls): bucket capacity 40, refill 10 a second; the account-level bucket shared by every ELB call is"
+    " 40 / 10 as well (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html)"
 )
 UNNAMED_ECS_NOTE = (
     " (the table names no row for the {what}: they share this bucket's figures and tokens, so all of them together"
     " stay within this row)"
 )
 NO_FIGURE = "AWS publishes no request rate for {what}: one bucket for the whole service, at figures of ours"
-NOT_READ = "figures of ours, not checked against a published rate for {what} ({page}): one bucket for the whole service"
 
 
 @dataclass(frozen=True)
@@ -178,7 +195,7 @@ BUCKETS: tuple[Bucket, ...] = (
         "GetParameters GetParameter",
         40,
         40,
-        NOT_READ.format(what="GetParameters", page="AWS General Reference, AWS Systems Manager endpoints and quotas"),
+        SSM_QUOTAS,
     ),
     _bucket(
         "application auto scaling",
@@ -189,7 +206,9 @@ BUCKETS: tuple[Bucket, ...] = (
         20,
         10,
         NO_FIGURE.format(
-            what="Application Auto Scaling (its user guide's Quotas for Application Auto Scaling counts resources only)"
+            what="Application Auto Scaling (its user guide's Quotas for Application Auto Scaling counts scalable"
+            " targets, policies and scheduled actions only,"
+            " https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-quotas.html)"
         ),
     ),
     _bucket(
@@ -239,17 +258,17 @@ BUCKETS: tuple[Bucket, ...] = (
         10,
         5,
         NO_FIGURE.format(
-            what="Cloud Map's control calls (its developer guide's AWS Cloud Map API request throttling quota covers"
-            " DiscoverInstances only)"
+            what="Cloud Map's control calls (its developer guide's Handle AWS Cloud Map DiscoverInstances API request"
+            " throttling covers DiscoverInstances only, https://docs.aws.amazon.com/cloud-map/latest/dg/throttling.html)"
         ),
     ),
     _bucket(
         "elastic load balancing reads",
         "elbv2",
         "DescribeTargetGroups DescribeTargetHealth",
-        20,
+        40,
         10,
-        NOT_READ.format(what="the Elastic Load Balancing API", page="Elastic Load Balancing quotas"),
+        ELB_TABLE,
     ),
     _bucket(
         "iam reads",
@@ -257,22 +276,13 @@ BUCKETS: tuple[Bucket, ...] = (
         "GetRole",
         10,
         5,
-        NOT_READ.format(
-            what="IAM's API",
-            page="the IAM User Guide's IAM and AWS STS quotas counts objects and refers to the General Reference",
+        NO_FIGURE.format(
+            what="IAM's API (the IAM User Guide's IAM and AWS STS quotas, and the General Reference's AWS Identity and"
+            " Access Management endpoints and quotas, count objects only)"
         ),
     ),
-    _bucket("sts", "sts", "GetCallerIdentity", 600, 600, STS_QUOTAS),
-    _bucket(
-        "sns Publish",
-        "sns",
-        "Publish",
-        30,
-        30,
-        NOT_READ.format(
-            what="Publish", page="AWS General Reference, Amazon Simple Notification Service endpoints and quotas"
-        ),
-    ),
+    _bucket("sts", "sts", "AssumeRole GetCallerIdentity", 600, 600, STS_QUOTAS),
+    _bucket("sns Publish", "sns", "Publish", 300, 300, SNS_QUOTAS),
     _bucket(
         "dynamodb lease table",
         "dynamodb",
@@ -289,11 +299,12 @@ capacity, sustained = refill rate), and RunTask takes Fargate's lower RunTask fi
 Stop/ContinueServiceDeployment, the Express Gateway calls (Describe, Create, Update and
 DeleteExpressGatewayService) or the Managed Daemons calls (daemons, their task definitions, revisions and
 deployments): they draw from the service read and write buckets. The services that give a rate per second
-(CloudWatch Logs, CloudWatch, EventBridge Scheduler, STS) give no separate burst, so the burst is one second's worth.
-Where AWS publishes no request rate (Application Auto Scaling, Cloud Map's control calls) or none is checked
-(Systems Manager, SNS, Elastic Load Balancing, IAM, DynamoDB items), the whole service shares one bucket at figures
-of ours, each said in its ``source``. A bucket's throttling answers still back off and are retried without spending
-the retry budget."""
+(CloudWatch Logs, CloudWatch, EventBridge Scheduler, Systems Manager, SNS, STS) give no separate burst, so the burst
+is one second's worth; Elastic Load Balancing publishes both, as ECS does. STS's bucket also paces the AssumeRole calls
+botocore makes to refresh a target's credentials (``Aws.for_target``). Where AWS publishes no request rate
+(Application Auto Scaling, Cloud Map's control calls, IAM) or meters by something else (DynamoDB items), the whole
+service shares one bucket at figures of ours, each said in its ``source``. A bucket's throttling answers still back
+off and are retried without spending the retry budget."""
 
 
 HEADROOM_SECONDS = 0.1

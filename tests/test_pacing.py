@@ -215,3 +215,25 @@ def test_the_bucket_walk_finds_a_call_in_no_bucket(tmp_path: Path) -> None:
     pairs, unread = sent(list(functions(module, tmp_path)))
     assert pairs == {("ecs", "CreateTaskSet")} and not unread
     assert unpaced(pairs) == ["ecs CreateTaskSet"]
+
+
+@pytest.mark.parametrize(
+    ("service", "together", "figures"),
+    [
+        ("ssm", ("GetParameters", "GetParameter"), (40, 40)),
+        ("elbv2", ("DescribeTargetGroups", "DescribeTargetHealth"), (40, 10)),
+        ("sns", ("Publish",), (300, 300)),
+        ("sts", ("AssumeRole", "GetCallerIdentity"), (600, 600)),
+    ],
+)
+def test_other_services_calls_share_the_bucket_of_their_published_quota(
+    service: str, together: tuple[str, ...], figures: tuple[float, float]
+) -> None:
+    """Parameter Store's default throughput (shared by GetParameter and GetParameters), ELB's non-mutating row,
+    SNS Publish in the smallest Regions, STS's per-account rate (a target's AssumeRole refresh included)."""
+    pacer = Pacer(PaceSettings())
+    assert len({id(pacer.bucket(service, operation)) for operation in together}) == 1, together
+    bucket = pacer.bucket(service, together[0])
+    assert bucket is not None
+    capacity, rate = figures
+    assert (bucket.capacity, bucket.ceiling) == (capacity - max(1.0, rate * 0.1), rate)

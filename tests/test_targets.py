@@ -15,10 +15,13 @@ from aws_state import make_lease_table
 from conftest import REGION, eventually
 from daemon_io import get
 
+from reconciler.aws import Aws
 from reconciler.core.errors import ManifestError
 from reconciler.core.loader import load_text
+from reconciler.core.settings import AwsSettings, PaceSettings
 from reconciler.core.targets import Target, split
 from reconciler.daemon.source import Snapshot, fingerprint, select
+from reconciler.pacing import Bucket, Pacer
 
 PAYMENTS, SEARCH = "111111111111", "222222222222"
 INSTANCE = "instance ecs-reconciler"
@@ -326,3 +329,21 @@ def test_a_broken_manifest_under_one_target_stops_that_target_only():
     assert mine is not None and mine.errors == [], "the other target plans as before"
     before = select(good, payments, {})
     assert before is not None and mine.fingerprint == before.fingerprint, "no new revision for the other target"
+
+
+def test_a_targets_credential_refresh_waits_for_a_token_of_the_assuming_accounts_sts_bucket(aws):
+    """botocore sends the refresh's AssumeRole itself, not through ``Aws.call``: it still takes a token from the STS
+    bucket of the boundary whose credentials assume the role (STS charges that account), waiting when it is empty."""
+    waits: list[float] = []
+    parent = Aws(AwsSettings(region=REGION, endpoint_url=aws.endpoint_url, pace=PaceSettings(enabled=True)))
+    sts = Bucket("sts", "sts", frozenset({"AssumeRole"}), 2, 1, "one token, then one a second")
+    parent.pacer = Pacer(PaceSettings(), buckets=(sts,), clock=lambda: 0.0, sleep=waits.append)
+    parent.pacer.take("sts", "AssumeRole")  # the bucket is now empty
+    role = f"arn:aws:iam::{PAYMENTS}:role/ecs-reconciler-target"
+    aws.reset_calls()
+
+    child = parent.for_target(Target(name="payments", region=REGION, role_arn=role))
+
+    assert child.account() == PAYMENTS
+    assert waits == [pytest.approx(1.0)], "the refresh waited one second for its token"
+    assert aws.calls.count("AssumeRole") == 1 and parent.calls["AssumeRole"] == 1
