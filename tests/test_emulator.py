@@ -356,6 +356,35 @@ def test_describe_clusters_returns_settings_when_asked(aws: HookedEmulator) -> N
     assert full["settings"] == [{"name": "containerInsights", "value": "disabled"}]
 
 
+def test_a_clusters_managed_instances_provider_is_listed_and_put_cluster_capacity_providers_cannot_touch_it(
+    aws: HookedEmulator,
+) -> None:
+    """ECS API reference, CreateCapacityProvider cluster and PutClusterCapacityProviders; what AWS answers as
+    terraform-provider-aws#46346 and #44783 show it."""
+    ecs = client(aws, "ecs")
+    ecs.create_cluster(clusterName="c", capacityProviders=["FARGATE"])
+    template = {
+        "ec2InstanceProfileArn": "arn:aws:iam::123456789012:instance-profile/ecsInstanceRole",
+        "networkConfiguration": {"subnets": ["subnet-1"]},
+    }
+    config = {"infrastructureRoleArn": "arn:aws:iam::123456789012:role/infra", "instanceLaunchTemplate": template}
+    ecs.create_capacity_provider(name="mi", cluster="c", managedInstancesProvider=config)
+
+    def listed() -> list[str]:
+        return sorted(ecs.describe_clusters(clusters=["c"])["clusters"][0]["capacityProviders"])
+
+    assert listed() == ["FARGATE", "mi"]
+    ecs.put_cluster_capacity_providers(
+        cluster="c", capacityProviders=["FARGATE_SPOT"], defaultCapacityProviderStrategy=[]
+    )
+    assert listed() == ["FARGATE_SPOT", "mi"], "left out of the call, it stays"
+    with pytest.raises(ClientError) as exc:
+        ecs.put_cluster_capacity_providers(cluster="c", capacityProviders=["mi"], defaultCapacityProviderStrategy=[])
+    assert error_code(exc) == "InvalidParameterException"
+    ecs.delete_capacity_provider(capacityProvider="mi", cluster="c")
+    assert listed() == ["FARGATE_SPOT"]
+
+
 # --- UpdateService -------------------------------------------------------------------------------------------------
 
 

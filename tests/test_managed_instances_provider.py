@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import copy_example, keep_documents
+from builders import copy_example, edit_example, keep_documents
 from cli_flows import changed_in_place, created_then_planned_empty, exported_text, replaced_when_allowed
 
 from reconciler.core.settings import MANAGED_TAG_KEY
@@ -40,6 +40,37 @@ def test_the_example_is_created_in_its_cluster_then_the_plan_is_empty(aws, cli, 
     assert "PutClusterCapacityProviders" not in writes
     service = ecs.describe_services(cluster="managed", services=["worker"])["services"][0]
     assert service["capacityProviderStrategy"][0]["capacityProvider"] == "general"
+
+
+def test_the_cluster_lists_its_managed_instances_provider_and_its_own_providers_plan_no_change(
+    aws, cli, ecs, example, tmp_path
+):
+    """AWS lists a cluster's Managed Instances provider in its capacityProviders, though the cluster never names it
+    (PutClusterCapacityProviders cannot add or remove one): a cluster declaring only Fargate plans no change for it,
+    and its export leaves it out (an apply of that export would otherwise be refused)."""
+    edit_example(example, "      value: enabled\n---", "      value: enabled\n  capacityProviders: [FARGATE]\n---")
+    applied = cli("apply", example, "--auto-approve")
+    assert applied.code == 0, applied.out + applied.err
+    listed = ecs.describe_clusters(clusters=["managed"])["clusters"][0]["capacityProviders"]
+    assert sorted(listed) == ["FARGATE", "general"]
+
+    aws.reset_calls()
+    again = cli("plan", example)
+    assert again.code == 0, again.out + again.err
+    assert aws.writes() == []
+
+    out = tmp_path / "exported"
+    assert cli("export", "--cluster", "managed", "--output", out).code == 0
+    clusters = [d for p in sorted(out.glob("*.yaml")) for d in p.read_text().split("---") if "kind: Cluster" in d]
+    assert clusters and "FARGATE" in clusters[0] and "general" not in clusters[0]
+
+
+def test_a_cluster_naming_its_managed_instances_provider_is_refused_before_any_write(aws, cli, example):
+    edit_example(example, "      value: enabled\n---", "      value: enabled\n  capacityProviders: [general]\n---")
+    result = cli("plan", example)
+    assert result.code == 1, result.out
+    assert "spec.capacityProviders[0]" in result.err and "ManagedInstancesProvider managed/general" in result.err
+    assert aws.writes() == []
 
 
 @pytest.mark.parametrize(

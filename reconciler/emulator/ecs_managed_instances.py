@@ -1,6 +1,8 @@
 """The emulator's ECS Managed Instances capacity providers as the ECS API reference documents them (moto knows only
 Auto Scaling group providers): CreateCapacityProvider with ``cluster`` and ``managedInstancesProvider``, the
-cluster-scoped DescribeCapacityProviders, UpdateCapacityProvider and DeleteCapacityProvider."""
+cluster-scoped DescribeCapacityProviders, UpdateCapacityProvider and DeleteCapacityProvider, and the cluster's
+capacityProviders, which list the cluster's Managed Instances providers from their creation on and which
+PutClusterCapacityProviders can neither add them to nor take them from."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any, cast
 
 from moto.core.responses import ActionResult
 from moto.ecs.exceptions import ECSException
-from moto.ecs.models import CapacityProvider, CapacityProviderFailure
+from moto.ecs.models import CapacityProvider, CapacityProviderFailure, EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from reconciler.emulator.hooks import patch
@@ -37,6 +39,7 @@ def patch_ecs_managed_instances() -> None:
     patch(EC2ContainerServiceResponse, "describe_capacity_providers", _describe)
     patch(EC2ContainerServiceResponse, "update_capacity_provider", _update)
     patch(EC2ContainerServiceResponse, "delete_capacity_provider", _delete)
+    patch(EC2ContainerServiceBackend, "put_cluster_capacity_providers", _put_cluster_capacity_providers)
 
 
 def _filled(config: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +84,12 @@ def _create(original: Callable[..., Any], self: EC2ContainerServiceResponse) -> 
     tags = self._get_param("tags") or []
     provider = ManagedInstancesCapacityProvider(backend, name, cluster.split("/")[-1], config, tags)
     backend.capacity_providers[name] = provider
+    # ECS API reference, CreateCapacityProvider cluster: the provider "becomes available only within the specified
+    # cluster", associated at creation; DescribeClusters lists it in the cluster's capacityProviders (a Terraform
+    # cluster that declares only its Fargate providers plans to remove it on every plan, hashicorp/
+    # terraform-provider-aws#46346).
+    holder = backend.clusters[provider.cluster]
+    holder.capacity_providers = [*(holder.capacity_providers or []), name]
     return ActionResult({"capacityProvider": provider})
 
 
@@ -140,5 +149,39 @@ def _delete(original: Callable[..., Any], self: EC2ContainerServiceResponse) -> 
     if provider is None:
         return cast(ActionResult, original(self))
     del self.ecs_backend.capacity_providers[provider.name]
+    holder = self.ecs_backend.clusters.get(provider.cluster)
+    if holder is not None:
+        holder.capacity_providers = [n for n in holder.capacity_providers or [] if n != provider.name]
     provider.status = "INACTIVE"
     return ActionResult({"capacityProvider": provider})
+
+
+def _put_cluster_capacity_providers(
+    original: Callable[..., Any],
+    self: EC2ContainerServiceBackend,
+    cluster_name: str,
+    capacity_providers: list[str] | None,
+    default_capacity_provider_strategy: list[dict[str, Any]] | None,
+) -> Any:
+    named = [self.capacity_providers.get(str(n).split("/")[-1]) for n in capacity_providers or []]
+    if any(isinstance(p, ManagedInstancesCapacityProvider) for p in named):
+        # ECS API reference, PutClusterCapacityProviders: "Amazon ECS Managed Instances doesn't support this"; AWS
+        # answers InvalidParameterException "Cannot associate Managed Instances capacity provider to clusters using
+        # this API" (hashicorp/terraform-provider-aws#44783).
+        raise ECSException(
+            "InvalidParameterException",
+            "Cannot associate Managed Instances capacity provider to clusters using this API. Managed Instances"
+            " capacity providers are associated with their cluster when they are created.",
+        )
+    cluster = self._get_cluster(cluster_name)
+    own = [
+        p.name
+        for p in self.capacity_providers.values()
+        if isinstance(p, ManagedInstancesCapacityProvider) and p.cluster == cluster.name
+    ]
+    result = original(self, cluster_name, capacity_providers, default_capacity_provider_strategy)
+    # Left out of the call, the cluster's Managed Instances providers stay listed: the Terraform cluster of
+    # terraform-provider-aws#46346 applies without them and finds them listed again.
+    listed = list(cluster.capacity_providers or [])
+    cluster.capacity_providers = listed + [n for n in own if n not in listed]
+    return result

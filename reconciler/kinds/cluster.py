@@ -20,6 +20,9 @@ from reconciler.kinds.cloud_map import as_written, without_resolution
 from reconciler.kinds.defaults import fill
 
 OPERATION = "CreateCluster"
+MANAGED_INSTANCES_PROVIDER = "ManagedInstancesProvider"
+"""The kind of a cluster's Managed Instances providers (kinds/managed_instances_provider.py, which comes after this
+one): ECS associates each with its cluster when it creates it, and lists it in the cluster's capacityProviders."""
 CAPACITY_FIELDS = ("capacityProviders", "defaultCapacityProviderStrategy")
 UPDATE_FIELDS = ("settings", "configuration", "serviceConnectDefaults")
 
@@ -73,10 +76,16 @@ class ClusterKind(BaseKind, Refers, Keeps, Exports):
         return Address(self.name, name)
 
     def check(self, resource: Resource, declared: Mapping[Address, Resource]) -> list[ManifestError]:
-        """A default strategy may only name providers the cluster has."""
+        """A default strategy may only name providers the cluster has; the cluster's own Managed Instances providers
+        are not named (ECS associates them when it creates them; PutClusterCapacityProviders refuses them)."""
         spec = resource.spec
         providers = set(spec.get("capacityProviders") or [])
         errors = []
+        for i, name in enumerate(spec.get("capacityProviders") or []):
+            own = Address(MANAGED_INSTANCES_PROVIDER, str(name), resource.address.name)
+            if own in declared:
+                message = f"{name!r} is {own}: ECS associates it with the cluster when it creates it, leave it out"
+                errors.append(resource.error(f"spec.capacityProviders[{i}]", message))
         for i, item in enumerate(spec.get("defaultCapacityProviderStrategy") or []):
             name = item.get("capacityProvider")
             if providers and name not in providers:

@@ -11,6 +11,7 @@ from reconciler.core.diff import FieldChange
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.names import name_of
 from reconciler.core.tags import is_managed, owner_of
+from reconciler.kinds.capacity_provider import is_declarable
 from reconciler.kinds.cloud_map_live import resolve_namespaces
 from reconciler.kinds.cluster import CAPACITY_FIELDS, KIND, UPDATE_FIELDS
 from reconciler.kinds.live_base import ApplyContext, EcsTaggedLive, Found
@@ -18,7 +19,9 @@ from reconciler.kinds.tagging import with_managed_tags
 
 
 def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
-    """DescribeClusters for the given names, 100 per call; INACTIVE (deleted) clusters count as absent."""
+    """DescribeClusters for the given names, 100 per call; INACTIVE (deleted) clusters count as absent. Each
+    cluster's capacityProviders are those it associates: its own Managed Instances providers, which AWS lists there
+    too, are left out (``without_own_providers``)."""
 
     def one(chunk: list[str]) -> list[dict[str, Any]]:
         answer = aws.call(
@@ -26,13 +29,36 @@ def describe(aws: Aws, names: Sequence[str]) -> dict[Address, Live]:
         )
         return list(answer.get("clusters", []))
 
+    bodies = [
+        body
+        for chunk in aws.map(one, batches(sorted(set(names)), 100))
+        for body in chunk
+        if body.get("status") in ("ACTIVE", "PROVISIONING")
+    ]
     found: dict[Address, Live] = {}
-    for chunk in aws.map(one, batches(sorted(set(names)), 100)):
-        for body in chunk:
-            if body.get("status") in ("ACTIVE", "PROVISIONING"):
-                addr = Address(KIND.name, body["clusterName"])
-                found[addr] = Live(addr, body, managed=is_managed(body.get("tags")), owner=owner_of(body.get("tags")))
+    for body in aws.map(lambda body: without_own_providers(aws, body), bodies):
+        addr = Address(KIND.name, body["clusterName"])
+        found[addr] = Live(addr, body, managed=is_managed(body.get("tags")), owner=owner_of(body.get("tags")))
     return found
+
+
+def without_own_providers(aws: Aws, body: dict[str, Any]) -> dict[str, Any]:
+    """A described cluster without its Managed Instances providers in capacityProviders. AWS lists them there from
+    their creation on (ECS API reference, CreateCapacityProvider cluster), but PutClusterCapacityProviders can neither
+    add nor remove one: compared with the manifest's list they would be a change no apply makes, and exported they
+    would be refused. Which of the listed providers are the cluster's own is asked only when it lists some besides
+    Fargate's (DescribeCapacityProviders with the cluster: Managed Instances providers carry
+    managedInstancesProvider)."""
+    listed = [str(n) for n in body.get("capacityProviders") or []]
+    others = [n for n in listed if is_declarable(n)]
+    if not others:
+        return body
+    cluster = str(body["clusterName"])
+    described = aws.pages(
+        "ecs", "DescribeCapacityProviders", "capacityProviders", cluster, cluster=cluster, capacityProviders=others
+    )
+    own = {str(p.get("name")) for p in described if p.get("managedInstancesProvider")}
+    return {**body, "capacityProviders": [n for n in listed if n not in own]} if own else body
 
 
 class ClusterLive(EcsTaggedLive):

@@ -24,6 +24,7 @@ from reconciler.core.names import check_ecs_name, name_of
 from reconciler.core.schema import ShapeProblem, check_spec
 from reconciler.kinds.capacity_provider import KIND as CAPACITY_PROVIDER
 from reconciler.kinds.cluster import KIND as CLUSTER
+from reconciler.kinds.cluster import MANAGED_INSTANCES_PROVIDER
 from reconciler.kinds.defaults import fill, strip
 
 OPERATION = "CreateCapacityProvider"
@@ -71,7 +72,7 @@ def provider_rules(spec: Mapping[str, Any]) -> list[Problem]:
 
 
 class ManagedInstancesProviderKind(BaseKind, Refers, Exports):
-    name = "ManagedInstancesProvider"
+    name = MANAGED_INSTANCES_PROVIDER
     name_field = "name"
 
     def check_name(self, name: object) -> str | None:
