@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from builders import EXAMPLES, copy_example, edit_example, keep_documents
 from cli_flows import (
@@ -20,7 +21,7 @@ from cli_flows import (
     replaced_when_allowed,
     status_entry,
 )
-from conftest import eventually
+from conftest import REGION, eventually
 
 from reconciler.core.settings import MANAGED_TAG_KEY
 from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
@@ -35,6 +36,17 @@ def express(ecs: Any) -> dict[str, Any]:
     arn = ecs.describe_services(cluster="express", services=["storefront"])["services"][0]["serviceArn"]
     service: dict[str, Any] = ecs.describe_express_gateway_service(serviceArn=arn, include=["TAGS"])["service"]
     return service
+
+
+def target_tags(aws: Any) -> dict[str, str]:
+    """The tags of the storefront service's scalable target ({} when it has none or there is none)."""
+    scaling = boto3.client("application-autoscaling", endpoint_url=aws.endpoint_url, region_name=REGION)
+    found = scaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=["service/express/storefront"])
+    targets = found["ScalableTargets"]
+    if not targets:
+        return {}
+    tags: dict[str, str] = scaling.list_tags_for_resource(ResourceARN=targets[0]["ScalableTargetARN"])["Tags"]
+    return tags or {"(untagged)": ""}
 
 
 def configuration(ecs: Any) -> dict[str, Any]:
@@ -111,10 +123,13 @@ def test_prune_leaves_what_ecs_manages_alone_and_deletes_the_express_service_thr
     aws: Any, cli: Any, ecs: Any, example: Path
 ) -> None:
     assert cli("apply", example, "--auto-approve").code == 0
+    # ECS registers the service's scalable target with the Express service's tags, the managed-by tag included.
+    assert {t["key"] for t in express(ecs)["tags"]} <= set(target_tags(aws))
     aws.reset_calls()
     kept = cli("apply", example, "--auto-approve", "--prune")
     assert kept.code == 0, kept.out + kept.err
-    assert aws.writes() == []  # the ECS service and task definition behind it are ECS's, not prune's
+    assert aws.writes() == []  # the ECS service, task definition and scalable target behind it are ECS's
+    assert target_tags(aws)
 
     keep_documents(example, lambda doc: "kind: Cluster" in doc)
     aws.reset_calls()
@@ -122,7 +137,9 @@ def test_prune_leaves_what_ecs_manages_alone_and_deletes_the_express_service_thr
     assert pruned.code == 0, pruned.out + pruned.err
     assert "DeleteExpressGatewayService" in aws.writes()
     assert "DeleteService" not in aws.writes() and "DeregisterTaskDefinition" not in aws.writes()
+    assert "DeregisterScalableTarget" not in aws.writes()
     assert ecs.list_services(cluster="express")["serviceArns"] == []
+    assert target_tags(aws) == {}, "deleting the Express service deregistered its scalable target"
 
 
 def test_a_service_manifest_naming_the_ecs_managed_service_is_refused(

@@ -6,7 +6,8 @@ An Express service is an ECS service that ECS manages (DescribeServices answers 
 ECS): creating one registers its task definition, creates the service and starts its first service deployment,
 whose service revision lists the resources ECS created for it (``ecsManagedResources``: load balancer, listener,
 rule, target group, certificate, security groups, scalable target and policy, alarm, log group). Those are records
-only: the emulator creates no load balancer or alarm behind them.
+only, but for the scalable target: the emulator creates no load balancer or alarm behind them, and registers the
+Application Auto Scaling target of the service, tagged with the service's tags, as ECS does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 from typing import Any
 
 import botocore.session
+from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ecs.exceptions import ClusterNotFoundException, ECSException, InvalidParameterException
@@ -25,6 +27,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from reconciler.emulator.clock import CLOCK
 from reconciler.emulator.ecs_deployments import sync_deployment
 from reconciler.emulator.rollouts import start_rollout
+from reconciler.emulator.scaling import target_tags
 from reconciler.emulator.service_deployments import latest, start_deployment
 from reconciler.emulator.service_revisions import revisions
 
@@ -119,6 +122,39 @@ def _arn(backend: EC2ContainerServiceBackend, service: str, kind: str, key: str)
     return f"arn:aws:{service}:{backend.region_name}:{backend.account_id}:{kind}/{digest}"
 
 
+SCALING_ROLE = (
+    "role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"
+)
+"""DG "Resources created by Amazon ECS Express Mode services", IAM role defaults: the service-linked role Application
+Auto Scaling uses for the service."""
+
+
+def _scaling_backend(backend: EC2ContainerServiceBackend) -> Any:
+    return applicationautoscaling_backends[backend.account_id][backend.region_name]
+
+
+def _scalable_target(backend: EC2ContainerServiceBackend, service: Any, config: dict[str, Any]) -> str:
+    """Register (or update) the service's scalable target: DG "Resources created by Amazon ECS Express Mode
+    services", Application scaling target defaults: MinCapacity and MaxCapacity from the scaling target, dimension
+    ecs:service:DesiredCount, and "Tags: Derived from the tags passed in" the create (tags are only added on
+    create). Its ARN."""
+    scaling, aas = config["scalingTarget"], _scaling_backend(backend)
+    resource_id = f"service/{service.cluster_name}/{service.name}"
+    new = resource_id not in aas.targets.get("ecs:service:DesiredCount", {})
+    target = aas.register_scalable_target(
+        "ecs",
+        resource_id,
+        "ecs:service:DesiredCount",
+        min_capacity=int(scaling["minTaskCount"]),
+        max_capacity=int(scaling["maxTaskCount"]),
+        role_arn=f"arn:aws:iam::{backend.account_id}:{SCALING_ROLE}",
+        suspended_state=None,
+    )
+    if new:
+        target_tags(aas)[target.arn] = {str(t["key"]): str(t["value"]) for t in service.tags or []}
+    return str(target.arn)
+
+
 def _managed_resources(backend: EC2ContainerServiceBackend, service: Any, config: dict[str, Any]) -> dict[str, Any]:
     """ECSManagedResources as DescribeServiceRevisions answers them for an Express service, every one ACTIVE."""
     key, now = service.arn, CLOCK.utc()
@@ -127,6 +163,7 @@ def _managed_resources(backend: EC2ContainerServiceBackend, service: Any, config
         return {"arn": _arn(backend, aws_service, kind, key), "status": "ACTIVE", "updatedAt": now, **extra}
 
     scaling, digest = config["scalingTarget"], hashlib.sha256(key.encode()).hexdigest()[:8]
+    target = {"arn": _scalable_target(backend, service, config), "status": "ACTIVE", "updatedAt": now}
     port = (config.get("primaryContainer") or {}).get("containerPort", 80)
     return {
         "ingressPaths": [
@@ -150,12 +187,11 @@ def _managed_resources(backend: EC2ContainerServiceBackend, service: Any, config
             }
         ],
         "autoScaling": {
-            "scalableTarget": one(
-                "application-autoscaling",
-                "scalable-target",
-                minCapacity=scaling["minTaskCount"],
-                maxCapacity=scaling["maxTaskCount"],
-            ),
+            "scalableTarget": {
+                **target,
+                "minCapacity": scaling["minTaskCount"],
+                "maxCapacity": scaling["maxTaskCount"],
+            },
             "applicationAutoScalingPolicies": [
                 one(
                     "application-autoscaling",
@@ -168,7 +204,10 @@ def _managed_resources(backend: EC2ContainerServiceBackend, service: Any, config
         },
         "metricAlarms": [one("cloudwatch", "alarm")],
         "serviceSecurityGroups": [one("ec2", "security-group-service")],
-        "logGroups": [one("logs", "log-group", logGroupName=f"/aws/ecs/{service.cluster_name}/{service.name}")],
+        # DG "Resources created by Amazon ECS Express Mode services", Logging defaults: /aws/ecs/<cluster>/<name>-####.
+        "logGroups": [
+            one("logs", "log-group", logGroupName=f"/aws/ecs/{service.cluster_name}/{service.name}-{digest[:4]}")
+        ],
     }
 
 
@@ -296,6 +335,9 @@ def _delete(self: EC2ContainerServiceResponse) -> ActionResult:
     # ECS API reference, DeleteExpressGatewayService: the service and every resource ECS manages for it are removed.
     backend, service = self.ecs_backend, _service_of(self)
     answer = _answer(service, tags=False)
+    aas, resource_id = _scaling_backend(backend), f"service/{service.cluster_name}/{service.name}"
+    if resource_id in aas.targets.get("ecs:service:DesiredCount", {}):
+        aas.deregister_scalable_target("ecs", resource_id, "ecs:service:DesiredCount")
     service.desired_count = 0
     backend.delete_service(service.cluster_name, service.name, force=True)
     answer["status"] = {"statusCode": "DRAINING"}

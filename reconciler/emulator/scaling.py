@@ -30,7 +30,8 @@ def patch_scaling() -> None:
 # target is created) and through TagResource / UntagResource / ListTagsForResource. moto had none of these.
 
 
-def _target_tags(backend: Any) -> dict[str, dict[str, str]]:
+def target_tags(backend: Any) -> dict[str, dict[str, str]]:
+    """The tags of every scalable target of one Application Auto Scaling backend, by target ARN."""
     if not hasattr(backend, "target_tags"):
         backend.target_tags = {}
     tags: dict[str, dict[str, str]] = backend.target_tags
@@ -41,7 +42,7 @@ def _register_scalable_target(
     original: Callable[..., Any], self: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any
 ) -> Any:
     target = original(self, *args, **kwargs)
-    _target_tags(self).setdefault(target.arn, {})
+    target_tags(self).setdefault(target.arn, {})
     return target
 
 
@@ -51,7 +52,7 @@ def _deregister_scalable_target(
     target = self.targets.get(dimension, {}).get(r_id)
     result = original(self, namespace, r_id, dimension)
     if target is not None:
-        _target_tags(self).pop(target.arn, None)
+        target_tags(self).pop(target.arn, None)
     return result
 
 
@@ -70,13 +71,13 @@ def _register_scalable_target_response(self: ApplicationAutoScalingResponse) -> 
         suspended_state=self._get_param("SuspendedState"),
     )
     if not existed:
-        _target_tags(backend)[target.arn] = dict(self._get_param("Tags") or {})
+        target_tags(backend)[target.arn] = dict(self._get_param("Tags") or {})
     return json.dumps({"ScalableTargetARN": target.arn})
 
 
 def _tagged_target(self: ApplicationAutoScalingResponse) -> dict[str, str]:
     arn = self._get_param("ResourceARN")
-    tags = _target_tags(self.applicationautoscaling_backend)
+    tags = target_tags(self.applicationautoscaling_backend)
     if arn not in tags:
         raise AWSValidationException(f"No scalable target found for resource ARN {arn}")
     return tags[arn]

@@ -12,6 +12,7 @@ from reconciler.core.diff import ABSENT, FieldChange
 from reconciler.core.model import Address, Live, Resource
 from reconciler.core.shapes import from_api_case, to_api_case
 from reconciler.core.tags import Stamp, is_managed, own_tags, owner_of
+from reconciler.kinds.express_service import KIND as EXPRESS
 from reconciler.kinds.live_base import ApplyContext, BaseLive, Found
 from reconciler.kinds.scaling import (
     AAS,
@@ -231,7 +232,11 @@ class ScalingPolicyLive(BaseLive):
         return observe(aws, addresses)
 
     def list_managed(self, aws: Aws, found: Mapping[Address, Live]) -> dict[Address, Live]:
-        return list_managed(aws)
+        """The managed scalable targets but those ECS registered for an Express service: they carry the Express
+        service's tags, the managed-by tag included (DG "Resources created by Amazon ECS Express Mode services",
+        Application scaling target defaults: "Tags: Derived from the tags passed in" the create), and are ECS's.
+        The Express service comes before them, found whether it is declared or pruned itself (which removes them)."""
+        return {a: v for a, v in list_managed(aws).items() if Address(EXPRESS.name, a.name, a.scope) not in found}
 
     def create(self, aws: Aws, desired: Resource, ctx: ApplyContext) -> str | None:
         _create(aws, desired, stamp=ctx.stamp)
