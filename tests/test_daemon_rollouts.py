@@ -1,11 +1,13 @@
 """A daemon's deployment followed as a service's is, against the emulator: apply waits for it and fails when ECS's
 circuit breaker rolls it back (the emulator's daemon deployments end as ROLLOUT_ENV says for their images), status
-shows it, and the operator daemon alerts rollout_completed and rollout_failed for it and holds the failing revision,
-held still (and not alerted again) after a restart."""
+shows it, `history` lists its deployments (every page of ListDaemonDeployments), and the operator daemon alerts
+rollout_completed and rollout_failed for it and holds the failing revision, held still (and not alerted again) after a
+restart, which reads its last completed revision back from ECS's SUCCESSFUL daemon deployments."""
 
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,35 @@ def test_no_wait_returns_before_the_daemon_rolls_out(aws: Any, cli: Any, example
     assert "rollout(s)" not in applied.err
 
 
+def test_history_lists_every_daemon_deployment_ecs_keeps_oldest_first(
+    aws: Any, cli: Any, ecs: Any, example: Path, failing: None
+) -> None:
+    assert cli("apply", example, "--auto-approve").code == 0  # log-router:1
+    arn, definition = daemon_arn(ecs), daemon_revision(ecs)["daemonTaskDefinitionArn"]
+    for _ in range(20):  # out of band: more deployments than ListDaemonDeployments answers in one page
+        ecs.update_daemon(daemonArn=arn, daemonTaskDefinitionArn=definition, capacityProviderArns=[])
+    edit_example(example, GOOD, BAD)
+    assert cli("apply", example, "--auto-approve").code == 1  # log-router:2, rolled back by ECS
+    aws.reset_calls()
+    shown = cli("history", example, "--format", "json")
+    assert shown.code == 0, shown.err
+    (entry,) = json.loads(shown.out)["services"]
+    assert entry["service"] == DAEMON and entry["live"]
+    deployments = entry["deployments"]
+    assert len(deployments) == 22, "every page"
+    assert [d["taskDefinition"] for d in deployments] == ["log-router:1"] * 21 + ["log-router:2"]
+    assert (deployments[0]["strategy"], deployments[0]["outcome"]) == ("DAEMON", "completed")
+    assert (deployments[-1]["status"], deployments[-1]["outcome"]) == ("ROLLBACK_SUCCESSFUL", "failed")
+    assert deployments[-1]["rollback"] == "The circuit breaker initiated the rollback."
+    assert aws.calls.count("ListDaemonDeployments") == 2, "two pages"
+    assert not aws.writes()
+    text = cli("history", example, "Daemon/log-router")
+    assert text.code == 0, text.err
+    lines = text.out.splitlines()
+    assert lines[0] == DAEMON and len(lines) == 24
+    assert lines[-1].split()[1:5] == ["DAEMON", "failed", "ROLLBACK_SUCCESSFUL", "log-router:2"]
+
+
 def start(daemon: Any, root: Path, webhook: Webhook) -> tuple[Any, int]:
     proc = daemon(root, "--resync-interval", "0.5", "--metrics-port", "0", "--alert-webhook", webhook.url)
     return proc, int(proc.wait_for_event("serving metrics")["port"])
@@ -115,7 +146,10 @@ def test_the_daemon_alerts_the_daemon_rollout_and_holds_a_failed_revision(
     assert HELD_TAG_KEY in tags_of(ecs, daemon_arn(ecs)), "the hold is recorded on the daemon, in AWS"
     again, port = start(daemon, gitsync.link, webhook)
     eventually(lambda: len(again.find("pass", revision=bad)) >= 2, what="passes after the restart")
-    assert status_of(port)["held"]["revision"] == bad, "still held after a restart"
+    report = status_of(port)
+    assert report["held"]["revision"] == bad, "still held after a restart"
+    last = report["resources"][DAEMON]["rollout"]["last_completed"]
+    assert last == {"task_definition": "log-router:1", "revision": good}, "ECS's newest SUCCESSFUL daemon deployment"
     assert len(webhook.alerts("rollout_failed")) == 1, "the failure is not alerted again"
     assert again.stop() == 0
 

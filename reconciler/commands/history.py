@@ -1,6 +1,7 @@
-"""`history PATH [SERVICE]`: per service declared in PATH (or only SERVICE, a selector as for ``--target``), the
-deployments ECS still lists, oldest first: when each started, the git revision and task definition it rolled out
-(its target service revision), its strategy and how it ended (``reconciler.deployments.history``). Reads only.
+"""`history PATH [SERVICE]`: per service, Express service and daemon declared in PATH (or only SERVICE, a selector as
+for ``--target``), the deployments ECS still lists, oldest first: when each started, the git revision and task
+definition it rolled out (its target service or daemon revision), its strategy and how it ended
+(``reconciler.deployments.history``). Reads only.
 ``--format json`` gives the same per service. Exit 0, 1 error."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from reconciler.commands import EXIT_OK
 from reconciler.commands.common import open_pipeline
 from reconciler.core.errors import UsageError
 from reconciler.core.settings import Settings
-from reconciler.deployments.history import as_json, service_history
+from reconciler.deployments.history import as_json, history_of
 from reconciler.pipeline import names
 
 COLUMNS = ("STARTED", "STRATEGY", "OUTCOME", "STATUS", "TASK DEFINITION", "GIT REVISION", "DEPLOYMENT")
@@ -34,13 +35,13 @@ def services_history(path: str, settings: Settings, *, embedded: bool, service: 
             ]
             observed = part.pipeline.observe(services, prune=False).observed if services else {}
             for resource in services:
-                live = resource.address in observed
-                entries = service_history(part.pipeline.aws, resource.address, now=now) if live else []
+                live = observed.get(resource.address)
+                entries = history_of(part.pipeline.aws, live, now=now) if live is not None else []
                 out.append(
                     {
                         "target": part.target.name if not part.target.is_default else None,
                         "service": str(resource.address),
-                        "live": live,
+                        "live": live is not None,
                         "deployments": [as_json(e) for e in entries],
                     }
                 )

@@ -3,8 +3,9 @@
 ``read_back`` turns the managed services' DescribeServices entries (already read by the pass) and their current
 ServiceDeployments (``reconciler.deployments.read``) into what the follower resumes with (``reconciler.daemon.memory``
 decides, service by service): the revision held when a service's marker names the manifests being read, the last
-revision of each service that rolled out completely (its current deployment, or the newest SUCCESSFUL one ECS
-lists), and the deployments to follow on, in flight or failed unseen, grouped by the git revision that started them.
+revision of each service and daemon that rolled out completely (its current deployment, or the newest SUCCESSFUL
+one ECS lists: ListServiceDeployments, ListDaemonDeployments), and the deployments to follow on, in flight or failed
+unseen, grouped by the git revision that started them.
 ``hold_marker`` is the Retag that records a failure on its service, run through the executor.
 """
 
@@ -25,6 +26,7 @@ from reconciler.core.tags import HELD_TAG_KEY
 from reconciler.daemon.following import Following, Held, RevisionRollout
 from reconciler.daemon.memory import NONE, Marker, Recalled, deployment_id, marker_of, recall
 from reconciler.deployments import history, readers
+from reconciler.kinds.daemon import KIND as DAEMON
 from reconciler.kinds.service import KIND as SERVICE
 
 log = structlog.get_logger("reconciler.rollout")
@@ -60,9 +62,12 @@ def read_back(
         if r.found == "completed":
             if r.task_definition:
                 out.last_good[r.address] = (r.task_definition, r.revision)
-        elif r.deployment is None or r.address.kind != SERVICE.name:
-            continue  # a daemon's last good revision serves no rollback: ECS rolls a daemon back itself
-        elif (good := history.last_completed(aws, r.address)) is not None:
+        elif r.deployment is None:
+            continue
+        elif r.address.kind == DAEMON.name:  # shown in /status; it serves no rollback: ECS rolls a daemon back
+            if (good := history.daemon_last_completed(aws, bodies[r.address])) is not None:
+                out.last_good[r.address] = (good.task_definition, good.git_revision)
+        elif r.address.kind == SERVICE.name and (good := history.last_completed(aws, r.address)) is not None:
             out.last_good[r.address] = (good.task_definition, good.git_revision)
     resumed = [r for r in found if r.found in ("follow", "failed")]
     _resume(out, resumed, fingerprint, revision, lives, now=now)

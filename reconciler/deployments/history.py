@@ -1,8 +1,11 @@
-"""A service's deployment history as ECS keeps it: each ServiceDeployment (ListServiceDeployments, then
-DescribeServiceDeployments ``read.BATCH`` a call), the task definition its target ServiceRevision runs
-(DescribeServiceRevisions, batched) and the git revision that task definition was registered from (its revision tag,
-one DescribeTaskDefinition per distinct task definition). Reads only, each call paced in its bucket by the AWS
-boundary. `history` prints it; the console's service page shows the same entries (``as_json``).
+"""A service's or a daemon's deployment history as ECS keeps it. A service's: each ServiceDeployment
+(ListServiceDeployments, then DescribeServiceDeployments ``read.BATCH`` a call), the task definition its target
+ServiceRevision runs (DescribeServiceRevisions, batched) and the git revision that task definition was registered from
+(its revision tag, one DescribeTaskDefinition per distinct task definition). A daemon's the same way: each
+DaemonDeployment (ListDaemonDeployments, every page, then DescribeDaemonDeployments in batches), the daemon task
+definition its target DaemonRevision runs (DescribeDaemonRevisions) and that definition's revision tag
+(ListTagsForResource). Reads only, each call paced in its bucket by the AWS boundary. `history` prints it; the
+console's service page shows the same entries (``as_json``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from typing import Any
 
 from reconciler import rollout
 from reconciler.aws import Aws
-from reconciler.core.model import Address
+from reconciler.core.diff import tag_map
+from reconciler.core.model import Address, Live
 from reconciler.core.names import revision_of
-from reconciler.deployments import read
+from reconciler.core.tags import REVISION_TAG_KEY
+from reconciler.deployments import daemons, read
 from reconciler.deployments.stages import Deployment, standing
+from reconciler.kinds.daemon import KIND as DAEMON
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,30 @@ def service_history(aws: Aws, address: Address, *, now: datetime.datetime) -> li
     arns = sorted({str(r["taskDefinition"]) for r in revisions.values() if r.get("taskDefinition")})
     origins = dict(zip(arns, aws.map(lambda arn: rollout.revision_of_task_definition(aws, arn), arns), strict=True))
     return entries_of(deployments, revisions, origins, now=now)
+
+
+def daemon_history(aws: Aws, body: Mapping[str, Any], *, now: datetime.datetime) -> list[Entry]:
+    """The read daemon's deployments ECS still lists, oldest first, each with its daemon task definition and the git
+    revision that definition was registered from."""
+    deployments = daemons.history(aws, body)
+    found = daemons.revisions(aws, [d.target_revision for d in deployments if d.target_revision])
+    revisions = {arn: {"taskDefinition": r.get("daemonTaskDefinitionArn")} for arn, r in found.items()}
+    arns = sorted({str(r["taskDefinition"]) for r in revisions.values() if r.get("taskDefinition")})
+    origins = dict(zip(arns, aws.map(lambda arn: _origin_of_daemon_definition(aws, arn), arns), strict=True))
+    return entries_of(deployments, revisions, origins, now=now)
+
+
+def _origin_of_daemon_definition(aws: Aws, arn: str) -> str | None:
+    """The git revision a daemon task definition was registered from (its revision tag), when it has one."""
+    tags = aws.call("ecs", "ListTagsForResource", arn, resourceArn=arn).get("tags")
+    return tag_map(tags).get(REVISION_TAG_KEY)
+
+
+def history_of(aws: Aws, live: Live, *, now: datetime.datetime) -> list[Entry]:
+    """The deployments of a live service, Express service (the ECS service behind it) or daemon, oldest first."""
+    if live.address.kind == DAEMON.name:
+        return daemon_history(aws, live.body, now=now)
+    return service_history(aws, live.address, now=now)
 
 
 def as_json(entry: Entry) -> dict[str, Any]:
@@ -134,3 +164,14 @@ def last_completed(
             origin = rollout.revision_of_task_definition(aws, arn)
             return Completed(revision_of(arn), origin, revision, found.get(now_on) if now_on else None)
     return None
+
+
+def daemon_last_completed(aws: Aws, body: Mapping[str, Any]) -> Completed | None:
+    """The read daemon's newest SUCCESSFUL deployment ECS still lists (ListDaemonDeployments filtered by status): its
+    DaemonRevision, that revision's daemon task definition and the definition's revision tag. None: ECS lists none."""
+    done = [d for d in daemons.history(aws, body, statuses=["SUCCESSFUL"]) if d.target_revision]
+    if not done:
+        return None
+    revision = daemons.revisions(aws, [str(done[0].target_revision)]).get(str(done[0].target_revision)) or {}
+    arn = str(revision.get("daemonTaskDefinitionArn") or "")
+    return Completed(revision_of(arn), _origin_of_daemon_definition(aws, arn), revision) if arn else None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -21,7 +20,7 @@ from reconciler.emulator.clock import CLOCK
 from reconciler.emulator.deployment_answers import brief_answer, describe_answer
 from reconciler.emulator.deployment_records import Deployment, all_deployments, find
 from reconciler.emulator.deployment_stages import misplaced_pause_hooks
-from reconciler.emulator.hooks import page, patch
+from reconciler.emulator.hooks import epoch, page, patch
 from reconciler.emulator.service_deployments import (
     advance,
     changes_revision,
@@ -144,11 +143,6 @@ def _describe_service_revisions(self: EC2ContainerServiceResponse) -> ActionResu
     )
 
 
-def _when(value: Any) -> float:
-    """A createdAt filter bound as a timestamp (seconds since the epoch)."""
-    return value.timestamp() if isinstance(value, datetime) else float(value)
-
-
 def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
     # ECS API Reference, ListServiceDeployments: the service's deployments (newest first), filtered by status
     # and createdAt (before / after), up to maxResults (1 to 100, default 20) a page with a nextToken.
@@ -163,8 +157,7 @@ def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult
     backend.describe_services(cluster.arn, [service.arn])
     statuses = set(self._get_param("status") or [])
     created = self._get_param("createdAt") or {}
-    before = _when(created["before"]) if created.get("before") is not None else None
-    after = _when(created["after"]) if created.get("after") is not None else None
+    before, after = epoch(created.get("before")), epoch(created.get("after"))
     chosen = [
         d
         for d in reversed(all_deployments(backend).get(service.arn, []))

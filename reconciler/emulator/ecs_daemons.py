@@ -1,7 +1,7 @@
 """The emulator's ECS Managed Daemons (moto has none of these calls), as the ECS API reference documents them:
 RegisterDaemonTaskDefinition, DescribeDaemonTaskDefinition, ListDaemonTaskDefinitions, DeleteDaemonTaskDefinition,
 CreateDaemon, UpdateDaemon, DeleteDaemon, DescribeDaemon, ListDaemons, DescribeDaemonRevisions,
-DescribeDaemonDeployments and ListDaemonDeployments, and tags on daemons.
+DescribeDaemonDeployments and ListDaemonDeployments, and tags on daemons and daemon task definitions.
 
 A create or update makes a daemon revision (the task definition, tag propagation, execute command, critical) and a
 daemon deployment to it; a deployment is IN_PROGRESS until a read after the one that first saw it (the emulator
@@ -23,11 +23,18 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 
 from reconciler.emulator.clock import CLOCK
 from reconciler.emulator.ecs_managed_instances import ManagedInstancesCapacityProvider
-from reconciler.emulator.hooks import page, patch
+from reconciler.emulator.hooks import epoch, page, patch
 from reconciler.emulator.rollouts import ROLLOUT_ENV, ROLLOUT_IMAGES_ENV
 
 REVISION_FIELDS = ("propagateTags", "enableECSManagedTags", "enableExecuteCommand", "critical")
 """DaemonRevision members taken from the daemon (DescribeDaemonRevisions)."""
+
+
+class Tagged:
+    """The tags a daemon task definition was registered with (RegisterDaemonTaskDefinition's ``tags``)."""
+
+    def __init__(self, tags: list[dict[str, str]]) -> None:
+        self.tags = tags
 
 
 class Daemon:
@@ -69,12 +76,18 @@ def _store(backend: EC2ContainerServiceBackend, name: str) -> dict[str, Any]:
 
 
 def _get_resource(original: Any, self: EC2ContainerServiceBackend, resource_arn: str, parsed: dict[str, str]) -> Any:
-    # ECS API reference, TagResource / ListTagsForResource: daemons take tags like the other ECS resources.
+    # ECS API reference, TagResource / ListTagsForResource: daemons take tags like the other ECS resources, and so do
+    # daemon task definitions (RegisterDaemonTaskDefinition: "tags", the metadata applied to the definition).
     if parsed.get("service") == "daemon":
         daemon = _store(self, "daemons").get(resource_arn)
         if daemon is None:
             raise ECSException("ResourceNotFoundException", "The daemon does not exist.")
         return daemon
+    if parsed.get("service") == "daemon-task-definition":
+        tagged = _store(self, "definition_tags").get(resource_arn)
+        if tagged is None:
+            raise ECSException("ResourceNotFoundException", "The daemon task definition does not exist.")
+        return tagged
     return original(self, resource_arn, parsed)
 
 
@@ -98,6 +111,7 @@ def _register(self: EC2ContainerServiceResponse) -> ActionResult:
         "status": "ACTIVE",
         "registeredAt": CLOCK.utc(),
     }
+    _store(backend, "definition_tags")[arn] = Tagged(copy.deepcopy(self._get_param("tags") or []))
     return ActionResult({"daemonTaskDefinitionArn": arn})
 
 
@@ -396,12 +410,20 @@ def _describe_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
 
 
 def _list_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
-    # ECS API reference, ListDaemonDeployments: the daemon's deployments, newest first, filtered by status.
+    # ECS API reference, ListDaemonDeployments: "a list of daemon deployments for a specified daemon", newest first,
+    # filtered by status and by creation time (createdAt before / after), in pages of maxResults with a nextToken.
+    backend = self.ecs_backend
+    _settle(backend)  # a read, as DescribeDaemonDeployments: the statuses listed are the ones it would describe
     arn, statuses = self._get_param("daemonArn"), set(self._get_param("status") or [])
+    window = self._get_param("createdAt") or {}
+    after, before = epoch(window.get("after")), epoch(window.get("before"))
     found = [
         d
-        for d in reversed(list(_store(self.ecs_backend, "deployments").values()))
-        if d["_daemon"] == arn and (not statuses or d["status"] in statuses)
+        for d in reversed(list(_store(backend, "deployments").values()))
+        if d["_daemon"] == arn
+        and (not statuses or d["status"] in statuses)
+        and (after is None or d["createdAt"].timestamp() > after)
+        and (before is None or d["createdAt"].timestamp() < before)
     ]
     briefs = [
         {
@@ -411,6 +433,7 @@ def _list_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
             "status": d["status"],
             "targetDaemonRevisionArn": d["targetDaemonRevision"]["arn"],
             "createdAt": d["createdAt"],
+            **{k: d[k] for k in ("statusReason", "startedAt", "stoppedAt", "finishedAt") if d.get(k)},
         }
         for d in found
     ]

@@ -41,12 +41,12 @@ def describe(aws: Aws, cluster: str, names: Sequence[str] | None) -> dict[Addres
     daemons = [aws.call("ecs", "DescribeDaemon", a, daemonArn=a).get("daemon") or {} for a in arns]
     daemons = [d for d in daemons if d.get("status") == "ACTIVE"]
     revision_arns = [str(r["arn"]) for d in daemons for r in (d.get("currentRevisions") or [])[:1]]
-    revisions = _revisions(aws, revision_arns)
+    current_revisions = revisions(aws, revision_arns)
     current_deployments = deployments(aws, [str(d["deploymentArn"]) for d in daemons if d.get("deploymentArn")])
     found: dict[Address, Live] = {}
     for daemon in daemons:
         current = (daemon.get("currentRevisions") or [{}])[0]
-        revision = revisions.get(str(current.get("arn")), {})
+        revision = current_revisions.get(str(current.get("arn")), {})
         deployment = current_deployments.get(str(daemon.get("deploymentArn")), {})
         body = _body(aws, daemon, current, revision, deployment)
         address = Address(KIND.name, name_of(str(daemon["daemonArn"])), cluster)
@@ -54,7 +54,7 @@ def describe(aws: Aws, cluster: str, names: Sequence[str] | None) -> dict[Addres
     return found
 
 
-def _revisions(aws: Aws, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
+def revisions(aws: Aws, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
     """DescribeDaemonRevisions in batches: ARN -> DaemonRevision."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in batches(sorted(set(arns)), BATCH):
