@@ -334,3 +334,10 @@ def test_a_pause_the_daemon_last_saw_is_not_shown_once_ecs_says_the_deployment_c
     assert "completed" in header_row(html, "Deployment") and "paused" not in header_row(html, "Deployment")
     assert "Deployment paused" not in html and "ecs-pause-1" not in html.split('id="history"')[0]
     assert ">in sync</span>" in header_row(html, "State")
+
+
+def test_a_timestamp_is_shown_to_the_second_in_utc_with_its_full_value_kept():
+    status = with_web(live={"events": [{"at": "2030-01-01 02:03:04.567000+02:00", "message": "(service web) ok"}]})
+    html = get(console_app(lambda: status), "/targets/default/services/prod/web")[1]
+    full = "2030-01-01 02:03:04.567000+02:00"
+    assert f'<time datetime="{full}" title="{full}">2030-01-01 00:03:04 UTC</time> (service web) ok' in html

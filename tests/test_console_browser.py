@@ -10,6 +10,7 @@ Without a Chromium executable these tests skip, except in CI (CI=true), where th
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import os
 import re
@@ -265,7 +266,9 @@ def test_a_paused_deployment_is_shown_and_continued_from_the_page(aws, ecs, cli,
     (hook,) = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0][
         "lifecycleHookDetails"
     ]
-    assert hook["hookId"] in paused and hook["expiresAt"].isoformat() in paused
+    expires = page.get_by_role("region", name="Deployment paused").locator("dt:text-is('Expires') + dd time")
+    assert hook["hookId"] in paused and expires.get_attribute("datetime") == hook["expiresAt"].isoformat()
+    assert expires.inner_text() == hook["expiresAt"].astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     assert hook["hookId"] in header_row(page, "ECS deployment")
     history = page.get_by_role("region", name="Deployment history").inner_text()
     assert "CANARY" in history and "paused" in history and "api:1" in history
@@ -351,3 +354,68 @@ def test_the_service_is_rolled_back_from_its_page_and_another_instances_service_
     assert "api:1" in newest
     assert owner.stop() == 0
     assert not [line for line in other.lines + owner.lines if TOKEN in line]
+
+
+WIDER_THAN = """(width) => [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > width + 0.5 && !e.closest(".scroll"))
+    .map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.textContent.trim().slice(0, 60)}`)"""
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def fits_the_viewport(page: Any) -> None:
+    """Nothing on the page is wider than the phone's screen: the page never scrolls sideways (a wide table scrolls in
+    its own box instead), and the browser did not zoom the page out to fit it (the viewport is still the screen)."""
+    assert page.evaluate(WIDER_THAN, PHONE["width"]) == []  # names what sticks out
+    assert page.evaluate("[innerWidth, document.documentElement.scrollWidth]") == [PHONE["width"]] * 2
+
+
+LONG = "settlement_reconciliation_worker_for_payments_in_eu_west_1"
+"""A service and task definition family name with nowhere to break a line, as ECS allows (255 characters)."""
+
+
+def test_on_a_phone_nothing_is_wider_than_the_screen_and_the_history_scrolls_to_its_last_column(
+    aws, ecs, cli, daemon, manifests, browser, tmp_path
+):
+    from builders import cluster, documents, service, task_definition
+
+    canary = documents(task_definition(LONG), service(LONG, deploymentConfiguration=CANARY))
+    root = manifests({"prod.yaml": cluster(), "service.yaml": canary})
+    applied = cli("apply", root, "--auto-approve")
+    assert applied.code == 0 and f"Paused: Service prod/{LONG}" in applied.out, applied.out + applied.err
+    proc = daemon(root, "--mode", "enforce", "--resync-interval", "60", "--metrics-port", "0",
+                  "--metrics-address", "127.0.0.1", "--http-token-file", with_token(tmp_path))  # fmt: skip
+    url = f"http://127.0.0.1:{proc.wait_for_event('serving metrics')['port']}"
+    proc.wait_for_event("pass")
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(10_000)
+
+    phone.goto(f"{url}/targets/default/services/prod/{LONG}")
+    assert phone.get_by_role("heading", level=1).inner_text() == f"Service prod/{LONG}"
+    panel = phone.get_by_role("region", name="Deployment paused: awaiting approval")
+    hook = panel.locator("dt:text-is('Hook') + dd code")
+    assert len(hook.inner_text()) > 40  # ECS's hook ids are long: it breaks within the screen
+    fits_the_viewport(phone)
+    history = phone.get_by_role("region", name="Deployment history")
+    last = history.get_by_role("columnheader").last
+    assert last.inner_text() == "Status"
+    last.scroll_into_view_if_needed()  # the table scrolls sideways in its own box to bring its last column in
+    box = last.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert "IN_PROGRESS" in history.get_by_role("row").nth(1).get_by_role("cell").last.inner_text()
+    started = history.get_by_role("row").nth(1).locator("time")
+    assert started.get_attribute("title") == started.get_attribute("datetime")  # shortened, the full value on hover
+    fits_the_viewport(phone)
+    screenshot(phone, "phone-service")
+
+    confirmation = f"/actions/rollback?target=default&service=Service/prod/{LONG}"
+    for name, path in (("overview", "/"), ("cluster", "/targets/default/clusters/prod"), ("confirm", confirmation)):
+        phone.goto(url + path)
+        fits_the_viewport(phone)
+        screenshot(phone, f"phone-{name}")
+        if name != "confirm":  # in the services table, the long name is cut short and whole in its title
+            assert phone.get_by_role("link", name=LONG).get_attribute("title") == LONG
+    context.close()
+    assert proc.stop() == 0

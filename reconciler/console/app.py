@@ -16,6 +16,7 @@ a cookie or a log. Without ``authorize`` (no token file) every action is refused
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -57,7 +58,20 @@ def shown(value: Any) -> str:
     return "(absent)" if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
+def when(value: Any) -> str:
+    """A timestamp as a page shows it: to the second, in UTC (its full value stays in the ``time`` element's
+    ``datetime`` and ``title``); a value that is not one, as it is."""
+    try:
+        at = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if at.tzinfo is None:
+        return at.strftime("%Y-%m-%d %H:%M:%S")
+    return at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 _ENVIRONMENT.filters["shown"] = shown
+_ENVIRONMENT.filters["when"] = when
 _ENVIRONMENT.globals["refresh_seconds"] = REFRESH_SECONDS
 
 
