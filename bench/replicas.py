@@ -23,10 +23,10 @@ from typing import Any
 
 import boto3
 
+from bench.accounts import apply_unpaced, write_targets
 from bench.daemon import Daemon, GitSyncLink
-from bench.fleet import service_names, write_fleet
+from bench.fleet import service_names
 from bench.run import REGION, Emulated, Row, emulator_process, render
-from bench.targets import TARGET, network_in, pipeline
 from reconciler import log
 from tests.faults import READ_PREFIXES
 
@@ -35,27 +35,9 @@ TARGETS = {f"t{i}": f"{100000000000 + i * 111111111:012d}" for i in range(9)}
 TABLE = "ecs-reconciler-lease"
 
 
-def write_tree(root: Path, endpoint_url: str, *, services: int) -> Path:
-    """Each target a folder of its own: its Target document (a role in its account) and its fleet."""
-    for name, account in TARGETS.items():
-        folder = write_fleet(root / name, services=services, clusters=2)
-        (folder / "target.yaml").write_text(TARGET.format(name=name, region=REGION, account=account))
-        ids = network_in(endpoint_url, account)
-        for file in folder.rglob("*.yaml"):
-            text = file.read_text()
-            for old, new in ids.items():
-                text = text.replace(old, new)
-            file.write_text(text)
-    return root
-
-
 def set_up(root: Path, endpoint_url: str) -> None:
     """Apply every target's fleet, without the conditions, and create the lease table."""
-    setup = pipeline(endpoint_url, paced=False)
-    for part in setup.parts(root):
-        failed = [o for o in part.pipeline.apply(part.pipeline.plan(part.load())) if o.status != "done"]
-        if failed:
-            raise SystemExit(f"set-up failed: {failed[0].error}")
+    apply_unpaced(endpoint_url, root)
     dynamodb().create_table(
         TableName=TABLE,
         KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
@@ -153,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     with emulator_process() as emulated, tempfile.TemporaryDirectory() as tmp:
         _endpoint.append(emulated.endpoint_url)
-        root = write_tree(Path(tmp) / "tree", emulated.endpoint_url, services=args.services)
+        root = write_targets(Path(tmp) / "tree", emulated.endpoint_url, TARGETS, services=args.services, clusters=2)
         set_up(root, emulated.endpoint_url)
         git = GitSyncLink(Path(tmp) / "git")
         git.publish(root, lambda _worktree: None)
