@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from builders import SUBNET, container, documents, service, task_definition
 
 from reconciler.kinds.scaling_rules import scaling_rules
 from reconciler.kinds.scheduled_task_rules import schedule_rules
@@ -431,38 +432,12 @@ def test_an_ntfs_volume_is_not_judged_without_the_task_definition() -> None:
 
 
 def test_validate_accepts_a_grace_period_for_container_health_checks(cli: Any, manifests: Any) -> None:
-    root = manifests(
-        {
-            "web.yaml": """\
-                apiVersion: ecs-reconciler/v1
-                kind: TaskDefinition
-                metadata: {name: web}
-                spec:
-                  requiresCompatibilities: [FARGATE]
-                  networkMode: awsvpc
-                  cpu: "256"
-                  memory: "512"
-                  containerDefinitions:
-                    - name: app
-                      image: nginx:1.27
-                      healthCheck:
-                        command: [CMD-SHELL, "curl -f http://localhost:8080/ || exit 1"]
-                        startPeriod: 30
-                ---
-                apiVersion: ecs-reconciler/v1
-                kind: Service
-                metadata: {name: web}
-                spec:
-                  cluster: demo
-                  taskDefinition: web
-                  desiredCount: 1
-                  launchType: FARGATE
-                  healthCheckGracePeriodSeconds: 120
-                  networkConfiguration:
-                    awsvpcConfiguration:
-                      subnets: [subnet-0a1b2c3d4e5f60001]
-                """
-        }
+    health = {"command": ["CMD-SHELL", "curl -f http://localhost:8080/ || exit 1"], "startPeriod": 30}
+    app = container(image="nginx:1.27", port=None, environment=None, healthCheck=health)
+    network = {"awsvpcConfiguration": {"subnets": [SUBNET]}}
+    grace = service(
+        "web", cluster="demo", desiredCount=1, healthCheckGracePeriodSeconds=120, networkConfiguration=network
     )
+    root = manifests({"web.yaml": documents(task_definition("web", containers=[app]), grace)})
     result = cli("validate", root)
     assert result.code == 0, result.err

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from builders import cluster, image_app
+from builders import cluster, container, documents, image_app, service, task_definition
 from conftest import REGION, eventually
 from daemon_io import Recorded, Webhook, status_of
 
@@ -23,61 +23,26 @@ from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.metrics import Metrics
 from reconciler.emulator.clock import CLOCK, MINUTE_ENV
 
-CLUSTER = """\
-apiVersion: ecs-reconciler/v1
-kind: Cluster
-metadata: {name: prod}
-spec: {}
-"""
-SERVICE = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {{name: api}}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: app
-      image: example/api:{tag}
----
-apiVersion: ecs-reconciler/v1
-kind: Service
-metadata: {{name: api}}
-spec:
-  cluster: prod
-  taskDefinition: api
-  desiredCount: 1
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0a1b2c3d4e5f60001]
-      securityGroups: [sg-0a1b2c3d4e5f60001]
-  deploymentConfiguration:
-{deployment}"""
-CANARY = """\
-    strategy: CANARY
-    bakeTimeInMinutes: 1
-    canaryConfiguration: {canaryPercent: 10, canaryBakeTimeInMinutes: 1}
-    lifecycleHooks:
-      - targetType: PAUSE
-        lifecycleStages: [PRE_PRODUCTION_TRAFFIC_SHIFT]
-"""
-BLUE_GREEN = """\
-    strategy: BLUE_GREEN
-    bakeTimeInMinutes: 60
-"""
-ALARMED = """\
-    strategy: BLUE_GREEN
-    bakeTimeInMinutes: 600
-    alarms: {alarmNames: [api-5xx], enable: true, rollback: true}
-"""
+CANARY = {
+    "strategy": "CANARY",
+    "bakeTimeInMinutes": 1,
+    "canaryConfiguration": {"canaryPercent": 10, "canaryBakeTimeInMinutes": 1},
+    "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}],
+}
+BLUE_GREEN = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 60}
+ALARMED = {
+    "strategy": "BLUE_GREEN",
+    "bakeTimeInMinutes": 600,
+    "alarms": {"alarmNames": ["api-5xx"], "enable": True, "rollback": True},
+}
 API = "Service prod/api"
 
 
-def files(tag: str, deployment: str) -> dict[str, str]:
-    return {"cluster.yaml": CLUSTER, "api.yaml": SERVICE.format(tag=tag, deployment=deployment)}
+def files(tag: str, deployment: dict[str, Any]) -> dict[str, str]:
+    """The prod cluster and one api task running example/api:TAG, deployed as ``deployment`` configures."""
+    app = container(image=f"example/api:{tag}", port=None, environment=None)
+    api = documents(task_definition(containers=[app]), service(desiredCount=1, deploymentConfiguration=deployment))
+    return {"cluster.yaml": cluster(settings=None), "api.yaml": api}
 
 
 def start(daemon: Any, gitsync: Any, webhook: Webhook) -> tuple[Any, int]:
@@ -160,7 +125,7 @@ def test_an_alarm_that_rolls_back_is_named_in_the_alert_with_ecs_rollback(aws, d
         Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
-    gitsync.publish(files("1.0", ALARMED.replace("600", "1")))
+    gitsync.publish(files("1.0", {**ALARMED, "bakeTimeInMinutes": 1}))
     proc, port = start(daemon, gitsync, webhook)
     eventually(lambda: webhook.alerts("rollout_completed"), timeout=60, what="blue rolled out")
     bad = gitsync.publish(files("1.1", ALARMED))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_state import described_service, running, tags_of
 
 from reconciler.core.settings import MANAGED_TAG_KEY
 
@@ -33,16 +34,6 @@ spec: {{cluster: prod, taskDefinition: api, desiredCount: 1}}
 """
 
 
-def running(ecs: Any) -> str:
-    """The family:revision the service is set to run."""
-    return str(ecs.describe_services(cluster="prod", services=["api"])["services"][0]["taskDefinition"]).split("/")[-1]
-
-
-def tags(ecs: Any) -> dict[str, str]:
-    arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["serviceArn"]
-    return {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
-
-
 def two_revisions(cli: Any, manifests: Any, *, instance: str) -> Path:
     """api applied at 1.0, then at 1.1 (api:1, then api:2), by ``instance``, each deployment completed (one in
     progress is ECS's to roll back: tests/test_rollback_ecs.py)."""
@@ -57,6 +48,7 @@ def test_rollback_prints_its_plan_and_applies_it_through_the_executor(
     aws: Any, ecs: Any, cli: Any, manifests: Any
 ) -> None:
     root = two_revisions(cli, manifests, instance="team-a")
+    arn = described_service(ecs)["serviceArn"]
     assert running(ecs) == "api:2"
 
     dry = cli("rollback", root, "--dry-run", "--instance", "team-a")
@@ -70,14 +62,15 @@ def test_rollback_prints_its_plan_and_applies_it_through_the_executor(
     assert done.code == 0, done.err
     assert "rolled back: Service prod/api" in done.out
     assert running(ecs) == "api:1"
-    assert tags(ecs)[MANAGED_TAG_KEY] == "team-a"
+    assert tags_of(ecs, arn)[MANAGED_TAG_KEY] == "team-a"
 
 
 def test_rollback_of_another_instances_service_is_refused_with_nothing_written(
     aws: Any, ecs: Any, cli: Any, manifests: Any
 ) -> None:
     root = two_revisions(cli, manifests, instance="team-a")
-    before = tags(ecs)
+    arn = described_service(ecs)["serviceArn"]
+    before = tags_of(ecs, arn)
     aws.reset_calls()
 
     refused = cli("rollback", root, "--instance", "team-b")
@@ -87,12 +80,12 @@ def test_rollback_of_another_instances_service_is_refused_with_nothing_written(
     )
     assert aws.writes() == [], "nothing was sent but reads"
     assert running(ecs) == "api:2"
-    assert tags(ecs) == before
+    assert tags_of(ecs, arn) == before
 
 
 def test_rollback_of_an_unmanaged_service_is_refused(aws: Any, ecs: Any, cli: Any, manifests: Any) -> None:
     root = two_revisions(cli, manifests, instance="team-a")
-    arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["serviceArn"]
+    arn = described_service(ecs)["serviceArn"]
     ecs.untag_resource(resourceArn=arn, tagKeys=[MANAGED_TAG_KEY])
     aws.reset_calls()
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 import yaml
+from builders import container, task_definition
 from credentials import SHAPES
 
 from reconciler.core import security
@@ -230,29 +231,20 @@ def test_severities_are_configurable(aws, cli, bad):
     assert "level must be one of error, warning, notice, off" in level.err
 
 
-SHAPED_TASK = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {name: api}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: app
-      image: example/api:1.0
-      user: "1000"
-      readonlyRootFilesystem: true
-      environment:
-        - {name: STAGE, value: production}
-        - {name: UPSTREAM, value: VALUE}
-"""
+def shaped_task(upstream: str) -> str:
+    """A task definition that passes the security rules but for its UPSTREAM variable, which holds ``upstream``."""
+    environment = {"STAGE": "production", "UPSTREAM": upstream}
+    app = container(port=None, environment=environment, user="1000", readonlyRootFilesystem=True)
+    return task_definition(containers=[app])
+
+
+UPSTREAM_LINE = next(n for n, line in enumerate(shaped_task("x").splitlines(), 1) if "name: UPSTREAM" in line)
+"""The line of the UPSTREAM variable in api.yaml: where a plaintext-secret finding points."""
 
 
 def plaintext_secrets(value: str) -> list[str]:
     """The plaintext-secret findings of a task definition whose UPSTREAM variable holds ``value``."""
-    docs, errors = load_text(SHAPED_TASK.replace("VALUE", json.dumps(value)).encode(), file="api.yaml")
+    docs, errors = load_text(shaped_task(value).encode(), file="api.yaml")
     assert errors == []
     findings, problems = security.find_issues(resources_from(docs, [], KINDS), SecuritySettings(), KINDS)
     assert problems == []
@@ -263,7 +255,9 @@ def plaintext_secrets(value: str) -> list[str]:
 def test_plaintext_secret_fires_on_a_credential_shaped_value_whatever_its_name(shape):
     found = plaintext_secrets(SHAPES[shape])
     assert len(found) == 1
-    assert found[0].startswith("api.yaml:16: spec.containerDefinitions[0].environment[1]: warning [plaintext-secret]")
+    assert found[0].startswith(
+        f"api.yaml:{UPSTREAM_LINE}: spec.containerDefinitions[0].environment[1]: warning [plaintext-secret]"
+    )
     assert "container app: UPSTREAM holds a credential (" in found[0]
     assert SHAPES[shape] not in found[0]
 
@@ -274,12 +268,12 @@ def test_plaintext_secret_is_silent_on_an_ordinary_value():
 
 def test_a_github_token_in_an_environment_value_is_in_no_output(aws, cli, manifests):
     token = SHAPES["GitHub token"]
-    root = manifests({"api.yaml": SHAPED_TASK.replace("VALUE", token)})
+    root = manifests({"api.yaml": shaped_task(token)})
     validated = cli("validate", root)
     assert validated.code == 0, validated.err
     assert (
-        "api.yaml:16: spec.containerDefinitions[0].environment[1]: warning [plaintext-secret] container app: "
-        "UPSTREAM holds a credential (GitHub token) in plaintext environment"
+        f"api.yaml:{UPSTREAM_LINE}: spec.containerDefinitions[0].environment[1]: warning [plaintext-secret] "
+        "container app: UPSTREAM holds a credential (GitHub token) in plaintext environment"
     ) in validated.out
     outputs = [validated.out + validated.err]
     for fmt in ("text", "markdown", "json"):

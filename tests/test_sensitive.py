@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from builders import container, task_definition
 from structlog.testing import capture_logs
 
 from reconciler.core.redact import MASK, Masker, is_sensitive
@@ -17,25 +18,17 @@ from reconciler.daemon.drift import FieldDrift
 from reconciler.daemon.webhook import WebhookSink
 
 SECRET = "hunter2-Zq8"
-TASK = """\
-apiVersion: ecs-reconciler/v1
-kind: TaskDefinition
-metadata: {name: api}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: app
-      image: "example/api:${NAME}"
-      dockerLabels: {build: "built-with-${NAME}"}
-      command: ["serve", "--key=${NAME}"]
-      environment:
-        - {name: DB_PASS, value: plain-db-pass}
-        - {name: MYSQL_PWD, value: plain-mysql-pwd}
-        - {name: LOG_LEVEL, value: info}
-"""
+TASK = task_definition(
+    containers=[
+        container(
+            image="example/api:${NAME}",
+            port=None,
+            environment={"DB_PASS": "plain-db-pass", "MYSQL_PWD": "plain-mysql-pwd", "LOG_LEVEL": "info"},
+            dockerLabels={"build": "built-with-${NAME}"},
+            command=["serve", "--key=${NAME}"],
+        )
+    ]
+)
 
 
 @pytest.mark.parametrize(
