@@ -29,6 +29,7 @@ from reconciler.daemon.alerts import Alert, Alerter
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.replicas import Replicas
 from reconciler.emulator import seed_demo_network
 from reconciler.parser import build_parser
 from reconciler.pipeline import Pipeline
@@ -73,6 +74,30 @@ def test_the_lease_fences_writes_by_the_monotonic_clock_and_counts_takeovers(aws
     assert not a.try_acquire(), "the old holder's renewal is refused"
     with pytest.raises(AwsError):
         a.check("ecs", "CreateService", "x")
+
+
+def test_a_released_lease_and_heartbeat_are_gone_at_once_and_never_another_holders(aws):
+    make_lease_table(aws)
+    settings = LeaseSettings(table="leases", duration=60.0)
+    wall = Clock()
+    a, b, c, d = (Lease(Aws(Settings().aws), replace(settings, holder=h), wall=wall) for h in "abcd")
+    assert a.try_acquire()
+    a.release()
+    assert b.try_acquire(), "b takes the lease without waiting for a's to expire"
+
+    assert c.try_acquire() is False
+    wall.now += 61  # b's lease expires; c takes it
+    assert c.try_acquire()
+    b.release()  # b does not know it lost the lease: its delete is refused
+    assert not d.try_acquire(), "c still holds the lease b tried to release"
+
+    one, two = (Replicas(Aws(Settings().aws), "leases", holder=h, duration=60.0) for h in ("one", "two"))
+    one.heartbeat("g", wall.now)
+    two.heartbeat("g", wall.now)
+    one.leave("g")
+    assert sorted(two.read("g").replicas) == ["two"]
+    one.leave("g")  # again: nothing left to delete, and no error
+    assert sorted(two.read("g").replicas) == ["two"]
 
 
 def test_a_paused_leader_makes_no_write_after_it_resumes(aws, ecs, gitsync):

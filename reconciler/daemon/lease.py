@@ -36,6 +36,22 @@ def default_holder() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+def delete_held(aws: Aws, table: str, key: str, holder: str) -> None:
+    """Delete the item ``key`` while ``holder`` holds it (one attempt; ConditionalCheckFailedException when another
+    holds it now)."""
+    aws.call_unfenced(
+        "dynamodb",
+        "DeleteItem",
+        table,
+        TableName=table,
+        Key={"name": {"S": key}},
+        ConditionExpression="#h = :me",
+        ExpressionAttributeNames={"#h": "holder"},
+        ExpressionAttributeValues={":me": {"S": holder}},
+        once=True,
+    )
+
+
 class Lease:
     def __init__(
         self,
@@ -156,16 +172,6 @@ class Lease:
             return
         self._lose()
         try:
-            self._aws.call_unfenced(
-                "dynamodb",
-                "DeleteItem",
-                self._table,
-                TableName=self._table,
-                Key={"name": {"S": self._settings.name}},
-                ConditionExpression="#h = :me",
-                ExpressionAttributeNames={"#h": "holder"},
-                ExpressionAttributeValues={":me": {"S": self.holder}},
-                once=True,
-            )
+            delete_held(self._aws, self._table, self._settings.name, self.holder)
         except AwsError as exc:
             log.warning("lease not released; it will expire", table=self._table, error=str(exc))

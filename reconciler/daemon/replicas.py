@@ -32,7 +32,7 @@ from reconciler.core.errors import AwsError
 from reconciler.core.instance import DEFAULT as DEFAULT_INSTANCE
 from reconciler.core.settings import LeaseSettings
 from reconciler.core.targets import DEFAULT
-from reconciler.daemon.lease import CONDITION_FAILED
+from reconciler.daemon.lease import CONDITION_FAILED, delete_held
 
 log = structlog.get_logger("reconciler.replicas")
 
@@ -181,17 +181,7 @@ class Replicas:
     def leave(self, group: str) -> None:
         """Delete this replica's heartbeat on the way out (one attempt), so the others rebalance at once."""
         try:
-            self._aws.call_unfenced(
-                "dynamodb",
-                "DeleteItem",
-                self._table,
-                TableName=self._table,
-                Key={"name": {"S": f"{group}/{REPLICAS}/{self.holder}"}},
-                ConditionExpression="#h = :me",
-                ExpressionAttributeNames={"#h": "holder"},
-                ExpressionAttributeValues={":me": {"S": self.holder}},
-                once=True,
-            )
+            delete_held(self._aws, self._table, f"{group}/{REPLICAS}/{self.holder}", self.holder)
         except AwsError as exc:
             if exc.code != CONDITION_FAILED:
                 log.warning("heartbeat not removed; it will expire", table=self._table, error=str(exc))
