@@ -74,17 +74,23 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[HookedEmulator]:
         yield server
 
 
-@pytest.fixture
-def aws(emulator: HookedEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[HookedEmulator]:
-    """A clean emulator with the demo network, and the standard AWS environment variables pointing at it."""
+def clean_emulator(emulator: HookedEmulator, env: pytest.MonkeyPatch) -> None:
+    """Empty the emulator and its fault hooks, seed the demo network, and point the standard AWS environment
+    variables at it (no profile, no session token)."""
     emulator.reset()
     emulator.hooks.clear()
     emulator.after_hooks.clear()
     seed_demo_network(region=REGION)
     for name, value in aws_environment(emulator).items():
-        monkeypatch.setenv(name, value)
+        env.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
+        env.delenv(name, raising=False)
+
+
+@pytest.fixture
+def aws(emulator: HookedEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[HookedEmulator]:
+    """A clean emulator with the demo network, and the standard AWS environment variables pointing at it."""
+    clean_emulator(emulator, monkeypatch)
     emulator.reset_calls()
     yield emulator
     emulator.hooks.clear()

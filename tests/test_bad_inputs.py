@@ -17,11 +17,10 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
-from conftest import REGION, ROOT, aws_environment
+from conftest import REGION, ROOT, clean_emulator
 from faults import HookedEmulator
 
 from reconciler.cli import main
-from reconciler.emulator import seed_demo_network
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 
@@ -98,13 +97,7 @@ def test_the_corpus_holds_at_least_40_distinct_cases():
 def live_example(emulator: HookedEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookedEmulator]:
     """The bundled example applied once for the whole corpus: every case must leave it exactly as it is."""
     with pytest.MonkeyPatch.context() as env:
-        emulator.reset()
-        emulator.hooks.clear()
-        emulator.after_hooks.clear()
-        seed_demo_network(region=REGION)
-        for name, value in aws_environment(emulator).items():
-            env.setenv(name, value)
-        env.delenv("AWS_PROFILE", raising=False)
+        clean_emulator(emulator, env)
         target = tmp_path_factory.mktemp("corpus") / "example"
         shutil.copytree(ROOT / "manifests", target)
         assert main(["apply", str(target)]) == 0

@@ -117,29 +117,24 @@ def test_hooks_see_each_operation_before_dispatch(aws: HookedEmulator) -> None:
     assert seen == ["ListClusters"]
 
 
-def test_a_before_hook_fault_answers_instead_of_moto(aws: HookedEmulator) -> None:
+@pytest.mark.parametrize(
+    ("stage", "status", "code", "created"),
+    [("hooks", 503, "ServiceUnavailableException", []), ("after_hooks", 500, "InternalFailure", ["faulted"])],
+    ids=["before moto: it never runs", "after moto: a lost response"],
+)
+def test_a_hook_fault_answers_instead_of_moto(
+    aws: HookedEmulator, stage: str, status: int, code: str, created: list[str]
+) -> None:
     ecs = client(aws, "ecs")
-    aws.hooks.append(lambda op: (503, "ServiceUnavailableException", "try later") if op == "CreateCluster" else None)
+    getattr(aws, stage).append(lambda op: (status, code, "faulted") if op == "CreateCluster" else None)
     try:
         with pytest.raises(ClientError) as caught:
-            ecs.create_cluster(clusterName="never")
+            ecs.create_cluster(clusterName="faulted")
     finally:
-        aws.hooks.clear()
-    assert caught.value.response["Error"]["Code"] == "ServiceUnavailableException"
-    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
-    assert ecs.list_clusters()["clusterArns"] == []
-
-
-def test_an_after_hook_fault_is_a_lost_response(aws: HookedEmulator) -> None:
-    ecs = client(aws, "ecs")
-    aws.after_hooks.append(lambda op: (500, "InternalFailure", "lost") if op == "CreateCluster" else None)
-    try:
-        with pytest.raises(ClientError) as caught:
-            ecs.create_cluster(clusterName="made-anyway")
-    finally:
-        aws.after_hooks.clear()
-    assert caught.value.response["Error"]["Code"] == "InternalFailure"
-    assert [a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]] == ["made-anyway"]
+        getattr(aws, stage).clear()
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert [a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]] == created
 
 
 @pytest.mark.parametrize("stage", ["hooks", "after_hooks"])
