@@ -72,6 +72,18 @@ def describe(ecs: Any, name: str) -> dict[str, Any]:
     return found
 
 
+def create_web(ecs: Any, network: dict[str, Any]) -> None:
+    """The web service in main: one Fargate task of the web family in ``network``, every other field left out."""
+    ecs.create_service(
+        cluster="main",
+        serviceName="web",
+        taskDefinition="web",
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=network,
+    )
+
+
 def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
 
@@ -223,14 +235,7 @@ def test_create_service_keeps_inputs_aws_echoes(ecs: Any, network: dict[str, Any
 
 
 def test_create_service_fills_aws_defaults(ecs: Any, network: dict[str, Any]) -> None:
-    ecs.create_service(
-        cluster="main",
-        serviceName="web",
-        taskDefinition="web",
-        desiredCount=1,
-        launchType="FARGATE",
-        networkConfiguration=network,
-    )
+    create_web(ecs, network)
     service = describe(ecs, "web")
     assert service["deploymentConfiguration"] == {
         "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -384,14 +389,7 @@ def test_a_clusters_managed_instances_provider_is_listed_and_put_cluster_capacit
 
 
 def test_update_service_echoes_every_field(ecs: Any, network: dict[str, Any]) -> None:
-    ecs.create_service(
-        cluster="main",
-        serviceName="web",
-        taskDefinition="web",
-        desiredCount=1,
-        launchType="FARGATE",
-        networkConfiguration=network,
-    )
+    create_web(ecs, network)
     ecs.register_task_definition(
         family="web",
         networkMode="awsvpc",

@@ -76,18 +76,6 @@ def test_a_kind_is_found_as_a_facet_only_when_it_declares_it() -> None:
     assert kinds.live_references(live, region=None) == []
 
 
-@pytest.mark.parametrize(
-    ("kind", "problem"),
-    [
-        (DeclaresWithoutDefining(), "Forgetful declares Exports but does not define export"),
-        (DefinesWithoutDeclaring(), "Undeclared defines export but does not declare Exports"),
-    ],
-)
-def test_the_registry_refuses_a_facet_half_declared(kind: BaseKind, problem: str) -> None:
-    with pytest.raises(TypeError, match=problem):
-        Registry([kind])  # type: ignore[list-item]
-
-
 def test_every_facet_is_one_the_core_does_not_have() -> None:
     assert {Refers, Pins, Keeps, Claims, Exports, Findings, Costs} == set(FACETS)
     core = {n for n in vars(BaseKind) if not n.startswith("_")}
@@ -111,12 +99,15 @@ class UndeclaredRollouts(BaseLive):
 
 
 @pytest.mark.parametrize(
-    ("half", "problem"),
+    ("build", "given", "problem"),
     [
-        (ForgetfulRollouts(), "Exporting declares Rollouts but does not define rollout_trouble"),
-        (UndeclaredRollouts(), "Forgetful defines rollout_trouble but does not declare Rollouts"),
+        (Registry, DeclaresWithoutDefining(), "Forgetful declares Exports but does not define export"),
+        (Registry, DefinesWithoutDeclaring(), "Undeclared defines export but does not declare Exports"),
+        (live_registry, ForgetfulRollouts(), "Exporting declares Rollouts but does not define rollout_trouble"),
+        (live_registry, UndeclaredRollouts(), "Forgetful defines rollout_trouble but does not declare Rollouts"),
     ],
+    ids=["kind declares only", "kind defines only", "live half declares only", "live half defines only"],
 )
-def test_the_live_registry_refuses_a_facet_half_declared(half: BaseLive, problem: str) -> None:
+def test_the_registries_refuse_a_facet_half_declared(build: Any, given: Any, problem: str) -> None:
     with pytest.raises(TypeError, match=problem):
-        live_registry([half])  # type: ignore[list-item]  # a stand-in: only the facet is checked
+        build([given])  # stand-ins: only the facet is checked
