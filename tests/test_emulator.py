@@ -72,18 +72,6 @@ def describe(ecs: Any, name: str) -> dict[str, Any]:
     return found
 
 
-def create_web(ecs: Any, network: dict[str, Any]) -> None:
-    """The web service in main: one Fargate task of the web family in ``network``, every other field left out."""
-    ecs.create_service(
-        cluster="main",
-        serviceName="web",
-        taskDefinition="web",
-        desiredCount=1,
-        launchType="FARGATE",
-        networkConfiguration=network,
-    )
-
-
 def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
 
@@ -235,7 +223,14 @@ def test_create_service_keeps_inputs_aws_echoes(ecs: Any, network: dict[str, Any
 
 
 def test_create_service_fills_aws_defaults(ecs: Any, network: dict[str, Any]) -> None:
-    create_web(ecs, network)
+    ecs.create_service(
+        cluster="main",
+        serviceName="web",
+        taskDefinition="web",
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=network,
+    )
     service = describe(ecs, "web")
     assert service["deploymentConfiguration"] == {
         "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -389,7 +384,14 @@ def test_a_clusters_managed_instances_provider_is_listed_and_put_cluster_capacit
 
 
 def test_update_service_echoes_every_field(ecs: Any, network: dict[str, Any]) -> None:
-    create_web(ecs, network)
+    ecs.create_service(
+        cluster="main",
+        serviceName="web",
+        taskDefinition="web",
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=network,
+    )
     ecs.register_task_definition(
         family="web",
         networkMode="awsvpc",
