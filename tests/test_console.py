@@ -205,6 +205,22 @@ def test_a_paused_deployment_is_shown_with_its_hook_stage_expiry_and_answers():
     assert "fedcba987654" in history
 
 
+def test_a_services_live_facts_name_its_primary_deployments_rollout_state():
+    body = {
+        "serviceName": "web", "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4",
+        "runningCount": 1, "desiredCount": 2, "events": [],
+        "deployments": [
+            {"status": "PRIMARY", "rolloutState": "IN_PROGRESS",
+             "rolloutStateReason": "ECS deployment ecs-svc/1 in progress."},
+            {"status": "ACTIVE", "rolloutState": "COMPLETED"},
+        ],
+    }  # fmt: skip
+    facts = live_facts(Live(Address("Service", "web", "prod"), body))
+    assert facts["primary"] == {"rolloutState": "IN_PROGRESS", "reason": "ECS deployment ecs-svc/1 in progress."}
+    html = get(console_app(lambda: with_web(state="in_sync", changes=None, live=facts)), "/")[1]
+    assert "deploying" in html and "ECS deployment ecs-svc/1 in progress." in html
+
+
 def test_a_task_definitions_live_facts_mask_secret_environment_values():
     body = {
         "family": "web",
@@ -272,6 +288,11 @@ def cluster_states(status: Mapping[str, Any]) -> tuple[str, str, str]:
     return heading, state, prod.state_label
 
 
+def primary(rollout_state: str) -> dict[str, Any]:
+    """A service's live facts naming its PRIMARY deployment's rollout state."""
+    return {"primary": {"rolloutState": rollout_state, "reason": f"ECS deployment ecs-svc/1 {rollout_state}."}}
+
+
 ROLLING = {"state": "waiting", "detail": "IN_PROGRESS: 1/2 running", "deployment": None}
 
 
@@ -287,6 +308,14 @@ ROLLING = {"state": "waiting", "detail": "IN_PROGRESS: 1/2 running", "deployment
         ("in_sync", {"state": "drifted", "rollout": ROLLING}, "drifted"),
         ("error", {"state": "drifted"}, "error"),
         ("drifted", {"state": "in_sync", "rollout": {"state": "completed", "detail": "done"}}, "drifted"),
+        # A deployment the daemon does not follow, as ECS's PRIMARY deployment says it stands.
+        ("in_sync", {"state": "in_sync", "live": primary("IN_PROGRESS")}, "deploying"),
+        ("in_sync", {"state": "in_sync", "live": primary("FAILED")}, "deployment failed"),
+        ("in_sync", {"state": "in_sync", "live": primary("COMPLETED")}, "in sync"),
+        ("in_sync", {"state": "in_sync", "rollout": {"state": "completed"}, "live": primary("FAILED")},
+         "deployment failed"),
+        ("in_sync", {"state": "in_sync", "rollout": {"state": "paused", "deployment": PAUSED_ENTRY},
+                     "live": primary("IN_PROGRESS")}, "paused"),
     ],
 )  # fmt: skip
 def test_a_cluster_is_shown_in_the_worst_of_its_own_and_its_services_states_on_every_page(cluster, web, shown):

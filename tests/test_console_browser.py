@@ -255,7 +255,10 @@ def test_a_paused_deployment_is_shown_and_continued_from_the_page(aws, ecs, cli,
                   "--metrics-address", "127.0.0.1", "--http-token-file", with_token(tmp_path))  # fmt: skip
     url = f"http://127.0.0.1:{proc.wait_for_event('serving metrics')['port']}"
     proc.wait_for_event("pass")
-    page.goto(url + "/targets/default/services/prod/api")
+    # The overview knows what ECS says of the service's PRIMARY deployment; its page reads the deployment itself.
+    page.goto(url + "/")
+    assert "deploying" in row_of(page, "api") and cluster_state(page) == "deploying (service api)"
+    page.get_by_role("link", name="api").click()
 
     paused = page.get_by_role("region", name="Deployment paused: awaiting approval").inner_text()
     assert "CANARY" in paused and "PRE_PRODUCTION_TRAFFIC_SHIFT" in paused and "ROLLBACK" in paused

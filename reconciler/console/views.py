@@ -35,6 +35,8 @@ STATES = {
 SEVERITY = ("error", "failed", "drifted", "held", "pending", "paused", "deploying", "suspended", "unknown", "in_sync")
 """The states a resource is shown in, worst first."""
 ROLLOUT_STATES = {"waiting": "deploying", "paused": "paused", "failed": "failed", "timed out": "failed"}
+ECS_ROLLOUTS = {"IN_PROGRESS": "waiting", "FAILED": "failed"}
+"""A PRIMARY deployment's ``rolloutState`` -> where it stands (COMPLETED: nothing to show)."""
 """Where a deployment stands (the daemon's rollout state, or a history entry's outcome) -> the state it gives its
 service; a deployment completed or rolled back gives none."""
 
@@ -77,10 +79,13 @@ class Deployment:
         return "paused" if self.hook else ROLLOUT_STATES.get(self.standing)
 
 
-def deployment_of(rollout: Mapping[str, Any] | None, newest: Mapping[str, Any] | None) -> Deployment | None:
+def deployment_of(
+    rollout: Mapping[str, Any] | None, newest: Mapping[str, Any] | None, primary: Mapping[str, Any] | None = None
+) -> Deployment | None:
     """The one reading of a service's deployment: ``rollout`` is the daemon's (the status document's ``rollout``),
-    ``newest`` the newest entry of the service's history (``history --format json``), when read. None: neither
-    names one."""
+    ``newest`` the newest entry of the service's history (``history --format json``), when read; ``primary`` the
+    PRIMARY deployment's rollout state as the last pass read the service (``live.primary``), for a deployment the
+    daemon does not follow. None: none names one in progress or failed."""
     followed = rollout if rollout and rollout.get("state") else None
     ecs: Mapping[str, Any] = (followed or {}).get("deployment") or {}
     if newest is not None:
@@ -101,6 +106,9 @@ def deployment_of(rollout: Mapping[str, Any] | None, newest: Mapping[str, Any] |
             newest.get("taskDefinition"),
             newest.get("gitRevision"),
         )
+    ecs_says = ECS_ROLLOUTS.get(str((primary or {}).get("rolloutState")))
+    if ecs_says is not None and (followed is None or followed["state"] == "completed"):
+        return Deployment(ecs_says, (primary or {}).get("reason"))  # a deployment after the one the daemon followed
     if followed is None:
         return None
     return Deployment(
@@ -175,7 +183,7 @@ class Row:
         """A service's deployment (``deployment_of``); None for other kinds."""
         if self.kind != SERVICE:
             return None
-        return deployment_of(self.entry.get("rollout"), self.newest)
+        return deployment_of(self.entry.get("rollout"), self.newest, self.live.get("primary"))
 
     @property
     def state(self) -> str:

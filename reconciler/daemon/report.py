@@ -66,8 +66,10 @@ def changes_of(action: Action) -> dict[str, Any]:
 
 
 def live_facts(live: Live) -> dict[str, Any]:
-    """What a resource's describe answer says that a person looks for: a service's task definition, counts and
-    latest events; a task definition's revision and containers (secrets masked). Empty for other kinds."""
+    """What a resource's describe answer says that a person looks for: a service's task definition, counts, latest
+    events and its PRIMARY deployment's rollout state and reason (ECS's; the daemon follows only the deployments it
+    starts or finds at start-up); a task definition's revision and containers (secrets masked). Empty for other
+    kinds."""
     body = live.body
     facts: dict[str, Any] = {}
     if "serviceName" in body:
@@ -77,6 +79,10 @@ def live_facts(live: Live) -> dict[str, Any]:
             {"at": str(e.get("createdAt", "")), "message": str(e.get("message", ""))}
             for e in (body.get("events") or [])[:EVENTS_SHOWN]
         ]
+        deployments: list[dict[str, Any]] = body.get("deployments") or []
+        primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+        if primary.get("rolloutState"):
+            facts["primary"] = {"rolloutState": primary["rolloutState"], "reason": primary.get("rolloutStateReason")}
     if "containerDefinitions" in body:
         facts["revision"] = f"{body.get('family')}:{body.get('revision')}"
         facts["containers"] = [
