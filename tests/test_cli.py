@@ -220,11 +220,7 @@ def test_a_change_aws_cannot_make_in_place_is_a_replace_refused_without_the_flag
     root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP})
     cli("apply", root)
     old_arn = described_service(ecs)["serviceArn"]
-    manifests(
-        {
-            "api.yaml": documents(TASK, service(launchType=None, capacityProviderStrategy=[SPOT]))
-        }
-    )
+    manifests({"api.yaml": documents(TASK, service(launchType=None, capacityProviderStrategy=[SPOT]))})
 
     plan = cli("plan", root)
     assert plan.code == 2
@@ -267,11 +263,7 @@ def test_tag_only_change_retags_without_a_new_revision(aws, cli, ecs, manifests)
 def test_service_may_use_a_live_family_not_in_the_manifests(aws, cli, ecs, manifests):
     ecs.create_cluster(clusterName="shared")
     ecs.register_task_definition(family="legacy", containerDefinitions=[{"name": "a", "image": "x", "memory": 64}])
-    root = manifests(
-        {
-            "svc.yaml": service(cluster="shared", taskDefinition="legacy", launchType="EC2")
-        }
-    )
+    root = manifests({"svc.yaml": service(cluster="shared", taskDefinition="legacy", launchType="EC2")})
     result = cli("apply", root)
     assert result.code == 0, result.out + result.err
     assert described_service(ecs, cluster="shared")["taskDefinition"].endswith("legacy:1")

@@ -32,9 +32,7 @@ def active(ecs: Any, names: list[str]) -> set[str]:
     return {s["serviceName"] for s in found if s["status"] == "ACTIVE"}
 
 
-def test_one_refused_service_is_alerted_once_and_not_sent_again_until_its_manifest_changes(
-    aws, ecs, daemon, gitsync
-):
+def test_one_refused_service_is_alerted_once_and_not_sent_again_until_its_manifest_changes(aws, ecs, daemon, gitsync):
     hook = Webhook()
     gitsync.publish(fleet())
     proc = daemon(gitsync.link, "--resync-interval", "0.5", "--metrics-port", "0", "--alert-webhook", hook.url)
@@ -85,9 +83,7 @@ loop.pass_result = broken
 """A bug put into every pass: the pass raises a TypeError after planning and applying."""
 
 
-def test_a_bug_inside_a_pass_is_logged_with_its_traceback_alerted_once_and_the_loop_lives_on(
-    aws, ecs, daemon, gitsync
-):
+def test_a_bug_inside_a_pass_is_logged_with_its_traceback_alerted_once_and_the_loop_lives_on(aws, ecs, daemon, gitsync):
     hook = Webhook()
     gitsync.publish({"cluster.yaml": CLUSTER, "task.yaml": task_definition()})
     proc = daemon(
@@ -96,9 +92,7 @@ def test_a_bug_inside_a_pass_is_logged_with_its_traceback_alerted_once_and_the_l
     logged = proc.wait_for_event("pass failed: unexpected error", timeout=60)
     assert "Traceback" in logged["exception"] and "TypeError" in logged["exception"]
     assert "pass_result" in logged["exception"] or "broken" in logged["exception"], "the frame that raised"
-    eventually(
-        lambda: len(proc.find("pass failed: unexpected error")) >= 3, timeout=60, what="passes tried again"
-    )
+    eventually(lambda: len(proc.find("pass failed: unexpected error")) >= 3, timeout=60, what="passes tried again")
     [alert] = eventually(lambda: hook.alerts("error"), what="the error alert")
     assert "TypeError" in alert["summary"]
     assert len(hook.alerts("error")) == 1, "alerted once, not on every pass"

@@ -65,7 +65,8 @@ def test_state_survives_a_restart_through_the_journal(aws, ecs, tmp_path: Path):
     assert Journal(create_app(), file).replay(records) == 2
     [cluster] = ecs.describe_clusters(clusters=["kept"], include=["TAGS"])["clusters"]
     assert cluster["tags"] == [{"key": "team", "value": "core"}]
-    assert ecs.describe_task_definition(taskDefinition="app:1")["taskDefinition"]["containerDefinitions"][0][
-        "image"
-    ] == "nginx:1.27"
+    assert (
+        ecs.describe_task_definition(taskDefinition="app:1")["taskDefinition"]["containerDefinitions"][0]["image"]
+        == "nginx:1.27"
+    )
     assert len(Path(file).read_text().splitlines()) == 3, "a replay is not journaled again"

@@ -192,9 +192,7 @@ def test_prune_removes_the_scaling_of_a_service_that_stays(aws, cli, scaled, man
     ],
 )
 def test_invalid_scaling_fails_with_file_and_field_and_no_writes(aws, cli, manifests, change, message):
-    root = manifests(
-        {"prod.yaml": CLUSTER, "api.yaml": APP, "scaling.yaml": SCALING.replace(change, message)}
-    )
+    root = manifests({"prod.yaml": CLUSTER, "api.yaml": APP, "scaling.yaml": SCALING.replace(change, message)})
     aws.reset_calls()
     result = cli("apply", root)
     assert result.code == 1

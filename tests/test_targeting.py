@@ -11,7 +11,6 @@ from builders import SHOP
 pytestmark = pytest.mark.emulator
 
 
-
 def test_a_targeted_plan_warns_in_every_format(aws, cli, manifests):
     root = manifests({"fleet.yaml": SHOP})
     text = cli("plan", root, "--target", "Cluster/shop")

@@ -386,9 +386,7 @@ def start(
         for sink in (sinks if sinks is not None else sinks_for(aws, settings))
     ]
     recent = RecentAlerts()  # the status document's, not a delivery
-    alerter = Alerter(
-        [*selected(delivering, options.alert_events), recent], mask=pipeline.masker, logged=log_alerts
-    )
+    alerter = Alerter([*selected(delivering, options.alert_events), recent], mask=pipeline.masker, logged=log_alerts)
     fleet = Fleet(path, pipeline, alerter=alerter, metrics=metrics)
     gate = PassGate(fleet.request_pass, interval=options.http.pass_interval, clock=clock)
     server = None

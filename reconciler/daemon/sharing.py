@@ -57,6 +57,7 @@ class Fleet(Protocol):
 
     def drop(self, name: str, *, hand_back: bool) -> None: ...
 
+
 log = structlog.get_logger("reconciler.sharing")
 
 

@@ -40,8 +40,7 @@ def storage_rules(spec: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             (
                 f"volumes[{at_launch[1]}].configuredAtLaunch",
-                "a task definition has at most one volume configured at launch: "
-                "set configuredAtLaunch on one only",
+                "a task definition has at most one volume configured at launch: set configuredAtLaunch on one only",
             )
         )
     for i, volume in mappings(spec, "volumes"):
