@@ -146,10 +146,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.command == "status" and args.lease_table:
         daemon = DaemonSettings(lease=LeaseSettings(table=args.lease_table, name=args.lease_name))
     if args.command == "run":
-        from reconciler.daemon.webhook import check_url
-
         for option in ("alert_webhook", "alert_slack_webhook", "alert_teams_webhook", "console_url"):
             if getattr(args, option) is not None:
+                from reconciler.daemon.webhook import check_url  # webhook delivery: only when a URL is given
+
                 check_url(getattr(args, option), option="--" + option.replace("_", "-"))
         daemon = DaemonSettings(
             mode=args.mode,

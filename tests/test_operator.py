@@ -278,3 +278,30 @@ def test_a_rollout_stuck_past_the_timeout_fails_once(aws, cli, manifests, monkey
     assert alert.kind == "rollout_failed" and alert.level == "error"
     assert alert.summary.startswith("rollout timed out: Service prod/api (api:1): ROLLING IN_PROGRESS: 0/1 running")
     assert deployments.is_held("fingerprint") and not deployments.in_flight
+
+
+LOADED_AT_EXIT = """
+import atexit, json, sys
+
+atexit.register(lambda: print(json.dumps({"event": "loaded at exit", "modules": sorted(sys.modules)}), file=sys.stderr))
+"""
+"""Injected into a daemon: the modules it imported, logged as it exits."""
+ONLY_WHEN_ASKED = {"jinja2", "reconciler.daemon.chat", "reconciler.daemon.webhook"}
+"""The console's templates (until a page is asked for) and the chat and webhook sinks (unless configured)."""
+
+
+def loaded_at_exit(proc: DaemonProcess) -> set[str]:
+    assert proc.stop() == 0
+    return set(proc.wait_for_event("loaded at exit")["modules"])
+
+
+def test_a_default_daemon_imports_no_http_server_console_sink_or_emulator(aws, ecs, daemon, gitsync):
+    revision = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0")})
+    proc = daemon(gitsync.link, "--resync-interval", "3600", inject=LOADED_AT_EXIT)
+    proc.wait_for_event("pass", result="applied", revision=revision)
+
+    loaded = loaded_at_exit(proc)
+    assert "reconciler.daemon.loop" in loaded
+    without_a_port = {"reconciler.console", "reconciler.daemon.http", "waitress"}
+    assert loaded & (ONLY_WHEN_ASKED | without_a_port | {"reconciler.emulator"}) == set()
+

@@ -17,22 +17,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import structlog
 
 from reconciler.aws import Aws, known_regions
-from reconciler.console.app import console_app
 from reconciler.core.errors import SourceMissing, UsageError
 from reconciler.core.instance import DEFAULT as DEFAULT_INSTANCE
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
 from reconciler.daemon.alerts import Alert, Alerter, Sink, SnsSink
-from reconciler.daemon.chat import slack_sink, teams_sink
-from reconciler.daemon.console_actions import Histories, console_actions
 from reconciler.daemon.delivery import Background, DeliveryRules, Dropped, Selected
 from reconciler.daemon.gate import PassGate
-from reconciler.daemon.http import Guard, HttpServer, daemon_app, read_token
 from reconciler.daemon.lease import Lease
 from reconciler.daemon.loop import Daemon
 from reconciler.daemon.metrics import Metrics
@@ -41,8 +38,10 @@ from reconciler.daemon.report import RecentAlerts
 from reconciler.daemon.sharing import Keeper, stop_serving
 from reconciler.daemon.source import read_snapshot, resolve
 from reconciler.daemon.watch import watch_source
-from reconciler.daemon.webhook import WebhookSink
 from reconciler.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from reconciler.daemon.http import HttpServer
 
 log = structlog.get_logger("reconciler.run")
 
@@ -59,11 +58,17 @@ def sinks_for(aws: Aws, settings: Settings) -> list[Sink]:
     if options.alert_sns_topic:
         sinks.append(SnsSink(aws, options.alert_sns_topic))
     if options.alert_webhook:
+        from reconciler.daemon.webhook import WebhookSink  # webhook and chat delivery: only when configured
+
         sinks.append(WebhookSink(options.alert_webhook, timeout=options.webhook_timeout))
     if options.alert_slack_webhook:
+        from reconciler.daemon.chat import slack_sink
+
         sinks.append(slack_sink(options.alert_slack_webhook, timeout=options.webhook_timeout,
                                 console_url=options.console_url))  # fmt: skip
     if options.alert_teams_webhook:
+        from reconciler.daemon.chat import teams_sink
+
         sinks.append(teams_sink(options.alert_teams_webhook, timeout=options.webhook_timeout,
                                 console_url=options.console_url))  # fmt: skip
     return sinks
@@ -391,6 +396,10 @@ def start(
     gate = PassGate(fleet.request_pass, interval=options.http.pass_interval, clock=clock)
     server = None
     if options.metrics_port is not None:
+        # The HTTP server (waitress), the console and its actions: only with a port.
+        from reconciler.console.app import console_app
+        from reconciler.daemon.console_actions import Histories, console_actions
+        from reconciler.daemon.http import Guard, HttpServer, daemon_app, read_token
 
         def status() -> dict[str, object]:
             shown: dict[str, object] = pipeline.masker.value({**fleet.status(), "alerts": recent.newest_first()})
