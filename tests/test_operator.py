@@ -305,3 +305,15 @@ def test_a_default_daemon_imports_no_http_server_console_sink_or_emulator(aws, e
     without_a_port = {"reconciler.console", "reconciler.daemon.http", "waitress"}
     assert loaded & (ONLY_WHEN_ASKED | without_a_port | {"reconciler.emulator"}) == set()
 
+
+def test_a_daemon_serving_metrics_and_status_imports_the_console_templates_only_for_a_page(aws, ecs, daemon, gitsync):
+    revision = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0")})
+    proc = daemon(gitsync.link, "--resync-interval", "3600", "--metrics-port", "0", inject=LOADED_AT_EXIT)
+    port = proc.wait_for_event("serving metrics")["port"]
+    proc.wait_for_event("pass", result="applied", revision=revision)
+    for path in ("/metrics", "/healthz", "/readyz", "/status"):
+        assert get(f"http://127.0.0.1:{port}{path}")[0] == 200, path
+
+    loaded = loaded_at_exit(proc)
+    assert {"reconciler.daemon.http", "waitress", "reconciler.console.views"} <= loaded
+    assert loaded & ONLY_WHEN_ASKED == set()

@@ -17,15 +17,17 @@ a cookie or a log. Without ``authorize`` (no token file) every action is refused
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
-
-import jinja2
 
 from reconciler.console import views
 from reconciler.core.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    import jinja2
 
 StatusReport = Callable[[], Mapping[str, Any]]
 Action = Callable[[Mapping[str, str]], tuple[bool, str]]
@@ -43,14 +45,6 @@ NO_TOKEN = (
 REFRESH_SECONDS = 5
 """How often an open page refreshes itself (with JavaScript)."""
 MAX_FORM_BYTES = 16_384
-
-_ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.PackageLoader("reconciler.console", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    undefined=jinja2.ChainableUndefined,  # the status document leaves out what it does not know
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def shown(value: Any) -> str:
@@ -70,13 +64,26 @@ def when(value: Any) -> str:
     return at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-_ENVIRONMENT.filters["shown"] = shown
-_ENVIRONMENT.filters["when"] = when
-_ENVIRONMENT.globals["refresh_seconds"] = REFRESH_SECONDS
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates' environment, made when the first page is rendered."""
+    import jinja2  # Jinja2 and its compiled templates: only once a page is asked for (/metrics never needs them)
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("reconciler.console", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.ChainableUndefined,  # the status document leaves out what it does not know
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["shown"] = shown
+    environment.filters["when"] = when
+    environment.globals["refresh_seconds"] = REFRESH_SECONDS
+    return environment
 
 
 def render(template: str, **context: Any) -> bytes:
-    return _ENVIRONMENT.get_template(template).render(**context).encode()
+    return _environment().get_template(template).render(**context).encode()
 
 
 def _page(start_response: Any, status: str, body: bytes) -> list[bytes]:
