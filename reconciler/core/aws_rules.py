@@ -13,7 +13,6 @@ import datetime
 import functools
 import math
 import re
-import zoneinfo
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -193,6 +192,8 @@ def time_zone_problem(zone: Any) -> str | None:
 
 @functools.cache
 def _time_zones() -> frozenset[str]:
+    import zoneinfo  # only when a manifest names a time zone
+
     return frozenset(zoneinfo.available_timezones())
 
 
