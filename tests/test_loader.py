@@ -527,3 +527,61 @@ def test_a_var_file_keeps_its_values_as_written(tmp_path: Path) -> None:
     (tmp_path / "vars.yaml").write_text("VERSION: 1.10\nMODE: 0755\nDEBUG: yes\nPORT: 8080\nNAME: web\n")
     values = load_var_file(tmp_path / "vars.yaml").values
     assert values == {"VERSION": "1.10", "MODE": "0755", "DEBUG": "yes", "PORT": "8080", "NAME": "web"}
+
+
+# --- the parse cache ---------------------------------------------------------------------------------------------
+
+TASK = """\
+apiVersion: ecs-reconciler/v1
+kind: TaskDefinition
+metadata: {name: NAME}
+spec:
+  cpu: "256"
+  memroy: "512"
+  containerDefinitions:
+    - {name: app, image: nginx}
+"""
+
+
+def test_errors_keep_their_lines_when_files_laid_out_alike_are_read_again_from_the_cache(tmp_path: Path) -> None:
+    from reconciler.core.errors import InvalidManifests
+    from reconciler.core.manifests import resources_from
+    from reconciler.kinds import KINDS
+
+    write(
+        tmp_path,
+        {
+            "a.yaml": TASK.replace("NAME", "a"),
+            "b.yaml": "# owned by the web team\n\n" + TASK.replace("NAME", "b"),  # the same layout, 2 lines lower
+            "c.yaml": TASK.replace("NAME", "c").replace('  cpu: "256"\n', '  cpu: "256"\n\n\n'),  # 2 lines more inside
+        },
+    )
+
+    def located() -> list[tuple[str, int | None, str | None]]:
+        documents, errors = load_tree(tmp_path, cache=cache)
+        assert errors == []
+        with pytest.raises(InvalidManifests) as raised:
+            resources_from(documents, errors, KINDS)
+        return [(e.file, e.line, e.field) for e in raised.value.errors]
+
+    cache: loader.ParseCache = {}
+    first = located()
+    assert first == [("a.yaml", 6, "spec.memroy"), ("b.yaml", 8, "spec.memroy"), ("c.yaml", 8, "spec.memroy")]
+    cached = [document for documents, _ in cache.values() for document in documents]
+    assert located() == first  # read again: every document comes from the cache
+    assert [document for documents, _ in cache.values() for document in documents] == cached
+    (tmp_path / "a.yaml").write_text("\n" + TASK.replace("NAME", "a"))  # changed: parsed again, one line lower
+    assert located() == [("a.yaml", 7, "spec.memroy"), *first[1:]]
+
+
+def test_parsing_the_same_text_again_gives_equal_documents_with_equal_lines() -> None:
+    text = TASK.replace("NAME", "web") + "---\n" + "\n" + TASK.replace("NAME", "api")
+    first, _ = load(text)
+    again, _ = load(text)
+    assert first == again and first[0] is not again[0]
+    assert [dict(d.lines) for d in first] == [dict(d.lines) for d in again]
+    web, api = first
+    assert web.lines != api.lines  # the same fields, 10 lines apart
+    assert {path: line + 10 for path, line in web.lines.items()} == dict(api.lines)
+    assert api.line_of("spec.containerDefinitions[0].image") == 18
+    assert api.line_of("spec.containerDefinitions[0].cpu") == 18  # not written: the nearest ancestor's line

@@ -116,7 +116,7 @@ def _resource(doc: Document, errors: list[ManifestError], kinds: Registry) -> Re
         doc.file,
         doc.line,
         dict(annotations),
-        {path: line for path, line in doc.lines.items()},
+        doc.lines,  # shared with the document (kept by the parse cache), not copied
     )
     return resource
 

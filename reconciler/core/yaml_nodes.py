@@ -29,6 +29,8 @@ _TIMESTAMP = _TAG_PREFIX + "timestamp"
 _VALUE = _TAG_PREFIX + "value"
 _TEXT_TAGS = frozenset({_STR, _TIMESTAMP, _VALUE, _MERGE})
 """Scalar tags whose value is the scalar's text: dates stay strings, ``=`` and a ``<<`` outside a key are text."""
+_SHARED_TEXT = 128
+"""Texts up to this length are kept once however often the tree repeats them (kinds, names, images, ports)."""
 
 
 def line_of(node: Node) -> int:
@@ -132,7 +134,7 @@ class Builder:
     def scalar(self, node: ScalarNode, *, path: str) -> Any:
         tag = node.tag
         if tag in _TEXT_TAGS:
-            return node.value
+            return _shared(node.value)
         construct = {
             NULL: self._constructor.construct_yaml_null,
             _BOOL: self._constructor.construct_yaml_bool,
@@ -143,7 +145,7 @@ class Builder:
             self.refuse(node, f"tag {_short(tag)} is not allowed", path=path)
             return None
         if tag != NULL:
-            self.sources[path] = str(node.value)
+            self.sources[path] = _shared(str(node.value))
         try:
             return construct(node)
         except (ValueError, KeyError, TypeError, yaml.YAMLError):
@@ -196,6 +198,11 @@ def source_text(container: Any, key: Any) -> str | None:
     :func:`with_source_text`; None otherwise."""
     texts = getattr(container, "texts", None) if isinstance(container, _TextDict | _TextList) else None
     return None if texts is None else texts.get(key)
+
+
+def _shared(text: str) -> str:
+    """``text``, as the one string of its value when it is short."""
+    return sys.intern(text) if len(text) <= _SHARED_TEXT else text
 
 
 def _tag_refused(tag: str, kind: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, cast
 
 import yaml
@@ -22,12 +21,13 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from reconciler.core.document_maps import FieldLines, source_texts
 from reconciler.core.errors import ManifestError
 from reconciler.core.settings import ManifestSettings
 from reconciler.core.yaml_nodes import NULL, Builder, line_of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One YAML document of one manifest file, as plain data, with the line of every field."""
 
@@ -41,7 +41,7 @@ class Document:
     """Plain data: dict / list / str / int / float / bool / None only."""
     lines: Mapping[str, int]
     """Field path -> 1-based line, e.g. "spec.containerDefinitions[0].image" -> 12 ("" -> document start)."""
-    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    sources: Mapping[str, str] = field(default_factory=lambda: source_texts({}))
     """Field path -> the scalar's text exactly as written, for every scalar YAML 1.1 read as a number or a boolean
     (``0755`` -> 493, ``1:20`` -> 80, ``1.10`` -> 1.1, ``yes`` -> True): where AWS wants a string, that text is sent
     (see :func:`with_source_text`)."""
@@ -224,8 +224,8 @@ def _build_document(
         index=index,
         line=line,
         body=body,
-        lines=MappingProxyType(lines),
-        sources=MappingProxyType(builder.sources),
+        lines=FieldLines(lines, start=line),
+        sources=source_texts(builder.sources),
     )
     return document, []
 
