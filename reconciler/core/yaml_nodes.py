@@ -66,7 +66,7 @@ class Builder:
                 item_path = sys.intern(f"{path}[{i}]")  # the same paths recur in every manifest: kept once
                 lines[item_path] = line_of(item)
                 items.append(self.build(item, path=item_path, lines=lines))
-            return items
+            return items.copy()  # sized exactly: a list grown by appends keeps room to spare
         if node.tag != _MAP:
             self.refuse(node, _tag_refused(node.tag, "a mapping"), path=path)
         result = {}
