@@ -52,6 +52,19 @@ def _identity(address: Address) -> dict[str, Any]:
     return {"kind": address.kind, "name": address.name, "scope": address.scope}
 
 
+ENTRY: dict[str, Any] = {
+    "state": "in_sync",
+    "suspended": None,
+    "drift": False,
+    "last_change": None,
+    "last_error": None,
+    "changes": None,
+    "live": {},
+}
+"""A resource's /status entry as most are: in sync, unchanged, nothing to show (the book keeps what differs)."""
+_UNSET = object()
+
+
 def _value(value: Any) -> Any:
     return None if value is ABSENT else value
 
@@ -120,7 +133,9 @@ class StatusBook:
     """The revision a pass is working on now (None between passes)."""
     last_pass: dict[str, Any] | None = None
     last_error: dict[str, Any] | None = None
-    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: dict[Address, dict[str, Any]] = field(default_factory=dict)
+    """Each declared resource's entry, without its identity and the fields at their usual value (``ENTRY``):
+    at thousands of resources most entries are in sync, and the book lives between passes."""
 
     def begin(self, revision: str | None) -> None:
         self.applying = revision
@@ -148,15 +163,12 @@ class StatusBook:
         pending = {a.address: a for a in plan.actions} if plan else {}
         held = {a.address: a for a in plan.held} if plan else {}
         done = _by_address(outcomes)
-        resources: dict[str, dict[str, Any]] = {}
+        resources: dict[Address, dict[str, Any]] = {}
         for address, notes in sorted(desired.items()):
-            key = str(address)
-            before = self.resources.get(key, {})
+            before = self.resources.get(address, {})
             entry: dict[str, Any] = {
-                **_identity(address),
-                "state": "in_sync",
+                **ENTRY,
                 "suspended": notes.get(SUSPEND_ANNOTATION),
-                "drift": False,
                 "last_change": before.get("last_change"),
                 "last_error": before.get("last_error"),
             }
@@ -185,7 +197,7 @@ class StatusBook:
             entry["changes"] = changes_of(action) if action is not None else None
             live = (observed or {}).get(address)
             entry["live"] = live_facts(live) if live is not None else {}
-            resources[key] = entry
+            resources[address] = {k: v for k, v in entry.items() if ENTRY.get(k, _UNSET) != v}
         self.resources = resources
         self.last_pass = {
             "at": at,
@@ -199,7 +211,7 @@ class StatusBook:
 
     def document(self, *, held: dict[str, Any] | None, rollouts: Mapping[Address, Mapping[str, Any]]) -> dict[str, Any]:
         """The /status JSON."""
-        resources = {k: dict(v) for k, v in self.resources.items()}
+        resources = {str(a): {**_identity(a), **ENTRY, "live": {}, **entry} for a, entry in self.resources.items()}
         for address, state in rollouts.items():
             resources.setdefault(str(address), {**_identity(address), "state": "unknown"})["rollout"] = dict(state)
         return {
