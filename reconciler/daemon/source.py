@@ -8,6 +8,7 @@ mid-read (the old worktree deleted under us) means: resolve again and retry.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -68,10 +69,17 @@ def revision_of(folder: str) -> str | None:
 
 
 def fingerprint(documents: list[Document], errors: list[ManifestError]) -> str:
-    content = json.dumps(
-        [[d.file, d.index, d.body] for d in documents] + [str(e) for e in errors], sort_keys=True, default=str
-    )
-    return hashlib.sha256(content.encode()).hexdigest()
+    """The SHA-256 of one JSON list of every document ([file, index, body]) then every error (its text), keys
+    sorted: hold markers in AWS name revisions by it, so it never changes for the same manifests. The list is
+    hashed one member at a time: a pass never holds the whole tree as text."""
+    digest = hashlib.sha256(b"[")
+    members = itertools.chain(([d.file, d.index, d.body] for d in documents), (str(e) for e in errors))
+    for position, member in enumerate(members):
+        if position:
+            digest.update(b", ")
+        digest.update(json.dumps(member, sort_keys=True, default=str).encode())
+    digest.update(b"]")
+    return digest.hexdigest()
 
 
 def read_snapshot(
