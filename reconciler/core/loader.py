@@ -29,14 +29,17 @@ TREE = "."
 # ---------------------------------------------------------------------------------------------------------- tree
 
 
-ParseCache = dict[tuple[str, bytes], tuple[list[Document], list[ManifestError]]]
+ParsedFile = tuple[list[Document], list[ManifestError]]
+"""What parsing one file gave: its documents and its problems."""
+ParseCache = dict[tuple[str, bytes], ParsedFile]
 """(file, hash of its content) -> what parsing it gave: a file read again unchanged is not parsed again."""
 
 
 def load_tree(
     root: str | os.PathLike[str], *, limits: Limits = Limits(), cache: ParseCache | None = None
 ) -> tuple[list[Document], list[ManifestError]]:
-    """Load every manifest below ``root``: all files are read into memory first, then parsed.
+    """Load every manifest below ``root``: all files are read into memory first, then parsed (one at a time, each
+    file's bytes let go once parsed).
 
     ``cache``: what the previous load parsed (the daemon's passes); only files whose content changed are parsed, and
     the cache is left holding this tree's files only (a file unchanged keeps its very Document objects).
@@ -46,7 +49,7 @@ def load_tree(
     listed = _list_files(os.fspath(root), limits=limits, errors=errors)
     if listed is None:
         return [], _sorted(errors)
-    contents: list[tuple[str, bytes]] = []
+    contents: list[tuple[tuple[str, bytes], bytes, ParsedFile | None]] = []  # (cache key, bytes to parse, or the hit)
     total = 0
     for rel, real in listed:
         data = _read_file(real, rel=rel, limits=limits, errors=errors)
@@ -57,16 +60,18 @@ def load_tree(
             message = f"manifest tree is larger than the limit of {limits.max_total_bytes} bytes (reached at this file)"
             errors.append(ManifestError(rel, message))
             return [], _sorted(errors)
-        contents.append((rel, data))
-    documents: list[Document] = []
-    parsed: ParseCache = {}
-    for rel, data in contents:
         key = (rel, hashlib.sha256(data).digest())
         hit = cache.get(key) if cache is not None else None
-        file_documents, file_errors = hit if hit is not None else load_text(data, file=rel, limits=limits)
-        parsed[key] = (file_documents, file_errors)
-        documents.extend(file_documents)
-        errors.extend(file_errors)
+        contents.append((key, b"" if hit is not None else data, hit))  # an unchanged file's bytes are not kept
+    documents: list[Document] = []
+    parsed: ParseCache = {}
+    contents.reverse()
+    while contents:
+        key, data, hit = contents.pop()
+        found = hit if hit is not None else load_text(data, file=key[0], limits=limits)
+        parsed[key] = found
+        documents.extend(found[0])
+        errors.extend(found[1])
     if cache is not None:
         cache.clear()
         cache.update(parsed)
