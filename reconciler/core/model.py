@@ -9,7 +9,7 @@ from typing import Any
 from reconciler.core.errors import ManifestError
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Address:
     """A resource's identity: kind, name and, for kinds whose names are unique only inside a container, that
     container (``scope``: a service's cluster, a schedule's group, a scaling policy's cluster)."""
@@ -22,7 +22,7 @@ class Address:
         return f"{self.kind} {self.scope}/{self.name}" if self.scope else f"{self.kind} {self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """A desired resource, as a manifest declares it. ``spec`` is API input (camelCase), already checked."""
 
@@ -53,7 +53,7 @@ class Resource:
         return self.line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Live:
     """A resource as AWS describes it. ``body`` is the describe output, tags included."""
 
