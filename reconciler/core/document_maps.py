@@ -20,8 +20,20 @@ class _Layout(dict[str, int]):
     __slots__ = ("__weakref__",)
 
 
-_LAYOUTS: weakref.WeakValueDictionary[tuple[tuple[str, ...], tuple[int, ...]], _Layout] = weakref.WeakValueDictionary()
-"""Every layout a document uses, by its paths and offsets."""
+_LAYOUTS: weakref.WeakValueDictionary[int, _Layout] = weakref.WeakValueDictionary()
+"""Layouts documents use, by the hash of their content (of two that collide, the first is shared)."""
+
+
+def _shared(registry: weakref.WeakValueDictionary[int, Any], candidate: Any) -> Any:
+    """The map in ``registry`` with the same items in the same order as ``candidate``, else ``candidate`` (kept)."""
+    items = list(candidate.items())
+    key = hash(tuple(items))
+    found = registry.get(key)
+    if found is not None and list(found.items()) == items:
+        return found
+    if found is None:
+        registry[key] = candidate
+    return candidate
 
 
 class FieldLines(Mapping[str, int]):
@@ -31,13 +43,7 @@ class FieldLines(Mapping[str, int]):
 
     def __init__(self, lines: Mapping[str, int], *, start: int) -> None:
         """``lines``: field path -> line; ``start``: the document's first line."""
-        paths = tuple(lines)
-        offsets = tuple(line - start for line in lines.values())
-        layout = _LAYOUTS.get((paths, offsets))
-        if layout is None:
-            layout = _Layout(zip(paths, offsets, strict=True))
-            _LAYOUTS[paths, offsets] = layout
-        self._layout = layout
+        self._layout: _Layout = _shared(_LAYOUTS, _Layout({path: line - start for path, line in lines.items()}))
         self._start = start
 
     def __getitem__(self, path: str) -> int:
@@ -94,15 +100,11 @@ class _Texts(Mapping[str, str]):
         return f"{self._texts!r}"
 
 
-_TEXTS: weakref.WeakValueDictionary[tuple[tuple[str, str], ...], _Texts] = weakref.WeakValueDictionary()
-"""Every map of texts a document uses, by its content."""
+_TEXTS: weakref.WeakValueDictionary[int, _Texts] = weakref.WeakValueDictionary()
+"""Maps of texts documents use, by the hash of their content."""
 
 
 def source_texts(texts: Mapping[str, str]) -> Mapping[str, str]:
-    """A read-only map equal to ``texts``: the same object for every equal content."""
-    key = tuple(texts.items())
-    shared = _TEXTS.get(key)
-    if shared is None:
-        shared = _Texts(dict(texts))
-        _TEXTS[key] = shared
+    """A read-only map equal to ``texts``, shared with every document with the same texts."""
+    shared: _Texts = _shared(_TEXTS, _Texts(dict(texts)))
     return shared
