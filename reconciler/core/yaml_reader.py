@@ -230,6 +230,10 @@ def _build_document(
     return document, []
 
 
+class _Refused(Exception):
+    """What ``_measure`` raises to stop at the first problem: its ManifestError."""
+
+
 def _measure(root: Node, *, limits: Limits, file: str) -> ManifestError | None:
     """Check the document's size with every alias expanded, and its depth, before building anything.
 
@@ -239,11 +243,8 @@ def _measure(root: Node, *, limits: Limits, file: str) -> ManifestError | None:
     sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height)
     open_nodes: set[int] = set()
 
-    class Refused(Exception):
-        pass
-
-    def refuse(node: Node, message: str) -> Refused:
-        return Refused(ManifestError(file, message, line=line_of(node)))
+    def refuse(node: Node, message: str) -> _Refused:
+        return _Refused(ManifestError(file, message, line=line_of(node)))
 
     def measure(node: Node, depth: int) -> tuple[int, int]:
         key = id(node)
@@ -279,7 +280,7 @@ def _measure(root: Node, *, limits: Limits, file: str) -> ManifestError | None:
 
     try:
         measure(root, 1)
-    except Refused as exc:
+    except _Refused as exc:
         error: ManifestError = exc.args[0]
         return error
     return None
