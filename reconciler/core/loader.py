@@ -14,6 +14,7 @@ import hashlib
 import heapq
 import os
 import stat
+import sys
 
 from reconciler.core.errors import FileVanished, ManifestError
 from reconciler.core.yaml_nodes import source_text, with_source_text
@@ -60,7 +61,7 @@ def load_tree(
             message = f"manifest tree is larger than the limit of {limits.max_total_bytes} bytes (reached at this file)"
             errors.append(ManifestError(rel, message))
             return [], _sorted(errors)
-        key = (rel, hashlib.sha256(data).digest())
+        key = (sys.intern(rel), hashlib.sha256(data).digest())  # one string per path, however many passes keep it
         hit = cache.get(key) if cache is not None else None
         contents.append((key, b"" if hit is not None else data, hit))  # an unchanged file's bytes are not kept
     documents: list[Document] = []
