@@ -1,5 +1,6 @@
 """A daemon that remembers across restarts what it must, read back from AWS: stopped (SIGKILL or SIGTERM) during a
-failing rollout and started again, the failure is alerted exactly once in all, the revision stays held
+failing rollout and started again, while the rollout is still in flight or after ECS's circuit breaker rolled it
+back, the failure is alerted exactly once in all, naming the task definition that failed, the revision stays held
 (``revision_held`` 1, /status says held) and nothing is written for it after the failure was recorded; with
 --rollback-on-failure a restart does not deploy the bad revision again. The daemon runs as a subprocess against the
 emulator, which records every call."""
@@ -7,10 +8,12 @@ emulator, which records every call."""
 from __future__ import annotations
 
 import signal
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_state import running, tags_of
+from aws_state import described_service, running, tags_of
 from builders import cluster, image_app
 from conftest import eventually
 from daemon_io import get, status_of
@@ -20,7 +23,7 @@ from reconciler.core.tags import HELD_TAG_KEY, REVISION_TAG_KEY
 from reconciler.daemon.memory import Marker, marker_of, recall
 from reconciler.deployments.stages import Deployment
 from reconciler.emulator import ROLLOUT_ENV
-from reconciler.emulator.clock import ROLLOUT_SECONDS_ENV
+from reconciler.emulator.clock import CLOCK, ROLLOUT_SECONDS_ENV
 from reconciler.emulator.rollouts import ROLLOUT_IMAGES_ENV
 
 API = "Service prod/api"
@@ -57,20 +60,64 @@ def held_passes(proc: Any, revision: str, count: int) -> None:
     eventually(lambda: len(proc.find("pass", result="held", revision=revision)) >= count, what="passes held")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+class HeldClock:
+    """The emulator's clock, stopped by ``hold`` (no deployment moves on) and let go by ``release``, which puts it
+    where it would stand had it never stopped, as after a daemon lay down that long; let go at the test's end too."""
+
+    def __init__(self) -> None:
+        self.since: tuple[float, float] | None = None
+
+    def hold(self) -> None:
+        self.since = (time.monotonic(), CLOCK.now())
+        CLOCK.freeze()
+
+    def release(self) -> None:
+        if self.since is None:
+            return
+        (machine, emulator), self.since = self.since, None
+        CLOCK.thaw()
+        CLOCK.advance((time.monotonic() - machine) - (CLOCK.now() - emulator))
+
+
+@pytest.fixture
+def held_clock() -> Iterator[HeldClock]:
+    clock = HeldClock()
+    yield clock
+    clock.release()
+
+
+def current_deployment_status(ecs: Any) -> str:
+    """The status of the ServiceDeployment prod/api is on."""
+    arn = described_service(ecs)["currentServiceDeployment"]
+    return str(ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]["status"])
+
+
+@pytest.mark.parametrize(
+    ("sig", "back"),
+    [(signal.SIGKILL, "in flight"), (signal.SIGTERM, "in flight"), (signal.SIGKILL, "rolled back")],
+    ids=["SIGKILL", "SIGTERM", "SIGKILL-back-after-the-rollback"],
+)
 def test_stopped_during_a_failing_rollout_the_failure_is_alerted_once_and_stays_held(
-    aws, ecs, daemon, gitsync, webhook, slow_broken_images, sig
+    aws, ecs, daemon, gitsync, webhook, slow_broken_images, held_clock, sig, back
 ):
     gitsync.publish(tree("1.0", breaker_rollback=True))
     first, _ = start(daemon, gitsync, webhook)
     eventually(lambda: webhook.alerts("rollout_completed"), what="the good revision rolled out")
+    held_clock.hold()  # the bad revision's rollout cannot fail, nor ECS roll it back, until released
     bad = gitsync.publish(tree("broken", breaker_rollback=True))
     first.wait_for_event("applied", resource=API, revision=bad)
     stop(first, sig)
     assert webhook.alerts("rollout_failed") == [], "stopped during the rollout, before its failure"
+    if back == "rolled back":  # ECS's circuit breaker failed it and rolled the service back while no daemon ran
+        held_clock.release()
+        CLOCK.advance(6)
+        eventually(lambda: current_deployment_status(ecs) == "ROLLBACK_SUCCESSFUL", what="ECS's rollback")
 
     aws.reset_calls()
     second, port = start(daemon, gitsync, webhook)
+    if back == "in flight":
+        second.wait_for_event("following deployments found at start-up", revision=bad)
+        held_clock.release()
     [failed] = eventually(lambda: webhook.alerts("rollout_failed"), what="the failure, alerted after the restart")
     assert (failed["revision"], failed["resource"], failed["task_definition"]) == (bad, API, "api:2")
     assert failed["rollback"], "ECS's circuit breaker rolled it back"

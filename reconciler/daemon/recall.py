@@ -5,14 +5,16 @@ ServiceDeployments (``reconciler.deployments.read``) into what the follower resu
 decides, service by service): the revision held when a service's marker names the manifests being read, the last
 revision of each service and daemon that rolled out completely (its current deployment, or the newest SUCCESSFUL
 one ECS lists: ListServiceDeployments, ListDaemonDeployments), and the deployments to follow on, in flight or failed
-unseen, grouped by the git revision that started them.
+unseen (a failed one named by the task definition of its target revision, DescribeServiceRevisions or
+DescribeDaemonRevisions: ECS's rollback may already run the one before), grouped by the git revision that started
+them.
 ``hold_marker`` is the Retag that records a failure on its service, run through the executor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
@@ -25,7 +27,7 @@ from reconciler.core.plan import Plan, Reason, Retag
 from reconciler.core.tags import HELD_TAG_KEY
 from reconciler.daemon.following import Following, Held, RevisionRollout
 from reconciler.daemon.memory import NONE, Marker, Recalled, deployment_id, marker_of, recall
-from reconciler.deployments import history, readers
+from reconciler.deployments import daemons, history, read, readers
 from reconciler.kinds.daemon import KIND as DAEMON
 from reconciler.kinds.service import KIND as SERVICE
 
@@ -51,7 +53,7 @@ def read_back(
     revision of the manifests with ``fingerprint``, the only one that can be held."""
     lives = {a: live for a, live in observed.items() if rollout.has_rollouts(a) and live.managed}
     bodies = {a: live.body for a, live in lives.items()}
-    found = recall(fingerprint, bodies, readers.current(aws, bodies))
+    found = _failed_as_deployed(aws, recall(fingerprint, bodies, readers.current(aws, bodies)))
     out = Remembered()
     held = [r.address for r in found if r.held]
     if held:
@@ -72,6 +74,28 @@ def read_back(
     resumed = [r for r in found if r.found in ("follow", "failed")]
     _resume(out, resumed, fingerprint, revision, lives, now=now)
     return out
+
+
+def _failed_as_deployed(aws: Aws, found: list[Recalled]) -> list[Recalled]:
+    """Each failed deployment with the task definition it rolled out (its target revision's), not the one its
+    service or daemon runs now: ECS's rollback may have moved it back before this daemon started."""
+    targets = {
+        r.address: str(r.deployment.target_revision)
+        for r in found
+        if r.found == "failed" and r.deployment is not None and r.deployment.target_revision
+    }
+    of_daemons = {arn for a, arn in targets.items() if a.kind == DAEMON.name}
+    of_services = set(targets.values()) - of_daemons
+    revisions = {
+        **(read.revisions(aws, of_services) if of_services else {}),
+        **(daemons.revisions(aws, of_daemons) if of_daemons else {}),
+    }
+    return [
+        replace(r, task_definition=rollout.task_definition_of(revisions.get(targets[r.address])) or r.task_definition)
+        if r.address in targets
+        else r
+        for r in found
+    ]
 
 
 def _resume(
