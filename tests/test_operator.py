@@ -30,6 +30,7 @@ from reconciler.daemon.alerts import Alerter
 from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.metrics import Metrics
 from reconciler.emulator import ROLLOUT_ENV
+from reconciler.emulator.clock import ROLLOUT_SECONDS_ENV
 from reconciler.emulator.rollouts import ROLLOUT_IMAGES_ENV
 
 CLUSTER = cluster(settings=None)
@@ -95,9 +96,11 @@ def test_a_failing_image_is_alerted_once_with_its_events_and_not_applied_again(
     assert proc.stop() == 0
 
 
+@pytest.mark.parametrize("rollout_seconds", ["0.2", "0"], ids=["rollout-0.2s", "rollout-instant"])
 def test_rollback_on_failure_returns_every_service_of_the_revision_in_one_alert(
-    aws, ecs, daemon, gitsync, webhook, broken_images_fail
+    aws, ecs, daemon, gitsync, webhook, broken_images_fail, monkeypatch, rollout_seconds
 ):
+    monkeypatch.setenv(ROLLOUT_SECONDS_ENV, rollout_seconds)  # "0": api has failed before web's deployment is read
     gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0"), "web.yaml": image_app("web", "1.0")})
     proc = daemon(gitsync.link, "--resync-interval", "0.5", "--rollback-on-failure", "--alert-webhook", webhook.url)
     eventually(lambda: len(webhook.alerts("rollout_completed")) == 2, what="both services rolled out")

@@ -201,12 +201,16 @@ class Deployments:
         bodies = {a: live.body for a, live in lives.items()}
         arns = {f.address: f.deployment or _current_arn(f.address, bodies.get(f.address)) for f in pending}
         found = readers.deployments(self.aws, {a: arn for a, arn in arns.items() if arn})
+        # Every service is assessed before any outcome: a failure's rollback returns each of them to the deployment
+        # before its own, which only an assessed service knows.
+        assessed = []
         for following in pending:
             following.live = lives.get(following.address, following.live)
-            body = bodies.get(following.address)
-            progress = self._assess(following, body, found.get(following.address))
+            progress = self._assess(following, bodies.get(following.address), found.get(following.address))
             following.progress = progress
             self.states[following.address] = self._state(group, following, progress)
+            assessed.append((following, progress))
+        for following, progress in assessed:
             if progress.state == "paused":
                 self._paused(group, following, progress)
             if progress.settled:
