@@ -27,7 +27,20 @@ REGIONS = [
     "eu-west-2", "eu-central-1", "ap-southeast-1", "ap-northeast-1",
 ]  # fmt: skip
 """One target per region, all in the emulator's own account: a write's region says which target it is for."""
-LEASE = ("--lease-table", "leases", "--lease-duration", "3", "--lease-renew", "0.5", "--resync-interval", "1")
+LEASE_SECONDS = 8
+"""The replicas' lease duration: long enough that a renewal held up seconds by a loaded machine (the emulator serves
+every replica from the tests' own process) does not let a lease lapse, which would move targets the test expects to
+stay put."""
+LEASE = (
+    "--lease-table",
+    "leases",
+    "--lease-duration",
+    str(LEASE_SECONDS),
+    "--lease-renew",
+    "0.5",
+    "--resync-interval",
+    "1",
+)
 
 
 def tree(rev: int) -> dict[str, str]:
@@ -64,6 +77,12 @@ def holders(aws: Any) -> dict[str, str]:
         for i in items
         if "/replicas/" not in i["name"]["S"] and float(i["expires"]["N"]) > now
     }
+
+
+def all_held(aws: Any) -> dict[str, str]:
+    """``holders`` once every target is held (empty until then)."""
+    found = holders(aws)
+    return found if len(found) == len(REGIONS) else {}
 
 
 def holder_of(proc: DaemonProcess) -> str:
@@ -109,6 +128,8 @@ def test_three_replicas_split_nine_targets_take_a_killed_ones_over_and_make_room
     gitsync.publish(tree(1))
     replicas = {name: start(aws, gitsync, name) for name in "abc"}
     try:
+        for proc in replicas.values():
+            proc.wait_for_event("daemon started")
         eventually(lambda: tagged(aws, 1), what="every target applied")
         eventually(lambda: loads(aws) == [3, 3, 3], what="the targets split 3/3/3")
         port = replicas["a"].wait_for_event("serving metrics")["port"]
@@ -138,13 +159,13 @@ def test_three_replicas_split_nine_targets_take_a_killed_ones_over_and_make_room
         eventually(lambda: tagged(aws, 3), what="the next revision applied by the four")
         assert stale_writes(aws, replicas) == []
 
-        # A replica dies without handing anything back: within a lease duration (3 s) and a resync (1 s), plus
-        # the machine's slack, the others hold all nine again.
-        before = holders(aws)
+        # A replica dies without handing anything back: within a lease duration and a resync (1 s), plus the
+        # machine's slack, the others hold all nine again.
+        before = eventually(lambda: all_held(aws), what="every target held")
         victim = next(p for p in replicas.values() if holder_of(p) == before["t0"])
         victim.process.send_signal(signal.SIGKILL)
         victim.process.wait(10)
-        eventually(lambda: len(holders(aws)) == 9 and loads(aws) == [3, 3, 3], timeout=20, what="the takeover")
+        eventually(lambda: all_held(aws) and loads(aws) == [3, 3, 3], timeout=LEASE_SECONDS + 20, what="the takeover")
         after = holders(aws)
         assert {t: h for t, h in before.items() if h != before["t0"]}.items() <= after.items(), "only its targets moved"
         gitsync.publish(tree(4))
@@ -165,7 +186,7 @@ def test_a_paused_replica_resumed_writes_nothing_to_the_targets_taken_from_it(aw
         mine = {t for t, h in holders(aws).items() if h == holder_of(paused)}
         paused.process.send_signal(signal.SIGSTOP)
         gitsync.publish(tree(2))  # the paused replica's watcher sees this too, once it runs again
-        eventually(lambda: tagged(aws, 2), what="the others take its targets over and apply")
+        eventually(lambda: tagged(aws, 2), timeout=LEASE_SECONDS + 30, what="the others take over and apply")
         assert "replica-b" not in set(holders(aws).values())
 
         resumed_at = time.time()
