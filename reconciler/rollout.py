@@ -133,6 +133,11 @@ STALE_GRACE = datetime.timedelta(seconds=5)
 has not been turned into a deployment yet (clocks of the machine and of AWS may differ a little)."""
 
 
+def events_of(body: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """A described service's ``EVENTS_SHOWN`` most recent events, newest first."""
+    return tuple(str(e.get("message", "")) for e in ((body or {}).get("events") or [])[:EVENTS_SHOWN])
+
+
 def assess(
     address: Address,
     body: Mapping[str, Any] | None,
@@ -151,7 +156,7 @@ def assess(
         status = status.get("statusCode")
     if body is None or status != "ACTIVE":
         return Progress(address, "failed", f"the {address.kind.lower()} is not ACTIVE")
-    events = tuple(str(e.get("message", "")) for e in (body.get("events") or [])[:EVENTS_SHOWN])
+    events = events_of(body)
     if deployment is not None:
         now = now or datetime.datetime.now(datetime.UTC)
         found = standing(deployment, now)

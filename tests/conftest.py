@@ -30,6 +30,7 @@ from reconciler.cli import main
 from reconciler.embedded import EMULATOR_ENV
 from reconciler.emulator import ECS_TASKS_TRUST, seed_demo_network
 from reconciler.emulator import server as emulator_server
+from reconciler.emulator.clock import CLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -95,6 +96,32 @@ def aws(emulator: HookedEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[H
     yield emulator
     emulator.hooks.clear()
     emulator.after_hooks.clear()
+
+
+class HeldClock:
+    """The emulator's clock, stopped by ``hold`` (no deployment moves on) and let go by ``release``, which puts it
+    where it would stand had it never stopped, as after a daemon lay down that long; let go at the test's end too."""
+
+    def __init__(self) -> None:
+        self.since: tuple[float, float] | None = None
+
+    def hold(self) -> None:
+        self.since = (time.monotonic(), CLOCK.now())
+        CLOCK.freeze()
+
+    def release(self) -> None:
+        if self.since is None:
+            return
+        (machine, emulator), self.since = self.since, None
+        CLOCK.thaw()
+        CLOCK.advance((time.monotonic() - machine) - (CLOCK.now() - emulator))
+
+
+@pytest.fixture
+def held_clock() -> Iterator[HeldClock]:
+    clock = HeldClock()
+    yield clock
+    clock.release()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ emulator, which records every call."""
 from __future__ import annotations
 
 import signal
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -58,32 +56,6 @@ def stop(proc: Any, sig: int) -> None:
 
 def held_passes(proc: Any, revision: str, count: int) -> None:
     eventually(lambda: len(proc.find("pass", result="held", revision=revision)) >= count, what="passes held")
-
-
-class HeldClock:
-    """The emulator's clock, stopped by ``hold`` (no deployment moves on) and let go by ``release``, which puts it
-    where it would stand had it never stopped, as after a daemon lay down that long; let go at the test's end too."""
-
-    def __init__(self) -> None:
-        self.since: tuple[float, float] | None = None
-
-    def hold(self) -> None:
-        self.since = (time.monotonic(), CLOCK.now())
-        CLOCK.freeze()
-
-    def release(self) -> None:
-        if self.since is None:
-            return
-        (machine, emulator), self.since = self.since, None
-        CLOCK.thaw()
-        CLOCK.advance((time.monotonic() - machine) - (CLOCK.now() - emulator))
-
-
-@pytest.fixture
-def held_clock() -> Iterator[HeldClock]:
-    clock = HeldClock()
-    yield clock
-    clock.release()
 
 
 def current_deployment_status(ecs: Any) -> str:

@@ -30,7 +30,7 @@ from reconciler.daemon.alerts import Alerter
 from reconciler.daemon.deployments import Deployments
 from reconciler.daemon.metrics import Metrics
 from reconciler.emulator import ROLLOUT_ENV
-from reconciler.emulator.clock import ROLLOUT_SECONDS_ENV
+from reconciler.emulator.clock import CLOCK, ROLLOUT_SECONDS_ENV
 from reconciler.emulator.rollouts import ROLLOUT_IMAGES_ENV
 
 CLUSTER = cluster(settings=None)
@@ -93,6 +93,28 @@ def test_a_failing_image_is_alerted_once_with_its_events_and_not_applied_again(
     assert running(ecs, "api") == "api:3"
     assert webhook.alerts("rollout_completed")[-1]["revision"] == fixed
     assert status_of(port)["held"] is None
+    assert proc.stop() == 0
+
+
+def test_a_failure_landing_between_reading_the_service_and_its_deployment_is_alerted_with_its_events(
+    aws, daemon, gitsync, webhook, broken_images_fail, held_clock
+):
+    gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "1.0", breaker_rollback=True)})
+    proc = daemon(gitsync.link, "--resync-interval", "0.5", "--alert-webhook", webhook.url)
+    eventually(lambda: webhook.alerts("rollout_completed"), what="the good revision rolled out")
+    held_clock.hold()
+    broken = gitsync.publish({"cluster.yaml": CLUSTER, "api.yaml": image_app("api", "broken", breaker_rollback=True)})
+    proc.wait_for_event("applied", resource="Service prod/api", revision=broken)
+
+    def fail_now(operation: str) -> None:  # the service was described just before, while the rollout ran
+        if operation == "DescribeServiceDeployments" and held_clock.since is not None:
+            held_clock.release()
+            CLOCK.advance(1)
+
+    aws.hooks.append(fail_now)
+    failed = eventually(lambda: webhook.alerts("rollout_failed"), what="the rollout_failed alert")[0]
+    assert failed["revision"] == broken and failed["task_definition"] == "api:2"
+    assert any("deployment failed" in e for e in failed["events"]), failed["events"]
     assert proc.stop() == 0
 
 

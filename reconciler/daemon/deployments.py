@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
@@ -213,11 +213,23 @@ class Deployments:
         for following, progress in assessed:
             if progress.state == "paused":
                 self._paused(group, following, progress)
+            if progress.settled and progress.state != "completed" and progress.deployment is not None:
+                progress = following.progress = self._with_events_now(following, progress)
             if progress.settled:
                 self._outcome(group, following, progress)
                 if progress.state != "completed" and group in self.in_flight:
                     self._fail(group, following, progress)
                     return
+
+    def _with_events_now(self, following: Following, progress: rollout.Progress) -> rollout.Progress:
+        """A failure read from its deployment, with the service's events described again: the deployment is read after
+        the service, and may have failed in between (its events would not tell why)."""
+        try:
+            live = self._describe([following.address]).get(following.address)
+        except ReconcilerError as exc:
+            log.warning("could not read the failed service's events", service=str(following.address), error=str(exc))
+            return progress
+        return progress if live is None else replace(progress, events=rollout.events_of(live.body))
 
     def _assess(
         self, following: Following, body: Mapping[str, Any] | None, deployment: Deployment | None
