@@ -2,6 +2,8 @@
 
 Sets up a fleet of ``--services`` in the emulator (its own process), then reports:
 
+Both run with the container image's dependencies only (``bench/image.py``).
+
 - **phases**, in a fresh interpreter that does what a daemon's first passes do, one step at a time: the resident set
   (VmRSS) after each step and the peak (VmHWM) reached during it, the peak reset before each step through
   ``/proc/self/clear_refs``; ``--trace`` adds the ten largest allocation sites alive after each step (tracemalloc,
@@ -22,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import image
 from bench.daemon import Daemon, GitSyncLink
 from bench.fleet import SCALED_EVERY, service_names, write_fleet
 from bench.run import REGION, emulator_process, scale_up
@@ -32,7 +35,7 @@ def daemon_peaks(endpoint_url: str, root: Path, *, services: int, publishes: int
     with tempfile.TemporaryDirectory() as gtmp:
         git = GitSyncLink(Path(gtmp))
         git.publish(root, lambda _worktree: None)
-        daemon = Daemon(git.link, "--resync-interval", "3600", endpoint_url=endpoint_url)
+        daemon = Daemon(git.link, "--resync-interval", "3600", endpoint_url=endpoint_url, python=image.python())
         try:
             daemon.wait_for_passes(1, timeout=900)
             m = daemon.memory()
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("setting up the fleet failed")
         print(f"memory at {args.services} services over {args.clusters} clusters")
         print(f"{'phase':<44} {'RSS after':>10} {'peak in it':>11}")
-        command = [sys.executable, "-m", "bench.phases", emulated.endpoint_url, str(root)]
+        command = [image.python(), "-m", "bench.phases", emulated.endpoint_url, str(root)]
         child = subprocess.run(command + (["--trace"] if args.trace else []), capture_output=True, text=True)
         if child.returncode:
             raise SystemExit(child.stderr)

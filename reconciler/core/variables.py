@@ -134,12 +134,20 @@ class _Filler:
         self.errors.append(ManifestError(self.doc.file, message, line=self.doc.line_of(path), field=path or None))
 
     def fill(self, value: Any, path: str) -> Any:
+        """``value`` with its placeholders filled; what holds none is returned as it is, not copied (the parse
+        cache's documents are read by every pass and changed by none)."""
         if isinstance(value, str):
-            return self.text(value, path)
+            return self.text(value, path) if "${" in value else value
         if isinstance(value, Mapping):
-            return {k: self.fill(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+            changed = {}
+            for k, v in value.items():
+                filled = self.fill(v, f"{path}.{k}" if path else k)
+                if filled is not v:
+                    changed[k] = filled
+            return {**value, **changed} if changed else value
         if isinstance(value, list):
-            return [self.fill(v, f"{path}[{i}]") for i, v in enumerate(value)]
+            items = [self.fill(v, f"{path}[{i}]") for i, v in enumerate(value)]
+            return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
         return value
 
     def text(self, value: str, path: str) -> str:

@@ -17,7 +17,6 @@ whose rollout failed is held (not applied again) until the manifests change. ``s
 from __future__ import annotations
 
 import datetime
-import gc
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from reconciler.core.instance import Instance
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.model import Address
 from reconciler.core.plan import SUSPEND_ANNOTATION, Action, Plan
+from reconciler.daemon import heap
 from reconciler.daemon.alerts import Alert, Alerter, AlertKind, drift_alert
 from reconciler.daemon.backoff import until_done
 from reconciler.daemon.brake import vanished
@@ -252,7 +252,7 @@ class Daemon:
             if first and result == "in_sync":
                 result = "applied"  # this pass did apply the publish: its first step did
             log.info("pass", result=result, fingerprint=snapshot.fingerprint[:12])
-            self._settle_memory()
+            heap.settle()
             return result
 
     def _read(self) -> Snapshot:
@@ -431,15 +431,6 @@ class Daemon:
             )
         else:
             self.alerter.send(alert)
-
-    def _settle_memory(self) -> None:
-        """Between passes: collect the pass's cyclic garbage now and freeze what survives (the parsed manifests, kept
-        revisions, modules), so the collector's automatic runs during the next pass (a publish's change-first step)
-        scan only that pass's objects instead of pausing it for a sweep of everything. Unfrozen first each time:
-        nothing stays frozen beyond one pass."""
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
 
     def _apply_changes_first(self, snapshot: Snapshot) -> list[Action]:
         """Change-first (``reconciler.daemon.change_first``): plan and apply the documents a publish changed before
