@@ -1,16 +1,15 @@
 """Where a daemon's memory goes at scale: ``python -m bench.memory [--services 1000] [--publishes 10]``.
 
-Sets up a fleet of ``--services`` in the emulator (its own process), then reports:
-
-Both run with the container image's dependencies only (``bench/image.py``).
+Sets up a fleet of ``--services`` in the emulator (its own process), then reports, both with the container image's
+dependencies only (``bench/image.py``):
 
 - **phases**, in a fresh interpreter that does what a daemon's first passes do, one step at a time: the resident set
   (VmRSS) after each step and the peak (VmHWM) reached during it, the peak reset before each step through
   ``/proc/self/clear_refs``; ``--trace`` adds the ten largest allocation sites alive after each step (tracemalloc,
   which itself costs memory: its figures are for finding sites, not for the table);
-- **the daemon**, `python -m reconciler run` as its own process on a git-sync link: its peak after the first pass,
-  after ``--publishes`` publishes that each raise one service's desiredCount (the change-first plan, DeepDiff, the
-  rollout follower), and after two resyncs. Target: <= 80 MB peak.
+- **the daemon**, `python -m reconciler run --metrics-port 0` (serving /metrics and /status, as the image does) as its
+  own process on a git-sync link: its peak after the first pass and after ``--publishes`` publishes that each raise
+  one service's desiredCount (the change-first plan, DeepDiff, the rollout follower). Target: <= 80 MB peak.
 """
 
 from __future__ import annotations
@@ -35,7 +34,15 @@ def daemon_peaks(endpoint_url: str, root: Path, *, services: int, publishes: int
     with tempfile.TemporaryDirectory() as gtmp:
         git = GitSyncLink(Path(gtmp))
         git.publish(root, lambda _worktree: None)
-        daemon = Daemon(git.link, "--resync-interval", "3600", endpoint_url=endpoint_url, python=image.python())
+        daemon = Daemon(
+            git.link,
+            "--resync-interval",
+            "3600",
+            "--metrics-port",
+            "0",
+            endpoint_url=endpoint_url,
+            python=image.python(),
+        )
         try:
             daemon.wait_for_passes(1, timeout=900)
             m = daemon.memory()
