@@ -194,8 +194,7 @@ class Aws:
         and region, so the target gets buckets of its own; the AssumeRole calls of the refresh are this boundary's
         (STS charges them to the account that assumes the role) and take their tokens from its STS bucket."""
         settings = replace(self.settings, region=target.region or self.region)
-        session = botocore.session.get_session()
-        session.register_component("data_loader", self._session.get_component("data_loader"))  # one per process
+        session = lean_session()
         session.set_config_variable("region", settings.region)
         source = self._session.get_credentials()
         if source is None:
@@ -223,14 +222,20 @@ class Aws:
         session.register_component("credential_provider", botocore.credentials.CredentialResolver([_Given(assumed)]))
         return Aws(settings, session=session)
 
-    def _pace_refresh(self, **_: Any) -> None:
-        """Before botocore's AssumeRole for a target's credentials (sent by the refresh, not through ``call``): wait
-        for a token of this boundary's STS bucket, and count the attempt."""
+    def _take(self, service: str, operation: str, *, fenced: bool = False, resource: str = "") -> None:
+        """Before each attempt sent: a token of its bucket, the fence for a write (``fenced``), and the count."""
         if self.pacer is not None:
-            self.pacer.take("sts", "AssumeRole")
+            self.pacer.take(service, operation)
+        fence = self.fence
+        if fenced and fence is not None and is_write(operation):
+            fence.check(service, operation, resource)
         with self._lock:
-            self.calls["AssumeRole"] += 1
-            self.by_service[("sts", "AssumeRole")] += 1
+            self.calls[operation] += 1
+            self.by_service[(service, operation)] += 1
+
+    def _pace_refresh(self, **_: Any) -> None:
+        """Before botocore's AssumeRole for a target's credentials (sent by the refresh, not through ``call``)."""
+        self._take("sts", "AssumeRole")
 
     def account(self) -> str | None:
         """The account the credentials belong to (STS GetCallerIdentity, which needs no permission), asked once per
@@ -285,14 +290,7 @@ class Aws:
         patience_ends = time.monotonic() + self.settings.pace.throttle_patience
         throttles = 0
         while True:
-            if self.pacer is not None:
-                self.pacer.take(service, operation)
-            fence = self.fence
-            if fenced and fence is not None and is_write(operation):
-                fence.check(service, operation, resource)
-            with self._lock:
-                self.calls[operation] += 1
-                self.by_service[(service, operation)] += 1
+            self._take(service, operation, fenced=fenced, resource=resource)
             try:
                 result: dict[str, Any] = method(**params)
             except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ResponseParserError) as exc:

@@ -33,8 +33,8 @@ ENDPOINT_PREFIXES = frozenset(
         "sts",
     }
 )
-"""The endpoint prefix (``metadata.endpointPrefix``) of every service the tool calls; tests/test_pacing.py checks
-that each paced service's prefix is here."""
+"""The endpoint prefix (``metadata.endpointPrefix``) of every service the tool calls; tests/test_model_files.py
+checks that each paced service's prefix is here."""
 
 _DOCUMENTATION = frozenset({"documentation", "documentationUrl"})
 

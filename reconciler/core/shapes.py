@@ -120,17 +120,18 @@ _nodes: dict[tuple[str, str], Node] = {}
 @functools.cache
 def service_model(service: str) -> ServiceModel:
     """botocore's model of ``service``, loaded once, without its documentation (``core/model_files.py``)."""
-    try:
-        return lean_session().get_service_model(service)
-    except (UnknownServiceError, DataNotFoundError) as exc:
-        raise ValueError(f"unknown AWS service {service!r}") from exc
+    return _model(lean_session(), service)
 
 
 @functools.cache
 def documented_model(service: str) -> ServiceModel:
     """botocore's whole model of ``service``, its documentation included (the JSON schemas show it)."""
+    return _model(botocore.session.get_session(), service)
+
+
+def _model(session: botocore.session.Session, service: str) -> ServiceModel:
     try:
-        return botocore.session.get_session().get_service_model(service)
+        return session.get_service_model(service)
     except (UnknownServiceError, DataNotFoundError) as exc:
         raise ValueError(f"unknown AWS service {service!r}") from exc
 
