@@ -266,8 +266,8 @@ class Pipeline:
             make_plan(loaded.resources, state.observed, options, self.kinds, prune_candidates=state.prune_candidates),
             self.masker,
         )
-        if not self._scoped:
-            self.in_use_known = self._in_use(state)
+        if not self._scoped and (in_use := self._in_use(state)) != self.in_use_known:
+            self.in_use_known = in_use  # kept when unchanged: it outlives the pass
         return Planned(loaded, the_plan, state)
 
     @property

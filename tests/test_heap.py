@@ -23,3 +23,8 @@ def test_settling_leaves_nothing_frozen_from_an_earlier_pass() -> None:
     del garbage
     heap.settle()
     assert gc.get_freeze_count() <= first + 100, "objects of an earlier pass stay frozen"
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt's M_ARENA_MAX is glibc's")
+def test_the_daemons_threads_share_few_malloc_arenas() -> None:
+    assert heap.share_arenas(), "glibc refused the arena cap: each thread would keep a heap of its own"

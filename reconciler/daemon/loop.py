@@ -372,8 +372,8 @@ class Daemon:
         troubled = {o.address: o for o in outcomes if o.status != "done" and o.address not in waiting}
         self.state.problem = None
         self.state.baseline = snapshot.fingerprint
-        if enforce:
-            self.state.fleet = frozenset(r.address for r in planned.loaded.resources)
+        if enforce and (fleet := frozenset(r.address for r in planned.loaded.resources)) != self.state.fleet:
+            self.state.fleet = fleet  # kept when unchanged: it outlives the pass
         applied = [o.action for o in outcomes if o.status == "done"] if enforce else list(the_plan.actions)
         if drift:
             found = {a: d for a, d in drifts_in(the_plan).items() if a not in troubled}  # told as failures

@@ -164,6 +164,9 @@ class StatusBook:
         held = {a.address: a for a in plan.held} if plan else {}
         done = _by_address(outcomes)
         resources: dict[Address, dict[str, Any]] = {}
+        # An entry (and its address) unchanged since the last pass is kept, not rebuilt: the book outlives passes,
+        # and a fresh copy of it each pass, made among the pass's short-lived objects, keeps their memory pages.
+        keys = {a: a for a in self.resources}
         for address, notes in sorted(desired.items()):
             before = self.resources.get(address, {})
             entry: dict[str, Any] = {
@@ -197,7 +200,8 @@ class StatusBook:
             entry["changes"] = changes_of(action) if action is not None else None
             live = (observed or {}).get(address)
             entry["live"] = live_facts(live) if live is not None else {}
-            resources[address] = {k: v for k, v in entry.items() if ENTRY.get(k, _UNSET) != v}
+            compact = {k: v for k, v in entry.items() if ENTRY.get(k, _UNSET) != v}
+            resources[keys.get(address, address)] = before if compact == before and address in keys else compact
         self.resources = resources
         self.last_pass = {
             "at": at,

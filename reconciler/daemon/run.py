@@ -27,6 +27,7 @@ from reconciler.core.instance import DEFAULT as DEFAULT_INSTANCE
 from reconciler.core.loader import Limits, ParseCache
 from reconciler.core.settings import Settings
 from reconciler.core.targets import DEFAULT, Target, split
+from reconciler.daemon import heap
 from reconciler.daemon.alerts import Alert, Alerter, Sink, SnsSink
 from reconciler.daemon.delivery import Background, DeliveryRules, Dropped, Selected
 from reconciler.daemon.gate import PassGate
@@ -383,6 +384,7 @@ def start(
     """Start the daemons and their helpers in threads; returns at once. ``sinks`` (default: the settings') are
     delivered in the background by ``delivery``'s rules; ``clock``: the pass gate's; ``log_alerts`` off: the sinks
     show the alerts on the terminal already."""
+    heap.share_arenas()
     aws, settings = pipeline.aws, pipeline.settings
     options = settings.daemon
     metrics = Metrics()
