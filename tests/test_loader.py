@@ -585,3 +585,14 @@ def test_parsing_the_same_text_again_gives_equal_documents_with_equal_lines() ->
     assert {path: line + 10 for path, line in web.lines.items()} == dict(api.lines)
     assert api.line_of("spec.containerDefinitions[0].image") == 18
     assert api.line_of("spec.containerDefinitions[0].cpu") == 18  # not written: the nearest ancestor's line
+
+
+def test_the_cache_keeps_an_unchanged_files_entry_and_lets_a_removed_file_go(tmp_path: Path) -> None:
+    write(tmp_path, {"a.yaml": TASK.replace("NAME", "a"), "b.yaml": TASK.replace("NAME", "b")})
+    cache: loader.ParseCache = {}
+    load_tree(tmp_path, cache=cache)
+    ((key_a, entry_a),) = [(k, v) for k, v in cache.items() if k[0] == "a.yaml"]
+    (tmp_path / "b.yaml").unlink()
+    documents, _ = load_tree(tmp_path, cache=cache)
+    assert [d.file for d in documents] == ["a.yaml"]
+    assert list(cache) == [key_a] and next(iter(cache)) is key_a and cache[key_a] is entry_a

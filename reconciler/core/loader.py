@@ -73,9 +73,11 @@ def load_tree(
         parsed[key] = found
         documents.extend(found[0])
         errors.extend(found[1])
-    if cache is not None:
-        cache.clear()
-        cache.update(parsed)
+    if cache is not None:  # updated in place: an unchanged file's entry, key included, stays the one already kept
+        for stale in cache.keys() - parsed.keys():
+            del cache[stale]
+        for key, found in parsed.items():
+            cache.setdefault(key, found)
     return documents, _sorted(errors)
 
 
