@@ -3,13 +3,15 @@ and the action hook (read-only unless an action is given and its request authori
 
 from __future__ import annotations
 
+import html as markup
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from reconciler.console.app import console_app
+from reconciler.console.app import console_app, times
 from reconciler.console.views import overview, service_page
 from reconciler.core.model import Address, Live
 from reconciler.core.redact import MASK
@@ -196,8 +198,10 @@ def test_a_paused_deployment_is_shown_with_its_hook_stage_expiry_and_answers():
     app = console_app(lambda: STATUS, actions=answers, authorize=lambda given: False, history=lambda *_: [done, PAUSED])
     status, html = get(app, "/targets/default/services/prod/web")
     assert status == "200 OK"
-    assert "Deployment paused: awaiting approval" in html
-    assert "PRE_PRODUCTION_TRAFFIC_SHIFT" in html and "ecs-pause-1" in html and "2030-01-02T00:00:00+00:00" in html
+    panel = paused_panel(html)
+    assert "Strategy CANARY" in panel and "Stage PRE_PRODUCTION_TRAFFIC_SHIFT" in panel and "Hook ecs-pause-1" in panel
+    assert "Expires 2030-01-02 00:00:00 UTC, then ECS takes its timeout action: ROLLBACK" in panel
+    assert '<time datetime="2030-01-02T00:00:00+00:00"' in html  # the full value kept for machines and on hover
     assert 'href="/actions/continue?target=default&amp;service=Service%2Fprod%2Fweb"' in html
     assert "/actions/continue-rollback?" in html
     history = html[html.index('id="history"') :]
@@ -235,7 +239,16 @@ def test_a_task_definitions_live_facts_mask_secret_environment_values():
     assert facts == {"revision": "web:3", "containers": [container]}
 
 
-def test_a_service_page_shows_a_deployment_awaiting_approval_and_a_held_revision():
+PAUSED_DETAIL = (
+    "CANARY paused: at PRE_PRODUCTION_TRAFFIC_SHIFT, 0/1 running, 1 pending; awaiting approval "
+    "(hook ecs-pause-1, expires 2030-01-02T00:00:00+00:00 (in 23 h 59 min, then ROLLBACK))"
+)
+"""A paused deployment's detail as the daemon writes it (``reconciler.deployments.stages.standing``)."""
+
+
+def paused_followed(**deployment: Any) -> dict[str, Any]:
+    """STATUS with Service prod/web's deployment followed by the daemon, paused at a hook, its revision held, and the
+    daemon's deployment_paused alert about it."""
     paused = {
         "strategy": "CANARY",
         "status": "IN_PROGRESS",
@@ -246,17 +259,65 @@ def test_a_service_page_shows_a_deployment_awaiting_approval_and_a_held_revision
             "timeoutAction": "ROLLBACK",
         },
         "triggeredAlarms": [],
+        **deployment,
     }
-    web = {
-        **STATUS["resources"]["Service prod/web"],
-        "rollout": {"state": "paused", "deployment": paused, "held": "fedcba9876543210"},
-    }
-    document = {**STATUS, "resources": {**STATUS["resources"], "Service prod/web": web}}
-    status, html = get(console_app(lambda: document), "/targets/default/services/prod/web")
+    rollout = {"state": "paused", "detail": PAUSED_DETAIL, "deployment": paused, "held": "fedcba9876543210",
+               "task_definition": "web:4"}  # fmt: skip
+    alert = {"at": "2030-01-01T00:00:05+00:00", "kind": "deployment_paused", "resource": "Service prod/web",
+             "summary": f"deployment paused: Service prod/web (web:4): {PAUSED_DETAIL}; answer with "
+                        "`ecs-reconciler continue PATH Service/prod/web` (or --rollback)",
+             "hook": "ecs-pause-1", "expires_at": "2030-01-02T00:00:00+00:00"}  # fmt: skip
+    return {**with_web(rollout=rollout), "alerts": [*STATUS["alerts"], alert]}
+
+
+def test_a_paused_deployment_is_named_once_in_the_header_rows_and_detailed_in_its_panel_only():
+    status, html = get(console_app(lambda: paused_followed()), "/targets/default/services/prod/web")
     assert status == "200 OK"
-    assert "CANARY IN_PROGRESS at PRE_PRODUCTION_TRAFFIC_SHIFT" in html
-    assert "awaiting approval" in html and "2030-01-02T00:00:00+00:00" in html and "then ROLLBACK" in html
-    assert "fedcba987654" in html and "not applied again" in html
+    header = visible(html[html.index("<h1>") : html.index("</dl>")])
+    assert row_text(html, "Deployment") == "paused at PRE_PRODUCTION_TRAFFIC_SHIFT, hook ecs-pause-1 · web:4"
+    assert "<dt>ECS deployment</dt>" not in html  # its strategy, stage and hook are the panel's to say
+    assert header.count("ecs-pause-1") == 1 and header.count("PRE_PRODUCTION_TRAFFIC_SHIFT") == 1
+    assert "CANARY" not in header and "awaiting approval" not in header and "ROLLBACK" not in header
+    assert "fedcba987654" in header and "not applied again" in header
+    panel = paused_panel(html)
+    assert "Strategy CANARY" in panel and "Stage PRE_PRODUCTION_TRAFFIC_SHIFT" in panel and "Hook ecs-pause-1" in panel
+    assert "Expires 2030-01-02 00:00:00 UTC, then ECS takes its timeout action: ROLLBACK" in panel
+    assert "Rolling out web:4" in panel
+
+
+def test_no_time_on_a_paused_services_page_is_shown_as_raw_iso_8601():
+    status = paused_followed(triggeredAlarms=["web-5xx"])
+    html = get(console_app(lambda: status), "/targets/default/services/prod/web")[1]
+    main = visible(html)
+    assert not ISO_8601.search(main), ISO_8601.findall(main)
+    alerts = visible(html[html.index('id="alerts"') :])
+    assert "expires 2030-01-02 00:00:00 UTC (in 23 h 59 min, then ROLLBACK)" in alerts  # the alert's own words
+    assert "Alarms web-5xx" in paused_panel(html)
+    overview_page = visible(get(console_app(lambda: status), "/")[1])
+    assert "paused at PRE_PRODUCTION_TRAFFIC_SHIFT, hook ecs-pause-1" in overview_page  # the list says it as the page
+    assert not ISO_8601.search(overview_page)
+
+
+def test_a_deploying_services_header_rows_still_say_its_detail_and_ecs_deployment():
+    deploying = {"arn": "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/abc", "strategy": "CANARY",
+                 "status": "IN_PROGRESS", "stage": "PRODUCTION_TRAFFIC_SHIFT", "awaitingApproval": None,
+                 "triggeredAlarms": ["web-5xx"]}  # fmt: skip
+    rollout = {"state": "waiting", "detail": "CANARY IN_PROGRESS: at PRODUCTION_TRAFFIC_SHIFT, 1/2 running",
+               "deployment": deploying}  # fmt: skip
+    html = get(console_app(lambda: with_web(rollout=rollout)), "/targets/default/services/prod/web")[1]
+    deployment = "waiting at PRODUCTION_TRAFFIC_SHIFT CANARY IN_PROGRESS: at PRODUCTION_TRAFFIC_SHIFT, 1/2 running"
+    assert row_text(html, "Deployment") == deployment
+    assert row_text(html, "ECS deployment") == "CANARY IN_PROGRESS at PRODUCTION_TRAFFIC_SHIFT · alarms: web-5xx"
+    assert 'id="paused"' not in html
+
+
+def test_a_timestamp_in_free_text_is_shown_as_every_other_time_and_the_text_escaped():
+    shown = times("<b>expires 2030-01-02T03:04:05.678+02:00 (then ROLLBACK)</b>")
+    assert shown == (
+        '&lt;b&gt;expires <time datetime="2030-01-02T03:04:05.678+02:00" title="2030-01-02T03:04:05.678+02:00">'
+        "2030-01-02 01:04:05 UTC</time> (then ROLLBACK)&lt;/b&gt;"
+    )
+    assert times("revision 2030-01-02 is not a time") == "revision 2030-01-02 is not a time"
 
 
 PAUSED_ENTRY = {
@@ -341,14 +402,35 @@ def header_row(html: str, name: str) -> str:
     return html[html.index(f"<dt>{name}</dt>") :].split("</dd>")[0]
 
 
+ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+"""A raw ISO 8601 timestamp (``2030-01-02T00:00:00+00:00``), as a page must not show one."""
+
+
+def visible(html: str) -> str:
+    """What a reader sees of ``html``'s main content: its text, without tags or attributes, spaces collapsed."""
+    main = html[html.index('<main id="main">') :].split("</main>")[0] if '<main id="main">' in html else html
+    text = re.sub(r"<(dt)>(.*?)</dt>", r"\2 ", main)  # a term and its value read as "Term value"
+    return " ".join(markup.unescape(re.sub(r"<[^>]*>", " ", text)).split()).replace(" ,", ",")
+
+
+def row_text(html: str, name: str) -> str:
+    """What a reader sees of the header row ``name``'s value."""
+    return visible(header_row(html, name)).removeprefix(f"{name} ")
+
+
+def paused_panel(html: str) -> str:
+    return visible(html[html.index('<section aria-labelledby="paused"') :].split("</section>")[0])
+
+
 def test_a_deployment_paused_that_the_daemon_does_not_follow_is_named_in_the_header_as_in_the_panel():
     status = with_web(state="in_sync", changes=None)  # and no rollout: the daemon does not follow it
     app = console_app(lambda: status, history=lambda *_: [PAUSED])
     html = get(app, "/targets/default/services/prod/web")[1]
     deployment = header_row(html, "Deployment")
     assert "paused at PRE_PRODUCTION_TRAFFIC_SHIFT" in deployment and "web:4" in deployment
-    ecs = header_row(html, "ECS deployment")
-    assert "awaiting approval" in ecs and "ecs-pause-1" in ecs
+    shown = "paused at PRE_PRODUCTION_TRAFFIC_SHIFT, hook ecs-pause-1 · web:4 · revision fedcba987654"
+    assert row_text(html, "Deployment") == shown
+    assert "<dt>ECS deployment</dt>" not in html and "CANARY paused" not in deployment  # not ECS's reason again
     assert ">paused</span>" in header_row(html, "State")
     assert "Deployment paused: awaiting approval" in html
 

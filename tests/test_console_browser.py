@@ -1,10 +1,11 @@
 """The web console in a real browser: headless Chromium (Debian's `chromium`, installed by .ci/run) driven by
 Playwright against `ecs-reconciler run` on the emulator. The services are listed, a drift made out of band shows up
 by the next pass (on its cluster too), a service page shows its diff with a secret environment value masked, an
-action is refused without the daemon's token and performed with it, and a canary paused at a PAUSE hook is shown (in
-the header rows as in its panel: hook, stage, expiry; history) and continued from its page; a service is rolled back
-from its page by the instance that owns it and refused, with nothing written, by another. A screenshot of each page
-is kept in test-artifacts/console/.
+action is refused without the daemon's token and performed with it, and a canary paused at a PAUSE hook is shown
+(named once in the header rows with its stage and hook, detailed in its panel: strategy, expiry, timeout action;
+history; no time as raw ISO 8601) and continued from its page; a service is rolled back from its page by the instance
+that owns it and refused, with nothing written, by another. A screenshot of each page is kept in
+test-artifacts/console/.
 
 Without a Chromium executable these tests skip, except in CI (CI=true), where that is a failure."""
 
@@ -161,6 +162,10 @@ def cluster_state(page: Any) -> str:
     return str(page.get_by_role("heading", name=re.compile("^Cluster prod")).inner_text()).split(" · ", 1)[1]
 
 
+ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+"""A raw ISO 8601 timestamp (``2030-01-02T00:00:00+00:00``), as a page must not show one."""
+
+
 def header_row(page: Any, name: str) -> str:
     """The value of the page's header row ``name`` (a ``dt`` and its ``dd``)."""
     return str(page.locator(f"main > dl > dt:text-is('{name}') + dd").inner_text())
@@ -262,17 +267,22 @@ def test_a_paused_deployment_is_shown_and_continued_from_the_page(aws, ecs, cli,
 
     paused = page.get_by_role("region", name="Deployment paused: awaiting approval").inner_text()
     assert "CANARY" in paused and "PRE_PRODUCTION_TRAFFIC_SHIFT" in paused and "ROLLBACK" in paused
-    # The header rows read the same deployment as the panel (the daemon, in detect mode, does not follow it).
-    assert header_row(page, "Deployment").startswith("paused at PRE_PRODUCTION_TRAFFIC_SHIFT")
-    assert header_row(page, "State") == "paused"
     arn = ecs.describe_services(cluster="prod", services=["api"])["services"][0]["currentServiceDeployment"]
     (hook,) = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0][
         "lifecycleHookDetails"
     ]
+    # The header rows name the pause once, short, reading the same deployment as the panel (the daemon, in detect
+    # mode, does not follow it); the panel alone says the rest.
+    short = f"paused at PRE_PRODUCTION_TRAFFIC_SHIFT, hook {hook['hookId']} · "
+    assert header_row(page, "Deployment").startswith(short)
+    assert header_row(page, "State") == "paused"
+    header = page.locator("main > dl").inner_text()
+    assert header.count(hook["hookId"]) == 1 and "CANARY" not in header and "ROLLBACK" not in header
+    assert page.locator("main > dl > dt:text-is('ECS deployment')").count() == 0
     expires = page.get_by_role("region", name="Deployment paused").locator("dt:text-is('Expires') + dd time")
     assert hook["hookId"] in paused and expires.get_attribute("datetime") == hook["expiresAt"].isoformat()
     assert expires.inner_text() == hook["expiresAt"].astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    assert hook["hookId"] in header_row(page, "ECS deployment")
+    assert not ISO_8601.search(page.get_by_role("main").inner_text())  # every time as every row shows one
     history = page.get_by_role("region", name="Deployment history").inner_text()
     assert "CANARY" in history and "paused" in history and "api:1" in history
     screenshot(page, "service-paused")
@@ -401,6 +411,10 @@ def test_on_a_phone_nothing_is_wider_than_the_screen_and_the_history_scrolls_to_
     hook = panel.locator("dt:text-is('Hook') + dd code")
     assert len(hook.inner_text()) > 40  # ECS's hook ids are long: it breaks within the screen
     fits_the_viewport(phone)
+    # The daemon (enforce) follows the deployment: its alert about the pause gives the expiry as every time is given.
+    alerts = phone.get_by_role("region", name="Alerts about this service").inner_text()
+    assert "deployment_paused" in alerts and hook.inner_text() in alerts
+    assert not ISO_8601.search(phone.get_by_role("main").inner_text())
     history = phone.get_by_role("region", name="Deployment history")
     last = history.get_by_role("columnheader").last
     assert last.inner_text() == "Status"

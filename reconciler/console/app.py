@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -45,6 +46,8 @@ NO_TOKEN = (
 REFRESH_SECONDS = 5
 """How often an open page refreshes itself (with JavaScript)."""
 MAX_FORM_BYTES = 16_384
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+"""An ISO 8601 timestamp with its offset, as the daemon's and ECS's texts write one."""
 
 
 def shown(value: Any) -> str:
@@ -64,6 +67,18 @@ def when(value: Any) -> str:
     return at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def times(text: Any) -> str:
+    """Free text (a deployment's detail, an alert's summary, an error) escaped, with each ISO 8601 timestamp in it
+    shown as the ``time`` macro shows one: ``when``'s form in a ``time`` element that keeps the full value."""
+    from markupsafe import Markup, escape  # Jinja2's own dependency: only once a page is asked for
+
+    def timed(found: re.Match[str]) -> str:
+        at = found.group()
+        return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(at, when(at))
+
+    return Markup(ISO_TIME.sub(timed, str(escape(text))))
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
     """The templates' environment, made when the first page is rendered."""
@@ -78,6 +93,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["shown"] = shown
     environment.filters["when"] = when
+    environment.filters["times"] = times
     environment.globals["refresh_seconds"] = REFRESH_SECONDS
     return environment
 
