@@ -28,6 +28,9 @@ from bench.daemon import Daemon, GitSyncLink
 from bench.fleet import SCALED_EVERY, service_names, write_fleet
 from bench.run import REGION, emulator_process, scale_up
 
+TARGET_MB = 80
+"""The daemon's peak RSS at 1,000 services (issue target); the run exits 1 above it."""
+
 
 def daemon_peaks(endpoint_url: str, root: Path, *, services: int, publishes: int) -> list[tuple[str, float, float]]:
     rows: list[tuple[str, float, float]] = []
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{item['step']:<44} {item['rss']:>7.1f} MB {item['peak']:>8.1f} MB")
             for site in item.get("top", []):
                 print(f"    {site}")
+        peaks: list[float] = []
         if not args.phases_only:
             print()
             print(f"{'daemon process':<44} {'RSS':>10} {'peak':>11}")
@@ -98,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
                 emulated.endpoint_url, root, services=args.services, publishes=args.publishes
             ):
                 print(f"{name:<44} {rss:>7.1f} MB {peak:>8.1f} MB")
+                peaks.append(peak)
     print(f"whole run {time.perf_counter() - started:.0f} s")
+    if peaks and max(peaks) > TARGET_MB:
+        print(f"daemon peak {max(peaks):.1f} MB: target <= {TARGET_MB} MB missed")
+        return 1
     return 0
 
 
