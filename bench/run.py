@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 
+from bench import image
 from bench.daemon import Daemon, GitSyncLink
 from bench.fleet import SCALED_EVERY, service_names, write_fleet
 from reconciler import log
@@ -258,10 +259,12 @@ def reaction_latency(bench: Bench) -> list[Row]:
 
 def peak_rss(bench: Bench) -> list[Row]:
     """(d) The daemon's peak resident set (VmHWM) over a pass that grows the live fleet to ``rss_services`` and three
-    passes over it after; the emulator runs in another process. Runs last: it changes the live fleet."""
+    passes over it after; the emulator runs in another process. The daemon runs as the image ships it (its
+    dependencies only, ``bench/image.py``; serving /metrics). Runs last: it changes the live fleet."""
     with tempfile.TemporaryDirectory() as tmp:
         root = write_fleet(Path(tmp) / "fleet", services=bench.rss_services, clusters=bench.clusters, extras=True)
-        daemon = Daemon(root, "--resync-interval", "1", endpoint_url=bench.endpoint_url)
+        serving = ("--resync-interval", "1", "--metrics-port", "0")
+        daemon = Daemon(root, *serving, endpoint_url=bench.endpoint_url, python=image.python())
         try:
             results = daemon.wait_for_passes(4, timeout=1800)
             memory = daemon.memory()
@@ -271,7 +274,7 @@ def peak_rss(bench: Bench) -> list[Row]:
         raise SystemExit(f"the daemon did not converge at {bench.rss_services} services: {results}")
     peak = memory["VmHWM"] / 1024
     startup = subprocess.run(
-        [sys.executable, "-c", "import reconciler.daemon.run, reconciler.cli; print(open('/proc/self/status').read())"],
+        [image.python(), "-c", "import reconciler.daemon.run, reconciler.cli; print(open('/proc/self/status').read())"],
         capture_output=True,
         text=True,
         check=True,
