@@ -24,7 +24,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench import image
 from bench.daemon import Daemon, GitSyncLink
 from bench.fleet import SCALED_EVERY, service_names, write_fleet
 from bench.run import REGION, Row, _percentile, emulator_process, render, scale_up
@@ -125,7 +124,7 @@ def main(args: argparse.Namespace) -> int:
             git = GitSyncLink(Path(gtmp))
             git.publish(root, lambda _worktree: None)
             serving = ("--resync-interval", "3600", "--metrics-port", "0")  # as the image runs it, with its packages
-            daemon = Daemon(git.link, *serving, endpoint_url=emulated.endpoint_url, python=image.python())
+            daemon = Daemon(git.link, *serving, endpoint_url=emulated.endpoint_url)
             latencies: list[float] = []
             to_first_read: list[float] = []
             try:

@@ -10,12 +10,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench import image
 
 
 class GitSyncLink:
@@ -53,9 +54,9 @@ class Daemon:
         *args: str,
         endpoint_url: str,
         env: dict[str, str] | None = None,
-        python: str = sys.executable,
     ) -> None:
-        """``python``: the interpreter to run it with (``bench.image.python``: the image's dependencies only)."""
+        """Run with the image's dependencies only (``bench.image.python``): the daemon as it ships, whatever the
+        bench's own interpreter holds (the test venv's pydantic, which DeepDiff imports when present)."""
         env = {
             **os.environ,
             **(env or {}),
@@ -66,7 +67,7 @@ class Daemon:
             "PYTHONUNBUFFERED": "1",
         }
         self.process = subprocess.Popen(
-            [python, "-m", "reconciler", "--log-level", "info", "run", str(path), *args],
+            [image.python(), "-m", "reconciler", "--log-level", "info", "run", str(path), *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

@@ -44,7 +44,6 @@ def daemon_peaks(endpoint_url: str, root: Path, *, services: int, publishes: int
             "--metrics-port",
             "0",
             endpoint_url=endpoint_url,
-            python=image.python(),
         )
         try:
             daemon.wait_for_passes(1, timeout=900)

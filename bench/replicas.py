@@ -23,7 +23,6 @@ from typing import Any
 
 import boto3
 
-from bench import image
 from bench.accounts import apply_unpaced, write_targets
 from bench.daemon import Daemon, GitSyncLink
 from bench.fleet import service_names
@@ -146,12 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             "--lease-table", TABLE, "--lease-duration", str(args.lease_duration),
             "--lease-renew", str(args.lease_renew), "--resync-interval", str(args.resync_interval),
         )  # fmt: skip
-        python = image.python()  # each replica as the image ships it: its dependencies only
         started = time.time()
         replicas = {
-            name: Daemon(
-                git.link, *options, endpoint_url=emulated.endpoint_url, env={"AWS_SDK_UA_APP_ID": name}, python=python
-            )
+            name: Daemon(git.link, *options, endpoint_url=emulated.endpoint_url, env={"AWS_SDK_UA_APP_ID": name})
             for name in ("r1", "r2", "r3")
         }
         stop = threading.Event()

@@ -264,7 +264,7 @@ def peak_rss(bench: Bench) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         root = write_fleet(Path(tmp) / "fleet", services=bench.rss_services, clusters=bench.clusters, extras=True)
         serving = ("--resync-interval", "1", "--metrics-port", "0")
-        daemon = Daemon(root, *serving, endpoint_url=bench.endpoint_url, python=image.python())
+        daemon = Daemon(root, *serving, endpoint_url=bench.endpoint_url)
         try:
             results = daemon.wait_for_passes(4, timeout=1800)
             memory = daemon.memory()

@@ -201,7 +201,7 @@ class StatusBook:
             live = (observed or {}).get(address)
             entry["live"] = live_facts(live) if live is not None else {}
             compact = {k: v for k, v in entry.items() if ENTRY.get(k, _UNSET) != v}
-            resources[keys.get(address, address)] = before if compact == before and address in keys else compact
+            resources[keys.get(address, address)] = before if compact == before else compact
         self.resources = resources
         self.last_pass = {
             "at": at,
