@@ -169,6 +169,7 @@ class HookedApp:
         operation = read_operation_name(environ, body)
         if operation is None:
             return self._app(environ, start_response)
+        incomplete = declared.isdigit() and len(body) < int(declared)
         with self.lock:
             self.calls.append(operation)
             self.callers.append((access_key_of(environ), signing_service(environ), operation))
@@ -176,8 +177,9 @@ class HookedApp:
             self.signed.append((time.time(), key, region, signing_service(environ), operation))
             if USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
                 self.tool_calls.append(f"{signing_service(environ)}:{operation}")
-                self.tool_requests.append((self.tool_calls[-1], request_tag_keys(body)))
-        if declared.isdigit() and len(body) < int(declared):
+                if not incomplete:  # AWS authorizes only a request it received whole: a cut body shows no tags
+                    self.tool_requests.append((self.tool_calls[-1], request_tag_keys(body)))
+        if incomplete:
             # The client went away mid-request (a killed process sends its headers and body in separate writes).
             # AWS never acts on an incomplete request; moto would read the empty body as a request with no
             # parameters (CreateCluster with no name creates "default").
